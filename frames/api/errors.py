@@ -1,0 +1,41 @@
+"""One error shape for the whole API: {"detail": "...", "errors": [{"field": "...", "message": "..."}]}."""
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from ..exceptions import FramesInvalid, ServiceError
+
+
+def _flatten(detail, prefix=""):
+    """DRF's nested ValidationError detail as a flat list of {"field", "message"}."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            yield from _flatten(value, f"{prefix}.{name}" if prefix and name else prefix or name)
+    elif isinstance(detail, list):
+        if all(isinstance(item, (str, exceptions.ErrorDetail)) for item in detail):
+            for item in detail:
+                yield {"field": prefix or "non_field_errors", "message": str(item)}
+        else:
+            for index, item in enumerate(detail):
+                yield from _flatten(item, f"{prefix}[{index}]")
+    else:
+        yield {"field": prefix or "non_field_errors", "message": str(detail)}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ServiceError):
+        body = {"detail": exc.message, "errors": exc.errors}
+        if isinstance(exc, FramesInvalid):
+            body["failed"] = exc.failed
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, exceptions.ValidationError):
+        errors = list(_flatten(exc.detail))
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, exceptions.ParseError):
+        return Response(
+            {"detail": str(exc.detail), "errors": [{"field": "body", "message": str(exc.detail)}]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return drf_exception_handler(exc, context)

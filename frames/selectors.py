@@ -1,0 +1,303 @@
+"""Read paths: what a version shows, browsed, grouped and counted.
+
+A version's view is every revision in its lineage that no nearer revision (or tombstone) of the same frame id
+replaces. Pages use keyset cursors over the (dataset, sort keys, frame_id) indexes, so page 10,000 costs what
+page 1 costs.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KeyTransform, KeyTransformExact, KeyTransformGt, KeyTransformLt
+
+from .exceptions import NotFound, ServiceError
+from .filters import FrameFilter, filters_q
+from .models import Dataset, DatasetVersion, FrameRevision, RoiLabel
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+SORT_FIELDS = {
+    "context": ("context_id", "timestamp", "frame_id"),
+    "id": ("frame_id",),
+    "timestamp": ("timestamp", "frame_id"),
+    "saved": ("saved", "frame_id"),
+}
+
+
+# -- datasets and versions -------------------------------------------------------------------------------
+
+
+def datasets_list(*, search: str = "") -> QuerySet[Dataset]:
+    qs = Dataset.objects.all()
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(id=search) | Q(description__icontains=search) | Q(tags__icontains=search))
+    return qs.order_by("name")
+
+
+def dataset_get(*, dataset_id: str) -> Dataset:
+    try:
+        return Dataset.objects.get(pk=dataset_id)
+    except Dataset.DoesNotExist:
+        raise NotFound(f"no dataset with id {dataset_id!r}", field="dataset") from None
+
+
+def version_get(*, version_id: str) -> DatasetVersion:
+    try:
+        return DatasetVersion.objects.select_related("dataset").get(pk=version_id)
+    except DatasetVersion.DoesNotExist:
+        raise NotFound(f"no version with id {version_id!r}", field="version") from None
+
+
+def versions_list(*, dataset: Dataset) -> QuerySet[DatasetVersion]:
+    return dataset.versions.order_by("seq")
+
+
+# -- the version view --------------------------------------------------------------------------------------
+
+
+def visible_frames(*, version: DatasetVersion) -> QuerySet[FrameRevision]:
+    """The revisions that make up `version`: the nearest one per frame id in its lineage, tombstones hidden."""
+    qs = FrameRevision.objects.filter(dataset_id=version.dataset_id, deleted=False)
+    lineage = version.lineage
+    if len(lineage) == 1:
+        return qs.filter(version_seq=lineage[0])
+    nearer = FrameRevision.objects.filter(
+        dataset_id=version.dataset_id,
+        frame_id=OuterRef("frame_id"),
+        version_seq__in=lineage,
+        version_seq__gt=OuterRef("version_seq"),
+    )
+    return qs.filter(version_seq__in=lineage).filter(~Exists(nearer))
+
+
+def filtered_frames(*, version: DatasetVersion, filters: list[FrameFilter] | None = None) -> QuerySet[FrameRevision]:
+    qs = visible_frames(version=version)
+    q = filters_q(filters or [])
+    return qs.filter(q) if q is not None else qs
+
+
+def frame_get(*, version: DatasetVersion, frame_id: str) -> FrameRevision:
+    revision = visible_frames(version=version).filter(frame_id=frame_id).first()
+    if revision is None:
+        raise NotFound(f"no frame with id {frame_id!r} in version {version.id}", field="frame_id")
+    return revision
+
+
+def latest_revisions(*, version: DatasetVersion, frame_ids: list[str], lineage=None) -> dict[str, FrameRevision]:
+    """For each id, the nearest revision in the lineage, tombstones included (for write paths)."""
+    lineage = version.lineage if lineage is None else lineage
+    if not lineage or not frame_ids:
+        return {}
+    rows = FrameRevision.objects.filter(
+        dataset_id=version.dataset_id, frame_id__in=frame_ids, version_seq__in=lineage
+    ).order_by("frame_id", "-version_seq")
+    latest = {}
+    for row in rows:
+        latest.setdefault(row.frame_id, row)
+    return latest
+
+
+def frames_count(*, version: DatasetVersion, filters: list[FrameFilter] | None = None) -> int:
+    if not filters or filters_q(filters) is None:
+        return version.frame_count
+    return filtered_frames(version=version, filters=filters).count()
+
+
+def frame_to_dict(revision: FrameRevision, *, version_id: str) -> dict:
+    """The frame in ClearML's JSON form, with the server's fields."""
+    return {
+        "id": revision.frame_id,
+        "context_id": revision.context_id,
+        "timestamp": revision.timestamp,
+        "num_frames": revision.num_frames,
+        "meta": revision.meta,
+        "sources": revision.sources,
+        "rois": revision.rois,
+        "saved": revision.saved,
+        "saved_in_version": revision.version_id,
+        "dataset": {"id": revision.dataset_id, "version": version_id},
+    }
+
+
+# -- browsing with keyset cursors ------------------------------------------------------------------------
+
+
+@dataclass
+class FramePage:
+    frames: list[FrameRevision]
+    next_cursor: str | None
+
+
+def encode_cursor(payload) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, expect_len: int | None = None):
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        raise ServiceError("not a cursor this server issued", field="cursor") from None
+    if expect_len is not None and (not isinstance(payload, list) or len(payload) != expect_len):
+        raise ServiceError("the cursor belongs to another sort order", field="cursor")
+    return payload
+
+
+def _sort_spec(sort: str):
+    """(expressions, names) for a sort key; metadata keys sort by their JSON value."""
+    if sort in SORT_FIELDS:
+        return [F(name) for name in SORT_FIELDS[sort]], list(SORT_FIELDS[sort])
+    if sort.startswith("meta.") and len(sort) > 5 and all(sort[5:].split(".")):
+        expr = F("meta")
+        for key in sort[5:].split("."):
+            expr = KeyTransform(key, expr)
+        return [expr, F("frame_id")], ["_sort_meta", "frame_id"]
+    raise ServiceError(f"unknown sort {sort!r}: use {', '.join(SORT_FIELDS)} or meta.<key>", field="sort")
+
+
+def _after(exprs, values, *, descending: bool) -> Q:
+    """Rows strictly after `values` in (exprs) order: a >= va AND (a > va OR (a = va AND (b > vb ...))).
+
+    The leading `a >= va` lets the database start its index scan at the cursor instead of filtering.
+    """
+    first_is_json = isinstance(exprs[0], KeyTransform)
+    if first_is_json:
+        return _after_json(exprs, values, descending=descending)
+    op_strict = "lt" if descending else "gt"
+    op_loose = "lte" if descending else "gte"
+    names = [e.name for e in exprs]
+    tail = Q(**{f"{names[-1]}__{op_strict}": values[-1]})
+    for name, value in zip(reversed(names[:-1]), reversed(values[:-1])):
+        tail = Q(**{f"{name}__{op_strict}": value}) | (Q(**{name: value}) & tail)
+    return Q(**{f"{names[0]}__{op_loose}": values[0]}) & tail if len(names) > 1 else tail
+
+
+def _after_json(exprs, values, *, descending: bool) -> Q:
+    """Keyset on a metadata key; frames without the key come last in either direction."""
+    key = exprs[0]
+    value, last_id = values
+    id_after = Q(frame_id__lt=last_id) if descending else Q(frame_id__gt=last_id)
+    missing = Q(_sort_meta__isnull=True)
+    if value is None:
+        return missing & id_after
+    beyond = KeyTransformLt(key, value) if descending else KeyTransformGt(key, value)
+    return Q(beyond) | (Q(KeyTransformExact(key, value)) & id_after) | missing
+
+
+def frames_browse(
+    *,
+    version: DatasetVersion,
+    filters: list[FrameFilter] | None = None,
+    sort: str = "context",
+    descending: bool = False,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> FramePage:
+    exprs, names = _sort_spec(sort)
+    qs = filtered_frames(version=version, filters=filters)
+    if names[0] == "_sort_meta":
+        qs = qs.alias(_sort_meta=exprs[0])
+        ordering = [F("_sort_meta").desc(nulls_last=True) if descending else F("_sort_meta").asc(nulls_last=True)]
+        ordering.append(F("frame_id").desc() if descending else F("frame_id").asc())
+    else:
+        ordering = [F(n).desc() if descending else F(n).asc() for n in names]
+    if cursor:
+        qs = qs.filter(_after(exprs, decode_cursor(cursor, expect_len=len(names)), descending=descending))
+    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+    rows = list(qs.order_by(*ordering)[: limit + 1])
+    if len(rows) <= limit:
+        return FramePage(rows, None)
+    rows = rows[:limit]
+    return FramePage(rows, encode_cursor(_cursor_values(rows[-1], sort, names)))
+
+
+def _cursor_values(row: FrameRevision, sort: str, names: list[str]) -> list:
+    if names[0] != "_sort_meta":
+        return [getattr(row, n) for n in names]
+    value = row.meta
+    for key in sort[5:].split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return [value, row.frame_id]
+
+
+# -- Group by URL ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ContextRow:
+    context_id: str
+    frame_count: int
+    first_frame: FrameRevision
+
+
+@dataclass
+class ContextPage:
+    contexts: list[ContextRow]
+    next_cursor: str | None
+
+
+def contexts_list(
+    *,
+    version: DatasetVersion,
+    filters: list[FrameFilter] | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> ContextPage:
+    """One row per context_id (in context_id order) with its frame count and first frame by timestamp."""
+    frames = filtered_frames(version=version, filters=filters)
+    groups = frames.values("context_id").annotate(frame_count=Count("pk"), first_ts=Min("timestamp"))
+    if cursor:
+        groups = groups.filter(context_id__gt=decode_cursor(cursor, expect_len=1)[0])
+    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+    rows = list(groups.order_by("context_id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1]["context_id"]])
+    firsts = _first_frames(frames, rows)
+    contexts = [ContextRow(r["context_id"], r["frame_count"], firsts[r["context_id"]]) for r in rows]
+    return ContextPage(contexts, next_cursor)
+
+
+def _first_frames(frames: QuerySet[FrameRevision], groups: list[dict]) -> dict[str, FrameRevision]:
+    if not groups:
+        return {}
+    q = Q()
+    for group in groups:
+        q |= Q(context_id=group["context_id"], timestamp=group["first_ts"])
+    firsts = {}
+    for row in frames.filter(q).order_by("context_id", "timestamp", "frame_id"):
+        firsts.setdefault(row.context_id, row)
+    return firsts
+
+
+# -- statistics ----------------------------------------------------------------------------------------------
+
+
+def version_stats(*, version: DatasetVersion, filters: list[FrameFilter] | None = None) -> dict:
+    """Frame count, annotated frames, and per label the number of ROIs and of frames carrying it.
+
+    A published version never changes, so its unfiltered statistics are computed once at publishing.
+    """
+    if not filters and version.is_published and version.stats is not None:
+        return version.stats
+    return compute_version_stats(version=version, filters=filters)
+
+
+def compute_version_stats(*, version: DatasetVersion, filters: list[FrameFilter] | None = None) -> dict:
+    frames = filtered_frames(version=version, filters=filters)
+    label_rows = RoiLabel.objects.filter(revision__in=frames.values("pk"))
+    by_label: dict[str, dict] = {}
+    for row in label_rows.values("label").annotate(frames=Count("revision", distinct=True)).order_by():
+        by_label[row["label"]] = {"label": row["label"], "roi_count": 0, "frame_count": row["frames"], "frame_label_count": 0}
+    for row in label_rows.values("label", "is_frame_label").annotate(n=Count("pk")).order_by():
+        by_label[row["label"]]["frame_label_count" if row["is_frame_label"] else "roi_count"] += row["n"]
+    annotated = frames.filter(Exists(RoiLabel.objects.filter(revision=OuterRef("pk")))).count()
+    total = frames_count(version=version, filters=filters)
+    return {
+        "frame_count": total,
+        "annotated_frame_count": annotated,
+        "labels": sorted(by_label.values(), key=lambda e: (-e["frame_count"], e["label"])),
+    }
