@@ -1,0 +1,57 @@
+"""The one layer through which every source and mask URI is read.
+
+    storage = storage_for_uri(uri)          # chosen by scheme: file:// or /abs/path, http(s):// ...
+    with storage.open(uri) as f: ...        # seekable binary file (remote objects are downloaded first)
+    with storage.local_path(uri) as path:   # a filesystem path (the file itself, or a temporary copy)
+    storage.stat(uri)                       # StorageStat(size, etag, mtime, content_type), cheap
+    storage.exists(uri)
+    storage.signed_url(uri, expires)        # a URL for the browser, or None: serve through the media proxy
+
+Failures raise TransientStorageError (retry with back-off) or PermanentStorageError (record ``reason`` on the
+source), both StorageError. See base.py for how a provider (S3, GCS, Azure) slots in.
+"""
+from .base import (
+    MediaStorage,
+    RemoteStorage,
+    StorageStat,
+    register_storage,
+    registered_schemes,
+    storage_for_uri,
+    uri_scheme,
+)
+from .errors import (
+    InvalidURIError,
+    LocationNotAllowedError,
+    PermanentStorageError,
+    StorageAccessDeniedError,
+    StorageError,
+    StorageNotFoundError,
+    TooLargeError,
+    TransientStorageError,
+)
+from .http import HttpStorage
+from .local import LocalStorage, media_roots
+from .netguard import AddressPolicy, vetted_session
+
+__all__ = [
+    "AddressPolicy",
+    "HttpStorage",
+    "InvalidURIError",
+    "LocalStorage",
+    "LocationNotAllowedError",
+    "MediaStorage",
+    "PermanentStorageError",
+    "RemoteStorage",
+    "StorageAccessDeniedError",
+    "StorageError",
+    "StorageNotFoundError",
+    "StorageStat",
+    "TooLargeError",
+    "TransientStorageError",
+    "media_roots",
+    "register_storage",
+    "registered_schemes",
+    "storage_for_uri",
+    "uri_scheme",
+    "vetted_session",
+]
