@@ -159,6 +159,19 @@ WHITENOISE_USE_FINDERS = True
 # Where file:// source URIs may point. The demo dataset lives under var/demo.
 HYPERDATA_MEDIA_ROOTS = env_list("HYPERDATA_MEDIA_ROOTS", str(VAR_DIR / "demo"))
 
+# --- Source fetching (frames/storage): what a source URI may make the server read ---
+# Loopback, private, link-local... addresses are refused unless listed here (comma-separated CIDRs).
+HYPERDATA_ALLOWED_FETCH_NETWORKS = env_list("HYPERDATA_ALLOWED_FETCH_NETWORKS")
+HYPERDATA_MAX_FETCH_BYTES = int(os.environ.get("HYPERDATA_MAX_FETCH_BYTES", 2 * 1024**3))
+HYPERDATA_FETCH_CONNECT_TIMEOUT = float(os.environ.get("HYPERDATA_FETCH_CONNECT_TIMEOUT", "5"))
+HYPERDATA_FETCH_READ_TIMEOUT = float(os.environ.get("HYPERDATA_FETCH_READ_TIMEOUT", "30"))
+HYPERDATA_FETCH_TOTAL_TIMEOUT = float(os.environ.get("HYPERDATA_FETCH_TOTAL_TIMEOUT", "900"))
+HYPERDATA_FETCH_SPOOL_BYTES = int(os.environ.get("HYPERDATA_FETCH_SPOOL_BYTES", 32 * 1024**2))  # then disk
+HYPERDATA_FETCH_TMP_DIR = os.environ.get("HYPERDATA_FETCH_TMP_DIR") or None
+# Callable or dotted path, called as provider(scheme=..., host=...) -> dict | None (per-host credentials).
+HYPERDATA_STORAGE_CREDENTIALS_PROVIDER = None
+# --- end source fetching ---
+
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -125,17 +125,19 @@ class AddressPolicy:
             seen.add(sockaddr)
             reason = self.blocked_reason(sockaddr[0])
             if reason:
-                refused.append(f"{sockaddr[0]} ({reason})")
+                refused.append((sockaddr[0], reason))
             else:
                 allowed.append((family, socktype, proto, sockaddr))
         if not allowed:
             if not refused:
                 raise PermanentStorageError(f"host {host} has no usable IPv4 or IPv6 address", uri)
+            listed = ", ".join(f"{address} ({reason})" for address, reason in refused)
             try:
                 ipaddress.ip_address(host)
-                what = f"{refused[0]} address"  # the host is an address literal
+                article = "an" if refused[0][1][0] in "aeiou" else "a"
+                what = f"{refused[0][0]}, {article} {refused[0][1]} address"  # the host is an address literal
             except ValueError:
-                what = f"{host}: it resolves to {', '.join(refused)}"
+                what = f"{host}: it resolves to {listed}"
             raise LocationNotAllowedError(f"refused to connect to {what}, which {SETTING} does not allow", uri)
         return allowed
 
