@@ -4,4 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("frames.api.urls")),
+    # Pages, the login/logout views and /healthz.
+    path("", include("viewer.urls")),
 ]
