@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from .exceptions import ServiceError
 from .lucene import Column, JsonPath, LuceneError, to_q
-from .models import FrameSource, RoiLabel
+from .models import FrameRevision, FrameSource, RoiLabel
 
 FRAME_COLUMNS = {
     "id": Column("frame_id"),
@@ -36,8 +36,8 @@ SOURCE_COLUMNS = {
 
 def _json_path(name: str, prefix: str) -> JsonPath:
     keys = tuple(name[len(prefix) :].split("."))
-    if not all(keys):
-        raise LuceneError(f"field {name!r} has an empty key")
+    if not all(keys) or any("__" in key for key in keys):
+        raise LuceneError(f"field {name!r}: keys must be non-empty and must not contain '__'")
     return JsonPath("meta", keys)
 
 
@@ -108,13 +108,13 @@ def _parse_rule(raw, where: str) -> RoiRule:
     return RoiRule(tuple(labels), logic == "exclude", conf_range)
 
 
-def _check_query(text, where: str, resolve) -> str:
+def _check_query(text, where: str, resolve, model) -> str:
     if text is None:
         return ""
     if not isinstance(text, str):
         _fail(where, "expected a Lucene query string")
     try:
-        to_q(text, resolve)
+        to_q(text, resolve, model)
     except LuceneError as exc:
         _fail(where, str(exc))
     return text
@@ -142,8 +142,8 @@ def parse_filters(raw) -> list[FrameFilter]:
         result.append(
             FrameFilter(
                 roi_rules=tuple(_parse_rule(rule, f"{where}.rois[{j}]") for j, rule in enumerate(rules)),
-                frame_query=_check_query(item.get("frame_query"), f"{where}.frame_query", resolve_frame_field),
-                sources_query=_check_query(item.get("sources_query"), f"{where}.sources_query", resolve_source_field),
+                frame_query=_check_query(item.get("frame_query"), f"{where}.frame_query", resolve_frame_field, FrameRevision),
+                sources_query=_check_query(item.get("sources_query"), f"{where}.sources_query", resolve_source_field, FrameSource),
             )
         )
     return result
@@ -169,10 +169,10 @@ def _filter_q(frame_filter: FrameFilter) -> Q:
     for rule in frame_filter.roi_rules:
         q &= _roi_rule_q(rule)
     if frame_filter.frame_query:
-        q &= to_q(frame_filter.frame_query, resolve_frame_field)
+        q &= to_q(frame_filter.frame_query, resolve_frame_field, FrameRevision)
     if frame_filter.sources_query:
         matching_sources = FrameSource.objects.filter(revision=OuterRef("pk")).filter(
-            to_q(frame_filter.sources_query, resolve_source_field)
+            to_q(frame_filter.sources_query, resolve_source_field, FrameSource)
         )
         q &= Q(Exists(matching_sources))
     return q

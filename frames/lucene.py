@@ -10,18 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from django.db.models import F, Q
-from django.db.models.fields.json import (
-    KeyTransform,
-    KeyTransformExact,
-    KeyTransformGt,
-    KeyTransformGte,
-    KeyTransformIsNull,
-    KeyTransformLt,
-    KeyTransformLte,
-    KeyTransformRegex,
-)
-from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual, Regex
+from django.db.models import Exists, OuterRef, Q
 from luqum import tree
 from luqum.exceptions import ParseError
 from luqum.parser import parser
@@ -39,25 +28,31 @@ class Column:
     name: str
     numeric: bool = False
 
+    def lookup(self, name: str) -> str:
+        return f"{self.name}__{name}"
+
 
 @dataclass(frozen=True)
 class JsonPath:
-    """A key path inside a JSON column, e.g. meta.weather.today -> ("meta", ["weather", "today"])."""
+    """A key path inside a JSON column, e.g. meta.weather.today -> ("meta", ("weather", "today")).
+
+    The ORM lookup always ends in an explicit lookup name, so every key before it is read as a JSON key
+    (a key called "gte" or "contains" stays a key); keys containing "__" are refused by the resolvers.
+    """
 
     column: str
     keys: tuple[str, ...]
+    numeric = False
 
-    def expression(self):
-        expr = F(self.column)
-        for key in self.keys:
-            expr = KeyTransform(key, expr)
-        return expr
+    @property
+    def name(self) -> str:
+        return ".".join((self.column, *self.keys))
+
+    def lookup(self, name: str) -> str:
+        return "__".join((self.column, *self.keys, name))
 
 
 FieldResolver = Callable[[str], Column | JsonPath]
-
-_JSON_LOOKUPS = {"gte": KeyTransformGte, "gt": KeyTransformGt, "lte": KeyTransformLte, "lt": KeyTransformLt}
-_COLUMN_LOOKUPS = {"gte": GreaterThanOrEqual, "gt": GreaterThan, "lte": LessThanOrEqual, "lt": LessThan}
 
 
 def parse(query: str) -> tree.Item:
@@ -67,11 +62,11 @@ def parse(query: str) -> tree.Item:
         raise LuceneError(str(exc).replace("Syntax error in input : ", "")) from None
 
 
-def to_q(query: str, resolve: FieldResolver) -> Q:
-    """Translate a Lucene query string into a Q object over the fields `resolve` knows."""
+def to_q(query: str, resolve: FieldResolver, model) -> Q:
+    """Translate a Lucene query string into a Q object over the `model` fields `resolve` knows."""
     if not query or not query.strip():
         return Q()
-    return _Translator(resolve).visit(parse(query), field=None)
+    return _Translator(resolve, model).visit(parse(query), field=None)
 
 
 def _number(text: str):
@@ -94,8 +89,14 @@ def _unquote(phrase: str) -> str:
 
 
 class _Translator:
-    def __init__(self, resolve: FieldResolver):
+    def __init__(self, resolve: FieldResolver, model):
         self.resolve = resolve
+        self.model = model
+
+    def negate(self, q: Q) -> Q:
+        """Lucene's NOT matches rows where the field is missing too; SQL's NOT of a NULL comparison would not."""
+        matching = self.model.objects.filter(pk=OuterRef("pk")).filter(q)
+        return ~Q(Exists(matching))
 
     def visit(self, node: tree.Item, field):
         if isinstance(node, tree.SearchField):
@@ -107,7 +108,7 @@ class _Translator:
         if isinstance(node, tree.OrOperation):
             return _combine(node.children, lambda child: self.visit(child, field), Q.__or__)
         if isinstance(node, (tree.Not, tree.Prohibit)):
-            return ~self.visit(node.a, field)
+            return self.negate(self.visit(node.a, field))
         if isinstance(node, tree.Plus):
             return self.visit(node.a, field)
         if field is None:
@@ -127,32 +128,26 @@ class _Translator:
         raise LuceneError(f"{type(node).__name__.lower()} queries ({str(node).strip()}) are not supported")
 
     def exists(self, field):
-        if isinstance(field, JsonPath):
-            return Q(KeyTransformIsNull(field.expression(), False))
-        return Q(**{f"{field.name}__isnull": False})
+        return Q(**{field.lookup("isnull"): False})
 
     def regex(self, field, pattern):
-        if isinstance(field, JsonPath):
-            return Q(KeyTransformRegex(field.expression(), pattern))
         if field.numeric:
             raise LuceneError(f"{field.name} is a number: wildcards and regular expressions do not apply")
-        return Q(Regex(F(field.name), pattern))
+        return Q(**{field.lookup("regex"): pattern})
 
     def exact(self, field, text, *, quoted):
         number = None if quoted else _number(text)
         if isinstance(field, JsonPath):
-            expr = field.expression()
-            q = Q(KeyTransformExact(expr, text))
+            # JSON values are typed: `meta.speed:50` matches 50 and "50", `meta.ok:true` matches true.
+            q = Q(**{field.lookup("exact"): text})
             if number is not None:
-                q |= Q(KeyTransformExact(field.expression(), number))
+                q |= Q(**{field.lookup("exact"): number})
             if not quoted and text in ("true", "false"):
-                q |= Q(KeyTransformExact(field.expression(), text == "true"))
+                q |= Q(**{field.lookup("exact"): text == "true"})
             return q
-        if field.numeric:
-            if number is None:
-                raise LuceneError(f"{field.name} is a number: {text!r} is not")
-            return Q(Exact(F(field.name), number))
-        return Q(Exact(F(field.name), text))
+        if field.numeric and number is None:
+            raise LuceneError(f"{field.name} is a number: {text!r} is not")
+        return Q(**{field.lookup("exact"): number if field.numeric else text})
 
     def range(self, node: tree.Range, field):
         q = Q()
@@ -164,15 +159,9 @@ class _Translator:
             if text == "*":
                 continue
             value = _number(text)
-            if value is None:
-                if isinstance(field, Column) and field.numeric:
-                    raise LuceneError(f"{field.name} is a number: range bound {text!r} is not")
-                value = text
-            op = inclusive if include else exclusive
-            if isinstance(field, JsonPath):
-                q &= Q(_JSON_LOOKUPS[op](field.expression(), value))
-            else:
-                q &= Q(_COLUMN_LOOKUPS[op](F(field.name), value))
+            if value is None and field.numeric:
+                raise LuceneError(f"{field.name} is a number: range bound {text!r} is not")
+            q &= Q(**{field.lookup(inclusive if include else exclusive): text if value is None else value})
         return q
 
 

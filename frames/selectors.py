@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
-from django.db.models.fields.json import KeyTransform, KeyTransformExact, KeyTransformGt, KeyTransformLt
+from django.db.models.fields.json import KeyTransform
 
 from .exceptions import NotFound, ServiceError
 from .filters import FrameFilter, filters_q
@@ -19,6 +19,7 @@ from .models import Dataset, DatasetVersion, FrameRevision, RoiLabel
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+META_SORT_ALIAS = "_sort_meta"
 SORT_FIELDS = {
     "context": ("context_id", "timestamp", "frame_id"),
     "id": ("frame_id",),
@@ -145,45 +146,43 @@ def decode_cursor(cursor: str, *, expect_len: int | None = None):
     return payload
 
 
-def _sort_spec(sort: str):
-    """(expressions, names) for a sort key; metadata keys sort by their JSON value."""
+def _meta_sort_keys(sort: str) -> list[str] | None:
+    keys = sort[5:].split(".") if sort.startswith("meta.") else []
+    return keys if keys and all(keys) else None
+
+
+def _sort_names(sort: str) -> list[str]:
+    """The ordering columns of a sort key; metadata keys sort by their JSON value (aliased)."""
     if sort in SORT_FIELDS:
-        return [F(name) for name in SORT_FIELDS[sort]], list(SORT_FIELDS[sort])
-    if sort.startswith("meta.") and len(sort) > 5 and all(sort[5:].split(".")):
-        expr = F("meta")
-        for key in sort[5:].split("."):
-            expr = KeyTransform(key, expr)
-        return [expr, F("frame_id")], ["_sort_meta", "frame_id"]
+        return list(SORT_FIELDS[sort])
+    if _meta_sort_keys(sort):
+        return [META_SORT_ALIAS, "frame_id"]
     raise ServiceError(f"unknown sort {sort!r}: use {', '.join(SORT_FIELDS)} or meta.<key>", field="sort")
 
 
-def _after(exprs, values, *, descending: bool) -> Q:
-    """Rows strictly after `values` in (exprs) order: a >= va AND (a > va OR (a = va AND (b > vb ...))).
+def _after(names: list[str], values: list, *, descending: bool) -> Q:
+    """Rows strictly after `values` in `names` order: a >= va AND (a > va OR (a = va AND (b > vb ...))).
 
     The leading `a >= va` lets the database start its index scan at the cursor instead of filtering.
     """
-    first_is_json = isinstance(exprs[0], KeyTransform)
-    if first_is_json:
-        return _after_json(exprs, values, descending=descending)
-    op_strict = "lt" if descending else "gt"
-    op_loose = "lte" if descending else "gte"
-    names = [e.name for e in exprs]
-    tail = Q(**{f"{names[-1]}__{op_strict}": values[-1]})
+    if names[0] == META_SORT_ALIAS:
+        return _after_meta(values, descending=descending)
+    strict, loose = ("lt", "lte") if descending else ("gt", "gte")
+    tail = Q(**{f"{names[-1]}__{strict}": values[-1]})
     for name, value in zip(reversed(names[:-1]), reversed(values[:-1])):
-        tail = Q(**{f"{name}__{op_strict}": value}) | (Q(**{name: value}) & tail)
-    return Q(**{f"{names[0]}__{op_loose}": values[0]}) & tail if len(names) > 1 else tail
+        tail = Q(**{f"{name}__{strict}": value}) | (Q(**{name: value}) & tail)
+    return Q(**{f"{names[0]}__{loose}": values[0]}) & tail if len(names) > 1 else tail
 
 
-def _after_json(exprs, values, *, descending: bool) -> Q:
+def _after_meta(values: list, *, descending: bool) -> Q:
     """Keyset on a metadata key; frames without the key come last in either direction."""
-    key = exprs[0]
     value, last_id = values
-    id_after = Q(frame_id__lt=last_id) if descending else Q(frame_id__gt=last_id)
-    missing = Q(_sort_meta__isnull=True)
+    strict = "lt" if descending else "gt"
+    id_after = Q(**{f"frame_id__{strict}": last_id})
+    missing = Q(**{f"{META_SORT_ALIAS}__isnull": True})
     if value is None:
         return missing & id_after
-    beyond = KeyTransformLt(key, value) if descending else KeyTransformGt(key, value)
-    return Q(beyond) | (Q(KeyTransformExact(key, value)) & id_after) | missing
+    return Q(**{f"{META_SORT_ALIAS}__{strict}": value}) | (Q(**{META_SORT_ALIAS: value}) & id_after) | missing
 
 
 def frames_browse(
@@ -195,16 +194,16 @@ def frames_browse(
     cursor: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
 ) -> FramePage:
-    exprs, names = _sort_spec(sort)
+    names = _sort_names(sort)
     qs = filtered_frames(version=version, filters=filters)
-    if names[0] == "_sort_meta":
-        qs = qs.alias(_sort_meta=exprs[0])
-        ordering = [F("_sort_meta").desc(nulls_last=True) if descending else F("_sort_meta").asc(nulls_last=True)]
-        ordering.append(F("frame_id").desc() if descending else F("frame_id").asc())
-    else:
-        ordering = [F(n).desc() if descending else F(n).asc() for n in names]
+    if names[0] == META_SORT_ALIAS:
+        expr = F("meta")
+        for key in _meta_sort_keys(sort):
+            expr = KeyTransform(key, expr)
+        qs = qs.alias(**{META_SORT_ALIAS: expr})
+    ordering = [F(n).desc(nulls_last=True) if descending else F(n).asc(nulls_last=True) for n in names]
     if cursor:
-        qs = qs.filter(_after(exprs, decode_cursor(cursor, expect_len=len(names)), descending=descending))
+        qs = qs.filter(_after(names, decode_cursor(cursor, expect_len=len(names)), descending=descending))
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     rows = list(qs.order_by(*ordering)[: limit + 1])
     if len(rows) <= limit:
@@ -214,10 +213,10 @@ def frames_browse(
 
 
 def _cursor_values(row: FrameRevision, sort: str, names: list[str]) -> list:
-    if names[0] != "_sort_meta":
+    if names[0] != META_SORT_ALIAS:
         return [getattr(row, n) for n in names]
     value = row.meta
-    for key in sort[5:].split("."):
+    for key in _meta_sort_keys(sort):
         value = value.get(key) if isinstance(value, dict) else None
     return [value, row.frame_id]
 
