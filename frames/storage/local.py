@@ -51,6 +51,13 @@ def _fd_real_path(fd: int) -> Path | None:
         return None
 
 
+def _require_regular(info: os.stat_result, uri: str) -> None:
+    if statmod.S_ISDIR(info.st_mode):
+        raise PermanentStorageError("the path is a directory, not a file", uri)
+    if not statmod.S_ISREG(info.st_mode):
+        raise PermanentStorageError("not a regular file", uri)
+
+
 @register_storage
 class LocalStorage(MediaStorage):
     schemes = ("file",)
@@ -123,9 +130,7 @@ class LocalStorage(MediaStorage):
         except OSError as exc:
             raise self._os_error(exc, uri, root) from exc
         try:
-            info = os.fstat(fd)
-            if not statmod.S_ISREG(info.st_mode):
-                raise PermanentStorageError("not a regular file", uri)
+            _require_regular(os.fstat(fd), uri)
             real = _fd_real_path(fd)
             if real is not None and _root_of(real, media_roots()) is None:
                 raise LocationNotAllowedError("the file changed while being opened and lies outside the media roots", uri)
@@ -153,8 +158,7 @@ class LocalStorage(MediaStorage):
             info = os.stat(path)
         except OSError as exc:
             raise self._os_error(exc, uri, root) from exc
-        if not statmod.S_ISREG(info.st_mode):
-            raise PermanentStorageError("not a regular file", uri)
+        _require_regular(info, uri)
         return StorageStat(
             size=info.st_size,
             etag=f"{info.st_mtime_ns:x}-{info.st_size:x}-{info.st_ino:x}",

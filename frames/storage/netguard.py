@@ -55,10 +55,10 @@ def _non_public_kind(ip: IPAddress) -> str | None:
         return "link-local"
     if ip.is_multicast:
         return "multicast"
-    if ip.is_private:
-        return "private"
     if ip.is_reserved:
         return "reserved"
+    if ip.is_private:
+        return "private"
     if ip.version == 6 and ip.is_site_local:
         return "site-local"
     if not ip.is_global:
@@ -93,9 +93,12 @@ class AddressPolicy:
         ip = ipaddress.ip_address(address) if isinstance(address, str) else address
         if ip.version == 6 and ip.scope_id:
             ip = ipaddress.IPv6Address(str(ip).split("%", 1)[0])
-        candidates = [ip, *_embedded_ipv4(ip)]
-        if any(self._is_allowed(candidate) for candidate in candidates):
+        embedded = _embedded_ipv4(ip)
+        if any(self._is_allowed(candidate) for candidate in (ip, *embedded)):
             return None
+        # An IPv4-mapped or NAT64 address is its IPv4 address (the IPv6 wrapper's own range says nothing);
+        # a 6to4 address is judged both as itself and by the IPv4 address it routes to.
+        candidates = embedded if embedded and not ip.sixtofour else [ip, *embedded]
         for candidate in candidates:
             kind = _non_public_kind(candidate)
             if kind:
