@@ -1,0 +1,261 @@
+"""Image thumbnails: one entry point, the fastest decoder per format, a fallback for odd files.
+
+Routes, chosen by measurement (``bench/previews.py``) rather than taste:
+
+- JPEG: Pillow with draft mode. libjpeg decodes straight at 1/2, 1/4 or 1/8 scale, so a
+  4000x3000 photo is never decoded at full size; this beat libvips' shrink-on-load here.
+- TIFF: libvips, after reading the IFDs ourselves to pick the document page and its smallest
+  stored level (pyramid, overview, SubIFD) that still covers the preview size.
+- PNG, WebP, GIF, HEIF/AVIF: libvips (WebP and HEIF shrink on load; 16-bit PNG keeps its depth).
+- BMP and anything libvips cannot read: Pillow.
+
+Every route falls back to the other library if its decoder fails (libvips has no old-style
+JPEG-in-TIFF or 8-bit CIELab; Pillow cannot read 5-sample CMYK or float TIFFs). When both fail the
+caller gets a ``PreviewError`` saying why.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import BinaryIO, Callable, Union
+
+import numpy as np
+import pyvips
+from PIL import ExifTags, Image, ImageCms
+
+from . import vips
+from .common import JPEG, JPEG_QUALITY, PNG, PNG_COMPRESSION, Preview, PreviewError, Source, fit_within
+from .common import read_head, seekable, sniff_format
+from .scaling import stretch_to_uint8
+from .tiff import read_pages
+
+Opened = Union[str, BinaryIO]
+
+# Pillow may only open these: its other plugins (EPS through Ghostscript, for one) are no business
+# of a server that renders files uploaded by users.
+_PILLOW_FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "DIB", "WEBP", "GIF", "ICO", "TGA", "PPM", "SGI", "PCX")
+
+# EXIF orientation -> the Pillow transpose that shows the picture upright (as ImageOps does).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+_SRGB = ImageCms.createProfile("sRGB")
+
+# Decoder failures we turn into a fallback or a PreviewError. Anything else is a bug and propagates.
+_DECODE_ERRORS = (pyvips.Error, OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
+
+
+def render_image_preview(source: Source, *, max_size: int = 256, page: int = 0) -> Preview:
+    """Render a thumbnail of an image that fits in ``max_size`` x ``max_size`` pixels.
+
+    ``source`` is a path or a binary file-like object; ``page`` picks a page of a multi-page file
+    (TIFF document pages; reduced-resolution copies are not pages). The result is JPEG, or PNG when
+    the picture has transparency, shown upright (EXIF/TIFF orientation applied), and carries the
+    source's full-resolution displayed width and height.
+    """
+    fit_within(1, 1, max_size)  # validates max_size before any I/O
+    if page < 0:
+        raise PreviewError(f"page {page} does not exist (pages are numbered from 0)")
+    with seekable(source) as src:
+        fmt = sniff_format(read_head(src))
+        errors: list[str] = []
+        for render in _ROUTES.get(fmt, (_with_pillow,)):
+            try:
+                image, width, height = render(src, fmt=fmt, max_size=max_size, page=page)
+            except _DECODE_ERRORS as exc:
+                errors.append(_explain(exc))
+                continue
+            return encode(image, width=width, height=height)
+    raise PreviewError(_failure_reason(fmt, errors))
+
+
+def encode(image: Image.Image, *, width: int, height: int) -> Preview:
+    """JPEG for opaque pictures, PNG when transparency must survive."""
+    image = _drop_opaque_alpha(image)
+    buffer = io.BytesIO()
+    if image.mode in ("LA", "RGBA"):
+        image.save(buffer, "PNG", compress_level=PNG_COMPRESSION)
+        return Preview(buffer.getvalue(), PNG, width, height)
+    image.save(buffer, "JPEG", quality=JPEG_QUALITY)
+    return Preview(buffer.getvalue(), JPEG, width, height)
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+
+def _tiff_with_vips(src: Opened, *, fmt, max_size: int, page: int):
+    pages = _tiff_pages(src)
+    if page >= len(pages):
+        raise PreviewError(f"page {page} does not exist: the TIFF has {len(pages)} page(s)")
+    chosen = pages[page]
+    width, height = chosen.full.width, chosen.full.height
+    target = fit_within(width, height, max_size)
+    level = chosen.smallest_level_covering(*target)
+    image = vips.load(src, access="sequential", **level.load_options)
+    small = vips.shrink_to_pil(image, *target)
+    return _orient(small, chosen.orientation), *_displayed(width, height, chosen.orientation)
+
+
+def _with_vips(src: Opened, *, fmt, max_size: int, page: int):
+    header = vips.load(src)
+    pages = header.get("n-pages") if "n-pages" in header.get_fields() else 1
+    if page >= pages:
+        raise PreviewError(f"page {page} does not exist: the {fmt.upper()} file has {pages} page(s)")
+    orientation = header.get("orientation") if "orientation" in header.get_fields() else 1
+    width, height = header.width, header.height
+    target = fit_within(width, height, max_size)
+    if header.format == "uchar":
+        # thumbnail() shrinks while decoding where the format allows it (WebP, HEIF).
+        small = _vips_thumbnail(src, target, page)
+    else:
+        paged = {"page": page} if page else {}  # only multi-page loaders know the option
+        small = vips.shrink_to_pil(vips.load(src, access="sequential", **paged), *target)
+    return _orient(small, orientation), *_displayed(width, height, orientation)
+
+
+def _vips_thumbnail(src: Opened, target: tuple[int, int], page: int) -> Image.Image:
+    width, height = target
+    load_options = f"page={page},fail_on=error" if page else "fail_on=error"
+    options = {"height": height, "size": "force", "no_rotate": True, "option_string": load_options}
+    if isinstance(src, str):
+        image = pyvips.Image.thumbnail(src, width, **options)
+    else:
+        image = pyvips.Image.thumbnail_source(vips.stream_source(src), width, **options)
+    return vips.to_pil(image)
+
+
+def _with_pillow(src: Opened, *, fmt, max_size: int, page: int):
+    if not isinstance(src, str):
+        src.seek(0)
+    with Image.open(src, formats=_PILLOW_FORMATS) as image:
+        _seek_pillow_page(image, src, fmt, page)
+        # Pillow applies TIFF orientation while loading; other formats carry it in EXIF.
+        orientation = 1 if image.format == "TIFF" else image.getexif().get(ExifTags.Base.Orientation, 1)
+        width, height = image.size
+        target = fit_within(width, height, max_size)
+        if image.format == "JPEG":
+            image.draft(None, target)  # decode at 1/2..1/8 scale, still >= target
+        small = _pillow_shrink(image, target)
+    return _orient(small, orientation), *_displayed(width, height, orientation)
+
+
+_ROUTES: dict[str | None, tuple[Callable, ...]] = {
+    "jpeg": (_with_pillow, _with_vips),
+    "tiff": (_tiff_with_vips, _with_pillow),
+    "png": (_with_vips, _with_pillow),
+    "webp": (_with_vips, _with_pillow),
+    "gif": (_with_vips, _with_pillow),
+    "heif": (_with_vips,),
+    "bmp": (_with_pillow,),
+}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _tiff_pages(src: Opened):
+    if isinstance(src, str):
+        with open(src, "rb") as fh:
+            return read_pages(fh)
+    return read_pages(src)
+
+
+def _seek_pillow_page(image: Image.Image, src: Opened, fmt, page: int) -> None:
+    frame = page
+    if fmt == "tiff":
+        # Pillow counts every IFD as a frame; map document pages to IFDs as the libvips route does.
+        pages = _tiff_pages(src)
+        if page >= len(pages):
+            raise PreviewError(f"page {page} does not exist: the TIFF has {len(pages)} page(s)")
+        frame = pages[page].full.ifd
+    try:
+        image.seek(frame)
+    except EOFError:
+        count = getattr(image, "n_frames", 1)
+        raise PreviewError(f"page {page} does not exist: the file has {count} page(s)") from None
+
+
+def _pillow_shrink(image: Image.Image, target: tuple[int, int]) -> Image.Image:
+    """Resize to ``target`` and convert to L, LA, RGB or RGBA with true colours."""
+    icc = image.info.get("icc_profile")
+    image = _pillow_8bit(image)
+    image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    if icc and image.mode in ("RGB", "L", "CMYK"):
+        image = _to_srgb(image, icc)
+    if image.mode not in ("L", "LA", "RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.mode else "RGB")
+    return image
+
+
+def _pillow_8bit(image: Image.Image) -> Image.Image:
+    """Bring any Pillow mode to one that resizes well; high depths are stretched, not clipped."""
+    mode = image.mode
+    if mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
+        return image
+    if mode == "1":
+        return image.convert("L")
+    if mode in ("P", "PA"):
+        transparent = mode == "PA" or "transparency" in image.info
+        return image.convert("RGBA" if transparent else "RGB")
+    if mode == "LAB":
+        return _lab_to_srgb(image)
+    if mode.startswith("I") or mode == "F":
+        return Image.fromarray(stretch_to_uint8(np.asarray(image), has_alpha=False, alpha_max=1))
+    return image.convert("RGBA" if "A" in mode or "a" in mode else "RGB")
+
+
+def _lab_to_srgb(image: Image.Image) -> Image.Image:
+    # TIFF CIELab stores L* as 0..255 for 0..100 and a*, b* as signed bytes, which Pillow passes
+    # through untouched; libvips does the CIELAB -> sRGB maths.
+    raw = np.asarray(image)
+    lab = np.empty(raw.shape, np.float32)
+    lab[:, :, 0] = raw[:, :, 0] * (100.0 / 255.0)
+    lab[:, :, 1:] = raw[:, :, 1:].view(np.int8)
+    rgb = pyvips.Image.new_from_array(lab).copy(interpretation="lab").colourspace("srgb")
+    return Image.fromarray(rgb.cast("uchar").numpy())
+
+
+def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image:
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        return ImageCms.profileToProfile(image, profile, _SRGB, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image  # a broken profile should not cost the user their preview
+
+
+def _orient(image: Image.Image, orientation) -> Image.Image:
+    transpose = _TRANSPOSE.get(orientation)
+    return image.transpose(transpose) if transpose is not None else image
+
+
+def _displayed(width: int, height: int, orientation) -> tuple[int, int]:
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def _drop_opaque_alpha(image: Image.Image) -> Image.Image:
+    """An alpha channel that is opaque everywhere only makes the preview a bigger PNG."""
+    if image.mode in ("LA", "RGBA") and image.getchannel("A").getextrema()[0] == 255:
+        return image.convert(image.mode[:-1])
+    return image
+
+
+def _explain(exc: BaseException) -> str:
+    """The most telling line of a decoder error (libvips prefixes several generic lines)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("unable to call")] or lines or [type(exc).__name__]
+    return lines[-1] if len(lines) > 1 and lines[0].startswith("VipsForeignLoad") else lines[0]
+
+
+def _failure_reason(fmt, errors: list[str]) -> str:
+    if fmt is None and errors:
+        return f"not a supported image format ({errors[-1]})"
+    kind = fmt.upper() if fmt else "image"
+    detail = "; ".join(dict.fromkeys(errors)) or "no decoder available"
+    return f"cannot decode this {kind} file: {detail}"

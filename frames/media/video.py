@@ -1,0 +1,311 @@
+"""Video frames at timestamps: a keyframe index, seeking, and one ordered pass for many frames.
+
+Rules this module keeps, because each one has produced wrong previews elsewhere:
+
+- Positions come from the stream's own presentation timestamps (``pts`` x ``time_base``), never
+  from ``time x nominal frame rate``: variable-frame-rate phone videos would drift.
+- The frame shown at time ``t`` is the last frame whose presentation time is at or before ``t``
+  (the one on screen at ``t``). Frame timestamps are whole milliseconds in the data model, so a
+  frame at 33.33 ms counts as "at 33 ms": the comparison is on the presentation time truncated
+  to the millisecond. Time 0 is the stream's first frame (MP4 edit lists can make that pts > 0).
+- Never decode from the start: seek to the last keyframe at or before ``t`` and decode forward.
+- Many timestamps of one video are served by one ordered pass that emits each requested frame
+  as it goes by, jumping ahead only when a keyframe lies between the current position and the
+  next requested frame (then the jump skips decoding the gap). With 250-frame GOPs one seek per
+  frame costs as much as decoding from the start every time.
+- The display matrix (phone rotation, mirroring) and the pixel aspect ratio are applied.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import struct
+from dataclasses import asdict, dataclass
+from typing import Iterable, Iterator, Optional, Union
+
+import av
+import numpy as np
+from av.sidedata.sidedata import Type as SideDataType
+from PIL import Image
+
+from .common import Preview, PreviewError, Source, describe, fit_within, seekable
+from .images import encode
+
+Outcome = Union[Preview, PreviewError]
+
+
+@dataclass(frozen=True)
+class VideoIndex:
+    """Where the keyframes of a video stream are; computed once by demuxing, then reusable.
+
+    Plain data (``to_dict``/``from_dict`` give JSON-ready dicts) so a caller can cache it next
+    to the source and hand it back for every later frame of the same video.
+    """
+
+    stream_index: int
+    time_base: tuple[int, int]  # numerator, denominator of one pts unit in seconds
+    start_pts: int  # presentation time of the first frame: the video's time 0
+    end_pts: int  # presentation time just after the last frame
+    keyframes: tuple[int, ...]  # sorted pts of every keyframe
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "VideoIndex":
+        return cls(
+            stream_index=int(data["stream_index"]),
+            time_base=(int(data["time_base"][0]), int(data["time_base"][1])),
+            start_pts=int(data["start_pts"]),
+            end_pts=int(data["end_pts"]),
+            keyframes=tuple(int(k) for k in data["keyframes"]),
+        )
+
+    @property
+    def duration_ms(self) -> int:
+        num, den = self.time_base
+        return (self.end_pts - self.start_pts) * num * 1000 // den
+
+    def pts_after(self, timestamp_ms: int) -> int:
+        """The first pts that is *not* at or before ``timestamp_ms`` (exact integer maths).
+
+        A frame at ``pts`` is shown at ``timestamp_ms`` when its time truncated to whole
+        milliseconds is <= ``timestamp_ms``, i.e. (pts - start) * tb * 1000 < timestamp_ms + 1.
+        """
+        num, den = self.time_base
+        return self.start_pts + -(-(timestamp_ms + 1) * den // (num * 1000))
+
+    def keyframe_for(self, timestamp_ms: int) -> int:
+        """The last keyframe at or before ``timestamp_ms``: where decoding must start."""
+        i = bisect.bisect_left(self.keyframes, self.pts_after(timestamp_ms))
+        return self.keyframes[max(i - 1, 0)]
+
+    def keyframe_before(self, pts: int) -> int:
+        """The keyframe preceding ``pts`` (or the first one)."""
+        i = bisect.bisect_left(self.keyframes, pts)
+        return self.keyframes[max(i - 1, 0)]
+
+
+def build_video_index(source: Source) -> VideoIndex:
+    """Demux (never decode) the first video stream and note every keyframe's pts."""
+    with open_video(source) as (container, stream):
+        return _index(container, stream)
+
+
+def render_video_preview(
+    source: Source, *, timestamp_ms: int, max_size: int = 256, index: Optional[VideoIndex] = None
+):
+    """A JPEG of the frame on screen at ``timestamp_ms``, fitting in ``max_size`` square."""
+    for _, outcome in render_video_previews(source, [timestamp_ms], max_size=max_size, index=index):
+        if isinstance(outcome, PreviewError):
+            raise outcome
+        return outcome
+    raise AssertionError("unreachable: one timestamp always yields one outcome")
+
+
+def render_video_previews(
+    source: Source, timestamps_ms: Iterable[int], *, max_size: int = 256, index: Optional[VideoIndex] = None
+) -> Iterator[tuple[int, Outcome]]:
+    """Previews for many timestamps of one video in a single ordered decoding pass.
+
+    Yields ``(timestamp_ms, Preview)`` in ascending timestamp order (duplicates once), as each
+    frame is decoded, so a caller can store previews while the pass goes on. A timestamp the
+    video does not have (negative, past the end) yields ``(timestamp_ms, PreviewError)`` instead
+    of ending the pass. ``index`` (from ``build_video_index``) saves the demuxing pass.
+    """
+    fit_within(1, 1, max_size)  # validates max_size before any I/O
+    with open_video(source) as (container, stream):
+        # The container's pixel aspect ratio wins over the codec's, as in FFmpeg's guess.
+        sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+        for timestamp, outcome in _frames_at(container, stream, timestamps_ms, index):
+            if not isinstance(outcome, PreviewError):
+                outcome = _preview(outcome, max_size, sar)
+            yield timestamp, outcome
+
+
+def frames_at(
+    source: Source, timestamps_ms: Iterable[int], *, index: Optional[VideoIndex] = None
+) -> Iterator[tuple[int, Union[av.VideoFrame, PreviewError]]]:
+    """Decoded frames (full size, as stored) for the timestamps, in ascending order."""
+    with open_video(source) as (container, stream):
+        yield from _frames_at(container, stream, timestamps_ms, index)
+
+
+def _frames_at(container, stream, timestamps_ms, index):
+    wanted = sorted(set(int(t) for t in timestamps_ms))
+    index = index or _index(container, stream)
+    errors = {t: _range_error(t, index) for t in wanted}
+    valid = [t for t in wanted if errors[t] is None]
+    yield from ((t, errors[t]) for t in wanted if t < 0)
+    if valid:
+        yield from _ordered_pass(container, stream, index, valid)
+    yield from ((t, errors[t]) for t in wanted if t >= 0 and errors[t] is not None)
+
+
+@contextlib.contextmanager
+def open_video(source: Source):
+    """Open the container and its first video stream, with decoder threads enabled."""
+    with seekable(source) as src:
+        try:
+            container = av.open(src, mode="r")
+        except (av.FFmpegError, UnicodeDecodeError) as exc:
+            raise PreviewError(f"not a readable video ({describe(source)}): {exc}") from None
+        try:
+            if not container.streams.video:
+                raise PreviewError("the file has no video stream")
+            stream = container.streams.video[0]
+            # Slice and frame threads: decoding dominates the cost and most codecs parallelise.
+            stream.thread_type = "AUTO"
+            yield container, stream
+        finally:
+            container.close()
+
+
+# --- the index --------------------------------------------------------------------------------
+
+
+def _index(container, stream) -> VideoIndex:
+    keyframes, first, last, last_duration, count = [], None, None, 0, 0
+    try:
+        for packet in container.demux(stream):
+            pts = packet.pts if packet.pts is not None else packet.dts
+            if pts is None:
+                continue  # the flush packet at the end, or a container without timestamps
+            count += 1
+            if packet.is_keyframe:
+                keyframes.append(pts)
+            first = pts if first is None else min(first, pts)
+            if last is None or pts >= last:
+                last, last_duration = pts, packet.duration or 0
+    except av.FFmpegError as exc:
+        raise PreviewError(f"cannot read the video's packets: {exc}") from None
+    if not count or not keyframes:
+        raise PreviewError("the video stream has no frames" if not count else "the video has no keyframe")
+    # Some muxers leave the last packet's duration at 0: assume it lasts an average frame.
+    average = (last - first) // (count - 1) if count > 1 else 1
+    end = last + (last_duration or average or 1)
+    time_base = stream.time_base
+    return VideoIndex(stream.index, (time_base.numerator, time_base.denominator), first, end, tuple(sorted(keyframes)))
+
+
+def _range_error(timestamp_ms: int, index: VideoIndex) -> Optional[PreviewError]:
+    if timestamp_ms < 0:
+        return PreviewError(f"timestamp {timestamp_ms} ms is before the start of the video")
+    if timestamp_ms > index.duration_ms:
+        return PreviewError(
+            f"timestamp {timestamp_ms} ms is past the end of the video ({index.duration_ms} ms long)"
+        )
+    return None
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+
+def _ordered_pass(container, stream, index: VideoIndex, targets: list[int]):
+    """Yield ``(t, frame)`` for sorted ``targets``; seeks only to keyframes, only forward.
+
+    Each round seeks to a keyframe and decodes forward; a round ends when the next target is
+    better reached by seeking to a later keyframe (``_Jump``), when the decoder reports the seek
+    landed after the target (back up one keyframe), or at the end of the stream.
+    """
+    pending = list(reversed(targets))  # pop() from the end gives the smallest
+    seek_to = index.keyframe_for(pending[-1])
+    while pending:
+        container.seek(seek_to, stream=stream, backward=True)
+        seek_to = yield from _decode_round(container, stream, index, pending, seek_to)
+
+
+def _decode_round(container, stream, index: VideoIndex, pending: list[int], sought: int):
+    """Decode from the current position, emitting targets; return where to seek next (or None)."""
+    previous = None
+    for frame in _decoded(container, stream):
+        pts = frame.pts
+        if pts is None:
+            continue
+        while pending and pts >= index.pts_after(pending[-1]):
+            # This frame starts after the target, so the previous one was on screen at it.
+            if previous is None and sought > index.keyframes[0]:
+                return index.keyframe_before(sought)  # the demuxer landed late: back up
+            yield pending.pop(), previous if previous is not None else frame
+        if not pending:
+            return None
+        next_key = index.keyframe_for(pending[-1])
+        if next_key > pts + (frame.duration or 0):
+            return next_key  # a keyframe lies between here and the target: skip the gap
+        previous = frame
+    # End of stream: the last frame stays on screen until the video ends.
+    if previous is None:
+        raise PreviewError("the video has no decodable frames")
+    while pending:
+        yield pending.pop(), previous
+    return None
+
+
+def _decoded(container, stream) -> Iterator[av.VideoFrame]:
+    for packet in container.demux(stream):
+        try:
+            yield from packet.decode()
+        except av.FFmpegError:
+            continue  # a damaged packet: skip it as players do, the next keyframe recovers
+
+
+# --- turning a frame into pictures -------------------------------------------------------------
+
+
+def _preview(frame: av.VideoFrame, max_size: int, sar) -> Preview:
+    width, height = _display_size(frame, sar)
+    transform = display_transform(frame)
+    # Scale in the stored orientation (swscale does it while converting to RGB), then turn the
+    # small picture: fitting is symmetric in width and height, so the result is the same.
+    scaled = fit_within(width, height, max_size)
+    rgb = frame.reformat(width=scaled[0], height=scaled[1], format="rgb24", interpolation="AREA")
+    picture = Image.fromarray(transform.apply(rgb.to_ndarray()))
+    shown = (height, width) if transform.swaps else (width, height)
+    return encode(picture, width=shown[0], height=shown[1])
+
+
+def _display_size(frame: av.VideoFrame, sar) -> tuple[int, int]:
+    """Coded size corrected by the pixel aspect ratio (anamorphic DV, some phone videos)."""
+    if not sar or sar == 1:
+        return frame.width, frame.height
+    return max(1, round(frame.width * sar)), frame.height
+
+
+@dataclass(frozen=True)
+class DisplayTransform:
+    """The quarter turns and flips that show a decoded picture upright, as FFmpeg's autorotate."""
+
+    quarter_turns_ccw: int = 0
+    flip_vertical: bool = False
+    flip_horizontal: bool = False
+
+    @property
+    def swaps(self) -> bool:
+        return self.quarter_turns_ccw % 2 == 1
+
+    def apply(self, array: np.ndarray) -> np.ndarray:
+        if self.flip_horizontal:
+            array = array[:, ::-1]
+        array = np.rot90(array, self.quarter_turns_ccw)
+        if self.flip_vertical:
+            array = array[::-1]
+        return np.ascontiguousarray(array)
+
+
+def display_transform(frame: av.VideoFrame) -> DisplayTransform:
+    """Read the frame's display matrix the way ``ffmpeg`` (fftools) does for autorotation."""
+    side = frame.side_data.get(SideDataType.DISPLAYMATRIX)
+    if side is None:
+        return DisplayTransform()
+    matrix = struct.unpack("=9i", bytes(side)[:36])
+    theta = (-frame.rotation) % 360  # clockwise degrees needed to show it upright
+    if theta == 90:
+        # ffmpeg: transpose=cclock_flip when the matrix also mirrors, else transpose=clock
+        return DisplayTransform(1, flip_vertical=True) if matrix[3] > 0 else DisplayTransform(3)
+    if theta == 270:
+        # ffmpeg: transpose=clock_flip when mirrored, else transpose=cclock
+        return DisplayTransform(3, flip_vertical=True) if matrix[3] < 0 else DisplayTransform(1)
+    if theta == 180:
+        return DisplayTransform(0, flip_vertical=matrix[4] < 0, flip_horizontal=matrix[0] < 0)
+    return DisplayTransform(0, flip_vertical=matrix[4] < 0)

@@ -1,0 +1,73 @@
+"""libvips helpers: loading from a path or stream, shrinking, and handing small images to Pillow."""
+
+from __future__ import annotations
+
+from typing import BinaryIO, Union
+
+import numpy as np
+import pyvips
+from PIL import Image
+
+from .scaling import stretch_to_uint8
+
+# Interpretations whose 8-bit conversion needs colour management (an ICC transform), which
+# libvips' thumbnailer does properly; a value-range stretch would be meaningless for them.
+_COLOUR_MANAGED = {"cmyk", "lab", "labs", "labq", "lch", "cmc", "xyz", "yxy", "hsv"}
+
+# Largest alpha value per pixel format, to bring alpha to 0..255 without stretching it.
+_ALPHA_MAX = {"uchar": 255, "char": 127, "ushort": 65535, "short": 32767, "uint": 2**32 - 1, "int": 2**31 - 1}
+
+
+def load(src: Union[str, BinaryIO], **options) -> pyvips.Image:
+    """Open lazily; ``fail_on="error"`` so corrupt data raises instead of rendering grey blocks."""
+    options.setdefault("fail_on", "error")
+    if isinstance(src, str):
+        return pyvips.Image.new_from_file(src, **options)
+    return pyvips.Image.new_from_source(stream_source(src), "", **options)
+
+
+def stream_source(stream: BinaryIO) -> pyvips.Source:
+    """A libvips source reading a Python stream, so only the bytes libvips asks for are read."""
+    stream.seek(0)
+    source = pyvips.SourceCustom()
+    source.on_read(stream.read)
+    source.on_seek(lambda offset, whence: stream.seek(offset, whence))
+    return source
+
+
+def shrink_to_pil(image: pyvips.Image, width: int, height: int) -> Image.Image:
+    """Shrink to exactly ``width`` x ``height`` and return an 8-bit Pillow image (no orientation).
+
+    8-bit and colour-managed images go through ``thumbnail_image`` (ICC import/export, CMYK to
+    sRGB). Images with more than 8 bits (16-bit, 32-bit, float) are shrunk at their own depth and
+    then stretched over their real value range: the usual ``>> 8`` makes 12-bit sensor data or
+    a 291..694 microscopy image look black.
+    """
+    if image.format in ("complex", "dpcomplex"):
+        raise ValueError("complex-valued pixels cannot be shown as an image")
+    if image.format == "uchar" or image.interpretation in _COLOUR_MANAGED:
+        return _thumbnail_8bit(image, width, height)
+    small = image.resize(width / image.width, vscale=height / image.height)
+    has_alpha = bool(small.hasalpha()) and small.bands in (2, 4)
+    array = stretch_to_uint8(small.numpy(), has_alpha=has_alpha, alpha_max=_ALPHA_MAX.get(small.format, 1.0))
+    return Image.fromarray(array)
+
+
+def _thumbnail_8bit(image: pyvips.Image, width: int, height: int) -> Image.Image:
+    options = {"height": height, "size": "force", "no_rotate": True}
+    if "icc-profile-data" in image.get_fields():
+        options["export_profile"] = "srgb"  # show wide-gamut and CMYK sources with true colours
+    small = image.thumbnail_image(width, **options)
+    return to_pil(small)
+
+
+def to_pil(image: pyvips.Image) -> Image.Image:
+    """A small 8-bit vips image as a Pillow image in L, LA, RGB or RGBA."""
+    if image.interpretation not in ("srgb", "b-w"):
+        image = image.colourspace("srgb" if image.bands >= 3 else "b-w")
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    if image.bands > 4 or (image.bands == 4 and not image.hasalpha()):
+        image = image[:3]
+    array = image.numpy()
+    return Image.fromarray(np.ascontiguousarray(array))
