@@ -168,6 +168,7 @@ HYPERDATA_FETCH_READ_TIMEOUT = float(os.environ.get("HYPERDATA_FETCH_READ_TIMEOU
 HYPERDATA_FETCH_TOTAL_TIMEOUT = float(os.environ.get("HYPERDATA_FETCH_TOTAL_TIMEOUT", "900"))
 HYPERDATA_FETCH_SPOOL_BYTES = int(os.environ.get("HYPERDATA_FETCH_SPOOL_BYTES", 32 * 1024**2))  # then disk
 HYPERDATA_FETCH_TMP_DIR = os.environ.get("HYPERDATA_FETCH_TMP_DIR") or None
+HYPERDATA_FETCH_CA_BUNDLE = os.environ.get("HYPERDATA_FETCH_CA_BUNDLE") or None  # CA file replacing the default
 # Callable or dotted path, called as provider(scheme=..., host=...) -> dict | None (per-host credentials).
 HYPERDATA_STORAGE_CREDENTIALS_PROVIDER = None
 # --- end source fetching ---

@@ -599,6 +599,73 @@ def test_http_total_download_time_is_capped(server, allow_loopback):
             storage_for_uri(url).open(url)
 
 
+@pytest.fixture(scope="module")
+def tls_server(testdata, tmp_path_factory):
+    """An https server on 127.0.0.1 whose self-signed certificate names media.test only."""
+    import ssl
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    if not openssl:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=media.test",
+         "-addext", "subjectAltName=DNS:media.test", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    server = _Server()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    server.cert = str(cert)
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
+def test_https_keeps_sni_and_verification_on_the_pinned_address(tls_server, allow_loopback, monkeypatch):
+    real_getaddrinfo = socket.getaddrinfo
+
+    def fake_getaddrinfo(host, port, *args, **kwargs):
+        return real_getaddrinfo("127.0.0.1" if host == "media.test" else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    url = f"https://media.test:{tls_server.port}/echo"
+    with override_settings(HYPERDATA_FETCH_CA_BUNDLE=tls_server.cert):
+        with storage_for_uri(url).open(url) as handle:  # the certificate is checked against media.test
+            assert handle.read() == f"media.test:{tls_server.port}|".encode()
+        by_address = f"https://127.0.0.1:{tls_server.port}/echo"
+        with pytest.raises(PermanentStorageError, match="TLS certificate"):  # the name does not match
+            storage_for_uri(by_address).open(by_address)
+    with pytest.raises(PermanentStorageError, match="TLS certificate"):  # unknown CA
+        storage_for_uri(url).open(url)
+
+
+def test_ipv6_loopback(testdata):
+    class _V6(_QuietServer):
+        address_family = socket.AF_INET6
+
+    try:
+        httpd = _V6(("::1", 0), _Handler)
+    except OSError:
+        pytest.skip("IPv6 loopback is not available")
+    httpd.seen = []
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://[::1]:{httpd.server_address[1]}/files/{HOPPER}"
+        with override_settings(HYPERDATA_ALLOWED_FETCH_NETWORKS=LOOPBACK):  # IPv4 loopback only
+            with pytest.raises(LocationNotAllowedError, match="::1, a loopback address"):
+                storage_for_uri(url).open(url)
+        with override_settings(HYPERDATA_ALLOWED_FETCH_NETWORKS=["::1/128"]):
+            assert storage_for_uri(url).stat(url).size == (testdata / HOPPER).stat().st_size
+        assert [method for method, *_ in httpd.seen] == ["HEAD"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 # --- local files ----------------------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -46,6 +46,7 @@ _DEFAULTS = {
     "HYPERDATA_FETCH_TOTAL_TIMEOUT": 900.0,
     "HYPERDATA_FETCH_SPOOL_BYTES": 32 * MiB,
     "HYPERDATA_FETCH_TMP_DIR": None,
+    "HYPERDATA_FETCH_CA_BUNDLE": None,
     "HYPERDATA_STORAGE_CREDENTIALS_PROVIDER": None,
 }
 
@@ -145,7 +146,10 @@ class _LimitedReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        data = self._source.read(len(buffer))
+        try:
+            data = self._source.read(len(buffer))
+        except OSError as exc:  # a provider stream should translate its errors; this is the safety net
+            raise TransientStorageError(f"read failed: {exc}", self._uri) from exc
         if not data:
             return 0
         self._count += len(data)

@@ -176,6 +176,7 @@ class HttpStorage(RemoteStorage):
     def _send(self, method: str, uri: str, *, headers: dict | None = None, check_status: bool = True):
         """(session, response) for ``uri`` after following redirects; the caller closes both."""
         session = vetted_session()
+        session.verify = setting("HYPERDATA_FETCH_CA_BUNDLE") or True
         timeout = (float(setting("HYPERDATA_FETCH_CONNECT_TIMEOUT")), float(setting("HYPERDATA_FETCH_READ_TIMEOUT")))
         try:
             url = uri
