@@ -133,7 +133,9 @@ class LocalStorage(MediaStorage):
             _require_regular(os.fstat(fd), uri)
             real = _fd_real_path(fd)
             if real is not None and _root_of(real, media_roots()) is None:
-                raise LocationNotAllowedError("the file changed while being opened and lies outside the media roots", uri)
+                raise LocationNotAllowedError(
+                    "the file changed while being opened and lies outside the media roots", uri
+                )
             os.set_blocking(fd, True)
         except BaseException:
             os.close(fd)
