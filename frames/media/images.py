@@ -91,10 +91,7 @@ def encode(image: Image.Image, *, width: int, height: int) -> Preview:
 
 
 def _tiff_with_vips(src: Opened, *, fmt, max_size: int, page: int):
-    pages = _tiff_pages(src)
-    if page >= len(pages):
-        raise PreviewError(f"page {page} does not exist: the TIFF has {len(pages)} page(s)")
-    chosen = pages[page]
+    chosen = _tiff_page(src, page)
     width, height = chosen.full.width, chosen.full.height
     target = fit_within(width, height, max_size)
     level = chosen.smallest_level_covering(*target)
@@ -132,23 +129,35 @@ def _vips_thumbnail(src: Opened, target: tuple[int, int], page: int) -> Image.Im
 
 
 def _with_pillow(src: Opened, *, fmt, max_size: int, page: int):
-    if not isinstance(src, str):
-        src.seek(0)
-    with Image.open(src, formats=_PILLOW_FORMATS) as image:
-        _seek_pillow_page(image, src, fmt, page)
-        # Pillow applies TIFF orientation while loading; other formats carry it in EXIF.
-        orientation = 1 if image.format == "TIFF" else image.getexif().get(ExifTags.Base.Orientation, 1)
+    with _pillow_open(src) as image:
+        _pillow_seek(image, page)
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
         width, height = image.size
         target = fit_within(width, height, max_size)
         if image.format == "JPEG":
-            image.draft(None, target)  # decode at 1/2..1/8 scale, still >= target
+            image.draft(None, target)  # libjpeg decodes at 1/2..1/8 scale, still >= target
         small = _pillow_shrink(image, target)
     return _orient(small, orientation), *_displayed(width, height, orientation)
 
 
+def _tiff_with_pillow(src: Opened, *, fmt, max_size: int, page: int):
+    """For TIFFs libvips cannot read (old-style JPEG, 8-bit CIELab, tiled planar-separate)."""
+    chosen = _tiff_page(src, page)
+    target = fit_within(chosen.full.width, chosen.full.height, max_size)
+    level = chosen.smallest_level_covering(*target)
+    with _pillow_open(src) as image:
+        _pillow_seek(image, level.ifd)
+        # Pillow turns a TIFF upright while loading, using the loaded IFD's own Orientation tag;
+        # reduced levels may lack the tag, and then the page's orientation is still to apply.
+        applied = image.tag_v2.get(ExifTags.Base.Orientation, 1)
+        small = _pillow_shrink(image, _displayed(*target, applied))
+    remaining = chosen.orientation if applied == 1 else 1
+    return _orient(small, remaining), *_displayed(chosen.full.width, chosen.full.height, chosen.orientation)
+
+
 _ROUTES: dict[str | None, tuple[Callable, ...]] = {
     "jpeg": (_with_pillow, _with_vips),
-    "tiff": (_tiff_with_vips, _with_pillow),
+    "tiff": (_tiff_with_vips, _tiff_with_pillow),
     "png": (_with_vips, _with_pillow),
     "webp": (_with_vips, _with_pillow),
     "gif": (_with_vips, _with_pillow),
@@ -160,26 +169,29 @@ _ROUTES: dict[str | None, tuple[Callable, ...]] = {
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _tiff_pages(src: Opened):
+def _tiff_page(src: Opened, page: int):
     if isinstance(src, str):
         with open(src, "rb") as fh:
-            return read_pages(fh)
-    return read_pages(src)
+            pages = read_pages(fh)
+    else:
+        pages = read_pages(src)
+    if page >= len(pages):
+        raise PreviewError(f"page {page} does not exist: the TIFF has {len(pages)} page(s)")
+    return pages[page]
 
 
-def _seek_pillow_page(image: Image.Image, src: Opened, fmt, page: int) -> None:
-    frame = page
-    if fmt == "tiff":
-        # Pillow counts every IFD as a frame; map document pages to IFDs as the libvips route does.
-        pages = _tiff_pages(src)
-        if page >= len(pages):
-            raise PreviewError(f"page {page} does not exist: the TIFF has {len(pages)} page(s)")
-        frame = pages[page].full.ifd
+def _pillow_open(src: Opened) -> Image.Image:
+    if not isinstance(src, str):
+        src.seek(0)
+    return Image.open(src, formats=_PILLOW_FORMATS)
+
+
+def _pillow_seek(image: Image.Image, frame: int) -> None:
     try:
         image.seek(frame)
     except EOFError:
         count = getattr(image, "n_frames", 1)
-        raise PreviewError(f"page {page} does not exist: the file has {count} page(s)") from None
+        raise PreviewError(f"page {frame} does not exist: the file has {count} page(s)") from None
 
 
 def _pillow_shrink(image: Image.Image, target: tuple[int, int]) -> Image.Image:

@@ -1,0 +1,142 @@
+"""Helpers for the media tests: the shared test data, media the tests make, independent decoders.
+
+The reference decoders here are deliberately naive (decode everything from the start, pick frames
+with their own arithmetic) so they share no code with ``frames.media``.
+"""
+
+from __future__ import annotations
+
+import io
+from fractions import Fraction
+from pathlib import Path
+from typing import Sequence
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+
+
+def media_testdata() -> Path:
+    """``../shared/testdata`` beside the repository; fail loudly when it is missing."""
+    if not (TESTDATA / "README.md").is_file():
+        pytest.fail(
+            f"media test data not found at {TESTDATA}: these tests read the shared files made by "
+            "others (TIFFs, videos, masks); check out or mount the 'shared' folder beside the repo"
+        )
+    return TESTDATA
+
+
+@pytest.fixture
+def testdata() -> Path:
+    return media_testdata()
+
+
+def pixels(preview_or_bytes) -> np.ndarray:
+    """Decode a preview (or encoded bytes) to a numpy array as Pillow reads it."""
+    data = getattr(preview_or_bytes, "data", preview_or_bytes)
+    with Image.open(io.BytesIO(data)) as image:
+        if image.mode in ("L", "LA", "RGB", "RGBA"):
+            return np.asarray(image)
+        return np.asarray(image.convert("RGB"))
+
+
+def image_format(preview) -> str:
+    with Image.open(io.BytesIO(preview.data)) as image:
+        return image.format
+
+
+def mean_diff(a: np.ndarray, b: np.ndarray) -> float:
+    assert a.shape == b.shape, f"shapes differ: {a.shape} vs {b.shape}"
+    return float(np.abs(a.astype(np.int32) - b.astype(np.int32)).mean())
+
+
+def assert_fits(preview, max_size: int, source_size: tuple[int, int]) -> None:
+    """Within ``max_size`` and the source's aspect ratio kept (to one pixel of rounding)."""
+    with Image.open(io.BytesIO(preview.data)) as image:
+        width, height = image.size
+    sw, sh = source_size
+    assert max(width, height) == min(max_size, max(sw, sh)), (image.size, source_size, max_size)
+    if sw >= sh:
+        assert abs(height - sh * width / sw) <= 1, (image.size, source_size)
+    else:
+        assert abs(width - sw * height / sh) <= 1, (image.size, source_size)
+
+
+# --- videos made by the tests -----------------------------------------------------------------
+
+
+def frame_colour(i: int) -> tuple[int, int, int]:
+    """A distinct, flat colour per frame number: flat colours survive lossy codecs nearly intact."""
+    return ((i * 47 + 30) % 226 + 15, (i * 101 + 80) % 226 + 15, (i * 199 + 160) % 226 + 15)
+
+
+def make_video(
+    path: Path,
+    *,
+    frame_times_ms: Sequence[int],
+    codec: str = "libx264",
+    container: str | None = None,
+    pix_fmt: str = "yuv420p",
+    size: tuple[int, int] = (64, 48),
+    gop: int = 12,
+    options: dict | None = None,
+    pictures: Sequence[np.ndarray] | None = None,
+) -> Path:
+    """Encode frames at exactly the given times (variable frame rate is just uneven times).
+
+    Frame ``i`` is filled with ``frame_colour(i)`` unless ``pictures`` gives RGB arrays.
+    """
+    opts = {"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"} if codec.startswith("libx264") else {}
+    opts.update(options or {})
+    with av.open(str(path), "w", format=container) as out:
+        stream = out.add_stream(codec, rate=30, options=opts)
+        stream.width, stream.height = size
+        stream.pix_fmt = pix_fmt
+        stream.codec_context.time_base = Fraction(1, 1000)
+        stream.time_base = Fraction(1, 1000)
+        if not codec.startswith("libx264"):
+            stream.codec_context.gop_size = gop
+        for i, t in enumerate(frame_times_ms):
+            rgb = pictures[i] if pictures is not None else np.full((size[1], size[0], 3), frame_colour(i), np.uint8)
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            frame.pts, frame.time_base = int(t), Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def naive_frame_at(path, timestamp_ms: int) -> tuple[int, np.ndarray]:
+    """Decode from the very first frame; return (frame number, RGB) of the frame on screen at t.
+
+    On screen at t: the last frame whose presentation time, truncated to whole milliseconds and
+    counted from the first frame, is <= t.
+    """
+    chosen, number, first = None, -1, None
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for i, frame in enumerate(container.decode(stream)):
+            seconds = Fraction(frame.pts) * stream.time_base
+            first = seconds if first is None else first
+            if int((seconds - first) * 1000) > timestamp_ms:
+                break
+            chosen, number = frame.to_ndarray(format="rgb24"), i
+    assert chosen is not None, "no frame at or before the timestamp"
+    return number, chosen
+
+
+def nearest_colour_index(array: np.ndarray, count: int) -> int:
+    """Which ``frame_colour`` a decoded flat picture shows (checked to be unambiguous)."""
+    mean = array.reshape(-1, array.shape[-1])[:, :3].mean(axis=0)
+    distances = [float(np.abs(mean - np.array(frame_colour(i))).max()) for i in range(count)]
+    best = int(np.argmin(distances))
+    assert distances[best] < 12, f"picture colour {mean} matches no frame colour"
+    return best
+
+
+def resize_rgb(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return np.asarray(Image.fromarray(array).resize(size, Image.Resampling.BILINEAR))
