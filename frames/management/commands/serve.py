@@ -72,7 +72,7 @@ class Command(BaseCommand):
             self._spawn("web", [
                 sys.executable, "-m", "gunicorn", "hyperdata.wsgi:application",
                 "--workers", str(workers), "--bind", _bind_address(host, port),
-                "--graceful-timeout", "10", "--timeout", "120", "--access-logfile", "-",
+                "--graceful-timeout", "10", "--timeout", "120", *_control_socket_args(run_dir),
             ], env)
             url = f"http://{_url_host(host)}:{port}/"
             self._wait_ready(host, port)
@@ -152,6 +152,8 @@ class Command(BaseCommand):
         engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         self._say(f"database: {engine} {settings.DATABASES['default']['NAME']}; applying migrations")
         call_command("migrate", interactive=False, verbosity=0)
+        # Compressed copies for whitenoise (it also finds files in the apps, WHITENOISE_USE_FINDERS).
+        call_command("collectstatic", interactive=False, verbosity=0)
         return self._ensure_admin()
 
     def _ensure_admin(self):
@@ -336,6 +338,12 @@ def _wait_group(pgid, timeout):
     deadline = time.monotonic() + timeout
     while _group_alive(pgid) and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+def _control_socket_args(run_dir):
+    """gunicorn's control socket goes with this instance (its default is one shared path in $HOME)."""
+    path = run_dir / "gunicorn.ctl"
+    return ["--control-socket", str(path)] if len(str(path)) < 100 else ["--no-control-socket"]
 
 
 def _bind_address(host, port):

