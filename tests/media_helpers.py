@@ -68,9 +68,32 @@ def assert_fits(preview, max_size: int, source_size: tuple[int, int]) -> None:
 # --- videos made by the tests -----------------------------------------------------------------
 
 
-def frame_colour(i: int) -> tuple[int, int, int]:
-    """A distinct, flat colour per frame number: flat colours survive lossy codecs nearly intact."""
-    return ((i * 47 + 30) % 226 + 15, (i * 101 + 80) % 226 + 15, (i * 199 + 160) % 226 + 15)
+_LEVELS = [8 + 16 * k for k in range(16)]  # 16 grey levels, far apart for any codec
+
+
+def frame_picture(i: int, size: tuple[int, int]) -> np.ndarray:
+    """Frame ``i`` as flat blocks that survive lossy codecs: left half ``i % 16``, right ``i // 16``."""
+    width, height = size
+    rgb = np.empty((height, width, 3), np.uint8)
+    rgb[:, : width // 2] = _LEVELS[i % 16]
+    rgb[:, width // 2 :] = _LEVELS[(i // 16) % 16]
+    return rgb
+
+
+def frame_number(array: np.ndarray) -> int:
+    """Read back the number drawn by ``frame_picture`` (checked to be unambiguous)."""
+    height, width = array.shape[:2]
+    rows = slice(height // 4, 3 * height // 4)
+    low = _level(array[rows, width // 8 : 3 * width // 8])
+    high = _level(array[rows, 5 * width // 8 : 7 * width // 8])
+    return high * 16 + low
+
+
+def _level(block: np.ndarray) -> int:
+    value = float(block.mean())
+    k = int(np.argmin([abs(value - level) for level in _LEVELS]))
+    assert abs(value - _LEVELS[k]) < 5, f"block level {value:.1f} is between two frame numbers"
+    return k
 
 
 def make_video(
@@ -87,7 +110,7 @@ def make_video(
 ) -> Path:
     """Encode frames at exactly the given times (variable frame rate is just uneven times).
 
-    Frame ``i`` is filled with ``frame_colour(i)`` unless ``pictures`` gives RGB arrays.
+    Frame ``i`` shows ``frame_picture(i)`` unless ``pictures`` gives RGB arrays.
     """
     opts = {"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"} if codec.startswith("libx264") else {}
     opts.update(options or {})
@@ -100,7 +123,7 @@ def make_video(
         if not codec.startswith("libx264"):
             stream.codec_context.gop_size = gop
         for i, t in enumerate(frame_times_ms):
-            rgb = pictures[i] if pictures is not None else np.full((size[1], size[0], 3), frame_colour(i), np.uint8)
+            rgb = pictures[i] if pictures is not None else frame_picture(i, size)
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
             frame.pts, frame.time_base = int(t), Fraction(1, 1000)
             for packet in stream.encode(frame):
@@ -127,15 +150,6 @@ def naive_frame_at(path, timestamp_ms: int) -> tuple[int, np.ndarray]:
             chosen, number = frame.to_ndarray(format="rgb24"), i
     assert chosen is not None, "no frame at or before the timestamp"
     return number, chosen
-
-
-def nearest_colour_index(array: np.ndarray, count: int) -> int:
-    """Which ``frame_colour`` a decoded flat picture shows (checked to be unambiguous)."""
-    mean = array.reshape(-1, array.shape[-1])[:, :3].mean(axis=0)
-    distances = [float(np.abs(mean - np.array(frame_colour(i))).max()) for i in range(count)]
-    best = int(np.argmin(distances))
-    assert distances[best] < 12, f"picture colour {mean} matches no frame colour"
-    return best
 
 
 def resize_rgb(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
