@@ -174,7 +174,7 @@ class Command(BaseCommand):
             if not admin.check_password(env_password):
                 admin.set_password(env_password)
                 admin.save(update_fields=["password"])
-            return f"{ADMIN_USERNAME} / (the HYPERDATA_ADMIN_PASSWORD value)"
+            return f"{ADMIN_USERNAME} (password from HYPERDATA_ADMIN_PASSWORD)"
         if password_file.exists():
             return f"{ADMIN_USERNAME} / {password_file.read_text().strip()}"
         return f"{ADMIN_USERNAME} / (set before; `manage.py changepassword admin` resets it)"
