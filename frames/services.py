@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from .bulk import insert_index_rows, insert_revisions
 from .exceptions import Conflict, FramesInvalid, ServiceError, VersionImmutable
 from .models import Dataset, DatasetVersion, FrameRevision, FrameSource, RoiLabel
 from .schema import FrameError, parse_frame
@@ -355,13 +356,12 @@ def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWrit
         FrameRevision.objects.bulk_update(
             own, ["deleted", "context_id", "timestamp", "saved", "num_frames", "meta", "sources", "rois"]
         )
+        insert_index_rows(own)
     try:
-        FrameRevision.objects.bulk_create(new)
+        with transaction.atomic():
+            insert_revisions(new)
     except IntegrityError:
         raise Conflict("another write to this version saved the same frame ids at the same time; retry", field="frames") from None
-    written = own + new
-    RoiLabel.objects.bulk_create(label for revision in written for label in _roi_labels(revision))
-    FrameSource.objects.bulk_create(source for revision in written for source in _source_rows(revision))
     result.frame_ids.extend(ids)
 
 
@@ -376,31 +376,3 @@ def _fill(revision: FrameRevision, frame: dict, saved: int) -> FrameRevision:
     revision.rois = frame["rois"]
     revision.saved = saved
     return revision
-
-
-def _roi_labels(revision: FrameRevision):
-    for index, roi in enumerate(revision.rois):
-        is_frame_label = not roi.get("poly") and not roi.get("mask")
-        for label in dict.fromkeys(roi.get("labels", [])):
-            yield RoiLabel(
-                revision=revision,
-                roi_index=index,
-                label=label,
-                confidence=roi.get("confidence"),
-                is_frame_label=is_frame_label,
-            )
-
-
-def _source_rows(revision: FrameRevision):
-    for source in revision.sources:
-        yield FrameSource(
-            revision=revision,
-            source_id=source["id"],
-            uri=source["uri"],
-            content_type=source.get("content_type") or "",
-            width=source.get("width"),
-            height=source.get("height"),
-            timestamp=source.get("timestamp"),
-            meta=source.get("meta") or {},
-        )
-

@@ -1,0 +1,26 @@
+"""Set up Django for a benchmark against its own PostgreSQL database (never the app's or the tests')."""
+import os
+import sys
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def setup(db_name: str) -> str:
+    """Create `db_name` on the PostgreSQL at BENCH_PG (default: this machine's), migrate it, set up Django."""
+    server = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db_name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+    os.environ["DATABASE_URL"] = f"{server}/{db_name}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hyperdata.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return os.environ["DATABASE_URL"]

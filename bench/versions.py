@@ -1,0 +1,156 @@
+"""Copy-on-write versions at a million frames (PostgreSQL).
+
+Builds (once; reused on later runs) a dataset whose root version has 1,000,000 frames, then five generations
+of child versions that each edit 1% of the frames and delete 0.1%. Prints child-creation time for a parent of
+10 frames vs 1,000,000, and server time for a page of 100 frames at page 1 and page 5,000, with and without
+label filters, on the root and on the 5th-generation child, and for the first Group-by-context page.
+
+    python bench/versions.py            # BENCH_FRAMES=1000000 by default
+"""
+import os
+import random
+import statistics
+import time
+
+from _django import setup
+
+FRAMES = int(os.environ.get("BENCH_FRAMES", "1000000"))
+GENERATIONS = 5
+PAGE = 100
+setup(os.environ.get("BENCH_DB", "hyperdata_bench_versions"))
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from frames import selectors, services  # noqa: E402
+from frames.filters import parse_filters  # noqa: E402
+from frames.models import Dataset, DatasetVersion  # noqa: E402
+
+DATASET = f"bench-{FRAMES}"
+RARE_EVERY = 1000  # 0.1% of frames carry the rare label
+
+
+def make_frame(i: int, label_variant: str = "") -> dict:
+    labels = [["car"], ["car", "person"], ["truck"], ["car"], ["bike"]][i % 5]
+    rois = [{"labels": labels, "poly": [10, 10, 60, 10, 60, 40, 10, 40], "confidence": (i % 100) / 100}]
+    if i % RARE_EVERY == 7:
+        rois.append({"labels": ["unicorn"], "poly": [1, 1, 5, 1, 5, 5]})
+    if label_variant:
+        rois.append({"labels": [label_variant], "poly": [0, 0, 3, 0, 3, 3]})
+    video = i // 50
+    return {
+        "id": f"frame-{i:08d}",
+        "context_id": f"s3://bench/videos/{video:06d}.mp4",
+        "timestamp": (i % 50) * 100,
+        "meta": {"speed": i % 120, "weather": ["sunny", "rain", "fog"][i % 3]},
+        "sources": [{"id": "default", "uri": f"s3://bench/videos/{video:06d}.mp4", "content_type": "video/mp4",
+                     "width": 1920, "height": 1080, "timestamp": (i % 50) * 100}],
+        "rois": rois,
+    }
+
+
+def build():
+    dataset = Dataset.objects.filter(name=DATASET).first()
+    if dataset and dataset.versions.filter(status="published").count() == GENERATIONS + 1:
+        print(f"reusing {DATASET}: {dataset.versions.get(seq=1).frame_count:,} root frames")
+        return dataset
+    if dataset:
+        services.dataset_delete(dataset=dataset)
+    dataset = services.dataset_create(name=DATASET)
+    version = dataset.versions.get()
+    start = time.perf_counter()
+    batch = 10_000
+    for offset in range(0, FRAMES, batch):
+        services.frames_add(version=version, frames=[make_frame(i) for i in range(offset, min(FRAMES, offset + batch))])
+    elapsed = time.perf_counter() - start
+    print(f"built root: {FRAMES:,} frames in {elapsed:.0f} s ({FRAMES / elapsed:,.0f} frames/s through frames_add)")
+    rng = random.Random(1)
+    for generation in range(1, GENERATIONS + 1):
+        published, version = services.version_snapshot(version=version, name=f"gen{generation - 1}")
+        edited = rng.sample(range(FRAMES), FRAMES // 100)
+        for offset in range(0, len(edited), batch):
+            services.frames_add(version=version, frames=[make_frame(i, f"edit{generation}") for i in edited[offset : offset + batch]])
+        deleted = rng.sample(range(FRAMES), FRAMES // 1000)
+        services.frames_delete(version=version, frame_ids=[f"frame-{i:08d}" for i in deleted])
+    services.version_publish(version=version, name=f"gen{GENERATIONS}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"built {GENERATIONS} child generations (1% edited, 0.1% deleted each)")
+    return dataset
+
+
+def timed(fn, repeat=7):
+    """Median wall time in ms of fn() over `repeat` runs after one warm-up."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def cursor_at(version, filters, page_number):
+    """The cursor a client holds after reading `page_number - 1` pages (found once by offset, not timed)."""
+    rows = selectors.filtered_frames(version=version, filters=filters).order_by("context_id", "timestamp", "frame_id")
+    row = rows.values("context_id", "timestamp", "frame_id")[(page_number - 1) * PAGE - 1]
+    return selectors.encode_cursor([row["context_id"], row["timestamp"], row["frame_id"]])
+
+
+def child_creation_ms(parent):
+    def create():
+        child = services.version_create(parent=parent, name="bench-child")
+        services.version_delete(version=child)
+
+    return timed(create)
+
+
+def main():
+    dataset = build()
+    versions = list(dataset.versions.order_by("seq"))
+    root, deepest = versions[0], versions[-1]
+    small = Dataset.objects.filter(name="bench-small").first() or services.dataset_create(name="bench-small")
+    small_root = small.versions.order_by("seq").first()
+    if not small_root.is_published:
+        services.frames_add(version=small_root, frames=[make_frame(i) for i in range(10)])
+        small_root = services.version_publish(version=small_root)
+
+    rows = []
+    small_ms, big_ms = child_creation_ms(small_root), child_creation_ms(root)
+    rows.append(("child version of a 10-frame parent", small_ms, ""))
+    rows.append((f"child version of a {root.frame_count:,}-frame parent", big_ms, f"ratio {big_ms / small_ms:.2f}x"))
+
+    user = User.objects.get_or_create(username="bench")[0]
+    client = APIClient()
+    client.force_authenticate(user)
+    label_filters = {
+        "no filter": [],
+        "label car (60%)": [{"rois": [{"labels": ["car"]}]}],
+        "label unicorn (0.1%)": [{"rois": [{"labels": ["unicorn"]}]}],
+        "meta.weather:fog AND meta.speed:[10 TO 60]": [{"frame_query": "meta.weather:fog AND meta.speed:[10 TO 60]"}],
+    }
+    for version, where in ((root, "root"), (deepest, f"gen-{GENERATIONS} child")):
+        for name, raw in label_filters.items():
+            filters = parse_filters(raw)
+            total = selectors.frames_count(version=version, filters=filters)
+            deep_page = min(5000, max(1, total // PAGE))
+            for page_number in (1, deep_page):
+                cursor = None if page_number == 1 else cursor_at(version, filters, page_number)
+                ms = timed(lambda: selectors.frames_browse(version=version, filters=filters, cursor=cursor, limit=PAGE))
+                params = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
+                if raw:
+                    params["filters"] = __import__("json").dumps(raw)
+                api_ms = timed(lambda: client.get(f"/api/versions/{version.id}/frames/", params), repeat=5)
+                rows.append((f"{where}: page {page_number:,} of 100, {name}", ms, f"API {api_ms:.1f} ms"))
+        ms = timed(lambda: selectors.contexts_list(version=version, limit=PAGE))
+        api_ms = timed(lambda: client.get(f"/api/versions/{version.id}/contexts/", {"limit": PAGE}), repeat=5)
+        rows.append((f"{where}: Group-by-context page 1 (100 contexts)", ms, f"API {api_ms:.1f} ms"))
+
+    print(f"\n{'measure':<66} {'server ms':>10}  note")
+    for name, ms, note in rows:
+        print(f"{name:<66} {ms:>10.1f}  {note}")
+
+
+if __name__ == "__main__":
+    main()

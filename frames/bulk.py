@@ -1,0 +1,84 @@
+"""Bulk inserts of frame revisions and their index rows.
+
+PostgreSQL gets COPY (ids taken from the table's sequence up front so index rows can point at their
+revision); other databases get Django's bulk_create. Both write the same rows.
+"""
+import json
+
+from django.db import connection
+
+from .models import FrameRevision, FrameSource, RoiLabel
+
+REVISION_COLUMNS = [
+    "id", "dataset_id", "version_id", "version_seq", "frame_id", "deleted",
+    "context_id", "timestamp", "saved", "num_frames", "meta", "sources", "rois",
+]
+ROI_LABEL_COLUMNS = ["revision_id", "roi_index", "label", "confidence", "is_frame_label"]
+SOURCE_COLUMNS = ["revision_id", "source_id", "uri", "content_type", "width", "height", "timestamp", "meta"]
+
+
+def insert_revisions(revisions: list[FrameRevision]) -> None:
+    """Insert new revisions (setting their pk) together with their ROI-label and source rows."""
+    if not revisions:
+        return
+    if connection.vendor == "postgresql":
+        _copy_revisions(revisions)
+    else:
+        FrameRevision.objects.bulk_create(revisions)
+    insert_index_rows(revisions)
+
+
+def insert_index_rows(revisions: list[FrameRevision]) -> None:
+    labels = [row for revision in revisions for row in roi_label_values(revision)]
+    sources = [row for revision in revisions for row in source_values(revision)]
+    if connection.vendor == "postgresql":
+        _copy(RoiLabel, ROI_LABEL_COLUMNS, labels)
+        _copy(FrameSource, SOURCE_COLUMNS, ([*row[:-1], json.dumps(row[-1])] for row in sources))
+    else:
+        RoiLabel.objects.bulk_create(RoiLabel(**dict(zip(ROI_LABEL_COLUMNS, row))) for row in labels)
+        FrameSource.objects.bulk_create(FrameSource(**dict(zip(SOURCE_COLUMNS, row))) for row in sources)
+
+
+def roi_label_values(revision: FrameRevision):
+    """Rows of ROI_LABEL_COLUMNS: one per label of each ROI (an ROI without poly or mask labels the frame)."""
+    for index, roi in enumerate(revision.rois):
+        is_frame_label = not roi.get("poly") and not roi.get("mask")
+        for label in dict.fromkeys(roi.get("labels", [])):
+            yield (revision.pk, index, label, roi.get("confidence"), is_frame_label)
+
+
+def source_values(revision: FrameRevision):
+    """Rows of SOURCE_COLUMNS, one per source."""
+    for source in revision.sources:
+        yield (
+            revision.pk, source["id"], source["uri"], source.get("content_type") or "",
+            source.get("width"), source.get("height"), source.get("timestamp"), source.get("meta") or {},
+        )
+
+
+def _copy_revisions(revisions: list[FrameRevision]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [FrameRevision._meta.db_table, len(revisions)],
+        )
+        for revision, (pk,) in zip(revisions, cursor.fetchall()):
+            revision.pk = pk
+    _copy(FrameRevision, REVISION_COLUMNS, (_revision_values(r) for r in revisions))
+
+
+def _revision_values(revision: FrameRevision) -> list:
+    return [
+        revision.pk, revision.dataset_id, revision.version_id, revision.version_seq, revision.frame_id,
+        revision.deleted, revision.context_id, revision.timestamp, revision.saved, revision.num_frames,
+        json.dumps(revision.meta), json.dumps(revision.sources), json.dumps(revision.rois),
+    ]
+
+
+def _copy(model, columns: list[str], rows) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
+    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
