@@ -1,11 +1,30 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from .views import datasets, system, versions
+
+# Pages live in the "viewer" namespace (viewer:home, viewer:dataset, viewer:version, ...); login, logout and
+# healthz keep their plain names (settings.LOGIN_URL = "login").
+pages = [
+    path("", datasets.home, name="home"),
+    path("datasets/new/", datasets.dataset_create, name="dataset-create"),
+    path("datasets/<str:dataset_id>/", datasets.dataset_page, name="dataset"),
+    path("datasets/<str:dataset_id>/edit/", datasets.dataset_edit, name="dataset-edit"),
+    path("datasets/<str:dataset_id>/delete/", datasets.dataset_delete, name="dataset-delete"),
+    path("versions/<str:version_id>/", versions.version_page, name="version"),
+    path("versions/<str:version_id>/stats/", versions.version_stats, name="version-stats"),
+    path("versions/<str:version_id>/metadata/", versions.version_metadata, name="version-metadata"),
+    path("versions/<str:version_id>/info/", versions.version_info, name="version-info"),
+    path("versions/<str:version_id>/edit/", datasets.version_edit, name="version-edit"),
+    path("versions/<str:version_id>/child/", datasets.version_child, name="version-child"),
+    path("versions/<str:version_id>/publish/", datasets.version_publish, name="version-publish"),
+    path("versions/<str:version_id>/snapshot/", datasets.version_snapshot, name="version-snapshot"),
+    path("versions/<str:version_id>/delete/", datasets.version_delete, name="version-delete"),
+]
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", system.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include((pages, "viewer"))),
 ]

@@ -1,0 +1,1 @@
+// HyperData pages: progressive enhancement only; every page works without it.

@@ -1,0 +1,254 @@
+"""Dataset list, dataset page (version tree) and the version actions (create child, publish, snapshot,
+rename, delete). Reads go through frames.selectors, writes through frames.services; a ServiceError comes back
+next to the field it names.
+
+Every form is a page of its own (so it works without JavaScript) and, asked for with the `X-Dialog` header,
+the same form without the page around it, which static/js/app.js shows in a <dialog>: a successful POST
+answers {"redirect": url}, a refused one the form again with the errors inline (status 400).
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from frames import selectors, services
+from frames.exceptions import NotFound, ServiceError
+from frames.models import Dataset, DatasetVersion
+
+from .. import forms
+from ..versioning import version_actions, version_tree
+
+DIALOG_HEADER = "HTTP_X_DIALOG"
+
+
+# -- helpers ----------------------------------------------------------------------------------------------------
+
+
+def get_dataset(dataset_id: str) -> Dataset:
+    try:
+        return selectors.dataset_get(dataset_id=dataset_id)
+    except NotFound:
+        raise Http404(f"no dataset {dataset_id}") from None
+
+
+def get_version(version_id: str) -> DatasetVersion:
+    try:
+        return selectors.version_get(version_id=version_id)
+    except NotFound:
+        raise Http404(f"no version {version_id}") from None
+
+
+def is_dialog(request) -> bool:
+    return bool(request.META.get(DIALOG_HEADER))
+
+
+def form_page(request, *, form, submit, context, template="viewer/dataset_form.html"):
+    """GET: the form. POST: `submit(cleaned_data)` returns where to go; its ServiceError lands in the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            target = submit(form.cleaned_data)
+        except ServiceError as exc:
+            form.add_service_errors(exc)
+        else:
+            if is_dialog(request):
+                return JsonResponse({"redirect": target})
+            return redirect(target)
+    status = 400 if request.method == "POST" else 200
+    layout = "viewer/_dialog.html" if is_dialog(request) else "base.html"
+    return render(request, template, {"form": form, "layout": layout, **context}, status=status)
+
+
+# -- dataset list --------------------------------------------------------------------------------------------
+
+
+def annotated_datasets(search: str = ""):
+    newest = DatasetVersion.objects.filter(dataset=OuterRef("pk")).order_by("-seq")
+    return selectors.datasets_list(search=search).annotate(
+        version_count=Count("versions", distinct=True),
+        newest_version=Subquery(newest.values("name")[:1]),
+        newest_version_id=Subquery(newest.values("id")[:1]),
+        newest_status=Subquery(newest.values("status")[:1]),
+        newest_frames=Subquery(newest.values("frame_count")[:1]),
+        last_change=Max("versions__updated"),
+    )
+
+
+@require_GET
+def home(request):
+    """The dataset list: name, description, tags, versions, frames in the newest version, last change."""
+    search = request.GET.get("q", "").strip()
+    datasets = list(annotated_datasets(search))
+    for dataset in datasets:
+        dataset.last_change = max(filter(None, [dataset.last_change, dataset.updated]))
+    return render(request, "viewer/home.html", {"datasets": datasets, "search": search, "create_form": forms.DatasetForm()})
+
+
+@require_http_methods(["GET", "POST"])
+def dataset_create(request):
+    form = forms.DatasetForm(request.POST or None)
+
+    def submit(data):
+        dataset = services.dataset_create(**data)
+        messages.success(request, f"Dataset “{dataset.name}” created with a draft version “Current”.")
+        return reverse("viewer:dataset", args=[dataset.pk])
+
+    return form_page(request, form=form, submit=submit, context={"title": "New dataset", "submit_label": "Create dataset"})
+
+
+@require_http_methods(["GET", "POST"])
+def dataset_edit(request, dataset_id):
+    dataset = get_dataset(dataset_id)
+    initial = {"name": dataset.name, "description": dataset.description, "tags": dataset.tags, "metadata": dataset.metadata}
+    form = forms.DatasetForm(request.POST or None, initial=initial)
+
+    def submit(data):
+        services.dataset_update(dataset=dataset, **data)
+        messages.success(request, "Dataset saved.")
+        return reverse("viewer:dataset", args=[dataset.pk])
+
+    context = {"title": f"Edit dataset “{dataset.name}”", "submit_label": "Save", "dataset": dataset}
+    return form_page(request, form=form, submit=submit, context=context)
+
+
+@require_http_methods(["GET", "POST"])
+def dataset_delete(request, dataset_id):
+    dataset = get_dataset(dataset_id)
+    form = forms.ConfirmForm(request.POST or None)
+
+    def submit(data):
+        services.dataset_delete(dataset=dataset)
+        messages.success(request, f"Dataset “{dataset.name}” deleted.")
+        return reverse("viewer:home")
+
+    context = {
+        "title": f"Delete dataset “{dataset.name}”?",
+        "submit_label": "Delete dataset",
+        "danger": True,
+        "dataset": dataset,
+        "warning": f"All {dataset.versions.count()} versions and their frames are deleted. This cannot be undone.",
+    }
+    return form_page(request, form=form, submit=submit, context=context)
+
+
+# -- dataset page --------------------------------------------------------------------------------------------
+
+
+@require_GET
+def dataset_page(request, dataset_id):
+    """The dataset's versions as a tree (parent -> children) or as a list by last change."""
+    dataset = get_dataset(dataset_id)
+    versions = list(selectors.versions_list(dataset=dataset))
+    view = "list" if request.GET.get("view") == "list" else "tree"
+    for version in versions:
+        version.actions = version_actions(version)
+    context = {
+        "dataset": dataset,
+        "versions": versions,
+        "view": view,
+        "tree": version_tree(versions),
+        "by_update": sorted(versions, key=lambda v: v.updated, reverse=True),
+        "total_frames": max((v.frame_count for v in versions), default=0),
+        "draft_count": sum(1 for v in versions if not v.is_published),
+    }
+    return render(request, "viewer/dataset_page.html", context)
+
+
+# -- version actions ------------------------------------------------------------------------------------------
+
+
+def _back(version):
+    return reverse("viewer:version", args=[version.pk])
+
+
+def _version_form(request, version, *, form, submit, title, submit_label, **extra):
+    context = {"title": title, "submit_label": submit_label, "version": version, "dataset": version.dataset, **extra}
+    return form_page(request, form=form, submit=submit, context=context, template="viewer/version_action.html")
+
+
+@require_http_methods(["GET", "POST"])
+def version_edit(request, version_id):
+    version = get_version(version_id)
+    form = forms.VersionEditForm(request.POST or None, initial={"name": version.name, "description": version.description})
+
+    def submit(data):
+        services.version_update(version=version, name=data["name"], description=data["description"])
+        messages.success(request, "Version saved.")
+        return request.GET.get("next") or _back(version)
+
+    return _version_form(request, version, form=form, submit=submit, title="Rename version", submit_label="Save")
+
+
+@require_http_methods(["GET", "POST"])
+def version_child(request, version_id):
+    version = get_version(version_id)
+    form = forms.VersionChildForm(request.POST or None, initial={"name": "Current"})
+
+    def submit(data):
+        child = services.version_create(parent=version, name=data["name"], description=data["description"])
+        messages.success(request, f"Draft “{child.name}” created from “{version.name}”.")
+        return _back(child)
+
+    return _version_form(
+        request, version, form=form, submit=submit, title=f"New child of “{version.name}”", submit_label="Create draft",
+        explain=f"The new draft starts with all {version.frame_count:,} frames of “{version.name}” (nothing is copied).",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def version_publish(request, version_id):
+    version = get_version(version_id)
+    form = forms.PublishForm(request.POST or None, initial={"name": version.name, "open_child": False})
+
+    def submit(data):
+        name = data["name"] or None
+        if data["open_child"]:
+            published, child = services.version_snapshot(version=version, name=name, child_name=data["child_name"] or None)
+            messages.success(request, f"Published “{published.name}”; draft “{child.name}” opened.")
+            return _back(child)
+        published = services.version_publish(version=version, name=name)
+        messages.success(request, f"Published “{published.name}”. It can no longer change.")
+        return _back(published)
+
+    return _version_form(
+        request, version, form=form, submit=submit, title=f"Publish “{version.name}”", submit_label="Publish",
+        explain="A published version is frozen: its frames and metadata can no longer change; children can be made from it.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def version_snapshot(request, version_id):
+    version = get_version(version_id)
+    suggested = f"v{version.seq}" if version.name == services.INITIAL_VERSION_NAME else version.name
+    form = forms.SnapshotForm(request.POST or None, initial={"name": suggested})
+
+    def submit(data):
+        published, child = services.version_snapshot(
+            version=version, name=data["name"] or None, child_name=data["child_name"] or None
+        )
+        messages.success(request, f"Snapshot “{published.name}” published; keep working in “{child.name}”.")
+        return _back(child)
+
+    return _version_form(
+        request, version, form=form, submit=submit, title=f"Snapshot “{version.name}”", submit_label="Take snapshot",
+        explain="Publishes this draft as it is now and opens a new draft child of it to keep working in.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def version_delete(request, version_id):
+    version = get_version(version_id)
+    form = forms.ConfirmForm(request.POST or None)
+
+    def submit(data):
+        services.version_delete(version=version)
+        messages.success(request, f"Draft “{version.name}” deleted.")
+        return reverse("viewer:dataset", args=[version.dataset_id])
+
+    return _version_form(
+        request, version, form=form, submit=submit, title=f"Delete draft “{version.name}”?", submit_label="Delete draft",
+        danger=True, warning=f"The draft and the changes saved in it are deleted. This cannot be undone.",
+    )
