@@ -93,15 +93,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Server-side binding sends bulk inserts' arrays as parameters instead of quoting them in Python
-    # (client-side quoting of the UNNEST arrays cost most of the time of a 10,000-frame insert).
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
     # Tests use a file (a Celery worker subprocess must open the same database), one per pytest process so
     # that several test runs in one tree do not share it.
     DATABASES["default"]["TEST"] = {
         "NAME": os.environ.get("HYPERDATA_TEST_DB") or str(VAR_DIR / f"test-{os.getpid()}.sqlite3")
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side binding sends bulk inserts' arrays as parameters instead of quoting them in Python
+    # (client-side quoting of the UNNEST arrays cost most of the time of a 10,000-frame insert).
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: the real one from REDIS_URL, or the embedded one whose address `manage.py serve` publishes.
