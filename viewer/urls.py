@@ -1,7 +1,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import datasets, system, versions
+from frames import media_views
+
+from .views import datasets, frames, system, versions
 
 # Pages live in the "viewer" namespace (viewer:home, viewer:dataset, viewer:version, ...); login, logout and
 # healthz keep their plain names (settings.LOGIN_URL = "login").
@@ -11,7 +13,13 @@ pages = [
     path("datasets/<str:dataset_id>/", datasets.dataset_page, name="dataset"),
     path("datasets/<str:dataset_id>/edit/", datasets.dataset_edit, name="dataset-edit"),
     path("datasets/<str:dataset_id>/delete/", datasets.dataset_delete, name="dataset-delete"),
-    path("versions/<str:version_id>/", versions.version_page, name="version"),
+    path("versions/<str:version_id>/", frames.version_frames, name="version"),
+    path("versions/<str:version_id>/frames/count/", frames.version_count, name="version-count"),
+    path("versions/<str:version_id>/frames/labels/", frames.version_labels, name="version-labels"),
+    path("versions/<str:version_id>/frames/export/", frames.version_export, name="version-export"),
+    path("versions/<str:version_id>/context/", frames.context_view, name="context"),
+    path("versions/<str:version_id>/context/frames/", frames.context_frames_json, name="context-frames"),
+    path("versions/<str:version_id>/frame/<path:frame_id>", frames.frame_page, name="frame"),
     path("versions/<str:version_id>/stats/", versions.version_stats, name="version-stats"),
     path("versions/<str:version_id>/metadata/", versions.version_metadata, name="version-metadata"),
     path("versions/<str:version_id>/info/", versions.version_info, name="version-info"),
@@ -20,6 +28,8 @@ pages = [
     path("versions/<str:version_id>/publish/", datasets.version_publish, name="version-publish"),
     path("versions/<str:version_id>/snapshot/", datasets.version_snapshot, name="version-snapshot"),
     path("versions/<str:version_id>/delete/", datasets.version_delete, name="version-delete"),
+    path("media/source/", media_views.source_media, name="source-media"),
+    path("media/<path:path>", media_views.preview_file, name="preview-file"),
 ]
 
 urlpatterns = [
