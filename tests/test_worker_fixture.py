@@ -23,3 +23,15 @@ def _pool_pid(first_name):
     pid = first_name.removeprefix("worker-")
     assert pid.isdigit(), f"the worker never ran the task (first_name={first_name!r})"
     return pid
+
+
+@pytest.mark.django_db
+def test_the_test_database_can_be_opened_by_another_process():
+    """SQLite tests use a file (var/test-<pid>.sqlite3), PostgreSQL tests test_<name>: never :memory:."""
+    from django.db import connection
+
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite":
+        assert name.endswith(".sqlite3") and "memory" not in name, name
+    else:
+        assert name.startswith("test_"), name
