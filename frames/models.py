@@ -125,3 +125,34 @@ class FrameSource(models.Model):
     height = models.IntegerField(null=True)
     timestamp = models.BigIntegerField(null=True)
     meta = models.JSONField(default=dict)
+
+
+class MediaPreview(models.Model):
+    """A browser-readable rendition the workers made of a source (or mask) at a timestamp/page and size.
+
+    Keyed by what it renders, not by frame or version: a frame's revisions, its versions and every frame that
+    points at the same video share one row and one file, and published versions stay untouched.
+    """
+
+    SOURCE = "source"
+    MASK = "mask"
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+    key = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=8, choices=[(SOURCE, "Source"), (MASK, "Mask")])
+    uri = models.CharField(max_length=4096)
+    media = models.CharField(max_length=8, default="image")  # image | video: how the worker reads the uri
+    timestamp = models.BigIntegerField(default=0)
+    page = models.IntegerField(default=0)
+    max_size = models.IntegerField(default=0)  # 0 = full size (masks are never resized)
+    status = models.CharField(max_length=8, default=PENDING, db_index=True)
+    file = models.CharField(max_length=255, blank=True, default="")
+    content_type = models.CharField(max_length=64, blank=True, default="")
+    width = models.IntegerField(null=True)  # of the source, recorded for sources that came without them
+    height = models.IntegerField(null=True)
+    error = models.TextField(blank=True, default="")
+    attempts = models.IntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)

@@ -23,6 +23,7 @@ from .models import new_id
 POLY_SEPARATOR = -999999999
 # Fields the server sets; clients may send them back (a frame read from the API) and they are ignored.
 SERVER_FIELDS = ("dataset", "saved", "saved_in_version", "blob")
+SERVER_SOURCE_KEYS = ("preview_status", "preview_error")
 
 
 class FrameError(ValueError):
@@ -128,6 +129,15 @@ class Frame(BaseModel):
         return self
 
 
+def _drop_server_source_keys(frame: dict) -> None:
+    """A frame read from the API carries previews the workers made and their status: not the user's data."""
+    for entry in [*frame["sources"], *(m for s in frame["sources"] for m in s.get("masks") or [])]:
+        for key in SERVER_SOURCE_KEYS:
+            entry.pop(key, None)
+        if isinstance(entry.get("preview"), dict) and entry["preview"].get("generated"):
+            del entry["preview"]
+
+
 def split_poly(poly: list[float] | None) -> list[list[float]]:
     """Split a flat ClearML poly into its polygons (-999999999 separates them)."""
     parts, current = [], []
@@ -176,6 +186,7 @@ def parse_frame(data: Any) -> dict[str, Any]:
     except ValidationError as exc:
         raise FrameError(_errors(exc)) from None
     canonical = frame.model_dump(exclude_unset=True)
+    _drop_server_source_keys(canonical)
     canonical.setdefault("id", new_id())
     canonical.setdefault("timestamp", 0)
     canonical.setdefault("meta", {})

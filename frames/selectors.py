@@ -123,6 +123,20 @@ def frame_to_dict(revision: FrameRevision, *, version_id: str) -> dict:
     }
 
 
+def frames_to_dicts(revisions, *, version_id: str) -> list[dict]:
+    """Frames as the API and UI show them: with the previews the workers made (one query for all)."""
+    from .previews import attach_previews
+
+    return attach_previews([frame_to_dict(r, version_id=version_id) for r in revisions])
+
+
+def previews_progress(*, version: DatasetVersion) -> dict:
+    """done / failed / pending renditions of the version's frames (reads every frame: for progress bars)."""
+    from .previews import previews_progress as progress
+
+    return progress({"sources": sources} for sources in visible_frames(version=version).values_list("sources", flat=True).iterator(chunk_size=2000))
+
+
 # -- browsing with keyset cursors ------------------------------------------------------------------------
 
 

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from .bulk import insert_index_rows, insert_revisions
 from .exceptions import Conflict, FramesInvalid, ServiceError, VersionImmutable
+from .previews import previews_request
 from .models import Dataset, DatasetVersion, FrameRevision, FrameSource, RoiLabel
 from .schema import FrameError, parse_frame
-from .selectors import compute_version_stats, frame_to_dict, latest_revisions
+from .selectors import compute_version_stats, frame_to_dict, latest_revisions, visible_frames
 
 WRITE_CHUNK = 500
 INITIAL_VERSION_NAME = "Current"
@@ -330,7 +331,9 @@ def _clear_index_rows(revision_pks: list[int]) -> None:
 
 def _write(version: DatasetVersion, frames: list[dict], result: FramesWriteResult) -> None:
     for start in range(0, len(frames), WRITE_CHUNK):
-        _write_chunk(version, frames[start : start + WRITE_CHUNK], result)
+        chunk = frames[start : start + WRITE_CHUNK]
+        _write_chunk(version, chunk, result)
+        previews_request(chunk)
     DatasetVersion.objects.filter(pk=version.pk).update(
         frame_count=version.frame_count + result.added, updated=timezone.now()
     )
@@ -376,3 +379,25 @@ def _fill(revision: FrameRevision, frame: dict, saved: int) -> FrameRevision:
     revision.rois = frame["rois"]
     revision.saved = saved
     return revision
+
+
+def previews_regenerate(*, version: DatasetVersion, everything: bool = False) -> int:
+    """Queue the version's failed and unfinished previews again (or all of them); returns how many."""
+    queued = 0
+    for revisions in _chunks(visible_frames(version=version).order_by("pk").iterator(chunk_size=WRITE_CHUNK), WRITE_CHUNK):
+        with transaction.atomic():
+            queued += previews_request(
+                [{"sources": r.sources} for r in revisions], regenerate="all" if everything else "failed"
+            )
+    return queued
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -177,6 +177,11 @@ HYPERDATA_FETCH_CA_BUNDLE = os.environ.get("HYPERDATA_FETCH_CA_BUNDLE") or None 
 HYPERDATA_STORAGE_CREDENTIALS_PROVIDER = None
 # --- end source fetching ---
 
+# Previews: tile size of the thumbnails the workers make, and whether writes queue preview jobs at all
+# (benchmarks that load a million frames turn it off).
+HYPERDATA_TILE_SIZE = int(os.environ.get("HYPERDATA_TILE_SIZE", "256"))
+HYPERDATA_PREVIEWS_AUTO = env_bool("HYPERDATA_PREVIEWS_AUTO", True)
+
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -86,6 +86,20 @@ def testdata() -> Path:
     return TESTDATA_DIR
 
 
+# ------------------------------------------------------------------------------------------- media roots
+@pytest.fixture(scope="session", autouse=True)
+def media_roots(tmp_path_factory):
+    """file:// sources may live in ../shared/testdata and in a folder of the session's own files; the worker
+    subprocess gets the same roots."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    own_files = tmp_path_factory.mktemp("media-files")
+    roots = [*settings.HYPERDATA_MEDIA_ROOTS, str(TESTDATA_DIR), str(own_files)]
+    with override_settings(HYPERDATA_MEDIA_ROOTS=roots):
+        yield own_files
+
+
 # ------------------------------------------------------------------------------------------------ broker
 @pytest.fixture(scope="session", autouse=True)
 def celery_broker_url():
@@ -167,7 +181,7 @@ def database_url(settings_dict) -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, celery_broker_url, tmp_path_factory):
+def celery_worker_process(django_db_setup, django_db_blocker, celery_broker_url, media_roots, tmp_path_factory):
     """A real Celery worker subprocess on the session's broker and queue, using the test database."""
     from django.conf import settings
     from django.db import connections
@@ -184,6 +198,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, celery_broker_url,
         "REDIS_URL": celery_broker_url,
         "HYPERDATA_CELERY_QUEUE": queue,
         "HYPERDATA_VAR_DIR": str(settings.VAR_DIR),
+        "HYPERDATA_MEDIA_ROOTS": ",".join(settings.HYPERDATA_MEDIA_ROOTS),
         "PYTHONUNBUFFERED": "1",
     }
     argv = [

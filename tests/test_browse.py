@@ -174,10 +174,11 @@ def many_frames(n):
     [
         ("/api/datasets/", 1),
         ("/api/datasets/{d}/versions/", 2),
-        ("/api/versions/{v}/frames/?limit=50", 2),
-        ("/api/versions/{v}/frames/?limit=50&label=car&count=true", 3),
-        ("/api/versions/{v}/frames/?limit=50&sort=meta.i&order=desc", 2),
-        ("/api/versions/{v}/contexts/", 3),
+        # version, page of frames, their previews (+ the count of a filtered view)
+        ("/api/versions/{v}/frames/?limit=50", 3),
+        ("/api/versions/{v}/frames/?limit=50&label=car&count=true", 4),
+        ("/api/versions/{v}/frames/?limit=50&sort=meta.i&order=desc", 3),
+        ("/api/versions/{v}/contexts/", 4),
         ("/api/versions/{v}/stats/", 1),
     ],
 )

@@ -213,13 +213,10 @@ class ContextListView(APIView):
             cursor=request.query_params.get("cursor"),
             limit=page_limit(request.query_params),
         )
+        firsts = selectors.frames_to_dicts([row.first_frame for row in page.contexts], version_id=version.id)
         results = [
-            {
-                "context_id": row.context_id,
-                "frame_count": row.frame_count,
-                "first_frame": selectors.frame_to_dict(row.first_frame, version_id=version.id),
-            }
-            for row in page.contexts
+            {"context_id": row.context_id, "frame_count": row.frame_count, "first_frame": first}
+            for row, first in zip(page.contexts, firsts)
         ]
         return Response({"next": next_url(request, page.next_cursor), "cursor": page.next_cursor, "results": results})
 
@@ -256,7 +253,7 @@ class FrameListView(APIView):
         body = {
             "next": next_url(request, page.next_cursor),
             "cursor": page.next_cursor,
-            "results": [selectors.frame_to_dict(f, version_id=version.id) for f in page.frames],
+            "results": selectors.frames_to_dicts(page.frames, version_id=version.id),
         }
         if not filters or params.get("count", "").lower() in ("1", "true", "yes"):
             body = {"count": selectors.frames_count(version=version, filters=filters), **body}
@@ -296,7 +293,7 @@ class FrameDetailView(APIView):
     def get(self, request, version_id, frame_id):
         version = selectors.version_get(version_id=version_id)
         frame = selectors.frame_get(version=version, frame_id=frame_id)
-        return Response(selectors.frame_to_dict(frame, version_id=version.id))
+        return Response(selectors.frames_to_dicts([frame], version_id=version.id)[0])
 
     def _write(self, request, version_id, frame_id, service):
         version = selectors.version_get(version_id=version_id)
@@ -306,7 +303,7 @@ class FrameDetailView(APIView):
             raise ServiceError("does not match the frame id in the URL", field="id")
         service(version=version, frames=[{**request.data, "id": frame_id}])
         frame = selectors.frame_get(version=version, frame_id=frame_id)
-        return Response(selectors.frame_to_dict(frame, version_id=version.id))
+        return Response(selectors.frames_to_dicts([frame], version_id=version.id)[0])
 
     @extend_schema(request=s.FrameField, responses=s.FrameField)
     def put(self, request, version_id, frame_id):
@@ -325,6 +322,27 @@ class FrameDetailView(APIView):
         selectors.frame_get(version=version, frame_id=frame_id)
         services.frames_delete(version=version, frame_ids=[frame_id])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VersionPreviewsView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, version_id):
+        """Preview progress of the version: renditions done, failed and pending."""
+        return Response(selectors.previews_progress(version=selectors.version_get(version_id=version_id)))
+
+
+class VersionPreviewsRegenerateView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("all", OpenApiTypes.BOOL, description="Re-render every preview, not only failed and unfinished ones")],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def post(self, request, version_id):
+        """Queue the version's failed and unfinished previews again (works on published versions too:
+        previews are derived data, not part of the frames)."""
+        version = selectors.version_get(version_id=version_id)
+        everything = request.query_params.get("all", "").lower() in ("1", "true", "yes")
+        queued = services.previews_regenerate(version=version, everything=everything)
+        return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
 
 
 class ApiRootView(APIView):

@@ -1,0 +1,27 @@
+"""Celery tasks: thin shells around the preview service, with the retry policy in one place."""
+import hashlib
+
+from celery import shared_task
+from django.core.cache import cache
+
+from .previews import render_previews
+from .storage import TransientStorageError
+
+LOCK_SECONDS = 15 * 60
+MAX_RETRIES = 6
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def generate_previews(self, uri: str, keys: list[str]) -> None:
+    """Render the previews `keys` of one uri. Idempotent: rows already rendered are skipped, and a lock per
+    uri keeps two workers from rendering the same video at once (the second one retries shortly)."""
+    lock = "preview-lock:" + hashlib.sha256(uri.encode()).hexdigest()
+    if not cache.add(lock, self.request.id or "1", LOCK_SECONDS):
+        raise self.retry(countdown=5, max_retries=None)
+    try:
+        render_previews(uri=uri, keys=keys, give_up=self.request.retries >= MAX_RETRIES)
+    except TransientStorageError as exc:
+        countdown = getattr(exc, "retry_after", None) or min(300, 2 ** (self.request.retries + 1))
+        raise self.retry(exc=exc, countdown=countdown)
+    finally:
+        cache.delete(lock)

@@ -1,0 +1,169 @@
+"""Previews made by a real Celery worker process from real files (../shared/testdata and files made here)."""
+import io
+import time
+
+import av
+import numpy as np
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.storage import default_storage
+from PIL import Image
+from rest_framework.test import APIClient
+
+from frames import services
+from frames.models import MediaPreview
+
+pytestmark = pytest.mark.django_db(transaction=True)
+WAIT_SECONDS = 180
+
+
+@pytest.fixture
+def api():
+    client = APIClient()
+    client.force_authenticate(User.objects.create_user("worker-user", password="pw-worker-123"))
+    return client
+
+
+def file_uri(path) -> str:
+    return f"file://{path}"
+
+
+def wait_for_previews(api, version_id):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        progress = api.get(f"/api/versions/{version_id}/previews/").json()
+        if progress["pending"] == 0:
+            return progress
+        assert time.monotonic() < deadline, f"previews still pending after {WAIT_SECONDS} s: {progress}"
+        time.sleep(0.5)
+
+
+def preview_image(source) -> Image.Image:
+    uri = source["preview"]["uri"]
+    assert uri.startswith("/media/previews/"), uri
+    with default_storage.open(uri.removeprefix("/media/"), "rb") as handle:
+        image = Image.open(io.BytesIO(handle.read()))
+        image.load()
+    return image
+
+
+def frames_by_id(api, version_id):
+    return {f["id"]: f for f in api.get(f"/api/versions/{version_id}/frames/?limit=1000").json()["results"]}
+
+
+def independent_video_frame(path, timestamp_ms):
+    """The frame on screen at timestamp_ms, by decoding from the start (slow but obviously right)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        chosen = None
+        for frame in container.decode(stream):
+            if frame.pts is not None and float(frame.pts * stream.time_base) * 1000 <= timestamp_ms + 0.5:
+                chosen = frame.to_image()
+            else:
+                break
+        return chosen
+
+
+def test_worker_makes_previews_for_tiff_video_and_masks(api, celery_worker_process, testdata, media_roots):
+    corrupt = media_roots / "corrupt.tif"
+    corrupt.write_bytes(b"II*\x00not really a tiff at all")
+    video = testdata / "video/nwb-video-widgets/stub_h264.mp4"
+    mask = testdata / "masks/labelme-voc/SegmentationClass/2011_000003.png"
+    dataset = services.dataset_create(name="previews")
+    version = dataset.versions.get()
+    frames = [
+        {"id": "multipage-p1", "sources": [{"uri": file_uri(testdata / "tiff/pillow/multipage.tiff"), "content_type": "image/tiff", "meta": {"page": 1}}]},
+        {"id": "16bit", "sources": [{"uri": file_uri(testdata / "tiff/pillow/tiff_16bit_RGB.tiff")}]},
+        {"id": "bigtiff", "sources": [{"uri": file_uri(testdata / "tiff/pillow/hopper_bigtiff.tif")}]},
+        {"id": "cmyk-tiled", "sources": [{"uri": file_uri(testdata / "tiff/pillow/tiff_tiled_cmyk_jpeg.tif")}]},
+        {"id": "photo", "sources": [{"uri": file_uri(testdata / "masks/labelme-voc/JPEGImages/2011_000003.jpg"),
+                                      "masks": [{"id": "class", "uri": file_uri(mask), "content_type": "image/png"}]}]},
+        {"id": "own-preview", "sources": [{"uri": file_uri(testdata / "tiff/pillow/hopper.tif"),
+                                            "preview": {"uri": "https://example.com/hopper.jpg", "content_type": "image/jpeg"}}]},
+        {"id": "missing", "sources": [{"uri": file_uri(media_roots / "nowhere.tif")}]},
+        {"id": "corrupt", "sources": [{"uri": file_uri(corrupt)}]},
+    ] + [
+        {"id": f"video-{t}", "context_id": "stub", "timestamp": t,
+         "sources": [{"uri": file_uri(video), "content_type": "video/mp4", "timestamp": t}]}
+        for t in (0, 100, 300, 450)
+    ]
+    services.frames_add(version=version, frames=frames)
+    progress = wait_for_previews(api, version.id)
+    failures = {r.uri.rsplit("/", 1)[-1]: r.error for r in MediaPreview.objects.filter(status="failed")}
+    assert progress == {"total": 12, "done": 10, "failed": 2, "pending": 0}, failures
+
+    shown = frames_by_id(api, version.id)
+    for frame_id in ("multipage-p1", "16bit", "bigtiff", "cmyk-tiled", "photo"):
+        source = shown[frame_id]["sources"][0]
+        image = preview_image(source)
+        assert max(image.size) <= 256 and image.format in ("JPEG", "PNG"), (frame_id, image.size)
+        assert source["width"] and source["height"], "the worker records sizes of sources that had none"
+        assert abs(image.size[0] / image.size[1] - source["width"] / source["height"]) < 0.05
+        if frame_id != "multipage-p1":  # its pages are single colours
+            assert np.asarray(image.convert("L")).std() > 5, f"{frame_id}: the preview is flat"
+
+    # The 16-bit TIFF is scaled by its real value range: the preview uses most of 0..255.
+    sixteen = np.asarray(preview_image(shown["16bit"]["sources"][0]).convert("L"))
+    assert sixteen.max() - sixteen.min() > 150
+
+    # Page 1 of the multipage TIFF, not page 0.
+    with Image.open(testdata / "tiff/pillow/multipage.tiff") as tiff:
+        tiff.seek(1)
+        page1 = tiff.convert("RGB").resize(preview_image(shown["multipage-p1"]["sources"][0]).size)
+        tiff.seek(0)
+        page0 = tiff.convert("RGB").resize(page1.size)
+    got = np.asarray(preview_image(shown["multipage-p1"]["sources"][0]).convert("RGB"), dtype=float)
+    assert np.abs(got - np.asarray(page1, dtype=float)).mean() < np.abs(got - np.asarray(page0, dtype=float)).mean()
+
+    # Mask: a lossless PNG with exactly the mask's colours.
+    mask_shown = shown["photo"]["sources"][0]["masks"][0]
+    mask_png = preview_image(mask_shown)
+    assert mask_png.format == "PNG"
+    with Image.open(mask) as original:
+        expected = {tuple(c) for c in np.asarray(original.convert("RGB")).reshape(-1, 3)}
+    assert {tuple(c) for c in np.asarray(mask_png.convert("RGB")).reshape(-1, 3)} == expected
+
+    # Video frames: each preview is the frame on screen at its timestamp.
+    for t in (0, 100, 300, 450):
+        got = preview_image(shown[f"video-{t}"]["sources"][0]).convert("RGB")
+        want = independent_video_frame(video, t).convert("RGB").resize(got.size)
+        assert np.abs(np.asarray(got, dtype=float) - np.asarray(want, dtype=float)).mean() < 8, t
+
+    # The user's own preview is kept and nothing is generated for it.
+    assert shown["own-preview"]["sources"][0]["preview"] == {"uri": "https://example.com/hopper.jpg", "content_type": "image/jpeg"}
+
+    # Failures are recorded with a reason a user can read.
+    assert shown["missing"]["sources"][0]["preview_status"] == "failed"
+    assert "not" in shown["missing"]["sources"][0]["preview_error"].lower()
+    assert shown["corrupt"]["sources"][0]["preview_status"] == "failed" and shown["corrupt"]["sources"][0]["preview_error"]
+
+    # Idempotent: the same sources in a child version queue nothing new and write no new files.
+    rows, files = MediaPreview.objects.count(), sorted(r.file for r in MediaPreview.objects.exclude(file=""))
+    published, child = services.version_snapshot(version=version)
+    services.frames_add(version=child, frames=frames)
+    assert MediaPreview.objects.count() == rows
+    assert sorted(r.file for r in MediaPreview.objects.exclude(file="")) == files
+
+    # Regenerate: once the missing file exists, its preview is made.
+    Image.new("RGB", (640, 480), (200, 30, 30)).save(media_roots / "nowhere.tif")
+    response = api.post(f"/api/versions/{published.id}/previews/regenerate/")
+    assert response.status_code == 202 and response.json()["queued"] == 2
+    assert wait_for_previews(api, published.id)["done"] == 11
+    fixed = frames_by_id(api, published.id)["missing"]["sources"][0]
+    assert preview_image(fixed).size == (256, 192) and (fixed["width"], fixed["height"]) == (640, 480)
+
+
+def test_previews_are_served_to_logged_in_users_only(client, celery_worker_process, testdata, admin_user):
+    dataset = services.dataset_create(name="served")
+    version = dataset.versions.get()
+    services.frames_add(version=version, frames=[{"id": "h", "sources": [{"uri": file_uri(testdata / "tiff/pillow/hopper.tif")}]}])
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not MediaPreview.objects.filter(status="done").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    url = "/media/" + MediaPreview.objects.get().file
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(admin_user)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == (128, 128)
