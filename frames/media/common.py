@@ -10,12 +10,17 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator, Union
+from typing import BinaryIO, Iterator, Optional, Union
 
 Source = Union[str, "os.PathLike[str]", BinaryIO]
+
+# Pillow may only open these: its other plugins (EPS through Ghostscript, for one) are no business
+# of a server that renders files uploaded by users.
+PILLOW_FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "DIB", "WEBP", "GIF", "ICO", "TGA", "PPM", "SGI", "PCX")
 
 JPEG = "image/jpeg"
 PNG = "image/png"
@@ -36,7 +41,9 @@ class PreviewError(Exception):
 
     Raised for corrupt, truncated or unsupported files and for requests the file cannot satisfy
     (a page or timestamp it does not have). Callers record ``reason`` on the source and do not
-    retry: the same bytes will fail the same way.
+    retry: the same bytes will fail the same way. Failures to *read* the source (``OSError``
+    from the file system or the stream, a dropped connection) are not turned into this error,
+    because a retry may well succeed.
     """
 
     def __init__(self, reason: str):
@@ -85,15 +92,16 @@ def describe(source: Source) -> str:
 
 
 @contextlib.contextmanager
-def seekable(source: Source) -> Iterator[Union[str, BinaryIO]]:
+def seekable(source: Source) -> Iterator[Union[str, "TrackedStream"]]:
     """Yield the path, or a seekable binary stream positioned at the start of the media.
 
     A non-seekable stream is copied into a spooled temporary file first, because every decoder
     here needs random access (TIFF IFDs, MP4 ``moov`` atoms at the end, seeking to keyframes).
+    Streams come wrapped in a ``TrackedStream`` so read failures can be told from bad media.
     """
     if is_path(source):
         path = os.fspath(source)
-        if not os.path.exists(path):
+        if not os.path.isfile(path):
             raise PreviewError(f"file not found: {path}")
         yield path
         return
@@ -102,12 +110,64 @@ def seekable(source: Source) -> Iterator[Union[str, BinaryIO]]:
         # Decoders treat offsets as absolute (TIFF IFD offsets, MP4 atoms): the whole stream
         # is the media, so start from byte 0 whatever the caller read before.
         stream.seek(0)
-        yield stream
+        yield TrackedStream(stream)
         return
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_MAX) as spool:
-        shutil.copyfileobj(stream, spool, 1024 * 1024)
+        shutil.copyfileobj(stream, spool, 1024 * 1024)  # read errors propagate from here as they are
         spool.seek(0)
-        yield spool  # type: ignore[misc]
+        yield TrackedStream(spool)  # type: ignore[arg-type]
+
+
+class TrackedStream:
+    """A stream that remembers the first exception its reads or seeks raised.
+
+    Decoders swallow or rewrap I/O exceptions (Pillow says "truncated", FFmpeg "invalid data",
+    libvips logs them), which would turn a dropped connection into a permanent "corrupt file".
+    Call ``raise_read_error`` before reporting a decode failure.
+    """
+
+    def __init__(self, stream: BinaryIO):
+        self._stream = stream
+        self.read_error: Optional[BaseException] = None
+
+    def read(self, size: int = -1) -> bytes:
+        return self._guard(self._stream.read, size)
+
+    def readinto(self, buffer) -> int:
+        return self._guard(self._stream.readinto, buffer)
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._guard(self._stream.readline, size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._guard(self._stream.seek, offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def name(self):
+        return getattr(self._stream, "name", "<stream>")
+
+    def _guard(self, method, *args):
+        try:
+            return method(*args)
+        except Exception as exc:
+            self.read_error = self.read_error or exc
+            raise
+
+
+def raise_read_error(src: Union[str, TrackedStream]) -> None:
+    """Re-raise the stream's own read failure, if any, instead of a decoder's rewording of it."""
+    error = getattr(src, "read_error", None)
+    if error is not None:
+        raise error
 
 
 def _can_seek(stream: BinaryIO) -> bool:
@@ -115,6 +175,21 @@ def _can_seek(stream: BinaryIO) -> bool:
         return bool(stream.seekable()) and stream.tell() >= 0
     except (AttributeError, OSError, io.UnsupportedOperation):
         return False
+
+
+def explain(exc: BaseException) -> str:
+    """One readable line from a decoder's exception (libvips, FFmpeg and Pillow word them apart)."""
+    detail = getattr(exc, "detail", None)  # pyvips.Error: the libvips error log
+    lines = [line.strip() for line in (detail or "").splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("unable to") and not line.endswith(": load error")]
+    if lines:
+        return lines[0]
+    if getattr(exc, "strerror", None):  # av.FFmpegError, OSError
+        return str(exc.strerror)
+    text = re.sub(r"\s*<[^>]* object at 0x[0-9a-f]+>", "", str(exc)).strip()
+    if text.startswith("cannot identify image file") or text.startswith("unable to call VipsForeignLoad"):
+        return "unrecognised or damaged image data"
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def read_head(source: Union[str, BinaryIO], size: int = 32) -> bytes:

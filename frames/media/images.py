@@ -24,16 +24,13 @@ import pyvips
 from PIL import ExifTags, Image, ImageCms
 
 from . import vips
-from .common import JPEG, JPEG_QUALITY, PNG, PNG_COMPRESSION, Preview, PreviewError, Source, fit_within
-from .common import read_head, seekable, sniff_format
+from .common import JPEG, JPEG_QUALITY, PILLOW_FORMATS, PNG, PNG_COMPRESSION, Preview, PreviewError, Source
+from .common import fit_within
+from .common import explain, raise_read_error, read_head, seekable, sniff_format
 from .scaling import stretch_to_uint8
 from .tiff import read_pages
 
 Opened = Union[str, BinaryIO]
-
-# Pillow may only open these: its other plugins (EPS through Ghostscript, for one) are no business
-# of a server that renders files uploaded by users.
-_PILLOW_FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "DIB", "WEBP", "GIF", "ICO", "TGA", "PPM", "SGI", "PCX")
 
 # EXIF orientation -> the Pillow transpose that shows the picture upright (as ImageOps does).
 _TRANSPOSE = {
@@ -70,7 +67,8 @@ def render_image_preview(source: Source, *, max_size: int = 256, page: int = 0) 
             try:
                 image, width, height = render(src, fmt=fmt, max_size=max_size, page=page)
             except _DECODE_ERRORS as exc:
-                errors.append(_explain(exc))
+                raise_read_error(src)  # a failed read is not a bad file: let the caller retry
+                errors.append(explain(exc))
                 continue
             return encode(image, width=width, height=height)
     raise PreviewError(_failure_reason(fmt, errors))
@@ -110,22 +108,11 @@ def _with_vips(src: Opened, *, fmt, max_size: int, page: int):
     target = fit_within(width, height, max_size)
     if header.format == "uchar":
         # thumbnail() shrinks while decoding where the format allows it (WebP, HEIF).
-        small = _vips_thumbnail(src, target, page)
+        small = vips.thumbnail(src, *target, page=page)
     else:
         paged = {"page": page} if page else {}  # only multi-page loaders know the option
         small = vips.shrink_to_pil(vips.load(src, access="sequential", **paged), *target)
     return _orient(small, orientation), *_displayed(width, height, orientation)
-
-
-def _vips_thumbnail(src: Opened, target: tuple[int, int], page: int) -> Image.Image:
-    width, height = target
-    load_options = f"page={page},fail_on=error" if page else "fail_on=error"
-    options = {"height": height, "size": "force", "no_rotate": True, "option_string": load_options}
-    if isinstance(src, str):
-        image = pyvips.Image.thumbnail(src, width, **options)
-    else:
-        image = pyvips.Image.thumbnail_source(vips.stream_source(src), width, **options)
-    return vips.to_pil(image)
 
 
 def _with_pillow(src: Opened, *, fmt, max_size: int, page: int):
@@ -183,7 +170,7 @@ def _tiff_page(src: Opened, page: int):
 def _pillow_open(src: Opened) -> Image.Image:
     if not isinstance(src, str):
         src.seek(0)
-    return Image.open(src, formats=_PILLOW_FORMATS)
+    return Image.open(src, formats=PILLOW_FORMATS)
 
 
 def _pillow_seek(image: Image.Image, frame: int) -> None:
@@ -258,16 +245,8 @@ def _drop_opaque_alpha(image: Image.Image) -> Image.Image:
     return image
 
 
-def _explain(exc: BaseException) -> str:
-    """The most telling line of a decoder error (libvips prefixes several generic lines)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    lines = [line for line in lines if not line.startswith("unable to call")] or lines or [type(exc).__name__]
-    return lines[-1] if len(lines) > 1 and lines[0].startswith("VipsForeignLoad") else lines[0]
-
-
 def _failure_reason(fmt, errors: list[str]) -> str:
-    if fmt is None and errors:
-        return f"not a supported image format ({errors[-1]})"
-    kind = fmt.upper() if fmt else "image"
+    if fmt is None:
+        return "not a supported image format (JPEG, PNG, TIFF, WebP, GIF, BMP, HEIF/AVIF and a few more)"
     detail = "; ".join(dict.fromkeys(errors)) or "no decoder available"
-    return f"cannot decode this {kind} file: {detail}"
+    return f"cannot decode this {fmt.upper()} file: {detail}"

@@ -15,7 +15,8 @@ import pyvips
 from PIL import Image
 
 from . import video
-from .common import PNG, PNG_COMPRESSION, Preview, PreviewError, Source, read_head, seekable, sniff_format
+from .common import PILLOW_FORMATS, PNG, PNG_COMPRESSION, Preview, PreviewError, Source, raise_read_error, read_head, seekable
+from .common import explain, sniff_format
 from .video import VideoIndex
 
 _IMAGE_FORMATS = {"png", "tiff", "bmp", "gif", "webp", "jpeg"}
@@ -41,9 +42,10 @@ def render_mask_png(
 
 def _image_mask(src) -> Preview:
     try:
-        with Image.open(src) as image:
+        with Image.open(src, formats=PILLOW_FORMATS) as image:
             array = _exact_rgb(image)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise_read_error(src)  # a failed read is not a bad file: let the caller retry
         array = _exact_rgb_with_vips(src, exc)
     return _encode(array)
 
@@ -80,7 +82,8 @@ def _exact_rgb_with_vips(src, pillow_error: BaseException) -> np.ndarray:
         image = vips.load(src)
         values = image.numpy()
     except pyvips.Error:
-        raise PreviewError(f"cannot decode the mask image: {pillow_error}") from None
+        raise_read_error(src)
+        raise PreviewError(f"cannot decode the mask image: {explain(pillow_error)}") from None
     if image.format != "uchar":
         if values.ndim != 2:
             raise PreviewError(f"a {image.format} {image.bands}-band mask cannot be turned into exact RGB values")

@@ -29,7 +29,7 @@ import numpy as np
 from av.sidedata.sidedata import Type as SideDataType
 from PIL import Image
 
-from .common import Preview, PreviewError, Source, describe, fit_within, seekable
+from .common import Preview, PreviewError, Source, describe, explain, fit_within, raise_read_error, seekable
 from .images import encode
 
 Outcome = Union[Preview, PreviewError]
@@ -150,7 +150,8 @@ def open_video(source: Source):
         try:
             container = av.open(src, mode="r")
         except (av.FFmpegError, UnicodeDecodeError) as exc:
-            raise PreviewError(f"not a readable video ({describe(source)}): {exc}") from None
+            raise_read_error(src)  # a failed read is not a bad file: let the caller retry
+            raise PreviewError(f"not a readable video ({describe(source)}): {explain(exc)}") from None
         try:
             if not container.streams.video:
                 raise PreviewError("the file has no video stream")
@@ -179,7 +180,7 @@ def _index(container, stream) -> VideoIndex:
             if last is None or pts >= last:
                 last, last_duration = pts, packet.duration or 0
     except av.FFmpegError as exc:
-        raise PreviewError(f"cannot read the video's packets: {exc}") from None
+        raise PreviewError(f"cannot read the video's packets: {explain(exc)}") from None
     if not count or not keyframes:
         raise PreviewError("the video stream has no frames" if not count else "the video has no keyframe")
     # Some muxers leave the last packet's duration at 0: assume it lasts an average frame.

@@ -10,6 +10,10 @@ from PIL import Image
 
 from .scaling import stretch_to_uint8
 
+# libvips' operation cache would return the previous result for a path whose file has since been
+# replaced, and a worker sees each file once anyway: keep it off (this is process-wide).
+pyvips.cache_set_max(0)
+
 # Interpretations whose 8-bit conversion needs colour management (an ICC transform), which
 # libvips' thumbnailer does properly; a value-range stretch would be meaningless for them.
 _COLOUR_MANAGED = {"cmyk", "lab", "labs", "labq", "lch", "cmc", "xyz", "yxy", "hsv"}
@@ -24,6 +28,24 @@ def load(src: Union[str, BinaryIO], **options) -> pyvips.Image:
     if isinstance(src, str):
         return pyvips.Image.new_from_file(src, **options)
     return pyvips.Image.new_from_source(stream_source(src), "", **options)
+
+
+def thumbnail(src: Union[str, BinaryIO], width: int, height: int, *, page: int = 0) -> Image.Image:
+    """libvips' thumbnailer, which shrinks while decoding (WebP, HEIF), to exactly this size.
+
+    No rotation here: callers apply orientation themselves, the same way on every route.
+    """
+    load_options = f"page={page},fail_on=error" if page else "fail_on=error"
+    options = {"height": height, "size": "force", "no_rotate": True, "option_string": load_options}
+    if isinstance(src, str):
+        return to_pil(pyvips.Image.thumbnail(src, width, **options))
+    source = stream_source(src)
+    image = pyvips.Image.thumbnail_source(source, width, **options)
+    # Evaluate while `source` is still referenced: unlike new_from_source, thumbnail_source does
+    # not tie the source's lifetime to the image, and a collected source crashes the process.
+    picture = to_pil(image)
+    del source
+    return picture
 
 
 def stream_source(stream: BinaryIO) -> pyvips.Source:
