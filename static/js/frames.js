@@ -1,0 +1,229 @@
+// Frames tab and frame page: progressive enhancement of server-rendered pages (every link works without it).
+// - toolbar selects apply at once, with a clean URL (empty and default values left out)
+// - the tile size slider (remembered in localStorage)
+// - the frame count under a filter, fetched after the page is shown
+// - label counts for the pickers (shared with filters.js through labels())
+// - placeholders for images that fail to load; SVG overlays sized to their image
+// - the frame page: previous/next with the arrow keys, copy the JSON
+
+const DEFAULTS = { sort: "context", order: "asc", limit: "100", view: "grid" };
+const TILE_KEY = "hd.tileSize";
+
+/** Navigate to this page with `params` (URLSearchParams), dropping empty and default values. */
+export function navigate(params) {
+  const clean = new URLSearchParams();
+  for (const [key, value] of params) {
+    if (value === "" || DEFAULTS[key] === value) continue;
+    clean.append(key, value);
+  }
+  const query = clean.toString();
+  window.location.assign(window.location.pathname + (query ? `?${query}` : ""));
+}
+
+/** The form's values as URLSearchParams; a new filter or sort starts again at page 1 (no cursor). */
+export function formParams(form) {
+  const params = new URLSearchParams();
+  for (const [key, value] of new FormData(form)) params.append(key, value);
+  params.delete("cursor");
+  params.delete("page");
+  return params;
+}
+
+let labelsPromise = null;
+
+/** [{label, frame_count, roi_count, frame_label_count}] of the version, from the page or fetched once. */
+export function labels() {
+  if (labelsPromise) return labelsPromise;
+  const embedded = readJson("fb-labels");
+  const root = document.getElementById("frame-browser");
+  if (embedded && Array.isArray(embedded.labels)) {
+    labelsPromise = Promise.resolve(embedded.labels);
+  } else if (root && root.dataset.labelsUrl) {
+    labelsPromise = fetch(root.dataset.labelsUrl, { headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : { labels: [] }))
+      .then((stats) => stats.labels || [])
+      .catch(() => []);
+  } else {
+    labelsPromise = Promise.resolve([]);
+  }
+  return labelsPromise;
+}
+
+export function readJson(id) {
+  const node = document.getElementById(id);
+  if (!node) return null;
+  try {
+    return JSON.parse(node.textContent);
+  } catch {
+    return null;
+  }
+}
+
+const fmt = new Intl.NumberFormat("en-US");
+
+function setupToolbar() {
+  const form = document.getElementById("fb-form");
+  if (!form) return;
+  // Controls outside the form (form="fb-form") do not bubble through it: listen on the document.
+  document.addEventListener("change", (event) => {
+    const control = event.target.closest("[data-auto-submit]");
+    if (!control || control.form !== form) return;
+    if (control.name === "sort" && control.value === "__meta__") {
+      askMetaKey(control);
+      return;
+    }
+    navigate(formParams(form));
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    navigate(formParams(form));
+  });
+}
+
+function askMetaKey(select) {
+  const input = document.createElement("input");
+  input.type = "text";
+  input.className = "fb-select";
+  input.placeholder = "meta key, e.g. speed";
+  input.setAttribute("aria-label", "Metadata key to sort by");
+  input.id = "fb-sort-meta";
+  select.hidden = true;
+  select.after(input);
+  input.focus();
+  const done = (apply) => {
+    const key = input.value.trim().replace(/^meta\./, "");
+    if (apply && key) {
+      const params = formParams(select.form);
+      params.set("sort", `meta.${key}`);
+      navigate(params);
+    } else {
+      input.remove();
+      select.hidden = false;
+      select.value = select.querySelector("option[selected]")?.value || "context";
+    }
+  };
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") { e.preventDefault(); done(true); }
+    if (e.key === "Escape") done(false);
+  });
+  input.addEventListener("blur", () => done(Boolean(input.value.trim())));
+}
+
+function setupTileSize() {
+  const slider = document.getElementById("fb-tile-size");
+  if (!slider) return;
+  const stored = Number(localStorage.getItem(TILE_KEY));
+  if (stored) slider.value = String(stored);
+  const apply = () => {
+    document.documentElement.style.setProperty("--tile", `${slider.value}px`);
+  };
+  slider.addEventListener("input", apply);
+  slider.addEventListener("change", () => {
+    try { localStorage.setItem(TILE_KEY, slider.value); } catch { /* private mode */ }
+  });
+  apply();
+}
+
+async function setupCount() {
+  const node = document.getElementById("fb-count");
+  const root = document.getElementById("frame-browser");
+  if (!node || !node.dataset.pending || !root) return;
+  try {
+    const response = await fetch(root.dataset.countUrl, { headers: { Accept: "application/json" } });
+    const body = await response.json();
+    if (!response.ok) throw new Error("count failed");
+    const strong = node.querySelector("strong");
+    strong.textContent = fmt.format(body.count);
+    strong.dataset.countValue = String(body.count);
+    delete node.dataset.pending;
+  } catch {
+    node.querySelector("strong").textContent = "?";
+  }
+}
+
+async function setupQuickLabels() {
+  const select = document.getElementById("fb-label-pick");
+  if (!select || select.options.length > 1) return; // filled by the server (published version)
+  const chosen = new Set([...document.querySelectorAll("[data-quick-label]")].map((a) => a.dataset.quickLabel));
+  for (const entry of await labels()) {
+    if (chosen.has(entry.label)) continue;
+    select.add(new Option(`${entry.label} (${fmt.format(entry.frame_count)})`, entry.label));
+  }
+}
+
+function setupColumns() {
+  const button = document.getElementById("fb-cols-apply");
+  if (!button) return;
+  button.addEventListener("click", () => {
+    const keys = [...document.querySelectorAll("#fb-cols input:checked")].map((i) => i.value);
+    const params = new URLSearchParams(window.location.search);
+    if (keys.length) params.set("cols", keys.join(",")); else params.delete("cols");
+    navigate(params);
+  });
+}
+
+function placeholder(reason, failed) {
+  const div = document.createElement("div");
+  div.className = "tile-ph" + (failed ? " tile-ph-failed" : "");
+  div.title = reason;
+  div.innerHTML = `<span class="tile-ph-icon" aria-hidden="true">${failed ? "⚠" : "◷"}</span><span class="tile-ph-reason"></span>`;
+  div.querySelector(".tile-ph-reason").textContent = reason;
+  return div;
+}
+
+function setupImageErrors() {
+  // `error` does not bubble: listen in the capture phase for every image of the page.
+  document.addEventListener("error", (event) => {
+    const img = event.target;
+    if (!(img instanceof HTMLImageElement) || !img.closest(".tile-src, .fv-canvas")) return;
+    img.replaceWith(placeholder("image could not be loaded", true));
+  }, true);
+}
+
+function fitOverlays() {
+  for (const svg of document.querySelectorAll("svg[data-fit-image]")) {
+    const img = svg.parentElement.querySelector("img");
+    if (!img) continue;
+    const fit = () => {
+      if (!img.naturalWidth) return;
+      svg.setAttribute("viewBox", `0 0 ${img.naturalWidth} ${img.naturalHeight}`);
+      svg.parentElement.style.aspectRatio = `${img.naturalWidth} / ${img.naturalHeight}`;
+    };
+    if (img.complete) fit(); else img.addEventListener("load", fit, { once: true });
+  }
+}
+
+function setupFramePage() {
+  if (!document.getElementById("frame-view")) return;
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.target.closest("input, textarea, select")) return;
+    const which = { ArrowLeft: "previous", ArrowRight: "next" }[event.key];
+    const link = which && document.querySelector(`[data-nav="${which}"]`);
+    if (link) {
+      event.preventDefault();
+      window.location.assign(link.href);
+    }
+  });
+  for (const button of document.querySelectorAll("[data-copy]")) {
+    button.addEventListener("click", async (event) => {
+      event.preventDefault();
+      const text = document.querySelector(button.dataset.copy)?.textContent || "";
+      try {
+        await navigator.clipboard.writeText(text);
+        button.textContent = "Copied";
+      } catch {
+        button.textContent = "Copy failed";
+      }
+      setTimeout(() => { button.textContent = "Copy"; }, 1500);
+    });
+  }
+  fitOverlays();
+}
+
+setupToolbar();
+setupTileSize();
+setupColumns();
+setupImageErrors();
+setupFramePage();
+setupCount();
+setupQuickLabels();

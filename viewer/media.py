@@ -1,0 +1,103 @@
+"""Which image the browser shows for a frame source, and why it shows a placeholder instead.
+
+A source's `preview` (made by the preview workers, or given by the user as in ClearML) is what tiles show. A
+preview at an http(s) or /media/ address is used as it is; any other address (s3://, gs://, azure://, file://)
+goes through the media proxy (`viewer:source-media`). A source that has no preview and none on its way
+(no `preview_status`) shows its original when a browser can display the format (JPEG, PNG, ...); otherwise
+the tile says the preview is pending, or why it failed (`preview_status` / `preview_error`, which
+`frames.previews.attach_previews` sets from the workers' records).
+"""
+from __future__ import annotations
+
+from django.urls import NoReverseMatch
+
+BROWSER_IMAGE_TYPES = {
+    "image/jpeg", "image/jpg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp", "image/svg+xml",
+}
+BROWSER_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".bmp", ".svg")
+FAILED_STATES = {"failed", "error"}
+
+
+def _direct(uri: str) -> bool:
+    return uri.startswith(("http://", "https://", "/media/"))
+
+
+def _proxy_url(uri: str) -> str | None:
+    """The media proxy's signed URL for `uri` (None while the proxy route is not installed)."""
+    try:
+        from frames.media_views import source_media_url
+
+        return source_media_url(uri)
+    except (ImportError, NoReverseMatch):
+        return None
+
+
+def _browser_can_show(source: dict) -> bool:
+    content_type = (source.get("content_type") or "").split(";")[0].strip().lower()
+    if content_type:
+        return content_type in BROWSER_IMAGE_TYPES
+    return (source.get("uri") or "").lower().split("?")[0].endswith(BROWSER_IMAGE_EXTENSIONS)
+
+
+def _preview_uri(source: dict) -> str | None:
+    preview = source.get("preview")
+    uri = preview.get("uri") if isinstance(preview, dict) else None
+    return uri if isinstance(uri, str) and uri else None
+
+
+def preview_failed(source: dict) -> bool:
+    return str(source.get("preview_status") or "").lower() in FAILED_STATES or bool(source.get("preview_error"))
+
+
+def preview_pending(source: dict) -> bool:
+    return str(source.get("preview_status") or "").lower() == "pending"
+
+
+def tile_image_url(source: dict) -> str | None:
+    """The URL of the image a tile shows for `source`, or None when a placeholder must be shown."""
+    if not isinstance(source, dict):
+        return None
+    uri = _preview_uri(source)
+    if uri:
+        return uri if _direct(uri) else _proxy_url(uri)
+    if preview_failed(source) or preview_pending(source):
+        return None
+    original = source.get("uri")
+    if isinstance(original, str) and original and _browser_can_show(source):
+        return original if original.startswith(("http://", "https://")) else _proxy_url(original)
+    return None
+
+
+def original_image_url(source: dict) -> str | None:
+    """The full-size image for the frame page: the original when a browser can show it, else the preview."""
+    if not isinstance(source, dict):
+        return None
+    original = source.get("uri")
+    if isinstance(original, str) and original and _browser_can_show(source):
+        url = original if original.startswith(("http://", "https://")) else _proxy_url(original)
+        if url:
+            return url
+    return tile_image_url(source)
+
+
+def placeholder_reason(source: dict) -> str:
+    """Why a source shows no image: the worker's error, or that its preview is not made yet."""
+    if not isinstance(source, dict):
+        return "no source"
+    if preview_failed(source):
+        error = str(source.get("preview_error") or "").strip()
+        return f"preview failed: {error}" if error else "preview failed"
+    return "preview pending"
+
+
+def source_image(source: dict, *, full: bool = False) -> dict:
+    """What a template needs for one source: id, url (or None) and the placeholder reason."""
+    url = original_image_url(source) if full else tile_image_url(source)
+    return {
+        "id": source.get("id", "default") if isinstance(source, dict) else "",
+        "url": url,
+        "reason": "" if url else placeholder_reason(source),
+        "width": source.get("width") if isinstance(source, dict) else None,
+        "height": source.get("height") if isinstance(source, dict) else None,
+        "content_type": source.get("content_type", "") if isinstance(source, dict) else "",
+    }
