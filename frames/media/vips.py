@@ -49,11 +49,29 @@ def thumbnail(src: Union[str, BinaryIO], width: int, height: int, *, page: int =
 
 
 def stream_source(stream: BinaryIO) -> pyvips.Source:
-    """A libvips source reading a Python stream, so only the bytes libvips asks for are read."""
+    """A libvips source reading a Python stream, so only the bytes libvips asks for are read.
+
+    Exceptions must not escape into libvips' C callbacks (they would only be printed): a failed
+    read looks like the end of the data to libvips, and the stream (a ``TrackedStream``) keeps
+    the exception for the caller to re-raise.
+    """
     stream.seek(0)
+
+    def read(size: int):
+        try:
+            return stream.read(size)
+        except Exception:
+            return None
+
+    def seek(offset: int, whence: int) -> int:
+        try:
+            return stream.seek(offset, whence)
+        except Exception:
+            return -1
+
     source = pyvips.SourceCustom()
-    source.on_read(stream.read)
-    source.on_seek(lambda offset, whence: stream.seek(offset, whence))
+    source.on_read(read)
+    source.on_seek(seek)
     return source
 
 
