@@ -7,6 +7,8 @@ from django import forms
 
 from frames.exceptions import ServiceError
 
+from .jsonfmt import compact_json
+
 
 class JSONObjectField(forms.CharField):
     """A textarea holding a JSON object; blank means {}."""
@@ -15,7 +17,7 @@ class JSONObjectField(forms.CharField):
 
     def prepare_value(self, value):
         if isinstance(value, (dict, list)):
-            return json.dumps(value, indent=2, ensure_ascii=False)
+            return compact_json(value)
         return value
 
     def to_python(self, value):

@@ -23,3 +23,23 @@ def intcomma_plain(value):
         return f"{int(value):,}"
     except (TypeError, ValueError):
         return value
+
+
+@register.filter
+def pretty_json(value):
+    from ..jsonfmt import compact_json
+
+    return compact_json(value)
+
+
+@register.filter
+def ago(value):
+    """'a moment ago', '5 minutes ago', '2 days ago': the largest unit only, as dense tables want."""
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    if not value:
+        return "—"
+    if (timezone.now() - value).total_seconds() < 60:
+        return "a moment ago"
+    return f"{timesince(value).split(',')[0]} ago"

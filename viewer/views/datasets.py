@@ -13,6 +13,7 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from frames import selectors, services
@@ -40,6 +41,19 @@ def get_version(version_id: str) -> DatasetVersion:
         return selectors.version_get(version_id=version_id)
     except NotFound:
         raise Http404(f"no version {version_id}") from None
+
+
+def next_or(request, default: str) -> str:
+    """The page to go back to: ?next= when it is a path on this site, else `default`."""
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) and target.startswith("/"):
+        return target
+    return default
+
+
+def posted(request):
+    """The form data of a POST (even an empty one: a confirmation has no fields), None otherwise."""
+    return request.POST if request.method == "POST" else None
 
 
 def is_dialog(request) -> bool:
@@ -84,12 +98,12 @@ def home(request):
     datasets = list(annotated_datasets(search))
     for dataset in datasets:
         dataset.last_change = max(filter(None, [dataset.last_change, dataset.updated]))
-    return render(request, "viewer/home.html", {"datasets": datasets, "search": search, "create_form": forms.DatasetForm()})
+    return render(request, "viewer/home.html", {"datasets": datasets, "search": search})
 
 
 @require_http_methods(["GET", "POST"])
 def dataset_create(request):
-    form = forms.DatasetForm(request.POST or None)
+    form = forms.DatasetForm(posted(request))
 
     def submit(data):
         dataset = services.dataset_create(**data)
@@ -103,12 +117,12 @@ def dataset_create(request):
 def dataset_edit(request, dataset_id):
     dataset = get_dataset(dataset_id)
     initial = {"name": dataset.name, "description": dataset.description, "tags": dataset.tags, "metadata": dataset.metadata}
-    form = forms.DatasetForm(request.POST or None, initial=initial)
+    form = forms.DatasetForm(posted(request), initial=initial)
 
     def submit(data):
         services.dataset_update(dataset=dataset, **data)
         messages.success(request, "Dataset saved.")
-        return reverse("viewer:dataset", args=[dataset.pk])
+        return next_or(request, reverse("viewer:dataset", args=[dataset.pk]))
 
     context = {"title": f"Edit dataset “{dataset.name}”", "submit_label": "Save", "dataset": dataset}
     return form_page(request, form=form, submit=submit, context=context)
@@ -117,7 +131,7 @@ def dataset_edit(request, dataset_id):
 @require_http_methods(["GET", "POST"])
 def dataset_delete(request, dataset_id):
     dataset = get_dataset(dataset_id)
-    form = forms.ConfirmForm(request.POST or None)
+    form = forms.ConfirmForm(posted(request))
 
     def submit(data):
         services.dataset_delete(dataset=dataset)
@@ -172,12 +186,12 @@ def _version_form(request, version, *, form, submit, title, submit_label, **extr
 @require_http_methods(["GET", "POST"])
 def version_edit(request, version_id):
     version = get_version(version_id)
-    form = forms.VersionEditForm(request.POST or None, initial={"name": version.name, "description": version.description})
+    form = forms.VersionEditForm(posted(request), initial={"name": version.name, "description": version.description})
 
     def submit(data):
         services.version_update(version=version, name=data["name"], description=data["description"])
         messages.success(request, "Version saved.")
-        return request.GET.get("next") or _back(version)
+        return next_or(request, _back(version))
 
     return _version_form(request, version, form=form, submit=submit, title="Rename version", submit_label="Save")
 
@@ -185,12 +199,12 @@ def version_edit(request, version_id):
 @require_http_methods(["GET", "POST"])
 def version_child(request, version_id):
     version = get_version(version_id)
-    form = forms.VersionChildForm(request.POST or None, initial={"name": "Current"})
+    form = forms.VersionChildForm(posted(request), initial={"name": "Current"})
 
     def submit(data):
         child = services.version_create(parent=version, name=data["name"], description=data["description"])
         messages.success(request, f"Draft “{child.name}” created from “{version.name}”.")
-        return _back(child)
+        return next_or(request, _back(child))
 
     return _version_form(
         request, version, form=form, submit=submit, title=f"New child of “{version.name}”", submit_label="Create draft",
@@ -201,17 +215,17 @@ def version_child(request, version_id):
 @require_http_methods(["GET", "POST"])
 def version_publish(request, version_id):
     version = get_version(version_id)
-    form = forms.PublishForm(request.POST or None, initial={"name": version.name, "open_child": False})
+    form = forms.PublishForm(posted(request), initial={"name": version.name, "open_child": False})
 
     def submit(data):
         name = data["name"] or None
         if data["open_child"]:
             published, child = services.version_snapshot(version=version, name=name, child_name=data["child_name"] or None)
             messages.success(request, f"Published “{published.name}”; draft “{child.name}” opened.")
-            return _back(child)
+            return next_or(request, _back(child))
         published = services.version_publish(version=version, name=name)
         messages.success(request, f"Published “{published.name}”. It can no longer change.")
-        return _back(published)
+        return next_or(request, _back(published))
 
     return _version_form(
         request, version, form=form, submit=submit, title=f"Publish “{version.name}”", submit_label="Publish",
@@ -223,14 +237,14 @@ def version_publish(request, version_id):
 def version_snapshot(request, version_id):
     version = get_version(version_id)
     suggested = f"v{version.seq}" if version.name == services.INITIAL_VERSION_NAME else version.name
-    form = forms.SnapshotForm(request.POST or None, initial={"name": suggested})
+    form = forms.SnapshotForm(posted(request), initial={"name": suggested})
 
     def submit(data):
         published, child = services.version_snapshot(
             version=version, name=data["name"] or None, child_name=data["child_name"] or None
         )
         messages.success(request, f"Snapshot “{published.name}” published; keep working in “{child.name}”.")
-        return _back(child)
+        return next_or(request, _back(child))
 
     return _version_form(
         request, version, form=form, submit=submit, title=f"Snapshot “{version.name}”", submit_label="Take snapshot",
@@ -241,12 +255,12 @@ def version_snapshot(request, version_id):
 @require_http_methods(["GET", "POST"])
 def version_delete(request, version_id):
     version = get_version(version_id)
-    form = forms.ConfirmForm(request.POST or None)
+    form = forms.ConfirmForm(posted(request))
 
     def submit(data):
         services.version_delete(version=version)
         messages.success(request, f"Draft “{version.name}” deleted.")
-        return reverse("viewer:dataset", args=[version.dataset_id])
+        return next_or(request, reverse("viewer:dataset", args=[version.dataset_id]))
 
     return _version_form(
         request, version, form=form, submit=submit, title=f"Delete draft “{version.name}”?", submit_label="Delete draft",

@@ -6,20 +6,23 @@ Frames tab has its own view.
 """
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from frames import services
+from frames import selectors, selectors_stats, services
 from frames.exceptions import ServiceError
 
-from .. import forms
+from .. import charts, forms
 from ..versioning import version_actions
-from .datasets import get_version
+from .datasets import get_version, posted
 
 TABS = [("frames", "Frames", "viewer:version"), ("stats", "Statistics", "viewer:version-stats"),
         ("metadata", "Metadata", "viewer:version-metadata"), ("info", "Info", "viewer:version-info")]
+FILTER_PARAMS = ("filters", "label", "frame_query", "sources_query")
 
 
 def version_context(version, tab: str) -> dict:
@@ -41,29 +44,190 @@ def version_page(request, version_id):
     return render(request, "viewer/version_frames.html", version_context(version, "frames"))
 
 
+# -- Statistics ----------------------------------------------------------------------------------------------
+
+
+def _filters(request):
+    """The frame filter of the page, read as the Frames tab reads it (the advanced `filters` JSON, quick
+    `label` picks, the API's `frame_query`/`sources_query`), or the error that names what is wrong."""
+    from .frames import ui_filters  # the Frames tab's URL state; imported here (frames.py imports this module)
+
+    try:
+        return ui_filters(request.GET), None
+    except ServiceError as exc:
+        return [], exc.errors[0]
+
+
+def _label_rows(labels, count_key, total_frames, colours):
+    rows = sorted((entry for entry in labels if entry[count_key]), key=lambda e: (-e[count_key], e["label"]))
+    peak = max((row[count_key] for row in rows), default=0)
+    peak_frames = max((row["frame_count"] for row in rows), default=0)
+    return [
+        {
+            **row,
+            "count": row[count_key],
+            "bar": charts.pct(row[count_key], peak),
+            "frames_bar": charts.pct(row["frame_count"], peak_frames),
+            "frames_pct": charts.pct(row["frame_count"], total_frames),
+            "colour": colours[row["label"]],
+        }
+        for row in rows
+    ]
+
+
 @require_GET
 def version_stats(request, version_id):
+    """Label distributions (ROI labels, frame labels), annotated vs total frames, a metadata key's
+    distribution; under the page's frame filter when it has one."""
     version = get_version(version_id)
-    return render(request, "viewer/version_stats.html", version_context(version, "stats"))
+    filters, filter_error = _filters(request)
+    stats = selectors.version_stats(version=version, filters=filters or None)
+    from .frames import label_colour  # the colour a label has on the Frames tab's chips and polygons
+
+    colours = {entry["label"]: label_colour(entry["label"]) for entry in stats["labels"]}
+    total = stats["frame_count"]
+    keys = selectors_stats.meta_keys(version=version)
+    key = request.GET.get("key", "").strip()
+    filter_params = [(k, v) for k in FILTER_PARAMS for v in request.GET.getlist(k) if v]
+    context = {
+        **version_context(version, "stats"),
+        "stats": stats,
+        "filtered": bool(filters),
+        "filter_params": filter_params,
+        "filter_error": filter_error,
+        "annotated_pct": charts.pct(stats["annotated_frame_count"], total),
+        "roi_labels": _label_rows(stats["labels"], "roi_count", total, colours),
+        "frame_labels": _label_rows(stats["labels"], "frame_label_count", total, colours),
+        "roi_total": sum(entry["roi_count"] for entry in stats["labels"]),
+        "frame_label_total": sum(entry["frame_label_count"] for entry in stats["labels"]),
+        "meta_keys": keys,
+        "key": key or (_default_key(keys)),
+        "bins": _bins(request),
+    }
+    if key:  # asked for explicitly (the key form): render it with the page; else stats.js loads it
+        context.update(_distribution_context(version, key, filters, context["bins"]))
+    return render(request, "viewer/version_stats.html", context)
+
+
+@require_GET
+def version_stats_meta(request, version_id):
+    """The metadata-key distribution panel alone (fetched by static/js/stats.js)."""
+    version = get_version(version_id)
+    filters, _ = _filters(request)
+    bins = _bins(request)
+    context = {"version": version, "key": request.GET.get("key", "").strip(), "bins": bins}
+    context.update(_distribution_context(version, context["key"], filters, bins))
+    return render(request, "viewer/version_stats_meta.html", context)
+
+
+def _default_key(keys):
+    preferred = ("weather", "class", "category", "split", "city", "speed")
+    by_name = {k.lower(): k for k in keys}
+    return next((by_name[name] for name in preferred if name in by_name), (keys or [""])[0])
+
+
+def _bins(request) -> int:
+    try:
+        return max(1, min(int(request.GET.get("bins", selectors_stats.DEFAULT_BINS)), selectors_stats.MAX_BINS))
+    except ValueError:
+        return selectors_stats.DEFAULT_BINS
+
+
+def _distribution_context(version, key, filters, bins) -> dict:
+    if not key:
+        return {"distribution": None, "key_error": None}
+    try:
+        dist = selectors_stats.meta_key_distribution(version=version, key=key, filters=filters or None, bins=bins)
+    except ServiceError as exc:
+        return {"distribution": None, "key_error": exc.errors[0]["message"]}
+    extra = {}
+    if dist["kind"] == "numeric" and dist["buckets"]:
+        extra["histogram"] = charts.histogram(dist["buckets"], integral=dist.get("integral", False))
+        extra["buckets"] = [
+            {**b, "lo_text": charts.fmt_number(b["lo"]), "hi_text": charts.fmt_number(b["hi"])} for b in dist["buckets"]
+        ]
+    elif dist["kind"] == "categorical":
+        peak = max((v["count"] for v in dist["values"]), default=0)
+        extra["values"] = [{**v, "bar": charts.pct(v["count"], peak), "pct": charts.pct(v["count"], dist["frames"])} for v in dist["values"]]
+    return {"distribution": dist, "key_error": None, "min_text": charts.fmt_number(dist.get("min")),
+            "max_text": charts.fmt_number(dist.get("max")), **extra}
+
+
+# -- Metadata -----------------------------------------------------------------------------------------------
+
+
+def _mask_rows(metadata):
+    """The rows of the mask-label table: `mask_labels._all_` as [{value: [r, g, b], labels: [...], hex}]."""
+    entries = ((metadata or {}).get("mask_labels") or {}).get("_all_") if isinstance(metadata, dict) else None
+    rows = []
+    for entry in entries if isinstance(entries, list) else []:
+        entry = entry if isinstance(entry, dict) else {}
+        value = entry.get("value") if isinstance(entry.get("value"), list) else []
+        rgb = [v if isinstance(v, int) else 0 for v in (list(value) + [0, 0, 0])[:3]]
+        if len(value) == 1 and isinstance(value[0], int):  # a class-id mask: one grey value
+            rgb = [value[0]] * 3
+        labels = entry.get("labels") if isinstance(entry.get("labels"), list) else []
+        rows.append({"value": value, "rgb": rgb, "labels": labels, "hex": "#%02x%02x%02x" % tuple(max(0, min(255, v)) for v in rgb)})
+    return rows
+
+
+def _row_errors(form_errors_fields) -> dict[int, str]:
+    errors = {}
+    for field, message in form_errors_fields:
+        prefix = "metadata.mask_labels._all_["
+        if field.startswith(prefix):
+            index = field[len(prefix):].split("]")[0]
+            if index.isdigit():
+                errors[int(index)] = message
+    return errors
 
 
 @require_http_methods(["GET", "POST"])
 def version_metadata(request, version_id):
+    """JSON editor of the version's metadata, with a table editor for the mask-label map; read-only once
+    published. Saved through services.version_update; its errors land next to the field (and the row)."""
     version = get_version(version_id)
-    form = forms.MetadataForm(request.POST or None, initial={"metadata": version.metadata})
+    form = forms.MetadataForm(posted(request), initial={"metadata": version.metadata})
+    service_errors = []
     if request.method == "POST" and form.is_valid():
         try:
             services.version_update(version=version, metadata=form.cleaned_data["metadata"])
         except ServiceError as exc:
+            service_errors = [(e.get("field") or "", e.get("message", "")) for e in exc.errors]
             form.add_service_errors(exc)
         else:
             messages.success(request, "Metadata saved.")
             return redirect(reverse("viewer:version-metadata", args=[version.pk]))
-    context = {**version_context(version, "metadata"), "form": form}
+    shown = version.metadata
+    if request.method == "POST":
+        try:
+            shown = json.loads(request.POST.get("metadata") or "{}")
+        except json.JSONDecodeError:
+            shown = version.metadata
+    rows = _mask_rows(shown)
+    for index, message in _row_errors(service_errors).items():
+        if index < len(rows):
+            rows[index]["error"] = message
+    context = {
+        **version_context(version, "metadata"),
+        "form": form,
+        "mask_rows": rows,
+        "other_masks": sorted(k for k in ((shown or {}).get("mask_labels") or {}) if k != "_all_") if isinstance(shown, dict) and isinstance(shown.get("mask_labels"), dict) else [],
+    }
     return render(request, "viewer/version_metadata.html", context, status=400 if form.errors else 200)
+
+
+# -- Info -------------------------------------------------------------------------------------------------------
 
 
 @require_GET
 def version_info(request, version_id):
     version = get_version(version_id)
-    return render(request, "viewer/version_info.html", version_context(version, "info"))
+    lineage = list(version.dataset.versions.filter(seq__in=version.lineage).order_by("seq"))
+    context = {
+        **version_context(version, "info"),
+        "lineage": lineage,
+        "children": list(version.children.order_by("seq")),
+        "stats": version.stats if version.is_published else None,
+    }
+    return render(request, "viewer/version_info.html", context)

@@ -1,0 +1,176 @@
+"""Read paths for the Statistics tab: the distribution of one metadata key over a version's frames (a
+histogram for numbers, top values for categories) and the metadata keys a version's frames use.
+
+Pure reads: counting and bucketing happen in the database (one aggregate query for min/max, one GROUP BY for
+the buckets), whatever the version's size. A published version never changes, so its answers are cached.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+from django.core.cache import cache
+from django.db.models import CharField, Count, F, FloatField, Func, IntegerField, Max, Min, Value
+from django.db.models.fields.json import KeyTextTransform, KeyTransform, compile_json_path
+from django.db.models.functions import Cast, Floor, Least
+
+from .exceptions import ServiceError
+from .filters import FrameFilter
+from .models import DatasetVersion
+from .selectors import filtered_frames
+
+DEFAULT_BINS = 20
+MAX_BINS = 200
+DEFAULT_TOP = 20
+KEY_SAMPLE = 500
+CACHE_SECONDS = 24 * 3600
+
+
+class JSONTypeOf(Func):
+    """The JSON type of a key of a JSON column: 'number', 'string', 'boolean', 'null', 'object', 'array', or
+    NULL when the key is missing (PostgreSQL's jsonb_typeof names; SQLite's integer/real/true/false mapped)."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"jsonb_typeof({sql})", params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        lhs, params, keys = self.source_expressions[0].preprocess_lhs(compiler, connection)
+        path = compile_json_path(keys)
+        kind = f"JSON_TYPE({lhs}, %s)"
+        sql = (
+            f"(CASE {kind} WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' WHEN 'true' THEN 'boolean' "
+            f"WHEN 'false' THEN 'boolean' WHEN 'text' THEN 'string' ELSE {kind} END)"
+        )
+        return sql, (*params, path, *params, path)
+
+
+def _key_parts(key: str) -> list[str]:
+    key = (key or "").strip()
+    if key.startswith("meta."):
+        key = key[5:]
+    parts = key.split(".")
+    if not key or not all(parts) or any("__" in part for part in parts):
+        raise ServiceError("must be a metadata key such as speed or camera.model (no empty parts, no '__')", field="key")
+    return parts
+
+
+def _json_key(parts: list[str], transform=KeyTransform):
+    expr = F("meta")
+    for part in parts[:-1]:
+        expr = KeyTransform(part, expr)
+    return transform(parts[-1], expr)
+
+
+def _cache_key(kind: str, version: DatasetVersion, *args) -> str:
+    digest = hashlib.sha1(json.dumps([repr(a) for a in args]).encode()).hexdigest()
+    return f"stats:{kind}:{version.pk}:{digest}"
+
+
+def _cached(kind, version, args, compute):
+    """Published versions are immutable: their answers are kept; drafts are always computed."""
+    if not version.is_published:
+        return compute()
+    key = _cache_key(kind, version, *args)
+    result = cache.get(key)
+    if result is None:
+        result = compute()
+        cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def meta_key_distribution(
+    *,
+    version: DatasetVersion,
+    key: str,
+    filters: list[FrameFilter] | None = None,
+    bins: int = DEFAULT_BINS,
+    top: int = DEFAULT_TOP,
+) -> dict:
+    """How the frames' values of metadata key `key` (`speed`, `camera.model`) are distributed.
+
+    Numbers (when most frames holding the key hold a number): {"kind": "numeric", "min", "max", "buckets":
+    [{"lo", "hi", "count"}], ...}; the last bucket includes `max`. Anything else: {"kind": "categorical",
+    "values": [{"value", "count"}] (the `top` most frequent), "other": frames with another value}.
+    Both carry "frames" (the frames under the filter), "with_key", "missing" and "other_types" (frames whose
+    value is not of the chosen kind).
+    """
+    parts = _key_parts(key)
+    if not isinstance(bins, int) or not 1 <= bins <= MAX_BINS:
+        raise ServiceError(f"must be a whole number between 1 and {MAX_BINS}", field="bins")
+    if not isinstance(top, int) or not 1 <= top <= 1000:
+        raise ServiceError("must be a whole number between 1 and 1000", field="top")
+    args = (".".join(parts), filters or [], bins, top)
+    return _cached("meta", version, args, lambda: _distribution(version, parts, filters, bins, top))
+
+
+def _distribution(version, parts, filters, bins, top) -> dict:
+    frames = filtered_frames(version=version, filters=filters).annotate(_type=JSONTypeOf(_json_key(parts)))
+    types = {row["_type"]: row["n"] for row in frames.values("_type").annotate(n=Count("pk")).order_by()}
+    total = sum(types.values())
+    missing = types.pop(None, 0) + types.pop("null", 0)
+    with_key = sum(types.values())
+    base = {"key": ".".join(parts), "frames": total, "with_key": with_key, "missing": missing}
+    numbers = types.get("number", 0)
+    if with_key and numbers * 2 >= with_key:
+        numeric = frames.filter(_type="number").annotate(_value=Cast(_json_key(parts, KeyTextTransform), FloatField()))
+        return {**base, "kind": "numeric", "other_types": with_key - numbers, **_histogram(numeric, bins)}
+    if not with_key:
+        return {**base, "kind": "empty", "other_types": 0, "values": [], "other": 0}
+    categorical = frames.exclude(_type__isnull=True).exclude(_type="null").annotate(_value=_json_key(parts, KeyTextTransform))
+    rows = list(categorical.values("_value").annotate(n=Count("pk")).order_by("-n", "_value")[:top])
+    values = [{"value": _label(row["_value"]), "count": row["n"]} for row in rows]
+    shown = sum(v["count"] for v in values)
+    return {**base, "kind": "categorical", "other_types": 0, "values": values, "other": with_key - shown}
+
+
+def _label(value) -> str:
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def _histogram(numeric, bins: int) -> dict:
+    """min/max in one query, then the bucket counts in one GROUP BY; integers get whole-number edges."""
+    bounds = numeric.aggregate(lo=Min("_value"), hi=Max("_value"), n=Count("pk"))
+    lo, hi = bounds["lo"], bounds["hi"]
+    if lo is None:
+        return {"min": None, "max": None, "buckets": []}
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ServiceError("the key holds values that are not finite numbers", field="key")
+    integral = float(lo).is_integer() and float(hi).is_integer()
+    if hi == lo:
+        return {"min": lo, "max": hi, "buckets": [{"lo": lo, "hi": hi, "count": bounds["n"]}]}
+    span = hi - lo
+    width = span / bins
+    if integral:
+        # Whole-number buckets: never narrower than 1, so 0..119 in 20 bins gives 6 values a bucket.
+        width = max(1.0, math.ceil((span + 1) / bins))
+        bins = int(math.ceil((span + 1) / width))
+    bucket = Least(Cast(Floor((F("_value") - Value(lo)) / Value(width)), IntegerField()), Value(bins - 1))
+    counts = {row["b"]: row["n"] for row in numeric.annotate(b=bucket).values("b").annotate(n=Count("pk")).order_by()}
+    buckets = []
+    for index in range(bins):
+        b_lo = lo + index * width
+        b_hi = (b_lo + width - 1) if integral else (hi if index == bins - 1 else b_lo + width)
+        buckets.append({"lo": b_lo, "hi": min(b_hi, hi), "count": counts.get(index, 0)})
+    return {"min": lo, "max": hi, "integral": integral, "buckets": buckets}
+
+
+def meta_keys(*, version: DatasetVersion, sample: int = KEY_SAMPLE) -> list[str]:
+    """The metadata keys of (a sample of) the version's frames, nested objects as `a.b`, sorted."""
+    def compute():
+        keys = set()
+        for meta in filtered_frames(version=version).values_list("meta", flat=True)[:sample]:
+            if isinstance(meta, dict):
+                for name, value in meta.items():
+                    if isinstance(value, dict) and value:
+                        keys.update(f"{name}.{inner}" for inner in value if "__" not in str(inner))
+                    elif "__" not in name:
+                        keys.add(name)
+        return sorted(keys)
+
+    return _cached("meta-keys", version, (sample,), compute)
