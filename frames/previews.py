@@ -13,6 +13,7 @@ import mimetypes
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -22,6 +23,7 @@ from .models import MediaPreview
 from .storage import PermanentStorageError, StorageError, TransientStorageError, storage_for_uri
 
 logger = logging.getLogger(__name__)
+VIDEO_INDEX_SECONDS = 7 * 24 * 3600
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".ts")
 
 
@@ -135,9 +137,10 @@ def render_previews(*, uri: str, keys: list[str], give_up: bool = False) -> None
         return
     MediaPreview.objects.filter(pk__in=[r.pk for r in rows]).update(attempts=rows[0].attempts + 1)
     try:
-        with storage_for_uri(uri).local_path(uri) as path:
+        storage = storage_for_uri(uri)
+        with storage.local_path(uri) as path:
             if rows[0].media == "video":
-                _render_video(path, rows)
+                _render_video(path, rows, index=_video_index(storage, uri, path))
             else:
                 for row in rows:
                     _render_image(path, row)
@@ -161,8 +164,21 @@ def _render_image(path: str, row: MediaPreview) -> None:
     _store(row, result)
 
 
-def _render_video(path: str, rows: list[MediaPreview]) -> None:
-    index = media.build_video_index(path)  # one demux pass, reused by every frame of this video
+def _video_index(storage, uri: str, path: str) -> media.VideoIndex:
+    """The video's keyframe index: one demuxing pass per version of the file, cached for every later job
+    (frames of one video arrive in several batches)."""
+    fingerprint = storage.stat(uri).fingerprint
+    key = "video-index:" + hashlib.sha256(f"{uri}|{fingerprint}".encode()).hexdigest() if fingerprint else None
+    cached = cache.get(key) if key else None
+    if cached:
+        return media.VideoIndex.from_dict(cached)
+    index = media.build_video_index(path)
+    if key:
+        cache.set(key, index.to_dict(), VIDEO_INDEX_SECONDS)
+    return index
+
+
+def _render_video(path: str, rows: list[MediaPreview], *, index: media.VideoIndex) -> None:
     masks = [r for r in rows if r.kind == MediaPreview.MASK]
     thumbnails = [r for r in rows if r.kind == MediaPreview.SOURCE]
     by_time: dict[int, list[MediaPreview]] = {}

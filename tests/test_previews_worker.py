@@ -1,4 +1,5 @@
 """Previews made by a real Celery worker process from real files (../shared/testdata and files made here)."""
+import hashlib
 import io
 import time
 
@@ -6,12 +7,14 @@ import av
 import numpy as np
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from PIL import Image
 from rest_framework.test import APIClient
 
 from frames import services
 from frames.models import MediaPreview
+from frames.storage import storage_for_uri
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WAIT_SECONDS = 180
@@ -128,6 +131,11 @@ def test_worker_makes_previews_for_tiff_video_and_masks(api, celery_worker_proce
         got = preview_image(shown[f"video-{t}"]["sources"][0]).convert("RGB")
         want = independent_video_frame(video, t).convert("RGB").resize(got.size)
         assert np.abs(np.asarray(got, dtype=float) - np.asarray(want, dtype=float)).mean() < 8, t
+
+    # The keyframe index was computed once and kept for later jobs on the same video.
+    uri = file_uri(video)
+    fingerprint = storage_for_uri(uri).stat(uri).fingerprint
+    assert cache.get("video-index:" + hashlib.sha256(f"{uri}|{fingerprint}".encode()).hexdigest())["keyframes"]
 
     # The user's own preview is kept and nothing is generated for it.
     assert shown["own-preview"]["sources"][0]["preview"] == {"uri": "https://example.com/hopper.jpg", "content_type": "image/jpeg"}
