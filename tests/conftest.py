@@ -199,6 +199,8 @@ def celery_worker_process(django_db_setup, django_db_blocker, celery_broker_url,
         "HYPERDATA_CELERY_QUEUE": queue,
         "HYPERDATA_VAR_DIR": str(settings.VAR_DIR),
         "HYPERDATA_MEDIA_ROOTS": ",".join(settings.HYPERDATA_MEDIA_ROOTS),
+        # Tests serve http(s) sources from loopback servers of their own.
+        "HYPERDATA_ALLOWED_FETCH_NETWORKS": "127.0.0.0/8",
         "PYTHONUNBUFFERED": "1",
     }
     argv = [

@@ -175,3 +175,56 @@ def test_previews_are_served_to_logged_in_users_only(client, celery_worker_proce
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == (128, 128)
+
+
+class FlakyImageServer:
+    """A loopback HTTP server that answers 503 to the first `failures` requests for a path, then the file."""
+
+    def __init__(self, payload: bytes, failures: int):
+        import http.server
+        import threading
+
+        self.requests = 0
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.requests += 1
+                if server.requests <= failures:
+                    self.send_response(503)
+                    self.send_header("Retry-After", "1")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/flaky.png"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_transient_storage_errors_are_retried_with_back_off(api, celery_worker_process):
+    buffer = io.BytesIO()
+    Image.new("RGB", (512, 256), (10, 120, 200)).save(buffer, "PNG")
+    server = FlakyImageServer(buffer.getvalue(), failures=2)
+    try:
+        version = services.dataset_create(name="flaky").versions.get()
+        services.frames_add(version=version, frames=[{"id": "remote", "sources": [{"uri": server.url}]}])
+        assert wait_for_previews(api, version.id) == {"total": 1, "done": 1, "failed": 0, "pending": 0}
+    finally:
+        server.close()
+    row = MediaPreview.objects.get(uri=server.url)
+    assert row.attempts == 3 and server.requests == 3  # two 503s, then success
+    source = frames_by_id(api, version.id)["remote"]["sources"][0]
+    assert preview_image(source).size == (256, 128) and (source["width"], source["height"]) == (512, 256)
