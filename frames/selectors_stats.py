@@ -11,14 +11,14 @@ import json
 import math
 
 from django.core.cache import cache
-from django.db.models import CharField, Count, F, FloatField, Func, IntegerField, Max, Min, Value
+from django.db.models import Case, CharField, Count, F, FloatField, Func, IntegerField, Max, Min, Q, Value, When
 from django.db.models.fields.json import KeyTextTransform, KeyTransform, compile_json_path
 from django.db.models.functions import Cast, Floor, Least
 
 from .exceptions import ServiceError
 from .filters import FrameFilter
 from .models import DatasetVersion
-from .selectors import filtered_frames
+from .selectors import filtered_frames, version_stats
 
 DEFAULT_BINS = 20
 MAX_BINS = 200
@@ -82,6 +82,14 @@ def _cached(kind, version, args, compute):
     return result
 
 
+def label_stats(*, version: DatasetVersion, filters: list[FrameFilter] | None = None) -> dict:
+    """selectors.version_stats, kept for published versions under a filter too (they never change; the
+    unfiltered statistics are already stored on the version when it is published)."""
+    if not filters:
+        return version_stats(version=version)
+    return _cached("labels", version, (filters,), lambda: version_stats(version=version, filters=filters))
+
+
 def meta_key_distribution(
     *,
     version: DatasetVersion,
@@ -108,19 +116,25 @@ def meta_key_distribution(
 
 
 def _distribution(version, parts, filters, bins, top) -> dict:
+    """Two passes over the frames: one aggregate (JSON types, and min/max of the numbers), then either the
+    bucket counts or the top values."""
+    number = Q(_type="number")
+    present = Q(_type__isnull=False) & ~Q(_type="null")
+    as_number = Case(When(number, then=Cast(_json_key(parts, KeyTextTransform), FloatField())), output_field=FloatField())
     frames = filtered_frames(version=version, filters=filters).annotate(_type=JSONTypeOf(_json_key(parts)))
-    types = {row["_type"]: row["n"] for row in frames.values("_type").annotate(n=Count("pk")).order_by()}
-    total = sum(types.values())
-    missing = types.pop(None, 0) + types.pop("null", 0)
-    with_key = sum(types.values())
-    base = {"key": ".".join(parts), "frames": total, "with_key": with_key, "missing": missing}
-    numbers = types.get("number", 0)
+    agg = frames.aggregate(
+        total=Count("pk"), with_key=Count("pk", filter=present), numbers=Count("pk", filter=number),
+        lo=Min(as_number), hi=Max(as_number),
+    )
+    total, with_key, numbers = agg["total"], agg["with_key"], agg["numbers"]
+    base = {"key": ".".join(parts), "frames": total, "with_key": with_key, "missing": total - with_key}
     if with_key and numbers * 2 >= with_key:
-        numeric = frames.filter(_type="number").annotate(_value=Cast(_json_key(parts, KeyTextTransform), FloatField()))
-        return {**base, "kind": "numeric", "other_types": with_key - numbers, **_histogram(numeric, bins)}
+        numeric = frames.filter(number).annotate(_value=Cast(_json_key(parts, KeyTextTransform), FloatField()))
+        histogram = _histogram(numeric, agg["lo"], agg["hi"], numbers, bins)
+        return {**base, "kind": "numeric", "other_types": with_key - numbers, **histogram}
     if not with_key:
         return {**base, "kind": "empty", "other_types": 0, "values": [], "other": 0}
-    categorical = frames.exclude(_type__isnull=True).exclude(_type="null").annotate(_value=_json_key(parts, KeyTextTransform))
+    categorical = frames.filter(present).annotate(_value=_json_key(parts, KeyTextTransform))
     rows = list(categorical.values("_value").annotate(n=Count("pk")).order_by("-n", "_value")[:top])
     values = [{"value": _label(row["_value"]), "count": row["n"]} for row in rows]
     shown = sum(v["count"] for v in values)
@@ -133,17 +147,15 @@ def _label(value) -> str:
     return str(value)
 
 
-def _histogram(numeric, bins: int) -> dict:
-    """min/max in one query, then the bucket counts in one GROUP BY; integers get whole-number edges."""
-    bounds = numeric.aggregate(lo=Min("_value"), hi=Max("_value"), n=Count("pk"))
-    lo, hi = bounds["lo"], bounds["hi"]
+def _histogram(numeric, lo, hi, count: int, bins: int) -> dict:
+    """The bucket counts in one GROUP BY (min and max are known); integers get whole-number edges."""
     if lo is None:
         return {"min": None, "max": None, "buckets": []}
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ServiceError("the key holds values that are not finite numbers", field="key")
     integral = float(lo).is_integer() and float(hi).is_integer()
     if hi == lo:
-        return {"min": lo, "max": hi, "buckets": [{"lo": lo, "hi": hi, "count": bounds["n"]}]}
+        return {"min": lo, "max": hi, "buckets": [{"lo": lo, "hi": hi, "count": count}]}
     span = hi - lo
     width = span / bins
     if integral:

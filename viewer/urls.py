@@ -21,6 +21,7 @@ pages = [
     path("versions/<str:version_id>/context/frames/", frames.context_frames_json, name="context-frames"),
     path("versions/<str:version_id>/frame/<path:frame_id>", frames.frame_page, name="frame"),
     path("versions/<str:version_id>/stats/", versions.version_stats, name="version-stats"),
+    path("versions/<str:version_id>/stats/labels/", versions.version_stats_labels, name="version-stats-labels"),
     path("versions/<str:version_id>/stats/meta/", versions.version_stats_meta, name="version-stats-meta"),
     path("versions/<str:version_id>/metadata/", versions.version_metadata, name="version-metadata"),
     path("versions/<str:version_id>/info/", versions.version_info, name="version-info"),

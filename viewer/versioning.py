@@ -16,7 +16,6 @@ class Action:
     allowed: bool
     why_not: str = ""
     style: str = ""  # "", "primary", "danger"
-    icon: str = ""
 
 
 def version_actions(version) -> list[Action]:
@@ -27,11 +26,11 @@ def version_actions(version) -> list[Action]:
         return reverse(f"viewer:version-{name}", args=[version.pk])
 
     return [
-        Action("child", "New child", url("child"), published, "Publish this draft first: children start from a published version", "primary" if published else "", "+"),
-        Action("snapshot", "Snapshot", url("snapshot"), not published, "Already published: a snapshot publishes a draft", "primary" if not published else "", "◉"),
-        Action("publish", "Publish", url("publish"), not published, "Already published", "", "✓"),
-        Action("edit", "Rename", url("edit"), True, "", "", "✎"),
-        Action("delete", "Delete", url("delete"), not published, "Published versions cannot be deleted; only drafts can", "danger", "🗑"),
+        Action("child", "New child", url("child"), published, "Publish this draft first: children start from a published version", "primary" if published else ""),
+        Action("snapshot", "Snapshot", url("snapshot"), not published, "Already published: a snapshot publishes a draft", "primary" if not published else ""),
+        Action("publish", "Publish", url("publish"), not published, "Already published", ""),
+        Action("edit", "Rename", url("edit"), True, "", ""),
+        Action("delete", "Delete", url("delete"), not published, "Published versions cannot be deleted; only drafts can", "danger"),
     ]
 
 

@@ -1,19 +1,7 @@
-// Statistics tab: load the metadata-key distribution after the page has painted (it may count a million
-// frames the first time), and sort the label tables by a click on a numeric column.
+// Statistics tab: load what has to be counted after the page has painted (it may count a million frames
+// the first time), and sort the label tables by a click on the label or a numeric column.
 
-const body = document.getElementById("meta-distribution-body");
-if (body && body.dataset.src) {
-  fetch(body.dataset.src, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-    .then((response) => (response.ok ? response.text() : Promise.reject(new Error(response.statusText))))
-    .then((html) => {
-      body.innerHTML = html;
-    })
-    .catch(() => {
-      body.innerHTML = '<div class="field-error" role="alert">Could not load the distribution; press Show to retry.</div>';
-    });
-}
-
-for (const table of document.querySelectorAll("table[data-sortable]")) {
+function sortable(table) {
   const headers = [...table.tHead.rows[0].cells];
   headers.forEach((th, column) => {
     if (!th.classList.contains("num") && column !== 0) return;
@@ -37,3 +25,18 @@ for (const table of document.querySelectorAll("table[data-sortable]")) {
     });
   });
 }
+
+// Parts that are counted on demand (labels of a draft or under a filter, a metadata key): fetched after
+// the first paint, then put in place.
+for (const part of document.querySelectorAll("[data-stats-src]")) {
+  fetch(part.dataset.statsSrc, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+    .then((response) => (response.ok ? response.text() : Promise.reject(new Error(response.statusText))))
+    .then((html) => {
+      part.innerHTML = html;
+      part.querySelectorAll("table[data-sortable]").forEach(sortable);
+    })
+    .catch(() => {
+      part.innerHTML = '<div class="field-error" role="alert">Could not count this; reload the page to retry.</div>';
+    });
+}
+document.querySelectorAll("table[data-sortable]").forEach(sortable);

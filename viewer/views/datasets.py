@@ -193,7 +193,7 @@ def version_edit(request, version_id):
         messages.success(request, "Version saved.")
         return next_or(request, _back(version))
 
-    return _version_form(request, version, form=form, submit=submit, title="Rename version", submit_label="Save")
+    return _version_form(request, version, form=form, submit=submit, title=f"Rename or describe “{version.name}”", submit_label="Save")
 
 
 @require_http_methods(["GET", "POST"])

@@ -11,9 +11,10 @@ import json
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
-from frames import selectors, selectors_stats, services
+from frames import selectors_stats, services
 from frames.exceptions import ServiceError
 
 from .. import charts, forms
@@ -78,35 +79,58 @@ def _label_rows(labels, count_key, total_frames, colours):
 @require_GET
 def version_stats(request, version_id):
     """Label distributions (ROI labels, frame labels), annotated vs total frames, a metadata key's
-    distribution; under the page's frame filter when it has one."""
+    distribution; under the page's frame filter when it has one.
+
+    What a published version stores (its unfiltered label statistics) is drawn with the page; what has to
+    be counted (a draft, a filter, a metadata key) is fetched by static/js/stats.js after the first paint.
+    """
     version = get_version(version_id)
     filters, filter_error = _filters(request)
-    stats = selectors.version_stats(version=version, filters=filters or None)
-    from .frames import label_colour  # the colour a label has on the Frames tab's chips and polygons
-
-    colours = {entry["label"]: label_colour(entry["label"]) for entry in stats["labels"]}
-    total = stats["frame_count"]
     keys = selectors_stats.meta_keys(version=version)
     key = request.GET.get("key", "").strip()
     filter_params = [(k, v) for k in FILTER_PARAMS for v in request.GET.getlist(k) if v]
+    query = urlencode(filter_params)
     context = {
         **version_context(version, "stats"),
-        "stats": stats,
         "filtered": bool(filters),
         "filter_params": filter_params,
         "filter_error": filter_error,
+        "meta_keys": keys,
+        "key": key or (_default_key(keys)),
+        "bins": _bins(request),
+        "labels_src": f"{reverse('viewer:version-stats-labels', args=[version.pk])}?{query}",
+    }
+    if version.is_published and version.stats is not None and not filters:
+        context.update(_labels_context(version, filters))
+    if key:  # asked for explicitly (the key form): render it with the page; else stats.js loads it
+        context.update(_distribution_context(version, key, filters, context["bins"]))
+    return render(request, "viewer/version_stats.html", context)
+
+
+@require_GET
+def version_stats_labels(request, version_id):
+    """The cards and label tables alone (fetched by static/js/stats.js)."""
+    version = get_version(version_id)
+    filters, _ = _filters(request)
+    context = {"version": version, **_labels_context(version, filters)}
+    return render(request, "viewer/version_stats_labels.html", context)
+
+
+def _labels_context(version, filters) -> dict:
+    from .frames import label_colour  # the colour a label has on the Frames tab's chips and polygons
+
+    stats = selectors_stats.label_stats(version=version, filters=filters or None)
+    colours = {entry["label"]: label_colour(entry["label"]) for entry in stats["labels"]}
+    total = stats["frame_count"]
+    return {
+        "stats": stats,
+        "filtered": bool(filters),
         "annotated_pct": charts.pct(stats["annotated_frame_count"], total),
         "roi_labels": _label_rows(stats["labels"], "roi_count", total, colours),
         "frame_labels": _label_rows(stats["labels"], "frame_label_count", total, colours),
         "roi_total": sum(entry["roi_count"] for entry in stats["labels"]),
         "frame_label_total": sum(entry["frame_label_count"] for entry in stats["labels"]),
-        "meta_keys": keys,
-        "key": key or (_default_key(keys)),
-        "bins": _bins(request),
     }
-    if key:  # asked for explicitly (the key form): render it with the page; else stats.js loads it
-        context.update(_distribution_context(version, key, filters, context["bins"]))
-    return render(request, "viewer/version_stats.html", context)
 
 
 @require_GET
