@@ -46,6 +46,9 @@ FORMATS = {
     "mov-h264": dict(codec="libx264", container="mov", pix_fmt="yuv420p", suffix=".mov"),
     "webm-vp9": dict(codec="libvpx-vp9", container="webm", pix_fmt="yuv420p", suffix=".webm"),
     "avi-mjpeg": dict(codec="mjpeg", container="avi", pix_fmt="yuvj420p", suffix=".avi"),
+    # MPEG-TS starts at a non-zero time and seeks by dts, landing late if asked for a pts.
+    "ts-h264": dict(codec="libx264", container="mpegts", pix_fmt="yuv420p", suffix=".ts"),
+    "mkv-hevc": dict(codec="libx265", container="matroska", pix_fmt="yuv420p", suffix=".mkv"),
 }
 
 
@@ -62,6 +65,14 @@ def test_variable_frame_rate_lands_on_the_right_frame(vfr_video):
         preview = render_video_preview(vfr_video, timestamp_ms=timestamp, index=index)
         assert preview.content_type == JPEG and (preview.width, preview.height) == (64, 48)
         assert frame_number(pixels(preview)) == expected, timestamp
+
+
+def test_a_demuxer_that_seeks_by_dts_is_found_out(tmp_path, monkeypatch):
+    # Pretend MPEG-TS were unknown: seeks by pts land a keyframe late and must be detected.
+    monkeypatch.setattr(media_video, "_SEEK_BY_DTS", set())
+    path = make_video(tmp_path / "v.ts", frame_times_ms=VFR_TIMES, gop=4, container="mpegts")
+    outcomes = dict(render_video_previews(path, [t for t, _ in VFR_CASES]))
+    assert [frame_number(pixels(outcomes[t])) for t, _ in VFR_CASES] == [n for _, n in VFR_CASES]
 
 
 def test_frames_match_an_independent_decode_from_the_start(vfr_video):
@@ -93,13 +104,13 @@ def count_decoded(monkeypatch):
             yield frame
 
     monkeypatch.setattr(media_video, "_decoded", counting)
-    real_round = media_video._decode_round
+    real_seek = media_video._OrderedPass._seek
 
-    def counting_round(*args):
-        counter["seeks"] += 1  # every decoding round starts with a seek
-        return (yield from real_round(*args))
+    def counting_seek(self, keyframe):
+        counter["seeks"] += 1
+        return real_seek(self, keyframe)
 
-    monkeypatch.setattr(media_video, "_decode_round", counting_round)
+    monkeypatch.setattr(media_video._OrderedPass, "_seek", counting_seek)
     return counter
 
 

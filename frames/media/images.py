@@ -25,8 +25,7 @@ from PIL import ExifTags, Image, ImageCms
 
 from . import vips
 from .common import JPEG, JPEG_QUALITY, PILLOW_FORMATS, PNG, PNG_COMPRESSION, Preview, PreviewError, Source
-from .common import fit_within
-from .common import explain, raise_read_error, read_head, seekable, sniff_format
+from .common import explain, fit_within, raise_read_error, read_head, seekable, sniff_format
 from .scaling import stretch_to_uint8
 from .tiff import read_pages
 

@@ -15,8 +15,8 @@ import pyvips
 from PIL import Image
 
 from . import video
-from .common import PILLOW_FORMATS, PNG, PNG_COMPRESSION, Preview, PreviewError, Source, raise_read_error, read_head, seekable
-from .common import explain, sniff_format
+from .common import PILLOW_FORMATS, PNG, PNG_COMPRESSION, Preview, PreviewError, Source
+from .common import explain, raise_read_error, read_head, seekable, sniff_format
 from .video import VideoIndex
 
 _IMAGE_FORMATS = {"png", "tiff", "bmp", "gif", "webp", "jpeg"}

@@ -29,7 +29,8 @@ import numpy as np
 from av.sidedata.sidedata import Type as SideDataType
 from PIL import Image
 
-from .common import Preview, PreviewError, Source, describe, explain, fit_within, raise_read_error, seekable
+from .common import Preview, PreviewError, Source, describe, explain, fit_within, raise_read_error
+from .common import seekable
 from .images import encode
 
 Outcome = Union[Preview, PreviewError]
@@ -47,7 +48,11 @@ class VideoIndex:
     time_base: tuple[int, int]  # numerator, denominator of one pts unit in seconds
     start_pts: int  # presentation time of the first frame: the video's time 0
     end_pts: int  # presentation time just after the last frame
-    keyframes: tuple[int, ...]  # sorted pts of every keyframe
+    keyframes: tuple[int, ...]  # pts of every keyframe, ascending
+    # Where to seek for each keyframe: its decoding timestamp when lower than its pts. Demuxers
+    # seek by dts (MPEG-TS lands on the *next* keyframe when asked for a keyframe's pts); asking
+    # for a slightly earlier time with "backward" is always safe.
+    seek_points: tuple[int, ...]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,6 +65,7 @@ class VideoIndex:
             start_pts=int(data["start_pts"]),
             end_pts=int(data["end_pts"]),
             keyframes=tuple(int(k) for k in data["keyframes"]),
+            seek_points=tuple(int(k) for k in data["seek_points"]),
         )
 
     @property
@@ -77,14 +83,8 @@ class VideoIndex:
         return self.start_pts + -(-(timestamp_ms + 1) * den // (num * 1000))
 
     def keyframe_for(self, timestamp_ms: int) -> int:
-        """The last keyframe at or before ``timestamp_ms``: where decoding must start."""
-        i = bisect.bisect_left(self.keyframes, self.pts_after(timestamp_ms))
-        return self.keyframes[max(i - 1, 0)]
-
-    def keyframe_before(self, pts: int) -> int:
-        """The keyframe preceding ``pts`` (or the first one)."""
-        i = bisect.bisect_left(self.keyframes, pts)
-        return self.keyframes[max(i - 1, 0)]
+        """Number of the last keyframe at or before ``timestamp_ms``: where decoding must start."""
+        return max(bisect.bisect_left(self.keyframes, self.pts_after(timestamp_ms)) - 1, 0)
 
 
 def build_video_index(source: Source) -> VideoIndex:
@@ -139,7 +139,7 @@ def _frames_at(container, stream, timestamps_ms, index):
     valid = [t for t in wanted if errors[t] is None]
     yield from ((t, errors[t]) for t in wanted if t < 0)
     if valid:
-        yield from _ordered_pass(container, stream, index, valid)
+        yield from _OrderedPass(container, stream, index, valid).run()
     yield from ((t, errors[t]) for t in wanted if t >= 0 and errors[t] is not None)
 
 
@@ -167,7 +167,9 @@ def open_video(source: Source):
 
 
 def _index(container, stream) -> VideoIndex:
-    keyframes, first, last, last_duration, count = [], None, None, 0, 0
+    keyframes: dict[int, int] = {}  # pts -> seek point
+    first = last = None
+    last_duration = count = 0
     try:
         for packet in container.demux(stream):
             pts = packet.pts if packet.pts is not None else packet.dts
@@ -175,7 +177,7 @@ def _index(container, stream) -> VideoIndex:
                 continue  # the flush packet at the end, or a container without timestamps
             count += 1
             if packet.is_keyframe:
-                keyframes.append(pts)
+                keyframes[pts] = min(pts, packet.dts if packet.dts is not None else pts)
             first = pts if first is None else min(first, pts)
             if last is None or pts >= last:
                 last, last_duration = pts, packet.duration or 0
@@ -185,9 +187,15 @@ def _index(container, stream) -> VideoIndex:
         raise PreviewError("the video stream has no frames" if not count else "the video has no keyframe")
     # Some muxers leave the last packet's duration at 0: assume it lasts an average frame.
     average = (last - first) // (count - 1) if count > 1 else 1
-    end = last + (last_duration or average or 1)
-    time_base = stream.time_base
-    return VideoIndex(stream.index, (time_base.numerator, time_base.denominator), first, end, tuple(sorted(keyframes)))
+    ordered = sorted(keyframes)
+    return VideoIndex(
+        stream_index=stream.index,
+        time_base=(stream.time_base.numerator, stream.time_base.denominator),
+        start_pts=first,
+        end_pts=last + (last_duration or average or 1),
+        keyframes=tuple(ordered),
+        seek_points=tuple(keyframes[pts] for pts in ordered),
+    )
 
 
 def _range_error(timestamp_ms: int, index: VideoIndex) -> Optional[PreviewError]:
@@ -203,48 +211,95 @@ def _range_error(timestamp_ms: int, index: VideoIndex) -> Optional[PreviewError]
 # --- decoding ---------------------------------------------------------------------------------
 
 
-def _ordered_pass(container, stream, index: VideoIndex, targets: list[int]):
-    """Yield ``(t, frame)`` for sorted ``targets``; seeks only to keyframes, only forward.
+_FILE_START = -1  # a "keyframe number" meaning: rewind to the first byte of the file
+_SEEK_BY_DTS = {"mpegts", "mpeg", "mpegtsraw"}  # known up front; others are found out by landing late
 
-    Each round seeks to a keyframe and decodes forward; a round ends when the next target is
-    better reached by seeking to a later keyframe (``_Jump``), when the decoder reports the seek
-    landed after the target (back up one keyframe), or at the end of the stream.
+
+class _OrderedPass:
+    """Frames for sorted timestamps in one forward pass, seeking only to keyframes.
+
+    Each round seeks to a keyframe and decodes forward, handing out each requested frame as it
+    goes by. A round ends when a keyframe lies between the current frame and the next target
+    (seeking there skips decoding the gap), when the first frame shows that the seek landed
+    after the target, or at the end of the stream.
+
+    Demuxers disagree on what a seek timestamp means: Matroska and MP4 find a keyframe by its
+    pts, MPEG-TS by its dts and lands one keyframe late when given a pts. A late landing is
+    detected (the first frame is already past the target) and retried by dts, then from the
+    keyframe before, then from the first byte. Keyframes that landed late or behind the
+    current position are never jumped to again, so the pass always ends.
     """
-    pending = list(reversed(targets))  # pop() from the end gives the smallest
-    seek_to = index.keyframe_for(pending[-1])
-    while pending:
-        container.seek(seek_to, stream=stream, backward=True)
-        seek_to = yield from _decode_round(container, stream, index, pending, seek_to)
 
+    def __init__(self, container, stream, index: VideoIndex, targets: list[int]):
+        self.container, self.stream, self.index = container, stream, index
+        self.pending = list(reversed(targets))  # pop() from the end gives the smallest
+        self.seek_by_dts = container.format.name in _SEEK_BY_DTS
+        self.avoid: set[int] = set()
 
-def _decode_round(container, stream, index: VideoIndex, pending: list[int], sought: int):
-    """Decode from the current position, emitting targets; return where to seek next (or None)."""
-    previous = None
-    for frame in _decoded(container, stream):
-        pts = frame.pts
-        if pts is None:
-            continue
-        while pending and pts >= index.pts_after(pending[-1]):
-            # This frame starts after the target, so the previous one was on screen at it.
-            if previous is None and sought > index.keyframes[0]:
-                return index.keyframe_before(sought)  # the demuxer landed late: back up
-            yield pending.pop(), previous if previous is not None else frame
-        if not pending:
-            return None
-        next_key = index.keyframe_for(pending[-1])
-        if next_key > pts + (frame.duration or 0):
-            return next_key  # a keyframe lies between here and the target: skip the gap
-        previous = frame
-    # End of stream: the last frame stays on screen until the video ends.
-    if previous is None:
-        raise PreviewError("the video has no decodable frames")
-    while pending:
-        yield pending.pop(), previous
-    return None
+    def run(self):
+        keyframe: Optional[int] = self.index.keyframe_for(self.pending[-1])
+        resume_after: Optional[int] = None
+        while keyframe is not None:
+            self._seek(keyframe)
+            keyframe, resume_after = yield from self._round(keyframe, resume_after)
+
+    def _seek(self, keyframe: int) -> None:
+        if keyframe == _FILE_START:
+            try:
+                self.container.seek(0, unsupported_byte_offset=True)
+                return
+            except av.FFmpegError:  # no byte seeking (MP4): the earliest time will do
+                keyframe = 0
+        points = self.index.seek_points if self.seek_by_dts else self.index.keyframes
+        self.container.seek(points[keyframe], stream=self.stream, backward=True)
+
+    def _round(self, keyframe: int, resume_after: Optional[int]):
+        """Decode forward; return (keyframe to seek to next or None, pts we jumped from)."""
+        index, pending, previous = self.index, self.pending, None
+        for frame in _decoded(self.container, self.stream):
+            pts = frame.pts
+            if pts is None:
+                continue
+            if previous is None and resume_after is not None and pts <= resume_after:
+                self.avoid.add(keyframe)  # that jump went backwards; carry on from here
+            while pending and pts >= index.pts_after(pending[-1]):
+                # This frame starts after the target, so the previous one was on screen at it.
+                if previous is None and keyframe != _FILE_START:
+                    return self._back_up(keyframe), None
+                yield pending.pop(), previous if previous is not None else frame
+            if not pending:
+                return None, None
+            ahead = index.keyframe_for(pending[-1])
+            if ahead not in self.avoid and ahead != keyframe and index.keyframes[ahead] > pts + (frame.duration or 0):
+                return ahead, pts  # a keyframe lies between here and the target: skip the gap
+            previous = frame
+        # End of stream: the last frame stays on screen until the video ends.
+        if previous is None and keyframe != _FILE_START:
+            return self._back_up(keyframe), None  # the seek went past the end: back up
+        if previous is None:
+            raise PreviewError("the video has no decodable frames")
+        while pending:
+            yield pending.pop(), previous
+        return None, None
+
+    def _back_up(self, keyframe: int) -> int:
+        """The seek to ``keyframe`` landed after the target: where to try next."""
+        if not self.seek_by_dts and self.index.seek_points[keyframe] < self.index.keyframes[keyframe]:
+            self.seek_by_dts = True  # this demuxer seeks by dts (MPEG-TS): same keyframe, by dts
+            return keyframe
+        self.avoid.add(keyframe)
+        return keyframe - 1 if keyframe > 0 else _FILE_START
 
 
 def _decoded(container, stream) -> Iterator[av.VideoFrame]:
-    for packet in container.demux(stream):
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.FFmpegError as exc:
+            raise PreviewError(f"the video is damaged: {explain(exc)}") from None
         try:
             yield from packet.decode()
         except av.FFmpegError:
