@@ -38,7 +38,12 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from frames.media import build_video_index, render_image_preview, render_video_preview, render_video_previews  # noqa: E402
+from frames.media import (  # noqa: E402 - after the sys.path line
+    build_video_index,
+    render_image_preview,
+    render_video_preview,
+    render_video_previews,
+)
 
 pyvips.cache_set_max(0)  # as in frames.media; repeated runs of one file must not hit a cache
 
@@ -100,7 +105,9 @@ def make_video(path: Path, *, seconds: int, fps: int, size: tuple[int, int], gop
     with av.open(str(partial), "w", format="mp4") as out:
         stream = out.add_stream(
             # ultrafast keeps generation time low; decoding cost per frame is what is measured.
-            "libx264", rate=fps, options={"preset": "ultrafast", "g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"}
+            "libx264",
+            rate=fps,
+            options={"preset": "ultrafast", "g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"},
         )
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for i in range(seconds * fps):
@@ -210,7 +217,10 @@ def bench_images(folder: Path) -> None:
         timings = interleaved_medians(calls, budget=6)
         naive_wall, naive_cpu = timings["naive Pillow"]
         for name, (wall, cpu) in timings.items():
-            print(f"{label:<20}{name:<18}{1 / wall:>13.1f}{naive_wall / wall:>7.1f}{cpu * 1000:>13.0f}{naive_cpu / cpu:>9.1f}")
+            print(
+                f"{label:<20}{name:<18}{1 / wall:>13.1f}{naive_wall / wall:>7.1f}"
+                f"{cpu * 1000:>13.0f}{naive_cpu / cpu:>9.1f}"
+            )
         best_wall = min(wall for name, (wall, _) in timings.items() if name != "ours")
         best_cpu = min(cpu for name, (_, cpu) in timings.items() if name != "ours")
         ours_wall, ours_cpu = timings["ours"]
@@ -235,7 +245,8 @@ def frame_by_decoding_from_start(path: Path, timestamp_ms: int) -> np.ndarray:
 
 def bench_seek(folder: Path) -> None:
     print("\nFrame at t=15 s of a 20 s 1080p H.264 video (30 fps)")
-    print(f"{'keyframe interval':<20}{'decode from start':>20}{'ours (seek)':>16}{'speed-up':>10}{'ours, cached index':>20}")
+    print(f"{'keyframe interval':<20}{'decode from start':>20}{'ours (seek)':>16}{'speed-up':>10}", end="")
+    print(f"{'ours, cached index':>20}")
     for gop in (12, 250):
         path = make_video(folder / f"gop{gop}.mp4", seconds=20, fps=30, size=(1920, 1080), gop=gop)
         index = build_video_index(path)
@@ -244,7 +255,10 @@ def bench_seek(folder: Path) -> None:
         cached = seconds_per_call(
             lambda: render_video_preview(path, timestamp_ms=15_000, max_size=MAX_SIZE, index=index), budget=1
         )
-        print(f"{f'{gop} frames':<20}{naive * 1000:>17.0f} ms{seek * 1000:>13.0f} ms{naive / seek:>9.1f}x{cached * 1000:>17.0f} ms")
+        print(
+            f"{f'{gop} frames':<20}{naive * 1000:>17.0f} ms{seek * 1000:>13.0f} ms{naive / seek:>9.1f}x"
+            f"{cached * 1000:>17.0f} ms"
+        )
 
 
 def bench_batch(folder: Path) -> None:
@@ -283,7 +297,8 @@ def bench_workers() -> None:
     print("\nThroughput with Celery workers")
     for workers in (1, 2):
         rate = worker_throughput(workers)
-        print(f"{workers} worker(s): " + (f"{rate:.1f} previews/s" if rate is not None else "not wired yet (worker_throughput hook)"))
+        shown = f"{rate:.1f} previews/s" if rate is not None else "not wired yet (worker_throughput hook)"
+        print(f"{workers} worker(s): {shown}")
 
 
 ASSETS = Path(__file__).resolve().parents[1] / "var" / "bench-previews"

@@ -64,7 +64,12 @@ class FlakyStream(io.RawIOBase):
 
 
 @pytest.mark.parametrize(
-    "name", ["tiff/pillow/hopper_lzw.tif", "coco/labelme/JPEGImages/2011_000003.jpg", "masks/labelme-voc/SegmentationClass/2011_000003.png"]
+    "name",
+    [
+        "tiff/pillow/hopper_lzw.tif",
+        "coco/labelme/JPEGImages/2011_000003.jpg",
+        "masks/labelme-voc/SegmentationClass/2011_000003.png",
+    ],
 )
 def test_read_failures_are_not_reported_as_bad_files(name):
     # A dropped connection must reach the task as an I/O error (retry), not as PreviewError
@@ -113,7 +118,8 @@ def test_non_seekable_video_stream(tmp_path):
             buffer[: len(chunk)] = chunk
             return len(chunk)
 
-    assert render_video_preview(OneWay(path.read_bytes()), timestamp_ms=40) == render_video_preview(path, timestamp_ms=40)
+    by_path = render_video_preview(path, timestamp_ms=40)
+    assert render_video_preview(OneWay(path.read_bytes()), timestamp_ms=40) == by_path
 
 
 def test_preview_errors_are_one_readable_line(tmp_path):

@@ -163,14 +163,18 @@ def test_float_tiff_with_nan_and_arbitrary_range(tmp_path):
 # --- colour spaces and encodings ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["pillow/hopper_lzw.tif", "pillow/hopper_bigtiff.tif", "pillow/hopper.iccprofile.tif", "pillow/hopper.Lab.tif"])
+@pytest.mark.parametrize(
+    "name",
+    ["pillow/hopper_lzw.tif", "pillow/hopper_bigtiff.tif", "pillow/hopper.iccprofile.tif", "pillow/hopper.Lab.tif"],
+)
 def test_hopper_variants_match_the_baseline(name):
     baseline = pixels(render_image_preview(tiff("pillow/hopper.tif")))
     assert mean_diff(pixels(render_image_preview(tiff(name))), baseline) < 8
 
 
 @pytest.mark.parametrize(
-    "name", ["pillow/tiff_strip_cmyk_jpeg.tif", "pillow/tiff_tiled_cmyk_jpeg.tif", "pillow/tiff_strip_cmyk_16l_jpeg.tif"]
+    "name",
+    ["pillow/tiff_strip_cmyk_jpeg.tif", "pillow/tiff_tiled_cmyk_jpeg.tif", "pillow/tiff_strip_cmyk_16l_jpeg.tif"],
 )
 def test_cmyk_is_converted_not_inverted(name):
     # The picture is red lettering on a dark ground: bright pixels must be red, the ground dark.

@@ -38,7 +38,8 @@ def test_voc_palette_masks_keep_exact_rgb(path):
 
 def test_rgba_mask_keeps_alpha_and_colours(tmp_path):
     rng = np.random.default_rng(7)
-    values = rng.choice(np.array([[0, 0, 0, 0], [210, 210, 120, 255], [1, 2, 3, 255], [255, 0, 7, 128]], np.uint8), (37, 51))
+    palette = np.array([[0, 0, 0, 0], [210, 210, 120, 255], [1, 2, 3, 255], [255, 0, 7, 128]], np.uint8)
+    values = rng.choice(palette, (37, 51))
     path = tmp_path / "mask.png"
     Image.fromarray(values, "RGBA").save(path)
     shown = pixels(render_mask_png(path))

@@ -203,7 +203,8 @@ def test_real_videos_match_a_naive_decode(testdata, name, timestamps):
 
 def test_red_green_vp9_has_the_right_colours(testdata):
     shown = pixels(render_video_preview(testdata / "video/webgl/red-green.bt601.vp9.webm", timestamp_ms=0)).astype(int)
-    top, bottom = shown[: shown.shape[0] // 4].reshape(-1, 3).mean(0), shown[-shown.shape[0] // 4 :].reshape(-1, 3).mean(0)
+    quarter = shown.shape[0] // 4
+    top, bottom = shown[:quarter].reshape(-1, 3).mean(0), shown[-quarter:].reshape(-1, 3).mean(0)
     assert top[0] > 200 and top[1] < 60 and bottom[1] > 200 and bottom[0] < 60
 
 
@@ -213,7 +214,9 @@ def test_pixel_aspect_ratio_is_honoured(testdata):
     assert pixels(preview).shape[:2] == (96, 256)
 
 
-@pytest.mark.parametrize("name", ["video-rotation-90.mp4", "video-rotation-180.mp4", "video-rotation-270.mp4", "video-rotation-90.vp9.mp4"])
+@pytest.mark.parametrize(
+    "name", ["video-rotation-90.mp4", "video-rotation-180.mp4", "video-rotation-270.mp4", "video-rotation-90.vp9.mp4"]
+)
 def test_rotation_metadata_shows_the_picture_upright(testdata, name):
     # Each file stores the test pattern turned the other way and says so in its display matrix.
     upright = pixels(render_video_preview(testdata / "video/webgl/video-rotation-0.mp4", timestamp_ms=0))
@@ -223,7 +226,8 @@ def test_rotation_metadata_shows_the_picture_upright(testdata, name):
 
 
 def test_portrait_phone_video(testdata):
-    preview = render_video_preview(testdata / "video/mediabunny/rotate-buck-bunny.mp4", timestamp_ms=1_000, max_size=256)
+    path = testdata / "video/mediabunny/rotate-buck-bunny.mp4"
+    preview = render_video_preview(path, timestamp_ms=1_000, max_size=256)
     assert (preview.width, preview.height) == (1080, 1920)
     assert pixels(preview).shape[:2] == (256, 144)
 

@@ -29,8 +29,7 @@ import numpy as np
 from av.sidedata.sidedata import Type as SideDataType
 from PIL import Image
 
-from .common import Preview, PreviewError, Source, describe, explain, fit_within, raise_read_error
-from .common import seekable
+from .common import Preview, PreviewError, Source, describe, explain, fit_within, raise_read_error, seekable
 from .images import encode
 
 Outcome = Union[Preview, PreviewError]
@@ -95,7 +94,7 @@ def build_video_index(source: Source) -> VideoIndex:
 
 def render_video_preview(
     source: Source, *, timestamp_ms: int, max_size: int = 256, index: Optional[VideoIndex] = None
-):
+) -> Preview:
     """A JPEG of the frame on screen at ``timestamp_ms``, fitting in ``max_size`` square."""
     for _, outcome in render_video_previews(source, [timestamp_ms], max_size=max_size, index=index):
         if isinstance(outcome, PreviewError):
@@ -135,6 +134,8 @@ def frames_at(
 def _frames_at(container, stream, timestamps_ms, index):
     wanted = sorted(set(int(t) for t in timestamps_ms))
     index = index or _index(container, stream)
+    if index.stream_index != stream.index:
+        raise ValueError(f"the index describes stream {index.stream_index}, not the video stream {stream.index}")
     errors = {t: _range_error(t, index) for t in wanted}
     valid = [t for t in wanted if errors[t] is None]
     yield from ((t, errors[t]) for t in wanted if t < 0)
