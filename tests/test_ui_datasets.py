@@ -469,3 +469,23 @@ def test_browser_metadata_mask_table_and_statistics(logged_in_page, live_server)
     expect(page.locator("#mask-table tr.row-error .field-error")).to_contain_text("0..255")
     shot(page, "13-metadata-row-error")
     assert DatasetVersion.objects.get(pk=draft.pk).metadata["mask_labels"]["_all_"] == saved
+
+
+@pytest.mark.django_db
+def test_page_query_counts_do_not_grow_with_versions(admin_client, django_assert_max_num_queries):
+    dataset, v1, _ = make_dataset(frames=6)
+    admin_client.get(f"/datasets/{dataset.pk}/")  # warm the session
+    pages = [f"/datasets/{dataset.pk}/", f"/datasets/{dataset.pk}/?view=list", f"/versions/{v1.pk}/stats/",
+             f"/versions/{v1.pk}/info/", f"/versions/{v1.pk}/metadata/"]
+    counts = {}
+    for url in pages:
+        with django_assert_max_num_queries(12) as captured:
+            admin_client.get(url)
+        counts[url] = len(captured.captured_queries)
+    parent = v1
+    for n in range(6):  # a chain of published versions and a few drafts beside it
+        services.version_create(parent=parent, name=f"draft-{n}")
+        parent = services.version_publish(version=services.version_create(parent=parent, name=f"v{n + 2}"))
+    for url in pages:
+        with django_assert_max_num_queries(counts[url]):
+            admin_client.get(url)

@@ -1,0 +1,244 @@
+"""Browser pages at a million frames: server time and first contentful paint (PostgreSQL).
+
+Runs the app (gunicorn, DEBUG off, static files through whitenoise) against the database that
+bench/versions.py builds (hyperdata_bench_versions: a dataset with a 1,000,000-frame root version and child
+generations), signs in with headless Chromium and, for each page:
+
+- server ms: median wall time of a GET of the page's HTML over HTTP (with the session cookie), after warm-up;
+- TTFB ms: the browser's responseStart - requestStart (Navigation Timing);
+- FCP ms: `performance.getEntriesByName('first-contentful-paint')` of a fresh tab, median of the runs.
+
+    python bench/versions.py     # once: builds the million-frame dataset
+    python bench/ui.py           # BENCH_DB, BENCH_FRAMES, BENCH_RUNS to change what it measures
+
+Pages are listed by `@page` functions, one per page (or family of pages): each returns [(name, url)].
+Add yours below (e.g. the Frames tab at a deep cursor, with a filter, Group by URL).
+"""
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from _django import ROOT, setup
+
+FRAMES = int(os.environ.get("BENCH_FRAMES", "1000000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+DB_URL = setup(os.environ.get("BENCH_DB", "hyperdata_bench_versions"))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+USER, PASSWORD = "bench-ui", "bench-ui-password"
+FCP_TARGET_MS = 300
+
+from django.contrib.auth.models import User  # noqa: E402
+
+from frames.models import Dataset, DatasetVersion  # noqa: E402
+
+
+@dataclass
+class Bench:
+    dataset: Dataset
+    root: DatasetVersion  # the 1,000,000-frame root version
+    deepest: DatasetVersion  # the newest generation
+
+
+PAGES = []
+
+
+def page(fn):
+    PAGES.append(fn)
+    return fn
+
+
+# -- the pages ---------------------------------------------------------------------------------------------------
+
+
+@page
+def dataset_list(bench):
+    return [("dataset list", "/"), ("dataset list, search", "/?q=bench")]
+
+
+@page
+def dataset_page(bench):
+    return [("dataset page (version tree)", f"/datasets/{bench.dataset.pk}/"),
+            ("dataset page (list by update)", f"/datasets/{bench.dataset.pk}/?view=list")]
+
+
+@page
+def version_page(bench):
+    return [(f"version page, Frames tab ({bench.root.frame_count:,} frames, root)", f"/versions/{bench.root.pk}/"),
+            (f"version page, Frames tab ({bench.deepest.frame_count:,}, {bench.deepest.name})", f"/versions/{bench.deepest.pk}/")]
+
+
+@page
+def version_tabs(bench):
+    root, deepest = bench.root.pk, bench.deepest.pk
+    return [
+        ("Statistics tab (root)", f"/versions/{root}/stats/"),
+        (f"Statistics tab ({bench.deepest.name})", f"/versions/{deepest}/stats/"),
+        ("Statistics tab, label filter unicorn (0.1%)", f"/versions/{root}/stats/?label=unicorn"),
+        ("Metadata tab", f"/versions/{deepest}/metadata/"),
+        ("Info tab", f"/versions/{deepest}/info/"),
+    ]
+
+
+def extra_server_timings(bench):
+    """Requests that are not pages of their own: the metadata distribution panel stats.js loads."""
+    root = bench.root.pk
+    return [
+        ("stats panel: meta.speed histogram (root)", f"/versions/{root}/stats/meta/?key=speed"),
+        ("stats panel: meta.weather categories (root)", f"/versions/{root}/stats/meta/?key=weather"),
+        ("stats panel: meta.speed under label unicorn", f"/versions/{root}/stats/meta/?key=speed&label=unicorn"),
+    ]
+
+
+# -- the machinery ------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn on the bench database, in its own process group and var/ folder."""
+
+    def __init__(self):
+        self.var = Path(tempfile.mkdtemp(prefix="hyperdata-bench-ui-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "DATABASE_URL": DB_URL, "HYPERDATA_VAR_DIR": str(self.var), "DEBUG": "false",
+                    "DJANGO_SETTINGS_MODULE": "hyperdata.settings", "SECRET_KEY": "bench-ui-not-secret"}
+        self.env.pop("REDIS_URL", None)  # no broker needed to serve pages; the cache is per process
+        self.process = None
+
+    def __enter__(self):
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "hyperdata.wsgi", "-w", "2", "-b", f"127.0.0.1:{self.port}", "--log-level", "warning"],
+            cwd=ROOT, env=self.env, start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/login/", timeout=2).read()
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not answer within 30 s")
+
+    def __exit__(self, *exc):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        shutil.rmtree(self.var, ignore_errors=True)
+
+
+def find_bench() -> Bench:
+    dataset = Dataset.objects.filter(name=f"bench-{FRAMES}").first()
+    if dataset is None:
+        sys.exit(f"no dataset bench-{FRAMES} in {DB_URL}: run python bench/versions.py first")
+    versions = list(dataset.versions.order_by("seq"))
+    return Bench(dataset, versions[0], versions[-1])
+
+
+def http_opener(server, cookies):
+    jar = http.cookiejar.CookieJar()
+    for cookie in cookies:
+        jar.set_cookie(http.cookiejar.Cookie(
+            0, cookie["name"], cookie["value"], None, False, "127.0.0.1", False, False, "/", True, False, None, False,
+            None, None, {}))
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+
+def server_ms(opener, url, runs=RUNS) -> tuple[float, float]:
+    """(first request ms, median of `runs` more): the first one may fill a cache."""
+    samples = []
+    for _ in range(runs + 1):
+        start = time.perf_counter()
+        with opener.open(url, timeout=120) as response:
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{url}: HTTP {response.status}")
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples[0], statistics.median(samples[1:])
+
+
+PAINT_JS = """() => {
+  const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+  const nav = performance.getEntriesByType('navigation')[0];
+  return {fcp: fcp ? fcp.startTime : null, ttfb: nav.responseStart - nav.requestStart,
+          dcl: nav.domContentLoadedEventEnd - nav.startTime};
+}"""
+
+
+def paint(context, url, runs=RUNS) -> dict:
+    """Median FCP / TTFB / DOMContentLoaded of `runs` loads, each in a fresh tab (static files cached)."""
+    results = []
+    for _ in range(runs + 1):
+        tab = context.new_page()
+        tab.goto(url, wait_until="load")
+        tab.wait_for_function("() => performance.getEntriesByName('first-contentful-paint').length > 0", timeout=10_000)
+        results.append(tab.evaluate(PAINT_JS))
+        tab.close()
+    results = results[1:]  # the first load warms the static files and the server
+    return {key: statistics.median(r[key] for r in results) for key in ("fcp", "ttfb", "dcl")}
+
+
+def main():
+    from playwright.sync_api import sync_playwright
+
+    bench = find_bench()
+    user, _ = User.objects.get_or_create(username=USER)
+    user.set_password(PASSWORD)
+    user.save()
+    rows, extra = [], []
+    with Server() as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=server.url, viewport={"width": 1440, "height": 900})
+        login = context.new_page()
+        login.goto("/login/")
+        login.fill("#id_username", USER)
+        login.fill("#id_password", PASSWORD)
+        login.click("button[type=submit]")
+        login.wait_for_url(f"{server.url}/")
+        login.close()
+        opener = http_opener(server, context.cookies())
+        for fn in PAGES:
+            for name, path in fn(bench):
+                first, warm = server_ms(opener, server.url + path)
+                timing = paint(context, path)
+                rows.append((name, first, warm, timing))
+                print(f"  measured {name}", file=sys.stderr, flush=True)
+        for name, path in extra_server_timings(bench):
+            extra.append((name, *server_ms(opener, server.url + path)))
+        browser.close()
+
+    print(f"\nUI on {bench.dataset.name} ({DB_URL.rsplit('/', 1)[-1]}), gunicorn 2 workers, headless Chromium, median of {RUNS}")
+    print(f"{'page':<58} {'first ms':>9} {'server ms':>10} {'TTFB ms':>8} {'FCP ms':>7} {'DCL ms':>7}  FCP < {FCP_TARGET_MS} ms")
+    for name, first, warm, t in rows:
+        ok = "yes" if t["fcp"] is not None and t["fcp"] < FCP_TARGET_MS else "NO"
+        print(f"{name:<58} {first:>9.1f} {warm:>10.1f} {t['ttfb']:>8.1f} {t['fcp']:>7.1f} {t['dcl']:>7.1f}  {ok}")
+    print(f"\n{'request (loaded after paint)':<58} {'first ms':>9} {'server ms':>10}")
+    for name, first, warm in extra:
+        print(f"{name:<58} {first:>9.1f} {warm:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
