@@ -9,7 +9,7 @@ from PIL import Image
 
 import frames.media
 from frames.media import JPEG, PNG, Preview, PreviewError, render_image_preview, render_mask_png, render_video_preview
-from tests.media_helpers import make_video, media_testdata, testdata  # noqa: F401
+from tests.media_helpers import make_video, media_testdata
 
 
 def test_public_api():
