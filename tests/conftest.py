@@ -40,7 +40,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-WORKER_READY_TIMEOUT = 60
+# Generous: on a busy 2-core machine a worker (Django, PyAV, libvips) can take a while to boot.
+WORKER_READY_TIMEOUT = 180
 WORKER_STOP_TIMEOUT = 20
 
 
@@ -188,6 +189,8 @@ def celery_worker_process(django_db_setup, django_db_blocker, celery_broker_url,
 
     from hyperdata.celery import app
 
+    if _worker_failure:  # a session fixture that failed is set up again for every test: fail fast instead
+        pytest.fail(_worker_failure[0], pytrace=False)
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     hostname = f"pytest-{os.getpid()}@{socket.gethostname()}"
     log_path = tmp_path_factory.mktemp("celery-worker") / "worker.log"
@@ -212,17 +215,25 @@ def celery_worker_process(django_db_setup, django_db_blocker, celery_broker_url,
         process = subprocess.Popen(argv, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     worker = WorkerProcess(process, hostname, queue, log_path)
     try:
-        deadline = time.monotonic() + WORKER_READY_TIMEOUT
+        started = time.monotonic()
         while True:
             if process.poll() is not None:
-                pytest.fail(f"the Celery worker exited with code {process.returncode}:\n{worker.log()}", pytrace=False)
-            if app.control.ping(destination=[hostname], timeout=0.5):
+                _worker_failure.append(f"the Celery worker exited with code {process.returncode}:\n{worker.log()}")
+                pytest.fail(_worker_failure[0], pytrace=False)
+            if app.control.ping(destination=[hostname], timeout=1):
                 break
-            if time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not answer within {WORKER_READY_TIMEOUT} s:\n{worker.log()}", pytrace=False)
+            if time.monotonic() - started > WORKER_READY_TIMEOUT:
+                _worker_failure.append(
+                    f"the Celery worker did not answer within {WORKER_READY_TIMEOUT} s "
+                    f"(load average {os.getloadavg()}); its output:\n{worker.log()}"
+                )
+                pytest.fail(_worker_failure[0], pytrace=False)
         yield worker
     finally:
         _stop_process_group(process, WORKER_STOP_TIMEOUT)
+
+
+_worker_failure: list[str] = []
 
 
 def _stop_process_group(process, timeout):

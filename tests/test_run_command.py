@@ -13,7 +13,7 @@ import requests
 from celery import Celery
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 180
+START_TIMEOUT = 300  # first run: migrations, demo media, collectstatic, then gunicorn and Celery booting
 STOP_TIMEOUT = 60
 
 

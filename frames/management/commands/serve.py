@@ -26,7 +26,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 ADMIN_USERNAME = "admin"
 STOP_TIMEOUT = 20  # seconds a child gets to exit after SIGTERM before its process group is killed
-READY_TIMEOUT = 90
+READY_TIMEOUT = 180  # a busy 2-core machine boots gunicorn's workers slowly
 
 
 class _Stopped(Exception):
