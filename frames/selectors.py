@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 
@@ -140,6 +142,21 @@ def previews_progress(*, version: DatasetVersion) -> dict:
 # -- browsing with keyset cursors ------------------------------------------------------------------------
 
 
+@contextmanager
+def _index_order_for_blind_filters(filters: list[FrameFilter] | None):
+    """PostgreSQL has no statistics for JSON keys, guesses that `meta.weather:fog` matches almost nothing,
+    and then sorts the whole version instead of walking the ordered index until a page is full (2 s
+    instead of 40 ms at a million frames). For Lucene rules, tell it to walk the index."""
+    blind = connection.vendor == "postgresql" and any(f.frame_query or f.sources_query for f in filters or [])
+    if not blind:
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_hashagg = off")
+        yield
+
+
 @dataclass
 class FramePage:
     frames: list[FrameRevision]
@@ -219,7 +236,8 @@ def frames_browse(
     if cursor:
         qs = qs.filter(_after(names, decode_cursor(cursor, expect_len=len(names)), descending=descending))
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
-    rows = list(qs.order_by(*ordering)[: limit + 1])
+    with _index_order_for_blind_filters(filters):
+        rows = list(qs.order_by(*ordering)[: limit + 1])
     if len(rows) <= limit:
         return FramePage(rows, None)
     rows = rows[:limit]
@@ -264,7 +282,8 @@ def contexts_list(
     if cursor:
         groups = groups.filter(context_id__gt=decode_cursor(cursor, expect_len=1)[0])
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
-    rows = list(groups.order_by("context_id")[: limit + 1])
+    with _index_order_for_blind_filters(filters):
+        rows = list(groups.order_by("context_id")[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

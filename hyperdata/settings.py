@@ -102,6 +102,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding sends bulk inserts' arrays as parameters instead of quoting them in Python
     # (client-side quoting of the UNNEST arrays cost most of the time of a 10,000-frame insert).
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # Web requests run short, index-driven queries: JIT compilation (~100 ms) and parallel workers' start-up
+    # (~60 ms) cost more than they save there. Long jobs can SET them back locally.
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off -c max_parallel_workers_per_gather=0")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: the real one from REDIS_URL, or the embedded one whose address `manage.py serve` publishes.
