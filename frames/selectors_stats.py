@@ -24,7 +24,9 @@ DEFAULT_BINS = 20
 MAX_BINS = 200
 DEFAULT_TOP = 20
 KEY_SAMPLE = 500
-CACHE_SECONDS = 24 * 3600
+CACHE_SECONDS = None  # published versions never change
+DRAFT_CACHE_SECONDS = 600
+LOCK_SECONDS = 300
 
 
 class JSONTypeOf(Func):
@@ -65,29 +67,44 @@ def _json_key(parts: list[str], transform=KeyTransform):
     return transform(parts[-1], expr)
 
 
+class StatsPending(Exception):
+    """Another request is counting the same thing right now; ask again in a moment (see `_cached`)."""
+
+
 def _cache_key(kind: str, version: DatasetVersion, *args) -> str:
-    digest = hashlib.sha1(json.dumps([repr(a) for a in args]).encode()).hexdigest()
+    """Published versions never change; a draft's answers are keyed by its state (every write moves
+    `updated` or `frame_count`), so a changed draft is counted again."""
+    state = [] if version.is_published else [version.updated.isoformat(), version.frame_count]
+    digest = hashlib.sha1(json.dumps([repr(a) for a in args] + state).encode()).hexdigest()
     return f"stats:{kind}:{version.pk}:{digest}"
 
 
-def _cached(kind, version, args, compute):
-    """Published versions are immutable: their answers are kept; drafts are always computed."""
-    if not version.is_published:
-        return compute()
+def _cached(kind, version, args, compute, *, single_flight=False):
+    """The answer from the cache, or computed and cached (for good on a published version, for a while on a
+    draft). With single_flight, a request that finds another one counting the same thing raises
+    StatsPending at once instead of counting a million frames a second time."""
     key = _cache_key(kind, version, *args)
     result = cache.get(key)
-    if result is None:
+    if result is not None:
+        return result
+    lock = f"{key}:lock"
+    if not cache.add(lock, 1, LOCK_SECONDS) and single_flight:
+        raise StatsPending(kind)
+    try:
         result = compute()
-        cache.set(key, result, CACHE_SECONDS)
+        cache.set(key, result, CACHE_SECONDS if version.is_published else DRAFT_CACHE_SECONDS)
+    finally:
+        cache.delete(lock)
     return result
 
 
-def label_stats(*, version: DatasetVersion, filters: list[FrameFilter] | None = None) -> dict:
-    """selectors.version_stats, kept for published versions under a filter too (they never change; the
-    unfiltered statistics are already stored on the version when it is published)."""
-    if not filters:
-        return version_stats(version=version)
-    return _cached("labels", version, (filters,), lambda: version_stats(version=version, filters=filters))
+def label_stats(*, version: DatasetVersion, filters: list[FrameFilter] | None = None, single_flight=False) -> dict:
+    """selectors.version_stats, cached: a published version stores its unfiltered statistics when it is
+    published; under a filter, and on drafts, the answer is kept here."""
+    if not filters and version.is_published and version.stats is not None:
+        return version.stats
+    return _cached("labels", version, (filters or [],), lambda: version_stats(version=version, filters=filters or None),
+                   single_flight=single_flight)
 
 
 def meta_key_distribution(
@@ -97,6 +114,7 @@ def meta_key_distribution(
     filters: list[FrameFilter] | None = None,
     bins: int = DEFAULT_BINS,
     top: int = DEFAULT_TOP,
+    single_flight: bool = False,
 ) -> dict:
     """How the frames' values of metadata key `key` (`speed`, `camera.model`) are distributed.
 
@@ -104,7 +122,7 @@ def meta_key_distribution(
     [{"lo", "hi", "count"}], ...}; the last bucket includes `max`. Anything else: {"kind": "categorical",
     "values": [{"value", "count"}] (the `top` most frequent), "other": frames with another value}.
     Both carry "frames" (the frames under the filter), "with_key", "missing" and "other_types" (frames whose
-    value is not of the chosen kind).
+    value is not of the chosen kind). Cached (see `_cached`; `single_flight` may raise StatsPending).
     """
     parts = _key_parts(key)
     if not isinstance(bins, int) or not 1 <= bins <= MAX_BINS:
@@ -112,7 +130,7 @@ def meta_key_distribution(
     if not isinstance(top, int) or not 1 <= top <= 1000:
         raise ServiceError("must be a whole number between 1 and 1000", field="top")
     args = (".".join(parts), filters or [], bins, top)
-    return _cached("meta", version, args, lambda: _distribution(version, parts, filters, bins, top))
+    return _cached("meta", version, args, lambda: _distribution(version, parts, filters, bins, top), single_flight=single_flight)
 
 
 def _distribution(version, parts, filters, bins, top) -> dict:

@@ -489,3 +489,29 @@ def test_page_query_counts_do_not_grow_with_versions(admin_client, django_assert
     for url in pages:
         with django_assert_max_num_queries(counts[url]):
             admin_client.get(url)
+
+
+@pytest.mark.django_db
+def test_statistics_count_once_and_follow_draft_changes(admin_client):
+    from django.core.cache import cache
+
+    _, published, data = make_dataset(frames=12)
+    draft = services.version_create(parent=published, name="work")
+    # Another request counting the same metadata key: this one answers 202 at once (stats.js asks again).
+    key = selectors_stats._cache_key("meta", published, "speed", [], 20, selectors_stats.DEFAULT_TOP)
+    cache.add(f"{key}:lock", 1, 60)
+    response = admin_client.get(f"/versions/{published.pk}/stats/meta/", {"key": "speed"})
+    assert response.status_code == 202 and b"Counting" in response.content
+    cache.delete(f"{key}:lock")
+    response = admin_client.get(f"/versions/{published.pk}/stats/meta/", {"key": "speed"})
+    assert response.status_code == 200 and b"svg" in response.content
+
+    # A draft's counts are kept until the draft changes.
+    def car_frames():
+        part = admin_client.get(f"/versions/{draft.pk}/stats/labels/").content.decode()
+        return int(re.search(r'<tr data-label="car">.*?data-col="frames">(\d+)<', part, re.S).group(1))
+
+    before = car_frames()
+    assert before == sum(1 for f in data if any("car" in r["labels"] and "poly" in r for r in f["rois"]))
+    services.frames_add(version=draft, frames=[street_frame(101)])  # odd: one more car
+    assert car_frames() == before + 1

@@ -28,15 +28,20 @@ function sortable(table) {
 
 // Parts that are counted on demand (labels of a draft or under a filter, a metadata key): fetched after
 // the first paint, then put in place.
-for (const part of document.querySelectorAll("[data-stats-src]")) {
-  fetch(part.dataset.statsSrc, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-    .then((response) => (response.ok ? response.text() : Promise.reject(new Error(response.statusText))))
-    .then((html) => {
-      part.innerHTML = html;
-      part.querySelectorAll("table[data-sortable]").forEach(sortable);
-    })
-    .catch(() => {
-      part.innerHTML = '<div class="field-error" role="alert">Could not count this; reload the page to retry.</div>';
-    });
+// 202 means another request is counting the same thing: ask again shortly.
+async function load(part, delay = 800) {
+  try {
+    const response = await fetch(part.dataset.statsSrc, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } });
+    if (response.status === 202) {
+      setTimeout(() => load(part, Math.min(delay * 1.5, 5000)), delay);
+      return;
+    }
+    if (!response.ok) throw new Error(response.statusText);
+    part.innerHTML = await response.text();
+    part.querySelectorAll("table[data-sortable]").forEach(sortable);
+  } catch (error) {
+    part.innerHTML = '<div class="field-error" role="alert">Could not count this; reload the page to retry.</div>';
+  }
 }
+document.querySelectorAll("[data-stats-src]").forEach((part) => load(part));
 document.querySelectorAll("table[data-sortable]").forEach(sortable);

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -112,14 +113,23 @@ def version_stats_labels(request, version_id):
     """The cards and label tables alone (fetched by static/js/stats.js)."""
     version = get_version(version_id)
     filters, _ = _filters(request)
-    context = {"version": version, **_labels_context(version, filters)}
+    try:
+        context = {"version": version, **_labels_context(version, filters, single_flight=True)}
+    except selectors_stats.StatsPending:
+        return _pending(request, "labels")
     return render(request, "viewer/version_stats_labels.html", context)
 
 
-def _labels_context(version, filters) -> dict:
+def _pending(request, what):
+    """202: another request is counting this right now; stats.js asks again in a moment."""
+    html = f'<div class="empty-inline" data-pending>Counting {what}… (another request started it)</div>'
+    return HttpResponse(html, status=202)
+
+
+def _labels_context(version, filters, single_flight=False) -> dict:
     from .frames import label_colour  # the colour a label has on the Frames tab's chips and polygons
 
-    stats = selectors_stats.label_stats(version=version, filters=filters or None)
+    stats = selectors_stats.label_stats(version=version, filters=filters or None, single_flight=single_flight)
     colours = {entry["label"]: label_colour(entry["label"]) for entry in stats["labels"]}
     total = stats["frame_count"]
     return {
@@ -141,6 +151,8 @@ def version_stats_meta(request, version_id):
     bins = _bins(request)
     context = {"version": version, "key": request.GET.get("key", "").strip(), "bins": bins}
     context.update(_distribution_context(version, context["key"], filters, bins))
+    if context.get("pending"):
+        return _pending(request, f"meta.{context['key']}")
     return render(request, "viewer/version_stats_meta.html", context)
 
 
@@ -161,7 +173,9 @@ def _distribution_context(version, key, filters, bins) -> dict:
     if not key:
         return {"distribution": None, "key_error": None}
     try:
-        dist = selectors_stats.meta_key_distribution(version=version, key=key, filters=filters or None, bins=bins)
+        dist = selectors_stats.meta_key_distribution(version=version, key=key, filters=filters or None, bins=bins, single_flight=True)
+    except selectors_stats.StatsPending:
+        return {"distribution": None, "key_error": None, "pending": True}
     except ServiceError as exc:
         return {"distribution": None, "key_error": exc.errors[0]["message"]}
     extra = {}
