@@ -92,15 +92,20 @@ def test_mask_read_failures_are_not_reported_as_bad_files():
         render_mask_png(FlakyStream(data, len(data) // 2))
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
-def test_truncated_streams_fail_cleanly(fmt):
-    # Streams go through libvips callbacks; a failure half-way must be an error, not a crash.
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF"])
+def test_truncated_files_fail_cleanly(tmp_path, fmt):
+    # Streams go through libvips callbacks; a failure half-way must be an error, not a crash
+    # and not a half-grey preview.
     buffer = io.BytesIO()
     Image.effect_noise((300, 200), 40).convert("RGB").save(buffer, fmt)
-    data = buffer.getvalue()
+    data = buffer.getvalue()[: len(buffer.getvalue()) // 2]
+    path = tmp_path / f"cut.{fmt.lower()}"
+    path.write_bytes(data)
     for _ in range(3):
         with pytest.raises(PreviewError, match=fmt):
-            render_image_preview(io.BytesIO(data[: len(data) // 2]))
+            render_image_preview(io.BytesIO(data))
+        with pytest.raises(PreviewError, match=fmt):
+            render_image_preview(path)
 
 
 def test_non_seekable_video_stream(tmp_path):

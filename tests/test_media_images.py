@@ -360,6 +360,67 @@ def test_real_coco_jpegs(testdata):
         assert_fits(preview, 200, size)
 
 
+@pytest.fixture
+def routes_used(monkeypatch):
+    """Record which route rendered each preview, and every route that failed first."""
+    from frames.media import images
+
+    used: list[tuple[str, str]] = []
+
+    def recording(route):
+        def wrapper(*args, **kwargs):
+            try:
+                result = route(*args, **kwargs)
+            except Exception:
+                used.append((route.__name__, "failed"))
+                raise
+            used.append((route.__name__, "ok"))
+            return result
+
+        return wrapper
+
+    routes = {fmt: tuple(recording(r) for r in chain) for fmt, chain in images._ROUTES.items()}
+    monkeypatch.setattr(images, "_ROUTES", routes)
+    return used
+
+
+def ordinary_files(folder):
+    rgb = np.random.default_rng(3).integers(0, 255, (300, 400, 3), np.uint8)
+    files = {}
+    for fmt, name in [("JPEG", "a.jpg"), ("PNG", "a.png"), ("WEBP", "a.webp"), ("GIF", "a.gif"), ("TIFF", "a.tif")]:
+        Image.fromarray(rgb).save(folder / name, fmt)
+        files[name] = folder / name
+    deep = folder / "deep.png"
+    pyvips.Image.new_from_array(rgb[:, :, 0].astype(np.uint16) * 200).cast("ushort").write_to_file(str(deep))
+    files["deep.png"] = deep
+    return files
+
+
+@pytest.mark.parametrize("as_stream", [False, True])
+def test_ordinary_files_take_their_fast_route_without_falling_back(tmp_path, routes_used, as_stream):
+    expected = {"a.jpg": "_with_pillow", "a.tif": "_tiff_with_vips"}
+    for name, path in ordinary_files(tmp_path).items():
+        routes_used.clear()
+        render_image_preview(io.BytesIO(path.read_bytes()) if as_stream else path, max_size=100)
+        assert routes_used == [(expected.get(name, "_with_vips"), "ok")], name
+
+
+def test_multipage_gif_and_webp_pages(tmp_path, routes_used):
+    frames_ = [Image.new("RGB", (60, 40), colour) for colour in [(255, 0, 0), (0, 255, 0), (0, 0, 255)]]
+    for suffix in ("gif", "webp"):
+        path = tmp_path / f"anim.{suffix}"
+        frames_[0].save(path, save_all=True, append_images=frames_[1:], duration=100, lossless=True)
+        for page, colour in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255)]):
+            for source in (path, io.BytesIO(path.read_bytes())):
+                shown = pixels(render_image_preview(source, page=page)).reshape(-1, 3).mean(axis=0)
+                assert np.abs(shown - colour).max() < 30, (suffix, page, shown)
+        assert {route for route, _ in routes_used} == {"_with_vips"}
+        assert all(outcome == "ok" for _, outcome in routes_used)
+        with pytest.raises(PreviewError, match="page 3 does not exist"):
+            render_image_preview(path, page=3)
+        routes_used.clear()
+
+
 # --- inputs and failures ------------------------------------------------------------------------
 
 

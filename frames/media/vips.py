@@ -35,12 +35,14 @@ def thumbnail(src: Union[str, BinaryIO], width: int, height: int, *, page: int =
 
     No rotation here: callers apply orientation themselves, the same way on every route.
     """
-    load_options = f"page={page},fail_on=error" if page else "fail_on=error"
-    options = {"height": height, "size": "force", "no_rotate": True, "option_string": load_options}
+    options = {"height": height, "size": "force", "no_rotate": True, "fail_on": "error"}
     if isinstance(src, str):
-        return to_pil(pyvips.Image.thumbnail(src, width, **options))
+        # thumbnail() takes load options only in the file name's [...] suffix.
+        return to_pil(pyvips.Image.thumbnail(f"{src}[page={page}]" if page else src, width, **options))
+    # thumbnail_source ignores its fail_on argument: the loader only sees the option string.
+    load_options = f"page={page},fail_on=error" if page else "fail_on=error"
     source = stream_source(src)
-    image = pyvips.Image.thumbnail_source(source, width, **options)
+    image = pyvips.Image.thumbnail_source(source, width, option_string=load_options, **options)
     # Evaluate while `source` is still referenced: unlike new_from_source, thumbnail_source does
     # not tie the source's lifetime to the image, and a collected source crashes the process.
     picture = to_pil(image)
