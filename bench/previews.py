@@ -188,7 +188,7 @@ def cpu_seconds() -> float:
 
 
 def interleaved_medians(
-    functions: dict[str, Callable[[], object]], *, budget: float, least: int = 5
+    functions: dict[str, Callable[[], object]], *, budget: float, least: int = 4
 ) -> dict[str, tuple[float, float]]:
     """Median (wall, CPU) seconds per call of each function, sampled in turns.
 
@@ -219,7 +219,7 @@ def bench_images(folder: Path) -> None:
     print(f"{'source':<20}{'method':<18}{'thumbnails/s':>13}{'x':>7}{'CPU ms each':>13}{'x (CPU)':>9}")
     for label, path in files.items():
         calls = {name: (lambda m=method: m(path)) for name, method in IMAGE_METHODS.items()}
-        timings = interleaved_medians(calls, budget=6)
+        timings = interleaved_medians(calls, budget=4)
         naive_wall, naive_cpu = timings["naive Pillow"]
         for name, (wall, cpu) in timings.items():
             print(
