@@ -1,8 +1,8 @@
 """Display scaling of high-bit-depth pixels (16-bit, 32-bit, float) to 8 bits.
 
 Pillow's own conversion of 16-bit images clips at 255 instead of scaling, and a plain ``>> 8``
-turns 12-bit camera data or a 291..694 microscopy image into a black square. Scientific viewers
-(ImageJ/Fiji, QGIS) stretch the real value range instead, and so do we. The range is taken from
+turns 12-bit camera data or an image whose values span 291..694 into a black square. Scientific
+viewers (ImageJ/Fiji, QGIS) stretch the real value range instead, and so do we. The range is taken from
 the already-shrunk image: it is cheap, and averaging during the shrink keeps a single hot pixel
 from flattening the whole picture.
 """

@@ -83,7 +83,7 @@ def shrink_to_pil(image: pyvips.Image, width: int, height: int) -> Image.Image:
     8-bit and colour-managed images go through ``thumbnail_image`` (ICC import/export, CMYK to
     sRGB). Images with more than 8 bits (16-bit, 32-bit, float) are shrunk at their own depth and
     then stretched over their real value range: the usual ``>> 8`` makes 12-bit sensor data or
-    a 291..694 microscopy image look black.
+    an image whose values span 291..694 look black.
     """
     if image.format in ("complex", "dpcomplex"):
         raise ValueError("complex-valued pixels cannot be shown as an image")
