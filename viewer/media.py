@@ -70,8 +70,8 @@ def tile_image_url(source: dict) -> str | None:
 
 def original_image_url(source: dict) -> str | None:
     """The full-size image for the frame page: the original when a browser can show it, else the preview."""
-    if not isinstance(source, dict):
-        return None
+    if not isinstance(source, dict) or preview_failed(source):
+        return None  # the preview failed because the source could not be read or decoded: so would this
     original = source.get("uri")
     if isinstance(original, str) and original and _browser_can_show(source):
         url = original if original.startswith(("http://", "https://")) else _proxy_url(original)

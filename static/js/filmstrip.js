@@ -7,7 +7,8 @@
 // late the clock waits for it instead of skipping.
 
 const SVG = "http://www.w3.org/2000/svg";
-const PRELOAD_AHEAD = 8;
+const PRELOAD_AHEAD = 8; // while paused; one second of frames ahead while playing
+const PRELOAD_PLAYING = 30;
 const DEFAULT_STEP_MS = 100;
 const MAX_STEP_MS = 2000;
 
@@ -28,6 +29,7 @@ let loadingMore = null;
 let current = -1;
 let playing = false;
 let dueAt = 0;
+let waitingFor = -1;
 const cache = new Map(); // url -> {img, ready: Promise}
 
 function imageFor(frame) {
@@ -50,7 +52,8 @@ function preload(url) {
 }
 
 function preloadAround(index) {
-  for (let i = index + 1; i <= Math.min(frames.length - 1, index + PRELOAD_AHEAD); i++) preload(imageFor(frames[i]));
+  const ahead = playing ? PRELOAD_PLAYING : PRELOAD_AHEAD;
+  for (let i = index + 1; i <= Math.min(frames.length - 1, index + ahead); i++) preload(imageFor(frames[i]));
   if (index > 0) preload(imageFor(frames[index - 1]));
 }
 
@@ -111,7 +114,7 @@ function show(index, { scroll = true } = {}) {
     ui.image.removeAttribute("src");
     ui.placeholder.hidden = false;
     ui.reason.textContent = frame.reason || "no preview";
-    drawShapes(frame, frame.width, frame.height);
+    drawShapes(frame, 0, 0); // nothing to draw on
   }
   ui.labels.replaceChildren(...(frame.chips || []).map((chip) => {
     const span = document.createElement("span");
@@ -120,6 +123,7 @@ function show(index, { scroll = true } = {}) {
     span.textContent = chip.label;
     return span;
   }));
+  root.dataset.index = String(index);
   ui.time.textContent = formatTime(frame.timestamp);
   ui.time.dataset.timestamp = String(frame.timestamp);
   ui.index.textContent = `frame ${index + 1} / ${totalFrames()}`;
@@ -132,10 +136,16 @@ function show(index, { scroll = true } = {}) {
   if (cell) {
     cell.classList.add("on");
     cell.setAttribute("aria-current", "true");
-    if (scroll) cell.scrollIntoView({ block: "nearest", inline: "center", behavior: playing ? "auto" : "smooth" });
+    if (scroll) centre(cell);
   }
   preloadAround(index);
   if (index >= frames.length - PRELOAD_AHEAD * 2) loadMore();
+}
+
+/** Scroll the strip (only the strip, never the page) so the cell is in the middle. */
+function centre(cell) {
+  const left = cell.offsetLeft - (ui.strip.clientWidth - cell.offsetWidth) / 2; // the strip is the offsetParent
+  ui.strip.scrollTo({ left: Math.max(0, left), behavior: playing ? "instant" : "smooth" });
 }
 
 function remember() {
@@ -221,6 +231,10 @@ function tick(now) {
       }
     } else {
       const entry = preload(imageFor(frames[current + 1]));
+      if (entry && !entry.done && waitingFor !== current + 1) {
+        waitingFor = current + 1; // the image is late: hold this frame (counted, for tests and tuning)
+        root.dataset.stalls = String(Number(root.dataset.stalls || 0) + 1);
+      }
       if (!entry || entry.done) {
         show(current + 1);
         // Keep the timeline: the next frame is due one gap after this one was due, unless we fell behind.
@@ -237,9 +251,9 @@ function play() {
   if (current >= frames.length - 1 && !nextCursor) show(0);
   playing = true;
   ui.play.setAttribute("aria-pressed", "true");
-  ui.play.querySelector(".cx-play-icon").textContent = "❚❚";
   ui.play.querySelector(".cx-play-text").textContent = "Pause";
   root.dataset.playing = "1";
+  preloadAround(current);
   dueAt = performance.now() + stepDuration(current);
   requestAnimationFrame(tick);
 }
@@ -247,7 +261,6 @@ function play() {
 function pause() {
   playing = false;
   ui.play.setAttribute("aria-pressed", "false");
-  ui.play.querySelector(".cx-play-icon").textContent = "▶︎";
   ui.play.querySelector(".cx-play-text").textContent = "Play";
   delete root.dataset.playing;
   remember();

@@ -176,6 +176,11 @@ function setupImageErrors() {
   document.addEventListener("error", (event) => {
     const img = event.target;
     if (!(img instanceof HTMLImageElement) || !img.closest(".tile-src, .fv-canvas")) return;
+    if (img.dataset.fallback) { // the original could not be shown: show the preview instead
+      img.src = img.dataset.fallback;
+      delete img.dataset.fallback;
+      return;
+    }
     img.replaceWith(placeholder("image could not be loaded", true));
   }, true);
 }

@@ -244,19 +244,21 @@ def _meta_value(meta, key: str):
 def _cell(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, (dict, list, bool)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return str(value)
 
 
 def tile(frame: dict, *, state: BrowseState, version, link_query: str) -> dict:
     sources = frame.get("sources") or []
+    images = [source_image(s) for s in _chosen_sources(sources, state.source)]
     return {
         "id": frame["id"],
         "context_id": frame["context_id"],
         "timestamp": frame["timestamp"],
         "url": reverse("viewer:frame", args=[version.id, frame["id"]]) + link_query,
-        "images": [source_image(s) for s in _chosen_sources(sources, state.source)],
+        "images": images,
+        "span": min(len(images), 3),
         "source_count": len(sources),
         "chips": label_chips(frame.get("rois")),
         "meta": [_cell(_meta_value(frame.get("meta") or {}, key)) for key in state.cols],
@@ -331,7 +333,7 @@ def version_frames(request, version_id):
 
 
 def _frames_page(version, state: BrowseState) -> dict:
-    page = selectors.frames_browse(
+    page = selectors_context.frames_page(
         version=version, filters=state.filters, sort=state.sort, descending=state.descending, cursor=state.cursor, limit=state.limit
     )
     frames = frame_dicts(page.frames, version=version)
@@ -369,12 +371,14 @@ def _contexts_page(version, state: BrowseState) -> dict:
     firsts = frame_dicts([row.first_frame for row in page.contexts], version=version)
     contexts = []
     for row, first in zip(page.contexts, firsts):
+        images = [source_image(s) for s in _chosen_sources(first.get("sources") or [], state.source)]
         contexts.append({
             "context_id": row.context_id,
             "name": context_name(row.context_id),
             "frame_count": row.frame_count,
             "first": first,
-            "images": [source_image(s) for s in _chosen_sources(first.get("sources") or [], state.source)],
+            "images": images,
+            "span": min(len(images), 3),
             "chips": label_chips(first.get("rois")),
             "url": reverse("viewer:context", args=[version.id]) + state.filter_query(context=row.context_id),
         })
@@ -449,7 +453,7 @@ def version_export(request, version_id):
         return JsonResponse({"errors": state.errors}, status=400)
     walk = dict(version=version, filters=state.filters, sort=state.sort, descending=state.descending)
     try:
-        first = selectors.frames_browse(**walk, limit=selectors_context.EXPORT_PAGE_SIZE)  # bad input fails here, not mid-stream
+        first = selectors_context.frames_page(**walk, limit=selectors_context.EXPORT_PAGE_SIZE)  # bad input fails here, not mid-stream
     except ServiceError as exc:
         return JsonResponse({"errors": exc.errors}, status=400)
 
@@ -608,6 +612,7 @@ def frame_page(request, version_id, frame_id):
     views = []
     for source in sources:
         image = source_image(source, full=True)
+        image["fallback"] = source_image(source)["url"]
         views.append({**image, "shapes": roi_shapes(frame.get("rois") or [], source_id=str(source.get("id", "default")), sources=sources)})
     raw = selectors.frame_to_dict(revision, version_id=version.id)
     return render(request, "viewer/frame.html", {
