@@ -12,7 +12,8 @@ generations), signs in with headless Chromium and, for each page:
 The web processes share a cache as under `manage.py serve` (REDIS_URL, or an embedded Valkey server).
 
     python bench/versions.py     # once: builds the million-frame dataset
-    python bench/ui.py           # BENCH_DB, BENCH_FRAMES, BENCH_RUNS to change what it measures
+    python bench/ui.py           # BENCH_DB, BENCH_FRAMES, BENCH_RUNS to change what it measures;
+                                 # BENCH_ONLY=frames_tab,group_by_url measures only those @page functions
 
 Pages are listed by `@page` functions, one per page (or family of pages): each returns [(name, url)].
 Add yours below (e.g. the Frames tab at a deep cursor, with a filter, Group by URL).
@@ -35,6 +36,8 @@ from pathlib import Path
 
 from _django import ROOT, setup
 
+# Page functions may read the database (e.g. a deep page's cursor) while Playwright's sync API holds an event loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 FRAMES = int(os.environ.get("BENCH_FRAMES", "1000000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 DB_URL = setup(os.environ.get("BENCH_DB", "hyperdata_bench_versions"))
@@ -110,6 +113,91 @@ def extra_server_timings(bench):
         ("stats panel: meta.weather categories (root)", f"/versions/{root}/stats/meta/?key=weather"),
         ("stats panel: meta.speed under label unicorn", f"/versions/{root}/stats/meta/?key=speed&label=unicorn"),
     ]
+
+
+# -- the Frames tab, Group by URL, the context film strip (viewer/views/frames.py) ----------------------------------
+
+FRAME_FILTERS = {
+    "": None,
+    ", label car (60%)": [{"rois": [{"labels": ["car"]}]}],
+    ", label unicorn (0.1%)": [{"rois": [{"labels": ["unicorn"]}]}],
+    ", meta.weather:fog AND meta.speed:[10 TO 60]": [{"frame_query": "meta.weather:fog AND meta.speed:[10 TO 60]"}],
+}
+DEEP_PAGE = 5000  # frames 499,901-500,000 without a filter; the last pages of a rare label's
+
+
+def frames_url(version, raw=None, **params) -> str:
+    import json
+    from urllib.parse import urlencode
+
+    query = {**({"filters": json.dumps(raw)} if raw else {}), **params}
+    return f"/versions/{version.pk}/" + (f"?{urlencode(query)}" if query else "")
+
+
+def frames_deep_cursor(version, raw, limit=100) -> tuple[int, str]:
+    """(page number, the cursor a user holds there): found once by OFFSET here, never by the page."""
+    from frames import selectors
+    from frames.filters import parse_filters
+
+    filters = parse_filters(raw) if raw else None
+    total = selectors.frames_count(version=version, filters=filters)
+    number = max(2, min(DEEP_PAGE, total // limit))
+    rows = selectors.filtered_frames(version=version, filters=filters).order_by("context_id", "timestamp", "frame_id")
+    row = rows.values("context_id", "timestamp", "frame_id")[(number - 1) * limit - 1]
+    return number, selectors.encode_cursor([row["context_id"], row["timestamp"], row["frame_id"]])
+
+
+def contexts_deep_cursor(version, raw, page_number=100, limit=100) -> tuple[int, str]:
+    from frames import selectors
+    from frames.filters import parse_filters
+
+    filters = parse_filters(raw) if raw else None
+    contexts = selectors.filtered_frames(version=version, filters=filters).order_by("context_id").values_list("context_id", flat=True).distinct()
+    return page_number, selectors.encode_cursor([contexts[(page_number - 1) * limit - 1]])
+
+
+@page
+def frames_tab(bench):
+    pages = []
+    for version, where, filters in ((bench.root, "root", FRAME_FILTERS), (bench.deepest, bench.deepest.name, dict(list(FRAME_FILTERS.items())[:2]))):
+        for name, raw in filters.items():
+            pages.append((f"Frames tab p.1 ({where}){name}", frames_url(version, raw)))
+            number, cursor = frames_deep_cursor(version, raw)
+            pages.append((f"Frames tab p.{number:,} ({where}){name}", frames_url(version, raw, cursor=cursor, page=number)))
+    pages.append(("Frames tab, table view p.1 (root), 2 meta columns", frames_url(bench.root, None, view="table", cols="speed,weather")))
+    return pages
+
+
+@page
+def group_by_url(bench):
+    pages = []
+    for version, where in ((bench.root, "root"), (bench.deepest, bench.deepest.name)):
+        for name, raw in list(FRAME_FILTERS.items())[:2]:
+            pages.append((f"Group by URL p.1 ({where}){name}", frames_url(version, raw, group="context")))
+            number, cursor = contexts_deep_cursor(version, raw)
+            pages.append((f"Group by URL p.{number} ({where}){name}", frames_url(version, raw, group="context", cursor=cursor, page=number)))
+    first = bench.root.saved_frames.order_by("id").values_list("context_id", flat=True).first()
+    from urllib.parse import quote
+
+    pages.append(("context view: film strip of one video (50 frames)", f"/versions/{bench.root.pk}/context/?context={quote(first)}"))
+    frame_id = bench.deepest.saved_frames.order_by("id").values_list("frame_id", flat=True).first()
+    pages.append((f"frame page (prev/next in the filter, {bench.deepest.name})", f"/versions/{bench.deepest.pk}/frame/{frame_id}?label=car"))
+    return pages
+
+
+def frames_extra_timings(bench):
+    """What the Frames tab fetches after it is shown (counts under a filter), and exports."""
+    import json
+    from urllib.parse import quote
+
+    root = bench.root.pk
+    timings = [(f"frame count{name} (first: uncached)", f"/versions/{root}/frames/count/?filters={quote(json.dumps(raw))}")
+               for name, raw in list(FRAME_FILTERS.items())[1:]]
+    unicorn = quote(json.dumps(FRAME_FILTERS[", label unicorn (0.1%)"]))
+    timings.append(("export, label unicorn (1,000 frames, streamed)", f"/versions/{root}/frames/export/?filters={unicorn}"))
+    speed = quote(json.dumps([{"frame_query": "meta.speed:5"}]))
+    timings.append(("export, meta.speed:5 (8,333 frames; no index: a full scan)", f"/versions/{root}/frames/export/?filters={speed}"))
+    return timings
 
 
 # -- the machinery ------------------------------------------------------------------------------------------------
@@ -239,14 +327,19 @@ def main():
         login.wait_for_url(f"{server.url}/")
         login.close()
         opener = http_opener(server, context.cookies())
-        for name, path in extra_server_timings(bench):  # first: counted once, then cached
+        only = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name}  # e.g. BENCH_ONLY=frames_tab
+        for name, path in extra_server_timings(bench) * (not only):  # first: counted once, then cached
             extra.append((name, *server_ms(opener, server.url + path)))
         for fn in PAGES:
+            if only and fn.__name__ not in only:
+                continue
             for name, path in fn(bench):
                 first, warm = server_ms(opener, server.url + path)
                 timing = paint(context, path)
                 rows.append((name, first, warm, timing))
                 print(f"  measured {name}", file=sys.stderr, flush=True)
+        for name, path in frames_extra_timings(bench):
+            extra.append((name, *server_ms(opener, server.url + path)))
         browser.close()
 
     print(f"\nUI on {bench.dataset.name} ({DB_URL.rsplit('/', 1)[-1]}), gunicorn 2 workers, headless Chromium, median of {RUNS}")
