@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "frames",
     "viewer",
 ]
@@ -164,7 +165,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # Where file:// source URIs may point. The demo dataset lives under var/demo.
-HYPERDATA_MEDIA_ROOTS = env_list("HYPERDATA_MEDIA_ROOTS", str(VAR_DIR / "demo"))
+# The demo's folder is always one of them; HYPERDATA_MEDIA_ROOTS adds the operator's own.
+HYPERDATA_MEDIA_ROOTS = list(dict.fromkeys([str(VAR_DIR / "demo"), *env_list("HYPERDATA_MEDIA_ROOTS")]))
 
 # --- Source fetching (frames/storage): what a source URI may make the server read ---
 # Loopback, private, link-local... addresses are refused unless listed here (comma-separated CIDRs).
@@ -211,6 +213,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Only the login page and /healthz answer anonymous visitors; the schema and its docs page need a login.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI's files come with the sidecar package: the docs page works with no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {
