@@ -114,7 +114,9 @@ function jsonToTable() {
 }
 
 if (form && textarea && table && !form.hasAttribute("data-readonly")) {
-  showStatus(parse());
+  const initial = parse();
+  showStatus(initial);
+  if (initial.error) table.querySelectorAll("input, button").forEach((input) => (input.disabled = true));
   table.addEventListener("input", (event) => {
     const row = event.target.closest("tr");
     if (!row) return;
