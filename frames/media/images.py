@@ -184,7 +184,9 @@ def _pillow_shrink(image: Image.Image, target: tuple[int, int]) -> Image.Image:
     """Resize to ``target`` and convert to L, LA, RGB or RGBA with true colours."""
     icc = image.info.get("icc_profile")
     image = _pillow_8bit(image)
-    image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    # Bicubic, as Pillow's own thumbnail(): after draft mode the image is at most twice the
+    # target, where Lanczos costs twice as much (4.3 vs 2.2 ms for 500x375) for no visible gain.
+    image = image.resize(target, Image.Resampling.BICUBIC, reducing_gap=2.0)
     if icc and image.mode in ("RGB", "L", "CMYK"):
         image = _to_srgb(image, icc)
     if image.mode not in ("L", "LA", "RGB", "RGBA"):
