@@ -46,7 +46,8 @@ def context_frames(
         timestamp, frame_id = selectors.decode_cursor(cursor, expect_len=2)
         qs = qs.filter(Q(timestamp__gte=timestamp) & (Q(timestamp__gt=timestamp) | Q(frame_id__gt=frame_id)))
     limit = max(1, min(int(limit), selectors.MAX_PAGE_SIZE))
-    rows = list(qs.order_by("timestamp", "frame_id")[: limit + 1])
+    with selectors._index_order_for_blind_filters(filters):
+        rows = list(qs.order_by("timestamp", "frame_id")[: limit + 1])
     if len(rows) <= limit:
         return ContextFramesPage(rows, None)
     rows = rows[:limit]
@@ -82,7 +83,8 @@ def frames_page(
     if cursor:
         qs = qs.filter(selectors._after(names, selectors.decode_cursor(cursor, expect_len=len(names)), descending=True))
     limit = max(1, min(int(limit), selectors.MAX_PAGE_SIZE))
-    rows = list(qs.order_by(*(F(name).desc() for name in names))[: limit + 1])
+    with selectors._index_order_for_blind_filters(filters):
+        rows = list(qs.order_by(*(F(name).desc() for name in names))[: limit + 1])
     if len(rows) <= limit:
         return selectors.FramePage(rows, None)
     rows = rows[:limit]
@@ -197,13 +199,14 @@ def contexts_before(
     *, version: DatasetVersion, context_id: str, filters: list[FrameFilter] | None = None, limit: int
 ) -> ContextsBefore:
     """Where the Group-by-URL page before the one starting at `context_id` starts (a reverse keyset walk)."""
-    rows = list(
-        selectors.filtered_frames(version=version, filters=filters)
-        .filter(context_id__lt=context_id)
-        .order_by("-context_id")
-        .values_list("context_id", flat=True)
-        .distinct()[: limit + 1]
-    )
+    with selectors._index_order_for_blind_filters(filters):
+        rows = list(
+            selectors.filtered_frames(version=version, filters=filters)
+            .filter(context_id__lt=context_id)
+            .order_by("-context_id")
+            .values_list("context_id", flat=True)
+            .distinct()[: limit + 1]
+        )
     if not rows:
         return ContextsBefore(False, None)
     if len(rows) <= limit:
