@@ -64,7 +64,8 @@ class VideoIndex:
             start_pts=int(data["start_pts"]),
             end_pts=int(data["end_pts"]),
             keyframes=tuple(int(k) for k in data["keyframes"]),
-            seek_points=tuple(int(k) for k in data["seek_points"]),
+            # Indexes cached before seek points existed: keyframe pts are the seek points then.
+            seek_points=tuple(int(k) for k in data.get("seek_points", data["keyframes"])),
         )
 
     @property
