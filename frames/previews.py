@@ -150,6 +150,8 @@ def render_previews(*, uri: str, keys: list[str], give_up: bool = False) -> None
         _fail(rows, f"could not read the source: {exc.reason}")
     except (PermanentStorageError, StorageError) as exc:
         _fail(rows, f"could not read the source: {exc.reason}")
+    except media.PreviewError as exc:  # not a readable video at all: every frame of it fails the same way
+        _fail(rows, exc.reason)
 
 
 def _render_image(path: str, row: MediaPreview) -> None:
@@ -212,7 +214,10 @@ def _store(row: MediaPreview, result: media.Preview) -> None:
 
 
 def _fail(rows: list[MediaPreview], reason: str) -> None:
-    MediaPreview.objects.filter(pk__in=[r.pk for r in rows]).update(status=MediaPreview.FAILED, error=reason[:2000])
+    """Record the reason on the rows not yet rendered (a pass that fails midway keeps what it made)."""
+    MediaPreview.objects.filter(pk__in=[r.pk for r in rows], status=MediaPreview.PENDING).update(
+        status=MediaPreview.FAILED, error=reason[:2000]
+    )
 
 
 # -- showing previews in frames ------------------------------------------------------------------------------

@@ -70,6 +70,8 @@ def independent_video_frame(path, timestamp_ms):
 def test_worker_makes_previews_for_tiff_video_and_masks(api, celery_worker_process, testdata, media_roots):
     corrupt = media_roots / "corrupt.tif"
     corrupt.write_bytes(b"II*\x00not really a tiff at all")
+    not_a_video = media_roots / "broken.mp4"
+    not_a_video.write_bytes(b"\x00\x00\x00\x18ftypmp42 but nothing after it")
     video = testdata / "video/nwb-video-widgets/stub_h264.mp4"
     mask = testdata / "masks/labelme-voc/SegmentationClass/2011_000003.png"
     dataset = services.dataset_create(name="previews")
@@ -85,6 +87,7 @@ def test_worker_makes_previews_for_tiff_video_and_masks(api, celery_worker_proce
                                             "preview": {"uri": "https://example.com/hopper.jpg", "content_type": "image/jpeg"}}]},
         {"id": "missing", "sources": [{"uri": file_uri(media_roots / "nowhere.tif")}]},
         {"id": "corrupt", "sources": [{"uri": file_uri(corrupt)}]},
+        {"id": "broken-video", "sources": [{"uri": file_uri(not_a_video), "content_type": "video/mp4", "timestamp": 40}]},
     ] + [
         {"id": f"video-{t}", "context_id": "stub", "timestamp": t,
          "sources": [{"uri": file_uri(video), "content_type": "video/mp4", "timestamp": t}]}
@@ -93,7 +96,7 @@ def test_worker_makes_previews_for_tiff_video_and_masks(api, celery_worker_proce
     services.frames_add(version=version, frames=frames)
     progress = wait_for_previews(api, version.id)
     failures = {r.uri.rsplit("/", 1)[-1]: r.error for r in MediaPreview.objects.filter(status="failed")}
-    assert progress == {"total": 12, "done": 10, "failed": 2, "pending": 0}, failures
+    assert progress == {"total": 13, "done": 10, "failed": 3, "pending": 0}, failures
 
     shown = frames_by_id(api, version.id)
     for frame_id in ("multipage-p1", "16bit", "bigtiff", "cmyk-tiled", "photo"):
@@ -144,6 +147,7 @@ def test_worker_makes_previews_for_tiff_video_and_masks(api, celery_worker_proce
     assert shown["missing"]["sources"][0]["preview_status"] == "failed"
     assert "not" in shown["missing"]["sources"][0]["preview_error"].lower()
     assert shown["corrupt"]["sources"][0]["preview_status"] == "failed" and shown["corrupt"]["sources"][0]["preview_error"]
+    assert shown["broken-video"]["sources"][0]["preview_status"] == "failed"
 
     # Idempotent: the same sources in a child version queue nothing new and write no new files.
     rows, files = MediaPreview.objects.count(), sorted(r.file for r in MediaPreview.objects.exclude(file=""))
@@ -155,7 +159,7 @@ def test_worker_makes_previews_for_tiff_video_and_masks(api, celery_worker_proce
     # Regenerate: once the missing file exists, its preview is made.
     Image.new("RGB", (640, 480), (200, 30, 30)).save(media_roots / "nowhere.tif")
     response = api.post(f"/api/versions/{published.id}/previews/regenerate/")
-    assert response.status_code == 202 and response.json()["queued"] == 2
+    assert response.status_code == 202 and response.json()["queued"] == 3  # the three failed ones
     assert wait_for_previews(api, published.id)["done"] == 11
     fixed = frames_by_id(api, published.id)["missing"]["sources"][0]
     assert preview_image(fixed).size == (256, 192) and (fixed["width"], fixed["height"]) == (640, 480)
