@@ -11,8 +11,7 @@ Prints, in one run (about 2 minutes on 2 cores):
    before it, against decoding from the start, for a keyframe every 12 frames and every 250.
 3. Previews for all 300 frames of a 10 s 30 fps video (keyframe every 250 frames): our one
    ordered pass against one seek per frame.
-4. Throughput with 1 and 2 Celery workers: a hook (``worker_throughput``) for whoever wires the
-   tasks; printed as "not wired" until then.
+4. Throughput with 1 and 2 Celery worker processes on real tasks (bench/preview_workers.py).
 
     python bench/previews.py            # everything
     python bench/previews.py images     # or: video, batch, workers
@@ -30,7 +29,7 @@ import sys
 import time
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 import av
 import numpy as np
@@ -288,22 +287,14 @@ def bench_batch(folder: Path) -> None:
 # --- hook for the task layer ----------------------------------------------------------------------
 
 
-def worker_throughput(workers: int) -> Optional[float]:
-    """HOOK: previews per second through real Celery workers (``workers`` processes).
-
-    To be filled in by whoever wires the preview tasks: start ``workers`` worker processes,
-    enqueue a fixed set of preview jobs (e.g. the files ``make_images`` writes, a few hundred
-    times), wait for all, return jobs / seconds. Returns None until then.
-    """
-    return None
-
-
 def bench_workers() -> None:
-    print("\nThroughput with Celery workers")
-    for workers in (1, 2):
-        rate = worker_throughput(workers)
-        shown = f"{rate:.1f} previews/s" if rate is not None else "not wired yet (worker_throughput hook)"
-        print(f"{workers} worker(s): {shown}")
+    """Previews per second through 1 and 2 real Celery worker processes (bench/preview_workers.py)."""
+    from preview_workers import IMAGES, SIZE, measure
+
+    print(f"\nThroughput with Celery workers ({IMAGES} JPEGs of {SIZE[0]}x{SIZE[1]}, 256 px previews)")
+    rates = measure((1, 2), ASSETS)
+    for workers, rate in rates.items():
+        print(f"{workers} worker(s): {rate:.1f} previews/s ({rate / rates[1]:.2f}x one worker)")
 
 
 ASSETS = Path(__file__).resolve().parents[1] / "var" / "bench-previews"

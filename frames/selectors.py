@@ -232,7 +232,7 @@ def frames_browse(
         for key in _meta_sort_keys(sort):
             expr = KeyTransform(key, expr)
         qs = qs.alias(**{META_SORT_ALIAS: expr})
-    ordering = [F(n).desc(nulls_last=True) if descending else F(n).asc(nulls_last=True) for n in names]
+    ordering = [_order(n, descending) for n in names]
     if cursor:
         qs = qs.filter(_after(names, decode_cursor(cursor, expect_len=len(names)), descending=descending))
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
@@ -242,6 +242,13 @@ def frames_browse(
         return FramePage(rows, None)
     rows = rows[:limit]
     return FramePage(rows, encode_cursor(_cursor_values(rows[-1], sort, names)))
+
+
+def _order(name: str, descending: bool):
+    """Frame columns are NOT NULL, so their plain order matches the indexes (in both directions); only a
+    metadata key can be missing, and missing keys go last."""
+    nulls_last = True if name == META_SORT_ALIAS else None
+    return F(name).desc(nulls_last=nulls_last) if descending else F(name).asc(nulls_last=nulls_last)
 
 
 def _cursor_values(row: FrameRevision, sort: str, names: list[str]) -> list:
