@@ -241,7 +241,7 @@ def frames_browse(
     if len(rows) <= limit:
         return FramePage(rows, None)
     rows = rows[:limit]
-    return FramePage(rows, encode_cursor(_cursor_values(rows[-1], sort, names)))
+    return FramePage(rows, encode_cursor(cursor_values(rows[-1], sort)))
 
 
 def _order(name: str, descending: bool):
@@ -251,7 +251,9 @@ def _order(name: str, descending: bool):
     return F(name).desc(nulls_last=nulls_last) if descending else F(name).asc(nulls_last=nulls_last)
 
 
-def _cursor_values(row: FrameRevision, sort: str, names: list[str]) -> list:
+def cursor_values(row: FrameRevision, sort: str) -> list:
+    """The sort key of `row`: a cursor of these values makes a page start right after it."""
+    names = _sort_names(sort)
     if names[0] != META_SORT_ALIAS:
         return [getattr(row, n) for n in names]
     value = row.meta

@@ -333,7 +333,7 @@ def version_frames(request, version_id):
 
 
 def _frames_page(version, state: BrowseState) -> dict:
-    page = selectors_context.frames_page(
+    page = selectors.frames_browse(
         version=version, filters=state.filters, sort=state.sort, descending=state.descending, cursor=state.cursor, limit=state.limit
     )
     frames = frame_dicts(page.frames, version=version)
@@ -453,7 +453,7 @@ def version_export(request, version_id):
         return JsonResponse({"errors": state.errors}, status=400)
     walk = dict(version=version, filters=state.filters, sort=state.sort, descending=state.descending)
     try:
-        first = selectors_context.frames_page(**walk, limit=selectors_context.EXPORT_PAGE_SIZE)  # bad input fails here, not mid-stream
+        first = selectors.frames_browse(**walk, limit=selectors_context.EXPORT_PAGE_SIZE)  # bad input fails here, not mid-stream
     except ServiceError as exc:
         return JsonResponse({"errors": exc.errors}, status=400)
 
