@@ -90,10 +90,14 @@ class FrameRevision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dataset", "frame_id", "version_seq"], name="frame_revision_unique"),
         ]
+        # The browse orders skip tombstones: a version's deletes must not sit in the way of its pages.
         indexes = [
-            models.Index(fields=["dataset", "context_id", "timestamp", "frame_id"], name="frame_context_order"),
-            models.Index(fields=["dataset", "timestamp", "frame_id"], name="frame_timestamp_order"),
-            models.Index(fields=["dataset", "saved", "frame_id"], name="frame_saved_order"),
+            models.Index(fields=["dataset", "context_id", "timestamp", "frame_id"], name="frame_context_order",
+                         condition=models.Q(deleted=False)),
+            models.Index(fields=["dataset", "timestamp", "frame_id"], name="frame_timestamp_order",
+                         condition=models.Q(deleted=False)),
+            models.Index(fields=["dataset", "saved", "frame_id"], name="frame_saved_order",
+                         condition=models.Q(deleted=False)),
         ]
 
     def __str__(self):

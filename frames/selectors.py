@@ -7,10 +7,12 @@ page 1 costs.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
@@ -22,6 +24,7 @@ from .models import Dataset, DatasetVersion, FrameRevision, RoiLabel
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 META_SORT_ALIAS = "_sort_meta"
+CONTEXT_TALLY_SECONDS = 24 * 3600
 SORT_FIELDS = {
     "context": ("context_id", "timestamp", "frame_id"),
     "id": ("frame_id",),
@@ -287,12 +290,14 @@ def contexts_list(
 ) -> ContextPage:
     """One row per context_id (in context_id order) with its frame count and first frame by timestamp."""
     frames = filtered_frames(version=version, filters=filters)
-    groups = frames.values("context_id").annotate(frame_count=Count("pk"), first_ts=Min("timestamp"))
-    if cursor:
-        groups = groups.filter(context_id__gt=decode_cursor(cursor, expect_len=1)[0])
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
-    with _index_order_for_blind_filters(filters):
-        rows = list(groups.order_by("context_id")[: limit + 1])
+    tally = lambda: _context_tally(frames, filters, cursor, limit)  # noqa: E731
+    if version.is_published:
+        # A published version never changes, so its Group-by-URL tallies are computed once per page.
+        key = "contexts:" + hashlib.sha256(repr((version.id, filters, cursor, limit)).encode()).hexdigest()
+        rows = cache.get_or_set(key, tally, CONTEXT_TALLY_SECONDS)
+    else:
+        rows = tally()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -300,6 +305,14 @@ def contexts_list(
     firsts = _first_frames(frames, rows)
     contexts = [ContextRow(r["context_id"], r["frame_count"], firsts[r["context_id"]]) for r in rows]
     return ContextPage(contexts, next_cursor)
+
+
+def _context_tally(frames, filters, cursor, limit) -> list[dict]:
+    groups = frames.values("context_id").annotate(frame_count=Count("pk"), first_ts=Min("timestamp"))
+    if cursor:
+        groups = groups.filter(context_id__gt=decode_cursor(cursor, expect_len=1)[0])
+    with _index_order_for_blind_filters(filters):
+        return list(groups.order_by("context_id")[: limit + 1])
 
 
 def _first_frames(frames: QuerySet[FrameRevision], groups: list[dict]) -> dict[str, FrameRevision]:

@@ -310,12 +310,15 @@ def _delete_chunk(version: DatasetVersion, ids: list[str], result: FramesDeleteR
     FrameRevision.objects.filter(pk__in=[r.pk for r in shadowing]).update(
         deleted=True, meta={}, sources=[], rois=[], saved=saved
     )
+    # A tombstone keeps the frame's place (context, timestamp) so it never piles up at the start of an order.
     FrameRevision.objects.bulk_create(
         FrameRevision(
             dataset_id=version.dataset_id,
             version_id=version.pk,
             version_seq=version.seq,
             frame_id=r.frame_id,
+            context_id=r.context_id,
+            timestamp=r.timestamp,
             deleted=True,
             saved=saved,
         )

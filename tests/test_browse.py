@@ -210,3 +210,14 @@ def test_api_paging_follows_next_links(api):
     filters = json.dumps([{"frame_query": "meta.i:[0 TO 4]"}])
     body = api.get(f"/api/versions/{draft.id}/frames/", {"filters": filters, "count": "true"}).json()
     assert body["count"] == 5
+
+
+def test_published_group_by_url_tallies_are_computed_once(version):
+    published = services.version_publish(version=version)
+    first = selectors.contexts_list(version=published)
+    with CaptureQueriesContext(connection) as queries:
+        again = selectors.contexts_list(version=published)
+    assert len(queries) == 1  # only the first frames; the tallies come from the cache
+    assert [(c.context_id, c.frame_count, c.first_frame.frame_id) for c in again.contexts] == [
+        (c.context_id, c.frame_count, c.first_frame.frame_id) for c in first.contexts
+    ]
