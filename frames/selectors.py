@@ -298,21 +298,20 @@ def contexts_list(
         rows = cache.get_or_set(key, tally, CONTEXT_TALLY_SECONDS)
     else:
         rows = tally()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1]["context_id"]])
-    firsts = _first_frames(frames, rows)
-    contexts = [ContextRow(r["context_id"], r["frame_count"], firsts[r["context_id"]]) for r in rows]
+    next_cursor = encode_cursor([rows[limit - 1]["context_id"]]) if len(rows) > limit else None
+    contexts = [ContextRow(r["context_id"], r["frame_count"], r["first_frame"]) for r in rows[:limit]]
     return ContextPage(contexts, next_cursor)
 
 
 def _context_tally(frames, filters, cursor, limit) -> list[dict]:
+    """[{context_id, frame_count, first_frame}] for up to limit + 1 contexts after the cursor."""
     groups = frames.values("context_id").annotate(frame_count=Count("pk"), first_ts=Min("timestamp"))
     if cursor:
         groups = groups.filter(context_id__gt=decode_cursor(cursor, expect_len=1)[0])
     with _index_order_for_blind_filters(filters):
-        return list(groups.order_by("context_id")[: limit + 1])
+        rows = list(groups.order_by("context_id")[: limit + 1])
+    firsts = _first_frames(frames, rows[:limit])
+    return [{**row, "first_frame": firsts[row["context_id"]]} for row in rows[:limit]] + rows[limit:]
 
 
 def _first_frames(frames: QuerySet[FrameRevision], groups: list[dict]) -> dict[str, FrameRevision]:
