@@ -127,12 +127,18 @@ def dataset_update(*, dataset: Dataset, name=None, description=None, tags=None, 
 
 @transaction.atomic
 def dataset_delete(*, dataset: Dataset) -> None:
-    # Index rows first, in bulk: the ORM's cascade would load every frame row into memory.
-    RoiLabel.objects.filter(revision__dataset=dataset).delete()
-    FrameSource.objects.filter(revision__dataset=dataset).delete()
-    FrameRevision.objects.filter(dataset=dataset)._raw_delete(FrameRevision.objects.db)
+    _delete_revisions(dataset=dataset)
     DatasetVersion.objects.filter(dataset=dataset).update(parent=None)
     dataset.delete()
+
+
+def _delete_revisions(**owner) -> None:
+    """Delete the frame rows of a dataset or version in bulk, index rows first: the ORM's cascade would load
+    every frame row into memory."""
+    related = {f"revision__{key}": value for key, value in owner.items()}
+    RoiLabel.objects.filter(**related).delete()
+    FrameSource.objects.filter(**related).delete()
+    FrameRevision.objects.filter(**owner)._raw_delete(FrameRevision.objects.db)
 
 
 # -- versions ---------------------------------------------------------------------------------------------
@@ -204,9 +210,7 @@ def version_delete(*, version: DatasetVersion) -> None:
     version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
     if version.is_published:
         raise Conflict(f"version {version.name!r} is published; only drafts can be deleted", field="version")
-    RoiLabel.objects.filter(revision__version=version).delete()
-    FrameSource.objects.filter(revision__version=version).delete()
-    FrameRevision.objects.filter(version=version)._raw_delete(FrameRevision.objects.db)
+    _delete_revisions(version=version)
     version.delete()
 
 
