@@ -15,7 +15,9 @@ def setup(db_name: str) -> str:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db_name,)).fetchone():
             conn.execute(f'CREATE DATABASE "{db_name}"')
     os.environ["DATABASE_URL"] = f"{server}/{db_name}"
-    os.environ.setdefault("HYPERDATA_PREVIEWS_AUTO", "0")  # measure the database, do not flood a broker
+    # Measure the database in this process: queue no preview jobs and compute statistics in place.
+    os.environ.setdefault("HYPERDATA_PREVIEWS_AUTO", "0")
+    os.environ.setdefault("HYPERDATA_STATS_SYNC_FRAMES", str(10**12))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hyperdata.settings")
     sys.path.insert(0, str(ROOT))
     import django

@@ -332,7 +332,8 @@ def _first_frames(frames: QuerySet[FrameRevision], groups: list[dict]) -> dict[s
 def version_stats(*, version: DatasetVersion, filters: list[FrameFilter] | None = None) -> dict:
     """Frame count, annotated frames, and per label the number of ROIs and of frames carrying it.
 
-    A published version never changes, so its unfiltered statistics are computed once at publishing.
+    A published version never changes, so its unfiltered statistics are computed once: at publishing, or
+    by a worker right after it for large versions (until then they are computed here).
     """
     if not filters and version.is_published and version.stats is not None:
         return version.stats

@@ -1,10 +1,12 @@
 """Write paths: the only code that changes datasets, versions and frames. One transaction per service."""
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -16,6 +18,7 @@ from .models import Dataset, DatasetVersion, FrameRevision, FrameSource, RoiLabe
 from .schema import FrameError, parse_frame
 from .selectors import compute_version_stats, frame_to_dict, latest_revisions, visible_frames
 
+logger = logging.getLogger(__name__)
 WRITE_CHUNK = 500
 INITIAL_VERSION_NAME = "Current"
 
@@ -188,11 +191,32 @@ def version_publish(*, version: DatasetVersion, name=None) -> DatasetVersion:
     version = _lock_writable(version)
     if name is not None:
         version.name = _clean_name(name)
-    version.stats = compute_version_stats(version=version)
+    # Small versions get their statistics now; large ones from a worker (seconds at a million frames), and
+    # until it is done, readers compute them live.
+    large = version.frame_count > settings.HYPERDATA_STATS_SYNC_FRAMES
+    version.stats = None if large else compute_version_stats(version=version)
     version.status = DatasetVersion.PUBLISHED
     version.published = timezone.now()
     version.save()
+    if large:
+        transaction.on_commit(lambda: _queue_stats(version.pk))
     return version
+
+
+def _queue_stats(version_id: str) -> None:
+    from .tasks import compute_published_stats
+
+    try:
+        compute_published_stats.apply_async(args=[version_id], task_id=f"stats-{version_id}", retry=False)
+    except Exception as exc:  # no broker: readers keep computing the statistics live
+        logger.warning("could not queue statistics for version %s: %s", version_id, exc)
+
+
+def version_stats_store(*, version_id: str) -> None:
+    """Compute and keep the statistics of a published version (it never changes, so once is enough)."""
+    version = DatasetVersion.objects.get(pk=version_id)
+    if version.is_published and version.stats is None:
+        DatasetVersion.objects.filter(pk=version_id, stats__isnull=True).update(stats=compute_version_stats(version=version))
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from celery import shared_task
 from django.core.cache import cache
 
 from .previews import render_previews
+from .services import version_stats_store
 from .storage import TransientStorageError
 
 LOCK_SECONDS = 15 * 60
@@ -25,3 +26,9 @@ def generate_previews(self, uri: str, keys: list[str]) -> None:
         raise self.retry(exc=exc, countdown=countdown)
     finally:
         cache.delete(lock)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def compute_published_stats(version_id: str) -> None:
+    """Label statistics of a large version, computed once after it was published."""
+    version_stats_store(version_id=version_id)

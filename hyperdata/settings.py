@@ -186,6 +186,8 @@ HYPERDATA_STORAGE_CREDENTIALS_PROVIDER = None
 # (benchmarks that load a million frames turn it off).
 HYPERDATA_TILE_SIZE = int(os.environ.get("HYPERDATA_TILE_SIZE", "256"))
 HYPERDATA_PREVIEWS_AUTO = env_bool("HYPERDATA_PREVIEWS_AUTO", True)
+# Versions with more frames than this get their statistics from a worker after publishing, not in the request.
+HYPERDATA_STATS_SYNC_FRAMES = int(os.environ.get("HYPERDATA_STATS_SYNC_FRAMES", "100000"))
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
