@@ -29,11 +29,6 @@ def media_testdata() -> Path:
     return TESTDATA
 
 
-@pytest.fixture
-def testdata() -> Path:
-    return media_testdata()
-
-
 def pixels(preview_or_bytes) -> np.ndarray:
     """Decode a preview (or encoded bytes) to a numpy array as Pillow reads it."""
     data = getattr(preview_or_bytes, "data", preview_or_bytes)

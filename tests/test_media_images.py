@@ -13,7 +13,7 @@ from PIL import Image
 from frames.media import JPEG, PNG, PreviewError, render_image_preview
 from frames.media import vips as media_vips
 from frames.media.tiff import read_pages
-from tests.media_helpers import assert_fits, image_format, mean_diff, media_testdata, pixels, testdata  # noqa: F401
+from tests.media_helpers import assert_fits, image_format, mean_diff, media_testdata, pixels
 
 # Every TIFF in the shared data: displayed (oriented) full size of page 0, and the preview type.
 TIFFS = {

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from frames.media import PNG, PreviewError, build_video_index, render_mask_png
-from tests.media_helpers import make_video, media_testdata, pixels, testdata  # noqa: F401
+from tests.media_helpers import make_video, media_testdata, pixels
 
 
 def colours(array: np.ndarray) -> set[tuple[int, ...]]:

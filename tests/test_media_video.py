@@ -10,14 +10,13 @@ import pytest
 
 from frames.media import JPEG, PreviewError, VideoIndex, build_video_index, render_video_preview, render_video_previews
 from frames.media import video as media_video
-from tests.media_helpers import (  # noqa: F401 - testdata is a fixture
+from tests.media_helpers import (
+    frame_number,
     make_video,
     mean_diff,
     naive_frame_at,
-    frame_number,
     pixels,
     resize_rgb,
-    testdata,
 )
 
 # Uneven frame times (ms): bursts, long holds and near-duplicates, as phones record.

@@ -264,5 +264,5 @@ def version_delete(request, version_id):
 
     return _version_form(
         request, version, form=form, submit=submit, title=f"Delete draft “{version.name}”?", submit_label="Delete draft",
-        danger=True, warning=f"The draft and the changes saved in it are deleted. This cannot be undone.",
+        danger=True, warning="The draft and the changes saved in it are deleted. This cannot be undone.",
     )
