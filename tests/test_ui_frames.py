@@ -25,7 +25,7 @@ from frames.filters import parse_filters
 from frames.models import DatasetVersion, MediaPreview
 from frames.previews import source_request
 from viewer import media
-from viewer.views import frames as frame_views
+from viewer import tiles as frame_views
 
 SCREENSHOTS = Path(os.environ.get("HYPERDATA_SCREENSHOTS") or Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots")
 WEATHER = ["sunny", "rain", "fog"]

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from frames import media_views
 
-from .views import datasets, frames, system, versions
+from .views import context, datasets, export, frames, system, versions
 
 # Pages live in the "viewer" namespace (viewer:home, viewer:dataset, viewer:version, ...); login, logout and
 # healthz keep their plain names (settings.LOGIN_URL = "login").
@@ -16,10 +16,10 @@ pages = [
     path("versions/<str:version_id>/", frames.version_frames, name="version"),
     path("versions/<str:version_id>/frames/count/", frames.version_count, name="version-count"),
     path("versions/<str:version_id>/frames/labels/", frames.version_labels, name="version-labels"),
-    path("versions/<str:version_id>/frames/export/", frames.version_export, name="version-export"),
-    path("versions/<str:version_id>/context/", frames.context_view, name="context"),
-    path("versions/<str:version_id>/context/frames/", frames.context_frames_json, name="context-frames"),
-    path("versions/<str:version_id>/frame/<path:frame_id>", frames.frame_page, name="frame"),
+    path("versions/<str:version_id>/frames/export/", export.version_export, name="version-export"),
+    path("versions/<str:version_id>/context/", context.context_view, name="context"),
+    path("versions/<str:version_id>/context/frames/", context.context_frames_json, name="context-frames"),
+    path("versions/<str:version_id>/frame/<path:frame_id>", context.frame_page, name="frame"),
     path("versions/<str:version_id>/stats/", versions.version_stats, name="version-stats"),
     path("versions/<str:version_id>/stats/labels/", versions.version_stats_labels, name="version-stats-labels"),
     path("versions/<str:version_id>/stats/meta/", versions.version_stats_meta, name="version-stats-meta"),

@@ -1,8 +1,11 @@
 """Browser pages, one module per area; they read through frames.selectors and write only through
 frames.services.
 
-- datasets.py: dataset list, dataset page (version tree), version header actions, Statistics/Metadata/Info tabs
-- frames.py:   the version's Frames tab (grid/table, filters, Group by URL, context view, export, frame page)
+- datasets.py: dataset list, dataset page (version tree), version actions
+- versions.py: the version page's header and its Statistics, Metadata and Info tabs
+- frames.py:   the version's Frames tab (grid/table, filters, Group by URL) and its JSON (counts, labels)
+- context.py:  one context as a film strip, and the frame page
+- export.py:   the filtered frames as streamed ClearML JSON
 - system.py:   /healthz
 
 viewer/urls.py refers to the modules (``datasets.home``), not to names re-exported here.

@@ -1,6 +1,5 @@
 """The version page: a header (breadcrumb, status, actions) and tabs. Frames is the default tab (built in
-viewer/views/frames.py); this module serves Statistics, Metadata and Info, and `version_page` until the
-Frames tab has its own view.
+viewer/views/frames.py); this module serves Statistics, Metadata and Info.
 
 `version_context(version, tab)` is what templates/viewer/version_base.html needs; every tab view calls it.
 """
@@ -19,6 +18,8 @@ from frames import selectors_stats, services
 from frames.exceptions import ServiceError
 
 from .. import charts, forms
+from ..browse import ui_filters
+from ..tiles import label_colour
 from ..versioning import version_actions
 from .datasets import get_version, posted
 
@@ -52,8 +53,6 @@ def version_page(request, version_id):
 def _filters(request):
     """The frame filter of the page, read as the Frames tab reads it (the advanced `filters` JSON, quick
     `label` picks, the API's `frame_query`/`sources_query`), or the error that names what is wrong."""
-    from .frames import ui_filters  # the Frames tab's URL state; imported here (frames.py imports this module)
-
     try:
         return ui_filters(request.GET), None
     except ServiceError as exc:
@@ -127,8 +126,6 @@ def _pending(request, what):
 
 
 def _labels_context(version, filters, single_flight=False) -> dict:
-    from .frames import label_colour  # the colour a label has on the Frames tab's chips and polygons
-
     stats = selectors_stats.label_stats(version=version, filters=filters or None, single_flight=single_flight)
     colours = {entry["label"]: label_colour(entry["label"]) for entry in stats["labels"]}
     total = stats["frame_count"]

@@ -1,0 +1,168 @@
+"""Frames shaped for templates: grid tiles, label chips in stable colours, film-strip frames and ROI polygons."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.urls import reverse
+
+from frames import selectors
+from frames.schema import split_poly
+from viewer.browse import BrowseState
+from viewer.media import source_image
+
+# Distinct, saturated colours that read on white chips and on photos alike.
+LABEL_PALETTE = (
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#17becf", "#f032e6", "#9acd32", "#d62728", "#1f77b4",
+    "#ff9f1c", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#469990", "#bcbd22", "#000075", "#9a6324", "#008080",
+)
+
+
+def label_colour(label: str) -> str:
+    """A stable colour per label (the same in tiles, tables, polygons and the film strip, on every page).
+
+    A hash picks the palette entry; the salt is one under which common labels (street scenes, COCO) differ.
+    """
+    digest = int(hashlib.blake2s(f"1874:{label}".encode(), digest_size=4).hexdigest(), 16)
+    return LABEL_PALETTE[digest % len(LABEL_PALETTE)]
+
+
+def _labels(roi: dict) -> list[str]:
+    labels = roi.get("labels", roi.get("label")) or []
+    return [labels] if isinstance(labels, str) else [str(label) for label in labels]
+
+
+def label_chips(rois: list[dict]) -> list[dict]:
+    """One chip per distinct label: frame labels (no poly, no mask) apart from object labels, with counts."""
+    chips: dict[tuple[str, bool], dict] = {}
+    for roi in rois or []:
+        is_frame_label = not roi.get("poly") and not roi.get("mask")
+        for label in _labels(roi):
+            chip = chips.setdefault((label, is_frame_label), {"label": label, "frame_label": is_frame_label, "count": 0, "colour": label_colour(label)})
+            chip["count"] += 1
+    return sorted(chips.values(), key=lambda c: (not c["frame_label"], c["label"]))
+
+
+def frame_dicts(revisions, *, version) -> list[dict]:
+    """Frames as the UI shows them: ClearML JSON with the workers' previews attached."""
+    return selectors.frames_to_dicts(revisions, version_id=version.id)
+
+
+def chosen_sources(sources: list[dict], choice: str) -> list[dict]:
+    if not sources:
+        return []
+    if choice == "all":
+        return sources
+    if choice:
+        named = [s for s in sources if s.get("id") == choice]
+        if named:
+            return named
+    return sources[:1]
+
+
+def _meta_value(meta, key: str):
+    value = meta
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list, bool)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def tile(frame: dict, *, state: BrowseState, version, link_query: str) -> dict:
+    sources = frame.get("sources") or []
+    images = [source_image(s) for s in chosen_sources(sources, state.source)]
+    return {
+        "id": frame["id"],
+        "context_id": frame["context_id"],
+        "timestamp": frame["timestamp"],
+        "url": reverse("viewer:frame", args=[version.id, frame["id"]]) + link_query,
+        "images": images,
+        "span": min(len(images), 3),
+        "source_count": len(sources),
+        "chips": label_chips(frame.get("rois")),
+        "meta": [cell_text(_meta_value(frame.get("meta") or {}, key)) for key in state.cols],
+    }
+
+
+def context_name(context_id: str) -> str:
+    """The short name of a context (the file name of a URI), for tiles and headings."""
+    tail = context_id.rstrip("/").rsplit("/", 1)[-1]
+    return tail or context_id or "(no context)"
+
+
+def meta_keys(frames: list[dict]) -> list[str]:
+    keys: dict[str, None] = {}
+    for frame in frames:
+        for key, value in (frame.get("meta") or {}).items():
+            keys[key] = None
+            if isinstance(value, dict):
+                for sub in value:
+                    keys[f"{key}.{sub}"] = None
+    return sorted(keys)
+
+
+def source_ids(frames: list[dict]) -> list[str]:
+    ids: dict[str, None] = {}
+    for frame in frames:
+        for source in frame.get("sources") or []:
+            ids[str(source.get("id", "default"))] = None
+    return list(ids)
+
+
+def strip_frame(frame: dict, *, version, link_query: str) -> dict:
+    """What the film strip needs of one frame: its thumbnail, a larger image and the ROIs to draw."""
+    sources = frame.get("sources") or []
+    source = sources[0] if sources else {}
+    thumb = source_image(source)
+    large = source_image(source, full=True)
+    return {
+        "id": frame["id"],
+        "timestamp": frame["timestamp"],
+        "thumb": thumb["url"],
+        "image": large["url"] or thumb["url"],
+        "reason": thumb["reason"],
+        "width": source.get("width"),
+        "height": source.get("height"),
+        "href": reverse("viewer:frame", args=[version.id, frame["id"]]) + link_query,
+        "chips": [{"label": c["label"], "colour": c["colour"]} for c in label_chips(frame.get("rois"))],
+        "shapes": roi_shapes(frame.get("rois") or [], source_id=source.get("id", "default"), sources=sources),
+    }
+
+
+def roi_shapes(rois: list[dict], *, source_id: str, sources: list[dict]) -> list[dict]:
+    """The polygons to draw on one source: each ROI's polys (split on -999999999) in its label's colour.
+
+    An ROI names its sources; one that names none belongs to the first source (ClearML's "default").
+    """
+    first_id = str(sources[0].get("id", "default")) if sources else "default"
+    shapes = []
+    for index, roi in enumerate(rois):
+        poly = roi.get("poly")
+        if not poly:
+            continue
+        named = [str(s) for s in roi.get("sources") or []]
+        if (named and source_id not in named) or (not named and source_id != first_id):
+            continue
+        labels = _labels(roi)
+        polygons = []
+        for part in split_poly(poly):
+            if len(part) >= 4:
+                polygons.append(" ".join(f"{part[i]:g},{part[i + 1]:g}" for i in range(0, len(part) - 1, 2)))
+        if polygons:
+            shapes.append({
+                "index": index,
+                "labels": labels,
+                "text": ", ".join(labels) or "(no label)",
+                "colour": label_colour(labels[0]) if labels else "hsl(0 0% 50%)",
+                "confidence": roi.get("confidence"),
+                "polygons": polygons,
+                "anchor": polygons[0].split(" ")[0].split(","),
+            })
+    return shapes

@@ -1,0 +1,116 @@
+"""Group by URL, one context: its frames in timestamp order as a film strip, and the frame page."""
+from __future__ import annotations
+
+import json
+
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from frames import selectors, selectors_context
+from frames.exceptions import NotFound, ServiceError
+from viewer.browse import STATE_KEYS, BrowseState, version_or_404
+from viewer.media import source_image
+from viewer.tiles import cell_text, frame_dicts, label_chips, roi_shapes, strip_frame
+
+from .versions import version_context
+
+
+@require_GET
+def context_view(request, version_id):
+    """A context's frames in timestamp order: film strip, play/pause, step, timestamp readout, large frame."""
+    version = version_or_404(version_id)
+    state = BrowseState.from_request(request)
+    context_id = request.GET.get("context", "")
+    link_query = state.filter_query()
+    page = None
+    if not state.errors:
+        try:
+            page = selectors_context.context_frames(version=version, context_id=context_id, filters=state.filters)
+        except ServiceError as exc:
+            state.errors.extend(exc.errors)
+    frames = frame_dicts(page.frames, version=version) if page else []
+    if page is not None and not frames and not state.errors:
+        raise Http404("no frames in this context")
+    total = len(frames)
+    if page is not None and page.next_cursor:
+        total = selectors.filtered_frames(version=version, filters=state.filters).filter(context_id=context_id).count()
+    payload = {
+        "frames": [strip_frame(f, version=version, link_query=link_query) for f in frames],
+        "next": page.next_cursor if page else None,
+        "total": total,
+        "more_url": reverse("viewer:context-frames", args=[version.id]) + state.filter_query(context=context_id),
+    }
+    return render(request, "viewer/context.html", {
+        **version_context(version, "frames"),
+        "state": state,
+        "context_id": context_id,
+        "total": total,
+        "payload": payload,
+        "back_url": reverse("viewer:version", args=[version.id]) + state.filter_query(group="context"),
+        "first": frames[0] if frames else None,
+    })
+
+
+@require_GET
+def context_frames_json(request, version_id):
+    """The next page of a context's film strip (JSON)."""
+    version = version_or_404(version_id)
+    state = BrowseState.from_request(request)
+    if state.errors:
+        return JsonResponse({"errors": state.errors}, status=400)
+    try:
+        page = selectors_context.context_frames(
+            version=version, context_id=request.GET.get("context", ""), filters=state.filters, cursor=request.GET.get("cursor") or None
+        )
+    except ServiceError as exc:
+        return JsonResponse({"errors": exc.errors}, status=400)
+    link_query = state.filter_query()
+    return JsonResponse({
+        "frames": [strip_frame(f, version=version, link_query=link_query) for f in frame_dicts(page.frames, version=version)],
+        "next": page.next_cursor,
+    })
+
+
+@require_GET
+def frame_page(request, version_id, frame_id):
+    """One frame: its sources side by side with the ROIs drawn, its details, metadata and raw JSON."""
+    version = version_or_404(version_id)
+    state = BrowseState.from_request(request)
+    try:
+        revision = selectors.frame_get(version=version, frame_id=frame_id)
+    except NotFound:
+        raise Http404(f"no frame {frame_id}") from None
+    frame = frame_dicts([revision], version=version)[0]
+    sources = frame.get("sources") or []
+    neighbours = selectors_context.Neighbours(None, None)
+    if not state.errors:
+        try:
+            neighbours = selectors_context.frame_neighbours(
+                version=version, frame=revision, filters=state.filters, sort=state.sort, descending=state.descending
+            )
+        except ServiceError as exc:
+            state.errors.extend(exc.errors)
+    nav_query = state.query(keys=STATE_KEYS + ("cursor", "page"))
+    views = []
+    for source in sources:
+        image = source_image(source, full=True)
+        image["fallback"] = source_image(source)["url"]
+        views.append({**image, "shapes": roi_shapes(frame.get("rois") or [], source_id=str(source.get("id", "default")), sources=sources)})
+    raw = selectors.frame_to_dict(revision, version_id=version.id)
+    return render(request, "viewer/frame.html", {
+        **version_context(version, "frames"),
+        "state": state,
+        "frame": frame,
+        "views": views,
+        "chips": label_chips(frame.get("rois")),
+        "frame_labels": [c for c in label_chips(frame.get("rois")) if c["frame_label"]],
+        "meta_rows": [(k, cell_text(v)) for k, v in sorted((frame.get("meta") or {}).items())],
+        "raw_json": json.dumps(raw, indent=2, ensure_ascii=False),
+        "previous_url": reverse("viewer:frame", args=[version.id, neighbours.previous.frame_id]) + nav_query if neighbours.previous else None,
+        "next_url": reverse("viewer:frame", args=[version.id, neighbours.next.frame_id]) + nav_query if neighbours.next else None,
+        "back_url": reverse("viewer:version", args=[version.id]) + nav_query,
+        "context_url": reverse("viewer:context", args=[version.id]) + state.filter_query(context=frame["context_id"], frame=frame["id"]),
+        "saved_in_version": revision.version,
+    })
