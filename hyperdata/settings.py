@@ -81,6 +81,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Only for markup repeated per frame (viewer/render.py); pages are Django templates.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "viewer.render.environment"},
+    },
 ]
 WSGI_APPLICATION = "hyperdata.wsgi.application"
 

@@ -15,6 +15,8 @@ from frames import selectors_stats, services
 from frames.exceptions import ServiceError
 from frames.models import Dataset, DatasetVersion
 
+from .pages import html as page_html
+
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
 WEATHER = ["sunny", "rain", "fog"]
 
@@ -85,7 +87,7 @@ def test_every_page_renders(admin_client):
                                                          "publish/", "snapshot/", "delete/")]
     for url in urls:
         response = admin_client.get(url)
-        assert response.status_code == 200, (url, response.content[:300])
+        assert response.status_code == 200, (url, page_html(response)[:300])
 
 
 @pytest.mark.django_db
@@ -143,7 +145,7 @@ def test_actions_follow_the_version_rules(admin_client):
     draft = services.version_create(parent=published, name="work")
 
     def actions(version):
-        html = admin_client.get(f"/versions/{version.pk}/").content.decode()
+        html = page_html(admin_client.get(f"/versions/{version.pk}/"))
         header = html[html.index('class="vh-actions"'):html.index('class="tabs"')]
         enabled = set(re.findall(r'<a [^>]*data-action="(\w+)"', header))
         disabled = dict(re.findall(r'<span [^>]*aria-disabled="true" title="([^"]+)" data-action="(\w+)"', header))

@@ -27,6 +27,8 @@ from frames.previews import source_request
 from viewer import media
 from viewer import tiles as frame_views
 
+from .pages import html as page_html
+
 SCREENSHOTS = Path(os.environ.get("HYPERDATA_SCREENSHOTS") or Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots")
 WEATHER = ["sunny", "rain", "fog"]
 STREETS = 30
@@ -216,30 +218,30 @@ def test_frames_tab_grid_table_and_groups_render(admin_client, version_data, dja
     url = reverse("viewer:version", args=[version.pk])
     with django_assert_max_num_queries(12):  # independent of the page size and of the version's size
         response = admin_client.get(url)
-    html = response.content.decode()
+    html = page_html(response)
     assert response.status_code == 200
     assert ids_in(html) == expected_ids(version)[:100]
     assert 'loading="lazy"' in html and "/media/previews/ui/street-01.jpg" in html
     assert f"<strong data-count-value=\"{len(data)}\">{len(data):,}</strong> frames" in html
     assert 'data-pager="next"' in html and 'data-pager="previous"' not in html
 
-    table = admin_client.get(url, {"view": "table", "cols": "speed,city"}).content.decode()
+    table = page_html(admin_client.get(url, {"view": "table", "cols": "speed,city"}))
     assert 'id="fb-table"' in table and "meta.speed" in table and "meta.city" in table and "Berlin" in table
 
-    groups = admin_client.get(url, {"group": "context"}).content.decode()
+    groups = page_html(admin_client.get(url, {"group": "context"}))
     contexts = re.findall(r'data-context-id="([^"]+)"', groups)
     assert len(contexts) == STREETS + 2 and VIDEO_CONTEXT in contexts and GROUP_CONTEXT in contexts
     assert f'data-frame-count="{VIDEO_FRAMES}"' in groups and 'data-frame-count="2"' in groups
 
-    every_source = admin_client.get(url, {"source": "all", "frame_query": "id:group-00"}).content.decode()
+    every_source = page_html(admin_client.get(url, {"source": "all", "frame_query": "id:group-00"}))
     assert "group-front.jpg" in every_source and "group-rear.jpg" in every_source
-    rear_only = admin_client.get(url, {"source": "rear", "frame_query": "id:group-00"}).content.decode()
+    rear_only = page_html(admin_client.get(url, {"source": "rear", "frame_query": "id:group-00"}))
     assert "group-rear.jpg" in rear_only and "group-front.jpg" not in rear_only
 
 
 def test_placeholders_say_why(admin_client, version_data):
     version, _ = version_data
-    html = admin_client.get(reverse("viewer:version", args=[version.pk]), {"sort": "id", "order": "desc", "frame_query": "NOT meta.video:true"}).content.decode()
+    html = page_html(admin_client.get(reverse("viewer:version", args=[version.pk]), {"sort": "id", "order": "desc", "frame_query": "NOT meta.video:true"}))
     tiles = dict(re.findall(r'data-frame-id="(street-2[89])".*?class="tile-ph-reason">([^<]+)<', html, re.S))
     assert tiles == {"street-28": "preview pending", "street-29": "preview failed: could not read the source: no such file"}
 
@@ -259,7 +261,7 @@ def test_next_and_previous_walk_every_frame_once(admin_client, version_data, sor
     url = reverse("viewer:version", args=[version.pk]) + "?" + urlencode(params)
     pages = []
     while url:
-        html = admin_client.get(url).content.decode()
+        html = page_html(admin_client.get(url))
         pages.append(ids_in(html))
         match = re.search(r'href="([^"]+)" data-pager="next"', html)
         url = match.group(1).replace("&amp;", "&") if match else None
@@ -269,7 +271,7 @@ def test_next_and_previous_walk_every_frame_once(admin_client, version_data, sor
     # ... and back: every Previous lands on the page before, up to the first (which has no Previous).
     for expected in reversed(pages[:-1]):
         match = re.search(r'href="([^"]+)" data-pager="previous"', html)
-        html = admin_client.get(match.group(1).replace("&amp;", "&")).content.decode()
+        html = page_html(admin_client.get(match.group(1).replace("&amp;", "&")))
         assert ids_in(html) == expected
     assert 'data-pager="previous"' not in html
 
@@ -281,7 +283,7 @@ def test_filters_from_the_url(admin_client, version_data):
 
     def count(params):
         response = admin_client.get(count_url, params)
-        assert response.status_code == 200, response.content
+        assert response.status_code == 200, page_html(response)
         return response.json()["count"]
 
     cars = [f for f in data if any("car" in r["labels"] for r in f["rois"])]
@@ -300,7 +302,7 @@ def test_filters_from_the_url(admin_client, version_data):
     videos = json.dumps([{"sources_query": "sources.content_type:video*"}])
     assert count({"filters": videos}) == VIDEO_FRAMES
 
-    page = admin_client.get(url, {"label": "car", "filters": rain_or_fog}).content.decode()
+    page = page_html(admin_client.get(url, {"label": "car", "filters": rain_or_fog}))
     assert ids_in(page) and all(i in {f["id"] for f in cars} for i in ids_in(page))
     assert 'data-quick-label="car"' in page and 'id="fb-count"' in page
 
@@ -309,7 +311,7 @@ def test_invalid_lucene_is_reported_where_it_fails(admin_client, version_data):
     version, _ = version_data
     bad = json.dumps([{"frame_query": "meta.weather:sunny"}, {"frame_query": "meta.speed:[10 TO"}])
     response = admin_client.get(reverse("viewer:version", args=[version.pk]), {"filters": bad})
-    html = response.content.decode()
+    html = page_html(response)
     assert response.status_code == 200 and 'id="fb-errors"' in html
     assert "<code>filters[1].frame_query</code>" in html and "end of expression" in html
     assert json.loads(re.search(r'<script id="fb-error-fields" type="application/json">(.*?)</script>', html).group(1)) == {
@@ -317,9 +319,9 @@ def test_invalid_lucene_is_reported_where_it_fails(admin_client, version_data):
     assert admin_client.get(reverse("viewer:version-count", args=[version.pk]), {"filters": bad}).status_code == 400
     assert admin_client.get(reverse("viewer:version-export", args=[version.pk]), {"filters": bad}).status_code == 400
     unknown = admin_client.get(reverse("viewer:version", args=[version.pk]), {"filters": json.dumps([{"frame_query": "weather:x"}])})
-    assert "unknown field" in unknown.content.decode()
+    assert "unknown field" in page_html(unknown)
     not_json = admin_client.get(reverse("viewer:version", args=[version.pk]), {"filters": "[{"})
-    assert "not valid JSON" in not_json.content.decode()
+    assert "not valid JSON" in page_html(not_json)
 
 
 def test_export_streams_the_filtered_frames_as_clearml_json(admin_client, version_data, monkeypatch):
@@ -345,13 +347,13 @@ def test_frame_page_neighbours_follow_the_filter(admin_client, version_data):
     query = {"label": "car", "sort": "id"}
     cars = sorted(f["id"] for f in data if any("car" in r["labels"] for r in f["rois"]))
     at = cars.index("street-03")
-    html = admin_client.get(reverse("viewer:frame", args=[version.pk, "street-03"]), query).content.decode()
+    html = page_html(admin_client.get(reverse("viewer:frame", args=[version.pk, "street-03"]), query))
     prev_id = re.search(r'href="/versions/[^/]+/frame/([^?"]+)\?[^"]*" data-nav="previous"', html).group(1)
     next_id = re.search(r'href="/versions/[^/]+/frame/([^?"]+)\?[^"]*" data-nav="next"', html).group(1)
     assert (prev_id, next_id) == (cars[at - 1], cars[at + 1]) == ("street-01", "street-05")
     assert html.count("<polygon") == 3  # a car box and the person's two polygons
     assert "&quot;id&quot;: &quot;street-03&quot;" in html  # the raw JSON
-    first = admin_client.get(reverse("viewer:frame", args=[version.pk, cars[0]]), query).content.decode()
+    first = page_html(admin_client.get(reverse("viewer:frame", args=[version.pk, cars[0]]), query))
     assert 'data-nav="previous"' not in first and 'data-nav="next"' in first
     assert admin_client.get(reverse("viewer:frame", args=[version.pk, "no-such-frame"])).status_code == 404
 
@@ -359,7 +361,7 @@ def test_frame_page_neighbours_follow_the_filter(admin_client, version_data):
 def test_context_view_and_its_pages(admin_client, version_data):
     version, _ = version_data
     response = admin_client.get(reverse("viewer:context", args=[version.pk]), {"context": VIDEO_CONTEXT})
-    payload = json.loads(re.search(r'<script id="cx-data" type="application/json">(.*?)</script>', response.content.decode(), re.S).group(1))
+    payload = json.loads(re.search(r'<script id="cx-data" type="application/json">(.*?)</script>', page_html(response), re.S).group(1))
     assert payload["total"] == VIDEO_FRAMES and len(payload["frames"]) == VIDEO_FRAMES and payload["next"] is None
     assert [f["timestamp"] for f in payload["frames"]] == sorted(f["timestamp"] for f in payload["frames"])
     assert payload["frames"][5]["thumb"] == "/media/previews/ui/video-005.jpg" and payload["frames"][5]["shapes"][0]["text"] == "car"

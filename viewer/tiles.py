@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
+from urllib.parse import quote
 
 from django.urls import reverse
 
@@ -75,6 +77,20 @@ def cell_text(value) -> str:
     return str(value)
 
 
+def frame_url(version_id: str, frame_id: str) -> str:
+    """reverse("viewer:frame", ...) for many frames: the prefix is reversed once per version (a page has up
+    to 500 tiles), the id quoted as reverse() quotes it."""
+    return _frame_url_prefix(version_id) + quote(frame_id, safe=_URL_SAFE)
+
+
+_URL_SAFE = "!$&'()*+,;=/~:@"  # what django.urls.reverse leaves unquoted (RFC 3986 sub-delims, /~:@)
+
+
+@lru_cache(maxsize=256)
+def _frame_url_prefix(version_id: str) -> str:
+    return reverse("viewer:frame", args=[version_id, "-"])[:-1]
+
+
 def tile(frame: dict, *, state: BrowseState, version, link_query: str) -> dict:
     sources = frame.get("sources") or []
     images = [source_image(s) for s in chosen_sources(sources, state.source)]
@@ -82,7 +98,7 @@ def tile(frame: dict, *, state: BrowseState, version, link_query: str) -> dict:
         "id": frame["id"],
         "context_id": frame["context_id"],
         "timestamp": frame["timestamp"],
-        "url": reverse("viewer:frame", args=[version.id, frame["id"]]) + link_query,
+        "url": frame_url(version.id, frame["id"]) + link_query,
         "images": images,
         "span": min(len(images), 3),
         "source_count": len(sources),
@@ -130,7 +146,7 @@ def strip_frame(frame: dict, *, version, link_query: str) -> dict:
         "reason": thumb["reason"],
         "width": source.get("width"),
         "height": source.get("height"),
-        "href": reverse("viewer:frame", args=[version.id, frame["id"]]) + link_query,
+        "href": frame_url(version.id, frame["id"]) + link_query,
         "chips": [{"label": c["label"], "colour": c["colour"]} for c in label_chips(frame.get("rois"))],
         "shapes": roi_shapes(frame.get("rois") or [], source_id=source.get("id", "default"), sources=sources),
     }

@@ -26,6 +26,14 @@ def intcomma_plain(value):
 
 
 @register.filter
+def chips_html(chips):
+    """Label chips drawn as on the Frames tab's tiles (one markup, in templates/jinja2/tiles.jinja)."""
+    from ..render import chips_html as render_chips  # viewer.render imports this module
+
+    return render_chips(chips)
+
+
+@register.filter
 def pretty_json(value):
     from ..jsonfmt import compact_json
 

@@ -11,14 +11,16 @@ import hashlib
 
 from django.core.cache import cache
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from frames import selectors, selectors_context
 from frames.exceptions import ServiceError
 from viewer.browse import CACHE_SECONDS, PAGE_SIZES, SORTS, BrowseState, filter_cache_key, version_or_404
 from viewer.media import source_image
+from viewer.render import items_html
+from viewer.streaming import streamed_page
 from viewer.tiles import chosen_sources, context_name, frame_dicts, label_chips, meta_keys, source_ids, tile
 
 from .versions import version_context
@@ -26,7 +28,11 @@ from .versions import version_context
 
 @require_GET
 def version_frames(request, version_id):
-    """The version page's Frames tab: a grid or table of frames, or one tile per context (Group by URL)."""
+    """The version page's Frames tab: a grid or table of frames, or one tile per context (Group by URL).
+
+    The page's header and tabs are sent first; the toolbar, counts and frames follow once they are read
+    (viewer/streaming.py), so the first paint does not wait for the frames query.
+    """
     version = version_or_404(version_id)
     state = BrowseState.from_request(request)
     context = {
@@ -38,29 +44,33 @@ def version_frames(request, version_id):
         "count_url": reverse("viewer:version-count", args=[version.id]) + state.filter_query(sort=None, order=None),
         "labels_url": reverse("viewer:version-labels", args=[version.id]),
         "export_url": reverse("viewer:version-export", args=[version.id]) + state.filter_query(),
-        "tiles": [],
-        "contexts": [],
+        "links": {
+            "grid": state.url(view=None, group=None, cursor=None, page=None),
+            "table": state.url(view="table", group=None, cursor=None, page=None),
+            "group": state.url(group=None if state.group else "context", cursor=None, page=None),
+            "clear_filters": state.url(filters=None, frame_query=None, sources_query=None, cursor=None, page=None),
+        },
+        "quick_chips": [
+            {"label": label, "url": state.url(label=[other for other in state.labels if other != label], cursor=None, page=None)}
+            for label in state.labels
+        ],
     }
+    return streamed_page(request, "viewer/version_frames.html", context, "viewer/version_frames_body.html",
+                         lambda: _browse_results(version, state))
+
+
+def _browse_results(version, state: BrowseState) -> dict:
+    """What the tab's body shows: a page of frames or of contexts, with its markup, pager and counts."""
+    results = {"tiles": [], "contexts": []}
     if not state.errors:
         try:
-            if state.group == "context":
-                context.update(_contexts_page(version, state))
-            else:
-                context.update(_frames_page(version, state))
+            results.update(_contexts_page(version, state) if state.group else _frames_page(version, state))
         except ServiceError as exc:
             state.errors.extend(exc.errors)
-    context["error_fields"] = {e["field"]: e["message"] for e in state.errors}
-    context["links"] = {
-        "grid": state.url(view=None, group=None, cursor=None, page=None),
-        "table": state.url(view="table", group=None, cursor=None, page=None),
-        "group": state.url(group=None if state.group else "context", cursor=None, page=None),
-        "clear_filters": state.url(filters=None, frame_query=None, sources_query=None, cursor=None, page=None),
-    }
-    context["quick_chips"] = [
-        {"label": label, "url": state.url(label=[other for other in state.labels if other != label], cursor=None, page=None)}
-        for label in state.labels
-    ]
-    return render(request, "viewer/version_frames.html", context)
+    items = results["contexts"] if state.group else results["tiles"]
+    results["items_html"] = items_html("contexts" if state.group else state.view, items) if items else ""
+    results["error_fields"] = {e["field"]: e["message"] for e in state.errors}
+    return results
 
 
 def _frames_page(version, state: BrowseState) -> dict:
@@ -100,6 +110,8 @@ def _frames_page(version, state: BrowseState) -> dict:
 def _contexts_page(version, state: BrowseState) -> dict:
     page = selectors.contexts_list(version=version, filters=state.filters, cursor=state.cursor, limit=state.limit)
     firsts = frame_dicts([row.first_frame for row in page.contexts], version=version)
+    context_url = reverse("viewer:context", args=[version.id]) + state.filter_query()
+    context_url += "&" if "?" in context_url else "?"
     contexts = []
     for row, first in zip(page.contexts, firsts):
         images = [source_image(s) for s in chosen_sources(first.get("sources") or [], state.source)]
@@ -111,7 +123,7 @@ def _contexts_page(version, state: BrowseState) -> dict:
             "images": images,
             "span": min(len(images), 3),
             "chips": label_chips(first.get("rois")),
-            "url": reverse("viewer:context", args=[version.id]) + state.filter_query(context=row.context_id),
+            "url": context_url + urlencode({"context": row.context_id}),
         })
     previous_url = None
     if state.cursor and page.contexts:

@@ -26,6 +26,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 ADMIN_USERNAME = "admin"
 STOP_TIMEOUT = 20  # seconds a child gets to exit after SIGTERM before its process group is killed
+THREADS_PER_WORKER = 4
 READY_TIMEOUT = 180  # a busy 2-core machine boots gunicorn's workers slowly
 
 
@@ -69,11 +70,7 @@ class Command(BaseCommand):
                 "--concurrency", str(concurrency), "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
                 "-n", f"hyperdata-{os.getpid()}@%h",
             ], env)
-            self._spawn("web", [
-                sys.executable, "-m", "gunicorn", "hyperdata.wsgi:application",
-                "--workers", str(workers), "--bind", _bind_address(host, port),
-                "--graceful-timeout", "10", "--timeout", "120", *_control_socket_args(run_dir),
-            ], env)
+            self._spawn("web", gunicorn_command(workers, _bind_address(host, port), *_control_socket_args(run_dir)), env)
             url = f"http://{_url_host(host)}:{port}/"
             self._wait_ready(host, port)
             self._banner(url, login, demo, redis_url)
@@ -338,6 +335,21 @@ def _wait_group(pgid, timeout):
     deadline = time.monotonic() + timeout
     while _group_alive(pgid) and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+def gunicorn_command(workers: int, bind: str, *extra: str) -> list[str]:
+    """The web server as HyperData runs it (bench/ui.py measures the same).
+
+    Threaded workers, because browsers talk to gunicorn directly: a sync worker serves one connection at a
+    time, and a connection a browser opened ahead of need (Chromium preconnects) holds that worker until it
+    times out, so the next page waits ~100 ms for a free worker. gthread workers park idle and kept-alive
+    connections in a poller instead.
+    """
+    return [
+        sys.executable, "-m", "gunicorn", "hyperdata.wsgi:application",
+        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(THREADS_PER_WORKER),
+        "--bind", bind, "--graceful-timeout", "10", "--timeout", "120", *extra,
+    ]
 
 
 def _control_socket_args(run_dir):
