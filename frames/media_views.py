@@ -8,18 +8,57 @@ from urllib.parse import urlencode
 
 from django.core import signing
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseForbidden, StreamingHttpResponse
+from django.conf import settings
+from django.http import (
+    FileResponse, Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, StreamingHttpResponse,
+)
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from . import previews
+from .models import MediaPreview
 from .storage import StorageError, StorageNotFoundError, storage_for_uri
 
 _SIGNER = signing.Signer(salt="hyperdata.source-media")
+_VIEW_SIGNER = signing.Signer(salt="hyperdata.source-view")
 
 
 def source_media_url(uri: str) -> str:
     """A URL the browser can load the original of `uri` from (through the proxy below)."""
     return reverse("viewer:source-media") + "?" + urlencode({"uri": uri, "sig": _SIGNER.signature(uri)})
+
+
+def source_view_url(source: dict) -> str | None:
+    """A URL of the large rendition (HYPERDATA_VIEW_SIZE) of a source a browser cannot show (a video frame at
+    the source's timestamp, a TIFF page); None for a source with a preview of the user's own."""
+    wanted = previews.source_request(source, max_size=settings.HYPERDATA_VIEW_SIZE)
+    if wanted is None:
+        return None
+    fields = {"uri": wanted.uri, "media": wanted.media, "t": str(wanted.timestamp), "page": str(wanted.page)}
+    return reverse("viewer:source-view") + "?" + urlencode({**fields, "sig": _VIEW_SIGNER.signature(_signed(fields))})
+
+
+def _signed(fields: dict) -> str:
+    return "|".join(fields[k] for k in ("uri", "media", "t", "page"))
+
+
+@require_GET
+def source_view(request):
+    """The large rendition of a source, rendered on first request (frames.previews.view_rendition)."""
+    fields = {k: request.GET.get(k, "") for k in ("uri", "media", "t", "page")}
+    if not signing.constant_time_compare(request.GET.get("sig", ""), _VIEW_SIGNER.signature(_signed(fields))):
+        return HttpResponseForbidden("sig: this link was not issued by the server")
+    wanted = previews.PreviewRequest(MediaPreview.SOURCE, fields["uri"], fields["media"], int(fields["t"]), int(fields["page"]),
+                                     settings.HYPERDATA_VIEW_SIZE)
+    try:
+        row = previews.view_rendition(wanted)
+    except StorageError as exc:  # only errors that may pass get here; the rest are recorded on the row
+        return HttpResponse(f"uri: {exc.reason}", status=503, content_type="text/plain")
+    if row.status != MediaPreview.DONE:
+        return HttpResponse(f"no image: {row.error or row.status}", status=422, content_type="text/plain")
+    response = FileResponse(default_storage.open(row.file, "rb"), content_type=row.content_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @require_GET

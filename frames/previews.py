@@ -52,14 +52,21 @@ def has_own_preview(source: dict) -> bool:
     return bool(preview and preview.get("uri") and not preview.get("generated"))
 
 
-def source_request(source: dict) -> PreviewRequest | None:
+def source_request(source: dict, max_size: int = 0) -> PreviewRequest | None:
+    """The tile preview (or, with `max_size`, a rendition of that size) a source needs; None for a source
+    that brought its own preview."""
     if has_own_preview(source):
         return None  # a preview the user supplied is never replaced
+    size = max_size or settings.HYPERDATA_TILE_SIZE
     if is_video(source):
-        return PreviewRequest(MediaPreview.SOURCE, source["uri"], "video", int(source.get("timestamp") or 0), 0, settings.HYPERDATA_TILE_SIZE)
+        return PreviewRequest(MediaPreview.SOURCE, source["uri"], "video", int(source.get("timestamp") or 0), 0, size)
+    return PreviewRequest(MediaPreview.SOURCE, source["uri"], "image", 0, source_page(source), size)
+
+
+def source_page(source: dict) -> int:
+    """The page of a multi-page file (TIFF) a source shows: `meta.page`, 0 when absent or invalid."""
     page = (source.get("meta") or {}).get("page", 0)
-    page = page if isinstance(page, int) and page >= 0 else 0
-    return PreviewRequest(MediaPreview.SOURCE, source["uri"], "image", 0, page, settings.HYPERDATA_TILE_SIZE)
+    return page if isinstance(page, int) and page >= 0 else 0
 
 
 def mask_request(mask: dict, source: dict) -> PreviewRequest:
@@ -123,6 +130,23 @@ def _enqueue(by_uri: dict[str, list[str]]) -> None:
             return
 
 
+def view_rendition(request: PreviewRequest) -> MediaPreview:
+    """The large rendition of one source for a viewer, rendered now in this process if it is not made yet.
+
+    One frame on demand (the frame a user paused on), so no queue: a worker would add its own latency.
+    Rendered by the workers' code path and kept as a MediaPreview like any preview, so the next view is a
+    file read. A storage error that may pass is raised (TransientStorageError) and nothing is recorded.
+    """
+    row, _ = MediaPreview.objects.get_or_create(key=request.key, defaults={
+        "kind": request.kind, "uri": request.uri, "media": request.media, "timestamp": request.timestamp,
+        "page": request.page, "max_size": request.max_size,
+    })
+    if row.status == MediaPreview.PENDING:
+        render_previews(uri=request.uri, keys=[row.key])
+        row.refresh_from_db()
+    return row
+
+
 # -- rendering (called by the worker) -------------------------------------------------------------------
 
 
@@ -182,12 +206,11 @@ def _video_index(storage, uri: str, path: str) -> media.VideoIndex:
 
 def _render_video(path: str, rows: list[MediaPreview], *, index: media.VideoIndex) -> None:
     masks = [r for r in rows if r.kind == MediaPreview.MASK]
-    thumbnails = [r for r in rows if r.kind == MediaPreview.SOURCE]
-    by_time: dict[int, list[MediaPreview]] = {}
-    for row in thumbnails:
-        by_time.setdefault(row.timestamp, []).append(row)
-    if thumbnails:
-        max_size = thumbnails[0].max_size
+    by_size: dict[int, dict[int, list[MediaPreview]]] = {}  # max_size -> timestamp -> rows (one pass per size)
+    for row in rows:
+        if row.kind == MediaPreview.SOURCE:
+            by_size.setdefault(row.max_size, {}).setdefault(row.timestamp, []).append(row)
+    for max_size, by_time in by_size.items():
         for timestamp, outcome in media.render_video_previews(path, sorted(by_time), max_size=max_size, index=index):
             for row in by_time.get(timestamp, []):
                 _fail([row], outcome.reason) if isinstance(outcome, media.PreviewError) else _store(row, outcome)

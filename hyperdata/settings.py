@@ -192,6 +192,9 @@ HYPERDATA_STORAGE_CREDENTIALS_PROVIDER = None
 # Previews: tile size of the thumbnails the workers make, and whether writes queue preview jobs at all
 # (benchmarks that load a million frames turn it off).
 HYPERDATA_TILE_SIZE = int(os.environ.get("HYPERDATA_TILE_SIZE", "256"))
+# The size of the large image the film strip and the frame page show for sources a browser cannot display
+# (video frames, TIFF): rendered on first view, then kept like the tile previews.
+HYPERDATA_VIEW_SIZE = int(os.environ.get("HYPERDATA_VIEW_SIZE", "1280"))
 HYPERDATA_PREVIEWS_AUTO = env_bool("HYPERDATA_PREVIEWS_AUTO", True)
 # Versions with more frames than this get their statistics from a worker after publishing, not in the request.
 HYPERDATA_STATS_SYNC_FRAMES = int(os.environ.get("HYPERDATA_STATS_SYNC_FRAMES", "100000"))

@@ -9,7 +9,7 @@ the tile says the preview is pending, or why it failed (`preview_status` / `prev
 """
 from __future__ import annotations
 
-from django.urls import NoReverseMatch
+from frames.media_views import source_media_url, source_view_url
 
 BROWSER_IMAGE_TYPES = {
     "image/jpeg", "image/jpg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp", "image/svg+xml",
@@ -20,16 +20,6 @@ FAILED_STATES = {"failed", "error"}
 
 def _direct(uri: str) -> bool:
     return uri.startswith(("http://", "https://", "/media/"))
-
-
-def _proxy_url(uri: str) -> str | None:
-    """The media proxy's signed URL for `uri` (None while the proxy route is not installed)."""
-    try:
-        from frames.media_views import source_media_url
-
-        return source_media_url(uri)
-    except (ImportError, NoReverseMatch):
-        return None
 
 
 def _browser_can_show(source: dict) -> bool:
@@ -59,24 +49,25 @@ def tile_image_url(source: dict) -> str | None:
         return None
     uri = _preview_uri(source)
     if uri:
-        return uri if _direct(uri) else _proxy_url(uri)
+        return uri if _direct(uri) else source_media_url(uri)
     if preview_failed(source) or preview_pending(source):
         return None
     original = source.get("uri")
     if isinstance(original, str) and original and _browser_can_show(source):
-        return original if original.startswith(("http://", "https://")) else _proxy_url(original)
+        return original if original.startswith(("http://", "https://")) else source_media_url(original)
     return None
 
 
 def original_image_url(source: dict) -> str | None:
-    """The full-size image for the frame page: the original when a browser can show it, else the preview."""
+    """The large image for the frame page and the film strip: the original when a browser can show it, else
+    a large rendition made on first view (a video frame, a TIFF page), else the user's own preview."""
     if not isinstance(source, dict) or preview_failed(source):
         return None  # the preview failed because the source could not be read or decoded: so would this
     original = source.get("uri")
     if isinstance(original, str) and original and _browser_can_show(source):
-        url = original if original.startswith(("http://", "https://")) else _proxy_url(original)
-        if url:
-            return url
+        return original if original.startswith(("http://", "https://")) else source_media_url(original)
+    if isinstance(original, str) and original:
+        return source_view_url(source) or tile_image_url(source)
     return tile_image_url(source)
 
 

@@ -31,6 +31,7 @@ pages = [
     path("versions/<str:version_id>/snapshot/", datasets.version_snapshot, name="version-snapshot"),
     path("versions/<str:version_id>/delete/", datasets.version_delete, name="version-delete"),
     path("media/source/", media_views.source_media, name="source-media"),
+    path("media/view/", media_views.source_view, name="source-view"),
     path("media/<path:path>", media_views.preview_file, name="preview-file"),
 ]
 

@@ -32,8 +32,11 @@ let dueAt = 0;
 let waitingFor = -1;
 const cache = new Map(); // url -> {img, ready: Promise}
 
+// Playing shows the small previews (made ahead by the workers, so 30 fps keep up); a paused or stepped-to
+// frame shows its large image (the original, or a large rendition the server makes on first view), with the
+// small preview in its place until the large one is decoded.
 function imageFor(frame) {
-  return frame.image || frame.thumb || null;
+  return (playing && frame.thumb) || frame.image || frame.thumb || null;
 }
 
 function preload(url) {
@@ -53,7 +56,10 @@ function preload(url) {
 
 function preloadAround(index) {
   const ahead = playing ? PRELOAD_PLAYING : PRELOAD_AHEAD;
-  for (let i = index + 1; i <= Math.min(frames.length - 1, index + ahead); i++) preload(imageFor(frames[i]));
+  // Large images only for the neighbours (each may be rendered by the server on first view); small ones further.
+  for (let i = index + 1; i <= Math.min(frames.length - 1, index + ahead); i++) {
+    preload(i === index + 1 ? imageFor(frames[i]) : frames[i].thumb || imageFor(frames[i]));
+  }
   if (index > 0) preload(imageFor(frames[index - 1]));
 }
 
@@ -101,7 +107,9 @@ function show(index, { scroll = true } = {}) {
     const entry = preload(url);
     ui.image.hidden = false;
     ui.placeholder.hidden = true;
-    if (ui.image.getAttribute("src") !== url) ui.image.src = url;
+    const shown = entry.ok || !frame.thumb || url === frame.thumb ? url : frame.thumb;
+    if (ui.image.getAttribute("src") !== shown) ui.image.src = shown;
+    if (shown !== url) entry.ready.then(() => { if (current === index && entry.ok) ui.image.src = url; });
     const size = () => {
       const w = frame.width || entry.img.naturalWidth;
       const h = frame.height || entry.img.naturalHeight;
@@ -259,10 +267,12 @@ function play() {
 }
 
 function pause() {
+  const wasPlaying = playing;
   playing = false;
   ui.play.setAttribute("aria-pressed", "false");
   ui.play.querySelector(".cx-play-text").textContent = "Play";
   delete root.dataset.playing;
+  if (wasPlaying && current >= 0) show(current, { scroll: false }); // the large image of the frame paused on
   remember();
 }
 
