@@ -12,7 +12,7 @@ from frames import selectors, selectors_context
 from frames.exceptions import NotFound, ServiceError
 from viewer.browse import STATE_KEYS, BrowseState, version_or_404
 from viewer.media import source_image
-from viewer.tiles import cell_text, frame_dicts, label_chips, roi_shapes, strip_frame
+from viewer.tiles import cell_text, frame_dicts, frame_url, label_chips, roi_shapes, strip_frame
 
 from .versions import version_context
 
@@ -108,8 +108,8 @@ def frame_page(request, version_id, frame_id):
         "frame_labels": [c for c in label_chips(frame.get("rois")) if c["frame_label"]],
         "meta_rows": [(k, cell_text(v)) for k, v in sorted((frame.get("meta") or {}).items())],
         "raw_json": json.dumps(raw, indent=2, ensure_ascii=False),
-        "previous_url": reverse("viewer:frame", args=[version.id, neighbours.previous.frame_id]) + nav_query if neighbours.previous else None,
-        "next_url": reverse("viewer:frame", args=[version.id, neighbours.next.frame_id]) + nav_query if neighbours.next else None,
+        "previous_url": frame_url(version.id, neighbours.previous.frame_id) + nav_query if neighbours.previous else None,
+        "next_url": frame_url(version.id, neighbours.next.frame_id) + nav_query if neighbours.next else None,
         "back_url": reverse("viewer:version", args=[version.id]) + nav_query,
         "context_url": reverse("viewer:context", args=[version.id]) + state.filter_query(context=frame["context_id"], frame=frame["id"]),
         "saved_in_version": revision.version,
