@@ -149,6 +149,22 @@ def parse_filters(raw) -> list[FrameFilter]:
     return result
 
 
+def filters_to_json(filters: list[FrameFilter]) -> list[dict]:
+    """The JSON `parse_filters` reads back into the same filters (to hand them to a worker)."""
+    return [
+        {
+            "rois": [
+                {"labels": list(rule.labels), "logic": "exclude" if rule.exclude else "include",
+                 **({"conf_range": list(rule.conf_range)} if rule.conf_range else {})}
+                for rule in f.roi_rules
+            ],
+            "frame_query": f.frame_query,
+            "sources_query": f.sources_query,
+        }
+        for f in filters
+    ]
+
+
 def _roi_rule_q(rule: RoiRule) -> Q:
     """Frames where one ROI carries every label of the rule (within the confidence range)."""
     labels = list(rule.labels)

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
+import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Case, CharField, Count, F, FloatField, Func, IntegerField, Max, Min, Q, Value, When
 from django.db.models.fields.json import KeyTextTransform, KeyTransform, compile_json_path
 from django.db.models.functions import Cast, Floor, Least
 
 from .exceptions import ServiceError
-from .filters import FrameFilter
+from .filters import FrameFilter, filters_to_json, parse_filters
 from .models import DatasetVersion
 from .selectors import filtered_frames, version_stats
 
@@ -27,6 +30,8 @@ KEY_SAMPLE = 500
 CACHE_SECONDS = None  # published versions never change
 DRAFT_CACHE_SECONDS = 600
 LOCK_SECONDS = 300
+
+logger = logging.getLogger(__name__)
 
 
 class JSONTypeOf(Func):
@@ -68,7 +73,12 @@ def _json_key(parts: list[str], transform=KeyTransform):
 
 
 class StatsPending(Exception):
-    """Another request is counting the same thing right now; ask again in a moment (see `_cached`)."""
+    """Another request or a worker is counting the same thing right now; ask again in a moment (`_cached`)."""
+
+    def __init__(self, kind: str, *, since: float | None = None, in_worker: bool = False):
+        super().__init__(kind)
+        self.kind, self.in_worker = kind, in_worker
+        self.seconds = max(0.0, time.time() - since) if since else 0.0
 
 
 def _cache_key(kind: str, version: DatasetVersion, *args) -> str:
@@ -79,17 +89,21 @@ def _cache_key(kind: str, version: DatasetVersion, *args) -> str:
     return f"stats:{kind}:{version.pk}:{digest}"
 
 
-def _cached(kind, version, args, compute, *, single_flight=False):
+def _cached(kind, version, args, compute, *, single_flight=False, params=None):
     """The answer from the cache, or computed and cached (for good on a published version, for a while on a
-    draft). With single_flight, a request that finds another one counting the same thing raises
-    StatsPending at once instead of counting a million frames a second time."""
+    draft). With single_flight (a web request that can ask again), a request that finds another one counting
+    the same thing raises StatsPending at once instead of counting a million frames a second time, and a
+    version larger than HYPERDATA_STATS_SYNC_FRAMES is counted by a worker (`params` say what to count, see
+    `compute_queued`) while the request answers StatsPending."""
     key = _cache_key(kind, version, *args)
     result = cache.get(key)
     if result is not None:
         return result
     lock = f"{key}:lock"
-    if not cache.add(lock, 1, LOCK_SECONDS) and single_flight:
-        raise StatsPending(kind)
+    if not cache.add(lock, time.time(), LOCK_SECONDS) and single_flight:
+        raise StatsPending(kind, since=cache.get(lock), in_worker=_queued(version, params))
+    if single_flight and _queued(version, params) and _queue(kind, version, params, key):
+        raise StatsPending(kind, since=time.time(), in_worker=True)
     try:
         result = compute()
         cache.set(key, result, CACHE_SECONDS if version.is_published else DRAFT_CACHE_SECONDS)
@@ -98,13 +112,43 @@ def _cached(kind, version, args, compute, *, single_flight=False):
     return result
 
 
+def _queued(version: DatasetVersion, params) -> bool:
+    """Whether a worker counts this: a large version, and a cache the worker and the web processes share."""
+    return (
+        params is not None
+        and version.frame_count > settings.HYPERDATA_STATS_SYNC_FRAMES
+        and settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+    )
+
+
+def _queue(kind: str, version: DatasetVersion, params: dict, key: str) -> bool:
+    from .tasks import compute_statistics
+
+    try:  # the cache key as task id: the same question is never queued twice
+        compute_statistics.apply_async(args=[kind, version.pk, params], task_id=f"stats-{key}", retry=False)
+        return True
+    except Exception as exc:  # no broker: the request counts it itself
+        logger.warning("could not queue statistics for version %s: %s", version.pk, exc)
+        return False
+
+
+def compute_queued(*, kind: str, version_id: str, params: dict) -> None:
+    """What a worker runs for `_queue`: the same selector, counting in place, the answer left in the cache."""
+    version = DatasetVersion.objects.get(pk=version_id)
+    filters = parse_filters(params["filters"])
+    if kind == "labels":
+        label_stats(version=version, filters=filters)
+    else:
+        meta_key_distribution(version=version, key=params["key"], filters=filters, bins=params["bins"], top=params["top"])
+
+
 def label_stats(*, version: DatasetVersion, filters: list[FrameFilter] | None = None, single_flight=False) -> dict:
     """selectors.version_stats, cached: a published version stores its unfiltered statistics when it is
     published; under a filter, and on drafts, the answer is kept here."""
     if not filters and version.is_published and version.stats is not None:
         return version.stats
     return _cached("labels", version, (filters or [],), lambda: version_stats(version=version, filters=filters or None),
-                   single_flight=single_flight)
+                   single_flight=single_flight, params={"filters": filters_to_json(filters or [])})
 
 
 def meta_key_distribution(
@@ -130,7 +174,9 @@ def meta_key_distribution(
     if not isinstance(top, int) or not 1 <= top <= 1000:
         raise ServiceError("must be a whole number between 1 and 1000", field="top")
     args = (".".join(parts), filters or [], bins, top)
-    return _cached("meta", version, args, lambda: _distribution(version, parts, filters, bins, top), single_flight=single_flight)
+    params = {"filters": filters_to_json(filters or []), "key": ".".join(parts), "bins": bins, "top": top}
+    return _cached("meta", version, args, lambda: _distribution(version, parts, filters, bins, top),
+                   single_flight=single_flight, params=params)
 
 
 def _distribution(version, parts, filters, bins, top) -> dict:

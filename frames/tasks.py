@@ -1,10 +1,11 @@
-"""Celery tasks: thin shells around the preview service, with the retry policy in one place."""
+"""Celery tasks: thin shells around the preview service and the statistics, with the retry policy in one place."""
 import hashlib
 
 from celery import shared_task
 from django.core.cache import cache
 
 from .previews import render_previews
+from .selectors_stats import compute_queued
 from .services import version_stats_store
 from .storage import TransientStorageError
 
@@ -26,6 +27,13 @@ def generate_previews(self, uri: str, keys: list[str]) -> None:
         raise self.retry(exc=exc, countdown=countdown)
     finally:
         cache.delete(lock)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def compute_statistics(kind: str, version_id: str, params: dict) -> None:
+    """A Statistics-tab panel of a large version (labels or a metadata key, maybe under a filter), counted
+    here instead of in a web request; the answer goes to the cache the web processes read."""
+    compute_queued(kind=kind, version_id=version_id, params=params)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

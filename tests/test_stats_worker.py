@@ -1,8 +1,10 @@
 """Statistics of large versions are computed by a real worker after publishing, not in the request."""
+import re
 import time
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 
 from frames import selectors, services
 from frames.models import DatasetVersion
@@ -39,3 +41,31 @@ def test_small_versions_get_their_statistics_when_published():
     version = services.dataset_create(name="stats-now").versions.get()
     services.frames_add(version=version, frames=frames(3))
     assert services.version_publish(version=version).stats["frame_count"] == 3
+
+
+def wait_for_panel(client, url, worker):
+    """The panel's first answer (202, counted by the worker), then the panel once the worker is done."""
+    first = client.get(url)
+    assert first.status_code == 202 and "a worker is counting it" in first.content.decode(), first.content[:300]
+    deadline = time.monotonic() + 60
+    while (response := client.get(url)).status_code == 202:
+        assert time.monotonic() < deadline, f"the worker did not count {url}:\n{worker.log()[-2000:]}"
+        time.sleep(0.3)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@override_settings(HYPERDATA_STATS_SYNC_FRAMES=5, HYPERDATA_PREVIEWS_AUTO=False)
+def test_statistics_panels_of_large_drafts_are_counted_by_a_worker(celery_worker_process, admin_client):
+    version = services.dataset_create(name="stats-panels").versions.get()
+    services.frames_add(version=version, frames=[{**f, "meta": {"speed": i * 10}} for i, f in enumerate(frames(8))])
+    labels = wait_for_panel(admin_client, reverse("viewer:version-stats-labels", args=[version.pk]) + "?label=car",
+                            celery_worker_process)
+    # Under the filter `car`: the 4 frames with a car, and no bus.
+    assert re.search(r'data-label="car".*?data-col="frames">4<', labels, re.S) and 'data-label="bus"' not in labels, labels[:2000]
+    histogram = wait_for_panel(admin_client, reverse("viewer:version-stats-meta", args=[version.pk]) + "?key=speed&bins=2",
+                               celery_worker_process)
+    assert 'data-kind="numeric"' in histogram  # speeds 0..70 in two buckets of four frames
+    assert re.findall(r'<td class="num">(\d+)</td></tr>', histogram) == ["4", "4"], histogram[:2000]
+    # Counted once: asking again is answered from the cache at once.
+    assert admin_client.get(reverse("viewer:version-stats-labels", args=[version.pk]) + "?label=car").status_code == 200

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -114,14 +115,16 @@ def version_stats_labels(request, version_id):
     filters, _ = _filters(request)
     try:
         context = {"version": version, **_labels_context(version, filters, single_flight=True)}
-    except selectors_stats.StatsPending:
-        return _pending(request, "labels")
+    except selectors_stats.StatsPending as pending:
+        return _pending("labels", pending)
     return render(request, "viewer/version_stats_labels.html", context)
 
 
-def _pending(request, what):
-    """202: another request is counting this right now; stats.js asks again in a moment."""
-    html = f'<div class="empty-inline" data-pending>Counting {what}… (another request started it)</div>'
+def _pending(what: str, pending: selectors_stats.StatsPending):
+    """202: a worker or another request is counting this right now; stats.js asks again in a moment."""
+    who = "a worker is counting it" if pending.in_worker else "another request started it"
+    since = f", {pending.seconds:.0f} s so far" if pending.seconds >= 1 else ""
+    html = f'<div class="empty-inline" data-pending>Counting {escape(what)}… ({who}{since})</div>'
     return HttpResponse(html, status=202)
 
 
@@ -149,7 +152,7 @@ def version_stats_meta(request, version_id):
     context = {"version": version, "key": request.GET.get("key", "").strip(), "bins": bins}
     context.update(_distribution_context(version, context["key"], filters, bins))
     if context.get("pending"):
-        return _pending(request, f"meta.{context['key']}")
+        return _pending(f"meta.{context['key']}", context["pending"])
     return render(request, "viewer/version_stats_meta.html", context)
 
 
@@ -171,8 +174,8 @@ def _distribution_context(version, key, filters, bins) -> dict:
         return {"distribution": None, "key_error": None}
     try:
         dist = selectors_stats.meta_key_distribution(version=version, key=key, filters=filters or None, bins=bins, single_flight=True)
-    except selectors_stats.StatsPending:
-        return {"distribution": None, "key_error": None, "pending": True}
+    except selectors_stats.StatsPending as pending:
+        return {"distribution": None, "key_error": None, "pending": pending}
     except ServiceError as exc:
         return {"distribution": None, "key_error": exc.errors[0]["message"]}
     extra = {}
