@@ -5,6 +5,7 @@ from celery import shared_task
 from django.core.cache import cache
 
 from .previews import render_previews
+from .selectors import store_preview_count
 from .selectors_stats import compute_queued
 from .services import version_stats_store
 from .storage import TransientStorageError
@@ -34,6 +35,12 @@ def compute_statistics(kind: str, version_id: str, params: dict) -> None:
     """A Statistics-tab panel of a large version (labels or a metadata key, maybe under a filter), counted
     here instead of in a web request; the answer goes to the cache the web processes read."""
     compute_queued(kind=kind, version_id=version_id, params=params)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def count_previews(version_id: str) -> None:
+    """Preview progress of a large version (reads every frame), kept for the API to answer at once."""
+    store_preview_count(version_id=version_id)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

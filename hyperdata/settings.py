@@ -198,6 +198,8 @@ HYPERDATA_VIEW_SIZE = int(os.environ.get("HYPERDATA_VIEW_SIZE", "1280"))
 HYPERDATA_PREVIEWS_AUTO = env_bool("HYPERDATA_PREVIEWS_AUTO", True)
 # Versions with more frames than this get their statistics from a worker after publishing, not in the request.
 HYPERDATA_STATS_SYNC_FRAMES = int(os.environ.get("HYPERDATA_STATS_SYNC_FRAMES", "100000"))
+# Preview progress of larger versions is counted by a worker (it reads every frame's sources).
+HYPERDATA_PROGRESS_SYNC_FRAMES = int(os.environ.get("HYPERDATA_PROGRESS_SYNC_FRAMES", "20000"))
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.files.storage import default_storage
+from django.test import override_settings
 from PIL import Image
 from rest_framework.test import APIClient
 
@@ -35,8 +36,9 @@ def wait_for_previews(api, version_id):
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         progress = api.get(f"/api/versions/{version_id}/previews/").json()
+        assert progress["counting"] is False and progress["as_of"]  # a small version is counted in the request
         if progress["pending"] == 0:
-            return progress
+            return {k: progress[k] for k in ("total", "done", "failed", "pending")}
         assert time.monotonic() < deadline, f"previews still pending after {WAIT_SECONDS} s: {progress}"
         time.sleep(0.5)
 
@@ -232,3 +234,22 @@ def test_transient_storage_errors_are_retried_with_back_off(api, celery_worker_p
     assert row.attempts == 3 and server.requests == 3  # two 503s, then success
     source = frames_by_id(api, version.id)["remote"]["sources"][0]
     assert preview_image(source).size == (256, 128) and (source["width"], source["height"]) == (512, 256)
+
+
+@override_settings(HYPERDATA_PROGRESS_SYNC_FRAMES=2)
+def test_progress_of_large_versions_is_counted_by_a_worker(api, celery_worker_process, testdata):
+    version = services.dataset_create(name="progress-later").versions.get()
+    names = ("hopper.tif", "hopper_lzw.tif", "hopper_bigtiff.tif")
+    services.frames_add(version=version, frames=[
+        {"id": name, "sources": [{"uri": file_uri(testdata / "tiff/pillow" / name)}]} for name in names
+    ])
+    first = api.get(f"/api/versions/{version.id}/previews/").json()
+    assert first["counting"] is True and first["total"] is None  # answered at once; a worker counts
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        progress = api.get(f"/api/versions/{version.id}/previews/").json()
+        if progress["as_of"] and progress["pending"] == 0:
+            break
+        assert time.monotonic() < deadline, f"no count from the worker: {progress}\n{celery_worker_process.log()[-2000:]}"
+        time.sleep(0.5)
+    assert (progress["total"], progress["done"], progress["failed"]) == (3, 3, 0)

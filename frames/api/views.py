@@ -327,7 +327,9 @@ class FrameDetailView(APIView):
 class VersionPreviewsView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, version_id):
-        """Preview progress of the version: renditions done, failed and pending."""
+        """Preview progress of the version: renditions done, failed and pending, and `as_of` when they were
+        counted. Versions over HYPERDATA_PROGRESS_SYNC_FRAMES frames are counted by a worker: the answer is its
+        latest count (`counting` is true while a newer one is on its way; no figures before the first)."""
         return Response(selectors.previews_progress(version=selectors.version_get(version_id=version_id)))
 
 
