@@ -5,7 +5,8 @@ Routes, chosen by measurement (``bench/previews.py``) rather than taste:
 - JPEG: Pillow with draft mode. libjpeg decodes straight at 1/2, 1/4 or 1/8 scale, so a
   4000x3000 photo is never decoded at full size; this beat libvips' shrink-on-load here.
 - TIFF: libvips, after reading the IFDs ourselves to pick the document page and its smallest
-  stored level (pyramid, overview, SubIFD) that still covers the preview size.
+  stored level (pyramid, overview, SubIFD) that still covers the preview size. A large compressed level (LZW,
+  Deflate) is decoded in bands on the idle cores (``tiff_bands``): its decoding is most of the cost.
 - PNG, WebP, GIF, HEIF/AVIF: libvips (WebP and HEIF shrink on load; 16-bit PNG keeps its depth).
 - BMP and anything libvips cannot read: Pillow.
 
@@ -17,6 +18,9 @@ caller gets a ``PreviewError`` saying why.
 from __future__ import annotations
 
 import io
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache, reduce
 from typing import BinaryIO, Callable, Union
 
 import numpy as np
@@ -28,6 +32,7 @@ from .common import JPEG, JPEG_QUALITY, PILLOW_FORMATS, PNG, PNG_COMPRESSION, Pr
 from .common import explain, fit_within, raise_read_error, read_head, seekable, sniff_format
 from .scaling import stretch_to_uint8
 from .tiff import read_pages
+from .tiff_bands import SplicedFile, row_bands
 
 Opened = Union[str, BinaryIO]
 
@@ -43,6 +48,10 @@ _TRANSPOSE = {
 }
 
 _SRGB = ImageCms.createProfile("sRGB")
+
+# Compressed TIFF levels of at least this many pixels are decoded in up to MAX_BANDS bands at once (tiff_bands.py).
+BANDS_MIN_PIXELS = 4_000_000
+MAX_BANDS = 4
 
 # Decoder failures we turn into a fallback or a PreviewError. Anything else is a bug and propagates.
 _DECODE_ERRORS = (pyvips.Error, OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
@@ -92,9 +101,46 @@ def _tiff_with_vips(src: Opened, *, fmt, max_size: int, page: int):
     width, height = chosen.full.width, chosen.full.height
     target = fit_within(width, height, max_size)
     level = chosen.smallest_level_covering(*target)
-    image = vips.load(src, access="sequential", **level.load_options)
+    image = _shrunk_in_bands(src, level, target) or vips.load(src, access="sequential", **level.load_options)
     small = vips.shrink_to_pil(image, *target)
     return _orient(small, chosen.orientation), *_displayed(width, height, chosen.orientation)
+
+
+def _shrunk_in_bands(src: Opened, level, target: tuple[int, int]) -> pyvips.Image | None:
+    """A large compressed TIFF level decoded in bands on the idle cores, each band box-shrunk by a whole factor
+    (at most half the total, as libvips' thumbnailer does before its final resize); None to decode it in one
+    pass (a stream, an uncompressed or small image, a reduced level in a SubIFD, no idle core)."""
+    bands_wanted = _spare_cores()
+    small = level.width * level.height < BANDS_MIN_PIXELS
+    if not isinstance(src, str) or level.subifd >= 0 or small or bands_wanted < 2:
+        return None
+    max_shrink = int(min(level.width / target[0], level.height / target[1]) / 2)
+    if max_shrink < 2:
+        return None
+    with open(src, "rb") as fh:
+        split = row_bands(fh, level.ifd, count=bands_wanted, max_multiple=max_shrink)
+    if split is None:
+        return None
+    bands, shrink = split
+
+    def decode(band):
+        with SplicedFile(src, band) as stream:
+            return vips.load(stream, access="sequential").shrink(shrink, shrink).copy_memory()
+
+    parts = list(_band_pool().map(decode, bands))
+    return reduce(lambda above, below: above.join(below, "vertical"), parts)  # arrayjoin would pad to equal cells
+
+
+def _spare_cores() -> int:
+    """Cores no other process is using (the 1-minute load average, less this process's own share): bands
+    only pay off on idle cores, and cost ~4% more CPU, so a busy machine decodes in one pass."""
+    load = os.getloadavg()[0]
+    return min(MAX_BANDS, (os.cpu_count() or 1) - max(0, round(load) - 1))
+
+
+@lru_cache(maxsize=1)
+def _band_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=MAX_BANDS, thread_name_prefix="tiff-band")
 
 
 def _with_vips(src: Opened, *, fmt, max_size: int, page: int):

@@ -39,6 +39,20 @@ _MAX_SUBIFDS = 64
 _ASPECT_TOLERANCE = 0.02
 
 
+# Bytes per value of each TIFF field type (TIFF 6.0 and BigTIFF).
+TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """One IFD entry as stored: tag, field type, value count and the value's bytes."""
+
+    tag: int
+    ftype: int
+    count: int
+    data: bytes
+
+
 @dataclass(frozen=True)
 class Level:
     """One stored resolution of a page, with the libvips load options that select it."""
@@ -72,7 +86,7 @@ class Page:
 
 def read_pages(fp: BinaryIO) -> list[Page]:
     """Group the IFDs of a TIFF/BigTIFF into document pages with their reduced levels."""
-    reader = _IfdReader(fp)
+    reader = IfdReader(fp)
     pages: list[Page] = []
     for number, ifd in enumerate(reader.chain()):
         kind = ifd.get(_NEW_SUBFILE_TYPE, 0)
@@ -102,8 +116,9 @@ def _same_aspect(full: Level, reduced: Level) -> bool:
     return abs(ratio - reduced_ratio) <= slack
 
 
-class _IfdReader:
-    """Minimal reader of TIFF and BigTIFF IFDs: only the tags in ``_WANTED``."""
+class IfdReader:
+    """Minimal reader of TIFF and BigTIFF IFDs: the tags in ``_WANTED`` (``chain``), or every entry of one IFD
+    (``entries``)."""
 
     def __init__(self, fp: BinaryIO):
         self.fp = fp
@@ -123,11 +138,41 @@ class _IfdReader:
             raise PreviewError(f"not a TIFF file (version {version})")
 
     def chain(self):
+        for offset in self.offsets():
+            yield self._ifd(offset)[0]
+
+    def offsets(self):
+        """Where each IFD of the main chain starts."""
         offset, seen = self.first, set()
         while offset and offset not in seen and len(seen) < _MAX_IFDS:
             seen.add(offset)
-            tags, offset = self._ifd(offset)
-            yield tags
+            yield offset
+            offset = self._ifd(offset)[1]
+
+    def entries(self, offset: int) -> list[RawEntry]:
+        """Every entry of the IFD at `offset`, with its value's bytes (read from where it points if needed)."""
+        count_fmt, entry_size, count_size = ("Q", 20, 8) if self.big else ("H", 12, 2)
+        count = struct.unpack(self.order + count_fmt, self._read(offset, count_size))[0]
+        if count > 10000:
+            raise PreviewError("corrupt TIFF: implausible number of tags in an IFD")
+        body = self._read(offset + count_size, count * entry_size)
+        head_fmt, inline_size, pointer_fmt = ("HHQ", 8, "Q") if self.big else ("HHI", 4, "I")
+        entries = []
+        for i in range(count):
+            entry = body[i * entry_size:(i + 1) * entry_size]
+            if len(entry) < entry_size:
+                raise PreviewError("truncated TIFF: an IFD is cut short")
+            tag, ftype, n = struct.unpack(self.order + head_fmt, entry[: entry_size - inline_size])
+            size = TYPE_SIZES.get(ftype, 1) * n
+            inline = entry[entry_size - inline_size:]
+            if size <= inline_size:
+                data = inline[:size]
+            else:
+                data = self._read(struct.unpack(self.order + pointer_fmt, inline)[0], size)
+                if len(data) < size:
+                    raise PreviewError("truncated TIFF: a tag's value points past the end of the file")
+            entries.append(RawEntry(tag, ftype, n, data))
+        return entries
 
     def sub_ifds(self, offsets) -> list[dict]:
         if isinstance(offsets, int):
