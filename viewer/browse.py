@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import wraps
 
-from django.http import Http404, QueryDict
+from django.http import Http404, JsonResponse, QueryDict
 
 from frames import selectors
 from frames.exceptions import NotFound, ServiceError
@@ -154,6 +155,24 @@ def ui_filters(params) -> list[FrameFilter]:
 
 def _and(a: str, b: str) -> str:
     return f"({a}) AND ({b})" if a and b else a or b
+
+
+def json_view(view):
+    """For the Frames tab's JSON views: `view(request, version, state)` gets the version (404 when missing) and
+    the URL state; bad parameters, or filters a selector refuses, answer 400 naming them."""
+
+    @wraps(view)
+    def wrapper(request, version_id):
+        version = version_or_404(version_id)
+        state = BrowseState.from_request(request)
+        if state.errors:
+            return JsonResponse({"errors": state.errors}, status=400)
+        try:
+            return view(request, version, state)
+        except ServiceError as exc:
+            return JsonResponse({"errors": exc.errors}, status=400)
+
+    return wrapper
 
 
 def version_or_404(version_id):

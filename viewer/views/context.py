@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from frames import selectors, selectors_context
 from frames.exceptions import NotFound, ServiceError
-from viewer.browse import STATE_KEYS, BrowseState, version_or_404
+from viewer.browse import STATE_KEYS, BrowseState, json_view, version_or_404
 from viewer.media import source_image
 from viewer.tiles import cell_text, frame_dicts, frame_url, label_chips, roi_shapes, strip_frame
 
@@ -54,18 +54,12 @@ def context_view(request, version_id):
 
 
 @require_GET
-def context_frames_json(request, version_id):
+@json_view
+def context_frames_json(request, version, state: BrowseState):
     """The next page of a context's film strip (JSON)."""
-    version = version_or_404(version_id)
-    state = BrowseState.from_request(request)
-    if state.errors:
-        return JsonResponse({"errors": state.errors}, status=400)
-    try:
-        page = selectors_context.context_frames(
-            version=version, context_id=request.GET.get("context", ""), filters=state.filters, cursor=request.GET.get("cursor") or None
-        )
-    except ServiceError as exc:
-        return JsonResponse({"errors": exc.errors}, status=400)
+    page = selectors_context.context_frames(
+        version=version, context_id=request.GET.get("context", ""), filters=state.filters, cursor=request.GET.get("cursor") or None
+    )
     link_query = state.filter_query()
     return JsonResponse({
         "frames": [strip_frame(f, version=version, link_query=link_query) for f in frame_dicts(page.frames, version=version)],

@@ -4,12 +4,11 @@ from __future__ import annotations
 import json
 import re
 
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from frames import selectors, selectors_context
-from frames.exceptions import ServiceError
-from viewer.browse import BrowseState, version_or_404
+from viewer.browse import BrowseState, json_view
 
 
 def _safe_filename(text: str) -> str:
@@ -17,17 +16,11 @@ def _safe_filename(text: str) -> str:
 
 
 @require_GET
-def version_export(request, version_id):
+@json_view
+def version_export(request, version, state: BrowseState):
     """The filtered frames as ClearML frame JSON, streamed one keyset page at a time: `[`, frames, `]`."""
-    version = version_or_404(version_id)
-    state = BrowseState.from_request(request)
-    if state.errors:
-        return JsonResponse({"errors": state.errors}, status=400)
     walk = dict(version=version, filters=state.filters, sort=state.sort, descending=state.descending)
-    try:
-        first = selectors.frames_browse(**walk, limit=selectors_context.EXPORT_PAGE_SIZE)  # bad input fails here, not mid-stream
-    except ServiceError as exc:
-        return JsonResponse({"errors": exc.errors}, status=400)
+    first = selectors.frames_browse(**walk, limit=selectors_context.EXPORT_PAGE_SIZE)  # bad input fails here, not mid-stream
 
     def chunks():
         yield "["

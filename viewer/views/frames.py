@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from frames import selectors, selectors_context
 from frames.exceptions import ServiceError
-from viewer.browse import CACHE_SECONDS, PAGE_SIZES, SORTS, BrowseState, filter_cache_key, version_or_404
+from viewer.browse import CACHE_SECONDS, PAGE_SIZES, SORTS, BrowseState, filter_cache_key, json_view, version_or_404
 from viewer.media import source_image
 from viewer.render import items_html
 from viewer.streaming import streamed_page
@@ -152,12 +152,9 @@ def _contexts_page(version, state: BrowseState) -> dict:
 
 
 @require_GET
-def version_count(request, version_id):
+@json_view
+def version_count(request, version, state: BrowseState):
     """How many frames the current filter matches (JSON); cached while the version is unchanged."""
-    version = version_or_404(version_id)
-    state = BrowseState.from_request(request)
-    if state.errors:
-        return JsonResponse({"errors": state.errors}, status=400)
     if not state.filtered:
         return JsonResponse({"count": version.frame_count, "total": version.frame_count})
     key = filter_cache_key(state, version) + ":count"
