@@ -412,6 +412,22 @@ def _fill(revision: FrameRevision, frame: dict, saved: int) -> FrameRevision:
     return revision
 
 
+def previews_regenerate_soon(*, version: DatasetVersion, everything: bool = False) -> int | None:
+    """`previews_regenerate` now for a version of up to HYPERDATA_PROGRESS_SYNC_FRAMES frames (returns how many
+    previews it queued), else by a worker (it reads every frame: about a minute at a million), returning None."""
+    if version.frame_count <= settings.HYPERDATA_PROGRESS_SYNC_FRAMES:
+        return previews_regenerate(version=version, everything=everything)
+    from .tasks import regenerate_previews
+
+    try:  # one job per version and kind: asking again while it waits does not queue a second pass
+        task_id = f"regenerate-{version.pk}-{int(everything)}"
+        regenerate_previews.apply_async(args=[version.pk, everything], task_id=task_id, retry=False)
+    except Exception as exc:  # no broker: nobody would render the previews either; say so and do the reading now
+        logger.warning("could not queue regenerating previews of version %s: %s", version.pk, exc)
+        return previews_regenerate(version=version, everything=everything)
+    return None
+
+
 def previews_regenerate(*, version: DatasetVersion, everything: bool = False) -> int:
     """Queue the version's failed and unfinished previews again (or all of them); returns how many."""
     queued = 0

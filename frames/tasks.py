@@ -7,7 +7,8 @@ from django.core.cache import cache
 from .previews import render_previews
 from .selectors import store_preview_count
 from .selectors_stats import compute_queued
-from .services import version_stats_store
+from .models import DatasetVersion
+from .services import previews_regenerate, version_stats_store
 from .storage import TransientStorageError
 
 LOCK_SECONDS = 15 * 60
@@ -41,6 +42,12 @@ def compute_statistics(kind: str, version_id: str, params: dict) -> None:
 def count_previews(version_id: str) -> None:
     """Preview progress of a large version (reads every frame), kept for the API to answer at once."""
     store_preview_count(version_id=version_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def regenerate_previews(version_id: str, everything: bool) -> int:
+    """Queue a large version's failed and unfinished (or all) previews again; reads every frame's sources."""
+    return previews_regenerate(version=DatasetVersion.objects.get(pk=version_id), everything=everything)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

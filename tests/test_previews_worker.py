@@ -161,7 +161,7 @@ def test_worker_makes_previews_for_tiff_video_and_masks(api, celery_worker_proce
     # Regenerate: once the missing file exists, its preview is made.
     Image.new("RGB", (640, 480), (200, 30, 30)).save(media_roots / "nowhere.tif")
     response = api.post(f"/api/versions/{published.id}/previews/regenerate/")
-    assert response.status_code == 202 and response.json()["queued"] == 3  # the three failed ones
+    assert response.status_code == 202 and response.json() == {"queued": 3, "in_worker": False}  # the three failed ones
     assert wait_for_previews(api, published.id)["done"] == 11
     fixed = frames_by_id(api, published.id)["missing"]["sources"][0]
     assert preview_image(fixed).size == (256, 192) and (fixed["width"], fixed["height"]) == (640, 480)
@@ -253,3 +253,21 @@ def test_progress_of_large_versions_is_counted_by_a_worker(api, celery_worker_pr
         assert time.monotonic() < deadline, f"no count from the worker: {progress}\n{celery_worker_process.log()[-2000:]}"
         time.sleep(0.5)
     assert (progress["total"], progress["done"], progress["failed"]) == (3, 3, 0)
+
+
+@override_settings(HYPERDATA_PROGRESS_SYNC_FRAMES=2)
+def test_large_versions_regenerate_in_a_worker(api, celery_worker_process, media_roots):
+    version = services.dataset_create(name="regenerate-later").versions.get()
+    names = [f"later-{i}.png" for i in range(3)]
+    services.frames_add(version=version, frames=[{"id": n, "sources": [{"uri": file_uri(media_roots / n)}]} for n in names])
+    deadline = time.monotonic() + WAIT_SECONDS
+    while MediaPreview.objects.filter(uri__endswith="png", uri__contains="later-", status="failed").count() < 3:
+        assert time.monotonic() < deadline, celery_worker_process.log()[-2000:]
+        time.sleep(0.3)
+    for n in names:  # the files arrive; the failed previews are queued again by a worker, then rendered
+        Image.new("RGB", (300, 200), (20, 200, 90)).save(media_roots / n)
+    response = api.post(f"/api/versions/{version.id}/previews/regenerate/")
+    assert response.status_code == 202 and response.json() == {"queued": None, "in_worker": True}
+    while MediaPreview.objects.filter(uri__contains="later-", status="done").count() < 3:
+        assert time.monotonic() < deadline, celery_worker_process.log()[-2000:]
+        time.sleep(0.3)

@@ -340,11 +340,12 @@ class VersionPreviewsRegenerateView(APIView):
     )
     def post(self, request, version_id):
         """Queue the version's failed and unfinished previews again (works on published versions too:
-        previews are derived data, not part of the frames)."""
+        previews are derived data, not part of the frames). `queued` says how many; a version over
+        HYPERDATA_PROGRESS_SYNC_FRAMES frames is gone through by a worker (`in_worker`, `queued` null)."""
         version = selectors.version_get(version_id=version_id)
         everything = request.query_params.get("all", "").lower() in ("1", "true", "yes")
-        queued = services.previews_regenerate(version=version, everything=everything)
-        return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
+        queued = services.previews_regenerate_soon(version=version, everything=everything)
+        return Response({"queued": queued, "in_worker": queued is None}, status=status.HTTP_202_ACCEPTED)
 
 
 class ApiRootView(APIView):
