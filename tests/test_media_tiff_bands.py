@@ -4,6 +4,7 @@ its rows of the image, and a preview made from bands matches one made in one pas
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 import pytest
@@ -120,3 +121,11 @@ def test_streams_are_decoded_in_one_pass(strip_tiffs, cores, monkeypatch):
     with open(strip_tiffs["lzw-rgb"], "rb") as fh:
         preview = render_image_preview(io.BytesIO(fh.read()))
     assert (preview.width, preview.height) == (1200, 900)
+
+
+def test_tags_the_splitter_cannot_read_leave_the_file_to_the_one_pass_decoder(strip_tiffs, cores, monkeypatch):
+    cores(2)
+    for error in (struct.error("unpack requires a buffer of 8 bytes"), ValueError("TIFF tag 279 is not an integer field")):
+        monkeypatch.setattr(images, "row_bands", lambda *a, error=error, **k: (_ for _ in ()).throw(error))
+        preview = render_image_preview(strip_tiffs["lzw-rgb"])
+        assert (preview.width, preview.height) == (1200, 900)

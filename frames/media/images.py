@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache, reduce
 from typing import BinaryIO, Callable, Union
@@ -117,8 +118,11 @@ def _shrunk_in_bands(src: Opened, level, target: tuple[int, int]) -> pyvips.Imag
     max_shrink = int(min(level.width / target[0], level.height / target[1]) / 2)
     if max_shrink < 2:
         return None
-    with open(src, "rb") as fh:
-        split = row_bands(fh, level.ifd, count=bands_wanted, max_multiple=max_shrink)
+    try:
+        with open(src, "rb") as fh:
+            split = row_bands(fh, level.ifd, count=bands_wanted, max_multiple=max_shrink)
+    except (PreviewError, ValueError, struct.error):
+        return None  # odd tags: the one-pass decoder is the judge of whether the file is readable
     if split is None:
         return None
     bands, shrink = split
