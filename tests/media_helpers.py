@@ -149,3 +149,18 @@ def naive_frame_at(path, timestamp_ms: int) -> tuple[int, np.ndarray]:
 
 def resize_rgb(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(Image.fromarray(array).resize(size, Image.Resampling.BILINEAR))
+
+
+class OneWayStream(io.RawIOBase):
+    """An HTTP-body-like stream: readable, not seekable."""
+
+    def __init__(self, data: bytes):
+        self._inner = io.BytesIO(data)
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        chunk = self._inner.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)

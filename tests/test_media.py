@@ -9,7 +9,7 @@ from PIL import Image
 
 import frames.media
 from frames.media import JPEG, PNG, Preview, PreviewError, render_image_preview, render_mask_png, render_video_preview
-from tests.media_helpers import make_video, media_testdata
+from tests.media_helpers import OneWayStream, make_video, media_testdata
 
 
 def test_public_api():
@@ -111,20 +111,8 @@ def test_truncated_files_fail_cleanly(tmp_path, fmt):
 def test_non_seekable_video_stream(tmp_path):
     path = make_video(tmp_path / "v.webm", frame_times_ms=[0, 40, 80], codec="libvpx-vp9", container="webm")
 
-    class OneWay(io.RawIOBase):
-        def __init__(self, data):
-            self._inner = io.BytesIO(data)
-
-        def readable(self):
-            return True
-
-        def readinto(self, buffer):
-            chunk = self._inner.read(len(buffer))
-            buffer[: len(chunk)] = chunk
-            return len(chunk)
-
     by_path = render_video_preview(path, timestamp_ms=40)
-    assert render_video_preview(OneWay(path.read_bytes()), timestamp_ms=40) == by_path
+    assert render_video_preview(OneWayStream(path.read_bytes()), timestamp_ms=40) == by_path
 
 
 def test_preview_errors_are_one_readable_line(tmp_path):

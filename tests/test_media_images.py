@@ -13,7 +13,7 @@ from PIL import Image
 from frames.media import JPEG, PNG, PreviewError, render_image_preview
 from frames.media import vips as media_vips
 from frames.media.tiff import read_pages
-from tests.media_helpers import assert_fits, image_format, mean_diff, media_testdata, pixels
+from tests.media_helpers import OneWayStream, assert_fits, image_format, mean_diff, media_testdata, pixels
 
 # Every TIFF in the shared data: displayed (oriented) full size of page 0, and the preview type.
 TIFFS = {
@@ -422,21 +422,6 @@ def test_multipage_gif_and_webp_pages(tmp_path, routes_used):
 
 
 # --- inputs and failures ------------------------------------------------------------------------
-
-
-class OneWayStream(io.RawIOBase):
-    """An HTTP-body-like stream: readable, not seekable."""
-
-    def __init__(self, data: bytes):
-        self._inner = io.BytesIO(data)
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        chunk = self._inner.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
 
 
 @pytest.mark.parametrize("name", ["pillow/hopper_lzw.tif", "openslide-python/boxes.tiff", "pillow/hopper.Lab.tif"])

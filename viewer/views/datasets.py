@@ -180,7 +180,7 @@ def _back(version):
 
 def _version_form(request, version, *, form, submit, title, submit_label, **extra):
     context = {"title": title, "submit_label": submit_label, "version": version, "dataset": version.dataset, **extra}
-    return form_page(request, form=form, submit=submit, context=context, template="viewer/version_action.html")
+    return form_page(request, form=form, submit=submit, context=context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,7 +7,6 @@ never waits for counting a million rows.
 """
 from __future__ import annotations
 
-import hashlib
 
 from django.core.cache import cache
 from django.http import JsonResponse
@@ -15,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from frames import selectors, selectors_context
+from frames import selectors, selectors_context, selectors_stats
 from frames.exceptions import ServiceError
 from viewer.browse import CACHE_SECONDS, PAGE_SIZES, SORTS, BrowseState, filter_cache_key, json_view, version_or_404
 from viewer.media import source_image
@@ -169,9 +168,5 @@ def version_count(request, version, state: BrowseState):
 def version_labels(request, version_id):
     """Labels with their frame and ROI counts (for the label pickers); cached while the version is unchanged."""
     version = version_or_404(version_id)
-    key = "hd-ui:labels:" + hashlib.sha256(f"{version.id}|{version.updated.timestamp()}|{version.frame_count}".encode()).hexdigest()
-    stats = cache.get(key)
-    if stats is None:
-        stats = selectors.version_stats(version=version)
-        cache.set(key, stats, CACHE_SECONDS)
+    stats = selectors_stats.label_stats(version=version)
     return JsonResponse(stats)
