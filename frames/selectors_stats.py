@@ -100,9 +100,10 @@ def _cached(kind, version, args, compute, *, single_flight=False, params=None):
     if result is not None:
         return result
     lock = f"{key}:lock"
+    in_worker = single_flight and _queued(version, params)
     if not cache.add(lock, time.time(), LOCK_SECONDS) and single_flight:
-        raise StatsPending(kind, since=cache.get(lock), in_worker=_queued(version, params))
-    if single_flight and _queued(version, params) and _queue(kind, version, params, key):
+        raise StatsPending(kind, since=cache.get(lock), in_worker=in_worker)
+    if in_worker and _queue(kind, version, params, key):
         raise StatsPending(kind, since=time.time(), in_worker=True)
     try:
         result = compute()
