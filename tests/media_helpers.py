@@ -6,6 +6,7 @@ with their own arithmetic) so they share no code with ``frames.media``.
 
 from __future__ import annotations
 
+import functools
 import io
 from fractions import Fraction
 from pathlib import Path
@@ -46,6 +47,32 @@ def image_format(preview) -> str:
 def mean_diff(a: np.ndarray, b: np.ndarray) -> float:
     assert a.shape == b.shape, f"shapes differ: {a.shape} vs {b.shape}"
     return float(np.abs(a.astype(np.int32) - b.astype(np.int32)).mean())
+
+
+def record_routes(monkeypatch) -> list[tuple[str, str]]:
+    """Record, in order, each image decoder (route) that ``render_image_preview`` asked and whether it
+    returned a picture ("ok") or raised ("failed"). A picture can still be turned down afterwards (a flat
+    colour, a libvips warning): then the next route appears in the list too."""
+    from frames.media import images
+
+    used: list[tuple[str, str]] = []
+
+    def recording(route):
+        @functools.wraps(route)  # the renderer names decoders in its messages by their function names
+        def wrapper(*args, **kwargs):
+            try:
+                result = route(*args, **kwargs)
+            except Exception:
+                used.append((route.__name__, "failed"))
+                raise
+            used.append((route.__name__, "ok"))
+            return result
+
+        return wrapper
+
+    routes = {fmt: tuple(recording(r) for r in chain) for fmt, chain in images._ROUTES.items()}
+    monkeypatch.setattr(images, "_ROUTES", routes)
+    return used
 
 
 def assert_fits(preview, max_size: int, source_size: tuple[int, int]) -> None:

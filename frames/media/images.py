@@ -11,8 +11,14 @@ Routes, chosen by measurement (``bench/previews.py``) rather than taste:
 - BMP and anything libvips cannot read: Pillow.
 
 Every route falls back to the other library if its decoder fails (libvips has no old-style
-JPEG-in-TIFF or 8-bit CIELab; Pillow cannot read 5-sample CMYK or float TIFFs). When both fail the
-caller gets a ``PreviewError`` saying why.
+JPEG-in-TIFF or 8-bit CIELab; Pillow cannot read 5-sample CMYK or float TIFFs), and TIFF then to
+tifffile with imagecodecs (``tifffile_decoder``: JPEG 2000, JPEG XL, LERC... which neither has here).
+When all fail the caller gets a ``PreviewError`` saying why.
+
+A decoder can fail without raising: the libvips of pyvips-binary has no ZSTD or JPEG 2000 for TIFF and
+decodes such tiles as black, at most logging a warning. So a decode during which libvips logged a warning
+counts as failed, and a thumbnail of one flat colour is checked with the next decoder (see
+``_first_believable_picture``); a thumbnail with any detail in it, the usual case, costs one extrema scan.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import numpy as np
 import pyvips
 from PIL import ExifTags, Image, ImageCms
 
-from . import vips
+from . import tifffile_decoder, vips
 from .common import JPEG, JPEG_QUALITY, PILLOW_FORMATS, PNG, PNG_COMPRESSION, Preview, PreviewError, Source
 from .common import explain, fit_within, raise_read_error, read_head, seekable, sniff_format
 from .scaling import stretch_to_uint8
@@ -55,7 +61,17 @@ BANDS_MIN_PIXELS = 4_000_000
 MAX_BANDS = 4
 
 # Decoder failures we turn into a fallback or a PreviewError. Anything else is a bug and propagates.
-_DECODE_ERRORS = (pyvips.Error, OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
+_DECODE_ERRORS = (
+    pyvips.Error,
+    vips.LibvipsWarning,
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    Image.DecompressionBombError,
+)
+
+Picture = tuple[Image.Image, int, int]  # a route's result: the thumbnail, and the source's displayed size
 
 
 def render_image_preview(source: Source, *, max_size: int = 256, page: int = 0) -> Preview:
@@ -71,16 +87,50 @@ def render_image_preview(source: Source, *, max_size: int = 256, page: int = 0) 
         raise PreviewError(f"page {page} does not exist (pages are numbered from 0)")
     with seekable(source) as src:
         fmt = sniff_format(read_head(src))
-        errors: list[str] = []
-        for render in _ROUTES.get(fmt, (_with_pillow,)):
-            try:
-                image, width, height = render(src, fmt=fmt, max_size=max_size, page=page)
-            except _DECODE_ERRORS as exc:
-                raise_read_error(src)  # a failed read is not a bad file: let the caller retry
-                errors.append(explain(exc))
-                continue
-            return encode(image, width=width, height=height)
+        image, width, height = _first_believable_picture(src, fmt, max_size=max_size, page=page)
+        return encode(image, width=width, height=height)
+
+
+def _first_believable_picture(src: Opened, fmt, *, max_size: int, page: int) -> Picture:
+    """Ask the format's decoders in turn for a thumbnail; the first believable one is the preview.
+
+    A decoder that raises, or during which libvips logged a warning, has failed. A thumbnail of one flat
+    colour may be a decoder that read nothing (libvips' black for a codec it lacks): the next decoder that
+    gives a picture has the last word, flat or not. A flat thumbnail from the last decoder is believed: there
+    is no one left to ask (HEIF has one decoder). Raises PreviewError with every decoder's reason.
+    """
+    routes = _ROUTES.get(fmt, (_with_pillow,))
+    errors: list[str] = []
+    flat_seen = False
+    for number, render in enumerate(routes, start=1):
+        try:
+            picture = _decode_without_warnings(render, src, fmt=fmt, max_size=max_size, page=page)
+        except _DECODE_ERRORS as exc:
+            raise_read_error(src)  # a failed read is not a bad file: let the caller retry
+            errors.append(explain(exc))
+            continue
+        if not flat_seen and number < len(routes) and _is_flat(picture[0]):
+            flat_seen = True
+            errors.append(f"{_DECODER_NAMES.get(render.__name__, render.__name__)} gave one flat colour, "
+                          "which no other decoder confirmed")
+            continue
+        return picture
     raise PreviewError(_failure_reason(fmt, errors))
+
+
+def _decode_without_warnings(render: Callable[..., Picture], src: Opened, **options) -> Picture:
+    with vips.warnings_caught() as warnings:
+        picture = render(src, **options)
+    if warnings:
+        raise vips.LibvipsWarning(warnings)
+    return picture
+
+
+def _is_flat(image: Image.Image) -> bool:
+    """Every pixel the same colour and alpha."""
+    extrema = image.getextrema()
+    per_band = extrema if len(image.getbands()) > 1 else (extrema,)
+    return all(low == high for low, high in per_band)
 
 
 def encode(image: Image.Image, *, width: int, height: int) -> Preview:
@@ -98,12 +148,24 @@ def encode(image: Image.Image, *, width: int, height: int) -> Preview:
 
 
 def _tiff_with_vips(src: Opened, *, fmt, max_size: int, page: int):
+    def decode(level, target):
+        return _shrunk_in_bands(src, level, target) or vips.load(src, access="sequential", **level.load_options)
+
+    return _tiff_level_shrunk(src, page, max_size, decode)
+
+
+def _tiff_with_tifffile(src: Opened, *, fmt, max_size: int, page: int):
+    """For TIFF compressions libvips and Pillow lack here (JPEG 2000, JPEG XL, LERC, JPEG XR, WebP...)."""
+    return _tiff_level_shrunk(src, page, max_size, lambda level, target: tifffile_decoder.decode_level(src, level))
+
+
+def _tiff_level_shrunk(src: Opened, page: int, max_size: int, decode: Callable[..., pyvips.Image]):
+    """The page's smallest level that covers the preview, decoded by `decode(level, target)`, shrunk and upright."""
     chosen = _tiff_page(src, page)
     width, height = chosen.full.width, chosen.full.height
     target = fit_within(width, height, max_size)
     level = chosen.smallest_level_covering(*target)
-    image = _shrunk_in_bands(src, level, target) or vips.load(src, access="sequential", **level.load_options)
-    small = vips.shrink_to_pil(image, *target)
+    small = vips.shrink_to_pil(decode(level, target), *target)
     return _orient(small, chosen.orientation), *_displayed(width, height, chosen.orientation)
 
 
@@ -193,12 +255,22 @@ def _tiff_with_pillow(src: Opened, *, fmt, max_size: int, page: int):
 
 _ROUTES: dict[str | None, tuple[Callable, ...]] = {
     "jpeg": (_with_pillow, _with_vips),
-    "tiff": (_tiff_with_vips, _tiff_with_pillow),
+    # tifffile last: Pillow already handles what libvips cannot among everyday TIFFs (old-style JPEG, 8-bit
+    # CIELab, tiled planar overviews), and tifffile renders raw samples, without Pillow's colour handling.
+    "tiff": (_tiff_with_vips, _tiff_with_pillow, _tiff_with_tifffile),
     "png": (_with_vips, _with_pillow),
     "webp": (_with_vips, _with_pillow),
     "gif": (_with_vips, _with_pillow),
     "heif": (_with_vips,),
     "bmp": (_with_pillow,),
+}
+
+_DECODER_NAMES = {
+    "_with_vips": "libvips",
+    "_tiff_with_vips": "libvips",
+    "_with_pillow": "Pillow",
+    "_tiff_with_pillow": "Pillow",
+    "_tiff_with_tifffile": "tifffile",
 }
 
 

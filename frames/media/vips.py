@@ -1,8 +1,18 @@
-"""libvips helpers: loading from a path or stream, shrinking, and handing small images to Pillow."""
+"""libvips helpers: loading from a path or stream, shrinking, handing small images to Pillow, and libvips' log.
+
+libvips reports through GLib's log, which pyvips forwards to the Python logger "pyvips" (``VIPS: ...`` records):
+INFO for every step of every thumbnail, WARNING when a decode went wrong but carried on. The warnings are
+collected by ``warnings_caught()``, because a decode that warned may have produced a damaged or black picture
+without raising, and the caller then asks another decoder.
+"""
 
 from __future__ import annotations
 
-from typing import BinaryIO, Union
+import contextlib
+import contextvars
+import logging
+import threading
+from typing import BinaryIO, Iterator, Optional, Union
 
 import numpy as np
 import pyvips
@@ -13,6 +23,73 @@ from .scaling import stretch_to_uint8
 # libvips' operation cache would return the previous result for a path whose file has since been
 # replaced, and a worker sees each file once anyway: keep it off (this is process-wide).
 pyvips.cache_set_max(0)
+
+LIBVIPS_LOGGER = logging.getLogger("pyvips")  # pyvips logs libvips' messages here; its own go to child loggers
+
+# The warnings list of the decode running in this thread (see warnings_caught).
+_thread_warnings: contextvars.ContextVar[Optional[list[str]]] = contextvars.ContextVar("libvips_warnings", default=None)
+_open_warning_lists: list[list[str]] = []
+_open_lists_lock = threading.Lock()
+
+
+class LibvipsWarning(Exception):
+    """libvips warned while decoding: the picture it returned may be damaged or blank."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = messages
+        super().__init__(f"libvips warned: {messages[0]}")
+
+
+@contextlib.contextmanager
+def warnings_caught() -> Iterator[list[str]]:
+    """Collect the warnings libvips logs while the block runs (the ``VIPS: `` prefix removed).
+
+    A warning logged from this thread is this block's. libvips also logs from its own worker threads, which
+    carry no trace of who asked for the work: such a warning goes to every block open at the time. In a worker
+    that renders one preview at a time that is exactly the right one; when several previews are decoded at once
+    in threads, a warning of one can make another try its next decoder too (slower, never wrong).
+    """
+    # Warnings are collected by the filter of the "pyvips" logger, which sees only records its level lets
+    # through: a worker started with `-l error` must not silence them.
+    if not LIBVIPS_LOGGER.isEnabledFor(logging.WARNING):
+        LIBVIPS_LOGGER.setLevel(logging.WARNING)
+    caught: list[str] = []
+    token = _thread_warnings.set(caught)
+    with _open_lists_lock:
+        _open_warning_lists.append(caught)
+    try:
+        yield caught
+    finally:
+        with _open_lists_lock:
+            _open_warning_lists.remove(caught)
+        _thread_warnings.reset(token)
+
+
+def _note_warning(message: str) -> None:
+    own = _thread_warnings.get()
+    if own is not None:
+        own.append(message)
+        return
+    with _open_lists_lock:
+        for caught in _open_warning_lists:
+            caught.append(message)
+
+
+class LibvipsLogFilter(logging.Filter):
+    """Notes libvips' warnings for ``warnings_caught``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            _note_warning(record.getMessage().removeprefix("VIPS: "))
+        return True
+
+
+def _install_log_filter() -> None:
+    if not any(isinstance(existing, LibvipsLogFilter) for existing in LIBVIPS_LOGGER.filters):
+        LIBVIPS_LOGGER.addFilter(LibvipsLogFilter())
+
+
+_install_log_filter()
 
 # Interpretations whose 8-bit conversion needs colour management (an ICC transform), which
 # libvips' thumbnailer does properly; a value-range stretch would be meaningless for them.
