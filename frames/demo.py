@@ -20,10 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from . import demo_media as media
+from . import services
 from .demo_media import MASK_COLOURS, SceneSpec
+from .selectors.access import SYSTEM
 
 DEMO_NAME = "Demo: street scenes"
 DEMO_DESCRIPTION = (
@@ -67,38 +70,42 @@ def ensure_demo(stdout=None) -> DemoInfo:
         return DemoInfo(DEMO_NAME, root, str(existing.pk), created=False)
     frames = build_media(root)
     _write(out, f"[demo] creating the demo dataset '{DEMO_NAME}' (media in {root})")
-    dataset = create_demo_dataset(frames)
+    dataset = create_demo_dataset(frames, owner=demo_owner())
     return DemoInfo(DEMO_NAME, root, str(dataset.pk), created=True)
 
 
 # ------------------------------------------------------------------------------------------- versions
-def create_demo_dataset(frames: list[dict]):
-    """v1 (published) -> v2 (published, a few edits and one deletion) -> Current (draft)."""
-    from . import services
+def demo_owner():
+    """The `admin` login (or the first superuser) owns the demo; the system, when there is none yet."""
+    users = get_user_model().objects
+    return users.filter(username="admin").first() or users.filter(is_superuser=True).order_by("pk").first() or SYSTEM
 
+
+def create_demo_dataset(frames: list[dict], *, owner):
+    """v1 (published) -> v2 (published, a few edits and one deletion) -> Current (draft), owned by `owner`."""
     with transaction.atomic():
         dataset = services.dataset_create(
-            name=DEMO_NAME, description=DEMO_DESCRIPTION, tags=["demo", "synthetic"],
+            user=owner, name=DEMO_NAME, description=DEMO_DESCRIPTION, tags=["demo", "synthetic"],
             metadata={"generator": "frames.demo"},
         )
         draft = dataset.versions.get()
         v1 = services.version_update(
-            version=draft, name="v1", description="All demo media, machine-labelled.", metadata=VERSION_METADATA
+            user=owner, version=draft, name="v1", description="All demo media, machine-labelled.", metadata=VERSION_METADATA
         )
-        _check(services.frames_add(version=v1, frames=frames))
-        v1 = services.version_publish(version=v1)
+        _check(services.frames_add(user=owner, version=v1, frames=frames))
+        v1 = services.version_publish(user=owner, version=v1)
 
         v2 = services.version_create(
-            parent=v1, name="v2", description="Reviewed: taxis relabelled, confidences fixed, one frame dropped.",
+            user=owner, parent=v1, name="v2", description="Reviewed: taxis relabelled, confidences fixed, one frame dropped.",
             metadata=VERSION_METADATA,
         )
         replaced, updates, deleted = v2_edits(frames)
-        _check(services.frames_add(version=v2, frames=replaced))
-        services.frames_update(version=v2, frames=updates)
-        services.frames_delete(version=v2, frame_ids=deleted)
-        v2 = services.version_publish(version=v2)
+        _check(services.frames_add(user=owner, version=v2, frames=replaced))
+        services.frames_update(user=owner, version=v2, frames=updates)
+        services.frames_delete(user=owner, version=v2, frame_ids=deleted)
+        v2 = services.version_publish(user=owner, version=v2)
 
-        services.version_create(parent=v2, name="Current", description="Work in progress.", metadata=VERSION_METADATA)
+        services.version_create(user=owner, parent=v2, name="Current", description="Work in progress.", metadata=VERSION_METADATA)
     return dataset
 
 

@@ -45,3 +45,34 @@ class FramesInvalid(ServiceError):
                 for e in f["errors"]
             ],
         )
+
+
+class Forbidden(ServiceError):
+    """The user may see the dataset but their role does not allow this (HTTP 403)."""
+
+    status_code = 403
+
+
+class PreconditionFailed(ServiceError):
+    """The client's copy is stale (If-Match / `saved` did not match): someone else saved in between (HTTP 412).
+    `current` is what is stored now, for the API to send back."""
+
+    status_code = 412
+
+    def __init__(self, message: str, *, current=None, field: str = "If-Match", errors: list | None = None):
+        super().__init__(message, field=field, errors=errors)
+        self.current = current
+
+
+class FramesStale(PreconditionFailed):
+    """Frames of a bulk update were read before someone else saved them; nothing was written. `stale` is
+    [{"index", "id"}] in request order; `current` the frames as they are now."""
+
+    def __init__(self, stale: list[dict], *, current: list):
+        self.stale = [entry["id"] for entry in stale]
+        super().__init__(
+            f"{len(stale)} frame(s) changed since they were read, nothing was written: {', '.join(self.stale[:20])}",
+            current=current,
+            errors=[{"field": f"frames[{e['index']}].saved", "message": f"frame {e['id']!r} was saved by someone else since it was read"}
+                    for e in stale],
+        )

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from .exceptions import ServiceError
 from .lucene import Column, JsonPath, LuceneError, to_q
-from .models import FrameRevision, FrameSource, RoiLabel
+from .models import DatasetVersion, FrameRevision, FrameSource, RoiLabel
 
 FRAME_COLUMNS = {
     "id": Column("frame_id"),
@@ -117,6 +117,8 @@ def _check_query(text, where: str, resolve, model) -> str:
         to_q(text, resolve, model)
     except LuceneError as exc:
         _fail(where, str(exc))
+    except RecursionError:
+        _fail(where, "nested too deeply")
     return text
 
 
@@ -194,13 +196,17 @@ def _filter_q(frame_filter: FrameFilter) -> Q:
     return q
 
 
-def filters_q(filters: list[FrameFilter]) -> Q | None:
-    """OR of the filters; None when there is nothing to filter by."""
+def filters_q(filters) -> Q:
+    """OR of the filters; an empty Q (everything) when there is nothing to filter by."""
     qs = [_filter_q(f) for f in filters]
-    qs = [q for q in qs if q]
-    if not qs or len(qs) < len(filters):
-        return None  # an empty filter matches everything, so the OR does too
+    if not qs or not all(qs):
+        return Q()  # an empty filter matches everything, so the OR does too
     result = qs[0]
     for q in qs[1:]:
         result |= q
     return result
+
+
+def frames_matching(version: DatasetVersion, filters=()):
+    """The revisions of the version's view that the filters match (a queryset; access is the caller's)."""
+    return FrameRevision.objects.visible_in(version).filter(filters_q(filters or ()))

@@ -9,6 +9,7 @@ FrameSource are index tables derived from that JSON so label and source filters 
 """
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 
@@ -22,6 +23,9 @@ class Dataset(models.Model):
     description = models.TextField(blank=True, default="")
     tags = models.JSONField(default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Bumped by the services on every change of the fields above: the write precondition (ETag) of a dataset.
+    revision = models.PositiveIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -30,6 +34,31 @@ class Dataset(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.id[:8]}.{self.revision}"'
+
+
+class DatasetMember(models.Model):
+    """A user's role in one dataset. Staff need none: they see and manage everything."""
+
+    VIEWER = "viewer"  # reads frames, statistics, media and exports
+    ANNOTATOR = "annotator"  # also writes the frames of draft versions
+    OWNER = "owner"  # also versions, publishing, deleting and members
+    ROLES = [(VIEWER, "Viewer"), (ANNOTATOR, "Annotator"), (OWNER, "Owner")]
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dataset_memberships")
+    role = models.CharField(max_length=16, choices=ROLES)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dataset", "user"], name="dataset_member_unique")]
+        indexes = [models.Index(fields=["user", "dataset"], name="member_user_dataset")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.role} of {self.dataset_id}"
 
 
 class DatasetVersion(models.Model):
@@ -53,6 +82,9 @@ class DatasetVersion(models.Model):
     frame_count = models.BigIntegerField(default=0)
     # Label statistics, computed once when the version is published (it never changes afterwards).
     stats = models.JSONField(null=True, blank=True)
+    # Bumped by the services when name, description, metadata or status change: the version's ETag. Frame
+    # writes do not bump it (they have their own precondition, each frame's `saved`).
+    revision = models.PositiveIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     published = models.DateTimeField(null=True, blank=True)
@@ -67,6 +99,37 @@ class DatasetVersion(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.PUBLISHED
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.id[:8]}.{self.revision}"'
+
+
+class RevisionQuerySet(models.QuerySet):
+    def visible_in(self, version: DatasetVersion) -> "RevisionQuerySet":
+        """The revisions that make up `version`: the nearest one per frame id in its lineage, tombstones hidden."""
+        qs = self.filter(dataset_id=version.dataset_id, deleted=False)
+        lineage = version.lineage
+        if len(lineage) == 1:
+            return qs.filter(version_seq=lineage[0])
+        nearer = FrameRevision.objects.filter(
+            dataset_id=version.dataset_id,
+            frame_id=models.OuterRef("frame_id"),
+            version_seq__in=lineage,
+            version_seq__gt=models.OuterRef("version_seq"),
+        )
+        return qs.filter(version_seq__in=lineage).filter(~models.Exists(nearer))
+
+    def latest_in(self, version: DatasetVersion, frame_ids: list[str], lineage=None) -> dict[str, "FrameRevision"]:
+        """For each id, the nearest revision in the lineage (default: the version's), tombstones included."""
+        lineage = version.lineage if lineage is None else lineage
+        if not lineage or not frame_ids:
+            return {}
+        rows = self.filter(dataset_id=version.dataset_id, frame_id__in=frame_ids, version_seq__in=lineage)
+        latest = {}
+        for row in rows.order_by("frame_id", "-version_seq"):
+            latest.setdefault(row.frame_id, row)
+        return latest
 
 
 class FrameRevision(models.Model):
@@ -84,6 +147,8 @@ class FrameRevision(models.Model):
     meta = models.JSONField(default=dict)
     sources = models.JSONField(default=list)
     rois = models.JSONField(default=list)
+
+    objects = RevisionQuerySet.as_manager()
 
     class Meta:
         db_table = "frames_frame"
@@ -160,3 +225,61 @@ class MediaPreview(models.Model):
     attempts = models.IntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+
+class Job(models.Model):
+    """A piece of work longer than a request (previews, statistics, counts, imports, exports) that a user can
+    follow and cancel. A Celery task moves it forward; `key` names the work, so asking for the same work
+    while it is queued or running joins the job that exists instead of starting another."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    STATES = [(QUEUED, "Queued"), (RUNNING, "Running"), (DONE, "Done"), (FAILED, "Failed"), (CANCELLED, "Cancelled")]
+    ACTIVE = (QUEUED, RUNNING)
+
+    id = models.CharField(max_length=32, primary_key=True, default=new_id, editable=False)
+    kind = models.CharField(max_length=32)
+    key = models.CharField(max_length=200, blank=True, default="")
+    subject = models.CharField(max_length=300, blank=True, default="")  # what it works on, for people
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
+    version = models.ForeignKey(DatasetVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
+    params = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=16, choices=STATES, default=QUEUED)
+    done = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    result = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # A running job's worker holds it until then (moved on with each progress report); a job whose worker
+    # died is taken over by the task's next delivery once the lease has run out.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=models.Q(state__in=["queued", "running"]) & ~models.Q(key=""),
+                name="job_one_active_per_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "state"], name="job_user_state"),
+            models.Index(fields=["version", "created"], name="job_version_created"),
+            models.Index(fields=["key", "state", "finished"], name="job_key_state"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.id} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE

@@ -6,13 +6,14 @@ field with its path (`rois[1].poly`) and the reason.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -21,6 +22,13 @@ from pydantic import (
 from .models import new_id
 
 POLY_SEPARATOR = -999999999
+LABEL_LIMIT = 255  # the label index column's width
+INT32 = 2**31 - 1  # integer columns (sizes, frame counts)
+INT64 = 2**63 - 1  # big integer columns (timestamps)
+ROI_LIMIT = 32767  # ROIs of one frame (the label index keeps each ROI's position in a small integer)
+# Strings that must be strings: a number where a URI or a label belongs is a mistake, not something to convert.
+Uri = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=4096)]
+Label = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=LABEL_LIMIT)]
 # Fields the server sets; clients may send them back (a frame read from the API) and they are ignored.
 SERVER_FIELDS = ("dataset", "saved", "saved_in_version", "blob")
 SERVER_SOURCE_KEYS = ("preview_status", "preview_error")
@@ -41,25 +49,25 @@ class _Open(BaseModel):
 
 
 class Preview(_Open):
-    uri: str
+    uri: Uri
     content_type: str | None = None
     timestamp: int | None = None
 
 
 class Mask(_Open):
     id: str
-    uri: str
+    uri: Uri
     content_type: str | None = None
-    timestamp: int | None = None
+    timestamp: int | None = Field(default=None, ge=-INT64, le=INT64)
 
 
 class Source(_Open):
-    id: str = "default"
-    uri: str = Field(min_length=1)
-    content_type: str | None = None
-    width: int | None = Field(default=None, ge=0)
-    height: int | None = Field(default=None, ge=0)
-    timestamp: int | None = None
+    id: str = Field(default="default", min_length=1, max_length=255)
+    uri: Uri
+    content_type: str | None = Field(default=None, max_length=255)
+    width: int | None = Field(default=None, ge=0, le=INT32)
+    height: int | None = Field(default=None, ge=0, le=INT32)
+    timestamp: int | None = Field(default=None, ge=-INT64, le=INT64)
     meta: dict[str, Any] | None = None
     masks: list[Mask] | None = None
     preview: Preview | None = None
@@ -80,7 +88,7 @@ class RoiMask(_Open):
 
 class Roi(_Open):
     id: str | None = None
-    labels: list[str] = Field(default_factory=list, validation_alias=AliasChoices("labels", "label"))
+    labels: list[Label] = Field(default_factory=list, validation_alias=AliasChoices("labels", "label"))
     confidence: float | None = Field(default=None, ge=0, le=1)
     sources: list[str] | None = None
     poly: list[float] | None = None
@@ -108,11 +116,11 @@ class Frame(BaseModel):
 
     id: str | None = Field(default=None, min_length=1, max_length=255)
     context_id: str | None = Field(default=None, max_length=1024)
-    timestamp: int = Field(default=0, ge=0)
-    num_frames: int | None = Field(default=None, ge=0)
+    timestamp: int = Field(default=0, ge=0, le=INT64)
+    num_frames: int | None = Field(default=None, ge=0, le=INT32)
     meta: dict[str, Any] = Field(default_factory=dict)
     sources: list[Source] = Field(min_length=1)
-    rois: list[Roi] = Field(default_factory=list)
+    rois: list[Roi] = Field(default_factory=list, max_length=ROI_LIMIT)
 
     @model_validator(mode="after")
     def _references(self):
@@ -201,3 +209,18 @@ def parse_frame(data: Any) -> dict[str, Any]:
         if not roi.get("id"):
             roi["id"] = new_id()
     return canonical
+
+
+def frame_etag(saved: int) -> str:
+    """A frame's ETag: its `saved` value, which every save moves forward."""
+    return f'"{saved}"'
+
+
+def saved_from_etags(etags: list[str]) -> list[int]:
+    """The `saved` values of frame ETags (as sent in If-Match); those that are not frame ETags are left out."""
+    values = []
+    for etag in etags:
+        text = etag.strip().strip('"')
+        if text.isdigit():
+            values.append(int(text))
+    return values

@@ -1,56 +1,113 @@
-"""Celery tasks: thin shells around the preview service and the statistics, with the retry policy in one place."""
+"""Celery tasks: thin shells over the services, with one base task for how every task is run.
+
+HyperDataTask: acknowledged late (a task whose worker dies is delivered again), retried with exponential
+back-off and jitter on errors that may pass, and bounded by time limits. JobTask: a task that moves one Job
+forward; it claims the job first, so a second delivery of the same job (queued twice, or redelivered while
+the first is still running) does nothing, and a job whose worker died is taken over once its lease ran out.
+"""
+from __future__ import annotations
+
 import hashlib
+import threading
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.exceptions import Retry, SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.cache import cache
+from django.db import OperationalError, close_old_connections, connection
 
-from .previews import render_previews
-from .selectors import store_preview_count
-from .selectors_stats import compute_queued
-from .models import DatasetVersion
-from .services import previews_regenerate, version_stats_store
+from . import services
 from .storage import TransientStorageError
 
-LOCK_SECONDS = 15 * 60
 MAX_RETRIES = 6
+RETRY_BACKOFF_MAX = 300
+PREVIEW_LOCK_SECONDS = 15 * 60
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def generate_previews(self, uri: str, keys: list[str]) -> None:
+class HyperDataTask(Task):
+    acks_late = True
+    reject_on_worker_lost = True
+    autoretry_for = (TransientStorageError, OperationalError)
+    retry_backoff = 2
+    retry_backoff_max = RETRY_BACKOFF_MAX
+    retry_jitter = True
+    max_retries = MAX_RETRIES
+    soft_time_limit = settings.HYPERDATA_TASK_SOFT_TIME_LIMIT
+    time_limit = settings.HYPERDATA_TASK_SOFT_TIME_LIMIT + 60
+
+    def backoff(self, exc: Exception | None = None) -> float:
+        """Seconds before the next try: what the source asked for (Retry-After), else 2, 4, 8, ... capped."""
+        asked = getattr(exc, "retry_after", None)
+        return asked or min(RETRY_BACKOFF_MAX, 2 ** (self.request.retries + 1))
+
+
+class JobTask(HyperDataTask):
+    """run(job) does the work of a claimed job; its return value is the job's result."""
+
+    def __call__(self, job_id: str):
+        job = services.job_claim(job_id=job_id)
+        if job is None:
+            return None  # finished, cancelled, or being run by another delivery
+        with _Heartbeat(job_id):
+            try:
+                result = self.run(job)
+            except services.JobCancelled:
+                return None
+            except Retry:
+                services.job_retry_later(job=job, reason="a service did not answer", countdown=self.backoff())
+                raise
+            except SoftTimeLimitExceeded:
+                services.job_fail(job=job, error=f"took longer than the time limit ({self.soft_time_limit} s)")
+                raise
+            except Exception as exc:
+                services.job_fail(job=job, error=f"{type(exc).__name__}: {exc}")
+                raise
+        services.job_finish(job=job, result=result)
+        return None
+
+
+class _Heartbeat:
+    """Renews a running job's lease from a thread of its own while the work holds the task's thread (one long
+    query reports no progress), so no second delivery takes a job that is alive."""
+
+    def __init__(self, job_id: str):
+        self.job_id = job_id
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self):
+        interval = settings.HYPERDATA_JOB_LEASE_SECONDS / 3
+        try:
+            while not self.stop.wait(interval):
+                services.job_heartbeat(job_id=self.job_id)
+        finally:
+            connection.close()  # this thread's own database connection
+
+
+@shared_task(base=JobTask, name="frames.tasks.run_job")
+def run_job(job):
+    return services.job_run(job=job)
+
+
+@shared_task(base=HyperDataTask, bind=True, name="frames.tasks.generate_previews", autoretry_for=())
+def generate_previews(self, uri: str, keys: list[str], job_id: str | None = None) -> None:
     """Render the previews `keys` of one uri. Idempotent: rows already rendered are skipped, and a lock per
     uri keeps two workers from rendering the same video at once (the second one retries shortly)."""
     lock = "preview-lock:" + hashlib.sha256(uri.encode()).hexdigest()
-    if not cache.add(lock, self.request.id or "1", LOCK_SECONDS):
+    if not cache.add(lock, self.request.id or "1", PREVIEW_LOCK_SECONDS):
         raise self.retry(countdown=5, max_retries=None)
     try:
-        render_previews(uri=uri, keys=keys, give_up=self.request.retries >= MAX_RETRIES)
+        services.render_previews(uri=uri, keys=keys, job_id=job_id, give_up=self.request.retries >= MAX_RETRIES)
     except TransientStorageError as exc:
-        countdown = getattr(exc, "retry_after", None) or min(300, 2 ** (self.request.retries + 1))
-        raise self.retry(exc=exc, countdown=countdown)
+        raise self.retry(exc=exc, countdown=self.backoff(exc))
     finally:
         cache.delete(lock)
-
-
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def compute_statistics(kind: str, version_id: str, params: dict) -> None:
-    """A Statistics-tab panel of a large version (labels or a metadata key, maybe under a filter), counted
-    here instead of in a web request; the answer goes to the cache the web processes read."""
-    compute_queued(kind=kind, version_id=version_id, params=params)
-
-
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def count_previews(version_id: str) -> None:
-    """Preview progress of a large version (reads every frame), kept for the API to answer at once."""
-    store_preview_count(version_id=version_id)
-
-
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def regenerate_previews(version_id: str, everything: bool) -> int:
-    """Queue a large version's failed and unfinished (or all) previews again; reads every frame's sources."""
-    return previews_regenerate(version=DatasetVersion.objects.get(pk=version_id), everything=everything)
-
-
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def compute_published_stats(version_id: str) -> None:
-    """Label statistics of a large version, computed once after it was published."""
-    version_stats_store(version_id=version_id)
+        close_old_connections()

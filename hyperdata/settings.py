@@ -9,24 +9,38 @@ from pathlib import Path
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("HYPERDATA_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env(name, default=None):
+    """The variable's value; an empty (or blank) variable counts as unset, as if it were not there."""
+    value = os.environ.get(name, "")
+    return value.strip() if value.strip() else default
 
 
 def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    value = env(name)
+    return default if value is None else value.lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name, default: int) -> int:
+    return int(env(name, default))
+
+
+def env_float(name, default: float) -> float:
+    return float(env(name, default))
 
 
 def env_list(name, default=""):
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+VAR_DIR = Path(env("HYPERDATA_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 DEBUG = env_bool("DEBUG", False)
 # A fixed development key is only acceptable in DEBUG; production must set SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY") or ""
+SECRET_KEY = env("SECRET_KEY", "")
 if not SECRET_KEY:
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
@@ -92,7 +106,7 @@ TEMPLATES = [
 WSGI_APPLICATION = "hyperdata.wsgi.application"
 
 SQLITE_PATH = VAR_DIR / "hyperdata.sqlite3"
-DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{SQLITE_PATH}", conn_max_age=60)}
+DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while a worker writes; IMMEDIATE avoids deadlocking upgrades.
     DATABASES["default"]["OPTIONS"] = {
@@ -104,7 +118,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file (a Celery worker subprocess must open the same database), one per pytest process so
     # that several test runs in one tree do not share it.
     DATABASES["default"]["TEST"] = {
-        "NAME": os.environ.get("HYPERDATA_TEST_DB") or str(VAR_DIR / f"test-{os.getpid()}.sqlite3")
+        "NAME": env("HYPERDATA_TEST_DB") or str(VAR_DIR / f"test-{os.getpid()}.sqlite3")
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding sends bulk inserts' arrays as parameters instead of quoting them in Python
@@ -117,11 +131,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: the real one from REDIS_URL, or the embedded one whose address `manage.py serve` publishes.
 EMBEDDED_REDIS_URL_FILE = VAR_DIR / "run" / "redis.url"
-REDIS_URL = os.environ.get("REDIS_URL") or (
+REDIS_URL = env("REDIS_URL") or (
     EMBEDDED_REDIS_URL_FILE.read_text().strip() if EMBEDDED_REDIS_URL_FILE.exists() else ""
 )
 
-if REDIS_URL and os.environ.get("REDIS_URL"):
+if REDIS_URL and env("REDIS_URL"):
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -140,12 +154,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A task whose worker died is handed out again after this many seconds.
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,
 }
 # The test suite gives each run its own queue so that runs sharing one Redis never take each other's tasks.
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("HYPERDATA_CELERY_QUEUE", "hyperdata")
+CELERY_TASK_DEFAULT_QUEUE = env("HYPERDATA_CELERY_QUEUE", "hyperdata")
+# Redis takes priority 0 first: the large renditions a viewer waits for are sent with 0, go ahead of the rest.
+CELERY_TASK_DEFAULT_PRIORITY = 6
+# A job's worker holds it this long without a sign of life (it renews the lease every third of it); a job
+# whose worker died is taken over by the task's next delivery after that.
+HYPERDATA_JOB_LEASE_SECONDS = env_int("HYPERDATA_JOB_LEASE_SECONDS", 300)
+HYPERDATA_TASK_SOFT_TIME_LIMIT = env_int("HYPERDATA_TASK_SOFT_TIME_LIMIT", 6 * 3600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -164,7 +184,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = Path(env("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -178,28 +198,28 @@ HYPERDATA_MEDIA_ROOTS = list(dict.fromkeys([str(VAR_DIR / "demo"), *env_list("HY
 # --- Source fetching (frames/storage): what a source URI may make the server read ---
 # Loopback, private, link-local... addresses are refused unless listed here (comma-separated CIDRs).
 HYPERDATA_ALLOWED_FETCH_NETWORKS = env_list("HYPERDATA_ALLOWED_FETCH_NETWORKS")
-HYPERDATA_MAX_FETCH_BYTES = int(os.environ.get("HYPERDATA_MAX_FETCH_BYTES", 2 * 1024**3))
-HYPERDATA_FETCH_CONNECT_TIMEOUT = float(os.environ.get("HYPERDATA_FETCH_CONNECT_TIMEOUT", "5"))
-HYPERDATA_FETCH_READ_TIMEOUT = float(os.environ.get("HYPERDATA_FETCH_READ_TIMEOUT", "30"))
-HYPERDATA_FETCH_TOTAL_TIMEOUT = float(os.environ.get("HYPERDATA_FETCH_TOTAL_TIMEOUT", "900"))
-HYPERDATA_FETCH_SPOOL_BYTES = int(os.environ.get("HYPERDATA_FETCH_SPOOL_BYTES", 32 * 1024**2))  # then disk
-HYPERDATA_FETCH_TMP_DIR = os.environ.get("HYPERDATA_FETCH_TMP_DIR") or None
-HYPERDATA_FETCH_CA_BUNDLE = os.environ.get("HYPERDATA_FETCH_CA_BUNDLE") or None  # CA file replacing the default
+HYPERDATA_MAX_FETCH_BYTES = env_int("HYPERDATA_MAX_FETCH_BYTES", 2 * 1024**3)
+HYPERDATA_FETCH_CONNECT_TIMEOUT = env_float("HYPERDATA_FETCH_CONNECT_TIMEOUT", 5)
+HYPERDATA_FETCH_READ_TIMEOUT = env_float("HYPERDATA_FETCH_READ_TIMEOUT", 30)
+HYPERDATA_FETCH_TOTAL_TIMEOUT = env_float("HYPERDATA_FETCH_TOTAL_TIMEOUT", 900)
+HYPERDATA_FETCH_SPOOL_BYTES = env_int("HYPERDATA_FETCH_SPOOL_BYTES", 32 * 1024**2)  # then disk
+HYPERDATA_FETCH_TMP_DIR = env("HYPERDATA_FETCH_TMP_DIR")
+HYPERDATA_FETCH_CA_BUNDLE = env("HYPERDATA_FETCH_CA_BUNDLE")  # CA file replacing the default
 # Callable or dotted path, called as provider(scheme=..., host=...) -> dict | None (per-host credentials).
 HYPERDATA_STORAGE_CREDENTIALS_PROVIDER = None
 # --- end source fetching ---
 
 # Previews: tile size of the thumbnails the workers make, and whether writes queue preview jobs at all
 # (benchmarks that load a million frames turn it off).
-HYPERDATA_TILE_SIZE = int(os.environ.get("HYPERDATA_TILE_SIZE", "256"))
+HYPERDATA_TILE_SIZE = env_int("HYPERDATA_TILE_SIZE", 256)
 # The size of the large image the film strip and the frame page show for sources a browser cannot display
 # (video frames, TIFF): rendered on first view, then kept like the tile previews.
-HYPERDATA_VIEW_SIZE = int(os.environ.get("HYPERDATA_VIEW_SIZE", "1280"))
+HYPERDATA_VIEW_SIZE = env_int("HYPERDATA_VIEW_SIZE", 1280)
 HYPERDATA_PREVIEWS_AUTO = env_bool("HYPERDATA_PREVIEWS_AUTO", True)
 # Versions with more frames than this get their statistics from a worker after publishing, not in the request.
-HYPERDATA_STATS_SYNC_FRAMES = int(os.environ.get("HYPERDATA_STATS_SYNC_FRAMES", "100000"))
+HYPERDATA_STATS_SYNC_FRAMES = env_int("HYPERDATA_STATS_SYNC_FRAMES", 100000)
 # Preview progress of larger versions is counted by a worker (it reads every frame's sources).
-HYPERDATA_PROGRESS_SYNC_FRAMES = int(os.environ.get("HYPERDATA_PROGRESS_SYNC_FRAMES", "20000"))
+HYPERDATA_PROGRESS_SYNC_FRAMES = env_int("HYPERDATA_PROGRESS_SYNC_FRAMES", 20000)
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -237,5 +257,5 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }

@@ -60,21 +60,39 @@ class ServiceErrorsMixin:
                 self.add_error(None, message)
 
 
-class DatasetForm(ServiceErrorsMixin, forms.Form):
+class PreconditionMixin:
+    """A hidden `etag`: the version of the object the form was opened on. Saving sends it as the write
+    precondition, so a form opened in two tabs cannot silently overwrite what the other saved."""
+
+    def if_match(self) -> list[str] | None:
+        etag = (self.cleaned_data.get("etag") or "").strip()
+        return [etag] if etag else None
+
+
+def etag_field():
+    return forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class DatasetForm(PreconditionMixin, ServiceErrorsMixin, forms.Form):
     name = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     tags = TagsField(required=False, help_text="Comma-separated, e.g. street, night, v2-labels",
                      widget=forms.TextInput(attrs={"autocomplete": "off"}))
     metadata = JSONObjectField(required=False, help_text="A JSON object")
+    etag = etag_field()
 
 
-class VersionEditForm(ServiceErrorsMixin, forms.Form):
+class VersionEditForm(PreconditionMixin, ServiceErrorsMixin, forms.Form):
     name = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    etag = etag_field()
 
 
-class VersionChildForm(VersionEditForm):
+class VersionChildForm(ServiceErrorsMixin, forms.Form):
     """A new draft child of a published version."""
+
+    name = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}))
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class PublishForm(ServiceErrorsMixin, forms.Form):
@@ -96,5 +114,6 @@ class ConfirmForm(ServiceErrorsMixin, forms.Form):
     """A delete: nothing to fill in, the button is the confirmation."""
 
 
-class MetadataForm(ServiceErrorsMixin, forms.Form):
+class MetadataForm(PreconditionMixin, ServiceErrorsMixin, forms.Form):
     metadata = JSONObjectField(required=False, widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "code"}))
+    etag = etag_field()

@@ -2,14 +2,16 @@
 
 A source's `preview` (made by the preview workers, or given by the user as in ClearML) is what tiles show. A
 preview at an http(s) or /media/ address is used as it is; any other address (s3://, gs://, azure://, file://)
-goes through the media proxy (`viewer:source-media`). A source that has no preview and none on its way
+goes through the media proxy (`viewer:source-media`), with a link signed for the frame's dataset
+(frames.links). A source that has no preview and none on its way
 (no `preview_status`) shows its original when a browser can display the format (JPEG, PNG, ...); otherwise
 the tile says the preview is pending, or why it failed (`preview_status` / `preview_error`, which
 `frames.previews.attach_previews` sets from the workers' records).
 """
 from __future__ import annotations
 
-from frames.media_views import source_media_url, source_view_url
+from frames import links
+from frames.selectors.previews import view_link
 
 BROWSER_IMAGE_TYPES = {
     "image/jpeg", "image/jpg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp", "image/svg+xml",
@@ -43,32 +45,38 @@ def preview_pending(source: dict) -> bool:
     return str(source.get("preview_status") or "").lower() == "pending"
 
 
-def tile_image_url(source: dict) -> str | None:
+def tile_image_url(dataset_id: str, source: dict) -> str | None:
     """The URL of the image a tile shows for `source`, or None when a placeholder must be shown."""
     if not isinstance(source, dict):
         return None
     uri = _preview_uri(source)
     if uri:
-        return uri if _direct(uri) else source_media_url(uri)
+        return uri if _direct(uri) else links.source_url(dataset_id, uri)
     if preview_failed(source) or preview_pending(source):
         return None
+    return _original_url(dataset_id, source)
+
+
+def _original_url(dataset_id: str, source: dict) -> str | None:
     original = source.get("uri")
     if isinstance(original, str) and original and _browser_can_show(source):
-        return original if original.startswith(("http://", "https://")) else source_media_url(original)
+        return original if original.startswith(("http://", "https://")) else links.source_url(dataset_id, original)
     return None
 
 
-def original_image_url(source: dict) -> str | None:
+def original_image_url(dataset_id: str, source: dict) -> str | None:
     """The large image for the frame page and the film strip: the original when a browser can show it, else
-    a large rendition made on first view (a video frame, a TIFF page), else the user's own preview."""
+    a large rendition a worker makes on first view (a video frame, a TIFF page), else the user's own preview."""
     if not isinstance(source, dict) or preview_failed(source):
         return None  # the preview failed because the source could not be read or decoded: so would this
-    original = source.get("uri")
-    if isinstance(original, str) and original and _browser_can_show(source):
-        return original if original.startswith(("http://", "https://")) else source_media_url(original)
-    if isinstance(original, str) and original:
-        return source_view_url(source) or tile_image_url(source)
-    return tile_image_url(source)
+    original = _original_url(dataset_id, source)
+    if original:
+        return original
+    if isinstance(source.get("uri"), str) and source["uri"]:
+        link = view_link(dataset_id, source)
+        if link is not None:
+            return links.view_url(link)
+    return tile_image_url(dataset_id, source)
 
 
 def placeholder_reason(source: dict) -> str:
@@ -81,9 +89,9 @@ def placeholder_reason(source: dict) -> str:
     return "preview pending"
 
 
-def source_image(source: dict, *, full: bool = False) -> dict:
+def source_image(dataset_id: str, source: dict, *, full: bool = False) -> dict:
     """What a template needs for one source: id, url (or None) and the placeholder reason."""
-    url = original_image_url(source) if full else tile_image_url(source)
+    url = original_image_url(dataset_id, source) if full else tile_image_url(dataset_id, source)
     return {
         "id": source.get("id", "default") if isinstance(source, dict) else "",
         "url": url,

@@ -12,7 +12,7 @@ from django.template import engines
 from django.utils.safestring import SafeString, mark_safe
 from jinja2 import Environment, Template
 
-from viewer.templatetags.viewer_tags import intcomma_plain
+from viewer.formats import intcomma_plain
 
 TEMPLATE = "tiles.jinja"
 KINDS = ("grid", "contexts", "table")

@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 from django.urls import reverse
 
-from frames import selectors
 from frames.schema import split_poly
 from viewer.browse import BrowseState
 from viewer.media import source_image
@@ -43,11 +42,6 @@ def label_chips(rois: list[dict]) -> list[dict]:
             chip = chips.setdefault((label, is_frame_label), {"label": label, "frame_label": is_frame_label, "count": 0, "colour": label_colour(label)})
             chip["count"] += 1
     return sorted(chips.values(), key=lambda c: (not c["frame_label"], c["label"]))
-
-
-def frame_dicts(revisions, *, version) -> list[dict]:
-    """Frames as the UI shows them: ClearML JSON with the workers' previews attached."""
-    return selectors.frames_to_dicts(revisions, version_id=version.id)
 
 
 def chosen_sources(sources: list[dict], choice: str) -> list[dict]:
@@ -93,7 +87,7 @@ def _frame_url_prefix(version_id: str) -> str:
 
 def tile(frame: dict, *, state: BrowseState, version, link_query: str) -> dict:
     sources = frame.get("sources") or []
-    images = [source_image(s) for s in chosen_sources(sources, state.source)]
+    images = [source_image(version.dataset_id, s) for s in chosen_sources(sources, state.source)]
     return {
         "id": frame["id"],
         "context_id": frame["context_id"],
@@ -136,8 +130,8 @@ def strip_frame(frame: dict, *, version, link_query: str) -> dict:
     """What the film strip needs of one frame: its thumbnail, a larger image and the ROIs to draw."""
     sources = frame.get("sources") or []
     source = sources[0] if sources else {}
-    thumb = source_image(source)
-    large = source_image(source, full=True)
+    thumb = source_image(version.dataset_id, source)
+    large = source_image(version.dataset_id, source, full=True)
     return {
         "id": frame["id"],
         "timestamp": frame["timestamp"],

@@ -18,20 +18,28 @@ class Action:
     style: str = ""  # "", "primary", "danger"
 
 
-def version_actions(version) -> list[Action]:
-    """Actions in the order the header shows them. Rename works on every version (a name is a label)."""
+OWNERS_ONLY = "Only an owner of this dataset can do this"
+
+
+def version_actions(version, *, owner: bool) -> list[Action]:
+    """Actions in the order the header shows them, allowed when the rules and the user's role (`owner`) allow
+    them. Rename works on every version (a name is a label)."""
     published = version.is_published
 
     def url(name):
         return reverse(f"viewer:version-{name}", args=[version.pk])
 
-    return [
+    actions = [
         Action("child", "New child", url("child"), published, "Publish this draft first: children start from a published version", "primary" if published else ""),
         Action("snapshot", "Snapshot", url("snapshot"), not published, "Already published: a snapshot publishes a draft", "primary" if not published else ""),
         Action("publish", "Publish", url("publish"), not published, "Already published", ""),
         Action("edit", "Rename", url("edit"), True, "", ""),
         Action("delete", "Delete", url("delete"), not published, "Published versions cannot be deleted; only drafts can", "danger"),
     ]
+    if not owner:
+        for action in actions:
+            action.allowed, action.why_not = False, OWNERS_ONLY
+    return actions
 
 
 @dataclass

@@ -3,7 +3,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..exceptions import FramesInvalid, ServiceError
+from ..exceptions import FramesInvalid, FramesStale, PreconditionFailed, ServiceError
 
 
 def _flatten(detail, prefix=""):
@@ -28,7 +28,14 @@ def exception_handler(exc, context):
         body = {"detail": exc.message, "errors": exc.errors}
         if isinstance(exc, FramesInvalid):
             body["failed"] = exc.failed
+        if isinstance(exc, FramesStale):
+            body.update(stale=exc.stale, current=exc.current)
+        elif isinstance(exc, PreconditionFailed):
+            body["current"] = _current(exc, context)
         return Response(body, status=exc.status_code)
+    if isinstance(exc, RecursionError):  # JSON nested deeper than Python's parser goes
+        return Response({"detail": "the JSON is nested too deeply", "errors": [{"field": "body", "message": "nested too deeply"}]},
+                        status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.ValidationError):
         errors = list(_flatten(exc.detail))
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
@@ -39,3 +46,10 @@ def exception_handler(exc, context):
             status=status.HTTP_400_BAD_REQUEST,
         )
     return drf_exception_handler(exc, context)
+
+
+def _current(exc: PreconditionFailed, context):
+    """The representation as it is now, shaped by the view that refused the write."""
+    view = context.get("view")
+    shape = getattr(view, "current_representation", None)
+    return shape(exc) if shape else None

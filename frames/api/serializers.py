@@ -2,17 +2,22 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Dataset, DatasetVersion
+from ..models import Dataset, DatasetMember, DatasetVersion, Job
 
 
 class DatasetSerializer(serializers.ModelSerializer):
+    """A dataset as selectors.datasets_list annotates it."""
+
     version_count = serializers.IntegerField(read_only=True)
     frame_count = serializers.IntegerField(read_only=True, help_text="Frames in the newest version")
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, help_text="Its creator (an owner)")
+    etag = serializers.CharField(read_only=True, help_text="The write precondition: send it as If-Match")
 
     class Meta:
         model = Dataset
-        fields = ["id", "name", "description", "tags", "metadata", "created", "updated", "version_count", "frame_count"]
-        read_only_fields = ["id", "created", "updated"]
+        fields = ["id", "name", "description", "tags", "metadata", "created_by", "created", "updated",
+                  "version_count", "frame_count", "etag"]
+        read_only_fields = fields
 
 
 class DatasetWriteSerializer(serializers.Serializer):
@@ -25,12 +30,13 @@ class DatasetWriteSerializer(serializers.Serializer):
 class VersionSerializer(serializers.ModelSerializer):
     parent = serializers.PrimaryKeyRelatedField(read_only=True)
     dataset = serializers.PrimaryKeyRelatedField(read_only=True)
+    etag = serializers.CharField(read_only=True, help_text="The write precondition: send it as If-Match")
 
     class Meta:
         model = DatasetVersion
         fields = [
             "id", "dataset", "name", "parent", "status", "description", "metadata",
-            "frame_count", "created", "updated", "published",
+            "frame_count", "created", "updated", "published", "etag",
         ]
         read_only_fields = fields
 
@@ -100,3 +106,39 @@ class ContextPageSerializer(serializers.Serializer):
     next = serializers.CharField(allow_null=True)
     cursor = serializers.CharField(allow_null=True)
     results = ContextSerializer(many=True)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = DatasetMember
+        fields = ["id", "username", "role", "created"]
+        read_only_fields = fields
+
+
+class MemberWriteSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=DatasetMember.ROLES)
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=DatasetMember.ROLES)
+
+
+class JobSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    dataset = serializers.PrimaryKeyRelatedField(read_only=True)
+    version = serializers.PrimaryKeyRelatedField(read_only=True)
+    progress = serializers.SerializerMethodField(help_text="done / total between 0 and 1, null while the total is unknown")
+
+    class Meta:
+        model = Job
+        fields = ["id", "kind", "subject", "user", "dataset", "version", "state", "done", "total", "progress",
+                  "message", "error", "result", "created", "started", "finished", "updated"]
+        read_only_fields = fields
+
+    def get_progress(self, job) -> float | None:
+        if not job.total:
+            return 1.0 if job.state == Job.DONE else None
+        return round(min(1.0, job.done / job.total), 4)

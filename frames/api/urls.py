@@ -2,27 +2,32 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from . import views
+from .views import datasets, frames, jobs, root, versions
 
 app_name = "api"
 FRAME_ID = "<str:frame_id>"
 
 urlpatterns = [
-    path("", views.ApiRootView.as_view(), name="root"),
+    path("", root.ApiRootView.as_view(), name="root"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("auth/token/", obtain_auth_token, name="token"),
-    path("datasets/", views.DatasetListView.as_view(), name="dataset-list"),
-    path("datasets/<str:dataset_id>/", views.DatasetDetailView.as_view(), name="dataset-detail"),
-    path("datasets/<str:dataset_id>/versions/", views.VersionListView.as_view(), name="version-list"),
-    path("versions/<str:version_id>/", views.VersionDetailView.as_view(), name="version-detail"),
-    path("versions/<str:version_id>/publish/", views.VersionPublishView.as_view(), name="version-publish"),
-    path("versions/<str:version_id>/snapshot/", views.VersionSnapshotView.as_view(), name="version-snapshot"),
-    path("versions/<str:version_id>/stats/", views.VersionStatsView.as_view(), name="version-stats"),
-    path("versions/<str:version_id>/contexts/", views.ContextListView.as_view(), name="context-list"),
-    path("versions/<str:version_id>/previews/", views.VersionPreviewsView.as_view(), name="version-previews"),
-    path("versions/<str:version_id>/previews/regenerate/", views.VersionPreviewsRegenerateView.as_view(), name="version-previews-regenerate"),
-    path("versions/<str:version_id>/frames/", views.FrameListView.as_view(), name="frame-list"),
-    path("versions/<str:version_id>/delete-frames/", views.FrameDeleteView.as_view(), name="frame-delete"),
-    path(f"versions/<str:version_id>/frames/{FRAME_ID}/", views.FrameDetailView.as_view(), name="frame-detail"),
+    path("datasets/", datasets.DatasetListView.as_view(), name="dataset-list"),
+    path("datasets/<str:dataset_id>/", datasets.DatasetDetailView.as_view(), name="dataset-detail"),
+    path("datasets/<str:dataset_id>/versions/", datasets.VersionListView.as_view(), name="version-list"),
+    path("datasets/<str:dataset_id>/members/", datasets.MemberListView.as_view(), name="member-list"),
+    path("datasets/<str:dataset_id>/members/<int:member_id>/", datasets.MemberDetailView.as_view(), name="member-detail"),
+    path("versions/<str:version_id>/", versions.VersionDetailView.as_view(), name="version-detail"),
+    path("versions/<str:version_id>/publish/", versions.VersionPublishView.as_view(), name="version-publish"),
+    path("versions/<str:version_id>/snapshot/", versions.VersionSnapshotView.as_view(), name="version-snapshot"),
+    path("versions/<str:version_id>/stats/", versions.VersionStatsView.as_view(), name="version-stats"),
+    path("versions/<str:version_id>/previews/", versions.VersionPreviewsView.as_view(), name="version-previews"),
+    path("versions/<str:version_id>/previews/regenerate/", versions.VersionPreviewsRegenerateView.as_view(), name="version-previews-regenerate"),
+    path("versions/<str:version_id>/contexts/", frames.ContextListView.as_view(), name="context-list"),
+    path("versions/<str:version_id>/frames/", frames.FrameListView.as_view(), name="frame-list"),
+    path("versions/<str:version_id>/delete-frames/", frames.FrameDeleteView.as_view(), name="frame-delete"),
+    path(f"versions/<str:version_id>/frames/{FRAME_ID}/", frames.FrameDetailView.as_view(), name="frame-detail"),
+    path("jobs/", jobs.JobListView.as_view(), name="job-list"),
+    path("jobs/<str:job_id>/", jobs.JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<str:job_id>/cancel/", jobs.JobCancelView.as_view(), name="job-cancel"),
 ]

@@ -1,9 +1,15 @@
 from django import template
 from django.utils.http import urlencode
 
+from .. import formats, render
+from ..jsonfmt import compact_json
+
 register = template.Library()
 
 FILTER_PARAMS = ("filters", "label", "frame_query", "sources_query")
+
+register.filter("intcomma_plain", formats.intcomma_plain)
+register.filter("ago", formats.ago)
 
 
 @register.simple_tag(takes_context=True)
@@ -17,37 +23,11 @@ def filter_querystring(context):
 
 
 @register.filter
-def intcomma_plain(value):
-    """1234567 -> 1,234,567 (without loading django.contrib.humanize)."""
-    try:
-        return f"{int(value):,}"
-    except (TypeError, ValueError):
-        return value
-
-
-@register.filter
 def chips_html(chips):
     """Label chips drawn as on the Frames tab's tiles (one markup, in templates/jinja2/tiles.jinja)."""
-    from ..render import chips_html as render_chips  # viewer.render imports this module
-
-    return render_chips(chips)
+    return render.chips_html(chips)
 
 
 @register.filter
 def pretty_json(value):
-    from ..jsonfmt import compact_json
-
     return compact_json(value)
-
-
-@register.filter
-def ago(value):
-    """'a moment ago', '5 minutes ago', '2 days ago': the largest unit only, as dense tables want."""
-    from django.utils import timezone
-    from django.utils.timesince import timesince
-
-    if not value:
-        return "—"
-    if (timezone.now() - value).total_seconds() < 60:
-        return "a moment ago"
-    return f"{timesince(value).split(',')[0]} ago"

@@ -8,11 +8,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from frames import selectors, selectors_context
+from frames import selectors
 from frames.exceptions import NotFound, ServiceError
+from frames.selectors.query import STRIP_CURSOR
 from viewer.browse import STATE_KEYS, BrowseState, json_view, version_or_404
 from viewer.media import source_image
-from viewer.tiles import cell_text, frame_dicts, frame_url, label_chips, roi_shapes, strip_frame
+from viewer.tiles import cell_text, frame_url, label_chips, roi_shapes, strip_frame
 
 from .versions import version_context
 
@@ -20,22 +21,20 @@ from .versions import version_context
 @require_GET
 def context_view(request, version_id):
     """A context's frames in timestamp order: film strip, play/pause, step, timestamp readout, large frame."""
-    version = version_or_404(version_id)
+    version = version_or_404(request, version_id)
     state = BrowseState.from_request(request)
     context_id = request.GET.get("context", "")
     link_query = state.filter_query()
     page = None
     if not state.errors:
         try:
-            page = selectors_context.context_frames(version=version, context_id=context_id, filters=state.filters)
+            page = _strip_page(request, version, state, context_id, cursor=None)
         except ServiceError as exc:
             state.errors.extend(exc.errors)
-    frames = frame_dicts(page.frames, version=version) if page else []
+    frames = selectors.frames_to_dicts(page.frames, user=request.user, version=version) if page else []
     if page is not None and not frames and not state.errors:
         raise Http404("no frames in this context")
-    total = len(frames)
-    if page is not None and page.next_cursor:
-        total = selectors.filtered_frames(version=version, filters=state.filters).filter(context_id=context_id).count()
+    total = page.total if page else 0
     payload = {
         "frames": [strip_frame(f, version=version, link_query=link_query) for f in frames],
         "next": page.next_cursor if page else None,
@@ -43,7 +42,7 @@ def context_view(request, version_id):
         "more_url": reverse("viewer:context-frames", args=[version.id]) + state.filter_query(context=context_id),
     }
     return render(request, "viewer/context.html", {
-        **version_context(version, "frames"),
+        **version_context(request, version, "frames"),
         "state": state,
         "context_id": context_id,
         "total": total,
@@ -53,48 +52,47 @@ def context_view(request, version_id):
     })
 
 
+def _strip_page(request, version, state: BrowseState, context_id: str, cursor: str | None):
+    query = state.query.page(cursor=cursor, limit=selectors.CONTEXT_PAGE_SIZE)
+    return selectors.context_frames(user=request.user, version=version, context_id=context_id, query=query)
+
+
 @require_GET
-@json_view
+@json_view(cursor_columns=STRIP_CURSOR)
 def context_frames_json(request, version, state: BrowseState):
     """The next page of a context's film strip (JSON)."""
-    page = selectors_context.context_frames(
-        version=version, context_id=request.GET.get("context", ""), filters=state.filters, cursor=request.GET.get("cursor") or None
-    )
+    page = _strip_page(request, version, state, request.GET.get("context", ""), state.cursor)
     link_query = state.filter_query()
-    return JsonResponse({
-        "frames": [strip_frame(f, version=version, link_query=link_query) for f in frame_dicts(page.frames, version=version)],
-        "next": page.next_cursor,
-    })
+    frames = selectors.frames_to_dicts(page.frames, user=request.user, version=version)
+    return JsonResponse({"frames": [strip_frame(f, version=version, link_query=link_query) for f in frames], "next": page.next_cursor})
 
 
 @require_GET
 def frame_page(request, version_id, frame_id):
     """One frame: its sources side by side with the ROIs drawn, its details, metadata and raw JSON."""
-    version = version_or_404(version_id)
+    version = version_or_404(request, version_id)
     state = BrowseState.from_request(request)
     try:
-        revision = selectors.frame_get(version=version, frame_id=frame_id)
+        revision = selectors.frame_get(user=request.user, version=version, frame_id=frame_id)
     except NotFound:
         raise Http404(f"no frame {frame_id}") from None
-    frame = frame_dicts([revision], version=version)[0]
+    frame = selectors.frames_to_dicts([revision], user=request.user, version=version)[0]
     sources = frame.get("sources") or []
-    neighbours = selectors_context.Neighbours(None, None)
+    neighbours = selectors.Neighbours(None, None)
     if not state.errors:
         try:
-            neighbours = selectors_context.frame_neighbours(
-                version=version, frame=revision, filters=state.filters, sort=state.sort, descending=state.descending
-            )
+            neighbours = selectors.frame_neighbours(user=request.user, version=version, frame=revision, query=state.query)
         except ServiceError as exc:
             state.errors.extend(exc.errors)
-    nav_query = state.query(keys=STATE_KEYS + ("cursor", "page"))
+    nav_query = state.url_query(keys=STATE_KEYS + ("cursor", "page"))
     views = []
     for source in sources:
-        image = source_image(source, full=True)
-        image["fallback"] = source_image(source)["url"]
+        image = source_image(version.dataset_id, source, full=True)
+        image["fallback"] = source_image(version.dataset_id, source)["url"]
         views.append({**image, "shapes": roi_shapes(frame.get("rois") or [], source_id=str(source.get("id", "default")), sources=sources)})
     raw = selectors.frame_to_dict(revision, version_id=version.id)
     return render(request, "viewer/frame.html", {
-        **version_context(version, "frames"),
+        **version_context(request, version, "frames"),
         "state": state,
         "frame": frame,
         "views": views,

@@ -9,7 +9,6 @@ answers {"redirect": url}, a refused one the form again with the errors inline (
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Max, OuterRef, Subquery
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from frames import selectors, services
 from frames.exceptions import NotFound, ServiceError
 from frames.models import Dataset, DatasetVersion
+from frames.selectors.filtersets import DatasetFilterSet
 
 from .. import forms
 from ..versioning import version_actions, version_tree
@@ -29,16 +29,17 @@ DIALOG_HEADER = "HTTP_X_DIALOG"
 # -- helpers ----------------------------------------------------------------------------------------------------
 
 
-def get_dataset(dataset_id: str) -> Dataset:
+def get_dataset(request, dataset_id: str) -> Dataset:
+    """The dataset the signed-in user may see (404 for a missing one and for one they are not a member of)."""
     try:
-        return selectors.dataset_get(dataset_id=dataset_id)
+        return selectors.dataset_get(user=request.user, dataset_id=dataset_id)
     except NotFound:
         raise Http404(f"no dataset {dataset_id}") from None
 
 
-def get_version(version_id: str) -> DatasetVersion:
+def get_version(request, version_id: str) -> DatasetVersion:
     try:
-        return selectors.version_get(version_id=version_id)
+        return selectors.version_get(user=request.user, version_id=version_id)
     except NotFound:
         raise Http404(f"no version {version_id}") from None
 
@@ -60,6 +61,10 @@ def is_dialog(request) -> bool:
     return bool(request.META.get(DIALOG_HEADER))
 
 
+def _without_etag(data: dict) -> dict:
+    return {key: value for key, value in data.items() if key != "etag"}
+
+
 def form_page(request, *, form, submit, context, template="viewer/dataset_form.html"):
     """GET: the form. POST: `submit(cleaned_data)` returns where to go; its ServiceError lands in the form."""
     if request.method == "POST" and form.is_valid():
@@ -79,25 +84,14 @@ def form_page(request, *, form, submit, context, template="viewer/dataset_form.h
 # -- dataset list --------------------------------------------------------------------------------------------
 
 
-def annotated_datasets(search: str = ""):
-    newest = DatasetVersion.objects.filter(dataset=OuterRef("pk")).order_by("-seq")
-    return selectors.datasets_list(search=search).annotate(
-        version_count=Count("versions", distinct=True),
-        newest_version=Subquery(newest.values("name")[:1]),
-        newest_version_id=Subquery(newest.values("id")[:1]),
-        newest_status=Subquery(newest.values("status")[:1]),
-        newest_frames=Subquery(newest.values("frame_count")[:1]),
-        last_change=Max("versions__updated"),
-    )
-
-
 @require_GET
 def home(request):
-    """The dataset list: name, description, tags, versions, frames in the newest version, last change."""
+    """The dataset list: name, description, tags, owner, versions, frames in the newest version, last change."""
     search = request.GET.get("q", "").strip()
-    datasets = list(annotated_datasets(search))
+    filterset = DatasetFilterSet({"search": search}, queryset=selectors.datasets_list(user=request.user), request=request)
+    datasets = list(filterset.qs)
     for dataset in datasets:
-        dataset.last_change = max(filter(None, [dataset.last_change, dataset.updated]))
+        dataset.last_change = max(filter(None, [dataset.versions_updated, dataset.updated]))
     return render(request, "viewer/home.html", {"datasets": datasets, "search": search})
 
 
@@ -106,7 +100,7 @@ def dataset_create(request):
     form = forms.DatasetForm(posted(request))
 
     def submit(data):
-        dataset = services.dataset_create(**data)
+        dataset = services.dataset_create(user=request.user, **_without_etag(data))
         messages.success(request, f"Dataset “{dataset.name}” created with a draft version “Current”.")
         return reverse("viewer:dataset", args=[dataset.pk])
 
@@ -115,12 +109,13 @@ def dataset_create(request):
 
 @require_http_methods(["GET", "POST"])
 def dataset_edit(request, dataset_id):
-    dataset = get_dataset(dataset_id)
-    initial = {"name": dataset.name, "description": dataset.description, "tags": dataset.tags, "metadata": dataset.metadata}
+    dataset = get_dataset(request, dataset_id)
+    initial = {"name": dataset.name, "description": dataset.description, "tags": dataset.tags, "metadata": dataset.metadata,
+               "etag": dataset.etag}
     form = forms.DatasetForm(posted(request), initial=initial)
 
     def submit(data):
-        services.dataset_update(dataset=dataset, **data)
+        services.dataset_update(user=request.user, dataset=dataset, if_match=form.if_match(), **_without_etag(data))
         messages.success(request, "Dataset saved.")
         return next_or(request, reverse("viewer:dataset", args=[dataset.pk]))
 
@@ -130,11 +125,11 @@ def dataset_edit(request, dataset_id):
 
 @require_http_methods(["GET", "POST"])
 def dataset_delete(request, dataset_id):
-    dataset = get_dataset(dataset_id)
+    dataset = get_dataset(request, dataset_id)
     form = forms.ConfirmForm(posted(request))
 
     def submit(data):
-        services.dataset_delete(dataset=dataset)
+        services.dataset_delete(user=request.user, dataset=dataset)
         messages.success(request, f"Dataset “{dataset.name}” deleted.")
         return reverse("viewer:home")
 
@@ -154,11 +149,12 @@ def dataset_delete(request, dataset_id):
 @require_GET
 def dataset_page(request, dataset_id):
     """The dataset's versions as a tree (parent -> children) or as a list by last change."""
-    dataset = get_dataset(dataset_id)
-    versions = list(selectors.versions_list(dataset=dataset))
+    dataset = get_dataset(request, dataset_id)
+    versions = list(selectors.versions_list(user=request.user, dataset=dataset))
     view = "list" if request.GET.get("view") == "list" else "tree"
+    owner = selectors.allows(request.user, dataset, selectors.OWNER)
     for version in versions:
-        version.actions = version_actions(version)
+        version.actions = version_actions(version, owner=owner)
     context = {
         "dataset": dataset,
         "versions": versions,
@@ -167,6 +163,7 @@ def dataset_page(request, dataset_id):
         "by_update": sorted(versions, key=lambda v: v.updated, reverse=True),
         "total_frames": max((v.frame_count for v in versions), default=0),
         "draft_count": sum(1 for v in versions if not v.is_published),
+        "is_owner": owner,
     }
     return render(request, "viewer/dataset_page.html", context)
 
@@ -185,11 +182,11 @@ def _version_form(request, version, *, form, submit, title, submit_label, **extr
 
 @require_http_methods(["GET", "POST"])
 def version_edit(request, version_id):
-    version = get_version(version_id)
-    form = forms.VersionEditForm(posted(request), initial={"name": version.name, "description": version.description})
+    version = get_version(request, version_id)
+    form = forms.VersionEditForm(posted(request), initial={"name": version.name, "description": version.description, "etag": version.etag})
 
     def submit(data):
-        services.version_update(version=version, name=data["name"], description=data["description"])
+        services.version_update(user=request.user, version=version, name=data["name"], description=data["description"], if_match=form.if_match())
         messages.success(request, "Version saved.")
         return next_or(request, _back(version))
 
@@ -198,11 +195,11 @@ def version_edit(request, version_id):
 
 @require_http_methods(["GET", "POST"])
 def version_child(request, version_id):
-    version = get_version(version_id)
+    version = get_version(request, version_id)
     form = forms.VersionChildForm(posted(request), initial={"name": "Current"})
 
     def submit(data):
-        child = services.version_create(parent=version, name=data["name"], description=data["description"])
+        child = services.version_create(user=request.user, parent=version, name=data["name"], description=data["description"])
         messages.success(request, f"Draft “{child.name}” created from “{version.name}”.")
         return next_or(request, _back(child))
 
@@ -214,16 +211,16 @@ def version_child(request, version_id):
 
 @require_http_methods(["GET", "POST"])
 def version_publish(request, version_id):
-    version = get_version(version_id)
+    version = get_version(request, version_id)
     form = forms.PublishForm(posted(request), initial={"name": version.name, "open_child": False})
 
     def submit(data):
         name = data["name"] or None
         if data["open_child"]:
-            published, child = services.version_snapshot(version=version, name=name, child_name=data["child_name"] or None)
+            published, child = services.version_snapshot(user=request.user, version=version, name=name, child_name=data["child_name"] or None)
             messages.success(request, f"Published “{published.name}”; draft “{child.name}” opened.")
             return next_or(request, _back(child))
-        published = services.version_publish(version=version, name=name)
+        published = services.version_publish(user=request.user, version=version, name=name)
         messages.success(request, f"Published “{published.name}”. It can no longer change.")
         return next_or(request, _back(published))
 
@@ -235,13 +232,13 @@ def version_publish(request, version_id):
 
 @require_http_methods(["GET", "POST"])
 def version_snapshot(request, version_id):
-    version = get_version(version_id)
+    version = get_version(request, version_id)
     suggested = f"v{version.seq}" if version.name == services.INITIAL_VERSION_NAME else version.name
     form = forms.SnapshotForm(posted(request), initial={"name": suggested})
 
     def submit(data):
         published, child = services.version_snapshot(
-            version=version, name=data["name"] or None, child_name=data["child_name"] or None
+            user=request.user, version=version, name=data["name"] or None, child_name=data["child_name"] or None
         )
         messages.success(request, f"Snapshot “{published.name}” published; keep working in “{child.name}”.")
         return next_or(request, _back(child))
@@ -254,11 +251,11 @@ def version_snapshot(request, version_id):
 
 @require_http_methods(["GET", "POST"])
 def version_delete(request, version_id):
-    version = get_version(version_id)
+    version = get_version(request, version_id)
     form = forms.ConfirmForm(posted(request))
 
     def submit(data):
-        services.version_delete(version=version)
+        services.version_delete(user=request.user, version=version)
         messages.success(request, f"Draft “{version.name}” deleted.")
         return next_or(request, reverse("viewer:dataset", args=[version.dataset_id]))
 

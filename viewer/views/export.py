@@ -7,7 +7,8 @@ import re
 from django.http import StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from frames import selectors, selectors_context
+from frames import selectors
+from frames.selectors.frames import EXPORT_PAGE_SIZE
 from viewer.browse import BrowseState, json_view
 
 
@@ -19,13 +20,13 @@ def _safe_filename(text: str) -> str:
 @json_view
 def version_export(request, version, state: BrowseState):
     """The filtered frames as ClearML frame JSON, streamed one keyset page at a time: `[`, frames, `]`."""
-    walk = dict(version=version, filters=state.filters, sort=state.sort, descending=state.descending)
-    first = selectors.frames_browse(**walk, limit=selectors_context.EXPORT_PAGE_SIZE)  # bad input fails here, not mid-stream
+    walk = dict(user=request.user, version=version, query=state.query.page(cursor=None, limit=EXPORT_PAGE_SIZE))
+    first = selectors.frames_browse(**walk)  # bad input fails here, not mid-stream
 
     def chunks():
         yield "["
         written = False
-        for page in selectors_context.frame_pages(**walk, first=first):
+        for page in selectors.frame_pages(**walk, first=first):
             if not page:
                 continue
             body = ",\n".join(json.dumps(selectors.frame_to_dict(r, version_id=version.id), separators=(",", ":")) for r in page)

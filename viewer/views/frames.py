@@ -8,19 +8,18 @@ never waits for counting a million rows.
 from __future__ import annotations
 
 
-from django.core.cache import cache
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from frames import selectors, selectors_context, selectors_stats
+from frames import selectors, services
 from frames.exceptions import ServiceError
-from viewer.browse import CACHE_SECONDS, PAGE_SIZES, SORTS, BrowseState, filter_cache_key, json_view, version_or_404
+from viewer.browse import PAGE_SIZES, SORT_CHOICES, BrowseState, json_view, version_or_404
 from viewer.media import source_image
 from viewer.render import items_html
 from viewer.streaming import streamed_page
-from viewer.tiles import chosen_sources, context_name, frame_dicts, label_chips, meta_keys, source_ids, tile
+from viewer.tiles import chosen_sources, context_name, label_chips, meta_keys, source_ids, tile
 
 from .versions import version_context
 
@@ -32,12 +31,12 @@ def version_frames(request, version_id):
     The page's header and tabs are sent first; the toolbar, counts and frames follow once they are read
     (viewer/streaming.py), so the first paint does not wait for the frames query.
     """
-    version = version_or_404(version_id)
+    version = version_or_404(request, version_id)
     state = BrowseState.from_request(request)
     context = {
-        **version_context(version, "frames"),
+        **version_context(request, version, "frames"),
         "state": state,
-        "sorts": SORTS,
+        "sorts": SORT_CHOICES,
         "page_sizes": PAGE_SIZES,
         "initial_labels": version.stats if version.is_published and version.stats is not None else None,
         "count_url": reverse("viewer:version-count", args=[version.id]) + state.filter_query(sort=None, order=None),
@@ -55,15 +54,15 @@ def version_frames(request, version_id):
         ],
     }
     return streamed_page(request, "viewer/version_frames.html", context, "viewer/version_frames_body.html",
-                         lambda: _browse_results(version, state))
+                         lambda: _browse_results(request.user, version, state))
 
 
-def _browse_results(version, state: BrowseState) -> dict:
+def _browse_results(user, version, state: BrowseState) -> dict:
     """What the tab's body shows: a page of frames or of contexts, with its markup, pager and counts."""
     results = {"tiles": [], "contexts": []}
     if not state.errors:
         try:
-            results.update(_contexts_page(version, state) if state.group else _frames_page(version, state))
+            results.update(_contexts_page(user, version, state) if state.group else _frames_page(user, version, state))
         except ServiceError as exc:
             state.errors.extend(exc.errors)
     items = results["contexts"] if state.group else results["tiles"]
@@ -72,18 +71,13 @@ def _browse_results(version, state: BrowseState) -> dict:
     return results
 
 
-def _frames_page(version, state: BrowseState) -> dict:
-    page = selectors.frames_browse(
-        version=version, filters=state.filters, sort=state.sort, descending=state.descending, cursor=state.cursor, limit=state.limit
-    )
-    frames = frame_dicts(page.frames, version=version)
-    link_query = state.query(cursor=state.cursor, page=state.page if state.page > 1 else None)
+def _frames_page(user, version, state: BrowseState) -> dict:
+    page = selectors.frames_browse(user=user, version=version, query=state.query)
+    frames = selectors.frames_to_dicts(page.frames, user=user, version=version)
+    link_query = state.url_query(cursor=state.cursor, page=state.page if state.page > 1 else None)
     has_previous, previous_cursor = False, None
     if state.cursor and page.frames:
-        has_previous, previous_cursor = selectors_context.previous_page_cursor(
-            version=version, first_row=page.frames[0], filters=state.filters, sort=state.sort,
-            descending=state.descending, limit=state.limit,
-        )
+        has_previous, previous_cursor = selectors.previous_page_cursor(user=user, version=version, first_row=page.frames[0], query=state.query)
     elif state.cursor:
         has_previous = True  # a cursor past the end: offer the way back to the start
     # The count is known without counting when there is no filter (kept on the version) or when everything
@@ -106,14 +100,14 @@ def _frames_page(version, state: BrowseState) -> dict:
     }
 
 
-def _contexts_page(version, state: BrowseState) -> dict:
-    page = selectors.contexts_list(version=version, filters=state.filters, cursor=state.cursor, limit=state.limit)
-    firsts = frame_dicts([row.first_frame for row in page.contexts], version=version)
+def _contexts_page(user, version, state: BrowseState) -> dict:
+    page = services.contexts_page(user=user, version=version, query=state.query)
+    firsts = selectors.frames_to_dicts([row.first_frame for row in page.contexts], user=user, version=version)
     context_url = reverse("viewer:context", args=[version.id]) + state.filter_query()
     context_url += "&" if "?" in context_url else "?"
     contexts = []
     for row, first in zip(page.contexts, firsts):
-        images = [source_image(s) for s in chosen_sources(first.get("sources") or [], state.source)]
+        images = [source_image(version.dataset_id, s) for s in chosen_sources(first.get("sources") or [], state.source)]
         contexts.append({
             "context_id": row.context_id,
             "name": context_name(row.context_id),
@@ -126,9 +120,7 @@ def _contexts_page(version, state: BrowseState) -> dict:
         })
     previous_url = None
     if state.cursor and page.contexts:
-        before = selectors_context.contexts_before(
-            version=version, filters=state.filters, context_id=page.contexts[0].context_id, limit=state.limit
-        )
+        before = selectors.contexts_before(user=user, version=version, context_id=page.contexts[0].context_id, query=state.query)
         if before.exists:
             previous_url = state.url(cursor=before.cursor, page=max(1, state.page - 1) if before.cursor else None)
     elif state.cursor:
@@ -153,20 +145,13 @@ def _contexts_page(version, state: BrowseState) -> dict:
 @require_GET
 @json_view
 def version_count(request, version, state: BrowseState):
-    """How many frames the current filter matches (JSON); cached while the version is unchanged."""
-    if not state.filtered:
-        return JsonResponse({"count": version.frame_count, "total": version.frame_count})
-    key = filter_cache_key(state, version) + ":count"
-    count = cache.get(key)
-    if count is None:
-        count = selectors.frames_count(version=version, filters=state.filters)
-        cache.set(key, count, CACHE_SECONDS)
+    """How many frames the current filter matches (JSON); kept while the version is unchanged."""
+    count = services.frames_count(user=request.user, version=version, filters=state.filters)
     return JsonResponse({"count": count, "total": version.frame_count})
 
 
 @require_GET
 def version_labels(request, version_id):
-    """Labels with their frame and ROI counts (for the label pickers); cached while the version is unchanged."""
-    version = version_or_404(version_id)
-    stats = selectors_stats.label_stats(version=version)
-    return JsonResponse(stats)
+    """Labels with their frame and ROI counts (for the label pickers); kept while the version is unchanged."""
+    version = version_or_404(request, version_id)
+    return JsonResponse(services.label_stats(user=request.user, version=version))

@@ -1,7 +1,7 @@
 """The version page: a header (breadcrumb, status, actions) and tabs. Frames is the default tab (built in
 viewer/views/frames.py); this module serves Statistics, Metadata and Info.
 
-`version_context(version, tab)` is what templates/viewer/version_base.html needs; every tab view calls it.
+`version_context(request, version, tab)` is what templates/viewer/version_base.html needs; every tab view calls it.
 """
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from django.utils.html import escape
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
-from frames import selectors_stats, services
+from frames import selectors, services
 from frames.exceptions import ServiceError
+from frames.selectors.query import parse_filter_params
+from frames.selectors.stats import DEFAULT_BINS, MAX_BINS
 
 from .. import charts, forms
-from ..browse import ui_filters
 from ..tiles import label_colour
 from ..versioning import version_actions
 from .datasets import get_version, posted
@@ -27,25 +28,20 @@ from .datasets import get_version, posted
 TABS = [("frames", "Frames", "viewer:version"), ("stats", "Statistics", "viewer:version-stats"),
         ("metadata", "Metadata", "viewer:version-metadata"), ("info", "Info", "viewer:version-info")]
 FILTER_PARAMS = ("filters", "label", "frame_query", "sources_query")
+JOB_HISTORY = 25
 
 
-def version_context(version, tab: str) -> dict:
-    """Context for version_base.html: the version (with .dataset), its parent, the actions, the tabs."""
+def version_context(request, version, tab: str) -> dict:
+    """Context for version_base.html: the version (with .dataset), its parent, the actions the user's role
+    allows, the tabs."""
     return {
         "version": version,
         "dataset": version.dataset,
         "parent": version.parent,
         "tab": tab,
         "tabs": TABS,
-        "actions": version_actions(version),
+        "actions": version_actions(version, owner=selectors.allows(request.user, version, selectors.OWNER)),
     }
-
-
-@require_GET
-def version_page(request, version_id):
-    """The version page's default tab, Frames (templates/viewer/version_frames.html)."""
-    version = get_version(version_id)
-    return render(request, "viewer/version_frames.html", version_context(version, "frames"))
 
 
 # -- Statistics ----------------------------------------------------------------------------------------------
@@ -55,7 +51,7 @@ def _filters(request):
     """The frame filter of the page, read as the Frames tab reads it (the advanced `filters` JSON, quick
     `label` picks, the API's `frame_query`/`sources_query`), or the error that names what is wrong."""
     try:
-        return ui_filters(request.GET), None
+        return parse_filter_params(request.GET), None
     except ServiceError as exc:
         return [], exc.errors[0]
 
@@ -85,14 +81,14 @@ def version_stats(request, version_id):
     What a published version stores (its unfiltered label statistics) is drawn with the page; what has to
     be counted (a draft, a filter, a metadata key) is fetched by static/js/stats.js after the first paint.
     """
-    version = get_version(version_id)
+    version = get_version(request, version_id)
     filters, filter_error = _filters(request)
-    keys = selectors_stats.meta_keys(version=version)
+    keys = services.meta_keys(user=request.user, version=version)
     key = request.GET.get("key", "").strip()
     filter_params = [(k, v) for k in FILTER_PARAMS for v in request.GET.getlist(k) if v]
     query = urlencode(filter_params)
     context = {
-        **version_context(version, "stats"),
+        **version_context(request, version, "stats"),
         "filtered": bool(filters),
         "filter_params": filter_params,
         "filter_error": filter_error,
@@ -101,26 +97,26 @@ def version_stats(request, version_id):
         "bins": _bins(request),
         "labels_src": f"{reverse('viewer:version-stats-labels', args=[version.pk])}?{query}",
     }
-    if version.is_published and version.stats is not None and not filters:
-        context.update(_labels_context(version, filters))
+    if selectors.stored_stats(version) is not None and not filters:
+        context.update(_labels_context(request.user, version, filters))
     if key:  # asked for explicitly (the key form): render it with the page; else stats.js loads it
-        context.update(_distribution_context(version, key, filters, context["bins"]))
+        context.update(_distribution_context(request.user, version, key, filters, context["bins"]))
     return render(request, "viewer/version_stats.html", context)
 
 
 @require_GET
 def version_stats_labels(request, version_id):
     """The cards and label tables alone (fetched by static/js/stats.js)."""
-    version = get_version(version_id)
+    version = get_version(request, version_id)
     filters, _ = _filters(request)
     try:
-        context = {"version": version, **_labels_context(version, filters, single_flight=True)}
-    except selectors_stats.StatsPending as pending:
+        context = {"version": version, **_labels_context(request.user, version, filters, single_flight=True)}
+    except services.StatsPending as pending:
         return _pending("labels", pending)
     return render(request, "viewer/version_stats_labels.html", context)
 
 
-def _pending(what: str, pending: selectors_stats.StatsPending):
+def _pending(what: str, pending: services.StatsPending):
     """202: a worker or another request is counting this right now; stats.js asks again in a moment."""
     who = "a worker is counting it" if pending.in_worker else "another request started it"
     since = f", {pending.seconds:.0f} s so far" if pending.seconds >= 1 else ""
@@ -128,8 +124,8 @@ def _pending(what: str, pending: selectors_stats.StatsPending):
     return HttpResponse(html, status=202)
 
 
-def _labels_context(version, filters, single_flight=False) -> dict:
-    stats = selectors_stats.label_stats(version=version, filters=filters or None, single_flight=single_flight)
+def _labels_context(user, version, filters, single_flight=False) -> dict:
+    stats = services.label_stats(user=user, version=version, filters=filters, single_flight=single_flight)
     colours = {entry["label"]: label_colour(entry["label"]) for entry in stats["labels"]}
     total = stats["frame_count"]
     return {
@@ -146,11 +142,11 @@ def _labels_context(version, filters, single_flight=False) -> dict:
 @require_GET
 def version_stats_meta(request, version_id):
     """The metadata-key distribution panel alone (fetched by static/js/stats.js)."""
-    version = get_version(version_id)
+    version = get_version(request, version_id)
     filters, _ = _filters(request)
     bins = _bins(request)
     context = {"version": version, "key": request.GET.get("key", "").strip(), "bins": bins}
-    context.update(_distribution_context(version, context["key"], filters, bins))
+    context.update(_distribution_context(request.user, version, context["key"], filters, bins))
     if context.get("pending"):
         return _pending(f"meta.{context['key']}", context["pending"])
     return render(request, "viewer/version_stats_meta.html", context)
@@ -164,17 +160,17 @@ def _default_key(keys):
 
 def _bins(request) -> int:
     try:
-        return max(1, min(int(request.GET.get("bins", selectors_stats.DEFAULT_BINS)), selectors_stats.MAX_BINS))
+        return max(1, min(int(request.GET.get("bins", DEFAULT_BINS)), MAX_BINS))
     except ValueError:
-        return selectors_stats.DEFAULT_BINS
+        return DEFAULT_BINS
 
 
-def _distribution_context(version, key, filters, bins) -> dict:
+def _distribution_context(user, version, key, filters, bins) -> dict:
     if not key:
         return {"distribution": None, "key_error": None}
     try:
-        dist = selectors_stats.meta_key_distribution(version=version, key=key, filters=filters or None, bins=bins, single_flight=True)
-    except selectors_stats.StatsPending as pending:
+        dist = services.meta_distribution(user=user, version=version, key=key, filters=filters, bins=bins, single_flight=True)
+    except services.StatsPending as pending:
         return {"distribution": None, "key_error": None, "pending": pending}
     except ServiceError as exc:
         return {"distribution": None, "key_error": exc.errors[0]["message"]}
@@ -224,12 +220,12 @@ def _row_errors(form_errors_fields) -> dict[int, str]:
 def version_metadata(request, version_id):
     """JSON editor of the version's metadata, with a table editor for the mask-label map; read-only once
     published. Saved through services.version_update; its errors land next to the field (and the row)."""
-    version = get_version(version_id)
-    form = forms.MetadataForm(posted(request), initial={"metadata": version.metadata})
+    version = get_version(request, version_id)
+    form = forms.MetadataForm(posted(request), initial={"metadata": version.metadata, "etag": version.etag})
     service_errors = []
     if request.method == "POST" and form.is_valid():
         try:
-            services.version_update(version=version, metadata=form.cleaned_data["metadata"])
+            services.version_update(user=request.user, version=version, metadata=form.cleaned_data["metadata"], if_match=form.if_match())
         except ServiceError as exc:
             service_errors = [(e.get("field") or "", e.get("message", "")) for e in exc.errors]
             form.add_service_errors(exc)
@@ -247,7 +243,7 @@ def version_metadata(request, version_id):
         if index < len(rows):
             rows[index]["error"] = message
     context = {
-        **version_context(version, "metadata"),
+        **version_context(request, version, "metadata"),
         "form": form,
         "mask_rows": rows,
         "other_masks": sorted(k for k in ((shown or {}).get("mask_labels") or {}) if k != "_all_") if isinstance(shown, dict) and isinstance(shown.get("mask_labels"), dict) else [],
@@ -260,12 +256,12 @@ def version_metadata(request, version_id):
 
 @require_GET
 def version_info(request, version_id):
-    version = get_version(version_id)
-    lineage = list(version.dataset.versions.filter(seq__in=version.lineage).order_by("seq"))
+    version = get_version(request, version_id)
     context = {
-        **version_context(version, "info"),
-        "lineage": lineage,
+        **version_context(request, version, "info"),
+        "lineage": selectors.version_lineage(user=request.user, version=version),
         "children": list(version.children.order_by("seq")),
-        "stats": version.stats if version.is_published else None,
+        "stats": selectors.stored_stats(version),
+        "jobs": list(selectors.jobs_list(user=request.user, version=version)[:JOB_HISTORY]),
     }
     return render(request, "viewer/version_info.html", context)

@@ -1,7 +1,9 @@
 """`manage.py load_demo`: make the demo dataset (media drawn on this machine) unless it exists."""
 from django.core.management.base import BaseCommand
 
-from frames import demo
+from frames import demo, services
+from frames.models import Dataset
+from frames.selectors.access import SYSTEM
 
 
 class Command(BaseCommand):
@@ -12,12 +14,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, recreate=False, **options):
         if recreate:
-            from frames import services
-            from frames.models import Dataset
-
             existing = Dataset.objects.filter(name=demo.DEMO_NAME).first()
             if existing is not None:
-                services.dataset_delete(dataset=existing)
+                services.dataset_delete(user=SYSTEM, dataset=existing)
                 self.stdout.write(f"deleted the demo dataset '{demo.DEMO_NAME}'")
         info = demo.ensure_demo(stdout=self.stdout)
         state = "created" if info.created else "already there"

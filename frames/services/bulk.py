@@ -7,7 +7,7 @@ import json
 
 from django.db import connection
 
-from .models import FrameRevision, FrameSource, RoiLabel
+from ..models import FrameRevision, FrameSource, RoiLabel
 
 REVISION_COLUMNS = [
     "id", "dataset_id", "version_id", "version_seq", "frame_id", "deleted",

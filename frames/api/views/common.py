@@ -1,0 +1,57 @@
+"""What the API views share: input validation, write preconditions (If-Match / ETag), parameters."""
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.response import Response
+
+from ...selectors import MAX_PAGE_SIZE
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("filters", OpenApiTypes.STR, description='JSON list of frame filters, OR-ed, e.g. [{"rois": [{"labels": ["car"]}], "frame_query": "meta.weather:sunny"}]'),
+    OpenApiParameter("label", OpenApiTypes.STR, many=True, description="Quick filter: frames with an ROI carrying this label (repeat to require several); AND-ed with the filters"),
+    OpenApiParameter("frame_query", OpenApiTypes.STR, description="Lucene rule on meta.*, e.g. meta.speed:[10 TO 60]; AND-ed with the filters"),
+    OpenApiParameter("sources_query", OpenApiTypes.STR, description="Lucene rule on sources.*, e.g. sources.content_type:video*; AND-ed with the filters"),
+]
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="The `cursor` of the previous page"),
+    OpenApiParameter("limit", OpenApiTypes.INT, description=f"Page size, 1..{MAX_PAGE_SIZE} (default 100)"),
+]
+SORT_PARAMETERS = [
+    OpenApiParameter("sort", OpenApiTypes.STR, description="context (default), id, timestamp, saved or meta.<key>"),
+    OpenApiParameter("order", OpenApiTypes.STR, enum=["asc", "desc"]),
+]
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, location=OpenApiParameter.HEADER, required=False,
+    description="The ETag the client read; a stale one is refused with 412 and the current representation",
+)
+
+
+def validated(serializer_class, data, **kwargs):
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def if_match(request) -> list[str] | None:
+    """The ETags of the request's If-Match header, or None when it has none."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    return [tag.strip() for tag in header.split(",") if tag.strip()]
+
+
+def with_etag(body, etag: str, status: int = 200) -> Response:
+    return Response(body, status=status, headers={"ETag": etag})
+
+
+def next_url(request, cursor):
+    if not cursor:
+        return None
+    params = request.query_params.copy()
+    params["cursor"] = cursor
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
+def flag(request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in ("1", "true", "yes")

@@ -1,0 +1,37 @@
+"""Every read of datasets, versions, frames, statistics and jobs, for the API, the pages, exports and workers.
+
+Selectors take the acting user first and decide access through `access.require`; they have no side effects
+(no row, cache or file written, no task queued): keeping answers and queueing work is frames.services.
+
+- access:   roles (viewer, annotator, owner), what a user may see, SYSTEM
+- query:    FrameQuery and its one parser for the API and the pages; sorts and keyset cursors
+- datasets: datasets, versions, members
+- frames:   one frame, pages of frames, counts, every frame page by page
+- contexts: Group by URL, a context's frames (film strip), Previous pages, a frame's neighbours
+- stats:    label statistics, a metadata key's distribution, the metadata keys
+- previews: the renditions frames need, frames with their previews attached, preview progress
+- jobs:     a user's jobs, a version's job history
+"""
+from .access import ANNOTATOR, OWNER, SYSTEM, VIEWER, allows, role_of
+from .contexts import (
+    CONTEXT_PAGE_SIZE, ContextFramesPage, ContextPage, ContextRow, Neighbours, context_frames, contexts_before, contexts_list,
+    frame_neighbours, previous_page_cursor,
+)
+from .datasets import dataset_get, datasets_list, members_list, version_get, version_lineage, versions_list
+from .frames import FramePage, cursor_of, frame_get, frame_pages, frame_to_dict, frames_browse, frames_count
+from .jobs import job_get, jobs_list
+from .previews import frames_to_dicts, latest_previews_count, previews_count, rendition_wait
+from .query import CONTEXT_CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STRIP_CURSOR, FrameQuery, QueryInvalid, decode_cursor, parse_frame_query
+from .stats import label_stats, meta_distribution, meta_keys, stored_stats
+
+__all__ = [
+    "ANNOTATOR", "OWNER", "SYSTEM", "VIEWER", "allows", "role_of",
+    "CONTEXT_PAGE_SIZE", "ContextFramesPage", "ContextPage", "ContextRow", "Neighbours", "context_frames", "contexts_before",
+    "contexts_list", "frame_neighbours", "previous_page_cursor",
+    "dataset_get", "datasets_list", "members_list", "version_get", "version_lineage", "versions_list",
+    "FramePage", "cursor_of", "frame_get", "frame_pages", "frame_to_dict", "frames_browse", "frames_count",
+    "job_get", "jobs_list",
+    "frames_to_dicts", "latest_previews_count", "previews_count", "rendition_wait",
+    "CONTEXT_CURSOR", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "STRIP_CURSOR", "FrameQuery", "QueryInvalid", "decode_cursor", "parse_frame_query",
+    "label_stats", "meta_distribution", "meta_keys", "stored_stats",
+]

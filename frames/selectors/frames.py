@@ -1,0 +1,161 @@
+"""What a version shows: one frame, pages of frames in any order, counts, and every frame page by page.
+
+A version's view is every revision in its lineage that no nearer revision (or tombstone) of the same frame id
+replaces (FrameRevision.objects.visible_in). Pages use keyset cursors over the (dataset, sort keys, frame_id)
+indexes, so page 10,000 costs what page 1 costs.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.db.models.fields.json import KeyTransform
+
+from ..exceptions import NotFound
+from ..filters import frames_matching
+from ..models import DatasetVersion, FrameRevision
+from .access import VIEWER, require
+from .query import META_SORT_ALIAS, FrameQuery, decode_cursor, encode_cursor, meta_sort_keys, sort_columns
+
+EXPORT_PAGE_SIZE = 1000
+
+
+@dataclass
+class FramePage:
+    frames: list[FrameRevision]
+    next_cursor: str | None
+
+
+def frame_get(*, user, version: DatasetVersion, frame_id: str) -> FrameRevision:
+    require(user, version, VIEWER)
+    revision = FrameRevision.objects.visible_in(version).filter(frame_id=frame_id).first()
+    if revision is None:
+        raise NotFound(f"no frame with id {frame_id!r} in version {version.id}", field="frame_id")
+    return revision
+
+
+def frames_count(*, user, version: DatasetVersion, filters=()) -> int:
+    """Frames of the version the filters match; O(1) without filters (the count is kept on the version)."""
+    require(user, version, VIEWER)
+    if not any(f.roi_rules or f.frame_query or f.sources_query for f in filters or ()):
+        return version.frame_count
+    return frames_matching(version, filters).count()
+
+
+def frame_to_dict(revision: FrameRevision, *, version_id: str) -> dict:
+    """The frame in ClearML's JSON form, with the server's fields (the stored frame, no previews)."""
+    return {
+        "id": revision.frame_id,
+        "context_id": revision.context_id,
+        "timestamp": revision.timestamp,
+        "num_frames": revision.num_frames,
+        "meta": revision.meta,
+        "sources": revision.sources,
+        "rois": revision.rois,
+        "saved": revision.saved,
+        "saved_in_version": revision.version_id,
+        "dataset": {"id": revision.dataset_id, "version": version_id},
+    }
+
+
+# -- pages with keyset cursors ------------------------------------------------------------------------------
+
+
+@contextmanager
+def index_order_for(filters):
+    """PostgreSQL has no statistics for JSON keys, guesses that `meta.weather:fog` matches almost nothing,
+    and then sorts the whole version instead of walking the ordered index until a page is full (2 s
+    instead of 40 ms at a million frames). For Lucene rules, tell it to walk the index."""
+    blind = connection.vendor == "postgresql" and any(f.frame_query or f.sources_query for f in filters or ())
+    if not blind:
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_hashagg = off")
+        yield
+
+
+def frames_browse(*, user, version: DatasetVersion, query: FrameQuery) -> FramePage:
+    """One page of the version's frames that the query's filters match, in its order, after its cursor."""
+    require(user, version, VIEWER)
+    names = sort_columns(query.sort)
+    qs = frames_matching(version, query.filters)
+    if names[0] == META_SORT_ALIAS:
+        expr = F("meta")
+        for key in meta_sort_keys(query.sort):
+            expr = KeyTransform(key, expr)
+        qs = qs.alias(**{META_SORT_ALIAS: expr})
+    if query.cursor:
+        qs = qs.filter(_after(names, decode_cursor(query.cursor, names), descending=query.descending))
+    ordering = [_order(n, query.descending) for n in names]
+    with index_order_for(query.filters):
+        rows = list(qs.order_by(*ordering)[: query.limit + 1])
+    if len(rows) <= query.limit:
+        return FramePage(rows, None)
+    rows = rows[: query.limit]
+    return FramePage(rows, cursor_of(rows[-1], sort=query.sort))
+
+
+def frame_pages(*, user, version: DatasetVersion, query: FrameQuery, first: FramePage | None = None) -> Iterator[list[FrameRevision]]:
+    """Every frame the query matches, in its order, one keyset page at a time (constant memory).
+
+    `first` is the first page when the caller fetched it already (to fail on bad input before streaming).
+    """
+    page = first or frames_browse(user=user, version=version, query=query)
+    while True:
+        yield page.frames
+        if not page.next_cursor:
+            return
+        page = frames_browse(user=user, version=version, query=query.page(cursor=page.next_cursor))
+
+
+def _after(names: list[str], values: list, *, descending: bool) -> Q:
+    """Rows strictly after `values` in `names` order: a >= va AND (a > va OR (a = va AND (b > vb ...))).
+
+    The leading `a >= va` lets the database start its index scan at the cursor instead of filtering.
+    """
+    if names[0] == META_SORT_ALIAS:
+        return _after_meta(values, descending=descending)
+    strict, loose = ("lt", "lte") if descending else ("gt", "gte")
+    tail = Q(**{f"{names[-1]}__{strict}": values[-1]})
+    for name, value in zip(reversed(names[:-1]), reversed(values[:-1])):
+        tail = Q(**{f"{name}__{strict}": value}) | (Q(**{name: value}) & tail)
+    return Q(**{f"{names[0]}__{loose}": values[0]}) & tail if len(names) > 1 else tail
+
+
+def _after_meta(values: list, *, descending: bool) -> Q:
+    """Keyset on a metadata key; frames without the key come last in either direction."""
+    value, last_id = values
+    strict = "lt" if descending else "gt"
+    id_after = Q(**{f"frame_id__{strict}": last_id})
+    missing = Q(**{f"{META_SORT_ALIAS}__isnull": True})
+    if value is None:
+        return missing & id_after
+    return Q(**{f"{META_SORT_ALIAS}__{strict}": value}) | (Q(**{META_SORT_ALIAS: value}) & id_after) | missing
+
+
+def _order(name: str, descending: bool):
+    """Frame columns are NOT NULL, so their plain order matches the indexes (in both directions); only a
+    metadata key can be missing, and missing keys go last."""
+    nulls_last = True if name == META_SORT_ALIAS else None
+    return F(name).desc(nulls_last=nulls_last) if descending else F(name).asc(nulls_last=nulls_last)
+
+
+def sort_values(row: FrameRevision, sort: str) -> list:
+    """The sort key of `row`: a cursor of these values makes a page start right after it."""
+    names = sort_columns(sort)
+    if names[0] != META_SORT_ALIAS:
+        return [getattr(row, n) for n in names]
+    value = row.meta
+    for key in meta_sort_keys(sort):
+        value = value.get(key) if isinstance(value, dict) else None
+    return [value, row.frame_id]
+
+
+def cursor_of(row: FrameRevision, *, sort: str) -> str:
+    """The keyset cursor that makes `frames_browse` start right after `row`."""
+    return encode_cursor(sort_values(row, sort))

@@ -1,0 +1,36 @@
+"""Jobs as their users see them: a user's own jobs, a version's job history, one job."""
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from ..exceptions import NotFound
+from ..models import DatasetVersion, Job
+from .access import VIEWER, allows, require
+
+
+def jobs_list(*, user, version: DatasetVersion | None = None) -> QuerySet[Job]:
+    """Newest first: the jobs of a version (for its members), else the user's own (every job for staff).
+    Narrowed by filtersets.JobFilterSet."""
+    if version is not None:
+        require(user, version, VIEWER)
+        qs = Job.objects.filter(version=version)
+    elif user.is_staff:
+        qs = Job.objects.all()
+    else:
+        qs = Job.objects.filter(user_id=user.pk)
+    return qs.select_related("user", "dataset", "version").order_by("-created")
+
+
+def job_get(*, user, job_id: str) -> Job:
+    """A job its user, a member of its dataset, or staff may see; NotFound for anyone else."""
+    job = Job.objects.select_related("user", "dataset", "version").filter(pk=job_id).first()
+    if job is None or not can_see(user, job):
+        raise NotFound(f"no job with id {job_id!r}", field="job")
+    return job
+
+
+def can_see(user, job: Job) -> bool:
+    if user.is_staff or (job.user_id is not None and job.user_id == user.pk):
+        return True
+    return job.dataset is not None and allows(user, job.dataset, VIEWER)
+

@@ -1,0 +1,202 @@
+"""One parser for the frame query of the REST API and of the pages: request parameters in, one FrameQuery out.
+
+    filters        JSON list of ClearML frame filters (OR-ed): ROI label rules, frame_query, sources_query
+    label          quick label filter, repeatable: frames with an ROI carrying it, AND-ed with everything else
+    frame_query    Lucene rule on meta.* AND-ed into every filter
+    sources_query  Lucene rule on sources.* AND-ed into every filter
+    sort, order    context (default) | id | timestamp | saved | meta.<key>;  asc | desc
+    cursor         keyset cursor of the page to show (the `next` of the previous page)
+    limit          page size, 1..MAX_PAGE_SIZE
+
+Every error is collected and reported with the parameter it belongs to, so a page can show them all next to
+their fields and the API answers them in one 400.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field, replace
+
+from ..exceptions import ServiceError
+from ..filters import FrameFilter, RoiRule, parse_filters
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+SORTS = {"context": "Context + timestamp", "id": "Frame id", "timestamp": "Timestamp", "saved": "Saved"}
+QUERY_KEYS = ("filters", "label", "frame_query", "sources_query", "sort", "order", "cursor", "limit")
+FILTER_KEYS = ("filters", "label", "frame_query", "sources_query")
+
+
+class QueryInvalid(ServiceError):
+    """One or more query parameters are wrong; `errors` names each."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+
+
+@dataclass(frozen=True)
+class FrameQuery:
+    """Which frames (filters), in which order (sort, descending) and which page of them (cursor, limit)."""
+
+    filters: tuple[FrameFilter, ...] = ()
+    sort: str = "context"
+    descending: bool = False
+    cursor: str | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+
+    @property
+    def filtered(self) -> bool:
+        return any(f.roi_rules or f.frame_query or f.sources_query for f in self.filters)
+
+    @property
+    def order(self) -> str:
+        return "desc" if self.descending else "asc"
+
+    def page(self, cursor: str | None = None, limit: int | None = None) -> "FrameQuery":
+        """The same frames and order, another page."""
+        return replace(self, cursor=cursor, limit=self.limit if limit is None else limit)
+
+
+@dataclass
+class _Errors:
+    items: list[dict] = field(default_factory=list)
+
+    def add(self, name: str, message: str) -> None:
+        self.items.append({"field": name, "message": message})
+
+    def take(self, exc: ServiceError) -> None:
+        self.items.extend(exc.errors)
+
+
+def parse_frame_query(params, *, cursor_columns: list[str] | None = None) -> FrameQuery:
+    """Read a FrameQuery from a QueryDict (request.GET or DRF's query_params); QueryInvalid names every bad
+    parameter. The cursor is one of a frame page in the sort order, or of `cursor_columns` (Group by URL
+    pages: CONTEXT_CURSOR)."""
+    errors = _Errors()
+    filters: list[FrameFilter] = []
+    try:
+        filters = parse_filter_params(params)
+    except ServiceError as exc:
+        errors.take(exc)
+    sort = params.get("sort") or "context"
+    if sort not in SORTS and not is_meta_sort(sort):
+        errors.add("sort", f"unknown sort {sort!r}: use {', '.join(SORTS)} or meta.<key>")
+    order = params.get("order") or "asc"
+    if order not in ("asc", "desc"):
+        errors.add("order", "must be asc or desc")
+    limit = _limit(params.get("limit"), errors)
+    cursor = params.get("cursor") or None
+    if cursor and not errors.items:
+        try:
+            decode_cursor(cursor, cursor_columns or sort_columns(sort))
+        except ServiceError as exc:
+            errors.take(exc)
+    if errors.items:
+        raise QueryInvalid(errors.items)
+    return FrameQuery(tuple(filters), sort, order == "desc", cursor, limit)
+
+
+def parse_filter_params(params) -> list[FrameFilter]:
+    """The frame filter of a request: `filters` (OR-ed blocks) with `frame_query`/`sources_query` AND-ed into
+    each block and the quick `label` picks AND-ed too."""
+    blocks = _filters_json(params.get("filters", "") or "")
+    shortcuts = {k: params.get(k) for k in ("frame_query", "sources_query") if params.get(k)}
+    if shortcuts:
+        extra = parse_filters([shortcuts])[0]
+        blocks = [
+            FrameFilter(b.roi_rules, _and(b.frame_query, extra.frame_query), _and(b.sources_query, extra.sources_query))
+            for b in blocks
+        ] or [extra]
+    labels = params.getlist("label") if hasattr(params, "getlist") else [params.get("label")]
+    quick = tuple(RoiRule(labels=(label,)) for label in labels if label)
+    if not quick:
+        return blocks
+    return [FrameFilter(b.roi_rules + quick, b.frame_query, b.sources_query) for b in blocks] or [FrameFilter(roi_rules=quick)]
+
+
+def _filters_json(raw: str) -> list[FrameFilter]:
+    raw = raw.strip()
+    if not raw:
+        return []
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise ServiceError("nested too deeply", field="filters") from None
+    except json.JSONDecodeError as exc:
+        raise ServiceError(f"not valid JSON: {exc}", field="filters") from None
+    return parse_filters(value)
+
+
+def _and(a: str, b: str) -> str:
+    return f"({a}) AND ({b})" if a and b else a or b
+
+
+def _limit(raw, errors: _Errors) -> int:
+    if raw in (None, ""):
+        return DEFAULT_PAGE_SIZE
+    try:
+        limit = int(raw)
+    except (TypeError, ValueError):
+        errors.add("limit", f"must be a whole number, got {raw!r}")
+        return DEFAULT_PAGE_SIZE
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        errors.add("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+    return limit
+
+
+# -- sorts and keyset cursors -------------------------------------------------------------------------------
+
+SORT_COLUMNS = {
+    "context": ("context_id", "timestamp", "frame_id"),
+    "id": ("frame_id",),
+    "timestamp": ("timestamp", "frame_id"),
+    "saved": ("saved", "frame_id"),
+}
+META_SORT_ALIAS = "_sort_meta"
+CONTEXT_CURSOR = ["context_id"]  # Group by URL pages
+STRIP_CURSOR = ["timestamp", "frame_id"]  # a context's frames
+
+
+def meta_sort_keys(sort: str) -> list[str] | None:
+    """["camera", "model"] for sort "meta.camera.model"; None for other sorts."""
+    keys = sort[5:].split(".") if sort.startswith("meta.") else []
+    return keys if keys and all(keys) and not any("__" in k for k in keys) else None
+
+
+def is_meta_sort(sort: str) -> bool:
+    return meta_sort_keys(sort) is not None
+
+
+def sort_columns(sort: str) -> list[str]:
+    """The ordering columns of a sort; a metadata key sorts by its JSON value (aliased), then frame id."""
+    if sort in SORT_COLUMNS:
+        return list(SORT_COLUMNS[sort])
+    if is_meta_sort(sort):
+        return [META_SORT_ALIAS, "frame_id"]
+    raise ServiceError(f"unknown sort {sort!r}: use {', '.join(SORTS)} or meta.<key>", field="sort")
+
+
+COLUMN_TYPES = {"context_id": str, "frame_id": str, "timestamp": int, "saved": int}
+
+
+def encode_cursor(payload) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, columns: list[str]) -> list:
+    """The values of a keyset cursor for these ordering columns, each of its column's type."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, RecursionError):
+        raise ServiceError("not a cursor this server issued", field="cursor") from None
+    if not isinstance(payload, list) or len(payload) != len(columns):
+        raise ServiceError("the cursor belongs to another sort order", field="cursor")
+    for value, column in zip(payload, columns):
+        wanted = COLUMN_TYPES.get(column)
+        if wanted is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ServiceError("not a cursor this server issued", field="cursor")
+        if wanted is str and not isinstance(value, str):
+            raise ServiceError("not a cursor this server issued", field="cursor")
+        if wanted is None and isinstance(value, (dict, list)):  # a metadata sort value is a JSON scalar
+            raise ServiceError("not a cursor this server issued", field="cursor")
+    return payload

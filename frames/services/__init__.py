@@ -1,0 +1,33 @@
+"""Every write: datasets, members, versions, frames, previews, statistics kept, jobs.
+
+Services take the acting user first and check their role (frames.selectors.access) before anything else;
+they validate business rules themselves (so the pages, the API, the SDK and the workers all get them), run in
+one transaction, and queue tasks only after it commits. Nothing else writes rows, caches or files.
+
+- datasets:   datasets and their members
+- versions:   child versions, rename/describe/metadata, publish, snapshot, delete
+- frames:     add, update (merge), delete frames, with write preconditions
+- previews:   rendition rows and their tasks, regenerate, large renditions, preview progress
+- renditions: rendering in the workers
+- stats:      statistics, counts and Group-by-URL tallies kept (cached, stored, or counted by a job)
+- jobs:       the Job lifecycle; job_kinds: what each kind of job runs
+"""
+from .datasets import INITIAL_VERSION_NAME, dataset_create, dataset_delete, dataset_update, member_remove, member_set
+from .frames import FramesDeleteResult, FramesWriteResult, frames_add, frames_delete, frames_update
+from .job_kinds import job_run, register_job_kind
+from .jobs import JobCancelled, job_cancel, job_claim, job_fail, job_finish, job_heartbeat, job_retry_later, job_start
+from .previews import previews_progress, previews_regenerate, rendition_request
+from .renditions import render_previews
+from .stats import StatsPending, contexts_page, frames_count, label_stats, meta_distribution, meta_keys
+from .versions import version_create, version_delete, version_publish, version_snapshot, version_update
+
+__all__ = [
+    "INITIAL_VERSION_NAME", "dataset_create", "dataset_delete", "dataset_update", "member_remove", "member_set",
+    "FramesDeleteResult", "FramesWriteResult", "frames_add", "frames_delete", "frames_update",
+    "job_run", "register_job_kind",
+    "JobCancelled", "job_cancel", "job_claim", "job_fail", "job_finish", "job_heartbeat", "job_retry_later", "job_start",
+    "previews_progress", "previews_regenerate", "rendition_request",
+    "render_previews",
+    "StatsPending", "contexts_page", "frames_count", "label_stats", "meta_distribution", "meta_keys",
+    "version_create", "version_delete", "version_publish", "version_snapshot", "version_update",
+]

@@ -1,0 +1,175 @@
+"""Jobs: every piece of work longer than a request, one mechanism for all of them.
+
+A service that wants work done calls `job_start` with a key naming the work (`stats:<version>:<digest>`):
+while a job with that key is queued or running, the existing job is returned and nothing new is queued (a
+partial unique index makes that hold between processes too). The job's task is queued once the caller's
+transaction commits. The worker claims the job (`job_claim`: queued, or running with an expired lease, so a
+job whose worker died is taken over by the task's next delivery and a duplicate delivery does nothing),
+reports progress (`job_progress`, which also tells it when the user cancelled), and finishes or fails it.
+
+Preview generation is the one job moved forward by many tasks (one per source file): `job_add_work` and
+`job_count_done` keep its done/total.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ..exceptions import Conflict, Forbidden
+from ..models import Dataset, DatasetVersion, Job
+from ..selectors.access import OWNER, allows
+from ..selectors.jobs import job_get
+
+logger = logging.getLogger(__name__)
+RUN_JOB_TASK = "frames.tasks.run_job"
+ERROR_LIMIT = 4000
+
+
+class JobCancelled(Exception):
+    """The user cancelled the job the worker is running: stop, nothing more to record."""
+
+
+def job_start(
+    *, user, kind: str, key: str = "", subject: str = "", dataset: Dataset | None = None,
+    version: DatasetVersion | None = None, params: dict | None = None, total: int | None = None,
+    task: str | None = RUN_JOB_TASK,
+) -> Job:
+    """The active job doing this work (`key`), or a new one whose task is queued after commit. With task=None
+    nobody is queued (work moved forward by other tasks, e.g. preview generation)."""
+    with transaction.atomic():
+        existing = _active(key)
+        if existing is not None:
+            return existing
+        try:
+            with transaction.atomic():
+                job = Job.objects.create(
+                    kind=kind, key=key, subject=subject[:300], user=user if getattr(user, "pk", None) else None,
+                    dataset=dataset or (version.dataset if version else None), version=version,
+                    params=params or {}, total=total,
+                )
+        except IntegrityError:  # another process started the same work a moment ago
+            return _active(key) or Job.objects.filter(key=key).order_by("-created").first()
+        if task:
+            transaction.on_commit(lambda: _send(job, task))
+    return job
+
+
+def _active(key: str) -> Job | None:
+    return Job.objects.filter(key=key, state__in=Job.ACTIVE).first() if key else None
+
+
+def _send(job: Job, task: str) -> None:
+    try:
+        current_app.send_task(task, args=[job.id], retry=False)
+    except Exception as exc:  # the broker is down: say so on the job instead of leaving it queued forever
+        logger.warning("could not queue job %s (%s): %s", job.id, job.kind, exc)
+        _finish(job.id, Job.FAILED, error=f"could not queue the job: the task broker did not answer ({exc})")
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.HYPERDATA_JOB_LEASE_SECONDS)
+
+
+def job_claim(*, job_id: str) -> Job | None:
+    """Take the job for this worker: it must be queued, or running under a lease that ran out (its worker
+    died). None when it is finished, cancelled or running elsewhere: the caller does nothing."""
+    now = timezone.now()
+    claimable = Q(state=Job.QUEUED) | Q(state=Job.RUNNING, lease_until__lt=now)
+    taken = Job.objects.filter(claimable, pk=job_id).update(
+        state=Job.RUNNING, started=Coalesce(F("started"), now), lease_until=now + lease(),
+        attempts=F("attempts") + 1, message="", updated=now,
+    )
+    return Job.objects.get(pk=job_id) if taken else None
+
+
+def job_heartbeat(*, job_id: str) -> None:
+    """Keep the lease of a running job (a worker busy in one long query reports no progress)."""
+    now = timezone.now()
+    Job.objects.filter(pk=job_id, state=Job.RUNNING).update(lease_until=now + lease(), updated=now)
+
+
+def job_progress(*, job: Job, done: int | None = None, total: int | None = None, message: str | None = None) -> None:
+    """Record progress of a running job and renew its lease; JobCancelled when the user cancelled it."""
+    now = timezone.now()
+    changes = {"lease_until": now + lease(), "updated": now}
+    if done is not None:
+        changes["done"] = job.done = done
+    if total is not None:
+        changes["total"] = job.total = total
+    if message is not None:
+        changes["message"] = job.message = message[:500]
+    if not Job.objects.filter(pk=job.pk, state=Job.RUNNING).update(**changes):
+        raise JobCancelled(job.pk)
+
+
+def job_finish(*, job: Job, result=None, message: str = "") -> None:
+    _finish(job.pk, Job.DONE, result=result, message=message)
+
+
+def job_fail(*, job: Job, error: str) -> None:
+    _finish(job.pk, Job.FAILED, error=error)
+
+
+def _finish(job_id: str, state: str, *, result=None, message: str = "", error: str = "") -> None:
+    now = timezone.now()
+    changes = {"state": state, "finished": now, "updated": now, "lease_until": None, "error": error[:ERROR_LIMIT]}
+    if result is not None:
+        changes["result"] = result
+    if message:
+        changes["message"] = message[:500]
+    if state == Job.DONE:
+        changes["done"] = Coalesce(F("total"), F("done"))
+    Job.objects.filter(pk=job_id, state__in=Job.ACTIVE).update(**changes)
+
+
+def job_retry_later(*, job: Job, reason: str, countdown: float) -> None:
+    """Hand a running job back to the queue: its task runs again in `countdown` seconds."""
+    Job.objects.filter(pk=job.pk, state=Job.RUNNING).update(
+        state=Job.QUEUED, lease_until=None, message=f"retrying in {countdown:.0f} s: {reason}"[:500], updated=timezone.now()
+    )
+
+
+def job_cancel(*, user, job_id: str) -> Job:
+    """Cancel a queued or running job: its user, an owner of its dataset, or staff may. The worker stops at
+    its next progress report; what it finished stays."""
+    job = job_get(user=user, job_id=job_id)
+    if not (user.is_staff or job.user_id == user.pk or (job.dataset and allows(user, job.dataset, OWNER))):
+        raise Forbidden("only the user who started a job, an owner of its dataset or staff can cancel it", field="job")
+    now = timezone.now()
+    if not Job.objects.filter(pk=job.pk, state__in=Job.ACTIVE).update(state=Job.CANCELLED, finished=now, updated=now, lease_until=None):
+        job.refresh_from_db()
+        raise Conflict(f"the job is {job.state} already", field="job")
+    job.refresh_from_db()
+    return job
+
+
+# -- jobs moved forward by many tasks (preview generation) ---------------------------------------------------
+
+
+def job_add_work(*, job: Job, count: int) -> bool:
+    """Add `count` items to an active job's total; False when the job finished or was cancelled meanwhile."""
+    return bool(Job.objects.filter(pk=job.pk, state__in=Job.ACTIVE).update(total=Coalesce(F("total"), 0) + count, updated=timezone.now()))
+
+
+def job_is_cancelled(*, job_id: str | None) -> bool:
+    return bool(job_id) and Job.objects.filter(pk=job_id, state=Job.CANCELLED).exists()
+
+
+def job_count_done(*, job_id: str | None, count: int) -> None:
+    """`count` more items of a many-task job are finished; the job is done when all of them are."""
+    if not job_id or not count:
+        return
+    now = timezone.now()
+    Job.objects.filter(pk=job_id, state__in=Job.ACTIVE).update(
+        done=F("done") + count, state=Job.RUNNING, started=Coalesce(F("started"), now), updated=now
+    )
+    Job.objects.filter(pk=job_id, state=Job.RUNNING, done__gte=F("total")).update(
+        state=Job.DONE, finished=now, lease_until=None
+    )

@@ -1,0 +1,165 @@
+"""Asking for previews: the rendition rows frames need, the tasks that make them (queued after commit, one per
+source file), the version's `previews` job that follows them, regenerating failed ones, large renditions for
+the viewer, and preview progress. Rendering itself is frames.services.renditions (run by the workers).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
+from celery import current_app
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from ..models import Dataset, DatasetVersion, Job, MediaPreview
+from ..filters import frames_matching
+from ..selectors import previews as preview_selectors
+from ..selectors.access import ANNOTATOR, VIEWER, require
+from ..selectors.previews import PreviewRequest
+from .jobs import job_add_work, job_progress, job_start
+
+logger = logging.getLogger(__name__)
+RENDER_TASK = "frames.tasks.generate_previews"
+CHUNK = 500
+PROGRESS_FRESH_SECONDS = 10  # a large version's preview count older than this is counted again when asked
+RENDITION_REQUEUE_SECONDS = 30  # a large rendition asked for again after this is queued again (a lost task)
+# The viewer waits for a large rendition: its task goes ahead of the thumbnail backlog (Redis: 0 is first).
+INTERACTIVE_PRIORITY = 0
+
+
+def previews_request(*, user, version: DatasetVersion, frames: list[dict], regenerate: str = "") -> int:
+    """Create the missing rendition rows of these frames and queue their tasks once the write commits, under
+    the version's `previews` job. regenerate="failed" queues failed and still-pending rows again; "all"
+    re-renders every one. Returns the number of renditions queued."""
+    wanted = {r.key: r for frame in frames for r in preview_selectors.frame_requests(frame)}
+    if not wanted:
+        return 0
+    existing = dict(MediaPreview.objects.filter(key__in=list(wanted)).values_list("key", "status"))
+    queue = [key for key in wanted if key not in existing]
+    MediaPreview.objects.bulk_create([_row(wanted[k]) for k in queue], ignore_conflicts=True)
+    if regenerate:
+        again = [k for k, status in existing.items() if regenerate == "all" or status != MediaPreview.DONE]
+        MediaPreview.objects.filter(key__in=again).update(status=MediaPreview.PENDING, error="", attempts=0)
+        queue += again
+    if queue and settings.HYPERDATA_PREVIEWS_AUTO:
+        job = _previews_job(user, version, len(queue))
+        by_uri: dict[str, list[str]] = {}
+        for key in queue:
+            by_uri.setdefault(wanted[key].uri, []).append(key)
+        transaction.on_commit(lambda: _enqueue(by_uri, job.pk))
+    return len(queue)
+
+
+def _row(request: PreviewRequest) -> MediaPreview:
+    return MediaPreview(key=request.key, kind=request.kind, uri=request.uri, media=request.media,
+                        timestamp=request.timestamp, page=request.page, max_size=request.max_size)
+
+
+def _previews_job(user, version: DatasetVersion, count: int) -> Job:
+    """The version's active `previews` job with `count` more renditions to make (a new job when none is
+    active: the last one finished or was cancelled)."""
+    for _ in range(3):
+        job = job_start(user=user, kind="previews", key=f"previews:{version.pk}", version=version, total=0, task=None,
+                        subject=f"previews of {version.dataset.name} / {version.name}")
+        if job_add_work(job=job, count=count):
+            job.total = (job.total or 0) + count
+            return job
+    return job  # it keeps finishing under us: the renditions are made all the same
+
+
+def _enqueue(by_uri: dict[str, list[str]], job_id: str | None, priority: int | None = None) -> None:
+    for uri, keys in by_uri.items():
+        try:
+            current_app.send_task(RENDER_TASK, args=[uri, sorted(keys), job_id], priority=priority, retry=False)
+        except Exception as exc:  # the broker is down: rows stay pending; "regenerate" queues them again
+            logger.warning("could not queue previews for %s: %s", uri, exc)
+            return
+
+
+# -- regenerating -----------------------------------------------------------------------------------------------
+
+
+def previews_regenerate(*, user, version: DatasetVersion, everything: bool = False) -> int | Job:
+    """Queue the version's failed and unfinished previews again (or all of them): now for a version of up to
+    HYPERDATA_PROGRESS_SYNC_FRAMES frames, returning how many; else as a job (it reads every frame: about a
+    minute at a million), returning the job."""
+    require(user, version, ANNOTATOR)
+    if version.frame_count > settings.HYPERDATA_PROGRESS_SYNC_FRAMES:
+        return job_start(user=user, kind="previews_regenerate", key=f"previews-regenerate:{version.pk}:{int(everything)}",
+                         version=version, params={"everything": everything}, total=version.frame_count,
+                         subject=f"{'re-render all' if everything else 'retry failed'} previews of {version.dataset.name} / {version.name}")
+    return regenerate_frames(user=user, version=version, everything=everything)
+
+
+def regenerate_frames(*, user, version: DatasetVersion, everything: bool, job: Job | None = None) -> int:
+    """Go through the version's frames, queueing their failed and unfinished (or all) previews again."""
+    queued = seen = 0
+    frames = frames_matching(version).order_by("pk").values_list("sources", flat=True).iterator(chunk_size=CHUNK)
+    for chunk in _chunks(frames, CHUNK):
+        with transaction.atomic():
+            queued += previews_request(user=user, version=version, frames=[{"sources": s} for s in chunk],
+                                       regenerate="all" if everything else "failed")
+        seen += len(chunk)
+        if job is not None:
+            job_progress(job=job, done=seen, message=f"{queued} preview(s) queued again")
+    return queued
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# -- large renditions for the viewer ---------------------------------------------------------------------------
+
+
+def rendition_request(*, user, dataset: Dataset, request: PreviewRequest) -> MediaPreview:
+    """The rendition row; when it is not made yet, its task is queued ahead of the thumbnail backlog (once:
+    asking again within RENDITION_REQUEUE_SECONDS does not queue another)."""
+    require(user, dataset, VIEWER)
+    row, _ = MediaPreview.objects.get_or_create(key=request.key, defaults={
+        "kind": request.kind, "uri": request.uri, "media": request.media, "timestamp": request.timestamp,
+        "page": request.page, "max_size": request.max_size,
+    })
+    if row.status == MediaPreview.PENDING and cache.add(f"rendition-queued:{row.key}", 1, RENDITION_REQUEUE_SECONDS):
+        _enqueue({row.uri: [row.key]}, None, priority=INTERACTIVE_PRIORITY)
+    return row
+
+
+# -- progress -------------------------------------------------------------------------------------------------
+
+
+def previews_progress(*, user, version: DatasetVersion) -> dict:
+    """done / failed / pending renditions of the version's frames, `as_of` when they were counted, and
+    `counting` while a newer count is on its way.
+
+    Up to HYPERDATA_PROGRESS_SYNC_FRAMES frames they are counted now; above, a `previews_count` job counts
+    (reading every frame's sources: ~45 s at a million frames) and this answers its latest count at once,
+    starting a new one when that count is older than PROGRESS_FRESH_SECONDS. Before the first count of a
+    large version there are no figures yet: `counting` is true and the counts are None.
+    """
+    if version.frame_count <= settings.HYPERDATA_PROGRESS_SYNC_FRAMES:
+        return {**preview_selectors.previews_count(user=user, version=version), "as_of": _iso(time.time()), "counting": False}
+    latest = preview_selectors.latest_previews_count(user=user, version=version)
+    counting = False
+    if latest is None or time.time() - latest.finished.timestamp() > PROGRESS_FRESH_SECONDS:
+        job = job_start(user=user, kind="previews_count", key=f"previews-count:{version.pk}", version=version,
+                        subject=f"count previews of {version.dataset.name} / {version.name}")
+        counting = job.state in Job.ACTIVE
+    if latest is None:
+        return {"total": None, "done": None, "failed": None, "pending": None, "as_of": None, "counting": counting}
+    figures = {k: latest.result[k] for k in ("total", "done", "failed", "pending")}
+    return {**figures, "as_of": latest.finished.isoformat(), "counting": counting}
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=dt_timezone.utc).isoformat()

@@ -1,0 +1,122 @@
+"""Rendering previews, in the workers: read a source file once, make the renditions asked for (thumbnails,
+mask PNGs, large renditions of video frames and TIFF pages), store the files, record each row's outcome."""
+from __future__ import annotations
+
+import hashlib
+
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from .. import media
+from ..models import MediaPreview
+from ..storage import PermanentStorageError, StorageError, TransientStorageError, storage_for_uri
+from .jobs import job_count_done, job_is_cancelled
+
+VIDEO_INDEX_SECONDS = 7 * 24 * 3600
+
+
+def render_previews(*, uri: str, keys: list[str], job_id: str | None = None, give_up: bool = False) -> int:
+    """Render the pending rows of `keys` (all of one uri), reading the uri once; returns how many rows this
+    call finished (done or failed), which also count towards the job's progress.
+
+    A storage error that may pass (timeout, 5xx) is raised for the task to retry, unless `give_up`, when it
+    is recorded like a permanent one; a file that cannot be previewed is recorded with the reason. A
+    cancelled job's renditions are left pending (regenerating queues them again).
+    """
+    if job_is_cancelled(job_id=job_id):
+        return 0
+    rows = list(MediaPreview.objects.filter(key__in=keys, status=MediaPreview.PENDING).order_by("timestamp"))
+    if not rows:  # a duplicate delivery: they were made already, and counted
+        return 0
+    MediaPreview.objects.filter(pk__in=[r.pk for r in rows]).update(attempts=rows[0].attempts + 1)
+    try:
+        _render(uri, rows, give_up=give_up)
+    finally:  # what this call finished counts, even when a storage error cut it short (the retry does the rest)
+        finished = MediaPreview.objects.filter(pk__in=[r.pk for r in rows]).exclude(status=MediaPreview.PENDING).count()
+        job_count_done(job_id=job_id, count=finished)
+    return finished
+
+
+def _render(uri: str, rows: list[MediaPreview], *, give_up: bool) -> None:
+    try:
+        storage = storage_for_uri(uri)
+        with storage.local_path(uri) as path:
+            if rows[0].media == "video":
+                _render_video(path, rows, index=_video_index(storage, uri, path))
+            else:
+                for row in rows:
+                    _render_image(path, row)
+    except TransientStorageError as exc:
+        if not give_up:
+            raise
+        _fail(rows, f"could not read the source: {exc.reason}")
+    except (PermanentStorageError, StorageError) as exc:
+        _fail(rows, f"could not read the source: {exc.reason}")
+    except media.PreviewError as exc:  # not a readable video at all: every frame of it fails the same way
+        _fail(rows, exc.reason)
+
+
+def _render_image(path: str, row: MediaPreview) -> None:
+    try:
+        if row.kind == MediaPreview.MASK:
+            result = media.render_mask_png(path)
+        else:
+            result = media.render_image_preview(path, max_size=row.max_size, page=row.page)
+    except media.PreviewError as exc:
+        _fail([row], exc.reason)
+        return
+    _store(row, result)
+
+
+def _video_index(storage, uri: str, path: str) -> media.VideoIndex:
+    """The video's keyframe index: one demuxing pass per version of the file, cached for every later job
+    (frames of one video arrive in several batches)."""
+    fingerprint = storage.stat(uri).fingerprint
+    key = "video-index:" + hashlib.sha256(f"{uri}|{fingerprint}".encode()).hexdigest() if fingerprint else None
+    cached = cache.get(key) if key else None
+    if cached:
+        return media.VideoIndex.from_dict(cached)
+    index = media.build_video_index(path)
+    if key:
+        cache.set(key, index.to_dict(), VIDEO_INDEX_SECONDS)
+    return index
+
+
+def _render_video(path: str, rows: list[MediaPreview], *, index: media.VideoIndex) -> None:
+    masks = [r for r in rows if r.kind == MediaPreview.MASK]
+    by_size: dict[int, dict[int, list[MediaPreview]]] = {}  # max_size -> timestamp -> rows (one pass per size)
+    for row in rows:
+        if row.kind == MediaPreview.SOURCE:
+            by_size.setdefault(row.max_size, {}).setdefault(row.timestamp, []).append(row)
+    for max_size, by_time in by_size.items():
+        for timestamp, outcome in media.render_video_previews(path, sorted(by_time), max_size=max_size, index=index):
+            for row in by_time.get(timestamp, []):
+                _fail([row], outcome.reason) if isinstance(outcome, media.PreviewError) else _store(row, outcome)
+    for row in masks:
+        try:
+            _store(row, media.render_mask_png(path, timestamp_ms=row.timestamp, index=index))
+        except media.PreviewError as exc:
+            _fail([row], exc.reason)
+
+
+def preview_file_name(row: MediaPreview, extension: str) -> str:
+    return f"previews/{row.key[:2]}/{row.key}{extension}"
+
+
+def _store(row: MediaPreview, result: media.Preview) -> None:
+    name = preview_file_name(row, result.extension)
+    if default_storage.exists(name):  # a retried job overwrites its own file instead of adding another
+        default_storage.delete(name)
+    saved = default_storage.save(name, ContentFile(result.data))
+    MediaPreview.objects.filter(pk=row.pk).update(
+        status=MediaPreview.DONE, file=saved, content_type=result.content_type,
+        width=result.width, height=result.height, error="",
+    )
+
+
+def _fail(rows: list[MediaPreview], reason: str) -> None:
+    """Record the reason on the rows not yet rendered (a pass that fails midway keeps what it made)."""
+    MediaPreview.objects.filter(pk__in=[r.pk for r in rows], status=MediaPreview.PENDING).update(
+        status=MediaPreview.FAILED, error=reason[:2000]
+    )

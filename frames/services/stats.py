@@ -1,0 +1,172 @@
+"""Answers worth keeping: statistics, counts and Group-by-URL tallies, computed by the selectors and kept here.
+
+- A published version never changes: its label statistics are stored on it when it is published (by a job for
+  versions of HYPERDATA_STATS_SYNC_FRAMES frames or more), and its other answers are cached for good.
+- A draft's answers are cached under a key that follows its state (every write moves `updated` or
+  `frame_count`), so a changed draft is counted again.
+- A question about a large version that is not answered yet becomes a job (kind `stats`): the request gets
+  StatsPending with the job at once, and asks again; the job's result is the answer (and is cached).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from ..filters import filters_to_json, parse_filters
+from ..models import DatasetVersion, Job
+from ..selectors import contexts as context_selectors
+from ..selectors import frames as frame_selectors
+from ..selectors import stats as stat_selectors
+from ..selectors.access import VIEWER, require
+from ..selectors.query import FrameQuery
+from .jobs import job_start
+
+DRAFT_CACHE_SECONDS = 600
+PUBLISHED_CACHE_SECONDS = None  # for good: a published version never changes
+LOCK_SECONDS = 300
+
+
+class StatsPending(Exception):
+    """The answer is being counted right now (by a worker's job, or by another request); ask again shortly."""
+
+    def __init__(self, what: str, *, job: Job | None = None, since: float | None = None):
+        super().__init__(what)
+        self.what, self.job = what, job
+        started = job.created.timestamp() if job is not None else since
+        self.seconds = max(0.0, time.time() - started) if started else 0.0
+
+    @property
+    def in_worker(self) -> bool:
+        return self.job is not None
+
+
+def counted_by_worker(version: DatasetVersion) -> bool:
+    """Whether questions about this version go to a worker: from HYPERDATA_STATS_SYNC_FRAMES frames on."""
+    return version.frame_count >= settings.HYPERDATA_STATS_SYNC_FRAMES
+
+
+# -- a published version's statistics --------------------------------------------------------------------------
+
+
+def published_stats_store_or_queue(*, user, version: DatasetVersion) -> None:
+    """Called while publishing: small versions get their statistics now; large ones from a job (seconds at a
+    million frames), and until it is done, readers compute them live."""
+    if counted_by_worker(version):
+        job_start(user=user, kind="stats_publish", key=f"stats-publish:{version.pk}", version=version,
+                  subject=f"statistics of {version.dataset.name} / {version.name}")
+        return
+    version.stats = stat_selectors.label_stats(user=user, version=version)
+    DatasetVersion.objects.filter(pk=version.pk).update(stats=version.stats)
+
+
+def published_stats_store(*, user, version_id: str) -> dict | None:
+    """What the `stats_publish` job does: compute and keep a published version's statistics (once)."""
+    version = DatasetVersion.objects.select_related("dataset").get(pk=version_id)
+    if not version.is_published or version.stats is not None:
+        return None
+    stats = stat_selectors.label_stats(user=user, version=version)
+    DatasetVersion.objects.filter(pk=version_id, stats__isnull=True).update(stats=stats)
+    return {"frame_count": stats["frame_count"], "labels": len(stats["labels"])}
+
+
+# -- cached answers -----------------------------------------------------------------------------------------------
+
+
+def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: bool = False) -> dict:
+    """selectors.label_stats, kept: a published version's stored statistics, else cached (see `_answer`)."""
+    if not filters and stat_selectors.stored_stats(version) is not None:
+        return stat_selectors.label_stats(user=user, version=version)
+    return _answer(
+        "labels", version, (list(filters),), lambda: stat_selectors.label_stats(user=user, version=version, filters=filters),
+        user=user, single_flight=single_flight, params={"filters": filters_to_json(filters)},
+    )
+
+
+def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bins: int = stat_selectors.DEFAULT_BINS,
+                      top: int = stat_selectors.DEFAULT_TOP, single_flight: bool = False) -> dict:
+    """selectors.meta_distribution, kept (see `_answer`)."""
+    parts, bins, top = stat_selectors.meta_args(key, bins, top)
+    key = ".".join(parts)
+    compute = lambda: stat_selectors.meta_distribution(user=user, version=version, key=key, filters=filters, bins=bins, top=top)  # noqa: E731
+    params = {"filters": filters_to_json(filters), "key": key, "bins": bins, "top": top}
+    return _answer("meta", version, (key, list(filters), bins, top), compute, user=user, single_flight=single_flight, params=params)
+
+
+def meta_keys(*, user, version: DatasetVersion) -> list[str]:
+    return _answer("meta-keys", version, (stat_selectors.KEY_SAMPLE,), lambda: stat_selectors.meta_keys(user=user, version=version), user=user)
+
+
+def frames_count(*, user, version: DatasetVersion, filters=()) -> int:
+    """How many frames the filters match (the Frames tab's count), kept while the version is unchanged."""
+    if not any(f.roi_rules or f.frame_query or f.sources_query for f in filters):
+        return frame_selectors.frames_count(user=user, version=version)
+    return _answer("count", version, (list(filters),), lambda: frame_selectors.frames_count(user=user, version=version, filters=filters), user=user)
+
+
+def contexts_page(*, user, version: DatasetVersion, query: FrameQuery) -> context_selectors.ContextPage:
+    """A Group-by-URL page; a published version's pages are tallied once and kept."""
+    compute = lambda: context_selectors.contexts_list(user=user, version=version, query=query)  # noqa: E731
+    if not version.is_published:
+        return compute()
+    require(user, version, VIEWER)  # before the cache is read
+    key = _cache_key("contexts", version, list(query.filters), query.cursor, query.limit)
+    page = cache.get(key)
+    if page is None:
+        page = compute()
+        cache.set(key, page, PUBLISHED_CACHE_SECONDS)
+    return page
+
+
+def _cache_key(kind: str, version: DatasetVersion, *args) -> str:
+    state = [] if version.is_published else [version.updated.isoformat(), version.frame_count]
+    digest = hashlib.sha1(json.dumps([repr(a) for a in args] + state).encode()).hexdigest()
+    return f"stats:{kind}:{version.pk}:{digest}"
+
+
+def _answer(kind, version, args, compute, *, user, single_flight=False, params=None):
+    """The answer from the cache, or from the job that counted it, or counted now and cached.
+
+    With single_flight (a web request that can ask again): a version of HYPERDATA_STATS_SYNC_FRAMES frames or
+    more is counted by a job (`params` say what to count) and StatsPending is raised at once; a smaller one
+    that another request is counting raises StatsPending instead of counting it a second time.
+    """
+    require(user, version, VIEWER)  # before the cache is read
+    key = _cache_key(kind, version, *args)
+    result = cache.get(key)
+    if result is not None:
+        return result
+    if single_flight and params is not None and counted_by_worker(version):
+        job_key = f"stats:{key.split(':', 2)[2]}:{kind}"
+        finished = Job.objects.filter(key=job_key, state=Job.DONE).order_by("-finished").first()
+        if finished is not None and finished.result is not None:
+            return _keep(key, finished.result, version)
+        job = job_start(user=user, kind="stats", key=job_key, version=version, params={"question": kind, **params},
+                        subject=f"{kind} statistics of {version.dataset.name} / {version.name}")
+        if job.state != Job.FAILED:
+            raise StatsPending(kind, job=job)
+    lock = f"{key}:lock"
+    if not cache.add(lock, time.time(), LOCK_SECONDS) and single_flight:
+        raise StatsPending(kind, since=cache.get(lock))
+    try:
+        return _keep(key, compute(), version)
+    finally:
+        cache.delete(lock)
+
+
+def _keep(key: str, result, version: DatasetVersion):
+    cache.set(key, result, PUBLISHED_CACHE_SECONDS if version.is_published else DRAFT_CACHE_SECONDS)
+    return result
+
+
+def stats_job_run(*, user, job: Job):
+    """What a `stats` job does: count what its params ask (the same selectors a request would call)."""
+    version = DatasetVersion.objects.select_related("dataset").get(pk=job.version_id)
+    params = job.params
+    filters = parse_filters(params["filters"])
+    if params["question"] == "labels":
+        return label_stats(user=user, version=version, filters=filters)
+    return meta_distribution(user=user, version=version, key=params["key"], filters=filters, bins=params["bins"], top=params["top"])
