@@ -1,9 +1,12 @@
 """libvips helpers: loading from a path or stream, shrinking, handing small images to Pillow, and libvips' log.
 
 libvips reports through GLib's log, which pyvips forwards to the Python logger "pyvips" (``VIPS: ...`` records):
-INFO for every step of every thumbnail, WARNING when a decode went wrong but carried on. The warnings are
-collected by ``warnings_caught()``, because a decode that warned may have produced a damaged or black picture
-without raising, and the caller then asks another decoder.
+INFO for every step of every thumbnail, WARNING when a decode went wrong but carried on. Here
+
+- every such record is lowered to DEBUG (``LibvipsLogFilter``): a worker logging at INFO would otherwise print
+  several lines per preview;
+- the warnings are first collected by ``warnings_caught()``, because a decode that warned may have produced a
+  damaged or black picture without raising, and the caller then asks another decoder.
 """
 
 from __future__ import annotations
@@ -76,12 +79,18 @@ def _note_warning(message: str) -> None:
 
 
 class LibvipsLogFilter(logging.Filter):
-    """Notes libvips' warnings for ``warnings_caught``."""
+    """Notes libvips' warnings for ``warnings_caught``, then lowers every libvips record to DEBUG.
+
+    Lowering the level is not enough on its own: the logger has already checked the original level, and a
+    handler with no level of its own would print the record. So a lowered record goes on only where DEBUG is
+    enabled for the "pyvips" logger, exactly as if libvips had logged it at DEBUG.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.WARNING:
             _note_warning(record.getMessage().removeprefix("VIPS: "))
-        return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return LIBVIPS_LOGGER.isEnabledFor(logging.DEBUG)
 
 
 def _install_log_filter() -> None:
