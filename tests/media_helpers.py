@@ -129,10 +129,12 @@ def make_video(
     gop: int = 12,
     options: dict | None = None,
     pictures: Sequence[np.ndarray] | None = None,
+    rotation: int | None = None,
 ) -> Path:
     """Encode frames at exactly the given times (variable frame rate is just uneven times).
 
-    Frame ``i`` shows ``frame_picture(i)`` unless ``pictures`` gives RGB arrays.
+    Frame ``i`` shows ``frame_picture(i)`` unless ``pictures`` gives RGB (or RGBA) arrays. ``rotation`` sets
+    the stream's display matrix (degrees counter-clockwise), as phones do.
     """
     opts = {"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"} if codec.startswith("libx264") else {}
     opts.update(options or {})
@@ -144,9 +146,12 @@ def make_video(
         stream.time_base = Fraction(1, 1000)
         if not codec.startswith("libx264"):
             stream.codec_context.gop_size = gop
+        if rotation is not None:
+            stream.set_display_rotation(rotation)
         for i, t in enumerate(frame_times_ms):
             rgb = pictures[i] if pictures is not None else frame_picture(i, size)
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            layout = "rgba" if rgb.shape[2] == 4 else "rgb24"
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=layout)
             frame.pts, frame.time_base = int(t), Fraction(1, 1000)
             for packet in stream.encode(frame):
                 out.mux(packet)

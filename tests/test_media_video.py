@@ -97,8 +97,8 @@ def count_decoded(monkeypatch):
     counter = {"frames": 0, "seeks": 0}
     real_decoded = media_video._decoded
 
-    def counting(container, stream):
-        for frame in real_decoded(container, stream):
+    def counting(container, decoder):
+        for frame in real_decoded(container, decoder):
             counter["frames"] += 1
             yield frame
 

@@ -4,9 +4,11 @@ No Django here. Tasks read a source through the storage layer, call one of these
 store the result; everything a caller needs is re-exported from this package:
 
 - ``render_image_preview(source, *, max_size=256, page=0)`` -> ``Preview`` (JPEG, or PNG with alpha)
-- ``render_mask_png(source, *, timestamp_ms=None, index=None)`` -> ``Preview`` (lossless PNG)
+- ``render_mask_png(source, *, timestamp_ms=None, index=None)`` -> ``Preview`` (lossless PNG, RGBA if the mask
+  has alpha)
 - ``build_video_index(source)`` -> ``VideoIndex`` (cacheable: ``to_dict`` / ``from_dict``)
-- ``render_video_preview(source, *, timestamp_ms, max_size=256, index=None)`` -> ``Preview``
+- ``render_video_preview(source, *, timestamp_ms, max_size=256, index=None)`` -> ``Preview`` (JPEG, or PNG with
+  alpha: VP8/VP9 WebM with transparency)
 - ``render_video_previews(source, timestamps_ms, *, max_size=256, index=None)``
   -> iterator of ``(timestamp_ms, Preview | PreviewError)``, one decoding pass
 - ``PreviewError.reason``: a readable sentence for files that cannot be previewed.

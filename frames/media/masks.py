@@ -98,8 +98,8 @@ def _video_mask(source: Source, timestamp_ms: int, index: Optional[VideoIndex]) 
         if isinstance(outcome, PreviewError):
             raise outcome
         # No scaling: only the pixel format changes (a lossless RGB codec converts exactly).
-        rgb = outcome.to_ndarray(format="rgb24")
-        return _encode(video.display_transform(outcome).apply(rgb))
+        rgb = outcome.frame.to_ndarray(format="rgba" if outcome.has_alpha else "rgb24")
+        return _encode(outcome.transform.apply(rgb))
     raise AssertionError("unreachable: one timestamp always yields one outcome")
 
 

@@ -14,23 +14,23 @@ Rules this module keeps, because each one has produced wrong previews elsewhere:
   next requested frame (then the jump skips decoding the gap). With 250-frame GOPs one seek per
   frame costs as much as decoding from the start every time.
 - The display matrix (phone rotation, mirroring) and the pixel aspect ratio are applied.
+- Transparency survives (VP8/VP9 WebM with alpha, see ``video_frames``): previews with transparency are PNGs,
+  as for images.
 """
 
 from __future__ import annotations
 
 import bisect
 import contextlib
-import struct
 from dataclasses import asdict, dataclass
 from typing import Iterable, Iterator, Optional, Union
 
 import av
-import numpy as np
-from av.sidedata.sidedata import Type as SideDataType
 from PIL import Image
 
 from .common import Preview, PreviewError, Source, describe, explain, fit_within, raise_read_error, seekable
 from .images import encode
+from .video_frames import DisplayTransform, FrameDecoder, ShownFrame, display_transform  # noqa: F401 (API)
 
 Outcome = Union[Preview, PreviewError]
 
@@ -96,7 +96,7 @@ def build_video_index(source: Source) -> VideoIndex:
 def render_video_preview(
     source: Source, *, timestamp_ms: int, max_size: int = 256, index: Optional[VideoIndex] = None
 ) -> Preview:
-    """A JPEG of the frame on screen at ``timestamp_ms``, fitting in ``max_size`` square."""
+    """A JPEG (PNG if it has transparency) of the frame on screen at ``timestamp_ms``, in ``max_size`` square."""
     for _, outcome in render_video_previews(source, [timestamp_ms], max_size=max_size, index=index):
         if isinstance(outcome, PreviewError):
             raise outcome
@@ -126,8 +126,8 @@ def render_video_previews(
 
 def frames_at(
     source: Source, timestamps_ms: Iterable[int], *, index: Optional[VideoIndex] = None
-) -> Iterator[tuple[int, Union[av.VideoFrame, PreviewError]]]:
-    """Decoded frames (full size, as stored) for the timestamps, in ascending order."""
+) -> Iterator[tuple[int, Union[ShownFrame, PreviewError]]]:
+    """Decoded frames (full size, as stored, with their display turn) for the timestamps, in ascending order."""
     with open_video(source) as (container, stream):
         yield from _frames_at(container, stream, timestamps_ms, index)
 
@@ -237,6 +237,7 @@ class _OrderedPass:
         self.pending = list(reversed(targets))  # pop() from the end gives the smallest
         self.seek_by_dts = container.format.name in _SEEK_BY_DTS
         self.avoid: set[int] = set()
+        self.decoder = FrameDecoder(stream)
 
     def run(self):
         keyframe: Optional[int] = self.index.keyframe_for(self.pending[-1])
@@ -246,6 +247,7 @@ class _OrderedPass:
             keyframe, resume_after = yield from self._round(keyframe, resume_after)
 
     def _seek(self, keyframe: int) -> None:
+        self.decoder.after_seek()
         if keyframe == _FILE_START:
             try:
                 self.container.seek(0, unsupported_byte_offset=True)
@@ -258,7 +260,7 @@ class _OrderedPass:
     def _round(self, keyframe: int, resume_after: Optional[int]):
         """Decode forward; return (keyframe to seek to next or None, pts we jumped from)."""
         index, pending, previous = self.index, self.pending, None
-        for frame in _decoded(self.container, self.stream):
+        for frame in _decoded(self.container, self.decoder):
             pts = frame.pts
             if pts is None:
                 continue
@@ -268,7 +270,7 @@ class _OrderedPass:
                 # This frame starts after the target, so the previous one was on screen at it.
                 if previous is None and keyframe != _FILE_START:
                     return self._back_up(keyframe), None
-                yield pending.pop(), previous if previous is not None else frame
+                yield pending.pop(), self.decoder.shown(previous if previous is not None else frame)
             if not pending:
                 return None, None
             ahead = index.keyframe_for(pending[-1])
@@ -281,7 +283,7 @@ class _OrderedPass:
         if previous is None:
             raise PreviewError("the video has no decodable frames")
         while pending:
-            yield pending.pop(), previous
+            yield pending.pop(), self.decoder.shown(previous)
         return None, None
 
     def _back_up(self, keyframe: int) -> int:
@@ -293,8 +295,8 @@ class _OrderedPass:
         return keyframe - 1 if keyframe > 0 else _FILE_START
 
 
-def _decoded(container, stream) -> Iterator[av.VideoFrame]:
-    packets = container.demux(stream)
+def _decoded(container, decoder: FrameDecoder) -> Iterator[av.VideoFrame]:
+    packets = container.demux(decoder.stream)
     while True:
         try:
             packet = next(packets)
@@ -303,7 +305,7 @@ def _decoded(container, stream) -> Iterator[av.VideoFrame]:
         except av.FFmpegError as exc:
             raise PreviewError(f"the video is damaged: {explain(exc)}") from None
         try:
-            yield from packet.decode()
+            yield from decoder.decode(packet)
         except av.FFmpegError:
             continue  # a damaged packet: skip it as players do, the next keyframe recovers
 
@@ -311,13 +313,14 @@ def _decoded(container, stream) -> Iterator[av.VideoFrame]:
 # --- turning a frame into pictures -------------------------------------------------------------
 
 
-def _preview(frame: av.VideoFrame, max_size: int, sar) -> Preview:
+def _preview(shown_frame: ShownFrame, max_size: int, sar) -> Preview:
+    frame, transform = shown_frame.frame, shown_frame.transform
     width, height = _display_size(frame, sar)
-    transform = display_transform(frame)
     # Scale in the stored orientation (swscale does it while converting to RGB), then turn the
     # small picture: fitting is symmetric in width and height, so the result is the same.
     scaled = fit_within(width, height, max_size)
-    rgb = frame.reformat(width=scaled[0], height=scaled[1], format="rgb24", interpolation="AREA")
+    layout = "rgba" if shown_frame.has_alpha else "rgb24"  # encode() keeps alpha only where it is not opaque
+    rgb = frame.reformat(width=scaled[0], height=scaled[1], format=layout, interpolation="AREA")
     picture = Image.fromarray(transform.apply(rgb.to_ndarray()))
     shown = (height, width) if transform.swaps else (width, height)
     return encode(picture, width=shown[0], height=shown[1])
@@ -328,42 +331,3 @@ def _display_size(frame: av.VideoFrame, sar) -> tuple[int, int]:
     if not sar or sar == 1:
         return frame.width, frame.height
     return max(1, round(frame.width * sar)), frame.height
-
-
-@dataclass(frozen=True)
-class DisplayTransform:
-    """The quarter turns and flips that show a decoded picture upright, as FFmpeg's autorotate."""
-
-    quarter_turns_ccw: int = 0
-    flip_vertical: bool = False
-    flip_horizontal: bool = False
-
-    @property
-    def swaps(self) -> bool:
-        return self.quarter_turns_ccw % 2 == 1
-
-    def apply(self, array: np.ndarray) -> np.ndarray:
-        if self.flip_horizontal:
-            array = array[:, ::-1]
-        array = np.rot90(array, self.quarter_turns_ccw)
-        if self.flip_vertical:
-            array = array[::-1]
-        return np.ascontiguousarray(array)
-
-
-def display_transform(frame: av.VideoFrame) -> DisplayTransform:
-    """Read the frame's display matrix the way ``ffmpeg`` (fftools) does for autorotation."""
-    side = frame.side_data.get(SideDataType.DISPLAYMATRIX)
-    if side is None:
-        return DisplayTransform()
-    matrix = struct.unpack("=9i", bytes(side)[:36])
-    theta = (-frame.rotation) % 360  # clockwise degrees needed to show it upright
-    if theta == 90:
-        # ffmpeg: transpose=cclock_flip when the matrix also mirrors, else transpose=clock
-        return DisplayTransform(1, flip_vertical=True) if matrix[3] > 0 else DisplayTransform(3)
-    if theta == 270:
-        # ffmpeg: transpose=clock_flip when mirrored, else transpose=cclock
-        return DisplayTransform(3, flip_vertical=True) if matrix[3] < 0 else DisplayTransform(1)
-    if theta == 180:
-        return DisplayTransform(0, flip_vertical=matrix[4] < 0, flip_horizontal=matrix[0] < 0)
-    return DisplayTransform(0, flip_vertical=matrix[4] < 0)
