@@ -102,6 +102,16 @@ def test_pictures_with_detail_are_not_decoded_twice(tmp_path, monkeypatch):
     assert routes == [("_with_vips", "ok")]
 
 
+def test_a_spot_away_from_the_probed_pixels_is_detail(tmp_path, monkeypatch):
+    # The flatness check looks at nine scattered pixels first; a spot between them must still count.
+    routes = record_routes(monkeypatch)
+    picture = Image.new("RGB", (300, 200), (30, 60, 200))
+    picture.paste((250, 250, 250), (40, 30, 70, 60))
+    picture.save(tmp_path / "spot.png")
+    render_image_preview(tmp_path / "spot.png", max_size=150)
+    assert routes == [("_with_vips", "ok")]
+
+
 def test_when_no_decoder_gives_a_picture_the_reason_says_why(tmp_path):
     # Zeroed tile data: libvips (no ZSTD at all) renders black, Pillow and tifffile refuse the damaged tiles.
     path = write_tiled_pyramid(tmp_path / "broken.tif", gradient_picture(512, 256), compression="zstd",
