@@ -10,6 +10,7 @@ import pytest
 
 from frames.media import JPEG, PreviewError, VideoIndex, build_video_index, render_video_preview, render_video_previews
 from frames.media import video as media_video
+from frames.media.video_frames import DisplayTransform
 from tests.media_helpers import (
     frame_number,
     make_video,
@@ -233,9 +234,9 @@ def test_portrait_phone_video(testdata):
 
 def test_display_transform_flips_like_ffmpeg():
     picture = np.arange(6).reshape(2, 3)
-    assert (media_video.DisplayTransform(3).apply(picture) == np.rot90(picture, -1)).all()  # transpose=clock
-    assert (media_video.DisplayTransform(1, flip_vertical=True).apply(picture) == picture.T).all()  # cclock_flip
-    assert (media_video.DisplayTransform(0, flip_horizontal=True).apply(picture) == picture[:, ::-1]).all()
+    assert (DisplayTransform(3).apply(picture) == np.rot90(picture, -1)).all()  # transpose=clock
+    assert (DisplayTransform(1, flip_vertical=True).apply(picture) == picture.T).all()  # cclock_flip
+    assert (DisplayTransform(0, flip_horizontal=True).apply(picture) == picture[:, ::-1]).all()
 
 
 # --- failures -----------------------------------------------------------------------------------

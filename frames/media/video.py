@@ -30,7 +30,7 @@ from PIL import Image
 
 from .common import Preview, PreviewError, Source, describe, explain, fit_within, raise_read_error, seekable
 from .images import encode
-from .video_frames import DisplayTransform, FrameDecoder, ShownFrame, display_transform  # noqa: F401 (API)
+from .video_frames import FrameDecoder, ShownFrame
 
 Outcome = Union[Preview, PreviewError]
 
