@@ -30,8 +30,9 @@ def dataset(api):
 @pytest.fixture
 def draft(api, dataset):
     versions = api.get(f"/api/datasets/{dataset['id']}/versions/").json()
-    assert [v["name"] for v in versions] == ["Current"] and versions[0]["status"] == "draft"
-    return versions[0]
+    assert versions["count"] == 1 and versions["next"] is None  # a page with its total
+    assert [v["name"] for v in versions["results"]] == ["Current"] and versions["results"][0]["status"] == "draft"
+    return versions["results"][0]
 
 
 def canonical(frame: dict) -> dict:
@@ -214,8 +215,8 @@ def test_bad_requests_name_the_field(api, draft, request_args, status, field):
 def test_dataset_names_are_unique_and_searchable(api, dataset):
     assert api.post("/api/datasets/", {"name": "cars"}, format="json").status_code == 409
     api.post("/api/datasets/", {"name": "people", "tags": ["coco"]}, format="json")
-    assert [d["name"] for d in api.get("/api/datasets/?search=coco").json()] == ["people"]
-    assert [d["name"] for d in api.get(f"/api/datasets/?search={dataset['id']}").json()] == ["cars"]
+    assert [d["name"] for d in api.get("/api/datasets/?search=coco").json()["results"]] == ["people"]
+    assert [d["name"] for d in api.get(f"/api/datasets/?search={dataset['id']}").json()["results"]] == ["cars"]
 
 
 def test_anonymous_api_is_refused():

@@ -18,7 +18,7 @@ def _routes(patterns=None, prefix=""):
         route = str(entry.pattern)
         if route.startswith("admin/") or route.startswith("^"):
             continue
-        path = prefix + re.sub(r"<(?:\w+:)?\w+>", "x", route)
+        path = prefix + re.sub(r"<(?:\w+:)?\w+>", "x", re.sub(r"<int:\w+>", "1", route))
         if isinstance(entry, URLResolver):
             yield from _routes(entry.url_patterns, path)
         elif isinstance(entry, URLPattern):
@@ -95,38 +95,38 @@ def test_login_form_signs_in_and_out(client, django_user_model):
 
 
 @pytest.mark.django_db
-def test_home_lists_datasets_with_versions_frames_and_last_change(admin_client):
-    dataset = services.dataset_create(name="Parking lots", description="Cars from above", tags=["aerial"])
+def test_home_lists_datasets_with_owner_versions_frames_and_last_change(admin_client, admin_user):
+    dataset = services.dataset_create(user=admin_user, name="Parking lots", description="Cars from above", tags=["aerial"])
     draft = dataset.versions.get()
-    services.frames_add(version=draft, frames=[
+    services.frames_add(user=admin_user, version=draft, frames=[
         {"id": f"f{i}", "sources": [{"id": "default", "uri": f"https://example.com/{i}.jpg"}]} for i in range(3)
     ])
-    services.version_snapshot(version=draft)
+    services.version_snapshot(user=admin_user, version=draft)
     html = admin_client.get("/").content.decode()
     row = re.search(r"<tr>\s*<td>\s*<a[^>]*>Parking lots</a>.*?</tr>", html, re.S).group(0)
     cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-    assert cells[1:4] == ["2", "3", "Current"]  # versions, frames of the newest version, its name
-    assert "ago" in cells[4]
+    assert cells[1:5] == ["admin", "2", "3", "Current"]  # owner, versions, frames of the newest version, its name
+    assert "ago" in cells[5]
     assert "aerial" in row and "Cars from above" in row
     assert "Parking lots" not in admin_client.get("/?q=harbour").content.decode()
 
 
 @pytest.mark.django_db
-def test_home_query_count_does_not_grow_with_datasets(admin_client, django_assert_max_num_queries):
-    services.dataset_create(name="one")
+def test_home_query_count_does_not_grow_with_datasets(admin_client, admin_user, django_assert_max_num_queries):
+    services.dataset_create(user=admin_user, name="one")
     admin_client.get("/")  # warm the session
     with django_assert_max_num_queries(4) as few:
         admin_client.get("/")
     for n in range(10):
-        services.dataset_create(name=f"many-{n}")
+        services.dataset_create(user=admin_user, name=f"many-{n}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert b"many-9" in admin_client.get("/").content
 
 
 # ------------------------------------------------------------------------------------------- browser
 def test_browser_sign_in_through_the_login_page(page, live_server, django_user_model):
-    django_user_model.objects.create_user("bob", password="a long enough password")
-    services.dataset_create(name="Browser dataset")
+    bob = django_user_model.objects.create_user("bob", password="a long enough password")
+    services.dataset_create(user=bob, name="Browser dataset")
     page.goto("/")
     assert "/login/" in page.url
     page.get_by_label("Username").fill("bob")

@@ -10,6 +10,8 @@ from rest_framework.test import APIClient
 from frames import selectors, services
 from frames.exceptions import ServiceError
 from frames.filters import parse_filters
+from frames.selectors import SYSTEM as ACTOR
+from frames.selectors import FrameQuery
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +38,9 @@ def roi(*labels, confidence=None, poly=True):
 
 @pytest.fixture
 def version():
-    dataset = services.dataset_create(name="browse")
+    dataset = services.dataset_create(user=ACTOR, name="browse")
     draft = dataset.versions.get()
-    services.frames_add(
+    services.frames_add(user=ACTOR, 
         version=draft,
         frames=[
             frame("a", context="v1", ts=200, rois=[roi("car", "red", confidence=0.9)], meta={"weather": "sunny", "speed": 50}),
@@ -50,11 +52,12 @@ def version():
             ]),
         ],
     )
-    return selectors.version_get(version_id=draft.id)
+    return selectors.version_get(user=ACTOR, version_id=draft.id)
 
 
 def ids(version, filters=None, **kwargs):
-    return [f.frame_id for f in selectors.frames_browse(version=version, filters=parse_filters(filters), **kwargs).frames]
+    query = FrameQuery(filters=tuple(parse_filters(filters)), **kwargs)
+    return [f.frame_id for f in selectors.frames_browse(user=ACTOR, version=version, query=query).frames]
 
 
 def test_default_order_is_context_then_timestamp(version):
@@ -86,7 +89,7 @@ def test_default_order_is_context_then_timestamp(version):
 )
 def test_filters(version, filters, expected):
     assert ids(version, filters) == expected
-    assert selectors.frames_count(version=version, filters=parse_filters(filters)) == len(expected)
+    assert selectors.frames_count(user=ACTOR, version=version, filters=parse_filters(filters)) == len(expected)
 
 
 @pytest.mark.parametrize(
@@ -125,7 +128,7 @@ def test_sort_and_keyset_pages_agree(version, sort, descending, expected):
     assert ids(version, sort=sort, descending=descending) == expected
     paged, cursor = [], None
     while True:
-        page = selectors.frames_browse(version=version, sort=sort, descending=descending, cursor=cursor, limit=1)
+        page = selectors.frames_browse(user=ACTOR, version=version, query=FrameQuery(sort=sort, descending=descending, cursor=cursor, limit=1))
         paged += [f.frame_id for f in page.frames]
         cursor = page.next_cursor
         if not cursor:
@@ -134,34 +137,36 @@ def test_sort_and_keyset_pages_agree(version, sort, descending, expected):
 
 
 def test_contexts_group_by_url(version):
-    page = selectors.contexts_list(version=version, limit=2)
+    page = selectors.contexts_list(user=ACTOR, version=version, query=FrameQuery(limit=2))
     assert [(c.context_id, c.frame_count, c.first_frame.frame_id) for c in page.contexts] == [("v0", 1, "d"), ("v1", 2, "b")]
-    rest = selectors.contexts_list(version=version, cursor=page.next_cursor)
+    rest = selectors.contexts_list(user=ACTOR, version=version, query=FrameQuery(cursor=page.next_cursor))
     assert [(c.context_id, c.frame_count) for c in rest.contexts] == [("v2", 1)] and rest.next_cursor is None
-    filtered = selectors.contexts_list(version=version, filters=parse_filters([{"frame_query": "meta.weather:sunny"}]))
+    filtered = selectors.contexts_list(user=ACTOR, version=version, query=FrameQuery(filters=tuple(parse_filters([{"frame_query": "meta.weather:sunny"}]))))
     assert [(c.context_id, c.frame_count, c.first_frame.frame_id) for c in filtered.contexts] == [("v1", 1, "a"), ("v2", 1, "c")]
 
 
 def test_stats_count_rois_and_frames_per_label(version):
-    stats = selectors.version_stats(version=version)
+    stats = selectors.label_stats(user=ACTOR, version=version)
     by_label = {entry["label"]: entry for entry in stats["labels"]}
     assert stats["frame_count"] == 4 and stats["annotated_frame_count"] == 3
     assert (by_label["car"]["roi_count"], by_label["car"]["frame_count"]) == (2, 2)
     assert (by_label["red"]["roi_count"], by_label["red"]["frame_count"]) == (2, 2)
     assert (by_label["night"]["frame_label_count"], by_label["night"]["roi_count"]) == (1, 0)
-    published = services.version_publish(version=version)
+    published = services.version_publish(user=ACTOR, version=version)
     assert published.stats == stats  # computed once, kept with the frozen version
-    child = services.version_create(parent=published, name="child")
-    services.frames_delete(version=child, frame_ids=["a"])
-    child_stats = selectors.version_stats(version=selectors.version_get(version_id=child.id))
+    child = services.version_create(user=ACTOR, parent=published, name="child")
+    services.frames_delete(user=ACTOR, version=child, frame_ids=["a"])
+    child_stats = selectors.label_stats(user=ACTOR, version=selectors.version_get(user=ACTOR, version_id=child.id))
     assert {e["label"]: e["roi_count"] for e in child_stats["labels"]}["car"] == 1
     assert child_stats["frame_count"] == 3
 
 
 @pytest.fixture
 def api():
+    """A client signed in as `q`, a user without staff rights: owner of the datasets it creates below."""
     client = APIClient()
-    client.force_authenticate(User.objects.create_user("q", password="pw-q-1234567"))
+    client.user = User.objects.create_user("q", password="pw-q-1234567")
+    client.force_authenticate(client.user)
     return client
 
 
@@ -172,9 +177,10 @@ def many_frames(n):
 @pytest.mark.parametrize(
     "url, expected_queries",
     [
-        ("/api/datasets/", 1),
-        ("/api/datasets/{d}/versions/", 2),
-        # version, page of frames, their previews (+ the count of a filtered view)
+        # lists are paginated with their total: the count, then the page (the dataset first, with the user's role)
+        ("/api/datasets/", 2),
+        ("/api/datasets/{d}/versions/", 3),
+        # version (with the user's role), page of frames, their previews (+ the count of a filtered view)
         ("/api/versions/{v}/frames/?limit=50", 3),
         ("/api/versions/{v}/frames/?limit=50&label=car&count=true", 4),
         ("/api/versions/{v}/frames/?limit=50&sort=meta.i&order=desc", 3),
@@ -184,11 +190,11 @@ def many_frames(n):
 )
 @pytest.mark.parametrize("n", [10, 60])
 def test_list_endpoints_have_pinned_query_counts(api, url, expected_queries, n):
-    dataset = services.dataset_create(name="pinned")
+    dataset = services.dataset_create(user=api.user, name="pinned")
     draft = dataset.versions.get()
-    services.frames_add(version=draft, frames=many_frames(n))
-    published, child = services.version_snapshot(version=draft)
-    services.frames_add(version=child, frames=many_frames(3))
+    services.frames_add(user=api.user, version=draft, frames=many_frames(n))
+    published, child = services.version_snapshot(user=api.user, version=draft)
+    services.frames_add(user=api.user, version=child, frames=many_frames(3))
     version = published if "stats" in url else child
     url = url.format(d=dataset.id, v=version.id)
     with CaptureQueriesContext(connection) as queries:
@@ -198,9 +204,9 @@ def test_list_endpoints_have_pinned_query_counts(api, url, expected_queries, n):
 
 
 def test_api_paging_follows_next_links(api):
-    dataset = services.dataset_create(name="paging")
+    dataset = services.dataset_create(user=api.user, name="paging")
     draft = dataset.versions.get()
-    services.frames_add(version=draft, frames=many_frames(25))
+    services.frames_add(user=api.user, version=draft, frames=many_frames(25))
     url, seen = f"/api/versions/{draft.id}/frames/?limit=10&label=tree", []
     while url:
         body = api.get(url).json()
@@ -213,10 +219,10 @@ def test_api_paging_follows_next_links(api):
 
 
 def test_published_group_by_url_tallies_are_computed_once(version):
-    published = services.version_publish(version=version)
-    first = selectors.contexts_list(version=published)
+    published = services.version_publish(user=ACTOR, version=version)
+    first = services.contexts_page(user=ACTOR, version=published, query=FrameQuery())
     with CaptureQueriesContext(connection) as queries:
-        again = selectors.contexts_list(version=published)
+        again = services.contexts_page(user=ACTOR, version=published, query=FrameQuery())
     assert len(queries) == 0  # tallies and first frames come from the cache
     assert [(c.context_id, c.frame_count, c.first_frame.frame_id) for c in again.contexts] == [
         (c.context_id, c.frame_count, c.first_frame.frame_id) for c in first.contexts

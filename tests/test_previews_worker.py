@@ -23,8 +23,11 @@ WAIT_SECONDS = 180
 
 @pytest.fixture
 def api():
+    """A client signed in (API and pages) as a user without staff rights, owner of the datasets it makes."""
     client = APIClient()
-    client.force_authenticate(User.objects.create_user("worker-user", password="pw-worker-123"))
+    client.user = User.objects.create_user("worker-user", password="pw-worker-123")
+    client.force_authenticate(client.user)
+    client.force_login(client.user)
     return client
 
 
@@ -44,9 +47,10 @@ def wait_for_previews(api, version_id):
 
 
 def preview_image(source) -> Image.Image:
+    """The preview file behind the link the API gave (the stored file: the link is checked on its own)."""
     uri = source["preview"]["uri"]
     assert uri.startswith("/media/previews/"), uri
-    with default_storage.open(uri.removeprefix("/media/"), "rb") as handle:
+    with default_storage.open(uri.split("?")[0].removeprefix("/media/"), "rb") as handle:
         image = Image.open(io.BytesIO(handle.read()))
         image.load()
     return image
@@ -76,7 +80,7 @@ def test_worker_makes_previews_for_tiff_video_and_masks(api, celery_worker_proce
     not_a_video.write_bytes(b"\x00\x00\x00\x18ftypmp42 but nothing after it")
     video = testdata / "video/nwb-video-widgets/stub_h264.mp4"
     mask = testdata / "masks/labelme-voc/SegmentationClass/2011_000003.png"
-    dataset = services.dataset_create(name="previews")
+    dataset = services.dataset_create(user=api.user, name="previews")
     version = dataset.versions.get()
     frames = [
         {"id": "multipage-p1", "sources": [{"uri": file_uri(testdata / "tiff/pillow/multipage.tiff"), "content_type": "image/tiff", "meta": {"page": 1}}]},
@@ -95,7 +99,7 @@ def test_worker_makes_previews_for_tiff_video_and_masks(api, celery_worker_proce
          "sources": [{"uri": file_uri(video), "content_type": "video/mp4", "timestamp": t}]}
         for t in (0, 100, 300, 450)
     ]
-    services.frames_add(version=version, frames=frames)
+    services.frames_add(user=api.user, version=version, frames=frames)
     progress = wait_for_previews(api, version.id)
     failures = {r.uri.rsplit("/", 1)[-1]: r.error for r in MediaPreview.objects.filter(status="failed")}
     assert progress == {"total": 13, "done": 10, "failed": 3, "pending": 0}, failures
@@ -153,8 +157,8 @@ def test_worker_makes_previews_for_tiff_video_and_masks(api, celery_worker_proce
 
     # Idempotent: the same sources in a child version queue nothing new and write no new files.
     rows, files = MediaPreview.objects.count(), sorted(r.file for r in MediaPreview.objects.exclude(file=""))
-    published, child = services.version_snapshot(version=version)
-    services.frames_add(version=child, frames=frames)
+    published, child = services.version_snapshot(user=api.user, version=version)
+    services.frames_add(user=api.user, version=child, frames=frames)
     assert MediaPreview.objects.count() == rows
     assert sorted(r.file for r in MediaPreview.objects.exclude(file="")) == files
 
@@ -167,20 +171,22 @@ def test_worker_makes_previews_for_tiff_video_and_masks(api, celery_worker_proce
     assert preview_image(fixed).size == (256, 192) and (fixed["width"], fixed["height"]) == (640, 480)
 
 
-def test_previews_are_served_to_logged_in_users_only(client, celery_worker_process, testdata, admin_user):
-    dataset = services.dataset_create(name="served")
+def test_previews_are_served_to_the_dataset_members_only(api, client, celery_worker_process, testdata, django_user_model):
+    dataset = services.dataset_create(user=api.user, name="served")
     version = dataset.versions.get()
-    services.frames_add(version=version, frames=[{"id": "h", "sources": [{"uri": file_uri(testdata / "tiff/pillow/hopper.tif")}]}])
+    services.frames_add(user=api.user, version=version, frames=[{"id": "h", "sources": [{"uri": file_uri(testdata / "tiff/pillow/hopper.tif")}]}])
     deadline = time.monotonic() + WAIT_SECONDS
     while not MediaPreview.objects.filter(status="done").exists():
         assert time.monotonic() < deadline
         time.sleep(0.3)
-    url = "/media/" + MediaPreview.objects.get().file
-    assert client.get(url).status_code == 302  # to the login page
-    client.force_login(admin_user)
-    response = client.get(url)
+    url = frames_by_id(api, version.id)["h"]["sources"][0]["preview"]["uri"]
+    response = api.get(url)  # the owner
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == (128, 128)
+    assert client.get(url).status_code == 302  # signed out: to the login page
+    client.force_login(django_user_model.objects.create_user("stranger", password="pw-stranger-1"))
+    assert client.get(url).status_code == 404  # not a member of the dataset, whoever gave them the link
+    assert api.get(url.replace("sig=", "sig=x")).status_code == 403  # a link the server did not issue
 
 
 class FlakyImageServer:
@@ -225,8 +231,8 @@ def test_transient_storage_errors_are_retried_with_back_off(api, celery_worker_p
     Image.new("RGB", (512, 256), (10, 120, 200)).save(buffer, "PNG")
     server = FlakyImageServer(buffer.getvalue(), failures=2)
     try:
-        version = services.dataset_create(name="flaky").versions.get()
-        services.frames_add(version=version, frames=[{"id": "remote", "sources": [{"uri": server.url}]}])
+        version = services.dataset_create(user=api.user, name="flaky").versions.get()
+        services.frames_add(user=api.user, version=version, frames=[{"id": "remote", "sources": [{"uri": server.url}]}])
         assert wait_for_previews(api, version.id) == {"total": 1, "done": 1, "failed": 0, "pending": 0}
     finally:
         server.close()
@@ -238,9 +244,9 @@ def test_transient_storage_errors_are_retried_with_back_off(api, celery_worker_p
 
 @override_settings(HYPERDATA_PROGRESS_SYNC_FRAMES=2)
 def test_progress_of_large_versions_is_counted_by_a_worker(api, celery_worker_process, testdata):
-    version = services.dataset_create(name="progress-later").versions.get()
+    version = services.dataset_create(user=api.user, name="progress-later").versions.get()
     names = ("hopper.tif", "hopper_lzw.tif", "hopper_bigtiff.tif")
-    services.frames_add(version=version, frames=[
+    services.frames_add(user=api.user, version=version, frames=[
         {"id": name, "sources": [{"uri": file_uri(testdata / "tiff/pillow" / name)}]} for name in names
     ])
     first = api.get(f"/api/versions/{version.id}/previews/").json()
@@ -257,9 +263,9 @@ def test_progress_of_large_versions_is_counted_by_a_worker(api, celery_worker_pr
 
 @override_settings(HYPERDATA_PROGRESS_SYNC_FRAMES=2)
 def test_large_versions_regenerate_in_a_worker(api, celery_worker_process, media_roots):
-    version = services.dataset_create(name="regenerate-later").versions.get()
+    version = services.dataset_create(user=api.user, name="regenerate-later").versions.get()
     names = [f"later-{i}.png" for i in range(3)]
-    services.frames_add(version=version, frames=[{"id": n, "sources": [{"uri": file_uri(media_roots / n)}]} for n in names])
+    services.frames_add(user=api.user, version=version, frames=[{"id": n, "sources": [{"uri": file_uri(media_roots / n)}]} for n in names])
     deadline = time.monotonic() + WAIT_SECONDS
     while MediaPreview.objects.filter(uri__endswith="png", uri__contains="later-", status="failed").count() < 3:
         assert time.monotonic() < deadline, celery_worker_process.log()[-2000:]
@@ -267,7 +273,8 @@ def test_large_versions_regenerate_in_a_worker(api, celery_worker_process, media
     for n in names:  # the files arrive; the failed previews are queued again by a worker, then rendered
         Image.new("RGB", (300, 200), (20, 200, 90)).save(media_roots / n)
     response = api.post(f"/api/versions/{version.id}/previews/regenerate/")
-    assert response.status_code == 202 and response.json() == {"queued": None, "in_worker": True}
+    body = response.json()
+    assert response.status_code == 202 and (body["queued"], body["in_worker"], body["job"]["kind"]) == (None, True, "previews_regenerate")
     while MediaPreview.objects.filter(uri__contains="later-", status="done").count() < 3:
         assert time.monotonic() < deadline, celery_worker_process.log()[-2000:]
         time.sleep(0.3)

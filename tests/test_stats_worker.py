@@ -7,7 +7,8 @@ from django.test import override_settings
 from django.urls import reverse
 
 from frames import selectors, services
-from frames.models import DatasetVersion
+from frames.models import DatasetVersion, Job
+from frames.selectors import SYSTEM as ACTOR
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,11 +23,12 @@ def frames(n):
 
 @override_settings(HYPERDATA_STATS_SYNC_FRAMES=5, HYPERDATA_PREVIEWS_AUTO=False)
 def test_large_versions_get_their_statistics_from_a_worker(celery_worker_process):
-    version = services.dataset_create(name="stats-later").versions.get()
-    services.frames_add(version=version, frames=frames(8))
-    published = services.version_publish(version=version)
+    version = services.dataset_create(user=ACTOR, name="stats-later").versions.get()
+    services.frames_add(user=ACTOR, version=version, frames=frames(8))
+    published = services.version_publish(user=ACTOR, version=version)
     assert published.stats is None  # not computed in the request
-    live = selectors.version_stats(version=published)  # readers get them live meanwhile
+    live = selectors.label_stats(user=ACTOR, version=published)  # readers get them live meanwhile
+    job = Job.objects.get(kind="stats_publish", version=published)  # the job the users can follow
     assert live["frame_count"] == 8 and {e["label"]: e["frame_count"] for e in live["labels"]} == {"car": 4, "bus": 4}
 
     deadline = time.monotonic() + 60
@@ -34,13 +36,15 @@ def test_large_versions_get_their_statistics_from_a_worker(celery_worker_process
         assert time.monotonic() < deadline, f"the worker did not store the statistics:\n{celery_worker_process.log()[-2000:]}"
         time.sleep(0.2)
     assert DatasetVersion.objects.get(pk=published.pk).stats == live
+    job.refresh_from_db()
+    assert job.state == Job.DONE and job.finished is not None
 
 
 @override_settings(HYPERDATA_STATS_SYNC_FRAMES=5, HYPERDATA_PREVIEWS_AUTO=False)
 def test_small_versions_get_their_statistics_when_published():
-    version = services.dataset_create(name="stats-now").versions.get()
-    services.frames_add(version=version, frames=frames(3))
-    assert services.version_publish(version=version).stats["frame_count"] == 3
+    version = services.dataset_create(user=ACTOR, name="stats-now").versions.get()
+    services.frames_add(user=ACTOR, version=version, frames=frames(3))
+    assert services.version_publish(user=ACTOR, version=version).stats["frame_count"] == 3
 
 
 def wait_for_panel(client, url, worker):
@@ -57,8 +61,8 @@ def wait_for_panel(client, url, worker):
 
 @override_settings(HYPERDATA_STATS_SYNC_FRAMES=5, HYPERDATA_PREVIEWS_AUTO=False)
 def test_statistics_panels_of_large_drafts_are_counted_by_a_worker(celery_worker_process, admin_client):
-    version = services.dataset_create(name="stats-panels").versions.get()
-    services.frames_add(version=version, frames=[{**f, "meta": {"speed": i * 10}} for i, f in enumerate(frames(8))])
+    version = services.dataset_create(user=ACTOR, name="stats-panels").versions.get()
+    services.frames_add(user=ACTOR, version=version, frames=[{**f, "meta": {"speed": i * 10}} for i, f in enumerate(frames(8))])
     labels = wait_for_panel(admin_client, reverse("viewer:version-stats-labels", args=[version.pk]) + "?label=car",
                             celery_worker_process)
     # Under the filter `car`: the 4 frames with a car, and no bus.
@@ -69,3 +73,18 @@ def test_statistics_panels_of_large_drafts_are_counted_by_a_worker(celery_worker
     assert re.findall(r'<td class="num">(\d+)</td></tr>', histogram) == ["4", "4"], histogram[:2000]
     # Counted once: asking again is answered from the cache at once.
     assert admin_client.get(reverse("viewer:version-stats-labels", args=[version.pk]) + "?label=car").status_code == 200
+
+
+@override_settings(HYPERDATA_STATS_SYNC_FRAMES=5, HYPERDATA_PREVIEWS_AUTO=False)
+def test_a_version_of_exactly_the_threshold_is_counted_by_a_worker(celery_worker_process):
+    """The threshold is "from N frames on": publishing exactly N frames does not count them in the request."""
+    version = services.dataset_create(user=ACTOR, name="stats-threshold").versions.get()
+    services.frames_add(user=ACTOR, version=version, frames=frames(5))
+    published = services.version_publish(user=ACTOR, version=version)
+    assert published.stats is None
+    job = Job.objects.get(kind="stats_publish", version=published)
+    deadline = time.monotonic() + 60
+    while (job := Job.objects.get(pk=job.pk)).state != Job.DONE:
+        assert time.monotonic() < deadline and job.state != Job.FAILED, f"{job.state} {job.error}\n{celery_worker_process.log()[-2000:]}"
+        time.sleep(0.2)
+    assert DatasetVersion.objects.get(pk=published.pk).stats["frame_count"] == 5

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from frames import selectors_stats, services
+from frames import selectors, services
+from frames.selectors import SYSTEM as ACTOR
+from frames.services import stats as kept_stats
 from frames.exceptions import ServiceError
 from frames.models import Dataset, DatasetVersion
 
@@ -56,14 +58,14 @@ def expected_label_counts(frames):
 
 
 def make_dataset(name="street-scenes", frames=36, publish=True, **kwargs):
-    dataset = services.dataset_create(name=name, description="Street scenes, for the UI tests", **kwargs)
+    dataset = services.dataset_create(user=ACTOR, name=name, description="Street scenes, for the UI tests", **kwargs)
     version = dataset.versions.get()
     data = [street_frame(i) for i in range(frames)]
-    services.frames_add(version=version, frames=data)
-    services.version_update(version=version, metadata={"mask_labels": {"_all_": [
+    services.frames_add(user=ACTOR, version=version, frames=data)
+    services.version_update(user=ACTOR, version=version, metadata={"mask_labels": {"_all_": [
         {"value": [0, 0, 142], "labels": ["car"]}, {"value": [220, 20, 60], "labels": ["person"]}]}})
     if publish:
-        version = services.version_publish(version=version, name="v1")
+        version = services.version_publish(user=ACTOR, version=version, name="v1")
     return dataset, DatasetVersion.objects.get(pk=version.pk), data
 
 
@@ -78,7 +80,7 @@ def shot(page, name):
 @pytest.mark.django_db
 def test_every_page_renders(admin_client):
     dataset, published, _ = make_dataset()
-    _, draft = services.version_snapshot(version=services.version_create(parent=published, name="v2"))
+    _, draft = services.version_snapshot(user=ACTOR, version=services.version_create(user=ACTOR, parent=published, name="v2"))
     urls = ["/", "/?q=street", "/datasets/new/", f"/datasets/{dataset.pk}/", f"/datasets/{dataset.pk}/?view=list",
             f"/datasets/{dataset.pk}/edit/", f"/datasets/{dataset.pk}/delete/"]
     for v in (published, draft):
@@ -92,8 +94,8 @@ def test_every_page_renders(admin_client):
 
 @pytest.mark.django_db
 def test_dataset_list_searches_by_name_id_and_tag(admin_client):
-    alpha = services.dataset_create(name="alpha-roads", tags=["street", "night"], description="first")
-    services.dataset_create(name="beta-fields", tags=["farm"])
+    alpha = services.dataset_create(user=ACTOR, name="alpha-roads", tags=["street", "night"], description="first")
+    services.dataset_create(user=ACTOR, name="beta-fields", tags=["farm"])
 
     def names(query):
         html = admin_client.get("/", {"q": query}).content.decode()
@@ -112,7 +114,7 @@ def test_dataset_list_searches_by_name_id_and_tag(admin_client):
 
 @pytest.mark.django_db
 def test_create_and_edit_dataset_errors_come_back_inline_and_change_nothing(admin_client):
-    existing = services.dataset_create(name="taken", metadata={"keep": 1})
+    existing = services.dataset_create(user=ACTOR, name="taken", metadata={"keep": 1})
     response = admin_client.post("/datasets/new/", {"name": "taken", "tags": "a, b", "metadata": ""})
     assert response.status_code == 400
     html = response.content.decode()
@@ -142,7 +144,7 @@ def test_create_and_edit_dataset_errors_come_back_inline_and_change_nothing(admi
 @pytest.mark.django_db
 def test_actions_follow_the_version_rules(admin_client):
     dataset, published, _ = make_dataset()
-    draft = services.version_create(parent=published, name="work")
+    draft = services.version_create(user=ACTOR, parent=published, name="work")
 
     def actions(version):
         html = page_html(admin_client.get(f"/versions/{version.pk}/"))
@@ -181,8 +183,8 @@ def test_actions_follow_the_version_rules(admin_client):
 @pytest.mark.django_db
 def test_version_tree_nests_children_under_parents(admin_client):
     dataset, v1, _ = make_dataset()
-    v2, current = services.version_snapshot(version=services.version_create(parent=v1, name="v2"))
-    services.version_create(parent=v1, name="branch")
+    v2, current = services.version_snapshot(user=ACTOR, version=services.version_create(user=ACTOR, parent=v1, name="v2"))
+    services.version_create(user=ACTOR, parent=v1, name="branch")
     html = admin_client.get(f"/datasets/{dataset.pk}/").content.decode()
     tree = html[html.index('id="version-tree"'):]
     # v1 > [v2 > [Current], branch]: nested <ul>s in that order.
@@ -196,7 +198,7 @@ def test_version_tree_nests_children_under_parents(admin_client):
 @pytest.mark.django_db
 def test_metadata_tab_saves_through_the_service_and_refuses_bad_input(admin_client):
     dataset, published, _ = make_dataset()
-    draft = services.version_create(parent=published, name="work")
+    draft = services.version_create(user=ACTOR, parent=published, name="work")
     url = f"/versions/{draft.pk}/metadata/"
     before = DatasetVersion.objects.get(pk=draft.pk).metadata
 
@@ -251,32 +253,32 @@ def test_statistics_counts_match_the_frames(admin_client):
 @pytest.mark.django_db
 def test_meta_key_distribution_counts_in_the_database():
     _, version, data = make_dataset(frames=60)
-    dist = selectors_stats.meta_key_distribution(version=version, key="speed", bins=10)
+    dist = selectors.meta_distribution(user=ACTOR, version=version, key="speed", bins=10)
     speeds = [f["meta"]["speed"] for f in data]
     assert dist["kind"] == "numeric" and (dist["min"], dist["max"]) == (min(speeds), max(speeds))
     assert sum(b["count"] for b in dist["buckets"]) == len(data) == dist["with_key"]
     for bucket in dist["buckets"]:
         assert bucket["count"] == sum(1 for s in speeds if bucket["lo"] <= s <= bucket["hi"])
 
-    dist = selectors_stats.meta_key_distribution(version=version, key="meta.weather")
+    dist = selectors.meta_distribution(user=ACTOR, version=version, key="meta.weather")
     assert dist["kind"] == "categorical"
     assert {v["value"]: v["count"] for v in dist["values"]} == Counter(f["meta"]["weather"] for f in data)
 
     from frames.filters import parse_filters
 
     filters = parse_filters([{"rois": [{"labels": ["car"]}]}])
-    dist = selectors_stats.meta_key_distribution(version=version, key="city", filters=filters)
+    dist = selectors.meta_distribution(user=ACTOR, version=version, key="city", filters=filters)
     cars = [f for f in data if any("car" in r["labels"] and "poly" in r for r in f["rois"])]
     assert dist["frames"] == len(cars) and {v["value"]: v["count"] for v in dist["values"]} == Counter(f["meta"]["city"] for f in cars)
 
-    dist = selectors_stats.meta_key_distribution(version=version, key="missing.key")
+    dist = selectors.meta_distribution(user=ACTOR, version=version, key="missing.key")
     assert dist["kind"] == "empty" and dist["missing"] == len(data)
     for key in ("", "a..b", "a__b"):
         with pytest.raises(ServiceError):
-            selectors_stats.meta_key_distribution(version=version, key=key)
+            selectors.meta_distribution(user=ACTOR, version=version, key=key)
     with pytest.raises(ServiceError):
-        selectors_stats.meta_key_distribution(version=version, key="speed", bins=0)
-    assert selectors_stats.meta_keys(version=version) == ["city", "speed", "weather"]
+        selectors.meta_distribution(user=ACTOR, version=version, key="speed", bins=0)
+    assert selectors.meta_keys(user=ACTOR, version=version) == ["city", "speed", "weather"]
 
 
 # ----------------------------------------------------------------------------------------------- browser
@@ -400,7 +402,7 @@ def test_browser_datasets_and_version_tree(page, live_server, admin_user):
 def test_browser_metadata_mask_table_and_statistics(logged_in_page, live_server):
     page = logged_in_page
     dataset, published, data = make_dataset(frames=48)
-    draft = services.version_create(parent=published, name="work")
+    draft = services.version_create(user=ACTOR, parent=published, name="work")
 
     # Statistics: label tables and cards match the frames; the metadata histogram loads after paint.
     roi_n, roi_f, fl_n, fl_f = expected_label_counts(data)
@@ -486,8 +488,8 @@ def test_page_query_counts_do_not_grow_with_versions(admin_client, django_assert
         counts[url] = len(captured.captured_queries)
     parent = v1
     for n in range(6):  # a chain of published versions and a few drafts beside it
-        services.version_create(parent=parent, name=f"draft-{n}")
-        parent = services.version_publish(version=services.version_create(parent=parent, name=f"v{n + 2}"))
+        services.version_create(user=ACTOR, parent=parent, name=f"draft-{n}")
+        parent = services.version_publish(user=ACTOR, version=services.version_create(user=ACTOR, parent=parent, name=f"v{n + 2}"))
     for url in pages:
         with django_assert_max_num_queries(counts[url]):
             admin_client.get(url)
@@ -498,9 +500,9 @@ def test_statistics_count_once_and_follow_draft_changes(admin_client):
     from django.core.cache import cache
 
     _, published, data = make_dataset(frames=12)
-    draft = services.version_create(parent=published, name="work")
+    draft = services.version_create(user=ACTOR, parent=published, name="work")
     # Another request counting the same metadata key: this one answers 202 at once (stats.js asks again).
-    key = selectors_stats._cache_key("meta", published, "speed", [], 20, selectors_stats.DEFAULT_TOP)
+    key = kept_stats._cache_key("meta", published, "speed", [], 20, selectors.stats.DEFAULT_TOP)
     cache.add(f"{key}:lock", 1, 60)
     response = admin_client.get(f"/versions/{published.pk}/stats/meta/", {"key": "speed"})
     assert response.status_code == 202 and b"Counting" in response.content
@@ -515,5 +517,5 @@ def test_statistics_count_once_and_follow_draft_changes(admin_client):
 
     before = car_frames()
     assert before == sum(1 for f in data if any("car" in r["labels"] and "poly" in r for r in f["rois"]))
-    services.frames_add(version=draft, frames=[street_frame(101)])  # odd: one more car
+    services.frames_add(user=ACTOR, version=draft, frames=[street_frame(101)])  # odd: one more car
     assert car_frames() == before + 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from ..exceptions import Forbidden, NotFound
 from ..models import Dataset, DatasetMember, DatasetVersion
@@ -84,6 +84,27 @@ def require(user, target: Dataset | DatasetVersion, role: str = VIEWER) -> str:
             field="role",
         )
     return have
+
+
+def with_grant(queryset: QuerySet, *, user, dataset_field: str) -> QuerySet:
+    """The queryset with the user's role read in the same query (`_member_role`); `stamp_grant` keeps it on
+    each object, so fetching a dataset or version and checking access costs one query."""
+    if not _signed_in(user) or user.is_staff:
+        return queryset
+    role = DatasetMember.objects.filter(dataset_id=OuterRef(dataset_field), user_id=user.pk).values("role")[:1]
+    return queryset.annotate(_member_role=Subquery(role))
+
+
+def stamp_grant(obj, *, user):
+    """Keep the role `with_grant` read on the object (staff: owner; signed out: none)."""
+    if not _signed_in(user):
+        role = None
+    elif user.is_staff:
+        role = OWNER
+    else:
+        role = getattr(obj, "_member_role", None)
+    obj._grant = Grant(getattr(user, "pk", None), role)
+    return obj
 
 
 def allows(user, target: Dataset | DatasetVersion, role: str) -> bool:

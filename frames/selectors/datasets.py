@@ -7,7 +7,7 @@ from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 
 from ..exceptions import NotFound
 from ..models import Dataset, DatasetMember, DatasetVersion
-from .access import VIEWER, require, visible_datasets
+from .access import VIEWER, require, stamp_grant, visible_datasets, with_grant
 
 
 def datasets_list(*, user) -> QuerySet[Dataset]:
@@ -37,18 +37,23 @@ def tag_q(tag: str) -> Q:
 
 
 def dataset_get(*, user, dataset_id: str) -> Dataset:
-    dataset = Dataset.objects.select_related("created_by").filter(pk=dataset_id).first()
+    """The dataset, with the user's role read in the same query; NotFound for a non-member."""
+    datasets = with_grant(Dataset.objects.select_related("created_by"), user=user, dataset_field="pk")
+    dataset = datasets.filter(pk=dataset_id).first()
     if dataset is None:
         raise NotFound(f"no dataset with id {dataset_id!r}", field="dataset")
-    require(user, dataset, VIEWER)
+    require(user, stamp_grant(dataset, user=user), VIEWER)
     return dataset
 
 
 def version_get(*, user, version_id: str) -> DatasetVersion:
-    version = DatasetVersion.objects.select_related("dataset", "parent").filter(pk=version_id).first()
+    """The version (with its dataset and parent), with the user's role read in the same query."""
+    versions = with_grant(DatasetVersion.objects.select_related("dataset", "parent"), user=user, dataset_field="dataset_id")
+    version = versions.filter(pk=version_id).first()
     if version is None:
         raise NotFound(f"no version with id {version_id!r}", field="version")
-    require(user, version, VIEWER)
+    require(user, stamp_grant(version, user=user), VIEWER)
+    version.dataset._grant = version._grant
     return version
 
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from celery import current_app
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
-from ..models import Dataset, DatasetVersion, Job, MediaPreview
 from ..filters import frames_matching
+from ..models import Dataset, DatasetVersion, Job, MediaPreview
 from ..selectors import previews as preview_selectors
 from ..selectors.access import ANNOTATOR, VIEWER, require
 from ..selectors.previews import PreviewRequest
@@ -124,14 +124,15 @@ def _chunks(iterable, size):
 
 def rendition_request(*, user, dataset: Dataset, request: PreviewRequest) -> MediaPreview:
     """The rendition row; when it is not made yet, its task is queued ahead of the thumbnail backlog (once:
-    asking again within RENDITION_REQUEUE_SECONDS does not queue another)."""
+    a row queued less than RENDITION_REQUEUE_SECONDS ago is not queued again)."""
     require(user, dataset, VIEWER)
-    row, _ = MediaPreview.objects.get_or_create(key=request.key, defaults={
+    row, created = MediaPreview.objects.get_or_create(key=request.key, defaults={
         "kind": request.kind, "uri": request.uri, "media": request.media, "timestamp": request.timestamp,
         "page": request.page, "max_size": request.max_size,
     })
-    if row.status == MediaPreview.PENDING and cache.add(f"rendition-queued:{row.key}", 1, RENDITION_REQUEUE_SECONDS):
-        _enqueue({row.uri: [row.key]}, None, priority=INTERACTIVE_PRIORITY)
+    stale = timezone.now() - timedelta(seconds=RENDITION_REQUEUE_SECONDS)
+    if created or MediaPreview.objects.filter(pk=row.pk, status=MediaPreview.PENDING, updated__lt=stale).update(updated=timezone.now()):
+        transaction.on_commit(lambda: _enqueue({row.uri: [row.key]}, None, priority=INTERACTIVE_PRIORITY))
     return row
 
 
