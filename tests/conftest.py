@@ -208,7 +208,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, celery_broker_url,
     }
     argv = [
         sys.executable, "-m", "celery", "-A", "hyperdata", "worker", "-l", "info", "--concurrency", "2",
-        "-Q", queue, "-n", hostname, "--include", "tests.conftest",
+        "-Q", queue, "-n", hostname, "--include", "tests.conftest,tests.worker_jobs",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]
     with open(log_path, "wb") as log:

@@ -29,8 +29,8 @@ def exception_handler(exc, context):
         if isinstance(exc, FramesInvalid):
             body["failed"] = exc.failed
         if isinstance(exc, FramesStale):
-            body.update(stale=exc.stale, current=exc.current)
-        elif isinstance(exc, PreconditionFailed):
+            body["stale"] = exc.stale
+        if isinstance(exc, PreconditionFailed):
             body["current"] = _current(exc, context)
         return Response(body, status=exc.status_code)
     if isinstance(exc, RecursionError):  # JSON nested deeper than Python's parser goes
@@ -49,7 +49,7 @@ def exception_handler(exc, context):
 
 
 def _current(exc: PreconditionFailed, context):
-    """The representation as it is now, shaped by the view that refused the write."""
-    view = context.get("view")
-    shape = getattr(view, "current_representation", None)
-    return shape(exc) if shape else None
+    """The representation as it is now, shaped by the view that refused the write (as the service gave it
+    when the view has no shape of its own: the stale frames of a bulk update)."""
+    shape = getattr(context.get("view"), "current_representation", None)
+    return shape(exc) if shape else exc.current

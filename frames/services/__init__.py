@@ -15,7 +15,7 @@ one transaction, and queue tasks only after it commits. Nothing else writes rows
 from .datasets import INITIAL_VERSION_NAME, dataset_create, dataset_delete, dataset_update, member_remove, member_set
 from .frames import FramesDeleteResult, FramesWriteResult, frames_add, frames_delete, frames_update
 from .job_kinds import job_run, register_job_kind
-from .jobs import JobCancelled, job_cancel, job_claim, job_fail, job_finish, job_heartbeat, job_retry_later, job_start
+from .jobs import JobCancelled, job_cancel, job_claim, job_fail, job_finish, job_heartbeat, job_progress, job_retry_later, job_start
 from .previews import previews_progress, previews_regenerate, rendition_request
 from .renditions import render_previews
 from .stats import StatsPending, contexts_page, frames_count, label_stats, meta_distribution, meta_keys
@@ -25,7 +25,8 @@ __all__ = [
     "INITIAL_VERSION_NAME", "dataset_create", "dataset_delete", "dataset_update", "member_remove", "member_set",
     "FramesDeleteResult", "FramesWriteResult", "frames_add", "frames_delete", "frames_update",
     "job_run", "register_job_kind",
-    "JobCancelled", "job_cancel", "job_claim", "job_fail", "job_finish", "job_heartbeat", "job_retry_later", "job_start",
+    "JobCancelled", "job_cancel", "job_claim", "job_fail", "job_finish", "job_heartbeat", "job_progress", "job_retry_later",
+    "job_start",
     "previews_progress", "previews_regenerate", "rendition_request",
     "render_previews",
     "StatsPending", "contexts_page", "frames_count", "label_stats", "meta_distribution", "meta_keys",

@@ -1,0 +1,98 @@
+"""Selectors have no side effects: calling every public selector writes no row, touches no cache key and queues
+no task. The table below must name every function frames.selectors exports, so a new selector is checked too."""
+import inspect
+
+import pytest
+from celery import Celery
+from django.core.cache import cache
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+
+from frames import selectors, services
+from frames.models import Job, MediaPreview
+from frames.selectors import SYSTEM, FrameQuery
+from frames.selectors.previews import source_request
+
+pytestmark = pytest.mark.django_db
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER")
+CACHE_WRITES = ("set", "add", "delete", "incr", "decr", "set_many", "delete_many", "clear", "touch", "get_or_set")
+
+
+@pytest.fixture
+def world(admin_user):
+    """A dataset with a published version with frames (two contexts, labels, metadata, a video source) and a
+    draft child, a job and a rendition row."""
+    dataset = services.dataset_create(user=admin_user, name="reads")
+    root = dataset.versions.get()
+    frames = [{"id": f"f{i}", "context_id": f"c{i % 2}", "timestamp": i, "meta": {"speed": i},
+               "sources": [{"uri": f"s3://b/{i}.mp4", "content_type": "video/mp4", "timestamp": i}],
+               "rois": [{"labels": ["car"], "poly": [0, 0, 1, 0, 1, 1]}]} for i in range(6)]
+    services.frames_add(user=admin_user, version=root, frames=frames)
+    published, draft = services.version_snapshot(user=admin_user, version=root)
+    job = Job.objects.create(kind="previews_count", user=admin_user, version=published, dataset=dataset, state=Job.DONE,
+                             result={"total": 6, "done": 0, "failed": 0, "pending": 6})
+    return {"user": admin_user, "dataset": dataset, "published": published, "draft": draft, "job": job, "frames": frames}
+
+
+def calls(w):
+    user, published, draft = w["user"], w["published"], w["draft"]
+    row = selectors.frame_get(user=user, version=draft, frame_id="f1")
+    query = FrameQuery(limit=2)
+    key = source_request(w["frames"][0]["sources"][0]).key
+    return {
+        "allows": lambda: selectors.allows(user, published, selectors.OWNER),
+        "role_of": lambda: selectors.role_of(user=user, dataset_id=w["dataset"].pk),
+        "context_frames": lambda: selectors.context_frames(user=user, version=draft, context_id="c1", query=query),
+        "contexts_before": lambda: selectors.contexts_before(user=user, version=draft, context_id="c1", query=query),
+        "contexts_list": lambda: selectors.contexts_list(user=user, version=published, query=query),
+        "frame_neighbours": lambda: selectors.frame_neighbours(user=user, version=draft, frame=row, query=query),
+        "previous_page_cursor": lambda: selectors.previous_page_cursor(user=user, version=draft, first_row=row, query=query),
+        "dataset_get": lambda: selectors.dataset_get(user=user, dataset_id=w["dataset"].pk),
+        "datasets_list": lambda: list(selectors.datasets_list(user=user)),
+        "members_list": lambda: selectors.members_list(user=user, dataset=w["dataset"]),
+        "version_get": lambda: selectors.version_get(user=user, version_id=draft.pk),
+        "version_lineage": lambda: selectors.version_lineage(user=user, version=draft),
+        "versions_list": lambda: list(selectors.versions_list(user=user, dataset=w["dataset"])),
+        "cursor_of": lambda: selectors.cursor_of(row, sort="meta.speed"),
+        "frame_get": lambda: selectors.frame_get(user=user, version=published, frame_id="f2"),
+        "frame_pages": lambda: list(selectors.frame_pages(user=user, version=draft, query=query)),
+        "frame_to_dict": lambda: selectors.frame_to_dict(row, version_id=draft.pk),
+        "frames_browse": lambda: selectors.frames_browse(user=user, version=draft, query=FrameQuery(sort="meta.speed")),
+        "frames_count": lambda: selectors.frames_count(user=user, version=draft),
+        "job_get": lambda: selectors.job_get(user=user, job_id=w["job"].pk),
+        "jobs_list": lambda: list(selectors.jobs_list(user=user, version=published)),
+        "frames_to_dicts": lambda: selectors.frames_to_dicts([row], user=user, version=draft),
+        "latest_previews_count": lambda: selectors.latest_previews_count(user=user, version=published),
+        "previews_count": lambda: selectors.previews_count(user=user, version=draft),
+        "rendition_wait": lambda: selectors.rendition_wait(user=user, dataset=w["dataset"], key=key, timeout=0),
+        "decode_cursor": lambda: selectors.decode_cursor(selectors.cursor_of(row, sort="id"), ["frame_id"]),
+        "parse_frame_query": lambda: selectors.parse_frame_query(QueryDict("label=car&sort=id")),
+        "label_stats": lambda: selectors.label_stats(user=user, version=draft),
+        "meta_distribution": lambda: selectors.meta_distribution(user=user, version=published, key="speed"),
+        "meta_keys": lambda: selectors.meta_keys(user=user, version=draft),
+        "stored_stats": lambda: selectors.stored_stats(published),
+    }
+
+
+def test_the_table_names_every_selector(world):
+    exported = {name for name in selectors.__all__ if inspect.isfunction(getattr(selectors, name))}
+    assert exported == set(calls(world)), "add the new selector to calls() above"
+
+
+def test_selectors_write_nothing(world, monkeypatch):
+    cache_writes, sent = [], []
+    for name in CACHE_WRITES:
+        real = getattr(cache, name)
+        monkeypatch.setattr(cache, name, lambda *a, _real=real, _name=name, **k: (cache_writes.append(_name), _real(*a, **k))[1])
+    real_send = Celery.send_task
+    monkeypatch.setattr(Celery, "send_task", lambda self, *a, **k: (sent.append(a[0]), real_send(self, *a, **k))[1])
+    rows_before = (Job.objects.count(), MediaPreview.objects.count())
+    for name, call in calls(world).items():
+        with CaptureQueriesContext(connection) as queries:
+            call()
+        writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(WRITES)]
+        assert not writes, f"{name} wrote: {writes[:2]}"
+        assert not cache_writes and not sent, f"{name}: cache {cache_writes}, tasks {sent}"
+    assert (Job.objects.count(), MediaPreview.objects.count()) == rows_before
