@@ -26,6 +26,7 @@ from django.db import transaction
 from . import demo_media as media
 from . import services
 from .demo_media import MASK_COLOURS, SceneSpec
+from .models import Dataset
 from .selectors.access import SYSTEM
 
 DEMO_NAME = "Demo: street scenes"
@@ -59,8 +60,6 @@ def media_root() -> Path:
 
 def ensure_demo(stdout=None) -> DemoInfo:
     """Create the demo dataset unless a dataset of that name exists; (re)draw missing media either way."""
-    from .models import Dataset
-
     out = stdout or sys.stdout
     root = media_root()
     existing = Dataset.objects.filter(name=DEMO_NAME).first()

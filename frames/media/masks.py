@@ -14,7 +14,7 @@ import numpy as np
 import pyvips
 from PIL import Image
 
-from . import video
+from . import video, vips
 from .common import PILLOW_FORMATS, PNG, PNG_COMPRESSION, Preview, PreviewError, Source
 from .common import explain, raise_read_error, read_head, seekable, sniff_format
 from .video import VideoIndex
@@ -76,8 +76,6 @@ def _gray_values(values: np.ndarray) -> np.ndarray:
 
 def _exact_rgb_with_vips(src, pillow_error: BaseException) -> np.ndarray:
     """For the few mask files Pillow cannot open (5-sample TIFF, float TIFF)."""
-    from . import vips
-
     try:
         image = vips.load(src)
         values = image.numpy()

@@ -24,6 +24,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from frames import demo
+from hyperdata.celery import app
+
 ADMIN_USERNAME = "admin"
 STOP_TIMEOUT = 20  # seconds a child gets to exit after SIGTERM before its process group is killed
 THREADS_PER_WORKER = 4
@@ -63,7 +66,7 @@ class Command(BaseCommand):
             redis_url = os.environ.get("REDIS_URL") or self._start_embedded_broker()
             self._use_broker(redis_url)
             login = self._prepare_database()
-            demo = None if no_demo else self._load_demo()
+            demo_info = None if no_demo else self._load_demo()
             env = self._child_env(redis_url)
             self._spawn("worker", [
                 sys.executable, "-m", "celery", "-A", "hyperdata", "worker", "-l", "info",
@@ -73,7 +76,7 @@ class Command(BaseCommand):
             self._spawn("web", gunicorn_command(workers, _bind_address(host, port), *_control_socket_args(run_dir)), env)
             url = f"http://{_url_host(host)}:{port}/"
             self._wait_ready(host, port)
-            self._banner(url, login, demo, redis_url)
+            self._banner(url, login, demo_info, redis_url)
             self.supervising = True
             exit_code = self._supervise()
         except _Stopped:
@@ -139,8 +142,6 @@ class Command(BaseCommand):
 
     def _use_broker(self, redis_url):
         """Point this process (the demo loader may queue tasks) at the broker the children use."""
-        from hyperdata.celery import app
-
         settings.REDIS_URL = redis_url
         settings.CELERY_BROKER_URL = redis_url
         app.conf.broker_url = redis_url
@@ -177,7 +178,6 @@ class Command(BaseCommand):
         return f"{ADMIN_USERNAME} / (set before; `manage.py changepassword admin` resets it)"
 
     def _load_demo(self):
-        from frames import demo
 
         try:
             info = demo.ensure_demo(stdout=self.stdout)
@@ -223,15 +223,15 @@ class Command(BaseCommand):
             time.sleep(0.2)
         raise CommandError(f"the web server did not answer {url} within {READY_TIMEOUT} s")
 
-    def _banner(self, url, login, demo, redis_url):
+    def _banner(self, url, login, demo_info, redis_url):
         lines = [
             "",
             "HyperData is running",
             f"  URL        {url}",
             f"  login      {login}",
         ]
-        if demo is not None:
-            lines.append(f"  demo       dataset '{demo.name}' (media in {demo.path})")
+        if demo_info is not None:
+            lines.append(f"  demo       dataset '{demo_info.name}' (media in {demo_info.path})")
         lines += [
             f"  API        {url}api/   docs {url}api/docs/   admin {url}admin/",
             f"  broker     {redis_url}",
