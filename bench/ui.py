@@ -52,7 +52,10 @@ WEB_WORKERS = 2
 
 from django.contrib.auth.models import User  # noqa: E402
 
+from frames import selectors, services  # noqa: E402
+from frames.filters import frames_matching, parse_filters  # noqa: E402
 from frames.models import Dataset, DatasetVersion  # noqa: E402
+from frames.selectors.query import encode_cursor  # noqa: E402
 
 
 @dataclass
@@ -142,24 +145,16 @@ def frames_url(version, raw=None, **params) -> str:
 
 def frames_deep_cursor(version, raw, limit=100) -> tuple[int, str]:
     """(page number, the cursor a user holds there): found once by OFFSET here, never by the page."""
-    from frames import selectors
-    from frames.filters import parse_filters
-
-    filters = parse_filters(raw) if raw else None
-    total = selectors.frames_count(version=version, filters=filters)
-    number = max(2, min(DEEP_PAGE, total // limit))
-    rows = selectors.filtered_frames(version=version, filters=filters).order_by("context_id", "timestamp", "frame_id")
-    row = rows.values("context_id", "timestamp", "frame_id")[(number - 1) * limit - 1]
-    return number, selectors.encode_cursor([row["context_id"], row["timestamp"], row["frame_id"]])
+    frames = frames_matching(version, parse_filters(raw) if raw else ())
+    number = max(2, min(DEEP_PAGE, frames.count() // limit))
+    row = frames.order_by("context_id", "timestamp", "frame_id").values("context_id", "timestamp", "frame_id")[(number - 1) * limit - 1]
+    return number, encode_cursor([row["context_id"], row["timestamp"], row["frame_id"]])
 
 
 def contexts_deep_cursor(version, raw, page_number=100, limit=100) -> tuple[int, str]:
-    from frames import selectors
-    from frames.filters import parse_filters
-
-    filters = parse_filters(raw) if raw else None
-    contexts = selectors.filtered_frames(version=version, filters=filters).order_by("context_id").values_list("context_id", flat=True).distinct()
-    return page_number, selectors.encode_cursor([contexts[(page_number - 1) * limit - 1]])
+    frames = frames_matching(version, parse_filters(raw) if raw else ())
+    contexts = frames.order_by("context_id").values_list("context_id", flat=True).distinct()
+    return page_number, encode_cursor([contexts[(page_number - 1) * limit - 1]])
 
 
 @page
@@ -340,6 +335,8 @@ def main():
     if not user.check_password(PASSWORD):  # a new hash would sign out a bench/ui.py running at the same time
         user.set_password(PASSWORD)
         user.save()
+    if not selectors.role_of(user=user, dataset_id=bench.dataset.pk):  # a viewer of the dataset, as most users are
+        services.member_set(user=selectors.SYSTEM, dataset=bench.dataset, username=USER, role=selectors.VIEWER)
     rows, extra = [], []
     with Server() as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

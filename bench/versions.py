@@ -7,6 +7,7 @@ label filters, on the root and on the 5th-generation child, and for the first Gr
 
     python bench/versions.py            # BENCH_FRAMES=1000000 by default
 """
+import json
 import os
 import random
 import statistics
@@ -20,16 +21,17 @@ PAGE = 100
 setup(os.environ.get("BENCH_DB", "hyperdata_bench_versions"))
 
 from django.contrib.auth.models import User  # noqa: E402
-from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from frames import selectors, services  # noqa: E402
-from frames.filters import parse_filters  # noqa: E402
 from django.db import transaction  # noqa: E402
 
-from frames.bulk import insert_revisions  # noqa: E402
+from frames import selectors, services  # noqa: E402
+from frames.filters import frames_matching, parse_filters  # noqa: E402
 from frames.models import Dataset, DatasetVersion, FrameRevision  # noqa: E402
+from frames.selectors import FrameQuery  # noqa: E402
+from frames.selectors.query import encode_cursor  # noqa: E402
+from frames.services.bulk import insert_revisions  # noqa: E402
 
 DATASET = f"bench-{FRAMES}"
 RARE_EVERY = 1000  # 0.1% of frames carry the rare label
@@ -72,14 +74,17 @@ def load_root_frames(version, numbers):
         insert_revisions(revisions)
 
 
-def build():
+def build(owner):
+    """The dataset (owned by `owner`, the user the API is measured as), built unless it exists."""
     dataset = Dataset.objects.filter(name=DATASET).first()
     if dataset and dataset.versions.filter(status="published").count() == GENERATIONS + 1:
         print(f"reusing {DATASET}: {dataset.versions.get(seq=1).frame_count:,} root frames", flush=True)
+        if not selectors.role_of(user=owner, dataset_id=dataset.pk):
+            services.member_set(user=selectors.SYSTEM, dataset=dataset, username=owner.username, role=selectors.OWNER)
         return dataset
     if dataset:
-        services.dataset_delete(dataset=dataset)
-    dataset = services.dataset_create(name=DATASET)
+        services.dataset_delete(user=owner, dataset=dataset)
+    dataset = services.dataset_create(user=owner, name=DATASET)
     version = dataset.versions.get()
     start = time.perf_counter()
     batch = 10_000
@@ -91,13 +96,13 @@ def build():
     print(f"built root: {FRAMES:,} frames in {elapsed:.0f} s ({FRAMES / elapsed:,.0f} frames/s, COPY)", flush=True)
     rng = random.Random(1)
     for generation in range(1, GENERATIONS + 1):
-        published, version = services.version_snapshot(version=version, name=f"gen{generation - 1}")
+        published, version = services.version_snapshot(user=owner, version=version, name=f"gen{generation - 1}")
         edited = rng.sample(range(FRAMES), FRAMES // 100)
         for offset in range(0, len(edited), batch):
-            services.frames_add(version=version, frames=[make_frame(i, f"edit{generation}") for i in edited[offset : offset + batch]])
+            services.frames_add(user=owner, version=version, frames=[make_frame(i, f"edit{generation}") for i in edited[offset : offset + batch]])
         deleted = rng.sample(range(FRAMES), FRAMES // 1000)
-        services.frames_delete(version=version, frame_ids=[f"frame-{i:08d}" for i in deleted])
-    services.version_publish(version=version, name=f"gen{GENERATIONS}")
+        services.frames_delete(user=owner, version=version, frame_ids=[f"frame-{i:08d}" for i in deleted])
+    services.version_publish(user=owner, version=version, name=f"gen{GENERATIONS}")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"built {GENERATIONS} child generations (1% edited, 0.1% deleted each)", flush=True)
@@ -122,38 +127,38 @@ def ok(response):
 
 def cursor_at(version, filters, page_number):
     """The cursor a client holds after reading `page_number - 1` pages (found once by offset, not timed)."""
-    rows = selectors.filtered_frames(version=version, filters=filters).order_by("context_id", "timestamp", "frame_id")
+    rows = frames_matching(version, filters).order_by("context_id", "timestamp", "frame_id")
     row = rows.values("context_id", "timestamp", "frame_id")[(page_number - 1) * PAGE - 1]
-    return selectors.encode_cursor([row["context_id"], row["timestamp"], row["frame_id"]])
+    return encode_cursor([row["context_id"], row["timestamp"], row["frame_id"]])
 
 
-def child_creation_ms(parent, repeat=7):
+def child_creation_ms(user, parent, repeat=7):
     """Median time of version_create alone (each child is deleted again, untimed)."""
     samples = []
     for _ in range(repeat + 1):
         start = time.perf_counter()
-        child = services.version_create(parent=parent, name="bench-child")
+        child = services.version_create(user=user, parent=parent, name="bench-child")
         samples.append((time.perf_counter() - start) * 1000)
-        services.version_delete(version=child)
+        services.version_delete(user=user, version=child)
     return statistics.median(samples[1:])
 
 
 def main():
-    dataset = build()
+    user = User.objects.get_or_create(username="bench")[0]
+    dataset = build(user)
     versions = list(dataset.versions.order_by("seq"))
     root, deepest = versions[0], versions[-1]
-    small = Dataset.objects.filter(name="bench-small").first() or services.dataset_create(name="bench-small")
+    small = Dataset.objects.filter(name="bench-small").first() or services.dataset_create(user=user, name="bench-small")
     small_root = small.versions.order_by("seq").first()
     if not small_root.is_published:
-        services.frames_add(version=small_root, frames=[make_frame(i) for i in range(10)])
-        small_root = services.version_publish(version=small_root)
+        services.frames_add(user=user, version=small_root, frames=[make_frame(i) for i in range(10)])
+        small_root = services.version_publish(user=user, version=small_root)
 
     rows = []
-    small_ms, big_ms = child_creation_ms(small_root), child_creation_ms(root)
+    small_ms, big_ms = child_creation_ms(user, small_root), child_creation_ms(user, root)
     rows.append(("child version of a 10-frame parent", small_ms, ""))
     rows.append((f"child version of a {root.frame_count:,}-frame parent", big_ms, f"ratio {big_ms / small_ms:.2f}x"))
 
-    user = User.objects.get_or_create(username="bench")[0]
     client = APIClient(SERVER_NAME="localhost")
     client.force_authenticate(user)
     label_filters = {
@@ -164,20 +169,22 @@ def main():
     }
     for version, where in ((root, "root"), (deepest, f"gen-{GENERATIONS} child")):
         for name, raw in label_filters.items():
-            filters = parse_filters(raw)
-            total = selectors.frames_count(version=version, filters=filters)
+            filters = tuple(parse_filters(raw))
+            total = selectors.frames_count(user=user, version=version, filters=filters)
             deep_page = min(5000, max(1, total // PAGE))
             for page_number in (1, deep_page):
                 cursor = None if page_number == 1 else cursor_at(version, filters, page_number)
-                ms = timed(lambda: selectors.frames_browse(version=version, filters=filters, cursor=cursor, limit=PAGE))
+                query = FrameQuery(filters=filters, cursor=cursor, limit=PAGE)
+                ms = timed(lambda: selectors.frames_browse(user=user, version=version, query=query))
                 params = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
                 if raw:
-                    params["filters"] = __import__("json").dumps(raw)
+                    params["filters"] = json.dumps(raw)
                 api_ms = timed(lambda: ok(client.get(f"/api/versions/{version.id}/frames/", params)), repeat=5)
                 rows.append((f"{where}: page {page_number:,} of 100, {name}", ms, f"API {api_ms:.1f} ms"))
-        cold_ms = timed(lambda: (cache.clear(), selectors.contexts_list(version=version, limit=PAGE)))
+        first_page = FrameQuery(limit=PAGE)
+        cold_ms = timed(lambda: selectors.contexts_list(user=user, version=version, query=first_page))
         rows.append((f"{where}: Group-by-context page 1, tallies computed", cold_ms, ""))
-        ms = timed(lambda: selectors.contexts_list(version=version, limit=PAGE))
+        ms = timed(lambda: services.contexts_page(user=user, version=version, query=first_page))
         api_ms = timed(lambda: ok(client.get(f"/api/versions/{version.id}/contexts/", {"limit": PAGE})), repeat=5)
         rows.append((f"{where}: Group-by-context page 1, tallies cached (published)", ms, f"API {api_ms:.1f} ms"))
 

@@ -73,9 +73,6 @@ class FrameFilter:
     frame_query: str = ""
     sources_query: str = ""
 
-    def label_names(self) -> set[str]:
-        return {label for rule in self.roi_rules for label in rule.labels}
-
 
 def _fail(field_name: str, message: str):
     raise ServiceError(message, field=field_name)

@@ -17,7 +17,6 @@ from django.urls import reverse
 _SOURCE = signing.Signer(salt="hyperdata.source-media")
 _VIEW = signing.Signer(salt="hyperdata.source-view")
 _PREVIEW = signing.Signer(salt="hyperdata.preview-file")
-VIEW_FIELDS = ("uri", "media", "t", "page")
 
 
 @lru_cache(maxsize=8)

@@ -143,6 +143,7 @@ def test_the_edit_forms_of_two_tabs_cannot_overwrite_each_other(admin_client, ow
     assert Dataset.objects.get(pk=draft.dataset_id).description == "first tab"
     metadata_url = reverse("viewer:version-metadata", args=[draft.pk])
     metadata_etag = draft.etag
+    assert f'name="etag" value="{escape(metadata_etag)}"' in page_html(admin_client.get(metadata_url))
     assert admin_client.post(metadata_url, {"metadata": '{"a": 1}', "etag": metadata_etag}).status_code == 302
     refused = admin_client.post(metadata_url, {"metadata": '{"a": 2}', "etag": metadata_etag})
     assert refused.status_code == 400 and "changed by someone else" in page_html(refused)

@@ -23,7 +23,6 @@ from ..filters import FrameFilter, RoiRule, parse_filters
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 SORTS = {"context": "Context + timestamp", "id": "Frame id", "timestamp": "Timestamp", "saved": "Saved"}
-QUERY_KEYS = ("filters", "label", "frame_query", "sources_query", "sort", "order", "cursor", "limit")
 FILTER_KEYS = ("filters", "label", "frame_query", "sources_query")
 
 

@@ -38,7 +38,7 @@ def version_frames(request, version_id):
         "state": state,
         "sorts": SORT_CHOICES,
         "page_sizes": PAGE_SIZES,
-        "initial_labels": version.stats if version.is_published and version.stats is not None else None,
+        "initial_labels": selectors.stored_stats(version),
         "count_url": reverse("viewer:version-count", args=[version.id]) + state.filter_query(sort=None, order=None),
         "labels_url": reverse("viewer:version-labels", args=[version.id]),
         "export_url": reverse("viewer:version-export", args=[version.id]) + state.filter_query(),
