@@ -132,3 +132,19 @@ def test_statistics_of_a_large_version_through_the_api_are_a_job(alice, celery_w
     answer = api.get(f"/api/versions/{draft.pk}/stats/?label=car")
     assert answer.status_code == 200 and answer.json()["frame_count"] == 4
     assert {e["label"]: e["roi_count"] for e in answer.json()["labels"]} == {"car": 4}
+
+
+def test_previews_asked_for_while_the_broker_is_down_fail_their_job_with_the_reason(alice):
+    """The frames are written; the job that would follow their previews says why nothing will come."""
+    previous = current_app.conf.broker_url
+    current_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    current_app.pool.force_close_all()
+    try:
+        version = services.dataset_create(user=alice, name="no-broker").versions.get()
+        result = services.frames_add(user=alice, version=version, frames=[{"id": "a", "sources": [{"uri": "s3://b/a.tif"}]}])
+    finally:
+        current_app.conf.broker_url = previous
+        current_app.pool.force_close_all()
+    assert result.added == 1
+    job = Job.objects.get(kind="previews", version=version)
+    assert job.state == Job.FAILED and "broker did not answer" in job.error

@@ -19,7 +19,7 @@ from ..models import Dataset, DatasetVersion, Job, MediaPreview
 from ..selectors import previews as preview_selectors
 from ..selectors.access import ANNOTATOR, VIEWER, require
 from ..selectors.previews import PreviewRequest
-from .jobs import job_add_work, job_progress, job_start
+from .jobs import job_add_work, job_fail, job_progress, job_start
 
 logger = logging.getLogger(__name__)
 RENDER_TASK = "frames.tasks.generate_previews"
@@ -49,7 +49,7 @@ def previews_request(*, user, version: DatasetVersion, frames: list[dict], regen
         by_uri: dict[str, list[str]] = {}
         for key in queue:
             by_uri.setdefault(wanted[key].uri, []).append(key)
-        transaction.on_commit(lambda: _enqueue(by_uri, job.pk))
+        transaction.on_commit(lambda: _enqueue(by_uri, job))
     return len(queue)
 
 
@@ -70,12 +70,14 @@ def _previews_job(user, version: DatasetVersion, count: int) -> Job:
     return job  # it keeps finishing under us: the renditions are made all the same
 
 
-def _enqueue(by_uri: dict[str, list[str]], job_id: str | None, priority: int | None = None) -> None:
+def _enqueue(by_uri: dict[str, list[str]], job: Job | None, priority: int | None = None) -> None:
     for uri, keys in by_uri.items():
         try:
-            current_app.send_task(RENDER_TASK, args=[uri, sorted(keys), job_id], priority=priority, retry=False)
+            current_app.send_task(RENDER_TASK, args=[uri, sorted(keys), job.pk if job else None], priority=priority, retry=False)
         except Exception as exc:  # the broker is down: rows stay pending; "regenerate" queues them again
             logger.warning("could not queue previews for %s: %s", uri, exc)
+            if job is not None:
+                job_fail(job=job, error=f"could not queue the previews: the task broker did not answer ({exc}); regenerate them later")
             return
 
 
