@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import context, datasets, export, frames, media, system, versions
+from .views import context, datasets, export, frames, jobs, media, system, versions
 
 # Pages live in the "viewer" namespace (viewer:home, viewer:dataset, viewer:version, ...); login, logout and
 # healthz keep their plain names (settings.LOGIN_URL = "login").
@@ -28,6 +28,8 @@ pages = [
     path("versions/<str:version_id>/publish/", datasets.version_publish, name="version-publish"),
     path("versions/<str:version_id>/snapshot/", datasets.version_snapshot, name="version-snapshot"),
     path("versions/<str:version_id>/delete/", datasets.version_delete, name="version-delete"),
+    path("jobs/", jobs.jobs_page, name="jobs"),
+    path("jobs/<str:job_id>/", jobs.job_page, name="job"),
     path("media/source/", media.source_media, name="source-media"),
     path("media/view/", media.source_view, name="source-view"),
     path("media/<path:path>", media.preview_file, name="preview-file"),

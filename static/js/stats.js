@@ -28,11 +28,14 @@ function sortable(table) {
 
 // Parts that are counted on demand (labels of a draft or under a filter, a metadata key): fetched after
 // the first paint, then put in place.
-// 202 means another request is counting the same thing: ask again shortly.
+// 202 means a worker's job or another request is counting the same thing: its note (which names the job,
+// kept moving by jobs.js) takes the place of the "Counting…" line, and we ask again shortly.
 async function load(part, delay = 800) {
   try {
     const response = await fetch(part.dataset.statsSrc, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } });
     if (response.status === 202) {
+      const note = part.querySelector("[data-loading], [data-pending]");
+      if (note) note.outerHTML = await response.text();
       setTimeout(() => load(part, Math.min(delay * 1.5, 5000)), delay);
       return;
     }

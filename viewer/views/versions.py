@@ -10,8 +10,8 @@ import json
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -117,11 +117,10 @@ def version_stats_labels(request, version_id):
 
 
 def _pending(what: str, pending: services.StatsPending):
-    """202: a worker or another request is counting this right now; stats.js asks again in a moment."""
-    who = "a worker is counting it" if pending.in_worker else "another request started it"
-    since = f", {pending.seconds:.0f} s so far" if pending.seconds >= 1 else ""
-    html = f'<div class="empty-inline" data-pending>Counting {escape(what)}… ({who}{since})</div>'
-    return HttpResponse(html, status=202)
+    """202: a worker or another request is counting this right now; stats.js asks again in a moment. A worker's
+    job is named and linked, with its progress."""
+    context = {"what": what, "job": pending.job, "seconds": pending.seconds}
+    return HttpResponse(render_to_string("viewer/partials/stats_pending.html", context), status=202)
 
 
 def _labels_context(user, version, filters, single_flight=False) -> dict:
