@@ -1,12 +1,17 @@
 """The frame wire format (ClearML Hyper-Datasets frame JSON), validated with pydantic.
 
-`parse_frame` turns what users send into the one canonical dict we store and emit: `label` becomes `labels`,
-mask ids become strings, unknown keys inside sources and ROIs are kept as they were sent. Errors name the
-field with its path (`rois[1].poly`) and the reason.
+`parse_frame` turns what users send (FrameInput) into the one canonical dict we store and emit: `label` becomes
+`labels`, mask ids become strings, unknown keys inside sources and ROIs are kept as they were sent. Errors name
+the field with its path (`rois[1].poly`) and the reason.
+
+The models are also the API's types: the OpenAPI schema is generated from them (frames/api/openapi.py), so
+the documented frame cannot drift from the validated one. `Frame` is what the API returns: a FrameInput as
+stored, with the server's fields and the previews the workers made. FrameChanges and FrameUpdate only document
+PATCH bodies (the change is merged into the stored frame and the result goes through `parse_frame`).
 """
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -29,6 +34,11 @@ ROI_LIMIT = 32767  # ROIs of one frame (the label index keeps each ROI's positio
 # Strings that must be strings: a number where a URI or a label belongs is a mistake, not something to convert.
 Uri = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=4096)]
 Label = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=LABEL_LIMIT)]
+# Frame columns, shared by what clients send and what the API returns.
+FrameId = Annotated[str, Field(min_length=1, max_length=255)]
+ContextId = Annotated[str, Field(max_length=1024)]
+FrameTimestamp = Annotated[int, Field(ge=0, le=INT64)]
+FrameCount = Annotated[int, Field(ge=0, le=INT32)]
 # Fields the server sets; clients may send them back (a frame read from the API) and they are ignored.
 SERVER_FIELDS = ("dataset", "saved", "saved_in_version", "blob")
 SERVER_SOURCE_KEYS = ("preview_status", "preview_error")
@@ -49,12 +59,16 @@ class _Open(BaseModel):
 
 
 class Preview(_Open):
+    """A small image of a source or mask that the client provides."""
+
     uri: Uri
     content_type: str | None = None
     timestamp: int | None = None
 
 
 class Mask(_Open):
+    """A mask image of a source; ROIs point at its pixels by RGB value (`rois[].mask`)."""
+
     id: str
     uri: Uri
     content_type: str | None = None
@@ -62,6 +76,8 @@ class Mask(_Open):
 
 
 class Source(_Open):
+    """One image or video of the frame (`id` names it when a frame has several)."""
+
     id: str = Field(default="default", min_length=1, max_length=255)
     uri: Uri
     content_type: str | None = Field(default=None, max_length=255)
@@ -74,6 +90,8 @@ class Source(_Open):
 
 
 class RoiMask(_Open):
+    """The pixels of a mask (`id`) that belong to the ROI: those of RGB(A) `value` (-1: any)."""
+
     id: str
     value: list[int] = Field(min_length=3, max_length=4)
 
@@ -87,6 +105,9 @@ class RoiMask(_Open):
 
 
 class Roi(_Open):
+    """A region of interest: labels with a polygon (`poly`: x,y pairs, -999999999 between polygons), a mask, or
+    neither (labels of the whole frame). `label` is accepted for `labels`; the API always answers `labels`."""
+
     id: str | None = None
     labels: list[Label] = Field(default_factory=list, validation_alias=AliasChoices("labels", "label"))
     confidence: float | None = Field(default=None, ge=0, le=1)
@@ -111,13 +132,22 @@ class Roi(_Open):
         return [int(v) if float(v).is_integer() else v for v in poly]
 
 
-class Frame(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+def _server_fields_ignored(schema: dict) -> None:
+    """For the API schema: the server's fields may come back in what a client sends, and are ignored."""
+    for name in SERVER_FIELDS:
+        schema["properties"].setdefault(name, {"description": "Set by the server; ignored when sent"})
 
-    id: str | None = Field(default=None, min_length=1, max_length=255)
-    context_id: str | None = Field(default=None, max_length=1024)
-    timestamp: int = Field(default=0, ge=0, le=INT64)
-    num_frames: int | None = Field(default=None, ge=0, le=INT32)
+
+class FrameInput(BaseModel):
+    """A frame in ClearML Hyper-Datasets JSON, as a client sends it. A frame read from the API may be sent
+    back as it is: the server's fields and the previews it made are ignored."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, json_schema_extra=_server_fields_ignored)
+
+    id: FrameId | None = None
+    context_id: ContextId | None = None
+    timestamp: FrameTimestamp = 0
+    num_frames: FrameCount | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
     sources: list[Source] = Field(min_length=1)
     rois: list[Roi] = Field(default_factory=list, max_length=ROI_LIMIT)
@@ -135,6 +165,87 @@ class Frame(BaseModel):
                         f"rois[{index}].sources: source id {name!r} is not one of the frame's sources ({', '.join(ids)})"
                     )
         return self
+
+
+# -- what the API returns and what PATCH takes: documentation models, never used to validate -----------------
+
+PREVIEW_STATUS = "Set while the source's preview is not there: pending (a worker will make it) or failed"
+
+
+class FramePreview(Preview):
+    """A small image of a source or mask: the client's, or one a worker made (`generated`)."""
+
+    generated: bool = Field(default=False, description="True when a worker made it (`uri` is then a signed link)")
+
+
+class FrameMask(Mask):
+    """A mask of a source as the API returns it, with the preview a worker made of it or its status."""
+
+    preview: FramePreview | None = None
+    preview_status: Literal["pending", "failed"] | None = Field(default=None, description=PREVIEW_STATUS)
+    preview_error: str | None = Field(default=None, description="Why the worker could not make the preview")
+
+
+class FrameSource(Source):
+    """A source as the API returns it: `width`/`height` are the ones a worker measured when none were given."""
+
+    masks: list[FrameMask] | None = None
+    preview: FramePreview | None = None
+    preview_status: Literal["pending", "failed"] | None = Field(default=None, description=PREVIEW_STATUS)
+    preview_error: str | None = Field(default=None, description="Why the worker could not make the preview")
+
+
+class FrameDataset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="The dataset's id")
+    version: str = Field(description="The version the frame was read in")
+
+
+class Frame(FrameInput):
+    """A frame as the API returns it: as stored, with the server's fields and, on each source and mask, the
+    preview a worker made or its status."""
+
+    model_config = ConfigDict(json_schema_extra=None)
+
+    id: FrameId
+    context_id: ContextId
+    timestamp: FrameTimestamp
+    num_frames: FrameCount
+    meta: dict[str, Any]
+    sources: list[FrameSource] = Field(min_length=1)
+    rois: list[Roi]
+    saved: int = Field(description="When it was last saved (epoch milliseconds). The ETag is this value in quotes; "
+                                   "a PATCH that sends it back is refused (412) if someone saved the frame since")
+    saved_in_version: str = Field(description="The version that saved this state of the frame")
+    dataset: FrameDataset
+
+
+def _changes_only(schema: dict) -> None:
+    _server_fields_ignored(schema)
+    schema.pop("required", None)
+
+
+class FrameChanges(FrameInput):
+    """Changes to a stored frame: the keys given replace the stored ones, `meta` is merged key by key, and
+    the result must be a valid frame."""
+
+    model_config = ConfigDict(json_schema_extra=_changes_only)
+
+    id: FrameId
+    saved: int = Field(description="The `saved` value the frame was read with: if someone saved it since, "
+                                   "nothing is written (412)")
+
+
+def _id_required(schema: dict) -> None:
+    _changes_only(schema)
+    schema["required"] = ["id"]
+
+
+class FrameUpdate(FrameChanges):
+    """Changes to the stored frame `id` (see FrameChanges)."""
+
+    model_config = ConfigDict(json_schema_extra=_id_required)
 
 
 def _drop_server_source_keys(frame: dict) -> None:
@@ -190,7 +301,7 @@ def parse_frame(data: Any) -> dict[str, Any]:
         raise FrameError([{"field": "frame", "message": f"expected a JSON object, got {type(data).__name__}"}])
     data = {key: value for key, value in data.items() if key not in SERVER_FIELDS}
     try:
-        frame = Frame.model_validate(data)
+        frame = FrameInput.model_validate(data)
     except ValidationError as exc:
         raise FrameError(_errors(exc)) from None
     canonical = frame.model_dump(exclude_unset=True)

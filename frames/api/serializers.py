@@ -2,7 +2,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import schema
 from ..models import Dataset, DatasetMember, DatasetVersion, Job
+from . import openapi  # noqa: F401  (registers the frame models' OpenAPI extension)
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -71,29 +73,66 @@ class DeleteFramesSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.CharField(), allow_empty=False)
 
 
-@extend_schema_field({"type": "object", "description": "A frame in ClearML Hyper-Datasets JSON form"})
+@extend_schema_field(schema.Frame)
 class FrameField(serializers.JSONField):
-    pass
-
-
-class FramesBodySerializer(serializers.Serializer):
-    """For the schema: frames are sent as a list, or as {"frames": [...]}."""
-
-    frames = serializers.ListField(child=FrameField())
+    """A frame as the API returns it; its OpenAPI type is frames.schema.Frame."""
 
 
 class FramePageSerializer(serializers.Serializer):
-    count = serializers.IntegerField(required=False)
+    count = serializers.IntegerField(required=False, help_text="Given when unfiltered, or filtered with ?count=true")
     next = serializers.CharField(allow_null=True)
     cursor = serializers.CharField(allow_null=True)
     results = serializers.ListField(child=FrameField())
 
 
+class FieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The field's path, e.g. rois[1].poly")
+    message = serializers.CharField()
+
+
+class FrameFailureSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The frame's position in the request")
+    id = serializers.JSONField(allow_null=True, help_text="Its id as it was sent, if any")
+    errors = FieldErrorSerializer(many=True)
+
+
 class FramesWriteResultSerializer(serializers.Serializer):
     added = serializers.IntegerField()
     replaced = serializers.IntegerField()
-    failed = serializers.ListField(child=serializers.DictField())
+    failed = FrameFailureSerializer(many=True, help_text="With ?partial=true: the frames that were not written, and why")
     ids = serializers.ListField(child=serializers.CharField())
+
+
+class FramesDeleteResultSerializer(serializers.Serializer):
+    deleted = serializers.IntegerField()
+    missing = serializers.ListField(child=serializers.CharField(), help_text="Ids the version does not show")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The API's one error shape."""
+
+    detail = serializers.CharField()
+    errors = FieldErrorSerializer(many=True)
+
+
+class FramesInvalidSerializer(ErrorSerializer):
+    """Frames that cannot be written (nothing was), or a body that is not frames."""
+
+    failed = FrameFailureSerializer(many=True, required=False, help_text="The invalid frames, when there were frames")
+
+
+class FrameStaleSerializer(ErrorSerializer):
+    """The frame was saved since the client read it (If-Match or `saved`); nothing was written."""
+
+    stale = serializers.ListField(child=serializers.CharField(), help_text="The frame's id")
+    current = FrameField(allow_null=True, help_text="The frame as it is now (null: deleted since)")
+
+
+class FramesStaleSerializer(ErrorSerializer):
+    """Frames of the batch were saved since the client read them (`saved`); nothing was written."""
+
+    stale = serializers.ListField(child=serializers.CharField(), help_text="Ids of the frames saved since they were read")
+    current = serializers.ListField(child=FrameField(), help_text="Those frames as they are now (deleted ones left out)")
 
 
 class ContextSerializer(serializers.Serializer):

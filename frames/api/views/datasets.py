@@ -31,6 +31,7 @@ class DatasetListView(generics.GenericAPIView):
     def get_queryset(self):
         return selectors.datasets_list(user=self.request.user)
 
+    @extend_schema(responses=s.DatasetSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(s.DatasetSerializer(page, many=True).data)
@@ -82,6 +83,7 @@ class VersionListView(generics.GenericAPIView):
         dataset = selectors.dataset_get(user=self.request.user, dataset_id=self.kwargs["dataset_id"])
         return selectors.versions_list(user=self.request.user, dataset=dataset)
 
+    @extend_schema(responses=s.VersionSerializer(many=True))
     def get(self, request, dataset_id):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(s.VersionSerializer(page, many=True).data)

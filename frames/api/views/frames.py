@@ -9,8 +9,9 @@ from rest_framework.views import APIView
 
 from ... import selectors, services
 from ...exceptions import NotFound, ServiceError
-from ...schema import frame_etag, saved_from_etags
+from ...schema import Frame, FrameChanges, FrameInput, frame_etag, saved_from_etags
 from .. import serializers as s
+from ..openapi import JSON, FramesAddBody, FramesUpdateBody
 from .common import FILTER_PARAMETERS, IF_MATCH, PAGE_PARAMETERS, SORT_PARAMETERS, flag, if_match, next_url, validated, with_etag
 
 
@@ -32,6 +33,7 @@ class FrameListView(APIView):
             OpenApiParameter("count", OpenApiTypes.BOOL, description="Count the frames matching a filter (unfiltered counts are always given)"),
         ],
         responses=s.FramePageSerializer,
+        operation_id="versions_frames_list",
     )
     def get(self, request, version_id):
         """A page of the version's frames: the filters' frames in the sort order, after `cursor`."""
@@ -48,9 +50,9 @@ class FrameListView(APIView):
         return Response(body)
 
     @extend_schema(
-        request=s.FramesBodySerializer,
+        request={JSON: FramesAddBody},
         parameters=[OpenApiParameter("partial", OpenApiTypes.BOOL, description="Write the valid frames and list the invalid ones instead of failing the whole request")],
-        responses={201: s.FramesWriteResultSerializer},
+        responses={201: s.FramesWriteResultSerializer, 400: s.FramesInvalidSerializer},
     )
     def post(self, request, version_id):
         """Add frames (annotators; a frame whose id exists is replaced)."""
@@ -58,7 +60,12 @@ class FrameListView(APIView):
         result = services.frames_add(user=request.user, version=version, frames=frames_from_body(request.data), atomic=not flag(request, "partial"))
         return Response(write_result(result), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.FramesBodySerializer, responses={200: s.FramesWriteResultSerializer, 412: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request={JSON: FramesUpdateBody},
+        parameters=[OpenApiParameter("partial", OpenApiTypes.BOOL, description="Write the valid frames and list the invalid ones instead of failing the whole request")],
+        responses={200: s.FramesWriteResultSerializer, 400: s.FramesInvalidSerializer, 412: s.FramesStaleSerializer},
+        operation_id="versions_frames_bulk_partial_update",
+    )
     def patch(self, request, version_id):
         """Merge partial frames (each with its id) into existing frames (annotators). A frame that carries the
         `saved` value it was read with is only written if nobody saved it since; otherwise the whole batch is
@@ -69,7 +76,7 @@ class FrameListView(APIView):
 
 
 class FrameDeleteView(APIView):
-    @extend_schema(request=s.DeleteFramesSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=s.DeleteFramesSerializer, responses=s.FramesDeleteResultSerializer)
     def post(self, request, version_id):
         """Delete frames by id (annotators); ids the version does not show come back in `missing`."""
         version = selectors.version_get(user=request.user, version_id=version_id)
@@ -93,7 +100,7 @@ class FrameDetailView(APIView):
         body = selectors.frames_to_dicts([revision], user=request.user, version=version)[0]
         return with_etag(body, frame_etag(revision.saved))
 
-    @extend_schema(responses=s.FrameField)
+    @extend_schema(responses=Frame)
     def get(self, request, version_id, frame_id):
         version = selectors.version_get(user=request.user, version_id=version_id)
         return self._shown(request, version, frame_id)
@@ -107,19 +114,21 @@ class FrameDetailView(APIView):
         service(user=request.user, version=version, frames=[{**request.data, "id": frame_id}], expected_saved=_expected(request, version, frame_id))
         return self._shown(request, version, frame_id)
 
-    @extend_schema(request=s.FrameField, responses={200: s.FrameField, 412: s.FrameField}, parameters=[IF_MATCH])
+    @extend_schema(request={JSON: FrameInput}, responses={200: Frame, 400: s.FramesInvalidSerializer, 412: s.FrameStaleSerializer},
+                   parameters=[IF_MATCH])
     def put(self, request, version_id, frame_id):
         """Replace the frame (or create it under this id); annotators. With If-Match, only if nobody saved it
         since it was read (412 with the current frame otherwise)."""
         return self._write(request, version_id, frame_id, services.frames_add)
 
-    @extend_schema(request=s.FrameField, responses={200: s.FrameField, 412: s.FrameField}, parameters=[IF_MATCH])
+    @extend_schema(request={JSON: FrameChanges}, responses={200: Frame, 400: s.FramesInvalidSerializer, 412: s.FrameStaleSerializer},
+                   parameters=[IF_MATCH])
     def patch(self, request, version_id, frame_id):
         """Merge into the frame: given keys replace, meta is merged key by key; annotators, If-Match as PUT."""
         selectors.frame_get(user=request.user, version=selectors.version_get(user=request.user, version_id=version_id), frame_id=frame_id)
         return self._write(request, version_id, frame_id, services.frames_update)
 
-    @extend_schema(responses={204: None}, parameters=[IF_MATCH])
+    @extend_schema(responses={204: None, 412: s.FrameStaleSerializer}, parameters=[IF_MATCH])
     def delete(self, request, version_id, frame_id):
         version = selectors.version_get(user=request.user, version_id=version_id)
         selectors.frame_get(user=request.user, version=version, frame_id=frame_id)

@@ -97,6 +97,7 @@ class VersionPreviewsView(APIView):
 
 class VersionPreviewsRegenerateView(APIView):
     @extend_schema(
+        request=None,
         parameters=[OpenApiParameter("all", OpenApiTypes.BOOL, description="Re-render every preview, not only failed and unfinished ones")],
         responses={202: OpenApiTypes.OBJECT},
     )
