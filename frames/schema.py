@@ -73,6 +73,7 @@ class Mask(_Open):
     uri: Uri
     content_type: str | None = None
     timestamp: int | None = Field(default=None, ge=-INT64, le=INT64)
+    preview: Preview | None = None
 
 
 class Source(_Open):
@@ -124,6 +125,8 @@ class Roi(_Open):
     @field_validator("poly")
     @classmethod
     def _polygons(cls, poly):
+        if poly is None:  # no polygon: a frame label, or an ROI of a mask
+            return None
         for part in split_poly(poly):
             if len(part) % 2:
                 raise ValueError(f"a polygon has an odd number of coordinates ({len(part)}); expected x,y pairs")
@@ -253,8 +256,11 @@ def _drop_server_source_keys(frame: dict) -> None:
     for entry in [*frame["sources"], *(m for s in frame["sources"] for m in s.get("masks") or [])]:
         for key in SERVER_SOURCE_KEYS:
             entry.pop(key, None)
-        if isinstance(entry.get("preview"), dict) and entry["preview"].get("generated"):
+        preview = entry.get("preview")
+        if isinstance(preview, dict) and preview.get("generated"):
             del entry["preview"]
+        elif isinstance(preview, dict):
+            preview.pop("generated", None)  # only the server says a preview is its own
 
 
 def split_poly(poly: list[float] | None) -> list[list[float]]:
@@ -306,11 +312,13 @@ def parse_frame(data: Any) -> dict[str, Any]:
         raise FrameError(_errors(exc)) from None
     canonical = frame.model_dump(exclude_unset=True)
     _drop_server_source_keys(canonical)
-    canonical.setdefault("id", new_id())
+    if canonical.get("id") is None:  # absent or null: the server names the frame
+        canonical["id"] = new_id()
+    if canonical.get("num_frames") is None:
+        canonical["num_frames"] = 1
     canonical.setdefault("timestamp", 0)
     canonical.setdefault("meta", {})
     canonical.setdefault("rois", [])
-    canonical.setdefault("num_frames", 1)
     for source in canonical["sources"]:
         source.setdefault("id", "default")
     if not canonical.get("context_id"):

@@ -103,3 +103,18 @@ def test_an_empty_variable_means_unset(tmp_path):
     assert unset["engine"].endswith("sqlite3") and unset["hosts"] == ["localhost", "127.0.0.1", "[::1]"]
     assert probe_settings(tmp_path, **{name: "" for name in README_VARIABLES}) == unset
     assert probe_settings(tmp_path, **{name: "  " for name in README_VARIABLES}) == unset
+
+
+def test_nulls_mean_absent_and_server_markers_are_not_taken_from_clients(api_and_draft):
+    """`"id": null` and `"num_frames": null` used to reach the database (a 409), `"poly": null` the parser (a
+    500); a client's `generated` on a preview would have claimed the server made it."""
+    api, draft = api_and_draft
+    sent = {"id": None, "num_frames": None, "sources": [{"uri": "s3://b/a.jpg", "preview": {"uri": "s3://b/p.jpg", "generated": 0}}],
+            "rois": [{"labels": ["night"], "poly": None}]}
+    response = api.post(f"/api/versions/{draft.pk}/frames/", [sent], format="json")
+    assert response.status_code == 201, response.content[:300]
+    stored = api.get(f"/api/versions/{draft.pk}/frames/{response.json()['ids'][0]}/").json()
+    assert stored["num_frames"] == 1 and stored["sources"][0]["preview"] == {"uri": "s3://b/p.jpg"}
+    assert api.get(f"/api/versions/{draft.pk}/stats/").json()["labels"][0]["frame_label_count"] == 1
+    bad = api.post(f"/api/versions/{draft.pk}/frames/", [frame(sources=[{"uri": "s3://b/a.jpg", "masks": [{"id": "m", "uri": "s3://b/m.png", "preview": "p"}]}])], format="json")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "frames[0].sources[0].masks[0].preview"
