@@ -25,9 +25,8 @@ def _routes(patterns=None, prefix=""):
             yield "/" + path
 
 
-def test_every_route_is_covered():
-    routes = set(_routes())
-    assert {"/", "/login/", "/logout/", "/healthz", "/api/", "/api/datasets/"} <= routes
+# That every route has an expectation (and meets it, for every kind of user) is tests/test_access.py's walk,
+# which fails when a URL pattern or an OpenAPI operation appears without a rule.
 
 
 @pytest.mark.django_db

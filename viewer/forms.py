@@ -6,6 +6,7 @@ import json
 from django import forms
 
 from frames.exceptions import ServiceError
+from frames.models import DatasetMember
 
 from .jsonfmt import compact_json
 
@@ -117,3 +118,15 @@ class ConfirmForm(ServiceErrorsMixin, forms.Form):
 class MetadataForm(PreconditionMixin, ServiceErrorsMixin, forms.Form):
     metadata = JSONObjectField(required=False, widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "code"}))
     etag = etag_field()
+
+
+class MemberForm(ServiceErrorsMixin, forms.Form):
+    """Add a user to a dataset (or change the role of one who is a member already)."""
+
+    username = forms.CharField(label="User name", max_length=150, widget=forms.TextInput(
+        attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "their sign-in name"}))
+    role = forms.ChoiceField(choices=DatasetMember.ROLES, initial=DatasetMember.VIEWER)
+
+
+class MemberRoleForm(ServiceErrorsMixin, forms.Form):
+    role = forms.ChoiceField(choices=DatasetMember.ROLES)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import context, datasets, export, frames, jobs, media, system, versions
+from .views import context, datasets, export, frames, jobs, media, members, system, versions
 
 # Pages live in the "viewer" namespace (viewer:home, viewer:dataset, viewer:version, ...); login, logout and
 # healthz keep their plain names (settings.LOGIN_URL = "login").
@@ -11,6 +11,9 @@ pages = [
     path("datasets/<str:dataset_id>/", datasets.dataset_page, name="dataset"),
     path("datasets/<str:dataset_id>/edit/", datasets.dataset_edit, name="dataset-edit"),
     path("datasets/<str:dataset_id>/delete/", datasets.dataset_delete, name="dataset-delete"),
+    path("datasets/<str:dataset_id>/members/", members.dataset_members, name="dataset-members"),
+    path("datasets/<str:dataset_id>/members/<int:member_id>/", members.member_role, name="member-role"),
+    path("datasets/<str:dataset_id>/members/<int:member_id>/remove/", members.member_remove, name="member-remove"),
     path("versions/<str:version_id>/", frames.version_frames, name="version"),
     path("versions/<str:version_id>/frames/count/", frames.version_count, name="version-count"),
     path("versions/<str:version_id>/frames/labels/", frames.version_labels, name="version-labels"),

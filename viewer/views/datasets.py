@@ -9,6 +9,7 @@ answers {"redirect": url}, a refused one the form again with the errors inline (
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,12 +17,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from frames import selectors, services
-from frames.exceptions import NotFound, ServiceError
+from frames.exceptions import Forbidden, NotFound, ServiceError
 from frames.models import Dataset, DatasetVersion
+from frames.selectors.access import stamp_grant, with_grant
 from frames.selectors.filtersets import DatasetFilterSet
 
 from .. import forms
-from ..versioning import version_actions, version_tree
+from ..roles import role_chip
+from ..versioning import OWNERS_ONLY, version_actions, version_tree
 
 DIALOG_HEADER = "HTTP_X_DIALOG"
 
@@ -29,19 +32,32 @@ DIALOG_HEADER = "HTTP_X_DIALOG"
 # -- helpers ----------------------------------------------------------------------------------------------------
 
 
-def get_dataset(request, dataset_id: str) -> Dataset:
-    """The dataset the signed-in user may see (404 for a missing one and for one they are not a member of)."""
+def get_dataset(request, dataset_id: str, role: str = selectors.VIEWER) -> Dataset:
+    """The dataset the signed-in user may see (404 for a missing one and for one they are not a member of);
+    403 when their role is lower than `role`, so a form they may not send is not even shown."""
     try:
-        return selectors.dataset_get(user=request.user, dataset_id=dataset_id)
+        dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
     except NotFound:
         raise Http404(f"no dataset {dataset_id}") from None
+    return require_role(request, dataset, role)
 
 
-def get_version(request, version_id: str) -> DatasetVersion:
+def get_version(request, version_id: str, role: str = selectors.VIEWER) -> DatasetVersion:
     try:
-        return selectors.version_get(user=request.user, version_id=version_id)
+        version = selectors.version_get(user=request.user, version_id=version_id)
     except NotFound:
         raise Http404(f"no version {version_id}") from None
+    return require_role(request, version, role)
+
+
+WHY_NOT = {selectors.OWNER: OWNERS_ONLY, selectors.ANNOTATOR: "Only annotators and owners of this dataset can do this"}
+
+
+def require_role(request, target, role: str):
+    """The target, when the user's role in its dataset is at least `role`; 403 saying who may otherwise."""
+    if not selectors.allows(request.user, target, role):
+        raise PermissionDenied(WHY_NOT[role])
+    return target
 
 
 def next_or(request, default: str) -> str:
@@ -70,6 +86,8 @@ def form_page(request, *, form, submit, context, template="viewer/dataset_form.h
     if request.method == "POST" and form.is_valid():
         try:
             target = submit(form.cleaned_data)
+        except Forbidden as exc:  # the role, not the input: nothing to correct in the form
+            raise PermissionDenied(exc.message) from None
         except ServiceError as exc:
             form.add_service_errors(exc)
         else:
@@ -88,10 +106,13 @@ def form_page(request, *, form, submit, context, template="viewer/dataset_form.h
 def home(request):
     """The dataset list: name, description, tags, owner, versions, frames in the newest version, last change."""
     search = request.GET.get("q", "").strip()
-    filterset = DatasetFilterSet({"search": search}, queryset=selectors.datasets_list(user=request.user), request=request)
-    datasets = list(filterset.qs)
+    # The user's role is read in the same query, for the Edit and Delete buttons only owners may use.
+    listed = with_grant(selectors.datasets_list(user=request.user), user=request.user, dataset_field="pk")
+    filterset = DatasetFilterSet({"search": search}, queryset=listed, request=request)
+    datasets = [stamp_grant(dataset, user=request.user) for dataset in filterset.qs]
     for dataset in datasets:
         dataset.last_change = max(filter(None, [dataset.versions_updated, dataset.updated]))
+        dataset.is_owner = selectors.allows(request.user, dataset, selectors.OWNER)
     return render(request, "viewer/home.html", {"datasets": datasets, "search": search})
 
 
@@ -109,7 +130,7 @@ def dataset_create(request):
 
 @require_http_methods(["GET", "POST"])
 def dataset_edit(request, dataset_id):
-    dataset = get_dataset(request, dataset_id)
+    dataset = get_dataset(request, dataset_id, selectors.OWNER)
     initial = {"name": dataset.name, "description": dataset.description, "tags": dataset.tags, "metadata": dataset.metadata,
                "etag": dataset.etag}
     form = forms.DatasetForm(posted(request), initial=initial)
@@ -125,7 +146,7 @@ def dataset_edit(request, dataset_id):
 
 @require_http_methods(["GET", "POST"])
 def dataset_delete(request, dataset_id):
-    dataset = get_dataset(request, dataset_id)
+    dataset = get_dataset(request, dataset_id, selectors.OWNER)
     form = forms.ConfirmForm(posted(request))
 
     def submit(data):
@@ -146,25 +167,33 @@ def dataset_delete(request, dataset_id):
 # -- dataset page --------------------------------------------------------------------------------------------
 
 
+def dataset_header(request, dataset: Dataset, versions: list[DatasetVersion]) -> dict:
+    """What the header and the tabs of templates/viewer/dataset_page.html show (the Members tab shares them)."""
+    return {
+        "dataset": dataset,
+        "versions": versions,
+        "total_frames": max((v.frame_count for v in versions), default=0),
+        "draft_count": sum(1 for v in versions if not v.is_published),
+        "is_owner": selectors.allows(request.user, dataset, selectors.OWNER),
+        "my_role": role_chip(request.user, dataset),
+        "member_count": len(selectors.members_list(user=request.user, dataset=dataset)),
+    }
+
+
 @require_GET
 def dataset_page(request, dataset_id):
     """The dataset's versions as a tree (parent -> children) or as a list by last change."""
     dataset = get_dataset(request, dataset_id)
     versions = list(selectors.versions_list(user=request.user, dataset=dataset))
-    view = "list" if request.GET.get("view") == "list" else "tree"
-    owner = selectors.allows(request.user, dataset, selectors.OWNER)
+    context = dataset_header(request, dataset, versions)
     for version in versions:
-        version.actions = version_actions(version, owner=owner)
-    context = {
-        "dataset": dataset,
-        "versions": versions,
-        "view": view,
+        version.actions = version_actions(version, owner=context["is_owner"])
+    context.update({
+        "tab": "versions",
+        "view": "list" if request.GET.get("view") == "list" else "tree",
         "tree": version_tree(versions),
         "by_update": sorted(versions, key=lambda v: v.updated, reverse=True),
-        "total_frames": max((v.frame_count for v in versions), default=0),
-        "draft_count": sum(1 for v in versions if not v.is_published),
-        "is_owner": owner,
-    }
+    })
     return render(request, "viewer/dataset_page.html", context)
 
 
@@ -182,7 +211,7 @@ def _version_form(request, version, *, form, submit, title, submit_label, **extr
 
 @require_http_methods(["GET", "POST"])
 def version_edit(request, version_id):
-    version = get_version(request, version_id)
+    version = get_version(request, version_id, selectors.OWNER)
     form = forms.VersionEditForm(posted(request), initial={"name": version.name, "description": version.description, "etag": version.etag})
 
     def submit(data):
@@ -195,7 +224,7 @@ def version_edit(request, version_id):
 
 @require_http_methods(["GET", "POST"])
 def version_child(request, version_id):
-    version = get_version(request, version_id)
+    version = get_version(request, version_id, selectors.OWNER)
     form = forms.VersionChildForm(posted(request), initial={"name": "Current"})
 
     def submit(data):
@@ -211,7 +240,7 @@ def version_child(request, version_id):
 
 @require_http_methods(["GET", "POST"])
 def version_publish(request, version_id):
-    version = get_version(request, version_id)
+    version = get_version(request, version_id, selectors.OWNER)
     form = forms.PublishForm(posted(request), initial={"name": version.name, "open_child": False})
 
     def submit(data):
@@ -232,7 +261,7 @@ def version_publish(request, version_id):
 
 @require_http_methods(["GET", "POST"])
 def version_snapshot(request, version_id):
-    version = get_version(request, version_id)
+    version = get_version(request, version_id, selectors.OWNER)
     suggested = f"v{version.seq}" if version.name == services.INITIAL_VERSION_NAME else version.name
     form = forms.SnapshotForm(posted(request), initial={"name": suggested})
 
@@ -251,7 +280,7 @@ def version_snapshot(request, version_id):
 
 @require_http_methods(["GET", "POST"])
 def version_delete(request, version_id):
-    version = get_version(request, version_id)
+    version = get_version(request, version_id, selectors.OWNER)
     form = forms.ConfirmForm(posted(request))
 
     def submit(data):

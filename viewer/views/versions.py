@@ -21,9 +21,10 @@ from frames.selectors.query import parse_filter_params
 from frames.selectors.stats import DEFAULT_BINS, MAX_BINS
 
 from .. import charts, forms
+from ..roles import role_chip
 from ..tiles import label_colour
 from ..versioning import version_actions
-from .datasets import get_version, posted
+from .datasets import get_version, posted, require_role
 
 TABS = [("frames", "Frames", "viewer:version"), ("stats", "Statistics", "viewer:version-stats"),
         ("metadata", "Metadata", "viewer:version-metadata"), ("info", "Info", "viewer:version-info")]
@@ -41,6 +42,7 @@ def version_context(request, version, tab: str) -> dict:
         "tab": tab,
         "tabs": TABS,
         "actions": version_actions(version, owner=selectors.allows(request.user, version, selectors.OWNER)),
+        "my_role": role_chip(request.user, version),
     }
 
 
@@ -220,6 +222,8 @@ def version_metadata(request, version_id):
     """JSON editor of the version's metadata, with a table editor for the mask-label map; read-only once
     published. Saved through services.version_update; its errors land next to the field (and the row)."""
     version = get_version(request, version_id)
+    if request.method == "POST":
+        require_role(request, version, selectors.OWNER)
     form = forms.MetadataForm(posted(request), initial={"metadata": version.metadata, "etag": version.etag})
     service_errors = []
     if request.method == "POST" and form.is_valid():
@@ -244,6 +248,7 @@ def version_metadata(request, version_id):
     context = {
         **version_context(request, version, "metadata"),
         "form": form,
+        "readonly": version.is_published or not selectors.allows(request.user, version, selectors.OWNER),
         "mask_rows": rows,
         "other_masks": sorted(k for k in ((shown or {}).get("mask_labels") or {}) if k != "_all_") if isinstance(shown, dict) and isinstance(shown.get("mask_labels"), dict) else [],
     }
