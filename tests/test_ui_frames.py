@@ -30,6 +30,7 @@ from viewer import tiles as frame_views
 from viewer.views import export as export_views
 
 from .pages import html as page_html
+from .test_viewer_module import assert_drawn, chip_colours, contract_of, rgb
 
 SCREENSHOTS = Path(os.environ.get("HYPERDATA_SCREENSHOTS") or Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots")
 WEATHER = ["sunny", "rain", "fog"]
@@ -186,16 +187,6 @@ def test_label_colours_are_stable_and_chips_separate_frame_labels():
     assert len({frame_views.label_colour(x) for x in ["car", "person", "road", "truck", "bike", "sunny", "rain"]}) >= 6
     chips = frame_views.label_chips([{"labels": ["car"], "poly": [1, 1, 2, 2]}, {"label": "car", "poly": [3, 3, 4, 4]}, {"labels": ["sunny"]}])
     assert [(c["label"], c["frame_label"], c["count"]) for c in chips] == [("sunny", True, 1), ("car", False, 2)]
-
-
-def test_roi_shapes_split_polygons_and_follow_sources():
-    rois = group_frame(0)["rois"] + [{"labels": ["person"], "poly": PERSON}]
-    sources = group_frame(0)["sources"]
-    front = frame_views.roi_shapes(rois, source_id="front", sources=sources)
-    rear = frame_views.roi_shapes(rois, source_id="rear", sources=sources)
-    assert [s["text"] for s in front] == ["car", "person"]  # an ROI naming no source belongs to the first one
-    assert [s["text"] for s in rear] == ["person"]
-    assert len(front[1]["polygons"]) == 2 and front[1]["polygons"][1].startswith("262,70 ")
 
 
 @pytest.mark.django_db
@@ -374,11 +365,26 @@ def test_frame_page_neighbours_follow_the_filter(admin_client, version_data):
     prev_id = re.search(r'href="/versions/[^/]+/frame/([^?"]+)\?[^"]*" data-nav="previous"', html).group(1)
     next_id = re.search(r'href="/versions/[^/]+/frame/([^?"]+)\?[^"]*" data-nav="next"', html).group(1)
     assert (prev_id, next_id) == (cars[at - 1], cars[at + 1]) == ("street-01", "street-05")
-    assert html.count("<polygon") == 3  # a car box and the person's two polygons
+    contract = contract_of(html)  # what static/js/viewer/ draws the ROIs from
+    sent = next(f for f in data if f["id"] == "street-03")
+    assert [{k: v for k, v in roi.items() if k != "id"} for roi in contract["frame"]["rois"]] == sent["rois"]
     assert "&quot;id&quot;: &quot;street-03&quot;" in html  # the raw JSON
     first = page_html(admin_client.get(reverse("viewer:frame", args=[version.pk, cars[0]]), query))
     assert 'data-nav="previous"' not in first and 'data-nav="next"' in first
     assert admin_client.get(reverse("viewer:frame", args=[version.pk, "no-such-frame"])).status_code == 404
+
+
+def test_the_frame_contract_says_which_image_to_show_or_why_none(admin_client, version_data):
+    version, _ = version_data
+    shown = contract_of(page_html(admin_client.get(reverse("viewer:frame", args=[version.pk, "street-03"]))))
+    source = shown["sources"][0]
+    assert source["image"].startswith("/media/source/?") and "street-03.jpg" in source["image"]  # the original
+    assert (source["preview"], source["reason"], source["masks"]) == ("/media/previews/ui/street-03.jpg", "", [])
+    assert shown["mask_labels"] == {}  # the version has none
+    failed = contract_of(page_html(admin_client.get(reverse("viewer:frame", args=[version.pk, "street-29"]))))
+    assert failed["sources"] == [
+        {"id": "default", "image": None, "preview": None, "reason": "preview failed: could not read the source: no such file", "masks": []},
+    ]
 
 
 def test_context_view_and_its_pages(admin_client, version_data):
@@ -387,7 +393,9 @@ def test_context_view_and_its_pages(admin_client, version_data):
     payload = json.loads(re.search(r'<script id="cx-data" type="application/json">(.*?)</script>', page_html(response), re.S).group(1))
     assert payload["total"] == VIDEO_FRAMES and len(payload["frames"]) == VIDEO_FRAMES and payload["next"] is None
     assert [f["timestamp"] for f in payload["frames"]] == sorted(f["timestamp"] for f in payload["frames"])
-    assert payload["frames"][5]["thumb"] == "/media/previews/ui/video-005.jpg" and payload["frames"][5]["shapes"][0]["text"] == "car"
+    fifth = payload["frames"][5]
+    assert fifth["thumb"] == "/media/previews/ui/video-005.jpg" and fifth["source_ids"] == ["default"]
+    assert [{k: v for k, v in roi.items() if k != "id"} for roi in fifth["rois"]] == video_frame(5)["rois"]
     more = admin_client.get(reverse("viewer:context-frames", args=[version.pk]), {"context": VIDEO_CONTEXT}).json()
     assert len(more["frames"]) == VIDEO_FRAMES
     assert admin_client.get(reverse("viewer:context", args=[version.pk]), {"context": "nope"}).status_code == 404
@@ -557,6 +565,7 @@ def test_browser_group_by_url_and_context_playback(ui_page, live_server, media_s
     expect(page.locator("#cx-time")).to_have_text("0.000 s")
     expect(page.locator("#cx-index")).to_have_text(f"frame 1 / {VIDEO_FRAMES}")
     expect(page.locator("#cx-overlay polygon")).to_have_count(1)
+    assert_drawn(page.locator("#cx-canvas"), video_frame(0)["rois"], "default", "default", (160, 90))
     shot(page, "10-context")
 
     # Step: arrow keys and buttons; the readout follows the frames' timestamps.
@@ -568,6 +577,7 @@ def test_browser_group_by_url_and_context_playback(ui_page, live_server, media_s
     expect(page.locator("#cx-index")).to_have_text(f"frame 2 / {VIDEO_FRAMES}")
     page.click("#cx-last")
     expect(page.locator("#cx-time")).to_have_text("9.967 s")
+    assert_drawn(page.locator("#cx-canvas"), video_frame(VIDEO_FRAMES - 1)["rois"], "default", "default", (160, 90))  # the car moved right
     page.click("#cx-first")
     expect(page.locator("#cx-time")).to_have_text("0.000 s")
 
@@ -638,6 +648,10 @@ def test_browser_frame_page_polygons_json_and_neighbours(ui_page, live_server, m
     assert image.evaluate("img => img.naturalWidth") == 320  # the original, through the media proxy
     expect(page.locator(".fv-overlay polygon")).to_have_count(3)  # a car box, the person's two polygons
     expect(page.locator('.fv-overlay .roi[data-label="person"] polygon')).to_have_count(2)
+    sent = next(f for f in data if f["id"] == "street-03")
+    assert_drawn(page.locator(".fv-source"), sent["rois"], "default", "default", (320, 240))
+    chips = chip_colours(page, ".fv-side .chip")  # the Labels panel: the polygons are drawn in the chips' colours
+    assert (chips["car"], chips["person"]) == (rgb(frame_views.label_colour("car")), rgb(frame_views.label_colour("person")))
     raw = json.loads(page.locator("#frame-json").inner_text())
     assert raw["id"] == "street-03" and raw["dataset"] == {"id": version.dataset_id, "version": version.pk}
     assert [{k: v for k, v in roi.items() if k != "id"} for roi in raw["rois"]] == next(f for f in data if f["id"] == "street-03")["rois"]
@@ -658,6 +672,8 @@ def test_browser_frame_page_polygons_json_and_neighbours(ui_page, live_server, m
     expect(page.locator(".fv-source")).to_have_count(2)
     expect(page.locator('.fv-source[data-source-id="front"] .fv-overlay polygon')).to_have_count(1)
     expect(page.locator('.fv-source[data-source-id="rear"] .roi[data-label="person"]')).to_have_count(1)
+    for side in ("front", "rear"):
+        assert_drawn(page.locator(f'.fv-source[data-source-id="{side}"]'), group_frame(0)["rois"], side, "front", (160, 100))
     shot(page, "13-framegroup")
     # A preview that failed: the placeholder says why.
     page.goto(f"/versions/{version.pk}/frame/street-29")

@@ -1,14 +1,12 @@
-"""Frames shaped for templates: grid tiles, label chips in stable colours, film-strip frames and ROI polygons."""
+"""Frames shaped for templates: grid tiles, label chips in stable colours and film-strip frames."""
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import lru_cache
 from urllib.parse import quote
 
 from django.urls import reverse
 
-from frames.schema import split_poly
 from viewer.browse import BrowseState
 from viewer.media import source_image
 
@@ -18,14 +16,28 @@ LABEL_PALETTE = (
     "#ff9f1c", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#469990", "#bcbd22", "#000075", "#9a6324", "#008080",
 )
 
+# Found by trying salts: under this one the demo's and COCO's common labels (car, person, traffic sign, road,
+# sky, building, ...) and the frame labels (sunny, rain, night, ...) fall on different, distinct palette entries.
+LABEL_SALT = "14226:"
+FNV_OFFSET, FNV_PRIME = 0x811C9DC5, 0x01000193
+
 
 def label_colour(label: str) -> str:
-    """A stable colour per label (the same in tiles, tables, polygons and the film strip, on every page).
+    """A stable colour per label (the same in tiles, tables, statistics, the frame page and the film strip).
 
-    A hash picks the palette entry; the salt is one under which common labels (street scenes, COCO) differ.
+    32-bit FNV-1a over the UTF-8 bytes of the salted label, modulo the palette: static/js/viewer/colours.js
+    computes the same (tests/test_viewer_module.py checks they agree), so chips drawn here match ROIs drawn there.
     """
-    digest = int(hashlib.blake2s(f"1874:{label}".encode(), digest_size=4).hexdigest(), 16)
+    digest = FNV_OFFSET
+    for byte in _utf8_as_browsers_encode(LABEL_SALT + label):
+        digest = ((digest ^ byte) * FNV_PRIME) & 0xFFFFFFFF
     return LABEL_PALETTE[digest % len(LABEL_PALETTE)]
+
+
+def _utf8_as_browsers_encode(text: str) -> bytes:
+    """UTF-8 as the browser's TextEncoder makes it: a surrogate pair is one character, a lone surrogate
+    (possible in JSON, "\\ud800") becomes U+FFFD instead of failing."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace").encode()
 
 
 def _labels(roi: dict) -> list[str]:
@@ -127,7 +139,8 @@ def source_ids(frames: list[dict]) -> list[str]:
 
 
 def strip_frame(frame: dict, *, version, link_query: str) -> dict:
-    """What the film strip needs of one frame: its thumbnail, a larger image and the ROIs to draw."""
+    """What the film strip needs of one frame: its thumbnail, a larger image, and its ROIs with the source ids
+    (static/js/viewer/rois.js picks those of the first source and draws them, as on the frame page)."""
     sources = frame.get("sources") or []
     source = sources[0] if sources else {}
     thumb = source_image(version.dataset_id, source)
@@ -142,37 +155,6 @@ def strip_frame(frame: dict, *, version, link_query: str) -> dict:
         "height": source.get("height"),
         "href": frame_url(version.id, frame["id"]) + link_query,
         "chips": [{"label": c["label"], "colour": c["colour"]} for c in label_chips(frame.get("rois"))],
-        "shapes": roi_shapes(frame.get("rois") or [], source_id=source.get("id", "default"), sources=sources),
+        "source_ids": [str(s.get("id", "default")) for s in sources],
+        "rois": frame.get("rois") or [],
     }
-
-
-def roi_shapes(rois: list[dict], *, source_id: str, sources: list[dict]) -> list[dict]:
-    """The polygons to draw on one source: each ROI's polys (split on -999999999) in its label's colour.
-
-    An ROI names its sources; one that names none belongs to the first source (ClearML's "default").
-    """
-    first_id = str(sources[0].get("id", "default")) if sources else "default"
-    shapes = []
-    for index, roi in enumerate(rois):
-        poly = roi.get("poly")
-        if not poly:
-            continue
-        named = [str(s) for s in roi.get("sources") or []]
-        if (named and source_id not in named) or (not named and source_id != first_id):
-            continue
-        labels = _labels(roi)
-        polygons = []
-        for part in split_poly(poly):
-            if len(part) >= 4:
-                polygons.append(" ".join(f"{part[i]:g},{part[i + 1]:g}" for i in range(0, len(part) - 1, 2)))
-        if polygons:
-            shapes.append({
-                "index": index,
-                "labels": labels,
-                "text": ", ".join(labels) or "(no label)",
-                "colour": label_colour(labels[0]) if labels else "hsl(0 0% 50%)",
-                "confidence": roi.get("confidence"),
-                "polygons": polygons,
-                "anchor": polygons[0].split(" ")[0].split(","),
-            })
-    return shapes

@@ -5,8 +5,13 @@
 // (divided by the speed; 100 ms when timestamps do not increase), and the next few images are preloaded and
 // decoded ahead, so a 300-frame video plays through its per-frame previews without flicker. When an image is
 // late the clock waits for it instead of skipping.
+//
+// The ROIs are drawn by the viewer module (static/js/viewer/), as on the frame page: each strip frame carries
+// its rois and source ids, and those of its first source are drawn over the large image.
 
-const SVG = "http://www.w3.org/2000/svg";
+import { chip, drawShapes } from "./viewer/draw.js";
+import { shapesOnSource } from "./viewer/rois.js";
+
 const PRELOAD_AHEAD = 8; // while paused; one second of frames ahead while playing
 const PRELOAD_PLAYING = 30;
 const DEFAULT_STEP_MS = 100;
@@ -76,25 +81,9 @@ function totalFrames() {
   return Number(ui.total?.dataset.total || frames.length);
 }
 
-function drawShapes(frame, width, height) {
-  ui.overlay.replaceChildren();
-  if (!width || !height) return;
-  ui.overlay.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  for (const shape of frame.shapes || []) {
-    const g = document.createElementNS(SVG, "g");
-    g.setAttribute("class", "roi");
-    g.style.setProperty("--c", shape.colour);
-    const title = document.createElementNS(SVG, "title");
-    title.textContent = shape.text;
-    g.append(title);
-    for (const points of shape.polygons) {
-      const polygon = document.createElementNS(SVG, "polygon");
-      polygon.setAttribute("points", points);
-      polygon.setAttribute("vector-effect", "non-scaling-stroke");
-      g.append(polygon);
-    }
-    ui.overlay.append(g);
-  }
+function drawRois(frame, width, height) {
+  const ids = frame.source_ids || [];
+  drawShapes(ui.overlay, shapesOnSource(frame.rois, ids[0] ?? "default", ids), { width, height });
 }
 
 function show(index, { scroll = true } = {}) {
@@ -114,7 +103,7 @@ function show(index, { scroll = true } = {}) {
       const w = frame.width || entry.img.naturalWidth;
       const h = frame.height || entry.img.naturalHeight;
       if (w && h) ui.canvas.style.setProperty("--ar", `${w} / ${h}`);
-      drawShapes(frame, w, h);
+      drawRois(frame, w, h);
     };
     if (frame.width && frame.height) size(); else entry.ready.then(() => { if (current === index) size(); });
   } else {
@@ -122,15 +111,9 @@ function show(index, { scroll = true } = {}) {
     ui.image.removeAttribute("src");
     ui.placeholder.hidden = false;
     ui.reason.textContent = frame.reason || "no preview";
-    drawShapes(frame, 0, 0); // nothing to draw on
+    drawRois(frame, 0, 0); // nothing to draw on
   }
-  ui.labels.replaceChildren(...(frame.chips || []).map((chip) => {
-    const span = document.createElement("span");
-    span.className = "chip";
-    span.style.setProperty("--c", chip.colour);
-    span.textContent = chip.label;
-    return span;
-  }));
+  ui.labels.replaceChildren(...(frame.chips || []).map((entry) => chip(entry.label, entry.colour)));
   root.dataset.index = String(index);
   ui.time.textContent = formatTime(frame.timestamp);
   ui.time.dataset.timestamp = String(frame.timestamp);

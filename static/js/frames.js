@@ -1,10 +1,10 @@
-// Frames tab and frame page: progressive enhancement of server-rendered pages (every link works without it).
+// Frames tab: progressive enhancement of server-rendered pages (every link works without it).
 // - toolbar selects apply at once, with a clean URL (empty and default values left out)
 // - the tile size slider (remembered in localStorage)
 // - the frame count under a filter, fetched after the page is shown
 // - label counts for the pickers (shared with filters.js through labels())
-// - placeholders for images that fail to load; SVG overlays sized to their image
-// - the frame page: previous/next with the arrow keys, copy the JSON
+// - placeholders for images that fail to load
+// (The frame page has its own script: static/js/viewer/frame-page.js.)
 
 const DEFAULTS = { sort: "context", order: "asc", limit: "100", view: "grid" };
 const TILE_KEY = "hd.tileSize";
@@ -175,60 +175,14 @@ function setupImageErrors() {
   // `error` does not bubble: listen in the capture phase for every image of the page.
   document.addEventListener("error", (event) => {
     const img = event.target;
-    if (!(img instanceof HTMLImageElement) || !img.closest(".tile-src, .fv-canvas")) return;
-    if (img.dataset.fallback) { // the original could not be shown: show the preview instead
-      img.src = img.dataset.fallback;
-      delete img.dataset.fallback;
-      return;
-    }
+    if (!(img instanceof HTMLImageElement) || !img.closest(".tile-src")) return;
     img.replaceWith(placeholder("image could not be loaded", true));
   }, true);
-}
-
-function fitOverlays() {
-  for (const svg of document.querySelectorAll("svg[data-fit-image]")) {
-    const img = svg.parentElement.querySelector("img");
-    if (!img) continue;
-    const fit = () => {
-      if (!img.naturalWidth) return;
-      svg.setAttribute("viewBox", `0 0 ${img.naturalWidth} ${img.naturalHeight}`);
-      svg.parentElement.style.aspectRatio = `${img.naturalWidth} / ${img.naturalHeight}`;
-    };
-    if (img.complete) fit(); else img.addEventListener("load", fit, { once: true });
-  }
-}
-
-function setupFramePage() {
-  if (!document.getElementById("frame-view")) return;
-  document.addEventListener("keydown", (event) => {
-    if (event.altKey || event.ctrlKey || event.metaKey || event.target.closest("input, textarea, select")) return;
-    const which = { ArrowLeft: "previous", ArrowRight: "next" }[event.key];
-    const link = which && document.querySelector(`[data-nav="${which}"]`);
-    if (link) {
-      event.preventDefault();
-      window.location.assign(link.href);
-    }
-  });
-  for (const button of document.querySelectorAll("[data-copy]")) {
-    button.addEventListener("click", async (event) => {
-      event.preventDefault();
-      const text = document.querySelector(button.dataset.copy)?.textContent || "";
-      try {
-        await navigator.clipboard.writeText(text);
-        button.textContent = "Copied";
-      } catch {
-        button.textContent = "Copy failed";
-      }
-      setTimeout(() => { button.textContent = "Copy"; }, 1500);
-    });
-  }
-  fitOverlays();
 }
 
 setupToolbar();
 setupTileSize();
 setupColumns();
 setupImageErrors();
-setupFramePage();
 setupCount();
 setupQuickLabels();

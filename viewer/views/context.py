@@ -12,8 +12,8 @@ from frames import selectors
 from frames.exceptions import NotFound, ServiceError
 from frames.selectors.query import STRIP_CURSOR
 from viewer.browse import STATE_KEYS, BrowseState, json_view, version_or_404
-from viewer.media import source_image
-from viewer.tiles import cell_text, frame_url, label_chips, roi_shapes, strip_frame
+from viewer.contract import frame_contract
+from viewer.tiles import cell_text, frame_url, label_chips, strip_frame
 
 from .versions import version_context
 
@@ -69,15 +69,16 @@ def context_frames_json(request, version, state: BrowseState):
 
 @require_GET
 def frame_page(request, version_id, frame_id):
-    """One frame: its sources side by side with the ROIs drawn, its details, metadata and raw JSON."""
+    """One frame: its sources side by side (static/js/viewer/ draws the ROIs from the frame contract), its
+    details, labels, metadata and raw JSON, previous/next within the browser's filter."""
     version = version_or_404(request, version_id)
     state = BrowseState.from_request(request)
     try:
         revision = selectors.frame_get(user=request.user, version=version, frame_id=frame_id)
     except NotFound:
         raise Http404(f"no frame {frame_id}") from None
-    frame = selectors.frames_to_dicts([revision], user=request.user, version=version)[0]
-    sources = frame.get("sources") or []
+    contract = frame_contract(user=request.user, version=version, revision=revision)
+    frame = contract["frame"]
     neighbours = selectors.Neighbours(None, None)
     if not state.errors:
         try:
@@ -85,21 +86,17 @@ def frame_page(request, version_id, frame_id):
         except ServiceError as exc:
             state.errors.extend(exc.errors)
     nav_query = state.url_query(keys=STATE_KEYS + ("cursor", "page"))
-    views = []
-    for source in sources:
-        image = source_image(version.dataset_id, source, full=True)
-        image["fallback"] = source_image(version.dataset_id, source)["url"]
-        views.append({**image, "shapes": roi_shapes(frame.get("rois") or [], source_id=str(source.get("id", "default")), sources=sources)})
-    raw = selectors.frame_to_dict(revision, version_id=version.id)
+    chips = label_chips(frame.get("rois"))
     return render(request, "viewer/frame.html", {
         **version_context(request, version, "frames"),
         "state": state,
         "frame": frame,
-        "views": views,
-        "chips": label_chips(frame.get("rois")),
-        "frame_labels": [c for c in label_chips(frame.get("rois")) if c["frame_label"]],
+        "contract": contract,
+        "views": [{"source": source, "media": media} for source, media in zip(frame.get("sources") or [], contract["sources"])],
+        "chips": chips,
+        "frame_labels": [c for c in chips if c["frame_label"]],
         "meta_rows": [(k, cell_text(v)) for k, v in sorted((frame.get("meta") or {}).items())],
-        "raw_json": json.dumps(raw, indent=2, ensure_ascii=False),
+        "raw_json": json.dumps(selectors.frame_to_dict(revision, version_id=version.id), indent=2, ensure_ascii=False),
         "previous_url": frame_url(version.id, neighbours.previous.frame_id) + nav_query if neighbours.previous else None,
         "next_url": frame_url(version.id, neighbours.next.frame_id) + nav_query if neighbours.next else None,
         "back_url": reverse("viewer:version", args=[version.id]) + nav_query,

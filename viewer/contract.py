@@ -1,0 +1,68 @@
+"""The frame contract: everything the browser's viewer needs of one frame, in one JSON object.
+
+The frame page embeds it as a JSON island (`{{ contract|json_script:"frame-contract" }}`) and
+static/js/viewer/ reads it (static/js/viewer/contract.js `readContract`). Fields:
+
+- `frame`: the frame exactly as `GET /api/versions/<version>/frames/<frame>/` returns it (the same
+  `selectors.frames_to_dicts` call): ClearML frame JSON with `saved`, `saved_in_version`, `dataset`, and on each
+  source (and mask) the preview a worker made (`preview` with `generated: true`) or its `preview_status` /
+  `preview_error`. Sources that came without `width`/`height` carry the ones the worker measured.
+- `etag`: the frame's ETag, as the API's `ETag` header says it; an editor sends it back in `If-Match`.
+- `api_url`: the frame's URL in the REST API (GET it, PUT/PATCH/DELETE it with `If-Match: <etag>`).
+- `sources`: one entry per `frame.sources`, in the same order (the first is where an ROI naming no source
+  belongs), each
+    - `id`: the source id (`"default"` when the frame names none);
+    - `image`: the URL of the image to show large: the original when a browser can show its format, else a
+      large rendition a worker makes on first view (a video frame, a TIFF page), else the preview; null when
+      there is none;
+    - `preview`: the URL of the small preview (what tiles show), the fallback when `image` fails to load;
+      null when there is none;
+    - `reason`: why neither can be shown ("preview pending", "preview failed: ..."); "" when one can;
+    - `masks`: one entry per `source.masks`, in order: `id`, `image` (the worker-made lossless PNG of the
+      mask, every pixel's RGB value exact, or null) and `reason` (why there is no image yet; "" when there is).
+- `mask_labels`: the version's map of mask RGB values to labels (ClearML's `mask_labels` in the version
+  metadata: `{"_all_" | <mask id>: [{"value": [r, g, b], "labels": [...]}]}`); `{}` when it has none.
+
+Every URL is ready to use: signed for the frame's dataset (frames.links) where the media proxy serves it.
+"""
+from __future__ import annotations
+
+from django.urls import reverse
+
+from frames import selectors
+from frames.models import DatasetVersion, FrameRevision
+from frames.schema import frame_etag
+from viewer.media import original_image_url, placeholder_reason, tile_image_url
+
+
+def frame_contract(*, user, version: DatasetVersion, revision: FrameRevision) -> dict:
+    """The frame contract of `revision` as `user` may read it in `version` (see the module's docstring)."""
+    frame = selectors.frames_to_dicts([revision], user=user, version=version)[0]
+    return {
+        "frame": frame,
+        "etag": frame_etag(revision.saved),
+        "api_url": reverse("api:frame-detail", args=[version.id, revision.frame_id]),
+        "sources": [source_media(version.dataset_id, source) for source in frame.get("sources") or []],
+        "mask_labels": (version.metadata or {}).get("mask_labels") or {},
+    }
+
+
+def source_media(dataset_id: str, source: dict) -> dict:
+    """The resolved image URLs of one source and its masks."""
+    preview = tile_image_url(dataset_id, source)
+    image = original_image_url(dataset_id, source) or preview
+    return {
+        "id": str(source.get("id", "default")),
+        "image": image,
+        "preview": preview,
+        "reason": "" if image else placeholder_reason(source),
+        "masks": [mask_media(dataset_id, mask) for mask in source.get("masks") or []],
+    }
+
+
+def mask_media(dataset_id: str, mask: dict) -> dict:
+    """A mask is shown only through its lossless PNG preview: the original may be a video, a 16-bit or palette
+    PNG that a browser would decode to other RGB values, or a format it cannot read at all."""
+    has_preview = isinstance(mask.get("preview"), dict) and bool(mask["preview"].get("uri"))
+    image = tile_image_url(dataset_id, mask) if has_preview else None
+    return {"id": str(mask.get("id", "")), "image": image, "reason": "" if image else placeholder_reason(mask)}
