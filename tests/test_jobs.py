@@ -108,12 +108,21 @@ def test_users_see_their_own_jobs(alice, django_user_model, admin_user):
     assert listed["results"][0]["user"] == "alice" and listed["results"][0]["state"] in ("queued", "running", "done")
     assert api_as(alice).get(f"/api/jobs/{theirs.pk}/").status_code == 404
     assert api_as(alice).post(f"/api/jobs/{theirs.pk}/cancel/").status_code == 404
+    dataset = services.dataset_create(user=alice, name="owned-by-alice")
+    services.member_set(user=alice, dataset=dataset, username="bob", role="viewer")
+    slow = {"hold": 30, "steps": 60}  # still queued or running when cancelled, with or without a worker
+    on_her_dataset = services.job_start(user=bob, kind="tests.count", key="tests:bob-on-alice", dataset=dataset, params=slow)
+    assert api_as(bob).post(f"/api/jobs/{on_her_dataset.pk}/cancel/").status_code == 200  # he started it
+    by_someone = services.job_start(user=admin_user, kind="tests.count", key="tests:admin-on-alice", dataset=dataset, params=slow)
+    assert api_as(bob).post(f"/api/jobs/{by_someone.pk}/cancel/").status_code == 403  # a viewer of the dataset
+    assert api_as(alice).post(f"/api/jobs/{by_someone.pk}/cancel/").status_code == 200  # its owner
     assert {j["id"] for j in api_as(admin_user).get("/api/jobs/").json()["results"]} >= {mine.pk, theirs.pk}
     Job.objects.filter(pk=mine.pk).update(state=Job.DONE)
     assert api_as(alice).get("/api/jobs/?active=true").json()["count"] == 0
     assert api_as(alice).get("/api/jobs/?state=done").json()["count"] == 1
-    bad = api_as(alice).get("/api/jobs/?state=sleeping")
-    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "state"
+    for query, field in (("state=sleeping", "state"), ("active=maybe", "active")):
+        bad = api_as(alice).get(f"/api/jobs/?{query}")
+        assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == field
 
 
 @override_settings(HYPERDATA_STATS_SYNC_FRAMES=3, HYPERDATA_PREVIEWS_AUTO=False)

@@ -38,7 +38,9 @@ class VersionFilterSet(django_filters.FilterSet):
 
 
 class JobFilterSet(django_filters.FilterSet):
-    active = django_filters.BooleanFilter(method="_active", help_text="Only queued and running jobs (true) or only finished ones (false)")
+    # A choice, not a BooleanFilter: that one takes any other value (`?active=maybe`) as no filter at all.
+    active = django_filters.ChoiceFilter(choices=[("true", "true"), ("false", "false")], method="_active",
+                                         help_text="Only queued and running jobs (true) or only finished ones (false)")
     state = django_filters.MultipleChoiceFilter(choices=Job.STATES)
     kind = django_filters.CharFilter()
     version = django_filters.CharFilter(field_name="version_id", help_text="Jobs of this version")
@@ -48,4 +50,4 @@ class JobFilterSet(django_filters.FilterSet):
         fields = ["active", "state", "kind", "version"]
 
     def _active(self, queryset, name, value):
-        return queryset.filter(state__in=Job.ACTIVE) if value else queryset.exclude(state__in=Job.ACTIVE)
+        return queryset.filter(state__in=Job.ACTIVE) if value == "true" else queryset.exclude(state__in=Job.ACTIVE)

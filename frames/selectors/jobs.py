@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 
 from ..exceptions import NotFound
 from ..models import DatasetVersion, Job
-from .access import VIEWER, allows, require
+from .access import OWNER, VIEWER, allows, require
 
 
 def jobs_list(*, user, version: DatasetVersion | None = None) -> QuerySet[Job]:
@@ -27,6 +27,14 @@ def job_get(*, user, job_id: str) -> Job:
     if job is None or not can_see(user, job):
         raise NotFound(f"no job with id {job_id!r}", field="job")
     return job
+
+
+def can_cancel(user, job: Job) -> bool:
+    """Whether the user may cancel the job: it is queued or running, and they started it, own its dataset, or
+    are staff."""
+    if not job.is_active:
+        return False
+    return user.is_staff or job.user_id == user.pk or (job.dataset is not None and allows(user, job.dataset, OWNER))
 
 
 def can_see(user, job: Job) -> bool:

@@ -24,8 +24,7 @@ from django.utils import timezone
 
 from ..exceptions import Conflict, Forbidden
 from ..models import Dataset, DatasetVersion, Job
-from ..selectors.access import OWNER, allows
-from ..selectors.jobs import job_get
+from ..selectors.jobs import can_cancel, job_get
 
 logger = logging.getLogger(__name__)
 RUN_JOB_TASK = "frames.tasks.run_job"
@@ -140,7 +139,7 @@ def job_cancel(*, user, job_id: str) -> Job:
     """Cancel a queued or running job: its user, an owner of its dataset, or staff may. The worker stops at
     its next progress report; what it finished stays."""
     job = job_get(user=user, job_id=job_id)
-    if not (user.is_staff or job.user_id == user.pk or (job.dataset and allows(user, job.dataset, OWNER))):
+    if job.is_active and not can_cancel(user, job):
         raise Forbidden("only the user who started a job, an owner of its dataset or staff can cancel it", field="job")
     now = timezone.now()
     if not Job.objects.filter(pk=job.pk, state__in=Job.ACTIVE).update(state=Job.CANCELLED, finished=now, updated=now, lease_until=None):

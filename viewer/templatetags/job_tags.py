@@ -1,8 +1,17 @@
-"""How the job pages write a job's running time (static/js/jobs.js writes it the same way while it runs)."""
+"""How the job pages write a job's running time (static/js/jobs.js writes it the same way while it runs), and
+whether they offer Cancel."""
 from django import template
 from django.utils import timezone
 
+from frames.selectors.jobs import can_cancel as job_can_cancel
+
 register = template.Library()
+
+
+@register.filter
+def can_cancel(job, user) -> bool:
+    """{% if job|can_cancel:user %}: its user, an owner of its dataset or staff, while it is queued or running."""
+    return job_can_cancel(user, job)
 
 
 @register.filter
