@@ -311,6 +311,20 @@ def test_access_walk(key, actor, media_files):
             assert shown == hidden, f"{actor} does not see the dataset in {template}"
 
 
+API_WRITES = [key for key, rule in ROUTES.items() if key.split(" ")[1].startswith("/api/") and not key.startswith("GET ") and rule.need in RANK]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", API_WRITES)
+def test_a_non_member_gets_404_whatever_the_body(key, media_files):
+    """Access is decided before the body is read: a non-member learns nothing from a malformed request."""
+    method, template = key.split(" ", 1)
+    world = make_world(media_files)
+    response = client_for("outsider", world, api=True).generic(method, fill(template, ROUTES[key], world), "{not json",
+                                                                content_type="application/json")
+    assert response.status_code == 404, text(response)[:300]
+
+
 @pytest.mark.django_db
 def test_a_token_and_a_session_of_one_user_get_the_same_answers(media_files):
     world = make_world(media_files)

@@ -4,6 +4,7 @@ version pages show the user's role and disable what it does not allow. Server si
 then in Chromium with screenshots in test-artifacts/screenshots/."""
 from __future__ import annotations
 
+import os
 import re
 from html import unescape
 from pathlib import Path
@@ -15,7 +16,7 @@ from playwright.sync_api import expect
 
 from frames import services
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("HYPERDATA_SCREENSHOTS") or Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots")
 
 
 @pytest.fixture
@@ -221,6 +222,10 @@ def test_browser_viewer_reads_members(page, live_server, team):
     expect(page.locator(".ds-header [data-my-role]")).to_have_text("Your role: viewer")
     expect(page.locator('.ds-header [data-action="dataset-edit"]')).to_have_attribute("aria-disabled", "true")
     shot(page, "members-viewer")
+    page.get_by_role("link", name=re.compile(r"^Versions")).click()
+    expect(page.locator('#version-tree .vnode[data-version-name="v1"]')).to_be_visible()
+    expect(page.locator('#version-tree [data-action="publish"]')).to_have_count(0)  # rows leave out what the role cannot do
+    shot(page, "dataset-versions-viewer")
     page.goto(f"/versions/{draft.pk}/info/")
     expect(page.locator(".version-header [data-my-role]")).to_have_attribute("title", re.compile("^Your role in this dataset is viewer"))
     shot(page, "version-info-viewer")

@@ -57,8 +57,8 @@ class DatasetDetailView(APIView):
                    parameters=[IF_MATCH])
     def patch(self, request, dataset_id):
         """Change name, description, tags or metadata (owners). With If-Match, only if nobody changed it since."""
-        data = validated(s.DatasetWriteSerializer, request.data, partial=True)
         dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
+        data = validated(s.DatasetWriteSerializer, request.data, partial=True)
         services.dataset_update(user=request.user, dataset=dataset, if_match=if_match(request), **data)
         body = dataset_body(request.user, dataset_id)
         return with_etag(body, body["etag"])

@@ -26,8 +26,8 @@ class VersionDetailView(APIView):
     @extend_schema(request=s.VersionUpdateSerializer, responses={200: s.VersionSerializer, 412: s.VersionSerializer}, parameters=[IF_MATCH])
     def patch(self, request, version_id):
         """Rename or describe a version, or change a draft's metadata (owners)."""
-        data = validated(s.VersionUpdateSerializer, request.data)
         version = selectors.version_get(user=request.user, version_id=version_id)
+        data = validated(s.VersionUpdateSerializer, request.data)
         version = services.version_update(user=request.user, version=version, if_match=if_match(request), **data)
         return with_etag(s.VersionSerializer(version).data, version.etag)
 
@@ -46,8 +46,8 @@ class VersionPublishView(APIView):
     @extend_schema(request=s.PublishSerializer, responses=s.VersionSerializer(many=True), parameters=[IF_MATCH])
     def post(self, request, version_id):
         """Publish a draft (it becomes immutable); with open_child, also open a draft child of it (owners)."""
-        data = validated(s.PublishSerializer, request.data)
         version = selectors.version_get(user=request.user, version_id=version_id)
+        data = validated(s.PublishSerializer, request.data)
         precondition = if_match(request)
         if data["open_child"]:
             versions = services.version_snapshot(user=request.user, version=version, name=data.get("name"),
@@ -64,8 +64,8 @@ class VersionSnapshotView(APIView):
     @extend_schema(request=s.SnapshotSerializer, responses={201: s.VersionSerializer(many=True)}, parameters=[IF_MATCH])
     def post(self, request, version_id):
         """Publish the draft and open a new draft child of it in one step (owners). Returns [published, child]."""
-        data = validated(s.SnapshotSerializer, request.data)
         version = selectors.version_get(user=request.user, version_id=version_id)
+        data = validated(s.SnapshotSerializer, request.data)
         versions = services.version_snapshot(user=request.user, version=version, if_match=if_match(request), **data)
         return Response(s.VersionSerializer(versions, many=True).data, status=status.HTTP_201_CREATED)
 
