@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -41,8 +41,9 @@ OK_FORM = (302,)  # a form that worked redirects
 @dataclass(frozen=True)
 class Rule:
     """Who may: ANYONE, SIGNED_IN (no dataset involved) or the lowest dataset role. `version`: which version's
-    id fills {version_id}; `body`: what is sent (form data for pages, JSON for the API); `ok`: the statuses
-    of a user who may; `lists`: a list that shows the dataset (and its job) to its members and to nobody else."""
+    id fills {version_id}; `body`: what is sent (form data for pages; JSON for the API, where "{published}"
+    becomes the published version's id); `ok`: the statuses of a user who may; `lists`: a list that shows the
+    dataset (or the owner's job) to those who may see it and to nobody else."""
 
     need: str
     ok: tuple = OK_GET
@@ -257,8 +258,8 @@ def client_for(actor: str, world, *, api: bool) -> Client:
 def send(client: Client, method: str, url: str, rule: Rule, world, *, api: bool):
     body = rule.body
     if api:
-        text = json.dumps(body).replace("{published}", world.published.pk) if body is not None else None
-        return client.generic(method, url, text or "", content_type="application/json")
+        payload = json.dumps(body).replace("{published}", world.published.pk) if body is not None else ""
+        return client.generic(method, url, payload, content_type="application/json")
     if method == "POST":
         return client.post(url, body or {})
     return client.get(url)
