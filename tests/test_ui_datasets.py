@@ -455,6 +455,7 @@ def test_browser_metadata_mask_table_and_statistics(logged_in_page, live_server)
     shot(page, "11-metadata-editing")
     page.click("#metadata-save")
     expect(page.locator(".message")).to_contain_text("Metadata saved")
+    page.wait_for_load_state("domcontentloaded")  # the page's scripts have run: typing reaches metadata.js
     saved = DatasetVersion.objects.get(pk=draft.pk).metadata["mask_labels"]["_all_"]
     assert saved == [{"value": [220, 20, 60], "labels": ["person"]}, {"value": [128, 64, 128], "labels": ["road", "drivable"]}]
 
