@@ -8,16 +8,14 @@ from rest_framework.test import APIClient
 from frames.models import DatasetVersion, FrameRevision, RoiLabel
 
 from .seed_frames import seed_frames
+from .clients import api_client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def api():
-    user = User.objects.create_user("alice", password="pw-alice-123")
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+    return api_client("alice")
 
 
 @pytest.fixture

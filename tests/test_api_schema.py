@@ -7,15 +7,14 @@ import time
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from drf_spectacular.validation import validate_schema
 from jsonschema import Draft4Validator
 from pydantic import BaseModel
-from rest_framework.test import APIClient
 
 from frames import schema as wire
 
 from .seed_frames import seed_frames
+from .clients import api_client
 
 pytestmark = pytest.mark.django_db
 REPO = Path(__file__).resolve().parents[1]
@@ -27,10 +26,7 @@ WAIT_SECONDS = 120
 
 @pytest.fixture
 def api():
-    client = APIClient()
-    client.user = User.objects.create_user("schema-user", password="pw-schema-123")
-    client.force_authenticate(client.user)
-    return client
+    return api_client("schema-user")
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from rest_framework.test import APIClient
 
 from frames import services
 from frames.models import FrameRevision
+
+from .clients import api_client
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,10 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def api_and_draft(django_user_model):
-    user = django_user_model.objects.create_user("writer", password="pw-writer-123")
-    client = APIClient()
-    client.force_authenticate(user)
-    return client, services.dataset_create(user=user, name="bad-input").versions.get()
+    client = api_client("writer")
+    return client, services.dataset_create(user=client.user, name="bad-input").versions.get()
 
 
 def frame(**changes):

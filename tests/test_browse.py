@@ -2,16 +2,15 @@
 import json
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from frames import selectors, services
 from frames.exceptions import ServiceError
 from frames.filters import parse_filters
 from frames.selectors import SYSTEM as ACTOR
 from frames.selectors import FrameQuery
+from .clients import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -164,10 +163,7 @@ def test_stats_count_rois_and_frames_per_label(version):
 @pytest.fixture
 def api():
     """A client signed in as `q`, a user without staff rights: owner of the datasets it creates below."""
-    client = APIClient()
-    client.user = User.objects.create_user("q", password="pw-q-1234567")
-    client.force_authenticate(client.user)
-    return client
+    return api_client("q")
 
 
 def many_frames(n):

@@ -8,13 +8,13 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError
-from rest_framework.test import APIClient
 
 from frames import services
 from frames.models import Job
 
 from . import worker_jobs
 from .worker_jobs import executions_key
+from .clients import api_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WAIT_SECONDS = 60
@@ -23,12 +23,6 @@ WAIT_SECONDS = 60
 @pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_user("alice", password="pw-alice-123")
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def start(user, key="tests:work", hold=1.5, steps=5) -> Job:
@@ -88,7 +82,7 @@ def test_a_job_whose_worker_died_is_taken_over_once_its_lease_ran_out(alice, cel
 def test_cancel_stops_a_running_job_at_its_next_progress_report(alice, celery_worker_process):
     job = start(alice, hold=20, steps=40)
     wait_until(job, Job.RUNNING, worker=celery_worker_process)
-    response = api_as(alice).post(f"/api/jobs/{job.pk}/cancel/")
+    response = api_client(alice).post(f"/api/jobs/{job.pk}/cancel/")
     assert response.status_code == 200 and response.json()["state"] == "cancelled"
     time.sleep(1.5)  # a few progress reports later the worker has stopped
     stopped = Job.objects.get(pk=job.pk)
@@ -96,7 +90,7 @@ def test_cancel_stops_a_running_job_at_its_next_progress_report(alice, celery_wo
     progress = stopped.done
     time.sleep(1.5)
     assert Job.objects.get(pk=job.pk).done == progress  # it does not go on in the background
-    again = api_as(alice).post(f"/api/jobs/{job.pk}/cancel/")
+    again = api_client(alice).post(f"/api/jobs/{job.pk}/cancel/")
     assert again.status_code == 409 and again.json()["errors"][0]["field"] == "job"
 
 
@@ -104,25 +98,25 @@ def test_users_see_their_own_jobs(alice, django_user_model, admin_user):
     bob = django_user_model.objects.create_user("bob", password="pw-bob-123")
     mine = start(alice, key="tests:alice", hold=0)
     theirs = start(bob, key="tests:bob", hold=0)
-    listed = api_as(alice).get("/api/jobs/").json()
+    listed = api_client(alice).get("/api/jobs/").json()
     assert listed["count"] == 1 and [j["id"] for j in listed["results"]] == [mine.pk]
     assert listed["results"][0]["user"] == "alice" and listed["results"][0]["state"] in ("queued", "running", "done")
-    assert api_as(alice).get(f"/api/jobs/{theirs.pk}/").status_code == 404
-    assert api_as(alice).post(f"/api/jobs/{theirs.pk}/cancel/").status_code == 404
+    assert api_client(alice).get(f"/api/jobs/{theirs.pk}/").status_code == 404
+    assert api_client(alice).post(f"/api/jobs/{theirs.pk}/cancel/").status_code == 404
     dataset = services.dataset_create(user=alice, name="owned-by-alice")
     services.member_set(user=alice, dataset=dataset, username="bob", role="viewer")
     slow = {"hold": 30, "steps": 60}  # still queued or running when cancelled, with or without a worker
     on_her_dataset = services.job_start(user=bob, kind="tests.count", key="tests:bob-on-alice", dataset=dataset, params=slow)
-    assert api_as(bob).post(f"/api/jobs/{on_her_dataset.pk}/cancel/").status_code == 200  # he started it
+    assert api_client(bob).post(f"/api/jobs/{on_her_dataset.pk}/cancel/").status_code == 200  # he started it
     by_someone = services.job_start(user=admin_user, kind="tests.count", key="tests:admin-on-alice", dataset=dataset, params=slow)
-    assert api_as(bob).post(f"/api/jobs/{by_someone.pk}/cancel/").status_code == 403  # a viewer of the dataset
-    assert api_as(alice).post(f"/api/jobs/{by_someone.pk}/cancel/").status_code == 200  # its owner
-    assert {j["id"] for j in api_as(admin_user).get("/api/jobs/").json()["results"]} >= {mine.pk, theirs.pk}
+    assert api_client(bob).post(f"/api/jobs/{by_someone.pk}/cancel/").status_code == 403  # a viewer of the dataset
+    assert api_client(alice).post(f"/api/jobs/{by_someone.pk}/cancel/").status_code == 200  # its owner
+    assert {j["id"] for j in api_client(admin_user).get("/api/jobs/").json()["results"]} >= {mine.pk, theirs.pk}
     Job.objects.filter(pk=mine.pk).update(state=Job.DONE)
-    assert api_as(alice).get("/api/jobs/?active=true").json()["count"] == 0
-    assert api_as(alice).get("/api/jobs/?state=done").json()["count"] == 1
+    assert api_client(alice).get("/api/jobs/?active=true").json()["count"] == 0
+    assert api_client(alice).get("/api/jobs/?state=done").json()["count"] == 1
     for query, field in (("state=sleeping", "state"), ("active=maybe", "active")):
-        bad = api_as(alice).get(f"/api/jobs/?{query}")
+        bad = api_client(alice).get(f"/api/jobs/?{query}")
         assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == field
 
 
@@ -134,7 +128,7 @@ def test_statistics_of_a_large_version_through_the_api_are_a_job(alice, celery_w
         {"id": f"f{i}", "sources": [{"uri": f"s3://b/{i}.jpg"}], "rois": [{"labels": ["car"], "poly": [0, 0, 1, 0, 1, 1]}]}
         for i in range(4)
     ])
-    api = api_as(alice)
+    api = api_client(alice)
     first = api.get(f"/api/versions/{draft.pk}/stats/?label=car")
     assert first.status_code == 202 and first.json()["kind"] == "stats" and first.headers["Retry-After"]
     assert api.get(f"/api/versions/{draft.pk}/stats/?label=car").json()["id"] == first.json()["id"]  # the same job

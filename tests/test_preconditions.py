@@ -8,12 +8,12 @@ import requests
 from django.urls import reverse
 from django.utils.html import escape
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from frames import services
 from frames.models import Dataset
 
 from .pages import html as page_html
+from .clients import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +21,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def owner(django_user_model):
     return django_user_model.objects.create_user("owner", password="pw-owner-123")
-
-
-def client_of(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -40,7 +34,7 @@ def draft(owner):
 
 
 def test_a_stale_dataset_edit_is_refused_with_the_current_dataset(owner, draft):
-    tab_a, tab_b = client_of(owner), client_of(owner)
+    tab_a, tab_b = api_client(owner), api_client(owner)
     url = f"/api/datasets/{draft.dataset_id}/"
     etag = tab_a.get(url)["ETag"]
     assert tab_b.get(url)["ETag"] == etag and tab_a.get(url).json()["etag"] == etag
@@ -56,7 +50,7 @@ def test_a_stale_dataset_edit_is_refused_with_the_current_dataset(owner, draft):
 
 
 def test_a_stale_version_edit_is_refused(owner, draft):
-    tab_a, tab_b = client_of(owner), client_of(owner)
+    tab_a, tab_b = api_client(owner), api_client(owner)
     url = f"/api/versions/{draft.pk}/"
     etag = tab_a.get(url)["ETag"]
     assert tab_a.patch(url, {"metadata": {"by": "a"}}, format="json", HTTP_IF_MATCH=etag).status_code == 200
@@ -68,7 +62,7 @@ def test_a_stale_version_edit_is_refused(owner, draft):
 
 
 def test_a_stale_frame_write_is_refused_with_the_current_frame(owner, draft):
-    tab_a, tab_b = client_of(owner), client_of(owner)
+    tab_a, tab_b = api_client(owner), api_client(owner)
     url = f"/api/versions/{draft.pk}/frames/f1/"
     read = tab_a.get(url)
     etag = read["ETag"]
@@ -87,7 +81,7 @@ def test_a_stale_frame_write_is_refused_with_the_current_frame(owner, draft):
 
 
 def test_a_bulk_update_with_a_stale_frame_is_refused_whole(owner, draft):
-    tab_a, tab_b = client_of(owner), client_of(owner)
+    tab_a, tab_b = api_client(owner), api_client(owner)
     frames = {f["id"]: f for f in tab_b.get(f"/api/versions/{draft.pk}/frames/").json()["results"]}
     assert tab_a.patch(f"/api/versions/{draft.pk}/frames/", [{"id": "f2", "meta": {"n": 5}}], format="json").status_code == 200
     batch = [{"id": "f1", "saved": frames["f1"]["saved"], "meta": {"n": 7}}, {"id": "f2", "saved": frames["f2"]["saved"], "meta": {"n": 7}}]

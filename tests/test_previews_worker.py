@@ -6,16 +6,15 @@ import time
 import av
 import numpy as np
 import pytest
-from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.test import override_settings
 from PIL import Image
-from rest_framework.test import APIClient
 
 from frames import services
 from frames.models import MediaPreview
 from frames.storage import storage_for_uri
+from .clients import api_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WAIT_SECONDS = 180
@@ -24,11 +23,7 @@ WAIT_SECONDS = 180
 @pytest.fixture
 def api():
     """A client signed in (API and pages) as a user without staff rights, owner of the datasets it makes."""
-    client = APIClient()
-    client.user = User.objects.create_user("worker-user", password="pw-worker-123")
-    client.force_authenticate(client.user)
-    client.force_login(client.user)
-    return client
+    return api_client("worker-user", pages=True)
 
 
 def file_uri(path) -> str:

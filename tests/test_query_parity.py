@@ -6,12 +6,12 @@ from html import unescape
 from urllib.parse import urlencode
 
 import pytest
-from rest_framework.test import APIClient
 
 from frames import services
 from frames.selectors import SYSTEM
 
 from .pages import html as page_html
+from .clients import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -67,9 +67,7 @@ def version(admin_user):
 
 @pytest.fixture
 def api(admin_user):
-    client = APIClient()
-    client.force_authenticate(admin_user)
-    return client
+    return api_client(admin_user)
 
 
 def api_answer(api, version, params):

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from frames import selectors, services
 from frames.models import Job, MediaPreview
-from frames.selectors import SYSTEM, FrameQuery
+from frames.selectors import FrameQuery
 from frames.selectors.previews import source_request
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,8 @@
 // The editor reads the `filters` JSON of the URL and writes it back on Apply; the server validates it and its
 // errors (field + message, e.g. filters[0].frame_query) are shown under the input they concern.
 
-import { formParams, labels, navigate, readJson } from "./frames.js";
+import { formParams, labels, navigate } from "./frames.js";
+import { readJson } from "./viewer/contract.js";
 
 const panel = document.getElementById("fb-advanced");
 const blocksNode = document.getElementById("fb-blocks");

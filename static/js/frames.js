@@ -6,6 +6,8 @@
 // - placeholders for images that fail to load
 // (The frame page has its own script: static/js/viewer/frame-page.js.)
 
+import { readJson } from "./viewer/contract.js";
+
 const DEFAULTS = { sort: "context", order: "asc", limit: "100", view: "grid" };
 const TILE_KEY = "hd.tileSize";
 
@@ -47,16 +49,6 @@ export function labels() {
     labelsPromise = Promise.resolve([]);
   }
   return labelsPromise;
-}
-
-export function readJson(id) {
-  const node = document.getElementById(id);
-  if (!node) return null;
-  try {
-    return JSON.parse(node.textContent);
-  } catch {
-    return null;
-  }
 }
 
 const fmt = new Intl.NumberFormat("en-US");

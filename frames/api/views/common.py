@@ -1,11 +1,14 @@
 """What the API views share: input validation, write preconditions (If-Match / ETag), parameters."""
 from __future__ import annotations
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import generics
 from rest_framework.response import Response
 
 from ...selectors import MAX_PAGE_SIZE
+from ..pagination import ListPagination
 
 FILTER_PARAMETERS = [
     OpenApiParameter("filters", OpenApiTypes.STR, description='JSON list of frame filters, OR-ed, e.g. [{"rois": [{"labels": ["car"]}], "frame_query": "meta.weather:sunny"}]'),
@@ -55,3 +58,10 @@ def next_url(request, cursor):
 
 def flag(request, name: str) -> bool:
     return request.query_params.get(name, "").lower() in ("1", "true", "yes")
+
+
+class PagedListView(generics.ListAPIView):
+    """GET: a page of the selector's queryset (`get_queryset`) narrowed by `filterset_class`, with the total."""
+
+    pagination_class = ListPagination
+    filter_backends = [DjangoFilterBackend]

@@ -1,9 +1,8 @@
 """Datasets, their versions list and their members."""
 from __future__ import annotations
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,8 +11,7 @@ from ...exceptions import NotFound, ServiceError
 from ...models import DatasetVersion
 from ...selectors.filtersets import DatasetFilterSet, VersionFilterSet
 from .. import serializers as s
-from ..pagination import ListPagination
-from .common import IF_MATCH, if_match, validated, with_etag
+from .common import IF_MATCH, PagedListView, if_match, validated, with_etag
 
 
 def dataset_body(user, dataset_id: str) -> dict:
@@ -22,19 +20,14 @@ def dataset_body(user, dataset_id: str) -> dict:
     return s.DatasetSerializer(selectors.datasets_list(user=user).get(pk=dataset_id)).data
 
 
-class DatasetListView(generics.GenericAPIView):
+class DatasetListView(PagedListView):
+    """The datasets you may see, by name, a page at a time with the total."""
+
     serializer_class = s.DatasetSerializer
-    pagination_class = ListPagination
-    filter_backends = [DjangoFilterBackend]
     filterset_class = DatasetFilterSet
 
     def get_queryset(self):
         return selectors.datasets_list(user=self.request.user)
-
-    @extend_schema(responses=s.DatasetSerializer(many=True))
-    def get(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.DatasetSerializer(page, many=True).data)
 
     @extend_schema(request=s.DatasetWriteSerializer, responses={201: s.DatasetSerializer})
     def post(self, request):
@@ -71,10 +64,10 @@ class DatasetDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class VersionListView(generics.GenericAPIView):
+class VersionListView(PagedListView):
+    """The dataset's versions in creation order, a page at a time with the total."""
+
     serializer_class = s.VersionSerializer
-    pagination_class = ListPagination
-    filter_backends = [DjangoFilterBackend]
     filterset_class = VersionFilterSet
 
     def get_queryset(self):
@@ -82,11 +75,6 @@ class VersionListView(generics.GenericAPIView):
             return DatasetVersion.objects.none()
         dataset = selectors.dataset_get(user=self.request.user, dataset_id=self.kwargs["dataset_id"])
         return selectors.versions_list(user=self.request.user, dataset=dataset)
-
-    @extend_schema(responses=s.VersionSerializer(many=True))
-    def get(self, request, dataset_id):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.VersionSerializer(page, many=True).data)
 
     @extend_schema(request=s.VersionCreateSerializer, responses={201: s.VersionSerializer})
     def post(self, request, dataset_id):

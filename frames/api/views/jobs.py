@@ -1,24 +1,20 @@
 """Jobs: the work longer than a request (previews, statistics, counts, imports, exports), with progress."""
 from __future__ import annotations
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ... import selectors, services
 from ...selectors.filtersets import JobFilterSet
 from .. import serializers as s
-from ..pagination import ListPagination
+from .common import PagedListView
 
 
-class JobListView(generics.ListAPIView):
+class JobListView(PagedListView):
     """Your jobs, newest first (staff: everyone's); `?active=true` for the queued and running ones."""
 
     serializer_class = s.JobSerializer
-    pagination_class = ListPagination
-    filter_backends = [DjangoFilterBackend]
     filterset_class = JobFilterSet
 
     def get_queryset(self):

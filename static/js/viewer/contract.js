@@ -3,8 +3,8 @@
 // {frame, etag, api_url, sources: [{id, image, preview, reason, masks: [{id, image, reason}]}], mask_labels}
 // `frame` is the frame as the REST API returns it; `sources` follows frame.sources in order.
 
-/** The contract embedded under `id`, or null when the page has none. */
-export function readContract(id = "frame-contract") {
+/** The JSON of a `json_script` island, or null when the page has none (or it does not parse). */
+export function readJson(id) {
   const node = document.getElementById(id);
   if (!node) return null;
   try {
@@ -12,6 +12,11 @@ export function readContract(id = "frame-contract") {
   } catch {
     return null;
   }
+}
+
+/** The contract embedded under `id`, or null when the page has none. */
+export function readContract(id = "frame-contract") {
+  return readJson(id);
 }
 
 /** The resolved media of source `sourceId` (image, preview, reason, masks), or null. */
