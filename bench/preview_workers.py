@@ -84,8 +84,12 @@ def measure(counts, assets: Path) -> dict[int, float]:
         database_url = setup("hyperdata_bench_previews")
         from django.db import transaction
 
-        from frames.models import MediaPreview
-        from frames.previews import previews_request
+        from frames import services
+        from frames.models import Dataset, MediaPreview
+        from frames.selectors import SYSTEM
+
+        dataset = Dataset.objects.filter(name="bench-previews").first() or services.dataset_create(user=SYSTEM, name="bench-previews")
+        version = dataset.versions.order_by("seq").first()
 
         env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
         rates = {}
@@ -95,7 +99,7 @@ def measure(counts, assets: Path) -> dict[int, float]:
             try:
                 start = time.perf_counter()
                 with transaction.atomic():
-                    previews_request([{"sources": [{"id": "default", "uri": uri}]} for uri in uris])
+                    services.previews_request(user=SYSTEM, version=version, frames=[{"sources": [{"id": "default", "uri": uri}]} for uri in uris])
                 while MediaPreview.objects.filter(uri__in=uris, status=MediaPreview.PENDING).exists():
                     time.sleep(0.05)
                 rates[count] = len(uris) / (time.perf_counter() - start)

@@ -16,7 +16,7 @@ from .datasets import INITIAL_VERSION_NAME, dataset_create, dataset_delete, data
 from .frames import FramesDeleteResult, FramesWriteResult, frames_add, frames_delete, frames_update
 from .job_kinds import job_run, register_job_kind
 from .jobs import JobCancelled, job_cancel, job_claim, job_fail, job_finish, job_heartbeat, job_progress, job_retry_later, job_start
-from .previews import previews_progress, previews_regenerate, rendition_request
+from .previews import previews_progress, previews_regenerate, previews_request, rendition_request
 from .renditions import render_previews
 from .stats import StatsPending, contexts_page, frames_count, label_stats, meta_distribution, meta_keys
 from .versions import version_create, version_delete, version_publish, version_snapshot, version_update
@@ -27,7 +27,7 @@ __all__ = [
     "job_run", "register_job_kind",
     "JobCancelled", "job_cancel", "job_claim", "job_fail", "job_finish", "job_heartbeat", "job_progress", "job_retry_later",
     "job_start",
-    "previews_progress", "previews_regenerate", "rendition_request",
+    "previews_progress", "previews_regenerate", "previews_request", "rendition_request",
     "render_previews",
     "StatsPending", "contexts_page", "frames_count", "label_stats", "meta_distribution", "meta_keys",
     "version_create", "version_delete", "version_publish", "version_snapshot", "version_update",
