@@ -204,6 +204,11 @@ def filters_q(filters) -> Q:
     return result
 
 
+def filtering(filters) -> bool:
+    """Whether the filters narrow anything down (an empty filter block matches every frame)."""
+    return any(f.roi_rules or f.frame_query or f.sources_query for f in filters or ())
+
+
 def frames_matching(version: DatasetVersion, filters=()):
     """The revisions of the version's view that the filters match (a queryset; access is the caller's)."""
     return FrameRevision.objects.visible_in(version).filter(filters_q(filters or ()))

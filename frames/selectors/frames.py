@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.db.models.fields.json import KeyTransform
 
 from ..exceptions import NotFound
-from ..filters import frames_matching
+from ..filters import filtering, frames_matching
 from ..models import DatasetVersion, FrameRevision
 from .access import VIEWER, require
 from .query import META_SORT_ALIAS, FrameQuery, decode_cursor, encode_cursor, meta_sort_keys, sort_columns
@@ -40,7 +40,7 @@ def frame_get(*, user, version: DatasetVersion, frame_id: str) -> FrameRevision:
 def frames_count(*, user, version: DatasetVersion, filters=()) -> int:
     """Frames of the version the filters match; O(1) without filters (the count is kept on the version)."""
     require(user, version, VIEWER)
-    if not any(f.roi_rules or f.frame_query or f.sources_query for f in filters or ()):
+    if not filtering(filters):
         return version.frame_count
     return frames_matching(version, filters).count()
 

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field, replace
 
 from ..exceptions import ServiceError
-from ..filters import FrameFilter, RoiRule, parse_filters
+from ..filters import FrameFilter, RoiRule, filtering, parse_filters
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -45,7 +45,7 @@ class FrameQuery:
 
     @property
     def filtered(self) -> bool:
-        return any(f.roi_rules or f.frame_query or f.sources_query for f in self.filters)
+        return filtering(self.filters)
 
     @property
     def order(self) -> str:

@@ -56,7 +56,7 @@ def job_start(
         except IntegrityError:  # another process started the same work a moment ago
             return _active(key) or Job.objects.filter(key=key).order_by("-created").first()
         if task:
-            transaction.on_commit(lambda: _send(job, task))
+            transaction.on_commit(lambda: send_task(task, [job.id], job=job))
     return job
 
 
@@ -64,12 +64,17 @@ def _active(key: str) -> Job | None:
     return Job.objects.filter(key=key, state__in=Job.ACTIVE).first() if key else None
 
 
-def _send(job: Job, task: str) -> None:
+def send_task(task: str, args: list, *, job: Job | None, priority: int | None = None) -> bool:
+    """Queue a task (call it after commit); when the broker does not answer, the job it works for fails with
+    that reason instead of staying queued forever. False when it could not be queued."""
     try:
-        current_app.send_task(task, args=[job.id], retry=False)
-    except Exception as exc:  # the broker is down: say so on the job instead of leaving it queued forever
-        logger.warning("could not queue job %s (%s): %s", job.id, job.kind, exc)
-        _finish(job.id, Job.FAILED, error=f"could not queue the job: the task broker did not answer ({exc})")
+        current_app.send_task(task, args=args, priority=priority, retry=False)
+        return True
+    except Exception as exc:  # the broker is down
+        logger.warning("could not queue %s %s: %s", task, args[:1], exc)
+        if job is not None:
+            _finish(job.id, Job.FAILED, error=f"could not queue {job.kind}: the task broker did not answer ({exc})")
+        return False
 
 
 def lease() -> timedelta:

@@ -4,12 +4,10 @@ the viewer, and preview progress. Rendering itself is frames.services.renditions
 """
 from __future__ import annotations
 
-import logging
 import time
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -19,9 +17,8 @@ from ..models import Dataset, DatasetVersion, Job, MediaPreview
 from ..selectors import previews as preview_selectors
 from ..selectors.access import ANNOTATOR, VIEWER, require
 from ..selectors.previews import PreviewRequest
-from .jobs import job_add_work, job_fail, job_progress, job_start
+from .jobs import job_add_work, job_progress, job_start, send_task
 
-logger = logging.getLogger(__name__)
 RENDER_TASK = "frames.tasks.generate_previews"
 CHUNK = 500
 PROGRESS_FRESH_SECONDS = 10  # a large version's preview count older than this is counted again when asked
@@ -71,13 +68,10 @@ def _previews_job(user, version: DatasetVersion, count: int) -> Job:
 
 
 def _enqueue(by_uri: dict[str, list[str]], job: Job | None, priority: int | None = None) -> None:
+    """One render task per source file; when the broker is down the rows stay pending ("regenerate" queues
+    them again) and the job says why."""
     for uri, keys in by_uri.items():
-        try:
-            current_app.send_task(RENDER_TASK, args=[uri, sorted(keys), job.pk if job else None], priority=priority, retry=False)
-        except Exception as exc:  # the broker is down: rows stay pending; "regenerate" queues them again
-            logger.warning("could not queue previews for %s: %s", uri, exc)
-            if job is not None:
-                job_fail(job=job, error=f"could not queue the previews: the task broker did not answer ({exc}); regenerate them later")
+        if not send_task(RENDER_TASK, [uri, sorted(keys), job.pk if job else None], job=job, priority=priority):
             return
 
 

@@ -16,7 +16,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from ..filters import filters_to_json, parse_filters
+from ..filters import filtering, filters_to_json, parse_filters
 from ..models import DatasetVersion, Job
 from ..selectors import contexts as context_selectors
 from ..selectors import frames as frame_selectors
@@ -102,7 +102,7 @@ def meta_keys(*, user, version: DatasetVersion) -> list[str]:
 
 def frames_count(*, user, version: DatasetVersion, filters=()) -> int:
     """How many frames the filters match (the Frames tab's count), kept while the version is unchanged."""
-    if not any(f.roi_rules or f.frame_query or f.sources_query for f in filters):
+    if not filtering(filters):
         return frame_selectors.frames_count(user=user, version=version)
     return _answer("count", version, (list(filters),), lambda: frame_selectors.frames_count(user=user, version=version, filters=filters), user=user)
 

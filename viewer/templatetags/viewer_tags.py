@@ -1,12 +1,13 @@
 from django import template
 from django.utils.http import urlencode
 
+from frames.selectors.query import FILTER_KEYS
+
 from .. import formats, render
 from ..jsonfmt import compact_json
 
 register = template.Library()
 
-FILTER_PARAMS = ("filters", "label", "frame_query", "sources_query")
 
 register.filter("intcomma_plain", formats.intcomma_plain)
 register.filter("ago", formats.ago)
@@ -18,7 +19,7 @@ def filter_querystring(context):
     request = context.get("request")
     if request is None:
         return ""
-    pairs = [(key, value) for key in FILTER_PARAMS for value in request.GET.getlist(key) if value]
+    pairs = [(key, value) for key in FILTER_KEYS for value in request.GET.getlist(key) if value]
     return f"?{urlencode(pairs)}" if pairs else ""
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from frames import selectors, services
 from frames.exceptions import ServiceError
-from frames.selectors.query import parse_filter_params
+from frames.selectors.query import FILTER_KEYS, parse_filter_params
 from frames.selectors.stats import DEFAULT_BINS, MAX_BINS
 
 from .. import charts, forms
@@ -28,7 +28,6 @@ from .datasets import get_version, posted, require_role
 
 TABS = [("frames", "Frames", "viewer:version"), ("stats", "Statistics", "viewer:version-stats"),
         ("metadata", "Metadata", "viewer:version-metadata"), ("info", "Info", "viewer:version-info")]
-FILTER_PARAMS = ("filters", "label", "frame_query", "sources_query")
 JOB_HISTORY = 25
 
 
@@ -87,7 +86,7 @@ def version_stats(request, version_id):
     filters, filter_error = _filters(request)
     keys = services.meta_keys(user=request.user, version=version)
     key = request.GET.get("key", "").strip()
-    filter_params = [(k, v) for k in FILTER_PARAMS for v in request.GET.getlist(k) if v]
+    filter_params = [(k, v) for k in FILTER_KEYS for v in request.GET.getlist(k) if v]
     query = urlencode(filter_params)
     context = {
         **version_context(request, version, "stats"),

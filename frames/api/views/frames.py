@@ -105,8 +105,7 @@ class FrameDetailView(APIView):
         version = selectors.version_get(user=request.user, version_id=version_id)
         return self._shown(request, version, frame_id)
 
-    def _write(self, request, version_id, frame_id, service):
-        version = selectors.version_get(user=request.user, version_id=version_id)
+    def _write(self, request, version, frame_id, service):
         if not isinstance(request.data, dict):
             raise ServiceError("expected a frame object", field="frame")
         if str(request.data.get("id", frame_id)) != frame_id:
@@ -119,14 +118,16 @@ class FrameDetailView(APIView):
     def put(self, request, version_id, frame_id):
         """Replace the frame (or create it under this id); annotators. With If-Match, only if nobody saved it
         since it was read (412 with the current frame otherwise)."""
-        return self._write(request, version_id, frame_id, services.frames_add)
+        version = selectors.version_get(user=request.user, version_id=version_id)
+        return self._write(request, version, frame_id, services.frames_add)
 
     @extend_schema(request={JSON: FrameChanges}, responses={200: Frame, 400: s.FramesInvalidSerializer, 412: s.FrameStaleSerializer},
                    parameters=[IF_MATCH])
     def patch(self, request, version_id, frame_id):
         """Merge into the frame: given keys replace, meta is merged key by key; annotators, If-Match as PUT."""
-        selectors.frame_get(user=request.user, version=selectors.version_get(user=request.user, version_id=version_id), frame_id=frame_id)
-        return self._write(request, version_id, frame_id, services.frames_update)
+        version = selectors.version_get(user=request.user, version_id=version_id)
+        selectors.frame_get(user=request.user, version=version, frame_id=frame_id)  # a missing frame is a 404, not a 400
+        return self._write(request, version, frame_id, services.frames_update)
 
     @extend_schema(responses={204: None, 412: s.FrameStaleSerializer}, parameters=[IF_MATCH])
     def delete(self, request, version_id, frame_id):
