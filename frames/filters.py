@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q
 
+from .changes import changed_rows
 from .exceptions import ServiceError
 from .lucene import Column, JsonPath, LuceneError, to_q
 from .models import DatasetVersion, FrameRevision, FrameSource, RoiLabel
@@ -209,6 +210,21 @@ def filtering(filters) -> bool:
     return any(f.roi_rules or f.frame_query or f.sources_query for f in filters or ())
 
 
-def frames_matching(version: DatasetVersion, filters=()):
-    """The revisions of the version's view that the filters match (a queryset; access is the caller's)."""
-    return FrameRevision.objects.visible_in(version).filter(filters_q(filters or ()))
+def confident_object_q(min_confidence: float) -> Q:
+    """Frames with an object ROI (not a frame label) of at least this confidence; an ROI without a confidence
+    counts as above any minimum, as the frame page's slider never hides it. Found through the label index, so
+    an ROI without labels is not seen."""
+    confident = Q(confidence__gte=min_confidence) | Q(confidence__isnull=True)
+    return Q(Exists(RoiLabel.objects.filter(confident, revision=OuterRef("pk"), is_frame_label=False)))
+
+
+def frames_matching(version: DatasetVersion, filters=(), *, changed: str = "", min_confidence: float | None = None):
+    """The revisions of the version's view that the filters match (a queryset; access is the caller's).
+
+    `changed` lists what the version changed against its parent instead (frames.changes); `min_confidence`
+    keeps frames with an object ROI at least that confident (confident_object_q)."""
+    rows = changed_rows(version, changed) if changed else FrameRevision.objects.visible_in(version)
+    q = filters_q(filters or ())
+    if min_confidence is not None:
+        q &= confident_object_q(min_confidence)
+    return rows.filter(q)

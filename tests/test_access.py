@@ -90,6 +90,7 @@ ROUTES = {
     "GET /versions/{version_id}/context/": Rule(VIEWER, query="context=ctx"),
     "GET /versions/{version_id}/context/frames/": Rule(VIEWER, query="context=ctx"),
     "GET /versions/{version_id}/frame/{frame_id}": Rule(VIEWER),
+    "GET /versions/{version_id}/frames/{frame_id}/neighbour": Rule(VIEWER, query="direction=previous&step=10&scope=context"),
     "GET /versions/{version_id}/stats/": Rule(VIEWER),
     "GET /versions/{version_id}/stats/labels/": Rule(VIEWER),
     "GET /versions/{version_id}/stats/meta/": Rule(VIEWER, query="key=weather"),

@@ -73,6 +73,11 @@ def calls(w):
         "meta_distribution": lambda: selectors.meta_distribution(user=user, version=published, key="speed"),
         "meta_keys": lambda: selectors.meta_keys(user=user, version=draft),
         "stored_stats": lambda: selectors.stored_stats(published),
+        "frame_step": lambda: selectors.frame_step(user=user, version=draft, frame=row, query=FrameQuery(changed="any"),
+                                                   step=selectors.Step("previous", 10, 0.5, "context")),
+        "parse_step": lambda: selectors.parse_step(QueryDict("direction=previous&step=10&min_confidence=0.5")),
+        "frame_changes": lambda: selectors.frame_changes(user=user, version=draft, rows=[row]),
+        "parent_frame": lambda: selectors.parent_frame(user=user, version=draft, revision=row),
     }
 
 

@@ -17,8 +17,8 @@ from frames.exceptions import NotFound, ServiceError
 from frames.selectors.query import SORTS, FrameQuery
 
 # URL parameters that make up a view of the frames (`cursor` and `page` are where in it).
-STATE_KEYS = ("filters", "label", "frame_query", "sources_query", "sort", "order", "view", "group", "source", "cols", "limit")
-FILTER_KEYS = ("filters", "label", "frame_query", "sources_query", "sort", "order")
+STATE_KEYS = ("filters", "label", "frame_query", "sources_query", "changed", "sort", "order", "view", "group", "source", "cols", "limit")
+FILTER_KEYS = ("filters", "label", "frame_query", "sources_query", "changed", "sort", "order")
 DEFAULTS = {"sort": "context", "order": "asc", "view": "grid", "group": "", "source": "", "limit": "100"}
 PAGE_SIZES = (50, 100, 200, 500)
 SORT_CHOICES = tuple(SORTS.items())
@@ -63,6 +63,7 @@ class BrowseState:
     limit = property(lambda self: self.query.limit)
     filtered = property(lambda self: self.query.filtered)
     order = property(lambda self: self.query.order)
+    changed = property(lambda self: self.query.changed)
 
     @property
     def labels(self) -> list[str]:

@@ -22,6 +22,10 @@ static/js/viewer/ reads it (static/js/viewer/contract.js `readContract`). Fields
       mask, every pixel's RGB value exact, or null) and `reason` (why there is no image yet; "" when there is).
 - `mask_labels`: the version's map of mask RGB values to labels (ClearML's `mask_labels` in the version
   metadata: `{"_all_" | <mask id>: [{"value": [r, g, b], "labels": [...]}]}`); `{}` when it has none.
+- `parent`: null for a root version; else the frame as the parent version shows it, to compare with:
+  `{"version": {"id", "name"}, "frame": <the parent's frame, as `frame` above but read in the parent version,
+  or null when the parent did not have it>, "status": "added" | "edited" | "unchanged"}` (whether this
+  version saved the frame, and whether the parent had it; static/js/viewer/diff.js compares the ROIs).
 
 Every URL is ready to use: signed for the frame's dataset (frames.links) where the media proxy serves it.
 """
@@ -44,7 +48,14 @@ def frame_contract(*, user, version: DatasetVersion, revision: FrameRevision) ->
         "api_url": reverse("api:frame-detail", args=[version.id, revision.frame_id]),
         "sources": [source_media(version.dataset_id, source) for source in frame.get("sources") or []],
         "mask_labels": (version.metadata or {}).get("mask_labels") or {},
+        "parent": _parent(selectors.parent_frame(user=user, version=version, revision=revision)),
     }
+
+
+def _parent(parent: selectors.ParentFrame | None) -> dict | None:
+    if parent is None:
+        return None
+    return {"version": {"id": parent.version.id, "name": parent.version.name}, "frame": parent.frame, "status": parent.status}
 
 
 def source_media(dataset_id: str, source: dict) -> dict:

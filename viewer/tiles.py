@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from django.urls import reverse
 
+from frames.schema import is_frame_label
 from viewer.browse import BrowseState
 from viewer.media import source_image
 
@@ -46,12 +47,12 @@ def _labels(roi: dict) -> list[str]:
 
 
 def label_chips(rois: list[dict]) -> list[dict]:
-    """One chip per distinct label: frame labels (no poly, no mask) apart from object labels, with counts."""
+    """One chip per distinct label: frame labels (no poly, shape or mask) apart from object labels, with counts."""
     chips: dict[tuple[str, bool], dict] = {}
     for roi in rois or []:
-        is_frame_label = not roi.get("poly") and not roi.get("mask")
+        frame_label = is_frame_label(roi)
         for label in _labels(roi):
-            chip = chips.setdefault((label, is_frame_label), {"label": label, "frame_label": is_frame_label, "count": 0, "colour": label_colour(label)})
+            chip = chips.setdefault((label, frame_label), {"label": label, "frame_label": frame_label, "count": 0, "colour": label_colour(label)})
             chip["count"] += 1
     return sorted(chips.values(), key=lambda c: (not c["frame_label"], c["label"]))
 
@@ -97,14 +98,21 @@ def _frame_url_prefix(version_id: str) -> str:
     return reverse("viewer:frame", args=[version_id, "-"])[:-1]
 
 
-def tile(frame: dict, *, state: BrowseState, version, link_query: str) -> dict:
+def tile(frame: dict, *, state: BrowseState, version, link_query: str, change: str = "") -> dict:
+    """A grid tile (or table row). `change` (added | edited | deleted) is set under the `changed` filter; a
+    deleted frame is no longer in this version, so its tile opens the parent's frame page."""
     sources = frame.get("sources") or []
     images = [source_image(version.dataset_id, s) for s in chosen_sources(sources, state.source)]
+    if change == "deleted":
+        url = frame_url(version.parent_id, frame["id"]) + state.filter_query(changed=None)
+    else:
+        url = frame_url(version.id, frame["id"]) + link_query
     return {
         "id": frame["id"],
         "context_id": frame["context_id"],
         "timestamp": frame["timestamp"],
-        "url": frame_url(version.id, frame["id"]) + link_query,
+        "url": url,
+        "change": change,
         "images": images,
         "span": min(len(images), 3),
         "source_count": len(sources),

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import context, datasets, export, frames, jobs, media, members, system, versions
+from .views import context, datasets, export, frames, jobs, media, members, navigation, system, versions
 
 # Pages live in the "viewer" namespace (viewer:home, viewer:dataset, viewer:version, ...); login, logout and
 # healthz keep their plain names (settings.LOGIN_URL = "login").
@@ -21,6 +21,7 @@ pages = [
     path("versions/<str:version_id>/context/", context.context_view, name="context"),
     path("versions/<str:version_id>/context/frames/", context.context_frames_json, name="context-frames"),
     path("versions/<str:version_id>/frame/<path:frame_id>", context.frame_page, name="frame"),
+    path("versions/<str:version_id>/frames/<path:frame_id>/neighbour", navigation.frame_neighbour, name="frame-neighbour"),
     path("versions/<str:version_id>/stats/", versions.version_stats, name="version-stats"),
     path("versions/<str:version_id>/stats/labels/", versions.version_stats_labels, name="version-stats-labels"),
     path("versions/<str:version_id>/stats/meta/", versions.version_stats_meta, name="version-stats-meta"),

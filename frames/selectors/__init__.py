@@ -8,6 +8,8 @@ Selectors take the acting user first and decide access through `access.require`;
 - datasets: datasets, versions, members
 - frames:   one frame, pages of frames, counts, every frame page by page
 - contexts: Group by URL, a context's frames (film strip), Previous pages, a frame's neighbours
+- navigation: a step of 1 or 10 frames from one frame (in the filter's order or its context, above a confidence)
+- changes:  what a version changed against its parent, frame by frame (added, edited, deleted; the parent's frame)
 - stats:    label statistics, a metadata key's distribution, the metadata keys
 - previews: the renditions frames need, frames with their previews attached, preview progress
 - jobs:     a user's jobs, a version's job history
@@ -17,9 +19,11 @@ from .contexts import (
     CONTEXT_PAGE_SIZE, ContextFramesPage, ContextPage, ContextRow, Neighbours, context_frames, contexts_before, contexts_list,
     frame_neighbours, previous_page_cursor,
 )
+from .changes import ParentFrame, frame_changes, parent_frame
 from .datasets import dataset_get, datasets_list, members_list, version_get, version_lineage, versions_list
 from .frames import FramePage, cursor_of, frame_get, frame_pages, frame_to_dict, frames_browse, frames_count
 from .jobs import job_get, jobs_list
+from .navigation import Step, frame_step, parse_step
 from .previews import frames_to_dicts, latest_previews_count, previews_count, rendition_wait
 from .query import CONTEXT_CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STRIP_CURSOR, FrameQuery, QueryInvalid, decode_cursor, parse_frame_query
 from .stats import label_stats, meta_distribution, meta_keys, stored_stats
@@ -31,6 +35,8 @@ __all__ = [
     "dataset_get", "datasets_list", "members_list", "version_get", "version_lineage", "versions_list",
     "FramePage", "cursor_of", "frame_get", "frame_pages", "frame_to_dict", "frames_browse", "frames_count",
     "job_get", "jobs_list",
+    "Step", "frame_step", "parse_step",
+    "ParentFrame", "frame_changes", "parent_frame",
     "frames_to_dicts", "latest_previews_count", "previews_count", "rendition_wait",
     "CONTEXT_CURSOR", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "STRIP_CURSOR", "FrameQuery", "QueryInvalid", "decode_cursor", "parse_frame_query",
     "label_stats", "meta_distribution", "meta_keys", "stored_stats",

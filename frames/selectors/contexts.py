@@ -7,14 +7,13 @@ on how deep in a million-frame version they are; none of them uses OFFSET.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Count, Min, Q, QuerySet
 
-from ..filters import frames_matching
 from ..models import DatasetVersion, FrameRevision
 from .access import VIEWER, require
-from .frames import cursor_of, frames_browse, index_order_for, sort_values
+from .frames import cursor_of, frames_browse, index_order_for, query_rows, sort_values
 from .query import CONTEXT_CURSOR, STRIP_CURSOR, FrameQuery, decode_cursor, encode_cursor
 
 CONTEXT_PAGE_SIZE = 500
@@ -40,7 +39,7 @@ def contexts_list(*, user, version: DatasetVersion, query: FrameQuery) -> Contex
     """One row per context_id (in context_id order) with its frame count and first frame by timestamp, for
     the contexts after `query.cursor` that hold frames the filters match."""
     require(user, version, VIEWER)
-    frames = frames_matching(version, query.filters)
+    frames = query_rows(version, query)
     groups = frames.values("context_id").annotate(frame_count=Count("pk"), first_ts=Min("timestamp"))
     if query.cursor:
         groups = groups.filter(context_id__gt=decode_cursor(query.cursor, CONTEXT_CURSOR)[0])
@@ -75,7 +74,7 @@ def contexts_before(*, user, version: DatasetVersion, context_id: str, query: Fr
     require(user, version, VIEWER)
     with index_order_for(query.filters):
         rows = list(
-            frames_matching(version, query.filters)
+            query_rows(version, query)
             .filter(context_id__lt=context_id)
             .order_by("-context_id")
             .values_list("context_id", flat=True)
@@ -106,7 +105,7 @@ def context_frames(*, user, version: DatasetVersion, context_id: str, query: Fra
     ones, so the strip shows the same frames the Group-by-URL tile counted.
     """
     require(user, version, VIEWER)
-    frames = frames_matching(version, query.filters).filter(context_id=context_id)
+    frames = query_rows(version, query).filter(context_id=context_id)
     qs = frames
     if query.cursor:
         timestamp, frame_id = decode_cursor(query.cursor, STRIP_CURSOR)
@@ -129,7 +128,7 @@ def rows_before(*, user, version: DatasetVersion, row: FrameRevision, query: Fra
     A keyset walk in the opposite direction. Metadata sorts put frames without the key last in either
     direction, so their reverse walk is stitched from two keyset queries (the key-less tail, then the rest).
     """
-    reverse = FrameQuery(query.filters, query.sort, not query.descending, cursor_of(row, sort=query.sort), limit)
+    reverse = replace(query, descending=not query.descending, cursor=cursor_of(row, sort=query.sort), limit=limit)
 
     def walk(q: FrameQuery) -> list[FrameRevision]:
         return frames_browse(user=user, version=version, query=q).frames

@@ -37,12 +37,13 @@ def frame_get(*, user, version: DatasetVersion, frame_id: str) -> FrameRevision:
     return revision
 
 
-def frames_count(*, user, version: DatasetVersion, filters=()) -> int:
-    """Frames of the version the filters match; O(1) without filters (the count is kept on the version)."""
+def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = "") -> int:
+    """Frames of the version the filters (and `changed`) match; O(1) without filters (the count is kept on
+    the version)."""
     require(user, version, VIEWER)
-    if not filtering(filters):
+    if not filtering(filters) and not changed:
         return version.frame_count
-    return frames_matching(version, filters).count()
+    return frames_matching(version, filters, changed=changed).count()
 
 
 def frame_to_dict(revision: FrameRevision, *, version_id: str) -> dict:
@@ -83,7 +84,7 @@ def frames_browse(*, user, version: DatasetVersion, query: FrameQuery) -> FrameP
     """One page of the version's frames that the query's filters match, in its order, after its cursor."""
     require(user, version, VIEWER)
     names = sort_columns(query.sort)
-    qs = frames_matching(version, query.filters)
+    qs = query_rows(version, query)
     if names[0] == META_SORT_ALIAS:
         expr = F("meta")
         for key in meta_sort_keys(query.sort):
@@ -98,6 +99,12 @@ def frames_browse(*, user, version: DatasetVersion, query: FrameQuery) -> FrameP
         return FramePage(rows, None)
     rows = rows[: query.limit]
     return FramePage(rows, cursor_of(rows[-1], sort=query.sort))
+
+
+def query_rows(version: DatasetVersion, query: FrameQuery):
+    """The revisions the query's filters, `changed` and `min_confidence` match, unordered (access is the
+    caller's)."""
+    return frames_matching(version, query.filters, changed=query.changed, min_confidence=query.min_confidence)
 
 
 def frame_pages(*, user, version: DatasetVersion, query: FrameQuery, first: FramePage | None = None) -> Iterator[list[FrameRevision]]:

@@ -4,6 +4,7 @@
     label          quick label filter, repeatable: frames with an ROI carrying it, AND-ed with everything else
     frame_query    Lucene rule on meta.* AND-ed into every filter
     sources_query  Lucene rule on sources.* AND-ed into every filter
+    changed        any | added | edited | deleted: only what the version changed against its parent (frames.changes)
     sort, order    context (default) | id | timestamp | saved | meta.<key>;  asc | desc
     cursor         keyset cursor of the page to show (the `next` of the previous page)
     limit          page size, 1..MAX_PAGE_SIZE
@@ -17,6 +18,7 @@ import base64
 import json
 from dataclasses import dataclass, field, replace
 
+from ..changes import CHANGES
 from ..exceptions import ServiceError
 from ..filters import FrameFilter, RoiRule, filtering, parse_filters
 
@@ -35,17 +37,22 @@ class QueryInvalid(ServiceError):
 
 @dataclass(frozen=True)
 class FrameQuery:
-    """Which frames (filters), in which order (sort, descending) and which page of them (cursor, limit)."""
+    """Which frames (filters, changed), in which order (sort, descending) and which page of them (cursor, limit).
+
+    `min_confidence` is no URL parameter: frame navigation sets it to step to frames with an object ROI at
+    least that confident (the frame page's slider)."""
 
     filters: tuple[FrameFilter, ...] = ()
     sort: str = "context"
     descending: bool = False
     cursor: str | None = None
     limit: int = DEFAULT_PAGE_SIZE
+    changed: str = ""
+    min_confidence: float | None = None
 
     @property
     def filtered(self) -> bool:
-        return filtering(self.filters)
+        return filtering(self.filters) or bool(self.changed) or self.min_confidence is not None
 
     @property
     def order(self) -> str:
@@ -84,6 +91,9 @@ def parse_frame_query(params, *, cursor_columns: list[str] | None = None) -> Fra
     if order not in ("asc", "desc"):
         errors.add("order", "must be asc or desc")
     limit = _limit(params.get("limit"), errors)
+    changed = params.get("changed") or ""
+    if changed and changed not in CHANGES:
+        errors.add("changed", f"must be one of {', '.join(CHANGES)}")
     cursor = params.get("cursor") or None
     if cursor and not errors.items:
         try:
@@ -92,7 +102,7 @@ def parse_frame_query(params, *, cursor_columns: list[str] | None = None) -> Fra
             errors.take(exc)
     if errors.items:
         raise QueryInvalid(errors.items)
-    return FrameQuery(tuple(filters), sort, order == "desc", cursor, limit)
+    return FrameQuery(tuple(filters), sort, order == "desc", cursor, limit, changed=changed)
 
 
 def parse_filter_params(params) -> list[FrameFilter]:

@@ -100,11 +100,13 @@ def meta_keys(*, user, version: DatasetVersion) -> list[str]:
     return _answer("meta-keys", version, (stat_selectors.KEY_SAMPLE,), lambda: stat_selectors.meta_keys(user=user, version=version), user=user)
 
 
-def frames_count(*, user, version: DatasetVersion, filters=()) -> int:
-    """How many frames the filters match (the Frames tab's count), kept while the version is unchanged."""
-    if not filtering(filters):
+def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = "") -> int:
+    """How many frames the filters (and `changed`) match (the Frames tab's count), kept while the version is
+    unchanged."""
+    if not filtering(filters) and not changed:
         return frame_selectors.frames_count(user=user, version=version)
-    return _answer("count", version, (list(filters),), lambda: frame_selectors.frames_count(user=user, version=version, filters=filters), user=user)
+    compute = lambda: frame_selectors.frames_count(user=user, version=version, filters=filters, changed=changed)  # noqa: E731
+    return _answer("count", version, (list(filters), changed), compute, user=user)
 
 
 def contexts_page(*, user, version: DatasetVersion, query: FrameQuery) -> context_selectors.ContextPage:
@@ -113,7 +115,7 @@ def contexts_page(*, user, version: DatasetVersion, query: FrameQuery) -> contex
     if not version.is_published:
         return compute()
     require(user, version, VIEWER)  # before the cache is read
-    key = _cache_key("contexts", version, list(query.filters), query.cursor, query.limit)
+    key = _cache_key("contexts", version, list(query.filters), query.changed, query.cursor, query.limit)
     page = cache.get(key)
     if page is None:
         page = compute()

@@ -75,6 +75,7 @@ def _frames_page(user, version, state: BrowseState) -> dict:
     page = selectors.frames_browse(user=user, version=version, query=state.query)
     frames = selectors.frames_to_dicts(page.frames, user=user, version=version)
     link_query = state.url_query(cursor=state.cursor, page=state.page if state.page > 1 else None)
+    changes = selectors.frame_changes(user=user, version=version, rows=page.frames) if state.changed else {}
     has_previous, previous_cursor = False, None
     if state.cursor and page.frames:
         has_previous, previous_cursor = selectors.previous_page_cursor(user=user, version=version, first_row=page.frames[0], query=state.query)
@@ -88,7 +89,7 @@ def _frames_page(user, version, state: BrowseState) -> dict:
     elif not state.cursor and not page.next_cursor:
         count = len(page.frames)
     return {
-        "tiles": [tile(f, state=state, version=version, link_query=link_query) for f in frames],
+        "tiles": [tile(f, state=state, version=version, link_query=link_query, change=changes.get(f["id"], "")) for f in frames],
         "count": count,
         "next_url": state.url(cursor=page.next_cursor, page=state.page + 1) if page.next_cursor else None,
         "previous_url": state.url(cursor=previous_cursor, page=max(1, state.page - 1) if previous_cursor else None) if has_previous else None,
@@ -146,7 +147,7 @@ def _contexts_page(user, version, state: BrowseState) -> dict:
 @json_view
 def version_count(request, version, state: BrowseState):
     """How many frames the current filter matches (JSON); kept while the version is unchanged."""
-    count = services.frames_count(user=request.user, version=version, filters=state.filters)
+    count = services.frames_count(user=request.user, version=version, filters=state.filters, changed=state.changed)
     return JsonResponse({"count": count, "total": version.frame_count})
 
 

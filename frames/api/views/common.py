@@ -15,6 +15,10 @@ FILTER_PARAMETERS = [
     OpenApiParameter("label", OpenApiTypes.STR, many=True, description="Quick filter: frames with an ROI carrying this label (repeat to require several); AND-ed with the filters"),
     OpenApiParameter("frame_query", OpenApiTypes.STR, description="Lucene rule on meta.*, e.g. meta.speed:[10 TO 60]; AND-ed with the filters"),
     OpenApiParameter("sources_query", OpenApiTypes.STR, description="Lucene rule on sources.*, e.g. sources.content_type:video*; AND-ed with the filters"),
+    OpenApiParameter("changed", OpenApiTypes.STR, enum=["any", "added", "edited", "deleted"], description=(
+        "Only what this version changed against its parent: frames saved in it that the parent did not show (added) "
+        "or showed (edited), and frames it deleted (deleted: the parent's revision is listed); any = all three. "
+        "On a root version every frame is added. In a frame list each frame then carries `change`: added, edited or deleted")),
 ]
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, description="The `cursor` of the previous page"),

@@ -40,13 +40,14 @@ class FrameListView(APIView):
         version = selectors.version_get(user=request.user, version_id=version_id)
         query = selectors.parse_frame_query(request.query_params)
         page = selectors.frames_browse(user=request.user, version=version, query=query)
-        body = {
-            "next": next_url(request, page.next_cursor),
-            "cursor": page.next_cursor,
-            "results": selectors.frames_to_dicts(page.frames, user=request.user, version=version),
-        }
+        results = selectors.frames_to_dicts(page.frames, user=request.user, version=version)
+        if query.changed:
+            changes = selectors.frame_changes(user=request.user, version=version, rows=page.frames)
+            results = [{**frame, "change": changes[frame["id"]]} for frame in results]
+        body = {"next": next_url(request, page.next_cursor), "cursor": page.next_cursor, "results": results}
         if not query.filtered or flag(request, "count"):
-            body = {"count": services.frames_count(user=request.user, version=version, filters=query.filters), **body}
+            count = services.frames_count(user=request.user, version=version, filters=query.filters, changed=query.changed)
+            body = {"count": count, **body}
         return Response(body)
 
     @extend_schema(
