@@ -183,6 +183,8 @@ def _rois(frame_id, shapes, source_ids, start=0):
                "confidence": shape.confidence, "sources": list(source_ids)}
         if shape.meta:
             roi["meta"] = dict(shape.meta)
+        if shape.shape:
+            roi["shape"] = dict(shape.shape)
         rois.append(roi)
     return rois
 

@@ -49,6 +49,7 @@ class Shape:
     poly: list[int]
     confidence: float = 1.0
     meta: dict = field(default_factory=dict)
+    shape: dict | None = None  # the ROI's `shape` (box, ellipse) beside its poly
 
 
 @dataclass
@@ -218,7 +219,8 @@ def _draw_car(canvas, cx, ground, s, item, night):
     canvas.draw.rectangle((cx - 18 * s, body_top + 22 * s, cx + 18 * s, body_top + 32 * s), fill=(236, 236, 236))
     labels = ["car"] + list(item.get("extra_labels", []))
     meta = {"colour": colour_name, "occluded": bool(item.get("occluded", False))}
-    return Shape(labels, box(x0, roof_top, x1, ground), item.get("confidence", 0.95), meta)
+    xywh = [round(x0), round(roof_top), round(x1) - round(x0), round(ground) - round(roof_top)]
+    return Shape(labels, box(x0, roof_top, x1, ground), item.get("confidence", 0.95), meta, {"type": "box", "xywh": xywh})
 
 
 def _draw_person(canvas, cx, ground, s, rng):
@@ -267,7 +269,8 @@ def _draw_sign(canvas, cx, ground, s, item):
         canvas.draw.text((cx, cy), str(item.get("limit", 50)), fill=(20, 20, 20), anchor="mm", font_size=max(8, round(18 * s)))
     labels = ["traffic sign", {"stop": "stop", "yield": "yield"}.get(kind, "speed limit")]
     meta = {"kind": kind} | ({"limit": item.get("limit", 50)} if kind == "speed" else {})
-    return Shape(labels, _flat(points), item.get("confidence", 0.9), meta)
+    circle = {"type": "ellipse", "xyrrt": [round(cx), round(cy), round(r), round(r), 0]} if kind == "speed" else None
+    return Shape(labels, _flat(points), item.get("confidence", 0.9), meta, circle)
 
 
 def random_scene(seed, weather):

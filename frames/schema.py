@@ -105,15 +105,71 @@ class RoiMask(_Open):
         return value
 
 
+def _compact(values: list[float]) -> list[float]:
+    """Whole numbers as ints, so coordinates sent as ints come back as ints."""
+    return [int(v) if float(v).is_integer() else v for v in values]
+
+
+class BoxShape(_Open):
+    """A box: `xywh` = [left, top, width, height] in the source's pixels, turned `angle` degrees clockwise
+    about its centre (image y points down)."""
+
+    type: Literal["box"]
+    xywh: list[float] = Field(min_length=4, max_length=4)
+    angle: float | None = None
+
+    @field_validator("xywh")
+    @classmethod
+    def _size(cls, xywh):
+        if xywh[2] < 0 or xywh[3] < 0:
+            raise ValueError("width and height cannot be negative")
+        return _compact(xywh)
+
+
+class EllipseShape(_Open):
+    """An ellipse: `xyrrt` = [centre x, centre y, x radius, y radius, angle in degrees clockwise]."""
+
+    type: Literal["ellipse"]
+    xyrrt: list[float] = Field(min_length=4, max_length=5)
+
+    @field_validator("xyrrt")
+    @classmethod
+    def _radii(cls, xyrrt):
+        if xyrrt[2] < 0 or xyrrt[3] < 0:
+            raise ValueError("the radii cannot be negative")
+        return _compact(xyrrt)
+
+
+class PointsShape(_Open):
+    """Key points: `xy` = [x0, y0, x1, y1, ...] (an object's landmarks; not a polygon)."""
+
+    type: Literal["points"]
+    xy: list[float] = Field(min_length=2)
+
+    @field_validator("xy")
+    @classmethod
+    def _pairs(cls, xy):
+        if len(xy) % 2:
+            raise ValueError(f"an odd number of coordinates ({len(xy)}); expected x,y pairs")
+        return _compact(xy)
+
+
+# The shape an ROI was drawn as, beside ClearML's `poly` (which may carry the same area as a polygon for
+# ClearML's tools): the viewer draws the shape when there is one.
+RoiShape = Annotated[BoxShape | EllipseShape | PointsShape, Field(discriminator="type")]
+
+
 class Roi(_Open):
-    """A region of interest: labels with a polygon (`poly`: x,y pairs, -999999999 between polygons), a mask, or
-    neither (labels of the whole frame). `label` is accepted for `labels`; the API always answers `labels`."""
+    """A region of interest: labels with a polygon (`poly`: x,y pairs, -999999999 between polygons), a `shape`
+    (box, ellipse or key points), a mask, or none of them (labels of the whole frame). `label` is accepted for
+    `labels`; the API always answers `labels`."""
 
     id: str | None = None
     labels: list[Label] = Field(default_factory=list, validation_alias=AliasChoices("labels", "label"))
     confidence: float | None = Field(default=None, ge=0, le=1)
     sources: list[str] | None = None
     poly: list[float] | None = None
+    shape: RoiShape | None = None
     mask: RoiMask | None = None
     meta: dict[str, Any] | None = None
 
@@ -132,7 +188,7 @@ class Roi(_Open):
                 raise ValueError(f"a polygon has an odd number of coordinates ({len(part)}); expected x,y pairs")
             if len(part) < 4:
                 raise ValueError("a polygon needs at least two points")
-        return [int(v) if float(v).is_integer() else v for v in poly]
+        return _compact(poly)
 
 
 def _server_fields_ignored(schema: dict) -> None:
@@ -261,6 +317,11 @@ def _drop_server_source_keys(frame: dict) -> None:
             del entry["preview"]
         elif isinstance(preview, dict):
             preview.pop("generated", None)  # only the server says a preview is its own
+
+
+def is_frame_label(roi: dict) -> bool:
+    """An ROI with no poly, no shape and no mask labels the whole frame."""
+    return not roi.get("poly") and not roi.get("shape") and not roi.get("mask")
 
 
 def split_poly(poly: list[float] | None) -> list[list[float]]:

@@ -8,6 +8,7 @@ import json
 from django.db import connection
 
 from ..models import FrameRevision, FrameSource, RoiLabel
+from ..schema import is_frame_label
 
 REVISION_COLUMNS = [
     "id", "dataset_id", "version_id", "version_seq", "frame_id", "deleted",
@@ -40,11 +41,11 @@ def insert_index_rows(revisions: list[FrameRevision]) -> None:
 
 
 def roi_label_values(revision: FrameRevision):
-    """Rows of ROI_LABEL_COLUMNS: one per label of each ROI (an ROI without poly or mask labels the frame)."""
+    """Rows of ROI_LABEL_COLUMNS: one per label of each ROI (an ROI without poly, shape or mask labels the frame)."""
     for index, roi in enumerate(revision.rois):
-        is_frame_label = not roi.get("poly") and not roi.get("mask")
+        frame_label = is_frame_label(roi)
         for label in dict.fromkeys(roi.get("labels", [])):
-            yield (revision.pk, index, label, roi.get("confidence"), is_frame_label)
+            yield (revision.pk, index, label, roi.get("confidence"), frame_label)
 
 
 def source_values(revision: FrameRevision):

@@ -1,93 +1,415 @@
-// The frame page: each source's ROIs drawn over its image from the frame contract (the JSON island), a label
-// legend under each source, the preview when the large image cannot be shown, previous/next with the arrow
-// keys, and the raw JSON's copy button. The server renders the images and the panels; this draws on them.
+// The frame page: every source in a zoomable stage with its ROIs (and masks) drawn from the frame contract,
+// the objects list with show/hide and the minimum-confidence slider, highlight from list to image and back,
+// the FrameGroup source switcher, the image/preview switch, compare with the parent version, the metadata
+// tree, and the keyboard (keys.js). The server renders the page's frame; this module brings it to life.
 
-import { readContract, sourceMedia } from "./contract.js";
-import { chip, drawShapes } from "./draw.js";
-import { legendEntries, shapesOnSource, sourceIds } from "./rois.js";
+import { readContract } from "./contract.js";
+import { actionFor, renderHelp } from "./keys.js";
+import { attachMasks } from "./masks-wiring.js";
+import { renderChanges, renderFrameLabels, renderMetadata, renderObjectList } from "./panels.js";
+import { DIFF_STYLES } from "./roi-layer.js";
+import { frameLabels, roiShape, roiSourceIds, shapeAt, shapesOnSource, sourceIds } from "./rois.js";
+import { sourceViews } from "./sources.js";
 
-/** The source's pixel size: as the frame says, else the image's own once it is loaded (or its preview's,
- * when the image fails and the preview takes its place). */
-function sourceSize(source, img) {
-  if (source.width && source.height) return Promise.resolve({ width: source.width, height: source.height });
-  if (!img) return Promise.resolve({ width: 0, height: 0 });
-  const natural = () => ({ width: img.naturalWidth, height: img.naturalHeight });
-  if (img.complete) return Promise.resolve(natural());
-  return new Promise((resolve) => {
-    img.addEventListener("load", () => resolve(natural()), { once: true });
-  });
-}
+const PREFS_KEY = "hyperdata.viewer";
+const HIT_TOLERANCE = 6; // CSS pixels
 
-function placeholder(reason) {
-  const div = document.createElement("div");
-  div.className = "tile-ph tile-ph-failed";
-  div.title = reason;
-  div.innerHTML = '<span class="tile-ph-icon" aria-hidden="true">⚠</span><span class="tile-ph-reason"></span>';
-  div.querySelector(".tile-ph-reason").textContent = reason;
-  return div;
-}
-
-/** An image that fails to load shows the source's preview instead, and a placeholder when that fails too. */
-function fallBackOnError(img, media) {
-  let fallback = media && media.preview !== media.image ? media.preview : null;
-  const fail = () => {
-    if (fallback) {
-      img.src = fallback;
-      fallback = null;
-    } else {
-      img.replaceWith(placeholder("image could not be loaded"));
-    }
-  };
-  img.addEventListener("error", fail);
-  if (img.complete && !img.naturalWidth) fail(); // it failed before this module ran
-}
-
-async function drawSource(figure, source, contract, ids) {
-  const id = figure.dataset.sourceId;
-  const img = figure.querySelector(".fv-image");
-  if (img) fallBackOnError(img, sourceMedia(contract, id));
-  const shapes = shapesOnSource(contract.frame.rois, id, ids);
-  const size = await sourceSize(source, img);
-  const canvas = figure.querySelector(".fv-canvas");
-  if (size.width && size.height) {
-    canvas.style.setProperty("--w", String(size.width));
-    canvas.style.setProperty("--h", String(size.height));
-  }
-  drawShapes(figure.querySelector(".fv-overlay"), shapes, size);
-  figure.dataset.drawn = String(shapes.length);
-  if (shapes.length) {
-    const legend = document.createElement("div");
-    legend.className = "fv-legend";
-    legend.append(...legendEntries(shapes).map((entry) => chip(entry.text, entry.colour, entry.count)));
-    figure.append(legend);
+function loadPrefs() {
+  try {
+    return JSON.parse(localStorage.getItem(PREFS_KEY)) || {};
+  } catch {
+    return {};
   }
 }
 
-function setupKeys() {
-  document.addEventListener("keydown", (event) => {
-    if (event.altKey || event.ctrlKey || event.metaKey || event.target.closest("input, textarea, select")) return;
-    const which = { ArrowLeft: "previous", ArrowRight: "next" }[event.key];
-    const link = which && document.querySelector(`[data-nav="${which}"]`);
-    if (link) {
-      event.preventDefault();
-      window.location.assign(link.href);
-    }
-  });
+function savePrefs(prefs) {
+  try {
+    localStorage.setItem(PREFS_KEY, JSON.stringify(prefs));
+  } catch {
+    // private mode or full storage: the preferences last for this page only
+  }
 }
 
-function setupCopy() {
-  for (const button of document.querySelectorAll("[data-copy]")) {
-    button.addEventListener("click", async (event) => {
-      event.preventDefault();
-      const text = document.querySelector(button.dataset.copy)?.textContent || "";
-      try {
-        await navigator.clipboard.writeText(text);
-        button.textContent = "Copied";
-      } catch {
-        button.textContent = "Copy failed";
-      }
-      setTimeout(() => { button.textContent = "Copy"; }, 1500);
+class FramePage {
+  constructor(root, contract) {
+    this.root = root;
+    this.contract = contract;
+    this.frame = contract.frame;
+    this.prefs = { minConfidence: 0, layout: "single", ...loadPrefs() };
+    const ids = sourceIds(this.frame.sources);
+    this.ids = ids;
+    // One entry per ROI with geometry, across all sources: what the objects list shows.
+    this.shapes = (this.frame.rois || []).map((roi, index) => roiShape(roi, index)).filter(Boolean)
+      .map((shape) => ({ ...shape, sources: roiSourceIds(this.frame.rois[shape.index], ids) }));
+    this.views = sourceViews(root, contract, (id) => shapesOnSource(this.frame.rois, id, ids));
+    this.active = this.views.find((view) => view.stage) || null;
+    this.selected = null;
+    this.comparing = false;
+  }
+
+  init() {
+    this.setupObjects();
+    this.setupConfidence();
+    this.setupSources();
+    this.setupZoom();
+    this.setupPointer();
+    this.setupCompare();
+    this.setupCopy();
+    this.setupKeys();
+    this.masks = attachMasks(this);
+    renderFrameLabels(this.root.querySelector("#frame-labels"), frameLabels(this.frame.rois));
+    renderMetadata(this.root.querySelector("#frame-meta-tree"), this.frame);
+    this.applyLayout(this.prefs.layout);
+    window.hyperdataViewer = this; // for the browser tests and the benchmark: the page's state, read-only use
+  }
+
+  layers() {
+    return this.views.map((view) => view.layer);
+  }
+
+  redrawAll() {
+    for (const view of this.views) {
+      view.layer.changed();
+      view.stage?.redraw();
+    }
+  }
+
+  // -- objects: list, show/hide, highlight ------------------------------------------------------------------
+
+  setupObjects() {
+    const list = this.root.querySelector("#frame-objects");
+    this.rows = renderObjectList(list, this.shapes, {
+      onToggle: (index, shown) => this.setHidden(index, !shown),
+      onSelect: (index) => this.select(index, { reveal: true }),
+      onHover: (index) => this.highlight(index ?? this.selected),
+      multipleSources: this.ids.length > 1,
     });
+    this.root.querySelector("#frame-objects-count").textContent = String(this.shapes.length);
+    const all = this.root.querySelector("#frame-objects-all");
+    all.addEventListener("change", () => this.setAllHidden(!all.checked));
+  }
+
+  setHidden(index, hidden) {
+    for (const layer of this.layers()) {
+      if (hidden) layer.hidden.add(index);
+      else layer.hidden.delete(index);
+    }
+    this.refreshRows();
+    this.redrawAll();
+  }
+
+  setAllHidden(hidden) {
+    for (const layer of this.layers()) layer.allHidden = hidden;
+    this.root.querySelector("#frame-objects-all").checked = !hidden;
+    this.root.dataset.roisHidden = String(hidden);
+    this.refreshRows();
+    this.redrawAll();
+  }
+
+  /** Rows say whether their ROI is drawn: hidden by its box, by "all", or by the minimum confidence. */
+  refreshRows() {
+    const layer = this.views[0]?.layer;
+    let shown = 0;
+    for (const shape of this.shapes) {
+      const row = this.rows.get(shape.index);
+      const byConfidence = shape.confidence !== null && shape.confidence < this.prefs.minConfidence;
+      row.classList.toggle("is-below", byConfidence);
+      row.classList.toggle("is-hidden", Boolean(layer?.allHidden) || Boolean(layer?.hidden.has(shape.index)));
+      row.querySelector("input").checked = !layer?.hidden.has(shape.index);
+      const drawn = !byConfidence && !layer?.allHidden && !layer?.hidden.has(shape.index);
+      row.dataset.drawn = String(drawn);
+      if (drawn) shown += 1;
+    }
+    this.root.querySelector("#frame-objects-shown").textContent = String(shown);
+  }
+
+  highlight(index) {
+    for (const view of this.views) {
+      if (view.layer.highlighted === index) continue;
+      view.layer.highlighted = index;
+      view.stage?.redraw();
+    }
+    for (const [i, row] of this.rows) row.classList.toggle("is-highlighted", i === index);
+  }
+
+  select(index, { reveal = false } = {}) {
+    this.selected = this.selected === index && !reveal ? null : index;
+    this.highlight(this.selected);
+    for (const [i, row] of this.rows) row.classList.toggle("is-selected", i === this.selected);
+    if (this.selected === null) return;
+    const row = this.rows.get(this.selected);
+    row?.scrollIntoView({ block: "nearest" });
+    const shape = this.shapes.find((s) => s.index === this.selected);
+    if (!reveal || !shape) return;
+    const view = this.views.find((v) => v.stage && shape.sources.includes(v.id) && !v.figure.hidden);
+    view?.stage.reveal(shape.bbox);
+  }
+
+  setupConfidence() {
+    const slider = this.root.querySelector("#frame-min-confidence");
+    const output = this.root.querySelector("#frame-min-confidence-value");
+    const apply = () => {
+      this.prefs.minConfidence = Number(slider.value);
+      output.textContent = this.prefs.minConfidence.toFixed(2);
+      for (const layer of this.layers()) layer.minConfidence = this.prefs.minConfidence;
+      this.refreshRows();
+      this.redrawAll();
+    };
+    slider.value = String(this.prefs.minConfidence);
+    slider.addEventListener("input", apply);
+    slider.addEventListener("change", () => savePrefs(this.prefs));
+    apply();
+  }
+
+  // -- sources: switcher, layout, image or preview ----------------------------------------------------------
+
+  setupSources() {
+    for (const button of this.root.querySelectorAll("[data-show-source]")) {
+      button.addEventListener("click", () => this.showSource(button.dataset.showSource));
+    }
+    this.root.querySelector("#frame-all-sources")?.addEventListener("click", () => this.applyLayout(this.prefs.layout === "all" ? "single" : "all"));
+    for (const button of this.root.querySelectorAll("[data-show-kind]")) {
+      button.addEventListener("click", () => this.showKind(button.dataset.showKind));
+    }
+    const previewable = this.views.some((view) => view.hasPreviewChoice());
+    const switcher = this.root.querySelector("#frame-image-switch");
+    if (switcher) switcher.hidden = !previewable;
+  }
+
+  showSource(id) {
+    const view = this.views.find((v) => v.id === id);
+    if (!view) return;
+    this.active = view;
+    this.applyLayout("single");
+  }
+
+  applyLayout(layout) {
+    const multi = this.views.length > 1;
+    this.prefs.layout = multi ? layout : "single";
+    const stageArea = this.root.querySelector(".fv-stage");
+    stageArea.dataset.layout = this.prefs.layout;
+    for (const view of this.views) view.figure.hidden = this.prefs.layout === "single" && view !== this.active && Boolean(this.active);
+    for (const button of this.root.querySelectorAll("[data-show-source]")) {
+      button.setAttribute("aria-pressed", String(this.prefs.layout === "single" && button.dataset.showSource === this.active?.id));
+    }
+    this.root.querySelector("#frame-all-sources")?.setAttribute("aria-pressed", String(this.prefs.layout === "all"));
+    savePrefs(this.prefs);
+    this.updateZoomField();
+  }
+
+  showKind(which) {
+    for (const view of this.views) view.show(which);
+    for (const button of this.root.querySelectorAll("[data-show-kind]")) button.setAttribute("aria-pressed", String(button.dataset.showKind === which));
+  }
+
+  // -- zoom -------------------------------------------------------------------------------------------------
+
+  setupZoom() {
+    const actions = { "zoom-in": "zoomIn", "zoom-out": "zoomOut", fit: "fit", "one-to-one": "oneToOne" };
+    for (const [name, action] of Object.entries(actions)) {
+      this.root.querySelector(`[data-zoom="${name}"]`)?.addEventListener("click", () => this.zoom(action));
+    }
+    const field = this.root.querySelector("#frame-zoom");
+    field?.addEventListener("change", () => {
+      const percent = parseFloat(field.value);
+      if (Number.isFinite(percent) && percent > 0) this.active?.stage?.setZoomPercent(percent);
+      else this.updateZoomField();
+    });
+    for (const view of this.views) {
+      view.stage?.viewer.addHandler("zoom", () => {
+        if (view === this.active) this.updateZoomField();
+      });
+      view.stage?.viewer.addHandler("animation-finish", () => {
+        if (view === this.active) this.updateZoomField();
+      });
+    }
+  }
+
+  zoom(action) {
+    const stage = this.active?.stage;
+    if (!stage) return;
+    if (action === "oneToOne") stage.setZoomPercent(100);
+    else stage[action]();
+  }
+
+  updateZoomField() {
+    const field = this.root.querySelector("#frame-zoom");
+    const stage = this.active?.stage;
+    if (field && stage && document.activeElement !== field) {
+      requestAnimationFrame(() => { field.value = `${Math.round(stage.zoomPercent())}%`; });
+    }
+  }
+
+  // -- pointer: hover tooltip, click to select ---------------------------------------------------------------
+
+  setupPointer() {
+    for (const view of this.views) {
+      if (!view.stage) continue;
+      const tip = view.figure.querySelector(".fv-tip");
+      if (tip) view.stage.element.append(tip); // positioned in the viewport's own coordinates, as the pointer is
+      view.stage.onPointer({
+        move: (point, event) => {
+          this.active = this.prefs.layout === "all" ? view : this.active;
+          const shape = shapeAt(view.layer.visibleShapes(), point, HIT_TOLERANCE / view.stage.transform().scale);
+          this.highlight(shape ? shape.index : this.selected);
+          view.stage.element.style.cursor = shape ? "pointer" : "";
+          if (!tip) return;
+          tip.hidden = !shape;
+          if (shape) {
+            tip.textContent = shape.confidence === null ? shape.text : `${shape.text} · ${Number(shape.confidence).toFixed(2)}`;
+            tip.style.left = `${event.position.x + 14}px`;
+            tip.style.top = `${event.position.y + 14}px`;
+          }
+        },
+        leave: () => {
+          if (tip) tip.hidden = true;
+          this.highlight(this.selected);
+        },
+        click: (point) => {
+          const shape = shapeAt(view.layer.visibleShapes(), point, HIT_TOLERANCE / view.stage.transform().scale);
+          this.select(shape ? shape.index : null);
+        },
+      });
+    }
+  }
+
+  // -- compare with the parent version ----------------------------------------------------------------------
+
+  /** On a child version: the ROIs' changes since the parent version (diff.js is loaded only then). */
+  async setupCompare() {
+    const toggle = this.root.querySelector("#frame-compare");
+    const parent = this.contract.parent;
+    if (!toggle || !parent) return;
+    const { diffRois } = await import("./diff.js");
+    const parentRois = parent.frame?.rois || [];
+    this.diff = diffRois(this.frame.rois || [], parentRois);
+    renderChanges(this.root.querySelector("#frame-changes"), this.diff, {
+      rois: this.frame.rois || [], parentRois, styles: DIFF_STYLES, onSelect: (index) => this.select(index, { reveal: true }),
+    });
+    toggle.addEventListener("change", () => this.setComparing(toggle.checked));
+  }
+
+  setComparing(on) {
+    const toggle = this.root.querySelector("#frame-compare");
+    if (!toggle || !this.diff) return;
+    this.comparing = on;
+    toggle.checked = on;
+    this.root.dataset.comparing = String(on);
+    this.root.querySelector("[data-panel='changes']").hidden = !on;
+    const status = new Map();
+    for (const index of this.diff.added) status.set(index, "added");
+    for (const change of this.diff.changed) status.set(change.index, "changed");
+    const parentRois = this.contract.parent.frame?.rois || [];
+    for (const view of this.views) {
+      const ghostOf = (index, kind) => {
+        const roi = parentRois[index];
+        if (!roi || !roiSourceIds(roi, this.ids).includes(view.id)) return null;
+        const shape = roiShape(roi, index);
+        return shape ? { shape, kind } : null;
+      };
+      const ghosts = [
+        ...this.diff.removed.map((index) => ghostOf(index, "removed")),
+        ...this.diff.changed.map((change) => ghostOf(change.parentIndex, "before")),
+      ].filter(Boolean);
+      view.layer.diff = on ? { status, ghosts } : null;
+    }
+    this.redrawAll();
+  }
+
+  // -- keys, navigation, copy -------------------------------------------------------------------------------
+
+  setupKeys() {
+    const help = this.root.querySelector("#frame-help");
+    renderHelp(help.querySelector(".fv-help-list"));
+    help.querySelector("[data-close]")?.addEventListener("click", () => { help.hidden = true; });
+    this.root.querySelector("#frame-help-button")?.addEventListener("click", () => { help.hidden = !help.hidden; });
+    for (const button of this.root.querySelectorAll("[data-key-action]")) {
+      button.addEventListener("click", () => this.run(button.dataset.keyAction));
+    }
+    document.addEventListener("keydown", (event) => {
+      if (event.target.closest?.("input, textarea, select, [contenteditable]")) return;
+      if (event.key === " " && event.target.closest?.(".fv-stage, body")) event.preventDefault(); // Space+drag pans, never scrolls
+      const action = actionFor(event);
+      if (!action) return;
+      event.preventDefault();
+      this.run(action);
+    });
+  }
+
+  run(action) {
+    const help = this.root.querySelector("#frame-help");
+    const handlers = {
+      previous: () => this.follow("previous"),
+      next: () => this.follow("next"),
+      back10: () => this.neighbour({ direction: "previous", step: 10 }),
+      forward10: () => this.neighbour({ direction: "next", step: 10 }),
+      previousConfident: () => this.neighbour({ direction: "previous", min_confidence: this.prefs.minConfidence }),
+      nextConfident: () => this.neighbour({ direction: "next", min_confidence: this.prefs.minConfidence }),
+      previousInContext: () => this.neighbour({ direction: "previous", scope: "context" }),
+      nextInContext: () => this.neighbour({ direction: "next", scope: "context" }),
+      zoomIn: () => this.zoom("zoomIn"),
+      zoomOut: () => this.zoom("zoomOut"),
+      fit: () => this.zoom("fit"),
+      oneToOne: () => this.zoom("oneToOne"),
+      toggleRois: () => this.setAllHidden(!this.views[0]?.layer.allHidden),
+      toggleMasks: () => this.masks?.toggleAll(),
+      toggleCompare: () => this.setComparing(!this.comparing),
+      togglePreview: () => this.showKind(this.views.some((v) => v.which === "preview") ? "image" : "preview"),
+      nextSource: () => this.cycleSource(),
+      toggleAllSources: () => this.applyLayout(this.prefs.layout === "all" ? "single" : "all"),
+      back: () => (help.hidden ? window.location.assign(this.root.dataset.backUrl) : (help.hidden = true)),
+      help: () => { help.hidden = !help.hidden; },
+    };
+    handlers[action]?.();
+  }
+
+  cycleSource() {
+    if (this.views.length < 2) return;
+    const at = this.views.indexOf(this.active);
+    this.showSource(this.views[(at + 1) % this.views.length].id);
+  }
+
+  follow(which) {
+    const link = this.root.querySelector(`[data-nav="${which}"]`);
+    if (link) window.location.assign(link.href);
+  }
+
+  /** Go to the frame the server names for this step (the neighbour endpoint keeps the filter and order). */
+  async neighbour(params) {
+    const base = this.root.dataset.neighbourUrl;
+    if (!base) return;
+    const query = new URLSearchParams(this.root.dataset.navQuery || "");
+    for (const [key, value] of Object.entries({ step: 1, scope: "filter", ...params })) query.set(key, String(value));
+    const status = this.root.querySelector("#frame-nav-status");
+    try {
+      const response = await fetch(`${base}?${query}`, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const answer = await response.json();
+      if (response.ok && answer.url) {
+        window.location.assign(answer.url);
+        return;
+      }
+      status.textContent = response.ok ? "No such frame in this direction." : (answer.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
+    } catch {
+      status.textContent = "Could not reach the server.";
+    }
+    status.hidden = false;
+    setTimeout(() => { status.hidden = true; }, 2500);
+  }
+
+  setupCopy() {
+    for (const button of this.root.querySelectorAll("[data-copy]")) {
+      button.addEventListener("click", async (event) => {
+        event.preventDefault();
+        const text = document.querySelector(button.dataset.copy)?.textContent || "";
+        try {
+          await navigator.clipboard.writeText(text);
+          button.textContent = "Copied";
+        } catch {
+          button.textContent = "Copy failed";
+        }
+        setTimeout(() => { button.textContent = "Copy"; }, 1500);
+      });
+    }
   }
 }
 
@@ -95,13 +417,7 @@ function init() {
   const root = document.getElementById("frame-view");
   const contract = readContract();
   if (!root || !contract) return;
-  setupKeys();
-  setupCopy();
-  const sources = contract.frame.sources || [];
-  const ids = sourceIds(sources);
-  const figures = root.querySelectorAll(".fv-source[data-source-id]");
-  // The template renders one figure per source, in the contract's order.
-  figures.forEach((figure, i) => drawSource(figure, sources[i], contract, ids));
+  new FramePage(root, contract).init();
 }
 
 init();
