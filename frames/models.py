@@ -176,7 +176,7 @@ class RoiLabel(models.Model):
     roi_index = models.PositiveSmallIntegerField()
     label = models.CharField(max_length=255)
     confidence = models.FloatField(null=True)
-    # An ROI with neither poly nor mask labels the whole frame.
+    # An ROI with no poly, shape or mask labels the whole frame (frames.schema.is_frame_label).
     is_frame_label = models.BooleanField(default=False)
 
     class Meta:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
@@ -101,5 +102,8 @@ def frame_page(request, version_id, frame_id):
         "next_url": frame_url(version.id, neighbours.next.frame_id) + nav_query if neighbours.next else None,
         "back_url": reverse("viewer:version", args=[version.id]) + nav_query,
         "context_url": reverse("viewer:context", args=[version.id]) + state.filter_query(context=frame["context_id"], frame=frame["id"]),
+        "neighbour_url": reverse("viewer:frame-neighbour", args=[version.id, revision.frame_id]),
+        "nav_query": nav_query.lstrip("?"),
+        "saved_at": datetime.fromtimestamp(frame["saved"] / 1000, tz=timezone.utc),
         "saved_in_version": revision.version,
     })
