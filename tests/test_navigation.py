@@ -8,6 +8,7 @@ bad parameters with a 400 and hides other people's versions with a 404.
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -15,6 +16,7 @@ from django.contrib.auth.models import User
 from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from frames import selectors, services
 from frames.selectors import SYSTEM, Step
@@ -247,3 +249,41 @@ def test_other_peoples_versions_and_missing_frames_are_not_found(admin_client, v
     assert neighbour(admin_client, version, "nope").status_code == 404
     anonymous = neighbour(Client(), version, "f01")
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+
+
+# ------------------------------------------------------------------------------------------ Esc back to the grid
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_grid_scrolls_back_to_where_the_frame_was_opened(logged_in_page, live_server, settings):
+    """The frame page's Esc goes to its back URL (the grid's URL with the same query, viewer/views/context.py
+    back_url); the grid remembered its scroll position for that URL when the tile was clicked."""
+    settings.HYPERDATA_PREVIEWS_AUTO = False
+    page = logged_in_page
+    dataset = services.dataset_create(user=SYSTEM, name="scroll")
+    version = dataset.versions.get()
+    services.frames_add(user=SYSTEM, version=version, frames=[make_frame(i) | {"id": f"s{i:03d}"} for i in range(90)])
+    grid = f"/versions/{version.pk}/?label=car&sort=id"
+    page.goto(grid)
+    tile = page.locator('.tile[data-frame-id="s060"]')
+    tile.scroll_into_view_if_needed()
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 300
+    href = tile.locator("a").get_attribute("href")
+    assert href.endswith("?label=car&sort=id")  # the link carries the filter, so a shared link keeps it
+    tile.locator("a").click()
+    page.wait_for_url(re.compile(r"/frame/s060\?label=car&sort=id$"))
+
+    back = reverse("viewer:version", args=[version.pk]) + "?" + page.url.split("?", 1)[1]
+    page.evaluate("(url) => location.assign(url)", back)  # what Esc does
+    page.wait_for_url(re.compile(re.escape(back) + "$"))
+    page.wait_for_function("(y) => Math.abs(window.scrollY - y) <= 1", arg=scrolled)
+    expect(page.locator('.tile[data-frame-id="s060"]')).to_be_in_viewport()
+
+    # the same view spelled otherwise (parameter order, a default written out) is the same place ...
+    page.goto(f"/versions/{version.pk}/?sort=id&order=asc&label=car")
+    page.wait_for_function("(y) => Math.abs(window.scrollY - y) <= 1", arg=scrolled)
+    # ... another view starts at the top
+    page.goto(f"/versions/{version.pk}/?label=car&sort=timestamp")
+    expect(page.locator("#fb-grid .tile").first).to_be_visible()
+    assert page.evaluate("window.scrollY") == 0

@@ -54,6 +54,16 @@ INVALID = [
     ({"cursor": "not-a-cursor"}, {"cursor"}),
     ({"sort": "colour", "order": "up", "limit": "-1"}, {"sort", "order", "limit"}),
     ({"cursor": "WyJhIiwiYiIsImMiXQ", "sort": "timestamp"}, {"cursor"}),  # a cursor of another sort order
+    ({"changed": "new"}, {"changed"}),
+    ({"changed": "Added", "order": "up"}, {"changed", "order"}),
+]
+CHANGED = [
+    {"changed": "any"},
+    {"changed": "added"},
+    {"changed": "edited", "sort": "id", "order": "desc"},
+    {"changed": "deleted"},
+    {"changed": "any", "label": "car", "sort": "meta.speed"},
+    {"changed": "any", "frame_query": "meta.weather:rain", "sort": "timestamp", "limit": "2"},
 ]
 
 
@@ -111,3 +121,20 @@ def test_a_cursor_from_the_api_opens_the_same_page_in_the_browser(api, admin_cli
     first = api.get(f"/api/versions/{version.pk}/frames/?{urlencode(params)}").json()
     params["cursor"] = first["cursor"]
     assert page_answer(admin_client, version, params) == api_answer(api, version, params)
+
+
+@pytest.fixture
+def child(version):
+    """A child of the (published) version that edits, adds and deletes frames."""
+    _, child = services.version_snapshot(user=SYSTEM, version=version)
+    services.frames_update(user=SYSTEM, version=child, frames=[{"id": f"f{i:02d}", "meta": {"weather": "rain", "speed": i}} for i in (1, 4, 9, 16)])
+    services.frames_add(user=SYSTEM, version=child, frames=[{**FRAMES[i], "id": f"new{i}"} for i in (2, 5, 7)])
+    services.frames_delete(user=SYSTEM, version=child, frame_ids=["f03", "f10", "f13"])
+    return child
+
+
+@pytest.mark.parametrize("params", CHANGED, ids=lambda p: urlencode(p, doseq=True)[:60])
+def test_api_and_page_show_the_same_changes(api, admin_client, child, params):
+    kind, from_api = api_answer(api, child, params)
+    assert kind == "frames" and from_api
+    assert page_answer(admin_client, child, params) == ("frames", from_api)

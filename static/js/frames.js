@@ -4,12 +4,15 @@
 // - the frame count under a filter, fetched after the page is shown
 // - label counts for the pickers (shared with filters.js through labels())
 // - placeholders for images that fail to load
+// - the scroll position, remembered per URL when a frame is opened and restored when the grid is shown again
+//   with the same URL (the frame page's Esc goes back to it: viewer/views/context.py back_url)
 // (The frame page has its own script: static/js/viewer/frame-page.js.)
 
 import { readJson } from "./viewer/contract.js";
 
 const DEFAULTS = { sort: "context", order: "asc", limit: "100", view: "grid" };
 const TILE_KEY = "hd.tileSize";
+const SCROLL_KEY = "hd.gridScroll:";
 
 /** Navigate to this page with `params` (URLSearchParams), dropping empty and default values. */
 export function navigate(params) {
@@ -172,8 +175,42 @@ function setupImageErrors() {
   }, true);
 }
 
+/** The sessionStorage key of a grid URL's scroll position: the same view gives the same key, whatever the
+ * order of its parameters and whether defaults are spelled out (the server's links and this script's differ). */
+export function scrollKey(url) {
+  const parsed = new URL(url, window.location.href);
+  const params = new URLSearchParams();
+  for (const [key, value] of parsed.searchParams) {
+    if (value !== "" && DEFAULTS[key] !== value) params.append(key, value);
+  }
+  params.sort();
+  return `${SCROLL_KEY}${parsed.pathname}?${params}`;
+}
+
+function setupScrollMemory() {
+  const root = document.getElementById("frame-browser");
+  if (!root) return;
+  const key = scrollKey(window.location.href);
+  root.addEventListener("click", (event) => {
+    if (!event.target.closest("#fb-grid a[href], #fb-table a[href], #fb-contexts a[href]")) return;
+    try { sessionStorage.setItem(key, String(Math.round(window.scrollY))); } catch { /* storage off */ }
+  });
+  const restore = () => {
+    let stored = null;
+    try { stored = sessionStorage.getItem(key); } catch { /* storage off */ }
+    if (stored === null) return false;
+    window.scrollTo(0, Number(stored));
+    return Math.abs(window.scrollY - Number(stored)) <= 1;
+  };
+  // Tiles have a fixed aspect ratio, so the page is as tall as it will be once the styles apply; if it is
+  // not yet (styles still loading), try again when everything has loaded.
+  if (!restore() && document.readyState !== "complete") window.addEventListener("load", restore, { once: true });
+  window.addEventListener("pageshow", (event) => { if (event.persisted) restore(); });
+}
+
 setupToolbar();
 setupTileSize();
+setupScrollMemory();
 setupColumns();
 setupImageErrors();
 setupCount();
