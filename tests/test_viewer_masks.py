@@ -239,15 +239,17 @@ B64 = "const b64 = (bytes) => { let t = ''; for (let i = 0; i < bytes.length; i 
 
 # The layer after `settings` (its setters; a new bitmap awaited when they recolour), drawn as the stage draws it
 # on a canvas of the source's size over an opaque background (or none).
-READ = """async ({name, settings, background}) => { %s
+READ = """async ({name, settings, background, view}) => { %s
     const layer = window.layers[name];
     for (const [method, value] of settings) layer[method](...value);
     if (settings.some(([m]) => !["setOpacity", "setVisible"].includes(m))) await new Promise((ok) => layer.addEventListener(
         "change", function wait(e) { if (e.detail.what === "bitmap" && !layer.colouring) { layer.removeEventListener("change", wait); ok(); } }));
-    const canvas = new OffscreenCanvas(layer.width, layer.height), ctx = canvas.getContext("2d");
-    if (background) { ctx.fillStyle = background; ctx.fillRect(0, 0, layer.width, layer.height); }
+    const {width, height, transform} = view || {width: layer.width, height: layer.height, transform: [1, 0, 0, 1, 0, 0]};
+    const canvas = new OffscreenCanvas(width, height), ctx = canvas.getContext("2d");
+    if (background) { ctx.fillStyle = background; ctx.fillRect(0, 0, width, height); }
+    ctx.setTransform(...transform);
     layer.draw(ctx);
-    return b64(ctx.getImageData(0, 0, layer.width, layer.height).data);
+    return b64(ctx.getImageData(0, 0, width, height).data);
 }""" % B64
 
 PIXELS = "async (name) => { %s return b64((await window.layers[name].pixels()).data); }" % B64
@@ -260,8 +262,8 @@ def open_layer(page, name: str, url: str, mask_id: str, mask_labels: dict, **ext
     return info
 
 
-def read(page, name: str, shape, settings=(), background=None) -> np.ndarray:
-    data = page.evaluate(READ, {"name": name, "settings": [list(s) for s in settings], "background": background})
+def read(page, name: str, shape, settings=(), background=None, view=None) -> np.ndarray:
+    data = page.evaluate(READ, {"name": name, "settings": [list(s) for s in settings], "background": background, "view": view})
     return np.frombuffer(base64.b64decode(data), np.uint8).reshape(shape[0], shape[1], 4).astype(int)
 
 
@@ -320,8 +322,13 @@ def test_voc_palette_mask_coloured_pixel_by_pixel_in_both_modes(logged_in_page, 
         [("rgb(0, 0, 0)", present[(0, 0, 0)]), ("rgb(224, 224, 192)", present[(224, 224, 192)])], key=lambda u: -u[1])
     assert sum(e["count"] for e in info["stats"]["labels"]) + sum(present[v] for v in [(0, 0, 0), (224, 224, 192)]) == total
 
-    # Label mode, every pixel; then a hidden label and a changed colour.
-    assert (read(page, "voc", shape, [("setOpacity", [1])]) == expected_labels(rgb, mask_labels, "class")).all()
+    # Label mode, every pixel; zoomed in 4x on a part (the stage's transform), each mask pixel a 4x4 block where it
+    # belongs; then a hidden label and a changed colour.
+    shown = expected_labels(rgb, mask_labels, "class")
+    assert (read(page, "voc", shape, [("setOpacity", [1])]) == shown).all()
+    zoomed = read(page, "voc", (150, 200), view={"width": 200, "height": 150, "transform": [4, 0, 0, 4, -4 * 190, -4 * 120]})
+    assert (zoomed == shown[120:158, 190:240].repeat(4, axis=0).repeat(4, axis=1)[:150]).all()
+    assert len(np.unique(zoomed.reshape(-1, 4), axis=0)) == 2  # the person's edge, and the background
     settings = [("setLabelVisible", ["human", False]), ("setLabelColour", ["bottle", "#123456"])]
     want = expected_labels(rgb, mask_labels, "class", hidden={"human"}, colours={"bottle": "#123456"})
     assert (read(page, "voc", shape, settings) == want).all()

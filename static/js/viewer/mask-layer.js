@@ -29,6 +29,19 @@ function maskWorker() {
 
 let nextId = 1;
 
+/** drawImage's arguments for the part of the bitmap (stretched over width x height) that the canvas shows, in
+ * whole mask pixels: zoomed in, the canvas rasterises a few of them instead of the whole mask. Null if none. */
+function visiblePart(ctx, bitmap, width, height) {
+  const { a, b, c, d, e, f } = ctx.getTransform();
+  if (b || c || a <= 0 || d <= 0) return [0, 0, bitmap.width, bitmap.height, 0, 0, width, height]; // rotated: all
+  const sx = bitmap.width / width, sy = bitmap.height / height; // mask pixels per source pixel
+  const left = Math.max(0, Math.floor((-e / a) * sx)), top = Math.max(0, Math.floor((-f / d) * sy));
+  const right = Math.min(bitmap.width, Math.ceil(((ctx.canvas.width - e) / a) * sx));
+  const bottom = Math.min(bitmap.height, Math.ceil(((ctx.canvas.height - f) / d) * sy));
+  if (right <= left || bottom <= top) return null;
+  return [left, top, right - left, bottom - top, left / sx, top / sy, (right - left) / sx, (bottom - top) / sy];
+}
+
 export class MaskLayer extends EventTarget {
   /**
    * media: the contract's mask entry {id, image, reason}; maskLabels: the contract's mask_labels; rois, sourceId,
@@ -129,7 +142,8 @@ export class MaskLayer extends EventTarget {
     ctx.save();
     ctx.globalAlpha = this.opacity;
     ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(this.bitmap, 0, 0, this.width, this.height);
+    const part = visiblePart(ctx, this.bitmap, this.width, this.height);
+    if (part) ctx.drawImage(this.bitmap, ...part);
     ctx.restore();
   }
 
