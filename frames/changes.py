@@ -40,6 +40,12 @@ def changed_rows(version: DatasetVersion, changed: str) -> QuerySet[FrameRevisio
     return rows.filter(deleted if changed == DELETED else own | deleted)
 
 
+def listed_as_deleted(version: DatasetVersion, changed: str, row: FrameRevision) -> bool:
+    """Whether a row the `changed` filter listed is the parent's revision of a frame this version deleted
+    (every other row it lists is the version's own; a root version's rows are all its own)."""
+    return bool(changed) and row.version_id != version.pk
+
+
 def _parent_lineage(version: DatasetVersion) -> list[int]:
     return list(version.lineage[:-1])
 

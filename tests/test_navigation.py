@@ -189,6 +189,17 @@ def test_steps_within_what_a_child_version_changed(version):
 # ------------------------------------------------------------------------------------------ the JSON view
 
 
+def test_a_deleted_frame_under_the_changed_filter_opens_in_the_parent(admin_client, version):
+    published, child = services.version_snapshot(user=SYSTEM, version=version)
+    services.frames_update(user=SYSTEM, version=child, frames=[{"id": "f04", "meta": {"edited": True}}])
+    services.frames_delete(user=SYSTEM, version=child, frame_ids=["f05"])
+    body = neighbour(admin_client, child, "f04", changed="any", sort="id")
+    assert body.json() == {"frame_id": "f05", "url": reverse("viewer:frame", args=[published.pk, "f05"]) + "?sort=id"}
+    assert admin_client.get(body.json()["url"]).status_code == 200
+    back = neighbour(admin_client, child, "f05", changed="any", sort="id", direction="previous")
+    assert back.status_code == 404  # f05 is not in the child: its page (and its keys) are the parent's
+
+
 def neighbour(client, version, frame_id, **params):
     url = reverse("viewer:frame-neighbour", args=[version.pk, frame_id])
     return client.get(f"{url}?{urlencode(params, doseq=True)}")

@@ -98,20 +98,25 @@ def _frame_url_prefix(version_id: str) -> str:
     return reverse("viewer:frame", args=[version_id, "-"])[:-1]
 
 
+def frame_page_url(version, frame_id: str, *, deleted: bool, state: BrowseState, link_query: str) -> str:
+    """The page of a frame the browser lists, with the view's query; a frame this version deleted (listed under
+    the `changed` filter) is no longer in it, so its page is the parent version's, under the same filter and
+    sort minus `changed` (which would mean the parent's own changes there)."""
+    if deleted:
+        return frame_url(version.parent_id, frame_id) + state.filter_query(changed=None)
+    return frame_url(version.id, frame_id) + link_query
+
+
 def tile(frame: dict, *, state: BrowseState, version, link_query: str, change: str = "") -> dict:
     """A grid tile (or table row). `change` (added | edited | deleted) is set under the `changed` filter; a
     deleted frame is no longer in this version, so its tile opens the parent's frame page."""
     sources = frame.get("sources") or []
     images = [source_image(version.dataset_id, s) for s in chosen_sources(sources, state.source)]
-    if change == "deleted":
-        url = frame_url(version.parent_id, frame["id"]) + state.filter_query(changed=None)
-    else:
-        url = frame_url(version.id, frame["id"]) + link_query
     return {
         "id": frame["id"],
         "context_id": frame["context_id"],
         "timestamp": frame["timestamp"],
-        "url": url,
+        "url": frame_page_url(version, frame["id"], deleted=change == "deleted", state=state, link_query=link_query),
         "change": change,
         "images": images,
         "span": min(len(images), 3),

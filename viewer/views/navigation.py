@@ -6,7 +6,8 @@ browser's filter and order or within the frame's context, optionally only to fra
     -> {"frame_id": str | null, "url": str | null}
 
 `url` is the frame page of the frame found, carrying the same browse query as the frame page's own
-previous/next links (so Esc there still leads back to the same grid page); both are null at the end.
+previous/next links (so Esc there still leads back to the same grid page); both are null at the end. Under the
+`changed` filter a frame this version deleted opens in the parent version, as its grid tile does.
 """
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_GET
 
 from frames import selectors
+from frames.changes import listed_as_deleted
 from frames.exceptions import NotFound, ServiceError
 from viewer.browse import STATE_KEYS, BrowseState, version_or_404
-from viewer.tiles import frame_url
+from viewer.tiles import frame_page_url
 
 
 @require_GET
@@ -42,4 +44,6 @@ def frame_neighbour(request, version_id, frame_id):
     if found is None:
         return JsonResponse({"frame_id": None, "url": None})
     nav_query = state.url_query(keys=STATE_KEYS + ("cursor", "page"))
-    return JsonResponse({"frame_id": found.frame_id, "url": frame_url(version.id, found.frame_id) + nav_query})
+    deleted = listed_as_deleted(version, state.changed, found)
+    url = frame_page_url(version, found.frame_id, deleted=deleted, state=state, link_query=nav_query)
+    return JsonResponse({"frame_id": found.frame_id, "url": url})
