@@ -6,7 +6,6 @@
 //   {type: "load", id, url, lookup}  -> {type: "loaded", id, width, height, values, counts, hasAlpha, decoder, ms}
 //                                       or {type: "failed", id, message}
 //   {type: "colour", id, request, options} -> {type: "coloured", id, request, bitmap, ms} (options: colourize's)
-//   {type: "lookup", id, lookup}    (new labels for the values; the next "colour" uses them)
 //   {type: "pixels", id, request}   -> {type: "pixels", id, request, width, height, data} (the decoded values)
 //   {type: "drop", id}              (forget the mask)
 // A failure while colouring answers {type: "failed", id, request, message}.
@@ -67,9 +66,7 @@ async function handle(message) {
   }
   const mask = await masks.get(id);
   if (!mask) throw new Error("this mask is not loaded");
-  if (type === "lookup") {
-    mask.resolve = labelResolver(message.lookup);
-  } else if (type === "colour") {
+  if (type === "colour") {
     const { bitmap, ms } = await colour(mask, message.options);
     self.postMessage({ type: "coloured", id, request, bitmap, ms }, [bitmap]);
   } else if (type === "pixels") {
