@@ -215,6 +215,9 @@ HYPERDATA_TILE_SIZE = env_int("HYPERDATA_TILE_SIZE", 256)
 # The size of the large image the film strip and the frame page show for sources a browser cannot display
 # (video frames, TIFF): rendered on first view, then kept like the tile previews.
 HYPERDATA_VIEW_SIZE = env_int("HYPERDATA_VIEW_SIZE", 1280)
+# Images whose long side is larger than this are shown through a deep zoom pyramid (tiles a worker makes on first
+# view) instead: beyond the large rendition's size it loses detail, and the original is too heavy for a browser.
+HYPERDATA_PYRAMID_MIN_SIDE = env_int("HYPERDATA_PYRAMID_MIN_SIDE", HYPERDATA_VIEW_SIZE)
 HYPERDATA_PREVIEWS_AUTO = env_bool("HYPERDATA_PREVIEWS_AUTO", True)
 # Versions with more frames than this get their statistics from a worker after publishing, not in the request.
 HYPERDATA_STATS_SYNC_FRAMES = env_int("HYPERDATA_STATS_SYNC_FRAMES", 100000)

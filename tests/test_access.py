@@ -30,6 +30,7 @@ from rest_framework.authtoken.models import Token
 from frames import demo, links, selectors, services
 from frames.models import MediaPreview
 from frames.selectors.previews import view_request
+from frames.selectors.pyramids import pyramid_tile_name
 
 ANYONE, SIGNED_IN, VIEWER, ANNOTATOR, OWNER = "anyone", "signed in", "viewer", "annotator", "owner"
 RANK = {VIEWER: 1, ANNOTATOR: 2, OWNER: 3}
@@ -54,6 +55,7 @@ class Rule:
     url: object = None  # world -> URL, for the signed media links
 
 
+PYRAMID = "walk-1"  # a pyramid of one tile, stored by media_files
 FRAME = {"id": "f9", "context_id": "ctx", "sources": [{"id": "default", "uri": "https://example.com/9.jpg"}]}
 
 
@@ -62,6 +64,8 @@ def _media(kind):
         "source": links.source_url(w.dataset.pk, w.uri),
         "view": links.view_url(w.view_link),
         "preview": links.preview_url(w.dataset.pk, w.preview_file),
+        "pyramid": links.pyramid_status_url(links.PyramidLink(w.dataset.pk, w.draft.pk, "f1", "default")),
+        "tile": links.pyramid_tile_url(w.dataset.pk, PYRAMID, "jpeg").replace("{level}", "0").replace("{x}_{y}", "0_0"),
     }[kind]
 
 
@@ -111,6 +115,8 @@ ROUTES = {
     "GET /jobs/{job_id}/": Rule(VIEWER),
     "GET /media/source/": Rule(VIEWER, url=_media("source")),
     "GET /media/view/": Rule(VIEWER, url=_media("view")),
+    "GET /media/pyramid/": Rule(VIEWER, url=_media("pyramid")),
+    "GET /media/pyramids/{pyramid}/{level}/{x}_{y}.{format}": Rule(VIEWER, url=_media("tile")),
     "GET /media/{path}": Rule(VIEWER, url=_media("preview")),
     # --- API outside the schema
     "GET /api/": Rule(SIGNED_IN),
@@ -206,8 +212,10 @@ def media_files(media_roots):
     source = Path(media_roots) / "walk-source.jpg"
     source.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     name = default_storage.save(f"previews/wa/walk-{id(source)}.jpg", ContentFile(b"\xff\xd8\xff\xe0 preview"))
+    tile = default_storage.save(pyramid_tile_name(PYRAMID, 0, 0, 0, "jpeg"), ContentFile(b"\xff\xd8\xff\xe0 tile"))
     yield SimpleNamespace(uri=source.as_uri(), preview_file=name)
     default_storage.delete(name)
+    default_storage.delete(tile)
 
 
 def make_world(media_files) -> SimpleNamespace:

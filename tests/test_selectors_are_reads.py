@@ -14,6 +14,8 @@ from frames.models import Job, MediaPreview
 from frames.selectors import FrameQuery
 from frames.selectors.previews import source_request
 
+from .conftest import TESTDATA_DIR
+
 pytestmark = pytest.mark.django_db
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER")
@@ -66,6 +68,9 @@ def calls(w):
         "frames_to_dicts": lambda: selectors.frames_to_dicts([row], user=user, version=draft),
         "latest_previews_count": lambda: selectors.latest_previews_count(user=user, version=published),
         "previews_count": lambda: selectors.previews_count(user=user, version=draft),
+        "source_pyramid": lambda: selectors.source_pyramid(user=user, version=draft, frame_id="f1", source_id="default"),
+        "source_pyramids": lambda: selectors.source_pyramids(user=user, version=draft, frame={"id": "big", "sources": [
+            {"uri": (TESTDATA_DIR / "tiff" / "large_image" / "grey10kx5k.tif").as_uri(), "width": 10000, "height": 5000}]}),
         "rendition_wait": lambda: selectors.rendition_wait(user=user, dataset=w["dataset"], key=key, timeout=0),
         "decode_cursor": lambda: selectors.decode_cursor(selectors.cursor_of(row, sort="id"), ["frame_id"]),
         "parse_frame_query": lambda: selectors.parse_frame_query(QueryDict("label=car&sort=id")),

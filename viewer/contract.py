@@ -19,7 +19,23 @@ static/js/viewer/ reads it (static/js/viewer/contract.js `readContract`). Fields
       null when there is none;
     - `reason`: why neither can be shown ("preview pending", "preview failed: ..."); "" when one can;
     - `masks`: one entry per `source.masks`, in order: `id`, `image` (the worker-made lossless PNG of the
-      mask, every pixel's RGB value exact, or null) and `reason` (why there is no image yet; "" when there is).
+      mask, every pixel's RGB value exact, or null) and `reason` (why there is no image yet; "" when there is);
+    - `pyramid`: null when the image is shown whole (a video; an image whose long side is at most
+      HYPERDATA_PYRAMID_MIN_SIDE, by default the large rendition's size; an image whose size is not known yet).
+      Else its deep zoom pyramid, tiles a worker makes on first view (frames.selectors.pyramids):
+        - `state`: "none" (nobody asked yet, or the last build failed a while ago), "pending" (being made),
+          "ready", or "failed";
+        - `reason`: what is being done or why it failed ("waiting for a worker", "stored 40 of 2150 tiles",
+          "cannot make tiles of this TIFF file: ..."); "" otherwise;
+        - `status_url`: answers this same object, fresh, as JSON (or null when the source no longer needs a
+          pyramid), and asks a worker for the pyramid when the state is "none": GET it while the state is
+          "none" or "pending" (every second or two), and show `image` meanwhile and when it fails;
+        - only when ready: `width`, `height` (the full-size picture, upright, in pixels: the source's pixel
+          space); `tile_size` (a tile's side without its overlap) and `overlap` (the pixels a tile repeats of
+          each neighbour); `format` ("jpeg", or "png" for pictures with transparency); `max_level` (the
+          full-size level: level 0 is 1x1 pixel and each level halves the next, rounding up, as Deep Zoom
+          and OpenSeadragon number them); `tile_url`: the URL of any tile, with `{level}`, `{x}` and `{y}` to
+          replace by whole numbers (a tile outside its level answers 404).
 - `mask_labels`: the version's map of mask RGB values to labels (ClearML's `mask_labels` in the version
   metadata: `{"_all_" | <mask id>: [{"value": [r, g, b], "labels": [...]}]}`); `{}` when it has none.
 - `parent`: null for a root version; else the frame as the parent version shows it, to compare with:
@@ -46,7 +62,8 @@ def frame_contract(*, user, version: DatasetVersion, revision: FrameRevision) ->
         "frame": frame,
         "etag": frame_etag(revision.saved),
         "api_url": reverse("api:frame-detail", args=[version.id, revision.frame_id]),
-        "sources": [source_media(version.dataset_id, source) for source in frame.get("sources") or []],
+        "sources": [source_media(version.dataset_id, source, pyramid) for source, pyramid in
+                    zip(frame.get("sources") or [], selectors.source_pyramids(user=user, version=version, frame=frame))],
         "mask_labels": (version.metadata or {}).get("mask_labels") or {},
         "parent": _parent(selectors.parent_frame(user=user, version=version, revision=revision)),
     }
@@ -58,8 +75,8 @@ def _parent(parent: selectors.ParentFrame | None) -> dict | None:
     return {"version": {"id": parent.version.id, "name": parent.version.name}, "frame": parent.frame, "status": parent.status}
 
 
-def source_media(dataset_id: str, source: dict) -> dict:
-    """The resolved image URLs of one source and its masks."""
+def source_media(dataset_id: str, source: dict, pyramid: dict | None = None) -> dict:
+    """The resolved image URLs of one source and its masks, and its pyramid entry (selectors.source_pyramids)."""
     preview = tile_image_url(dataset_id, source)
     image = original_image_url(dataset_id, source) or preview
     return {
@@ -68,6 +85,7 @@ def source_media(dataset_id: str, source: dict) -> dict:
         "preview": preview,
         "reason": "" if image else placeholder_reason(source),
         "masks": [mask_media(dataset_id, mask) for mask in source.get("masks") or []],
+        "pyramid": pyramid,
     }
 
 

@@ -36,6 +36,8 @@ pages = [
     path("jobs/<str:job_id>/", jobs.job_page, name="job"),
     path("media/source/", media.source_media, name="source-media"),
     path("media/view/", media.source_view, name="source-view"),
+    path("media/pyramid/", media.pyramid_status, name="pyramid-status"),
+    path("media/pyramids/<str:pyramid>/<str:level>/<str:x>_<str:y>.<str:format>", media.pyramid_tile, name="pyramid-tile"),
     path("media/<path:path>", media.preview_file, name="preview-file"),
 ]
 

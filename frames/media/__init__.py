@@ -11,12 +11,15 @@ store the result; everything a caller needs is re-exported from this package:
   alpha: VP8/VP9 WebM with transparency)
 - ``render_video_previews(source, timestamps_ms, *, max_size=256, index=None)``
   -> iterator of ``(timestamp_ms, Preview | PreviewError)``, one decoding pass
+- ``make_pyramid(path, out_dir, *, page=0, sample_size=1280, report=None)`` -> ``Pyramid`` (Deep Zoom tiles of a
+  large image written into out_dir, for the viewer to pan and zoom)
 - ``PreviewError.reason``: a readable sentence for files that cannot be previewed.
 """
 
 from .common import JPEG, PNG, Preview, PreviewError
 from .images import render_image_preview
 from .masks import render_mask_png
+from .pyramid import Pyramid, make_pyramid
 from .video import VideoIndex, build_video_index, render_video_preview, render_video_previews
 
 __all__ = [
@@ -24,8 +27,10 @@ __all__ = [
     "PNG",
     "Preview",
     "PreviewError",
+    "Pyramid",
     "VideoIndex",
     "build_video_index",
+    "make_pyramid",
     "render_image_preview",
     "render_mask_png",
     "render_video_preview",

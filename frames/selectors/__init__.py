@@ -13,6 +13,7 @@ Selectors take the acting user first and decide access through `access.require`;
 - stats:    label statistics, a metadata key's distribution, the metadata keys
 - previews: the renditions frames need, frames with their previews attached, preview progress
 - jobs:     a user's jobs, a version's job history
+- pyramids: which sources are shown through a deep zoom pyramid, and its state
 """
 from .access import ANNOTATOR, OWNER, SYSTEM, VIEWER, allows, role_of
 from .contexts import (
@@ -25,6 +26,7 @@ from .frames import FramePage, cursor_of, frame_get, frame_pages, frame_to_dict,
 from .jobs import job_get, jobs_list
 from .navigation import Step, frame_step, parse_step
 from .previews import frames_to_dicts, latest_previews_count, previews_count, rendition_wait
+from .pyramids import source_pyramid, source_pyramids
 from .query import CONTEXT_CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STRIP_CURSOR, FrameQuery, QueryInvalid, decode_cursor, parse_frame_query
 from .stats import label_stats, meta_distribution, meta_keys, stored_stats
 
@@ -38,6 +40,7 @@ __all__ = [
     "Step", "frame_step", "parse_step",
     "ParentFrame", "frame_changes", "parent_frame",
     "frames_to_dicts", "latest_previews_count", "previews_count", "rendition_wait",
+    "source_pyramid", "source_pyramids",
     "CONTEXT_CURSOR", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "STRIP_CURSOR", "FrameQuery", "QueryInvalid", "decode_cursor", "parse_frame_query",
     "label_stats", "meta_distribution", "meta_keys", "stored_stats",
 ]

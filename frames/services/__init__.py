@@ -8,6 +8,7 @@ one transaction, and queue tasks only after it commits. Nothing else writes rows
 - versions:   child versions, rename/describe/metadata, publish, snapshot, delete
 - frames:     add, update (merge), delete frames, with write preconditions
 - previews:   rendition rows and their tasks, regenerate, large renditions, preview progress
+- pyramids:   deep zoom pyramids of large images: asked for by viewers, built by a job
 - renditions: rendering in the workers
 - stats:      statistics, counts and Group-by-URL tallies kept (cached, stored, or counted by a job)
 - jobs:       the Job lifecycle; job_kinds: what each kind of job runs
@@ -17,6 +18,7 @@ from .frames import FramesDeleteResult, FramesWriteResult, frames_add, frames_de
 from .job_kinds import job_run, register_job_kind
 from .jobs import JobCancelled, job_cancel, job_claim, job_fail, job_finish, job_heartbeat, job_progress, job_retry_later, job_start
 from .previews import previews_progress, previews_regenerate, previews_request, rendition_request
+from .pyramids import pyramid_request
 from .renditions import render_previews
 from .stats import StatsPending, contexts_page, frames_count, label_stats, meta_distribution, meta_keys
 from .versions import version_create, version_delete, version_publish, version_snapshot, version_update
@@ -28,6 +30,7 @@ __all__ = [
     "JobCancelled", "job_cancel", "job_claim", "job_fail", "job_finish", "job_heartbeat", "job_progress", "job_retry_later",
     "job_start",
     "previews_progress", "previews_regenerate", "previews_request", "rendition_request",
+    "pyramid_request",
     "render_previews",
     "StatsPending", "contexts_page", "frames_count", "label_stats", "meta_distribution", "meta_keys",
     "version_create", "version_delete", "version_publish", "version_snapshot", "version_update",

@@ -7,6 +7,7 @@ from ..models import DatasetVersion, Job
 from ..selectors.access import SYSTEM
 from ..selectors.previews import previews_count
 from .previews import regenerate_frames
+from .pyramids import pyramid_build
 from .stats import published_stats_store, stats_job_run
 
 JobRunner = Callable[..., object]  # runner(user=..., job=...) -> the job's result (JSON) or None
@@ -30,6 +31,7 @@ RUNNERS: dict[str, JobRunner] = {
     "stats_publish": lambda *, user, job: published_stats_store(user=user, version_id=job.version_id),
     "previews_count": _count_previews,
     "previews_regenerate": _regenerate_previews,
+    "pyramid": pyramid_build,
 }
 
 

@@ -1,25 +1,30 @@
 """Media for the users who may see them: the previews the workers made, originals streamed from their
-storage, and large renditions of video frames and TIFF pages.
+storage, large renditions of video frames and TIFF pages, and the deep zoom pyramids of large images (their
+status, which asks a worker for one, and their tiles).
 
 Every link is signed for one dataset by the server that put it in a page (frames.links): a changed link is
 refused (403), and a user who is not a member of that dataset gets 404 whoever gave them the link, so the
 proxy can neither read arbitrary files under the media roots nor show one dataset's media to another's users.
 """
 import mimetypes
+import re
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from frames import links, selectors, services
 from frames.exceptions import NotFound
 from frames.models import MediaPreview
 from frames.selectors.previews import view_request
+from frames.selectors.pyramids import pyramid_tile_name
 from frames.storage import StorageError, StorageNotFoundError, storage_for_uri
 
 # How long a request for a large rendition waits for the worker before answering 503 (the viewer then keeps
 # the small preview and asks again later). Renditions take 40-310 ms for 1080p video.
 RENDITION_WAIT_SECONDS = 8
+TILE_NUMBER = re.compile(r"[0-9]{1,9}")
+MAX_LEVEL = 40  # level 40 is 2**40 pixels across: no image has more
 
 
 def _dataset(request, dataset_id: str):
@@ -92,3 +97,46 @@ def source_view(request):
     response["Cache-Control"] = "private, max-age=86400"
     return response
 
+
+
+@require_GET
+def pyramid_status(request):
+    """The deep zoom pyramid of a frame's source, as the frame contract's `pyramid` entry (JSON; null for a
+    source shown without one): a worker is asked to build it when nobody has. The viewer polls this while the
+    state is "none" or "pending"."""
+    link = links.pyramid_link_from(request.GET)
+    if link is None:
+        return HttpResponseForbidden("sig: this link was not issued by the server")
+    _dataset(request, link.dataset_id)
+    try:
+        version = selectors.version_get(user=request.user, version_id=link.version_id)
+        if version.dataset_id != link.dataset_id:
+            raise NotFound("the version is not in this dataset", field="v")
+        entry = services.pyramid_request(user=request.user, version=version, frame_id=link.frame_id, source_id=link.source_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    return JsonResponse(entry, safe=False, headers={"Cache-Control": "no-store"})
+
+
+@require_GET
+def pyramid_tile(request, pyramid, level, x, y, format):
+    """One tile of a pyramid (`<level>/<x>_<y>.jpeg`), from default storage. A tile never changes (a new build
+    gets a new pyramid id), so browsers keep it."""
+    if not links.pyramid_tile_link_valid(request.GET.get("d", ""), pyramid, request.GET.get("sig", "")):
+        return HttpResponseForbidden("sig: this link was not issued by the server")
+    _dataset(request, request.GET.get("d", ""))
+    numbers = {}
+    for name, text in (("level", level), ("x", x), ("y", y)):
+        if not TILE_NUMBER.fullmatch(text) or (name == "level" and int(text) > MAX_LEVEL):
+            limit = f"0 to {MAX_LEVEL}" if name == "level" else "0 or more"
+            return HttpResponse(f"{name}: expected a whole number from {limit}, got {text!r}", status=400, content_type="text/plain")
+        numbers[name] = int(text)
+    if format not in ("jpeg", "png"):
+        raise Http404("no such tile")
+    try:
+        handle = default_storage.open(pyramid_tile_name(pyramid, numbers["level"], numbers["x"], numbers["y"], format), "rb")
+    except FileNotFoundError:
+        raise Http404("no such tile") from None
+    response = FileResponse(handle, content_type=f"image/{format}")
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
