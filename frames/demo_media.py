@@ -269,7 +269,7 @@ def _draw_sign(canvas, cx, ground, s, item):
         canvas.draw.text((cx, cy), str(item.get("limit", 50)), fill=(20, 20, 20), anchor="mm", font_size=max(8, round(18 * s)))
     labels = ["traffic sign", {"stop": "stop", "yield": "yield"}.get(kind, "speed limit")]
     meta = {"kind": kind} | ({"limit": item.get("limit", 50)} if kind == "speed" else {})
-    circle = {"type": "ellipse", "xyrrt": [round(cx), round(cy), round(r), round(r), 0]} if kind == "speed" else None
+    circle = {"type": "ellipse", "xyrrt": [round(cx, 2), round(cy, 2), round(r, 2), round(r, 2), 0]} if kind == "speed" else None
     return Shape(labels, _flat(points), item.get("confidence", 0.9), meta, circle)
 
 

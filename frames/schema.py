@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from .models import new_id
+from .shapes import RoiShape, compact
 
 POLY_SEPARATOR = -999999999
 LABEL_LIMIT = 255  # the label index column's width
@@ -105,60 +106,6 @@ class RoiMask(_Open):
         return value
 
 
-def _compact(values: list[float]) -> list[float]:
-    """Whole numbers as ints, so coordinates sent as ints come back as ints."""
-    return [int(v) if float(v).is_integer() else v for v in values]
-
-
-class BoxShape(_Open):
-    """A box: `xywh` = [left, top, width, height] in the source's pixels, turned `angle` degrees clockwise
-    about its centre (image y points down)."""
-
-    type: Literal["box"]
-    xywh: list[float] = Field(min_length=4, max_length=4)
-    angle: float | None = None
-
-    @field_validator("xywh")
-    @classmethod
-    def _size(cls, xywh):
-        if xywh[2] < 0 or xywh[3] < 0:
-            raise ValueError("width and height cannot be negative")
-        return _compact(xywh)
-
-
-class EllipseShape(_Open):
-    """An ellipse: `xyrrt` = [centre x, centre y, x radius, y radius, angle in degrees clockwise]."""
-
-    type: Literal["ellipse"]
-    xyrrt: list[float] = Field(min_length=4, max_length=5)
-
-    @field_validator("xyrrt")
-    @classmethod
-    def _radii(cls, xyrrt):
-        if xyrrt[2] < 0 or xyrrt[3] < 0:
-            raise ValueError("the radii cannot be negative")
-        return _compact(xyrrt)
-
-
-class PointsShape(_Open):
-    """Key points: `xy` = [x0, y0, x1, y1, ...] (an object's landmarks; not a polygon)."""
-
-    type: Literal["points"]
-    xy: list[float] = Field(min_length=2)
-
-    @field_validator("xy")
-    @classmethod
-    def _pairs(cls, xy):
-        if len(xy) % 2:
-            raise ValueError(f"an odd number of coordinates ({len(xy)}); expected x,y pairs")
-        return _compact(xy)
-
-
-# The shape an ROI was drawn as, beside ClearML's `poly` (which may carry the same area as a polygon for
-# ClearML's tools): the viewer draws the shape when there is one.
-RoiShape = Annotated[BoxShape | EllipseShape | PointsShape, Field(discriminator="type")]
-
-
 class Roi(_Open):
     """A region of interest: labels with a polygon (`poly`: x,y pairs, -999999999 between polygons), a `shape`
     (box, ellipse or key points), a mask, or none of them (labels of the whole frame). `label` is accepted for
@@ -188,7 +135,7 @@ class Roi(_Open):
                 raise ValueError(f"a polygon has an odd number of coordinates ({len(part)}); expected x,y pairs")
             if len(part) < 4:
                 raise ValueError("a polygon needs at least two points")
-        return _compact(poly)
+        return compact(poly)
 
 
 def _server_fields_ignored(schema: dict) -> None:

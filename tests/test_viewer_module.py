@@ -32,6 +32,7 @@ from frames.selectors import SYSTEM
 from viewer.tiles import LABEL_PALETTE, LABEL_SALT, label_colour
 
 from .pages import html as page_html
+from .viewer_canvas import assert_outlines_drawn, wait_for_viewer
 
 SCREENSHOTS = Path(os.environ.get("HYPERDATA_SCREENSHOTS") or Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots")
 PERSON = [230, 60, 250, 60, 255, 150, 225, 150, POLY_SEPARATOR, 262, 70, 280, 70, 282, 150, 260, 150]
@@ -151,8 +152,8 @@ DRAWN = """(root) => {
     const image = root.querySelector("img").getBoundingClientRect();
     return [...root.querySelectorAll(".fv-overlay .roi")].map((g) => ({
         label: g.dataset.label,
-        colour: getComputedStyle(g.querySelector("polygon")).stroke,
-        boxes: [...g.querySelectorAll("polygon")].map((p) => {
+        colour: getComputedStyle(g.querySelector("polygon, ellipse")).stroke,
+        boxes: [...g.querySelectorAll("polygon, ellipse")].map((p) => {
             const r = p.getBoundingClientRect();
             return [r.left - image.left, r.top - image.top, r.right - image.left, r.bottom - image.top];
         }),
@@ -208,26 +209,22 @@ def test_demo_frames_are_drawn_in_their_label_colours(logged_in_page, demo_v1):
     page, (version, frames) = logged_in_page, demo_v1
     page.set_default_timeout(30_000)
 
-    # A street scene: many polygons on one source, in the colours of the Labels panel's chips.
+    # A street scene: many polygons on one source, in the colours of the objects list.
     street = frames["street-01"]
     page.goto(f"/versions/{version.pk}/frame/street-01")
-    figure = page.locator('.fv-source[data-source-id="default"]')
-    loaded(figure.locator("img"))
-    assert_drawn(figure, street["rois"], "default", "default", (640, 400))
-    chips = chip_colours(page, ".fv-side .chip")
-    for roi in street["rois"]:
-        assert chips[roi["labels"][0]] == rgb(label_colour(roi["labels"][0]))
-    for g in figure.locator(".fv-overlay .roi").all():
-        assert g.evaluate("g => getComputedStyle(g.querySelector('polygon')).stroke") == chips[g.get_attribute("data-label").split(", ")[0]]
+    assert wait_for_viewer(page) == ["default"]
+    assert_outlines_drawn(page, street["rois"], "default", "default")
+    rows = page.locator("#frame-objects .fv-obj").evaluate_all("rows => rows.map((r) => [r.querySelector('.fv-obj-text').textContent, r.style.getPropertyValue('--c')])")
+    assert rows == [[", ".join(r["labels"]), label_colour(r["labels"][0])] for r in street["rois"] if r.get("poly")]
     page.screenshot(path=str(SCREENSHOTS / "viewer-street-scene.png"))
 
     # A FrameGroup: each source shows the ROIs that name it, and only those.
-    group = frames["group-01"]
     page.goto(f"/versions/{version.pk}/frame/group-01")
+    assert wait_for_viewer(page) == ["front", "rear"]
+    page.click("#frame-all-sources")
+    wait_for_viewer(page)
     for side in ("front", "rear"):
-        figure = page.locator(f'.fv-source[data-source-id="{side}"]')
-        loaded(figure.locator("img"))
-        assert_drawn(figure, group["rois"], side, "front", (640, 400))
+        assert_outlines_drawn(page, frames["group-01"]["rois"], side, "front")
     page.screenshot(path=str(SCREENSHOTS / "viewer-framegroup.png"))
 
     # The video's film strip: the selected frame's ROIs over the large image, moving with the frame.
@@ -266,14 +263,13 @@ def test_a_failed_image_shows_its_preview_and_a_source_of_unknown_size_is_drawn_
 
     # No width/height in the frame and no worker to measure it: the overlay takes the image's own size.
     page.goto(f"/versions/{version.pk}/frame/unsized")
-    figure = page.locator(".fv-source")
-    loaded(figure.locator("img"))
-    assert figure.locator("img").evaluate("img => img.naturalWidth") == 300
-    assert_drawn(figure, frames[0]["rois"], "default", "default", (300, 200))
+    wait_for_viewer(page)
+    assert page.evaluate("window.hyperdataViewer.views[0].stage.size") == {"width": 300, "height": 200}
+    assert_outlines_drawn(page, frames[0]["rois"], "default", "default")
 
     # The original cannot be read: its preview takes its place, the ROIs still where they belong.
     page.goto(f"/versions/{version.pk}/frame/missing")
-    image = page.locator(".fv-source img")
-    expect(image).to_have_attribute("src", "/media/previews/small.jpg")
-    loaded(image)
-    assert_drawn(page.locator(".fv-source"), frames[1]["rois"], "default", "default", (320, 200))
+    wait_for_viewer(page)
+    expect(page.locator('.fv-source[data-shown="preview"]')).to_have_count(1)
+    assert page.evaluate("window.hyperdataViewer.views[0].stage.size") == {"width": 320, "height": 200}
+    assert_outlines_drawn(page, frames[1]["rois"], "default", "default")

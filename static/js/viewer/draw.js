@@ -1,9 +1,11 @@
-// Drawing for the viewer: shapes (rois.js) as SVG over an image, label chips. The only DOM code of the module.
+// Drawing shapes (rois.js) as SVG over an image, for the film strip's large image, and label chips. The frame
+// page draws on a canvas instead (stage.js, roi-layer.js), which stays fast at any zoom and number of ROIs.
 //
 // The overlay's viewBox is the source's pixel size and the SVG is stretched over the image (the CSS gives both
 // the same box), so a shape's coordinates are the source's pixels at any displayed size.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
+const POINT_RADIUS = 3; // source pixels: key points on the film strip's large image
 
 function svgElement(name, attributes = {}) {
   const node = document.createElementNS(SVG_NS, name);
@@ -26,6 +28,11 @@ function shapeNode(shape) {
   for (const polygon of shape.polygons) {
     group.append(svgElement("polygon", { points: polygon.map(([x, y]) => `${x},${y}`).join(" "), "vector-effect": "non-scaling-stroke" }));
   }
+  if (shape.ellipse) {
+    const [cx, cy, rx, ry, angle] = shape.ellipse;
+    group.append(svgElement("ellipse", { cx, cy, rx, ry, transform: `rotate(${angle} ${cx} ${cy})`, "vector-effect": "non-scaling-stroke" }));
+  }
+  for (const [x, y] of shape.points) group.append(svgElement("circle", { cx: x, cy: y, r: POINT_RADIUS, class: "roi-point" }));
   return group;
 }
 

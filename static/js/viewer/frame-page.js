@@ -141,7 +141,7 @@ class FramePage {
     row?.scrollIntoView({ block: "nearest" });
     const shape = this.shapes.find((s) => s.index === this.selected);
     if (!reveal || !shape) return;
-    const view = this.views.find((v) => v.stage && shape.sources.includes(v.id) && !v.figure.hidden);
+    const view = this.views.find((v) => v.stage && shape.sources.includes(v.id) && !v.figure.classList.contains("is-offstage"));
     view?.stage.reveal(shape.bbox);
   }
 
@@ -187,8 +187,16 @@ class FramePage {
     const multi = this.views.length > 1;
     this.prefs.layout = multi ? layout : "single";
     const stageArea = this.root.querySelector(".fv-stage");
+    const before = stageArea.dataset.layout;
     stageArea.dataset.layout = this.prefs.layout;
-    for (const view of this.views) view.figure.hidden = this.prefs.layout === "single" && view !== this.active && Boolean(this.active);
+    for (const view of this.views) {
+      // Off-stage sources keep their size (hidden, not removed from the layout), so their viewers stay ready.
+      const offstage = this.prefs.layout === "single" && view !== this.active && Boolean(this.active);
+      const changed = view.figure.classList.contains("is-offstage") !== offstage || before !== this.prefs.layout;
+      view.figure.classList.toggle("is-offstage", offstage);
+      view.figure.setAttribute("aria-hidden", String(offstage));
+      if (changed && !offstage) view.stage?.refit();
+    }
     for (const button of this.root.querySelectorAll("[data-show-source]")) {
       button.setAttribute("aria-pressed", String(this.prefs.layout === "single" && button.dataset.showSource === this.active?.id));
     }

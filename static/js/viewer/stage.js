@@ -54,7 +54,7 @@ export class Stage {
       minZoomImageRatio: 0.1,
       maxZoomPixelRatio: 64,
       visibilityRatio: 0.1,
-      preserveImageSizeOnResize: true,
+      preserveImageSizeOnResize: false, // a resized stage keeps showing the same part of the image
       gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: true },
     });
     // The page handles the keys (frame-page.js); OpenSeadragon's own would pan on the arrow keys.
@@ -150,6 +150,16 @@ export class Stage {
 
   fit(immediately = false) {
     this.viewer.viewport.goHome(immediately);
+  }
+
+  /** After the stage's box changed size (a source brought on stage, the layout switched): fit the image anew
+   * once OpenSeadragon has measured the new size (it does on its next update, then says "resize"). */
+  refit() {
+    this.viewer.addOnceHandler("resize", () => {
+      this.viewer.viewport.goHome(true);
+      this.redraw();
+    });
+    this.viewer.forceResize();
   }
 
   /** Centre the view on a source rectangle [minX, minY, maxX, maxY], zooming out if it does not fit. */
