@@ -181,6 +181,7 @@ class FramePage {
     if (!view) return;
     this.active = view;
     this.applyLayout("single");
+    this.masks?.showSource();
   }
 
   applyLayout(layout) {
