@@ -103,9 +103,13 @@ export class SourceView {
       let answer;
       try {
         const response = await fetch(pyramid.status_url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-        answer = response.ok ? await response.json() : null;
+        answer = response.ok ? await response.json() : undefined;
       } catch {
-        answer = null;
+        answer = undefined; // the server did not answer: ask again
+      }
+      if (answer === null) { // the source no longer needs a pyramid (edited meanwhile)
+        this.setStatus("");
+        return;
       }
       if (answer) Object.assign(pyramid, answer);
       if (pyramid.state === "ready") {
