@@ -30,7 +30,8 @@ from viewer import tiles as frame_views
 from viewer.views import export as export_views
 
 from .pages import html as page_html
-from .test_viewer_module import assert_drawn, chip_colours, contract_of, rgb
+from .test_viewer_module import assert_drawn, contract_of
+from .viewer_canvas import assert_outlines_drawn, drawn_on, wait_for_viewer
 
 SCREENSHOTS = Path(os.environ.get("HYPERDATA_SCREENSHOTS") or Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots")
 WEATHER = ["sunny", "rain", "fog"]
@@ -644,19 +645,20 @@ def test_browser_frame_page_polygons_json_and_neighbours(ui_page, live_server, m
     page.goto(f"/versions/{version.pk}/?sort=id&label=person")
     page.locator('.tile[data-frame-id="street-03"] a').click()
     page.wait_for_url(re.compile(r"/frame/street-03\?"))
-    image = page.locator(".fv-image")
-    expect(image).to_have_js_property("complete", True)
-    assert image.evaluate("img => img.naturalWidth") == 320  # the original, through the media proxy
-    expect(page.locator(".fv-overlay polygon")).to_have_count(3)  # a car box, the person's two polygons
-    expect(page.locator('.fv-overlay .roi[data-label="person"] polygon')).to_have_count(2)
+    assert wait_for_viewer(page) == ["default"]
+    figure = page.locator(".fv-source")
+    expect(figure).to_have_attribute("data-shown", "image")  # the original, through the media proxy
+    assert page.evaluate("window.hyperdataViewer.views[0].stage.viewer.world.getItemAt(0).getContentSize().x") == 320
     sent = next(f for f in data if f["id"] == "street-03")
-    assert_drawn(page.locator(".fv-source"), sent["rois"], "default", "default", (320, 240))
-    chips = chip_colours(page, ".fv-side .chip")  # the Labels panel: the polygons are drawn in the chips' colours
-    assert (chips["car"], chips["person"]) == (rgb(frame_views.label_colour("car")), rgb(frame_views.label_colour("person")))
+    assert [d["text"] for d in drawn_on(page, "default")] == ["car", "person"]  # a car box, the person's two polygons
+    assert_outlines_drawn(page, sent["rois"], "default", "default")
+    rows = page.locator("#frame-objects .fv-obj").evaluate_all("rows => rows.map((r) => r.style.getPropertyValue('--c'))")
+    assert rows == [frame_views.label_colour("car"), frame_views.label_colour("person")]  # drawn in these colours
+    page.click("#frame-json-panel summary h2")
     raw = json.loads(page.locator("#frame-json").inner_text())
     assert raw["id"] == "street-03" and raw["dataset"] == {"id": version.dataset_id, "version": version.pk}
     assert [{k: v for k, v in roi.items() if k != "id"} for roi in raw["rois"]] == next(f for f in data if f["id"] == "street-03")["rois"]
-    expect(page.locator("#frame-meta")).to_contain_text("Berlin")
+    expect(page.locator("#frame-meta-tree")).to_contain_text("Berlin")
     shot(page, "12-frame")
 
     # Next / previous within the filter (persons, by id), from the links and the arrow keys.
@@ -671,11 +673,14 @@ def test_browser_frame_page_polygons_json_and_neighbours(ui_page, live_server, m
     # A FrameGroup: both sources side by side, each with its own ROIs.
     page.goto(f"/versions/{version.pk}/frame/group-00")
     expect(page.locator(".fv-source")).to_have_count(2)
-    expect(page.locator('.fv-source[data-source-id="front"] .fv-overlay polygon')).to_have_count(1)
-    expect(page.locator('.fv-source[data-source-id="rear"] .roi[data-label="person"]')).to_have_count(1)
+    assert wait_for_viewer(page) == ["front", "rear"]
+    page.click("#frame-all-sources")
+    wait_for_viewer(page)
+    assert [d["text"] for d in drawn_on(page, "front")] == ["car"]
+    assert [d["text"] for d in drawn_on(page, "rear")] == ["person"]
     for side in ("front", "rear"):
-        assert_drawn(page.locator(f'.fv-source[data-source-id="{side}"]'), group_frame(0)["rois"], side, "front", (160, 100))
+        assert_outlines_drawn(page, group_frame(0)["rois"], side, "front")
     shot(page, "13-framegroup")
     # A preview that failed: the placeholder says why.
     page.goto(f"/versions/{version.pk}/frame/street-29")
-    expect(page.locator(".fv-canvas .tile-ph-reason")).to_have_text("preview failed: could not read the source: no such file")
+    expect(page.locator(".fv-viewport .tile-ph-reason")).to_have_text("preview failed: could not read the source: no such file")

@@ -171,6 +171,7 @@ class FramePage {
     for (const button of this.root.querySelectorAll("[data-show-kind]")) {
       button.addEventListener("click", () => this.showKind(button.dataset.showKind));
     }
+    this.root.addEventListener("fv-shown", () => this.refreshKindButtons());
     const previewable = this.views.some((view) => view.hasPreviewChoice());
     const switcher = this.root.querySelector("#frame-image-switch");
     if (switcher) switcher.hidden = !previewable;
@@ -208,6 +209,11 @@ class FramePage {
 
   showKind(which) {
     for (const view of this.views) view.show(which);
+  }
+
+  /** The Source/Preview buttons say what is on show (a source whose image failed shows its preview). */
+  refreshKindButtons() {
+    const which = this.views.some((view) => view.which === "image") ? "image" : "preview";
     for (const button of this.root.querySelectorAll("[data-show-kind]")) button.setAttribute("aria-pressed", String(button.dataset.showKind === which));
   }
 
@@ -331,6 +337,7 @@ class FramePage {
     const help = this.root.querySelector("#frame-help");
     renderHelp(help.querySelector(".fv-help-list"));
     help.querySelector("[data-close]")?.addEventListener("click", () => { help.hidden = true; });
+    help.addEventListener("click", (event) => { if (event.target === help) help.hidden = true; }); // outside the card
     this.root.querySelector("#frame-help-button")?.addEventListener("click", () => { help.hidden = !help.hidden; });
     for (const button of this.root.querySelectorAll("[data-key-action]")) {
       button.addEventListener("click", () => this.run(button.dataset.keyAction));

@@ -50,6 +50,7 @@ export class SourceView {
   opened() {
     if (!this.source?.width || !this.source?.height) this.stage.size = openedSize(this.stage);
     this.figure.dataset.shown = this.shownKind();
+    this.figure.dispatchEvent(new CustomEvent("fv-shown", { bubbles: true, detail: { which: this.which } }));
     this.stage.redraw();
     this.resolveReady?.();
   }

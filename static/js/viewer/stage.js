@@ -177,8 +177,9 @@ export class Stage {
 
   /** Show another picture of the same source (image or preview), keeping the view where it is. */
   open(tileSource) {
-    const bounds = this.viewer.viewport.getBounds(true);
-    this.viewer.addOnceHandler("open", () => this.viewer.viewport.fitBounds(bounds, true));
+    // Keep the view of the picture on show; after a picture that failed to open there is none: fit.
+    const bounds = this.viewer.world.getItemCount() ? this.viewer.viewport.getBounds(true) : null;
+    this.viewer.addOnceHandler("open", () => (bounds ? this.viewer.viewport.fitBounds(bounds, true) : this.fit(true)));
     this.viewer.open(tileSource);
   }
 
