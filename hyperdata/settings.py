@@ -218,6 +218,9 @@ HYPERDATA_VIEW_SIZE = env_int("HYPERDATA_VIEW_SIZE", 1280)
 # Images whose long side is larger than this are shown through a deep zoom pyramid (tiles a worker makes on first
 # view) instead: beyond the large rendition's size it loses detail, and the original is too heavy for a browser.
 HYPERDATA_PYRAMID_MIN_SIDE = env_int("HYPERDATA_PYRAMID_MIN_SIDE", HYPERDATA_VIEW_SIZE)
+# The same for formats a browser shows itself (JPEG, PNG, ...): sent whole up to this size (a 16 MP JPEG decodes
+# to 64 MB in the browser), as tiles beyond it.
+HYPERDATA_PYRAMID_MIN_SIDE_WEB = env_int("HYPERDATA_PYRAMID_MIN_SIDE_WEB", 4096)
 HYPERDATA_PREVIEWS_AUTO = env_bool("HYPERDATA_PREVIEWS_AUTO", True)
 # Versions with more frames than this get their statistics from a worker after publishing, not in the request.
 HYPERDATA_STATS_SYNC_FRAMES = env_int("HYPERDATA_STATS_SYNC_FRAMES", 100000)

@@ -11,24 +11,13 @@ the tile says the preview is pending, or why it failed (`preview_status` / `prev
 from __future__ import annotations
 
 from frames import links
-from frames.selectors.previews import view_link
+from frames.selectors.previews import browser_can_show, view_link
 
-BROWSER_IMAGE_TYPES = {
-    "image/jpeg", "image/jpg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp", "image/svg+xml",
-}
-BROWSER_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".bmp", ".svg")
 FAILED_STATES = {"failed", "error"}
 
 
 def _direct(uri: str) -> bool:
     return uri.startswith(("http://", "https://", "/media/"))
-
-
-def _browser_can_show(source: dict) -> bool:
-    content_type = (source.get("content_type") or "").split(";")[0].strip().lower()
-    if content_type:
-        return content_type in BROWSER_IMAGE_TYPES
-    return (source.get("uri") or "").lower().split("?")[0].endswith(BROWSER_IMAGE_EXTENSIONS)
 
 
 def _preview_uri(source: dict) -> str | None:
@@ -59,7 +48,7 @@ def tile_image_url(dataset_id: str, source: dict) -> str | None:
 
 def _original_url(dataset_id: str, source: dict) -> str | None:
     original = source.get("uri")
-    if isinstance(original, str) and original and _browser_can_show(source):
+    if isinstance(original, str) and original and browser_can_show(source):
         return original if original.startswith(("http://", "https://")) else links.source_url(dataset_id, original)
     return None
 

@@ -26,6 +26,12 @@ class OpenApi30JsonSchema(GenerateJsonSchema):
             inner = {**inner, "enum": [*inner["enum"], None]}
         return {**inner, "nullable": True}
 
+    def literal_schema(self, schema):
+        result = super().literal_schema(schema)
+        if "const" in result:  # OpenAPI 3.0 has no `const`: a one-value enum says the same
+            result = {**{k: v for k, v in result.items() if k != "const"}, "enum": [result["const"]]}
+        return result
+
     def field_title_should_be_set(self, schema) -> bool:
         return False  # "Content Type" above content_type says nothing the property name does not
 

@@ -47,6 +47,21 @@ def is_video(entry: dict) -> bool:
     return content_type.startswith("video/") or entry["uri"].lower().split("?")[0].endswith(VIDEO_EXTENSIONS)
 
 
+# Formats every browser shows as they are: their originals go to the browser whole (up to a size, see pyramids).
+BROWSER_IMAGE_TYPES = {
+    "image/jpeg", "image/jpg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp", "image/svg+xml",
+}
+BROWSER_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".bmp", ".svg")
+
+
+def browser_can_show(source: dict) -> bool:
+    """Whether a browser displays the source's format itself (by its content type, else its extension)."""
+    content_type = (source.get("content_type") or "").split(";")[0].strip().lower()
+    if content_type:
+        return content_type in BROWSER_IMAGE_TYPES
+    return (source.get("uri") or "").lower().split("?")[0].endswith(BROWSER_IMAGE_EXTENSIONS)
+
+
 def has_own_preview(source: dict) -> bool:
     preview = source.get("preview")
     return bool(preview and preview.get("uri") and not preview.get("generated"))

@@ -23,7 +23,7 @@ from ..models import DatasetVersion, Job
 from ..storage import StorageError, storage_for_uri
 from .access import VIEWER, require
 from .frames import frame_get, frame_to_dict
-from .previews import attach_previews, is_video, source_page
+from .previews import attach_previews, browser_can_show, is_video, source_page
 
 PYRAMID_JOB = "pyramid"
 NONE, PENDING, READY, FAILED = "none", "pending", "ready", "failed"
@@ -34,14 +34,16 @@ RETRY_AFTER = timedelta(minutes=5)
 
 def pyramid_wanted(source: dict) -> bool:
     """Whether the viewer shows this source through a pyramid (pure): an image, not a video, whose long side is
-    larger than HYPERDATA_PYRAMID_MIN_SIDE. A source whose size is not known yet (the thumbnail worker measures
+    larger than HYPERDATA_PYRAMID_MIN_SIDE, or HYPERDATA_PYRAMID_MIN_SIDE_WEB for a format the browser shows
+    itself (a 4K JPEG is better sent whole). A source whose size is not known yet (the thumbnail worker measures
     sources that came without one) is shown as before."""
     if not isinstance(source, dict) or not isinstance(source.get("uri"), str) or not source["uri"] or is_video(source):
         return False
     width, height = source.get("width"), source.get("height")
     if not all(isinstance(side, int) and not isinstance(side, bool) for side in (width, height)):
         return False
-    return max(width, height) > settings.HYPERDATA_PYRAMID_MIN_SIDE
+    limit = settings.HYPERDATA_PYRAMID_MIN_SIDE_WEB if browser_can_show(source) else settings.HYPERDATA_PYRAMID_MIN_SIDE
+    return max(width, height) > limit
 
 
 def pyramid_job_key(uri: str, page: int, fingerprint: str | None) -> str:
