@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
+from PIL import Image
 from playwright.sync_api import expect
 
 from frames import services
@@ -69,3 +70,30 @@ def test_a_large_tiff_is_shown_through_worker_made_tiles(logged_in_page, big_fra
     assert len([url for url in tiles if f"/{deepest}/" in url]) < 40  # a few 510 px tiles, not the 200 of the level
     # The file itself is never sent: before the tiles, the page showed the worker's downscaled rendition.
     assert not [url for url in requests if "/media/source/" in url]
+
+
+def test_a_tiny_image_is_drawn_on_its_pixels_at_every_zoom(logged_in_page, media_roots, settings):
+    """64x64 pixels, fitted (about 9x) and at 3200%: the outline stays on the pixels its coordinates name."""
+    settings.HYPERDATA_PREVIEWS_AUTO = False
+    path = media_roots / "tiny-64.png"
+    Image.new("RGB", (64, 64), (30, 30, 30)).save(path)
+    rois = [{"labels": ["speck"], "poly": [20, 20, 44, 20, 44, 40, 20, 40]}]
+    version = services.dataset_create(user=SYSTEM, name="tiny").versions.get()
+    source = {"id": "default", "uri": path.as_uri(), "content_type": "image/png", "width": 64, "height": 64}
+    services.frames_add(user=SYSTEM, version=version, frames=[{"id": "tiny", "sources": [source], "rois": rois}])
+    page = logged_in_page
+    page.goto(f"/versions/{version.pk}/frame/tiny")
+    wait_for_viewer(page)
+    assert page.evaluate("window.hyperdataViewer.views[0].stage.zoomPercent()") > 500
+    assert_outlines_drawn(page, rois, "default", "default")
+    page.fill("#frame-zoom", "3200")
+    page.press("#frame-zoom", "Enter")
+    page.evaluate("window.hyperdataViewer.views[0].stage.viewer.viewport.panTo(new OpenSeadragon.Point(20 / 64, 20 / 64), true)")
+    page.wait_for_function("Math.abs(window.hyperdataViewer.views[0].stage.zoomPercent() - 3200) < 5")
+    wait_for_viewer(page)
+    # Around the top-left corner at (20, 20): the top and left edges near it are painted, the inside is not.
+    points = [(20, 20.5), (20.5, 20), (21, 20), (20, 21)]
+    assert all(close(rgba, label_colour("speck")) for rgba in sample(page, "default", points))
+    inside = sample(page, "default", [(21.5, 21.5)])[0]
+    assert inside[3] < 100  # the light fill, not the outline
+    page.screenshot(path=str(SCREENSHOTS / "viewer-tiny-3200.png"))
