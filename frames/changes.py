@@ -7,14 +7,17 @@
 
 A root version has no parent: every frame it shows is added, nothing is edited or deleted.
 
-The version's own rows are found through the `version_id` index and each is checked against its parent with a
-lookup in the (dataset, frame_id, version_seq) index, so the cost follows the size of the change, not the size
-of the version. Tombstones exist only where the parent's view shows the frame (frames.services.frames removes
-an own revision that hides nothing), so every tombstone stands for one frame the parent had.
+The rows are picked through the version's own rows (the `version_id` index), each checked against the parent
+with one lookup in the (dataset, frame_id, version_seq) index, and handed to the caller as `pk IN (...)`: so
+the database starts from the change and sorts it, and the cost follows the size of the change, not the size of
+the version. (As a plain filter, PostgreSQL walks the whole version in page order looking for a handful of
+added frames: 150 ms at 200,000 frames, against 30 ms this way.) Tombstones exist only where the parent's view
+shows the frame (frames.services.frames removes an own revision that hides nothing), so every tombstone stands
+for one frame the parent had.
 """
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from .models import DatasetVersion, FrameRevision
 
@@ -30,14 +33,17 @@ def changed_rows(version: DatasetVersion, changed: str) -> QuerySet[FrameRevisio
     if version.parent_id is None:
         visible = FrameRevision.objects.visible_in(version)
         return visible if changed in (ANY, ADDED) else visible.none()
-    rows = FrameRevision.objects.filter(dataset_id=version.dataset_id, deleted=False)
-    own = Q(version_id=version.pk)
-    if changed == EDITED:
-        return rows.filter(own & Exists(_parent_shows(version)))
-    if changed == ADDED:
-        return rows.filter(own & ~Exists(_parent_shows(version)))
-    deleted = _in_parent_view(version) & Q(frame_id__in=_tombstones(version).values("frame_id"))
-    return rows.filter(deleted if changed == DELETED else own | deleted)
+    own = FrameRevision.objects.filter(version_id=version.pk, deleted=False)
+    parts = {
+        ADDED: [own.alias(_gone=_parent_deleted(version)).filter(Q(_gone__isnull=True) | Q(_gone=True))],
+        EDITED: [own.alias(_gone=_parent_deleted(version)).filter(_gone=False)],
+        DELETED: [_deleted_in_parent(version)],
+        ANY: [own, _deleted_in_parent(version)],
+    }[changed]
+    pks = parts[0].values("pk")
+    for part in parts[1:]:
+        pks = pks.union(part.values("pk"), all=True)
+    return FrameRevision.objects.filter(pk__in=pks)
 
 
 def listed_as_deleted(version: DatasetVersion, changed: str, row: FrameRevision) -> bool:
@@ -50,26 +56,22 @@ def _parent_lineage(version: DatasetVersion) -> list[int]:
     return list(version.lineage[:-1])
 
 
-def _in_parent_view(version: DatasetVersion) -> Q:
-    """Rows that are the parent's view: the nearest revision in its lineage (tombstones are filtered out by
-    the caller's deleted=False, which also hides a frame whose nearest revision is one)."""
-    return Q(version_seq__in=_parent_lineage(version)) & ~Exists(_nearer_in_parent(version))
+def _parent_deleted(version: DatasetVersion) -> Subquery:
+    """For an outer row: `deleted` of its frame id's nearest revision in the parent's lineage; False when the
+    parent's view shows the frame, NULL when the parent never had it. One backward step in the unique index."""
+    nearest = FrameRevision.objects.filter(
+        dataset_id=version.dataset_id, frame_id=OuterRef("frame_id"), version_seq__in=_parent_lineage(version),
+    ).order_by("-version_seq")
+    return Subquery(nearest.values("deleted")[:1])
 
 
-def _parent_shows(version: DatasetVersion) -> QuerySet[FrameRevision]:
-    """For an outer row: the parent's view shows its frame id (its nearest revision there is no tombstone)."""
-    return FrameRevision.objects.filter(
-        dataset_id=version.dataset_id, frame_id=OuterRef("frame_id"), version_seq__in=_parent_lineage(version), deleted=False,
-    ).filter(~Exists(_nearer_in_parent(version)))
-
-
-def _nearer_in_parent(version: DatasetVersion) -> QuerySet[FrameRevision]:
-    """For an outer row: a revision of its frame id nearer to the parent in the parent's lineage."""
-    return FrameRevision.objects.filter(
-        dataset_id=version.dataset_id, frame_id=OuterRef("frame_id"),
-        version_seq__in=_parent_lineage(version), version_seq__gt=OuterRef("version_seq"),
+def _deleted_in_parent(version: DatasetVersion) -> QuerySet[FrameRevision]:
+    """The parent's view's revisions of the frame ids this version's tombstones delete."""
+    lineage = _parent_lineage(version)
+    nearer = FrameRevision.objects.filter(
+        dataset_id=version.dataset_id, frame_id=OuterRef("frame_id"), version_seq__in=lineage, version_seq__gt=OuterRef("version_seq"),
     )
-
-
-def _tombstones(version: DatasetVersion) -> QuerySet[FrameRevision]:
-    return FrameRevision.objects.filter(version_id=version.pk, deleted=True)
+    tombstones = FrameRevision.objects.filter(version_id=version.pk, deleted=True).values("frame_id")
+    return FrameRevision.objects.filter(
+        dataset_id=version.dataset_id, deleted=False, version_seq__in=lineage, frame_id__in=tombstones,
+    ).filter(~Exists(nearer))
