@@ -343,7 +343,9 @@ class FramePage {
       button.addEventListener("click", () => this.run(button.dataset.keyAction));
     }
     document.addEventListener("keydown", (event) => {
-      if (event.target.closest?.("input, textarea, select, [contenteditable]")) return;
+      // Keys typed into a field are the field's; a focused checkbox or radio (Show all, Compare) keeps only Space.
+      const field = event.target.closest?.("input, textarea, select, [contenteditable]");
+      if (field && !(["checkbox", "radio"].includes(field.type) && event.key !== " ")) return;
       if (event.key === " " && event.target.closest?.(".fv-stage, body")) event.preventDefault(); // Space+drag pans, never scrolls
       const action = actionFor(event);
       if (!action) return;
