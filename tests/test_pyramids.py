@@ -5,6 +5,7 @@ and small images shown without a pyramid."""
 from __future__ import annotations
 
 import io
+import os
 import json
 import re
 import time
@@ -286,3 +287,72 @@ def test_a_report_that_raises_stops_the_build(testdata, tmp_path):
 def test_a_file_libvips_cannot_read_fails_with_a_reason(testdata, tmp_path):
     with pytest.raises(media.PreviewError, match="Old-style JPEG"):
         media.make_pyramid(testdata / "tiff" / "pillow" / "old-style-jpeg-compression.tif", tmp_path)
+
+
+# ------------------------------------------------------------------------------------------ in OpenSeadragon
+SCREENSHOTS = Path(os.environ.get("HYPERDATA_SCREENSHOTS") or Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots")
+OSD_PAGE = """<!doctype html><html><body style="margin:0;background:#f0f">
+<div id="osd" style="width:1000px;height:500px"></div>
+<script src="/static/vendor/openseadragon-6.1.1/openseadragon.min.js"></script></body></html>"""
+# The frame page's way of showing a ready pyramid: a custom tile source made of the contract's entry.
+SHOW_PYRAMID = """async (pyramid) => {
+    const viewer = OpenSeadragon({
+        element: document.getElementById("osd"), drawer: "canvas", showNavigationControl: false,
+        animationTime: 0, blendTime: 0, immediateRender: true,
+    });
+    viewer.open({
+        width: pyramid.width, height: pyramid.height, tileSize: pyramid.tile_size, tileOverlap: pyramid.overlap,
+        minLevel: 0, maxLevel: pyramid.max_level,
+        getTileUrl: (level, x, y) => pyramid.tile_url.replace("{level}", level).replace("{x}", x).replace("{y}", y),
+    });
+    window.shown = viewer;
+    await allTilesDrawn(viewer);
+}"""
+SHOW_REGION = """async ([x, y, width, height]) => {
+    const viewer = window.shown, image = viewer.world.getItemAt(0);
+    viewer.viewport.fitBounds(image.imageToViewportRectangle(x, y, width, height), true);
+    await allTilesDrawn(viewer);
+}"""
+# Until the image is open and every tile of the view is drawn, for a few frames in a row (OpenSeadragon says so
+# a frame after a change; a minute at most).
+ALL_TILES_DRAWN = """() => { window.allTilesDrawn = async (viewer) => {
+    const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+    for (let settled = 0, frames = 0; settled < 5; frames++) {
+        if (frames > 3600) throw new Error("the tiles were not all drawn");
+        await frame();
+        const image = viewer.world.getItemAt(0);
+        settled = image && image.getFullyLoaded() && !viewer.world.needsDraw() ? settled + 1 : 0;
+    }
+}; }"""
+
+
+def shown(page, name: str) -> np.ndarray:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    png = page.locator("#osd").screenshot(path=str(SCREENSHOTS / f"pyramid-{name}.png"))
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
+
+
+def test_openseadragon_draws_the_pyramid_where_the_source_has_its_pixels(
+    logged_in_page, admin_user, testdata, celery_worker_process, no_thumbnails, made_pyramids,
+):
+    grey = testdata / "tiff" / "large_image" / "grey10kx5k.tif"  # 64, with rows 2000 to 2999 at 192
+    version = make_frame(admin_user, "in the browser", grey, 10000, 5000)
+    entry = wait_until_built(signed_in(admin_user), contract_of(signed_in(admin_user), version)["sources"][0]["pyramid"]["status_url"])
+    assert entry["state"] == "ready", entry["reason"]
+    made_pyramids.append(re.search(r"/media/pyramids/([^/]+)/", entry["tile_url"]).group(1))
+    page = logged_in_page
+    tiles = []
+    page.on("response", lambda response: "/media/pyramids/" in response.url and tiles.append(response.status))
+    page.goto("/jobs/")
+    page.set_content(OSD_PAGE)
+    page.evaluate(ALL_TILES_DRAWN)
+    page.evaluate(SHOW_PYRAMID, entry)
+
+    whole = shown(page, "whole")  # 10000 x 5000 in 1000 x 500: a tenth
+    rows = (100, 195, 205, 250, 295, 305, 400)
+    assert np.allclose([whole[row, 100:900].mean() for row in rows], [64, 64, 192, 192, 192, 64, 64], atol=3)
+    page.evaluate(SHOW_REGION, [4500, 1750, 1000, 500])  # one to one: the deepest level
+    near = shown(page, "one-to-one")
+    rows = (0, 245, 249, 250, 255, 499)  # image row 2000, the first light one, is the view's row 250
+    assert np.allclose([near[row, :].mean() for row in rows], [64, 64, 64, 192, 192, 192], atol=3)
+    assert tiles and set(tiles) == {200}
