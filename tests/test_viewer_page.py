@@ -34,8 +34,9 @@ from frames.selectors import SYSTEM
 from viewer.tiles import label_colour
 
 from .clients import api_client
+from .media_helpers import frame_number, make_video, naive_frame_at
 from .viewer_canvas import (
-    Placement, assert_dotted, assert_not_outlined, assert_nothing_else, assert_outlined, box_shape, drawn_on, ellipse_shape, outline_hits,
+    Placement, Shape, assert_dotted, assert_not_outlined, assert_nothing_else, assert_outlined, box_shape, drawn_on, ellipse_shape, outline_hits,
     picture, points_shape, poly_shape, sample, settle, wait_for_viewer,
 )
 
@@ -74,7 +75,7 @@ def seed_frame(uri: str) -> dict:
 # ------------------------------------------------------------------------------------------------ helpers
 
 
-def scene(path: Path, size: tuple[int, int], colour=(70, 90, 110), fmt: str | None = None) -> Path:
+def scene(path: Path, size: tuple[int, int], colour=(70, 90, 110)) -> Path:
     """A picture of `size`: a soft vertical gradient from `colour` with a grid every 50 px (so zoom shows)."""
     width, height = size
     ramp = np.linspace(0.75, 1.25, height)[:, None, None]
@@ -85,7 +86,7 @@ def scene(path: Path, size: tuple[int, int], colour=(70, 90, 110), fmt: str | No
         draw.line([(x, 0), (x, height)], fill=tuple(min(255, c + 40) for c in colour))
     for y in range(0, height, 50):
         draw.line([(0, y), (width, y)], fill=tuple(min(255, c + 40) for c in colour))
-    image.save(path, fmt)
+    image.save(path)
     return path
 
 
@@ -145,6 +146,10 @@ def test_seed_001_coco_frame_both_polygons_at_every_zoom(logged_in_page, media_r
     # nothing joins the racket's two parts (the separator is no coordinate).
     check("fit", True)
     assert 60 < zoom_percent(page) < 200
+    end_of_first, start_of_second = (179, 194), (194, 238)
+    toward_separator = (0, 194 - 179)  # the line to (-999999999, -999999999) leaves the image there
+    for wrong in ([end_of_first, start_of_second], [end_of_first, toward_separator]):
+        assert assert_not_outlined(page, "default", Shape(racket.colour, [wrong]), [racket, person]) > 5
 
     # 250% typed into the zoom field.
     page.fill("#frame-zoom", "250")
@@ -462,14 +467,15 @@ def test_keyboard_across_a_filter_and_back_to_the_grid(logged_in_page, media_roo
     at(ids[ids.index("k60") + 1])
     page.keyboard.press("ArrowLeft")
     at("k60")
+    jumped = ids[ids.index("k60") + 10]
     page.keyboard.press("Shift+ArrowRight")
-    at(ids[ids.index("k60") + 10])
+    at(jumped)
     # `.`: the next frame in the filter with an ROI at or above the slider's minimum.
     set_slider(page, 0.55)
     page.keyboard.press(".")
-    confident = [f["id"] for f in cars if f["id"] > "k80" and f["rois"][0]["confidence"] >= 0.55]
+    confident = [f["id"] for f in cars if f["id"] > jumped and f["rois"][0]["confidence"] >= 0.55]
     at(confident[0])
-    assert confident[0] != ids[ids.index("k80") + 1]  # it skipped frames below the minimum
+    assert confident[0] != ids[ids.index(jumped) + 1]  # it skipped frames below the minimum
     page.keyboard.press("Shift+ArrowRight")  # fewer than 10 left: the last
     at(ids[-1])
     page.keyboard.press("Shift+ArrowRight")  # past the last: nowhere, and the page says so
@@ -480,6 +486,10 @@ def test_keyboard_across_a_filter_and_back_to_the_grid(logged_in_page, media_roo
     here = next(f for f in cars if f["id"] == ids[-1])
     context = sorted((f for f in cars if f["context_id"] == here["context_id"]), key=lambda f: (f["timestamp"], f["id"]))
     following = context[context.index(here) + 1]
+    page.keyboard.press("]")
+    at(following["id"])
+    page.keyboard.press("[")
+    at(here["id"])
     page.keyboard.press("]")
     at(following["id"])
     shot(page, "keys-frame")
@@ -629,3 +639,46 @@ def test_source_and_preview_switch(logged_in_page, media_roots, no_worker):
     settle(page, "default")
     assert colour_at(page, "default", (100, 100))[0] > 120
     assert_outlined(page, "default", road)
+
+
+def test_tiff_and_video_sources_are_shown_through_the_workers(logged_in_page, media_roots, celery_worker_process):
+    """A TIFF (a browser cannot show it) appears as the worker's rendition; a video source as its frame at the
+    frame's timestamp; the ROIs over either where they belong."""
+    page = logged_in_page
+    halves = np.zeros((400, 600, 3), np.uint8)
+    halves[:, :300] = (200, 40, 40)
+    halves[:, 300:] = (40, 190, 60)
+    Image.fromarray(halves).save(media_roots / "halves.tif", compression="tiff_lzw")
+    times = list(range(0, 1000, 40))
+    video = make_video(media_roots / "drive.mp4", frame_times_ms=times, size=(640, 480), gop=6)
+    box = [100, 80, 500, 80, 500, 320, 100, 320]
+
+    def video_frame(t: int) -> dict:
+        return {"id": f"drive-{t:04d}", "context_id": "drive", "timestamp": t, "rois": [{"labels": ["car"], "poly": box}],
+                "sources": [{"id": "default", "uri": video.as_uri(), "content_type": "video/mp4", "timestamp": t, "width": 640, "height": 480}]}
+
+    version = version_with("workers", [
+        {"id": "tiff", "rois": [{"labels": ["car"], "poly": box}],
+         "sources": [{"id": "default", "uri": (media_roots / "halves.tif").as_uri(), "content_type": "image/tiff", "width": 600, "height": 400}]},
+        video_frame(333), video_frame(720),
+    ])
+    car = poly_shape(label_colour("car"), box)
+
+    open_frame(page, version, "tiff")
+    figure = page.locator(".fv-source")
+    expect(figure).to_have_attribute("data-shown", "image")
+    assert "/media/view/" in page.evaluate("window.hyperdataViewer.views[0].media.image")
+    expect(figure.locator(".fv-source-status")).to_be_hidden()
+    left, right = colour_at(page, "default", (150, 200)), colour_at(page, "default", (450, 200))
+    assert np.abs(left - (200, 40, 40)).max() < 25 and np.abs(right - (40, 190, 60)).max() < 25, (left, right)
+    assert_outlined(page, "default", car)
+    assert_nothing_else(page, "default", [car])
+    shot(page, "tiff")
+
+    for t in (333, 720):
+        open_frame(page, version, f"drive-{t:04d}")
+        expect(figure).to_have_attribute("data-shown", "image")
+        expected, _ = naive_frame_at(video, t)
+        assert frame_number(shown_picture(page, "default")) == expected, t
+        assert_outlined(page, "default", car)
+        shot(page, f"video-{t}")
