@@ -9,6 +9,7 @@ import os
 import json
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +19,12 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from frames import media, services
 from frames.models import Job
-from frames.selectors.pyramids import PYRAMID_JOB
+from frames.selectors.pyramids import PYRAMID_JOB, RETRY_AFTER
 
 from .pages import html as page_html
 
@@ -250,6 +252,42 @@ def test_a_request_for_a_small_source_answers_null_and_starts_nothing(admin_user
     assert response.status_code == 200 and response.json() is None
     assert not Job.objects.filter(kind=PYRAMID_JOB).exists()
     assert contract_of(client, version)["sources"][0]["pyramid"] is None
+
+
+def test_a_file_that_cannot_be_tiled_fails_with_the_reason_and_is_asked_again_later(
+    admin_user, testdata, celery_worker_process, no_thumbnails,
+):
+    old_jpeg = testdata / "tiff" / "pillow" / "old-style-jpeg-compression.tif"  # libvips lacks old-style JPEG
+    version = make_frame(admin_user, "untileable", old_jpeg, 5000, 4000)  # a size that asks for a pyramid
+    client = signed_in(admin_user)
+    status_url = contract_of(client, version)["sources"][0]["pyramid"]["status_url"]
+    entry = wait_until_built(client, status_url)
+    assert entry == {"state": "failed", "status_url": status_url,
+                     "reason": "cannot make tiles of this TIFF file: tiff2vips: Old-style JPEG compression support is not configured"}
+    assert client.get(status_url).json() == entry and Job.objects.filter(kind=PYRAMID_JOB).count() == 1  # not again at once
+    Job.objects.filter(kind=PYRAMID_JOB).update(finished=timezone.now() - RETRY_AFTER - timedelta(seconds=1))
+    assert contract_of(client, version)["sources"][0]["pyramid"]["state"] == "none"  # a while later: asked again
+    assert client.get(status_url).json()["state"] == "pending" and Job.objects.filter(kind=PYRAMID_JOB).count() == 2
+
+
+def test_a_cancelled_build_stops_and_leaves_no_tiles(admin_user, gigapixel_tiff, celery_worker_process, no_thumbnails):
+    version = make_frame(admin_user, "cancelled", gigapixel_tiff, GIGA, GIGA)
+    client = signed_in(admin_user)
+    status_url = contract_of(client, version)["sources"][0]["pyramid"]["status_url"]
+    assert client.get(status_url).json()["state"] == "pending"
+    build = Job.objects.get(kind=PYRAMID_JOB)
+    deadline = time.monotonic() + READY_WAIT_SECONDS
+    while not Job.objects.filter(pk=build.pk, state=Job.RUNNING, done__gt=0).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # until libvips is writing tiles
+    finished_before = celery_worker_process.log().count("frames.tasks.run_job[")
+    services.job_cancel(user=admin_user, job_id=build.pk)
+    while celery_worker_process.log().count("frames.tasks.run_job[") == finished_before and time.monotonic() < deadline:
+        time.sleep(0.1)  # until the worker's task has returned
+    build.refresh_from_db()
+    assert build.state == Job.CANCELLED and build.result is None
+    entry = client.get(status_url).json()
+    assert (entry["state"], entry["reason"]) == ("failed", "the build was cancelled")
+    assert not default_storage.exists(f"pyramids/{build.pk[:2]}/{build.pk}-{build.attempts}")
 
 
 # ------------------------------------------------------------------------------------ the media layer alone
