@@ -70,7 +70,7 @@ def pyramid_build(*, user, job: Job) -> dict | None:
                 tempfile.TemporaryDirectory(prefix="hyperdata-pyramid-", dir=settings.HYPERDATA_FETCH_TMP_DIR) as out:
             job_progress(job=job, done=0, total=100, message="making the tiles")
             pyramid = media.make_pyramid(path, out, page=page, sample_size=settings.HYPERDATA_VIEW_SIZE,
-                                   report=lambda percent: job_progress(job=job, done=percent * BUILD_SHARE // 100))
+                                         report=lambda percent: job_progress(job=job, done=percent * BUILD_SHARE // 100))
             _store_tiles(job, pyramid, pyramid_id, stored)
     except TransientStorageError:
         _delete(stored)
