@@ -19,7 +19,11 @@ from viewer.tiles import label_colour
 READY = """async () => {
     for (let i = 0; i < 200 && !window.hyperdataViewer; i++) await new Promise((r) => setTimeout(r, 50));
     const page = window.hyperdataViewer;
-    await Promise.all(page.views.filter((v) => v.stage).map((v) => v.ready));
+    if (!page) throw new Error("the frame page's viewer did not start");
+    // page.evaluate has no timeout of its own: a picture that never opens must fail the test, not hang it
+    const late = new Promise((_, reject) => setTimeout(() => reject(new Error("a source's picture did not open in 60 s: "
+        + page.views.filter((v) => v.stage).map((v) => `${v.id}=${v.figure.dataset.shown || "not shown"}`).join(", "))), 60000));
+    await Promise.race([Promise.all(page.views.filter((v) => v.stage).map((v) => v.ready)), late]);
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     return page.views.map((v) => v.id);
 }"""

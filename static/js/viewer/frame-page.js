@@ -4,7 +4,7 @@
 // tree, and the keyboard (keys.js). The server renders the page's frame; this module brings it to life.
 
 import { readContract } from "./contract.js";
-import { actionFor, renderHelp } from "./keys.js";
+import { FrameKeys } from "./frame-keys.js";
 import { attachMasks } from "./masks-wiring.js";
 import { renderChanges, renderFrameLabels, renderMetadata, renderObjectList } from "./panels.js";
 import { DIFF_STYLES } from "./roi-layer.js";
@@ -55,7 +55,7 @@ class FramePage {
     this.setupPointer();
     this.setupCompare();
     this.setupCopy();
-    this.setupKeys();
+    this.keys = new FrameKeys(this);
     this.masks = attachMasks(this);
     renderFrameLabels(this.root.querySelector("#frame-labels"), frameLabels(this.frame.rois));
     renderMetadata(this.root.querySelector("#frame-meta-tree"), this.frame);
@@ -191,20 +191,28 @@ class FramePage {
     const stageArea = this.root.querySelector(".fv-stage");
     const before = stageArea.dataset.layout;
     stageArea.dataset.layout = this.prefs.layout;
+    const moved = [];
     for (const view of this.views) {
       // Off-stage sources keep their size (hidden, not removed from the layout), so their viewers stay ready.
       const offstage = this.prefs.layout === "single" && view !== this.active && Boolean(this.active);
-      const changed = view.figure.classList.contains("is-offstage") !== offstage || before !== this.prefs.layout;
+      if (view.figure.classList.contains("is-offstage") !== offstage || before !== this.prefs.layout) moved.push(view);
       view.figure.classList.toggle("is-offstage", offstage);
       view.figure.setAttribute("aria-hidden", String(offstage));
-      if (changed && !offstage) view.stage?.refit();
     }
+    // Once every figure is in its new place (their sizes depend on each other), fit those that moved.
+    for (const view of moved) if (!view.figure.classList.contains("is-offstage")) view.stage?.refit();
     for (const button of this.root.querySelectorAll("[data-show-source]")) {
       button.setAttribute("aria-pressed", String(this.prefs.layout === "single" && button.dataset.showSource === this.active?.id));
     }
     this.root.querySelector("#frame-all-sources")?.setAttribute("aria-pressed", String(this.prefs.layout === "all"));
     savePrefs(this.prefs);
     this.updateZoomField();
+  }
+
+  cycleSource() {
+    if (this.views.length < 2) return;
+    const at = this.views.indexOf(this.active);
+    this.showSource(this.views[(at + 1) % this.views.length].id);
   }
 
   showKind(which) {
@@ -228,7 +236,8 @@ class FramePage {
     field?.addEventListener("change", () => {
       const percent = parseFloat(field.value);
       if (Number.isFinite(percent) && percent > 0) this.active?.stage?.setZoomPercent(percent);
-      else this.updateZoomField();
+      field.blur(); // the field shows the zoom reached ("250%") again
+      this.updateZoomField();
     });
     for (const view of this.views) {
       view.stage?.viewer.addHandler("zoom", () => {
@@ -331,88 +340,7 @@ class FramePage {
     this.redrawAll();
   }
 
-  // -- keys, navigation, copy -------------------------------------------------------------------------------
-
-  setupKeys() {
-    const help = this.root.querySelector("#frame-help");
-    renderHelp(help.querySelector(".fv-help-list"));
-    help.querySelector("[data-close]")?.addEventListener("click", () => { help.hidden = true; });
-    help.addEventListener("click", (event) => { if (event.target === help) help.hidden = true; }); // outside the card
-    this.root.querySelector("#frame-help-button")?.addEventListener("click", () => { help.hidden = !help.hidden; });
-    for (const button of this.root.querySelectorAll("[data-key-action]")) {
-      button.addEventListener("click", () => this.run(button.dataset.keyAction));
-    }
-    document.addEventListener("keydown", (event) => {
-      // Keys typed into a field are the field's; a focused checkbox or radio (Show all, Compare) keeps only Space.
-      const field = event.target.closest?.("input, textarea, select, [contenteditable]");
-      if (field && !(["checkbox", "radio"].includes(field.type) && event.key !== " ")) return;
-      if (event.key === " " && event.target.closest?.(".fv-stage, body")) event.preventDefault(); // Space+drag pans, never scrolls
-      const action = actionFor(event);
-      if (!action) return;
-      event.preventDefault();
-      this.run(action);
-    });
-  }
-
-  run(action) {
-    const help = this.root.querySelector("#frame-help");
-    const handlers = {
-      previous: () => this.follow("previous"),
-      next: () => this.follow("next"),
-      back10: () => this.neighbour({ direction: "previous", step: 10 }),
-      forward10: () => this.neighbour({ direction: "next", step: 10 }),
-      previousConfident: () => this.neighbour({ direction: "previous", min_confidence: this.prefs.minConfidence }),
-      nextConfident: () => this.neighbour({ direction: "next", min_confidence: this.prefs.minConfidence }),
-      previousInContext: () => this.neighbour({ direction: "previous", scope: "context" }),
-      nextInContext: () => this.neighbour({ direction: "next", scope: "context" }),
-      zoomIn: () => this.zoom("zoomIn"),
-      zoomOut: () => this.zoom("zoomOut"),
-      fit: () => this.zoom("fit"),
-      oneToOne: () => this.zoom("oneToOne"),
-      toggleRois: () => this.setAllHidden(!this.views[0]?.layer.allHidden),
-      toggleMasks: () => this.masks?.toggleAll(),
-      toggleCompare: () => this.setComparing(!this.comparing),
-      togglePreview: () => this.showKind(this.views.some((v) => v.which === "preview") ? "image" : "preview"),
-      nextSource: () => this.cycleSource(),
-      toggleAllSources: () => this.applyLayout(this.prefs.layout === "all" ? "single" : "all"),
-      back: () => (help.hidden ? window.location.assign(this.root.dataset.backUrl) : (help.hidden = true)),
-      help: () => { help.hidden = !help.hidden; },
-    };
-    handlers[action]?.();
-  }
-
-  cycleSource() {
-    if (this.views.length < 2) return;
-    const at = this.views.indexOf(this.active);
-    this.showSource(this.views[(at + 1) % this.views.length].id);
-  }
-
-  follow(which) {
-    const link = this.root.querySelector(`[data-nav="${which}"]`);
-    if (link) window.location.assign(link.href);
-  }
-
-  /** Go to the frame the server names for this step (the neighbour endpoint keeps the filter and order). */
-  async neighbour(params) {
-    const base = this.root.dataset.neighbourUrl;
-    if (!base) return;
-    const query = new URLSearchParams(this.root.dataset.navQuery || "");
-    for (const [key, value] of Object.entries({ step: 1, scope: "filter", ...params })) query.set(key, String(value));
-    const status = this.root.querySelector("#frame-nav-status");
-    try {
-      const response = await fetch(`${base}?${query}`, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-      const answer = await response.json();
-      if (response.ok && answer.url) {
-        window.location.assign(answer.url);
-        return;
-      }
-      status.textContent = response.ok ? "No such frame in this direction." : (answer.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
-    } catch {
-      status.textContent = "Could not reach the server.";
-    }
-    status.hidden = false;
-    setTimeout(() => { status.hidden = true; }, 2500);
-  }
+  // -- copy ---------------------------------------------------------------------------------------------
 
   setupCopy() {
     for (const button of this.root.querySelectorAll("[data-copy]")) {

@@ -15,7 +15,8 @@ function confidenceText(confidence) {
 }
 
 /** One row per object ROI: a show/hide box, its colour, labels, kind, confidence and the sources it is on.
- * `onToggle(index, shown)`, `onSelect(index)`, `onHover(index | null)`. Returns the rows by ROI index. */
+ * `onToggle(index, shown)`, `onSelect(index)`, `onHover(index | null)`; with `multipleSources` the row says which
+ * sources the ROI is drawn on. Returns the rows by ROI index. */
 export function renderObjectList(list, shapes, { onToggle, onSelect, onHover, multipleSources }) {
   const rows = new Map();
   list.replaceChildren(...shapes.map((shape) => {
@@ -31,10 +32,10 @@ export function renderObjectList(list, shapes, { onToggle, onSelect, onHover, mu
     box.addEventListener("click", (event) => event.stopPropagation());
     const swatch = element("span", "fv-obj-swatch");
     const text = element("span", "fv-obj-text", shape.text);
-    const kind = element("span", "fv-obj-kind", shape.kind === "points" ? `${shape.points.length} points` : shape.kind);
+    const what = shape.kind === "points" ? `${shape.points.length} points` : shape.kind;
+    const kind = element("span", "fv-obj-kind", multipleSources ? `${what} · ${shape.sources.join(", ")}` : what);
     const confidence = element("span", "fv-obj-conf num", confidenceText(shape.confidence));
     row.append(box, swatch, text, kind, confidence);
-    if (multipleSources) row.append(element("span", "fv-obj-sources mono", shape.sources.join(", ")));
     row.title = shape.confidence === null ? shape.text : `${shape.text} · confidence ${shape.confidence}`;
     row.addEventListener("click", () => onSelect(shape.index));
     row.addEventListener("keydown", (event) => {
@@ -85,7 +86,20 @@ export function renderChanges(container, diff, { rois, parentRois, styles, onSel
   for (const change of diff.changed) row("changed", describe(rois[change.index]), change.fields.join(", "), change.index);
   for (const index of diff.removed) row("removed", describe(parentRois[index]), "", null);
   if (!rows.length) rows.push(element("li", "muted small", "No ROI changed since the parent version."));
-  container.replaceChildren(...rows);
+  container.replaceChildren(diffLegend(styles), ...rows);
+}
+
+/** How each kind of change is drawn: a line in its colour, dashed for geometry that is no longer there. */
+function diffLegend(styles) {
+  const legend = element("li", "fv-diff-legend");
+  for (const kind of ["added", "changed", "before", "removed", "unchanged"]) {
+    const entry = element("span", "fv-diff-key");
+    const line = element("span", `fv-diff-line${styles[kind].dash.length ? " is-dashed" : ""}`);
+    line.style.setProperty("--c", styles[kind].colour);
+    entry.append(line, document.createTextNode(styles[kind].label));
+    legend.append(entry);
+  }
+  return legend;
 }
 
 function leaf(value) {

@@ -63,7 +63,15 @@ export class Stage {
     this.overlay.className = "fv-overlay-canvas";
     this.viewer.canvas.append(this.overlay);
     this.viewer.addHandler("update-viewport", () => this.draw());
-    this.viewer.addHandler("resize", () => this.redraw());
+    this.fitted = true; // OpenSeadragon opens an image fitted
+    this.viewer.addHandler("resize", () => {
+      // An image viewer keeps a fitted image fitted; OpenSeadragon applies the new size after this event.
+      if (this.fitted) requestAnimationFrame(() => this.viewer.viewport.goHome(true));
+      this.redraw();
+    });
+    for (const name of ["canvas-drag", "canvas-scroll", "canvas-double-click", "canvas-pinch"]) {
+      this.viewer.addHandler(name, () => { this.fitted = false; }); // the user took over the view
+    }
     this.viewer.addHandler("open", () => this.redraw());
   }
 
@@ -137,28 +145,30 @@ export class Stage {
     const wanted = Math.min(MAX_ZOOM_PERCENT, Math.max(1, percent));
     if (!current) return;
     const viewport = this.viewer.viewport;
+    this.fitted = false;
     viewport.zoomTo(viewport.getZoom(true) * (wanted / current), null, immediately);
   }
 
   zoomIn() {
+    this.fitted = false;
     this.viewer.viewport.zoomBy(ZOOM_STEP);
   }
 
   zoomOut() {
+    this.fitted = false;
     this.viewer.viewport.zoomBy(1 / ZOOM_STEP);
   }
 
+  /** Show the whole image; it stays fitted when the stage changes size, until the user zooms or pans. */
   fit(immediately = false) {
+    this.fitted = true;
     this.viewer.viewport.goHome(immediately);
   }
 
-  /** After the stage's box changed size (a source brought on stage, the layout switched): fit the image anew
-   * once OpenSeadragon has measured the new size (it does on its next update, then says "resize"). */
+  /** After the stage's box changed size (a source brought on stage, the layout switched): fit the image now,
+   * and again when OpenSeadragon measures the new size on its next update (the "resize" handler above). */
   refit() {
-    this.viewer.addOnceHandler("resize", () => {
-      this.viewer.viewport.goHome(true);
-      this.redraw();
-    });
+    this.fit(true);
     this.viewer.forceResize();
   }
 
@@ -171,6 +181,7 @@ export class Stage {
     const inside = rect.x >= bounds.x && rect.y >= bounds.y && rect.x + rect.width <= bounds.x + bounds.width
       && rect.y + rect.height <= bounds.y + bounds.height;
     if (inside) return;
+    this.fitted = false;
     if (rect.width <= bounds.width && rect.height <= bounds.height) viewport.panTo(rect.getCenter());
     else viewport.fitBounds(new OSD.Rect(rect.x - rect.width * 0.1, rect.y - rect.height * 0.1, rect.width * 1.2, rect.height * 1.2));
   }
