@@ -1,34 +1,38 @@
-"""Frame viewer: 500 polygons of 100 vertices and a 1920x1080 mask, opened, panned and zoomed in headless Chromium,
-against the same scene drawn naively.
+"""Frame viewer: a frame with 500 polygons of 100 vertices and a 1920x1080 mask, opened, panned and zoomed in
+headless Chromium, against the same scene drawn naively.
 
-Everything lives in a temporary folder (HYPERDATA_VAR_DIR: the embedded SQLite database, default storage): a
-dataset with one frame (a 1920x1080 JPEG, 500 seeded random polygon ROIs over 20 labels of 20 colours, a
-1920x1080 segmentation mask PNG with 20 labelled RGB values and background, and the version's `mask_labels`).
-An embedded Valkey broker and one real Celery worker make what the frame page needs, as they would for a user:
-the source's and the mask's previews (the mask's lossless PNG). A 1920x1080 JPEG is shown whole (a browser shows
-JPEGs itself up to HYPERDATA_PYRAMID_MIN_SIDE_WEB); --pyramid lowers that limit so that the worker makes a deep zoom
-pyramid and OpenSeadragon draws its tiles instead. Then gunicorn serves the app as `manage.py serve` runs it, and headless Debian Chromium (software rendering: --disable-gpu) measures:
+Everything lives in a temporary folder (HYPERDATA_VAR_DIR: the embedded SQLite database and default storage): a
+dataset with one frame (a 1920x1080 JPEG; 500 seeded random polygon ROIs over 20 labels of 20 colours; a
+1920x1080 segmentation mask PNG of 20 labelled RGB values over an unlabelled background, and the version's
+`mask_labels`). An embedded Valkey broker and one real Celery worker make what the page needs, as for a user: the
+source's and the mask's previews (the mask's lossless PNG the viewer reads). A browser shows a 1920x1080 JPEG whole
+(up to HYPERDATA_PYRAMID_MIN_SIDE_WEB); --pyramid lowers the limit so the worker makes a deep zoom pyramid and
+OpenSeadragon draws tiles. gunicorn serves the app as `manage.py serve` runs it, and headless Debian Chromium
+(window 1440x900; --disable-gpu: software raster and compositing) measures, for the frame page and a naive page:
 
-- time to first overlay, from navigation start (median of --loads loads after a warm-up, from another page of
-  the app): the image drawn (OpenSeadragon's tiles all loaded; the naive page: the <img> decoded), the ROIs drawn
-  over it, the mask drawn. A mark is taken once the main thread has painted the frame that shows it (a task
-  queued in the requestAnimationFrame callback that drew it, or in the first one after the DOM change);
-- a pan-and-zoom sequence (wheel zooms in and out at points, drags; real input through Chromium) while every
-  animation frame's time is recorded with requestAnimationFrame: median / 95th percentile frame time, frames per
-  second, the share of frames slower than 33.3 ms; the overlay's own draw time (Stage.draw wrapped with
-  performance.now(), and in it the ROI layer and the mask layer), OpenSeadragon's drawing of the tiles
-  (viewer.drawer.draw) and its update (world.update); the renderer's main-thread time per frame (Chromium's
-  Performance.getMetrics: script, style, layout and the rest, which is mostly paint); CPU seconds of Chromium's
-  processes (renderer: main thread, raster and compositor threads; gpu-process: the software display
-  compositor) over the sequence;
-- the naive page: the same image in an <img>, one SVG <polygon> per ROI in a <g transform> that the same input
-  changes (non-scaling 2 px strokes, the same fill), the mask coloured on the main thread (getImageData, a loop
-  mapping each pixel's RGB to its label's colour, putImageData) into a canvas under the SVG, the image and the
-  canvas moved with CSS transforms. Served on the app's origin (a Playwright route), same size and place.
+- time to first overlay, from navigation start (median of runs x --loads loads, after a warm-up, each coming
+  from another page of the app): the ROIs drawn, the image drawn (OpenSeadragon's tiles all loaded; the naive
+  page's <img> decoded), the mask drawn. A mark is taken when the page's thread has painted the frame showing it;
+- a pan-and-zoom sequence (~9 s: wheel clicks at points, drags; real input through Chromium, the pointer over the
+  image as a user's is, so the frame page also hit-tests and highlights ROIs) while every frame is recorded with
+  requestAnimationFrame: frames per second, median / 95th percentile / longest frame time, the share slower than
+  33.3 ms; the JavaScript time of the overlay (Stage.draw wrapped with performance.now(); in it the ROI and mask
+  layers) and of OpenSeadragon (viewer.drawer.draw, world.update); the page's thread time per frame (Chromium's
+  Performance.getMetrics); CPU seconds of Chromium's processes by type;
+- where the frame page's time goes: each layer drawn 15 times at the fit zoom and at 4x, with a 1-pixel
+  getImageData after each draw so that the canvas rasterises it then (a 2D canvas records draw calls and
+  rasterises them at the frame's paint, so a timer around draw() alone sees almost nothing), and what-if rows
+  (ROI fills only, 2 px outlines only, 1 px outlines only).
 
-    .venv/bin/python bench/viewer.py [--pyramid] [--loads 2] [--runs 2] [--screenshots DIR] [--keep]
+The naive page: the same image in an <img>, one SVG <polygon> per ROI in a <g transform> that the same input
+changes (the same colours, fill and 2 px non-scaling outlines), the mask coloured on the page's thread (drawImage,
+getImageData, a loop mapping each pixel's RGB to its label's colour, putImageData) into a canvas under the SVG;
+the image and the canvas follow with CSS transforms. It is served on the app's origin (a Playwright route) in the
+stage's size and place, with the frame page's image and mask URLs.
 
-About 2 minutes on 2 cores. The machine's other load skews frame times: the load average is printed.
+    .venv/bin/python bench/viewer.py [--pyramid] [--runs 2] [--loads 2] [--screenshots DIR] [--keep]
+
+About 2 minutes on 2 cores. Other processes on the machine skew frame times: the load average is printed.
 """
 from __future__ import annotations
 
