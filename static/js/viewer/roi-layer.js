@@ -91,7 +91,7 @@ export class RoiLayer {
       ctx.strokeStyle = style.colour;
       if (!style.dash.length) {
         ctx.globalAlpha = FILL_ALPHA;
-        ctx.fill(path, "evenodd");
+        ctx.fill(path); // nonzero: where two ROIs of one colour overlap, both fill
       }
       ctx.globalAlpha = 1;
       ctx.stroke(path);
@@ -123,7 +123,7 @@ export class RoiLayer {
     ctx.setLineDash([]);
     ctx.globalAlpha = 0.38;
     ctx.fillStyle = shape.colour;
-    ctx.fill(path, "evenodd");
+    ctx.fill(path); // nonzero: where two ROIs of one colour overlap, both fill
     ctx.globalAlpha = 1;
     ctx.lineWidth = (LINE + 4) / scale;
     ctx.strokeStyle = "#fff";

@@ -73,6 +73,12 @@ export class Stage {
       this.viewer.addHandler(name, () => { this.fitted = false; }); // the user took over the view
     }
     this.viewer.addHandler("open", () => this.redraw());
+    this.animating = false;
+    this.viewer.addHandler("animation-start", () => { this.animating = true; });
+    this.viewer.addHandler("animation-finish", () => {
+      this.animating = false;
+      this.redraw();
+    });
   }
 
   /** Draw `layer` from now on: on top of the others, or under them (`{under: true}`: masks go under ROIs). */
@@ -83,8 +89,9 @@ export class Stage {
     return layer;
   }
 
-  /** Draw on the next animation frame (many calls make one drawing). */
+  /** Draw on the next animation frame (many calls make one drawing), sharp: a layer changed. */
   redraw() {
+    this.snapshot = null;
     if (this.pending) return;
     this.pending = requestAnimationFrame(() => {
       this.pending = 0;
@@ -108,19 +115,37 @@ export class Stage {
     if (canvas.width !== width || canvas.height !== height) {
       canvas.width = width;
       canvas.height = height;
+      this.snapshot = null;
     }
     const ctx = canvas.getContext("2d");
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, width, height);
     if (!this.size.width) return;
     const { scale, x, y } = this.transform();
+    ctx.setTransform(dpr * scale, 0, 0, dpr * scale, dpr * x, dpr * y);
+    if (this.animating && this.snapshot) {
+      // While the view moves, the last sharp drawing moves with it: one drawImage a frame, whatever the number
+      // of ROIs (rasterising hundreds of outlines costs tens of ms a frame without a GPU). Sharp again at rest.
+      const shot = this.snapshot;
+      ctx.drawImage(shot.canvas, shot.x, shot.y, shot.width, shot.height);
+      return;
+    }
     const view = { scale, dpr };
     for (const layer of this.layers) {
       ctx.save();
-      ctx.setTransform(dpr * scale, 0, 0, dpr * scale, dpr * x, dpr * y);
       layer.draw(ctx, view);
       ctx.restore();
     }
+    this.keepSnapshot({ scale, x, y, dpr });
+  }
+
+  /** Keep what the overlay shows now, with the source rectangle it covers, for drawing while the view moves. */
+  keepSnapshot({ scale, x, y, dpr }) {
+    const canvas = this.snapshot?.canvas || document.createElement("canvas");
+    canvas.width = this.overlay.width;
+    canvas.height = this.overlay.height;
+    canvas.getContext("2d").drawImage(this.overlay, 0, 0);
+    this.snapshot = { canvas, x: -x / scale, y: -y / scale, width: canvas.width / dpr / scale, height: canvas.height / dpr / scale };
   }
 
   /** A source pixel [x, y] as a point in the viewer element (CSS pixels). */
