@@ -14,13 +14,22 @@ def _flat(value) -> bool:
     return True
 
 
-def compact_json(value, indent: int = 2, _level: int = 0) -> str:
+def _scalars(value) -> bool:
+    return isinstance(value, list) and all(not isinstance(v, (list, dict)) for v in value)
+
+
+def compact_json(value, indent: int = 2, _level: int = 0, *, long_lists_inline: bool = False) -> str:
+    """`long_lists_inline`: a list of numbers or strings stays on one line however long (a frame's `poly`, as
+    seed 001 prints it, instead of one line per coordinate)."""
     inline = json.dumps(value, ensure_ascii=False)
     if not isinstance(value, (list, dict)) or not value or (_flat(value) and len(inline) + indent * _level <= WIDTH):
         return inline
+    if long_lists_inline and _scalars(value):
+        return inline
     pad, inner = " " * indent * _level, " " * indent * (_level + 1)
+    nested = {"long_lists_inline": long_lists_inline}
     if isinstance(value, list):
-        items = [inner + compact_json(v, indent, _level + 1) for v in value]
+        items = [inner + compact_json(v, indent, _level + 1, **nested) for v in value]
         return "[\n" + ",\n".join(items) + "\n" + pad + "]"
-    items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {compact_json(v, indent, _level + 1)}" for k, v in value.items()]
+    items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {compact_json(v, indent, _level + 1, **nested)}" for k, v in value.items()]
     return "{\n" + ",\n".join(items) + "\n" + pad + "}"

@@ -1,7 +1,6 @@
 """Group by URL, one context: its frames in timestamp order as a film strip, and the frame page."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 from django.http import Http404, JsonResponse
@@ -14,6 +13,7 @@ from frames.exceptions import NotFound, ServiceError
 from frames.selectors.query import STRIP_CURSOR
 from viewer.browse import STATE_KEYS, BrowseState, json_view, version_or_404
 from viewer.contract import frame_contract
+from viewer.jsonfmt import compact_json
 from viewer.tiles import cell_text, frame_url, label_chips, strip_frame
 
 from .versions import version_context
@@ -97,7 +97,7 @@ def frame_page(request, version_id, frame_id):
         "chips": chips,
         "frame_labels": [c for c in chips if c["frame_label"]],
         "meta_rows": [(k, cell_text(v)) for k, v in sorted((frame.get("meta") or {}).items())],
-        "raw_json": json.dumps(selectors.frame_to_dict(revision, version_id=version.id), indent=2, ensure_ascii=False),
+        "raw_json": compact_json(selectors.frame_to_dict(revision, version_id=version.id), long_lists_inline=True),
         "previous_url": frame_url(version.id, neighbours.previous.frame_id) + nav_query if neighbours.previous else None,
         "next_url": frame_url(version.id, neighbours.next.frame_id) + nav_query if neighbours.next else None,
         "back_url": reverse("viewer:version", args=[version.id]) + nav_query,

@@ -33,6 +33,16 @@ export function shapePath(shape) {
   return path;
 }
 
+/** A line about LINE pixels wide as two 1 px strokes a pixel apart: software rasterisers (no GPU) draw 1 px lines
+ * an order of magnitude faster than wider ones (bench/viewer.py: 500 polygons, 4 ms against 66 ms). */
+function strokeTwice(ctx, path, scale) {
+  const shift = (LINE - 1) / Math.SQRT2 / scale;
+  ctx.stroke(path);
+  ctx.translate(shift, shift);
+  ctx.stroke(path);
+  ctx.translate(-shift, -shift);
+}
+
 export class RoiLayer {
   constructor(shapes) {
     this.shapes = shapes;
@@ -84,7 +94,7 @@ export class RoiLayer {
   draw(ctx, { scale }) {
     if (!this.batches) this.batches = this.buildBatches();
     ctx.lineJoin = "round";
-    ctx.lineWidth = LINE / scale;
+    ctx.lineWidth = 1 / scale;
     for (const { style, path, points } of this.batches) {
       ctx.setLineDash(style.dash.map((d) => d / scale));
       ctx.fillStyle = style.colour;
@@ -94,7 +104,7 @@ export class RoiLayer {
         ctx.fill(path); // nonzero: where two ROIs of one colour overlap, both fill
       }
       ctx.globalAlpha = 1;
-      ctx.stroke(path);
+      strokeTwice(ctx, path, scale);
       this.drawPoints(ctx, points, POINT_RADIUS / scale);
     }
     this.drawHighlight(ctx, scale);
@@ -110,7 +120,7 @@ export class RoiLayer {
     ctx.fill(path);
     ctx.save();
     ctx.strokeStyle = "#fff";
-    ctx.lineWidth = ctx.lineWidth / 2;
+    ctx.lineWidth = radius / POINT_RADIUS; // 1 screen pixel
     ctx.setLineDash([]);
     ctx.stroke(path);
     ctx.restore();
