@@ -5,7 +5,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from .views import datasets, frames, jobs, root, versions
 
 app_name = "api"
-FRAME_ID = "<str:frame_id>"
+FRAME_ID = "<path:frame_id>"  # frame ids may hold slashes (file paths)
 
 urlpatterns = [
     path("", root.ApiRootView.as_view(), name="root"),

@@ -9,12 +9,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from frames import selectors
+from frames.changes import listed_as_deleted
 from frames.exceptions import NotFound, ServiceError
 from frames.selectors.query import STRIP_CURSOR
 from viewer.browse import STATE_KEYS, BrowseState, json_view, version_or_404
 from viewer.contract import frame_contract
 from viewer.jsonfmt import compact_json
-from viewer.tiles import cell_text, frame_url, label_chips, strip_frame
+from viewer.tiles import frame_page_url, label_chips, strip_frame
 
 from .versions import version_context
 
@@ -87,19 +88,16 @@ def frame_page(request, version_id, frame_id):
         except ServiceError as exc:
             state.errors.extend(exc.errors)
     nav_query = state.url_query(keys=STATE_KEYS + ("cursor", "page"))
-    chips = label_chips(frame.get("rois"))
     return render(request, "viewer/frame.html", {
         **version_context(request, version, "frames"),
         "state": state,
         "frame": frame,
         "contract": contract,
         "views": [{"source": source, "media": media} for source, media in zip(frame.get("sources") or [], contract["sources"])],
-        "chips": chips,
-        "frame_labels": [c for c in chips if c["frame_label"]],
-        "meta_rows": [(k, cell_text(v)) for k, v in sorted((frame.get("meta") or {}).items())],
+        "frame_labels": [c for c in label_chips(frame.get("rois")) if c["frame_label"]],
         "raw_json": compact_json(selectors.frame_to_dict(revision, version_id=version.id), long_lists_inline=True),
-        "previous_url": frame_url(version.id, neighbours.previous.frame_id) + nav_query if neighbours.previous else None,
-        "next_url": frame_url(version.id, neighbours.next.frame_id) + nav_query if neighbours.next else None,
+        "previous_url": _neighbour_url(version, neighbours.previous, state, nav_query),
+        "next_url": _neighbour_url(version, neighbours.next, state, nav_query),
         "back_url": reverse("viewer:version", args=[version.id]) + nav_query,
         "context_url": reverse("viewer:context", args=[version.id]) + state.filter_query(context=frame["context_id"], frame=frame["id"]),
         "neighbour_url": reverse("viewer:frame-neighbour", args=[version.id, revision.frame_id]),
@@ -107,3 +105,12 @@ def frame_page(request, version_id, frame_id):
         "saved_at": datetime.fromtimestamp(frame["saved"] / 1000, tz=timezone.utc),
         "saved_in_version": revision.version,
     })
+
+
+def _neighbour_url(version, row, state: BrowseState, nav_query: str) -> str | None:
+    """The page of the frame before or after this one; under the `changed` filter a frame this version deleted
+    is listed as the parent's, so its page is the parent version's."""
+    if row is None:
+        return None
+    deleted = listed_as_deleted(version, state.changed, row)
+    return frame_page_url(version, row.frame_id, deleted=deleted, state=state, link_query=nav_query)
