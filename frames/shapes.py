@@ -23,6 +23,13 @@ def compact(values: list[float]) -> list[float]:
     return [int(v) if float(v).is_integer() else v for v in values]
 
 
+def _sizes_not_negative(values: list[float], what: str) -> list[float]:
+    """The third and fourth values are sizes (a box's width and height, an ellipse's radii)."""
+    if values[2] < 0 or values[3] < 0:
+        raise ValueError(f"{what} cannot be negative")
+    return compact(values)
+
+
 class BoxShape(_Open):
     """A box: `xywh` = [left, top, width, height] in the source's pixels, turned `angle` degrees clockwise
     about its centre (image y points down)."""
@@ -34,9 +41,7 @@ class BoxShape(_Open):
     @field_validator("xywh")
     @classmethod
     def _size(cls, xywh):
-        if xywh[2] < 0 or xywh[3] < 0:
-            raise ValueError("width and height cannot be negative")
-        return compact(xywh)
+        return _sizes_not_negative(xywh, "width and height")
 
 
 class EllipseShape(_Open):
@@ -48,9 +53,7 @@ class EllipseShape(_Open):
     @field_validator("xyrrt")
     @classmethod
     def _radii(cls, xyrrt):
-        if xyrrt[2] < 0 or xyrrt[3] < 0:
-            raise ValueError("the radii cannot be negative")
-        return compact(xyrrt)
+        return _sizes_not_negative(xyrrt, "the radii")
 
 
 class PointsShape(_Open):

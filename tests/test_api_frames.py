@@ -79,6 +79,23 @@ def test_coco_polygon_separator_is_kept(api, draft):
     assert got["rois"][0]["poly"] == coco["rois"][0]["poly"]
 
 
+def test_roi_shapes_round_trip_and_count_as_objects(api, draft):
+    """Boxes, ellipses and key points come back as sent; an ROI with only a shape labels an object, not the frame."""
+    shapes = [
+        {"labels": ["car"], "shape": {"type": "box", "xywh": [10, 20, 30.5, 40], "angle": 15}},
+        {"labels": ["sign"], "shape": {"type": "ellipse", "xyrrt": [50, 50, 8, 5, -20]}},
+        {"labels": ["pose"], "shape": {"type": "points", "xy": [1, 2, 3, 4, 5, 6]}},
+        {"labels": ["night"]},
+    ]
+    frame = {"id": "shapes", "sources": [{"uri": "s3://bucket/shapes.jpg"}], "rois": shapes}
+    assert add(api, draft["id"], [frame]).status_code == 201
+    got = api.get(f"/api/versions/{draft['id']}/frames/shapes/").json()
+    assert [roi.get("shape") for roi in got["rois"]] == [roi.get("shape") for roi in shapes]
+    stats = {row["label"]: row for row in api.get(f"/api/versions/{draft['id']}/stats/").json()["labels"]}
+    counts = {label: (stats[label]["roi_count"], stats[label]["frame_label_count"]) for label in ("car", "sign", "pose", "night")}
+    assert counts == {"car": (1, 0), "sign": (1, 0), "pose": (1, 0), "night": (0, 1)}
+
+
 def add(api, version_id, frames, **params):
     query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
     return api.post(f"/api/versions/{version_id}/frames/{query}", frames, format="json")

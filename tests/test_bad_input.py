@@ -41,6 +41,11 @@ BAD_FRAMES = [
     (frame(sources=[{"uri": "s3://b/a.jpg", "width": 2**40}]), "sources[0].width", "less than or equal"),
     (frame(timestamp=2**70), "timestamp", "less than or equal"),
     (frame(sources=[{"uri": "s3://b/a.jpg", "masks": [{"id": "m", "uri": 3}]}]), "sources[0].masks[0].uri", "valid string"),
+    (frame(rois=[{"labels": ["car"], "shape": {"type": "box", "xywh": [0, 0, -5, 10]}}]), "rois[0].shape.box.xywh", "cannot be negative"),
+    (frame(rois=[{"labels": ["car"], "shape": {"type": "box", "xywh": [0, 0, 5]}}]), "rois[0].shape.box.xywh", "at least 4"),
+    (frame(rois=[{"labels": ["sign"], "shape": {"type": "ellipse", "xyrrt": [5, 5, 2, -1, 0]}}]), "rois[0].shape.ellipse.xyrrt", "radii cannot be negative"),
+    (frame(rois=[{"labels": ["pose"], "shape": {"type": "points", "xy": [1, 2, 3]}}]), "rois[0].shape.points.xy", "odd number"),
+    (frame(rois=[{"labels": ["car"], "shape": {"type": "star", "xy": [1, 2]}}]), "rois[0].shape", "does not match"),
 ]
 
 

@@ -164,7 +164,7 @@ def _displayable(image: pyvips.Image, sample: Callable[[], pyvips.Image]) -> pyv
     if needs_sample:
         image = _stretched(image, small)
     else:
-        image = _browser_bands(_to_srgb(image))
+        image = vips.browser_bands(_to_srgb(image))
     if _has_alpha(image) and not _alpha_used(small):
         image = image[:-1]  # an alpha opaque everywhere only makes the tiles bigger PNGs
     return image
@@ -188,17 +188,6 @@ def _to_srgb(image: pyvips.Image) -> pyvips.Image:
         return image.icc_transform("srgb", embedded=True)
     if image.interpretation == "cmyk":
         return image.icc_transform("srgb", input_profile="cmyk")  # libvips' own CMYK profile, as the thumbnailer
-    return image
-
-
-def _browser_bands(image: pyvips.Image) -> pyvips.Image:
-    """vips.to_pil's conversion, lazily: sRGB or grey, 8 bits, at most RGB plus alpha."""
-    if image.interpretation not in ("srgb", "b-w"):
-        image = image.colourspace("srgb" if image.bands >= 3 else "b-w")
-    if image.format != "uchar":
-        image = image.cast("uchar")
-    if image.bands > 4 or (image.bands == 4 and not image.hasalpha()):
-        image = image[:3]
     return image
 
 

@@ -189,13 +189,18 @@ def _thumbnail_8bit(image: pyvips.Image, width: int, height: int) -> Image.Image
     return to_pil(small)
 
 
-def to_pil(image: pyvips.Image) -> Image.Image:
-    """A small 8-bit vips image as a Pillow image in L, LA, RGB or RGBA."""
+def browser_bands(image: pyvips.Image) -> pyvips.Image:
+    """sRGB or grey, 8 bits, at most RGB plus alpha: what a browser image (JPEG, PNG) holds. Lazy, as vips is."""
     if image.interpretation not in ("srgb", "b-w"):
         image = image.colourspace("srgb" if image.bands >= 3 else "b-w")
     if image.format != "uchar":
         image = image.cast("uchar")
     if image.bands > 4 or (image.bands == 4 and not image.hasalpha()):
         image = image[:3]
-    array = image.numpy()
+    return image
+
+
+def to_pil(image: pyvips.Image) -> Image.Image:
+    """A small 8-bit vips image as a Pillow image in L, LA, RGB or RGBA."""
+    array = browser_bands(image).numpy()
     return Image.fromarray(np.ascontiguousarray(array))
