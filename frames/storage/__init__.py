@@ -29,12 +29,14 @@ from .errors import (
     TooLargeError,
     TransientStorageError,
 )
+from .azure import AzureBlobStorage, azure_blob_location, azure_storage_for_url
 from .http import HttpStorage
 from .local import LocalStorage, media_roots
 from .netguard import AddressPolicy, vetted_session
 
 __all__ = [
     "AddressPolicy",
+    "AzureBlobStorage",
     "HttpStorage",
     "InvalidURIError",
     "LocalStorage",
@@ -48,6 +50,8 @@ __all__ = [
     "StorageStat",
     "TooLargeError",
     "TransientStorageError",
+    "azure_blob_location",
+    "azure_storage_for_url",
     "media_roots",
     "register_storage",
     "registered_schemes",
