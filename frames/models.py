@@ -223,6 +223,8 @@ class MediaPreview(models.Model):
     height = models.IntegerField(null=True)
     error = models.TextField(blank=True, default="")
     attempts = models.IntegerField(default=0)
+    # The user whose action last asked for it: the worker reads the source with that user's cloud credentials.
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -283,3 +285,39 @@ class Job(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in self.ACTIVE
+
+
+class CloudCredential(models.Model):
+    """Access to one object store (S3 or S3-compatible, Google Cloud Storage, Azure Blob): a user's own row, or
+    shared with everyone when `owner` is null (only staff make those). `secret` and `token` hold Fernet tokens
+    (frames.secrets); the plain values exist only in memory, in the mapping a storage receives."""
+
+    S3, GCS, AZURE = "s3", "gcs", "azure"
+    PROVIDERS = [(S3, "S3 / S3-compatible"), (GCS, "Google Cloud Storage"), (AZURE, "Azure Blob")]
+    PROXY, SIGNED = "proxy", "signed"
+    DELIVERIES = [(PROXY, "Streamed by the server"), (SIGNED, "Short-lived signed URLs")]
+    AZURE_AUTHS = [("key", "Account key"), ("sas", "SAS token"), ("connection_string", "Connection string")]
+
+    id = models.CharField(max_length=32, primary_key=True, default=new_id, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="cloud_credentials")
+    provider = models.CharField(max_length=8, choices=PROVIDERS)
+    name = models.CharField(max_length=255)
+    host = models.CharField(max_length=255, blank=True, default="")  # "" = the provider's own endpoint
+    bucket = models.CharField(max_length=255, blank=True, default="")  # "" = every bucket of the host
+    region = models.CharField(max_length=64, blank=True, default="")
+    key = models.CharField(max_length=255, blank=True, default="")
+    secret = models.TextField(blank=True, default="")  # encrypted
+    token = models.TextField(blank=True, default="")  # encrypted
+    azure_auth = models.CharField(max_length=20, choices=AZURE_AUTHS, blank=True, default="key")
+    use_tls = models.BooleanField(default=True)
+    anonymous = models.BooleanField(default=False)
+    delivery = models.CharField(max_length=8, choices=DELIVERIES, default=PROXY)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["provider", "host", "bucket", "name"]
+        indexes = [models.Index(fields=["provider", "host"], name="credential_provider_host")]
+
+    def __str__(self):
+        return f"{self.name} ({self.provider} {self.host or '-'}/{self.bucket or '*'})"

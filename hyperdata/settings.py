@@ -207,6 +207,8 @@ HYPERDATA_FETCH_TMP_DIR = env("HYPERDATA_FETCH_TMP_DIR")
 HYPERDATA_FETCH_CA_BUNDLE = env("HYPERDATA_FETCH_CA_BUNDLE")  # CA file replacing the default
 # Callable or dotted path, called as provider(scheme=..., host=...) -> dict | None (per-host credentials).
 HYPERDATA_STORAGE_CREDENTIALS_PROVIDER = None
+# Fernet key encrypting cloud credential secrets at rest (frames/secrets.py); DEBUG and tests derive one.
+HYPERDATA_SECRETS_KEY = env("HYPERDATA_SECRETS_KEY", "")
 # --- end source fetching ---
 
 # Previews: tile size of the thumbnails the workers make, and whether writes queue preview jobs at all

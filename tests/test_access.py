@@ -33,6 +33,7 @@ from frames.selectors.previews import view_request
 from frames.selectors.pyramids import pyramid_tile_name
 
 ANYONE, SIGNED_IN, VIEWER, ANNOTATOR, OWNER = "anyone", "signed in", "viewer", "annotator", "owner"
+STAFF = "staff"  # staff only (shared cloud credentials)
 RANK = {VIEWER: 1, ANNOTATOR: 2, OWNER: 3}
 ACTORS = ["anonymous", "outsider", VIEWER, ANNOTATOR, OWNER, "staff"]
 OK_GET = (200,)
@@ -155,6 +156,12 @@ ROUTES = {
     "POST /api/versions/{version_id}/publish/": Rule(OWNER, body={}),
     "POST /api/versions/{version_id}/snapshot/": Rule(OWNER, ok=(201,), body={}),
     "GET /api/versions/{version_id}/stats/": Rule(VIEWER),
+    "GET /api/cloud-credentials/": Rule(SIGNED_IN),
+    "POST /api/cloud-credentials/": Rule(SIGNED_IN, ok=(201,), body={"provider": "s3", "name": "walk", "anonymous": True}),
+    "GET /api/cloud-credentials/{credential_id}/": Rule(SIGNED_IN),  # a shared row: everyone reads it
+    "PATCH /api/cloud-credentials/{credential_id}/": Rule(STAFF, body={"name": "walked"}),
+    "DELETE /api/cloud-credentials/{credential_id}/": Rule(STAFF, ok=(204,)),
+    "POST /api/cloud-credentials/{credential_id}/test/": Rule(SIGNED_IN),
 }
 
 
@@ -234,11 +241,14 @@ def make_world(media_files) -> SimpleNamespace:
         services.member_set(user=owner, dataset=dataset, username=name, role=name)
     bystander = services.member_set(user=owner, dataset=dataset, username="bystander", role=VIEWER)
     job = services.job_start(user=owner, kind="stats", key="walk", version=draft, subject="walk", task=None)
+    # A shared credential for a server that is not running (the Test button answers "connection refused").
+    credential = services.credential_create(user=users["staff"], data={
+        "provider": "s3", "name": "walk", "host": "127.0.0.1:9", "anonymous": True, "use_tls": False, "shared": True})
     view_link = links.ViewLink(dataset.pk, media_files.uri, "image", 0, 0)
     wanted = view_request(view_link)
     MediaPreview.objects.create(key=wanted.key, kind=wanted.kind, uri=wanted.uri, media=wanted.media, max_size=wanted.max_size,
                                 status=MediaPreview.DONE, file=media_files.preview_file, content_type="image/jpeg")
-    return SimpleNamespace(users=users, dataset=dataset, published=published, draft=draft, member=bystander, job=job,
+    return SimpleNamespace(users=users, dataset=dataset, published=published, draft=draft, member=bystander, job=job, credential=credential,
                            uri=media_files.uri, preview_file=media_files.preview_file, view_link=view_link)
 
 
@@ -247,7 +257,7 @@ def fill(template: str, rule: Rule, world) -> str:
         return rule.url(world)
     version = world.published if rule.version == "published" else world.draft
     values = {"dataset_id": world.dataset.pk, "version_id": version.pk, "frame_id": "f1", "member_id": world.member.pk,
-              "job_id": world.job.pk}
+              "job_id": world.job.pk, "credential_id": world.credential.pk}
     url = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
     return f"{url}?{rule.query}" if rule.query else url
 
@@ -288,6 +298,8 @@ def expected(rule: Rule, actor: str, *, api: bool) -> tuple:
         return (401, 403) if api else ("login",)
     if rule.need == SIGNED_IN or actor == "staff":
         return rule.ok
+    if rule.need == STAFF:
+        return (403,)
     if actor == "outsider":
         return (404,)
     return rule.ok if RANK[actor] >= RANK[rule.need] else (403,)

@@ -10,7 +10,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from frames import selectors, services
-from frames.models import Job, MediaPreview
+from frames.models import CloudCredential, Job, MediaPreview
 from frames.selectors import FrameQuery
 from frames.selectors.previews import source_request
 
@@ -35,7 +35,14 @@ def world(admin_user):
     published, draft = services.version_snapshot(user=admin_user, version=root)
     job = Job.objects.create(kind="previews_count", user=admin_user, version=published, dataset=dataset, state=Job.DONE,
                              result={"total": 6, "done": 0, "failed": 0, "pending": 6})
+    services.credential_create(user=admin_user, data={"provider": "s3", "name": "minio", "host": "127.0.0.1:9000",
+                                                       "key": "k", "secret": "s", "use_tls": False})
     return {"user": admin_user, "dataset": dataset, "published": published, "draft": draft, "job": job, "frames": frames}
+
+
+def _credential_get(user):
+    row = CloudCredential.objects.first()
+    return selectors.credential_get(user=user, credential_id=row.pk)
 
 
 def calls(w):
@@ -46,6 +53,10 @@ def calls(w):
     return {
         "allows": lambda: selectors.allows(user, published, selectors.OWNER),
         "role_of": lambda: selectors.role_of(user=user, dataset_id=w["dataset"].pk),
+        "credentials_list": lambda: list(selectors.credentials_list(user=user)),
+        "credential_get": lambda: _credential_get(user),
+        "credential_for": lambda: selectors.credential_for(user=user, provider="s3", host="127.0.0.1:9000", bucket="b"),
+        "credentials_provider": lambda: selectors.credentials_provider(user=user)(scheme="s3", host="127.0.0.1:9000", bucket="b"),
         "context_frames": lambda: selectors.context_frames(user=user, version=draft, context_id="c1", query=query),
         "contexts_before": lambda: selectors.contexts_before(user=user, version=draft, context_id="c1", query=query),
         "contexts_list": lambda: selectors.contexts_list(user=user, version=published, query=query),

@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from .views import datasets, frames, jobs, root, versions
+from .views import credentials, datasets, frames, jobs, root, versions
 
 app_name = "api"
 FRAME_ID = "<path:frame_id>"  # frame ids may hold slashes (file paths)
@@ -30,4 +30,7 @@ urlpatterns = [
     path("jobs/", jobs.JobListView.as_view(), name="job-list"),
     path("jobs/<str:job_id>/", jobs.JobDetailView.as_view(), name="job-detail"),
     path("jobs/<str:job_id>/cancel/", jobs.JobCancelView.as_view(), name="job-cancel"),
+    path("cloud-credentials/", credentials.CredentialListView.as_view(), name="credential-list"),
+    path("cloud-credentials/<str:credential_id>/", credentials.CredentialDetailView.as_view(), name="credential-detail"),
+    path("cloud-credentials/<str:credential_id>/test/", credentials.CredentialTestView.as_view(), name="credential-test"),
 ]

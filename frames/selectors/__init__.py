@@ -14,8 +14,10 @@ Selectors take the acting user first and decide access through `access.require`;
 - previews: the renditions frames need, frames with their previews attached, preview progress
 - jobs:     a user's jobs, a version's job history
 - pyramids: which sources are shown through a deep zoom pyramid, and its state
+- credentials: cloud credentials a user sees and uses, the row for a host and bucket, the storage credentials provider
 """
 from .access import ANNOTATOR, OWNER, SYSTEM, VIEWER, allows, role_of
+from .credentials import credential_for, credential_get, credentials_list, credentials_provider
 from .contexts import (
     CONTEXT_PAGE_SIZE, ContextFramesPage, ContextPage, ContextRow, Neighbours, context_frames, contexts_before, contexts_list,
     frame_neighbours, previous_page_cursor,
@@ -32,6 +34,7 @@ from .stats import label_stats, meta_distribution, meta_keys, stored_stats
 
 __all__ = [
     "ANNOTATOR", "OWNER", "SYSTEM", "VIEWER", "allows", "role_of",
+    "credential_for", "credential_get", "credentials_list", "credentials_provider",
     "CONTEXT_PAGE_SIZE", "ContextFramesPage", "ContextPage", "ContextRow", "Neighbours", "context_frames", "contexts_before",
     "contexts_list", "frame_neighbours", "previous_page_cursor",
     "dataset_get", "datasets_list", "members_list", "version_get", "version_lineage", "versions_list",

@@ -11,8 +11,10 @@ one transaction, and queue tasks only after it commits. Nothing else writes rows
 - pyramids:   deep zoom pyramids of large images: asked for by viewers, built by a job
 - renditions: rendering in the workers
 - stats:      statistics, counts and Group-by-URL tallies kept (cached, stored, or counted by a job)
+- credentials: cloud credentials (secrets encrypted), and the Test button
 - jobs:       the Job lifecycle; job_kinds: what each kind of job runs
 """
+from .credentials import credential_create, credential_delete, credential_test, credential_update
 from .datasets import INITIAL_VERSION_NAME, dataset_create, dataset_delete, dataset_update, member_remove, member_set
 from .frames import FramesDeleteResult, FramesWriteResult, frames_add, frames_delete, frames_update
 from .job_kinds import job_run, register_job_kind
@@ -24,6 +26,7 @@ from .stats import StatsPending, contexts_page, frames_count, label_stats, meta_
 from .versions import version_create, version_delete, version_publish, version_snapshot, version_update
 
 __all__ = [
+    "credential_create", "credential_delete", "credential_test", "credential_update",
     "INITIAL_VERSION_NAME", "dataset_create", "dataset_delete", "dataset_update", "member_remove", "member_set",
     "FramesDeleteResult", "FramesWriteResult", "frames_add", "frames_delete", "frames_update",
     "job_run", "register_job_kind",

@@ -1,6 +1,6 @@
 """The one layer through which every source and mask URI is read.
 
-    storage = storage_for_uri(uri)          # chosen by scheme: file:// or /abs/path, http(s):// ...
+    storage = storage_for_uri(uri)          # chosen by scheme: file:// or /abs/path, http(s)://, s3:// ...
     with storage.open(uri) as f: ...        # seekable binary file (remote objects are downloaded first)
     with storage.local_path(uri) as path:   # a filesystem path (the file itself, or a temporary copy)
     storage.stat(uri)                       # StorageStat(size, etag, mtime, content_type), cheap
@@ -33,6 +33,7 @@ from .azure import AzureBlobStorage, azure_blob_location, azure_storage_for_url
 from .http import HttpStorage
 from .local import LocalStorage, media_roots
 from .netguard import AddressPolicy, vetted_session
+from .s3 import S3Storage
 
 __all__ = [
     "AddressPolicy",
@@ -44,6 +45,7 @@ __all__ = [
     "MediaStorage",
     "PermanentStorageError",
     "RemoteStorage",
+    "S3Storage",
     "StorageAccessDeniedError",
     "StorageError",
     "StorageNotFoundError",

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from .errors import InvalidURIError, StorageError, StorageNotFoundError, TooLargeError, TransientStorageError
+from .errors import InvalidURIError, PermanentStorageError, StorageError, StorageNotFoundError, TooLargeError, TransientStorageError
 
 CredentialsProvider = Callable[..., Mapping | None]
 
@@ -83,18 +83,26 @@ class MediaStorage(abc.ABC):
     def __init__(self, *, credentials_provider: CredentialsProvider | None = None):
         self._credentials_provider = credentials_provider
 
-    def credentials_for(self, host: str, scheme: str | None = None) -> Mapping | None:
-        """The credentials configured for ``host`` (e.g. an S3 endpoint), or None.
+    def credentials_for(self, host: str, scheme: str | None = None, *, bucket: str | None = None) -> Mapping | None:
+        """The credentials configured for ``host`` (e.g. an S3 endpoint; "" for the provider's own), or None.
 
-        The provider is called as ``provider(scheme=..., host=...)`` and returns a mapping whose keys each provider
-        documents (HttpStorage: ``headers``), or None.
+        The provider is called as ``provider(scheme=..., host=...)`` (plus ``bucket=...`` when the storage names
+        one: the S3 bucket, the Azure container) and returns a mapping whose keys each provider documents
+        (HttpStorage: ``headers``; the cloud storages: frames.selectors.credentials.MAPPING_FIELDS), or None.
         """
         provider = self._credentials_provider or setting("HYPERDATA_STORAGE_CREDENTIALS_PROVIDER")
         if provider is None:
             return None
         if isinstance(provider, str):
             provider = import_string(provider)
-        return provider(scheme=scheme or self.schemes[0], host=host)
+        if bucket is None:
+            return provider(scheme=scheme or self.schemes[0], host=host)
+        return provider(scheme=scheme or self.schemes[0], host=host, bucket=bucket)
+
+    def check_credential(self, credential: Mapping) -> str:
+        """Settings' Test button: list one object (or the buckets) with ``credential``; a plain sentence saying
+        what was found, or a StorageError whose ``reason`` says plainly what failed."""
+        raise PermanentStorageError(f"testing is not supported for {self.schemes[0]}:// credentials")
 
     @abc.abstractmethod
     def open(self, uri: str, *, seekable: bool = True) -> BinaryIO:

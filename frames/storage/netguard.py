@@ -69,7 +69,9 @@ def _non_public_kind(ip: IPAddress) -> str | None:
 class AddressPolicy:
     """Which IP addresses the server may connect to on behalf of a source URI."""
 
-    def __init__(self, allowed_networks: Iterable[str | IPNetwork] = ()):
+    def __init__(self, allowed_networks: Iterable[str | IPNetwork] = (), allowed_endpoints: Iterable[tuple[str, int]] = ()):
+        # host:port pairs reachable whatever their address: an S3-compatible server named by a credential row.
+        self.allowed_endpoints = frozenset((host.lower().strip("[]"), int(port)) for host, port in allowed_endpoints)
         networks = []
         for item in allowed_networks:
             try:
@@ -79,11 +81,11 @@ class AddressPolicy:
         self.allowed_networks: tuple[IPNetwork, ...] = tuple(networks)
 
     @classmethod
-    def from_settings(cls) -> AddressPolicy:
+    def from_settings(cls, allowed_endpoints: Iterable[tuple[str, int]] = ()) -> AddressPolicy:
         value = getattr(settings, SETTING, ()) or ()
         if isinstance(value, str):
             value = [item for item in value.split(",") if item.strip()]
-        return cls(value)
+        return cls(value, allowed_endpoints)
 
     def _is_allowed(self, ip: IPAddress) -> bool:
         return any(ip in network for network in self.allowed_networks)
@@ -122,11 +124,12 @@ class AddressPolicy:
                 raise TransientStorageError(f"temporary DNS failure resolving {host}", uri) from exc
             raise PermanentStorageError(f"cannot resolve host {host} ({exc.strerror})", uri) from exc
         allowed, refused, seen = [], [], set()
+        named = (host.lower().strip("[]"), int(port)) in self.allowed_endpoints
         for family, socktype, proto, _canonname, sockaddr in infos:
             if family not in (socket.AF_INET, socket.AF_INET6) or sockaddr in seen:
                 continue
             seen.add(sockaddr)
-            reason = self.blocked_reason(sockaddr[0])
+            reason = None if named else self.blocked_reason(sockaddr[0])
             if reason:
                 refused.append((sockaddr[0], reason))
             else:
@@ -192,6 +195,12 @@ class _VettingPoolManager(PoolManager):
         pool.ConnectionCls = _VettedHTTPSConnection if scheme == "https" else _VettedHTTPConnection
         pool.conn_kw = {**pool.conn_kw, "address_policy": self._address_policy}
         return pool
+
+
+def vetting_pool_manager(policy: AddressPolicy, **kwargs) -> PoolManager:
+    """A urllib3 PoolManager whose every connection goes through ``policy`` (for clients that are not requests,
+    e.g. botocore's)."""
+    return _VettingPoolManager(address_policy=policy, **kwargs)
 
 
 class VettingHTTPAdapter(HTTPAdapter):
