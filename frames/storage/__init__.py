@@ -30,6 +30,7 @@ from .errors import (
     TransientStorageError,
 )
 from .azure import AzureBlobStorage, azure_blob_location, azure_storage_for_url
+from .gcs import GcsStorage
 from .http import HttpStorage
 from .local import LocalStorage, media_roots
 from .netguard import AddressPolicy, vetted_session
@@ -38,6 +39,7 @@ from .s3 import S3Storage
 __all__ = [
     "AddressPolicy",
     "AzureBlobStorage",
+    "GcsStorage",
     "HttpStorage",
     "InvalidURIError",
     "LocalStorage",
