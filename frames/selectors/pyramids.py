@@ -22,6 +22,7 @@ from ..exceptions import NotFound
 from ..models import DatasetVersion, Job
 from ..storage import StorageError, storage_for_uri
 from .access import VIEWER, require
+from .credentials import credentials_provider
 from .frames import frame_get, frame_to_dict
 from .previews import attach_previews, browser_can_show, is_video, source_page
 
@@ -112,7 +113,7 @@ def source_pyramids(*, user, version: DatasetVersion, frame: dict) -> list[dict 
     the sizes the workers measured): None for a source shown without one. One query for all their builds, and a
     storage stat per large source (its fingerprint)."""
     require(user, version, VIEWER)
-    found = [_described(version, frame["id"], source) if pyramid_wanted(source) else None for source in frame.get("sources") or []]
+    found = [_described(version, frame["id"], source, user) if pyramid_wanted(source) else None for source in frame.get("sources") or []]
     jobs = _latest_jobs({p.job_key for p in found if p is not None and not p.unreadable})
     return [replace(p, job=jobs.get(p.job_key)).to_dict() if p is not None else None for p in found]
 
@@ -127,15 +128,15 @@ def source_pyramid(*, user, version: DatasetVersion, frame_id: str, source_id: s
         raise NotFound(f"frame {frame_id!r} has no source {source_id!r}", field="source")
     if not pyramid_wanted(source):
         return None
-    found = _described(version, frame_id, source)
+    found = _described(version, frame_id, source, user)
     return found if found.unreadable else replace(found, job=_latest_jobs({found.job_key}).get(found.job_key))
 
 
-def _described(version: DatasetVersion, frame_id: str, source: dict) -> SourcePyramid:
+def _described(version: DatasetVersion, frame_id: str, source: dict, user) -> SourcePyramid:
     uri, page = source["uri"], source_page(source)
     link = links.PyramidLink(version.dataset_id, version.id, frame_id, str(source.get("id", "default")))
     try:
-        fingerprint = storage_for_uri(uri).stat(uri).fingerprint
+        fingerprint = storage_for_uri(uri, credentials_provider=credentials_provider(user=user)).stat(uri).fingerprint
     except StorageError as exc:
         return SourcePyramid(link, uri, page, None, unreadable=f"could not read the source: {exc.reason}")
     return SourcePyramid(link, uri, page, fingerprint)

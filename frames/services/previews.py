@@ -36,10 +36,11 @@ def previews_request(*, user, version: DatasetVersion, frames: list[dict], regen
         return 0
     existing = dict(MediaPreview.objects.filter(key__in=list(wanted)).values_list("key", "status"))
     queue = [key for key in wanted if key not in existing]
-    MediaPreview.objects.bulk_create([_row(wanted[k]) for k in queue], ignore_conflicts=True)
+    MediaPreview.objects.bulk_create([_row(wanted[k], user) for k in queue], ignore_conflicts=True)
     if regenerate:
         again = [k for k, status in existing.items() if regenerate == "all" or status != MediaPreview.DONE]
-        MediaPreview.objects.filter(key__in=again).update(status=MediaPreview.PENDING, error="", attempts=0)
+        MediaPreview.objects.filter(key__in=again).update(status=MediaPreview.PENDING, error="", attempts=0,
+                                                          requested_by_id=getattr(user, "pk", None))
         queue += again
     if queue and settings.HYPERDATA_PREVIEWS_AUTO:
         job = _previews_job(user, version, len(queue))
@@ -50,9 +51,11 @@ def previews_request(*, user, version: DatasetVersion, frames: list[dict], regen
     return len(queue)
 
 
-def _row(request: PreviewRequest) -> MediaPreview:
+def _row(request: PreviewRequest, user) -> MediaPreview:
+    # The worker reads the source with the cloud credentials of the user who asked (the system: shared ones).
     return MediaPreview(key=request.key, kind=request.kind, uri=request.uri, media=request.media,
-                        timestamp=request.timestamp, page=request.page, max_size=request.max_size)
+                        timestamp=request.timestamp, page=request.page, max_size=request.max_size,
+                        requested_by_id=getattr(user, "pk", None))
 
 
 def _previews_job(user, version: DatasetVersion, count: int) -> Job:
@@ -124,7 +127,7 @@ def rendition_request(*, user, dataset: Dataset, request: PreviewRequest) -> Med
     require(user, dataset, VIEWER)
     row, created = MediaPreview.objects.get_or_create(key=request.key, defaults={
         "kind": request.kind, "uri": request.uri, "media": request.media, "timestamp": request.timestamp,
-        "page": request.page, "max_size": request.max_size,
+        "page": request.page, "max_size": request.max_size, "requested_by_id": getattr(user, "pk", None),
     })
     stale = timezone.now() - timedelta(seconds=RENDITION_REQUEUE_SECONDS)
     if created or MediaPreview.objects.filter(pk=row.pk, status=MediaPreview.PENDING, updated__lt=stale).update(updated=timezone.now()):

@@ -24,6 +24,7 @@ from ..media.common import describe
 from ..models import DatasetVersion, Job
 from ..selectors import pyramids as pyramid_selectors
 from ..selectors.pyramids import NONE, PYRAMID_JOB, pyramid_tile_name
+from ..selectors.credentials import credentials_provider
 from ..storage import StorageError, TransientStorageError, storage_for_uri
 from .jobs import RUN_JOB_TASK, job_fail, job_progress, job_start, send_task
 from .previews import INTERACTIVE_PRIORITY
@@ -66,7 +67,7 @@ def pyramid_build(*, user, job: Job) -> dict | None:
     pyramid_id = f"{job.pk}-{job.attempts}"  # a redelivered job never mixes its tiles with a dead attempt's
     stored: list[str] = []
     try:
-        with storage_for_uri(uri).local_path(uri) as path, \
+        with storage_for_uri(uri, credentials_provider=credentials_provider(user=user)).local_path(uri) as path, \
                 tempfile.TemporaryDirectory(prefix="hyperdata-pyramid-", dir=settings.HYPERDATA_FETCH_TMP_DIR) as out:
             job_progress(job=job, done=0, total=100, message="making the tiles")
             pyramid = media.make_pyramid(path, out, page=page, sample_size=settings.HYPERDATA_VIEW_SIZE,

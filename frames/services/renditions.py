@@ -3,6 +3,7 @@ mask PNGs, large renditions of video frames and TIFF pages), store the files, re
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -10,7 +11,8 @@ from django.core.files.storage import default_storage
 
 from .. import media
 from ..models import MediaPreview
-from ..storage import PermanentStorageError, StorageError, TransientStorageError, storage_for_uri
+from ..selectors.credentials import credentials_provider
+from ..storage import PermanentStorageError, RemoteStorage, StorageError, TransientStorageError, storage_for_uri
 from .jobs import job_count_done, job_is_cancelled
 
 VIDEO_INDEX_SECONDS = 7 * 24 * 3600
@@ -26,7 +28,8 @@ def render_previews(*, uri: str, keys: list[str], job_id: str | None = None, giv
     """
     if job_is_cancelled(job_id=job_id):
         return 0
-    rows = list(MediaPreview.objects.filter(key__in=keys, status=MediaPreview.PENDING).order_by("timestamp"))
+    pending = MediaPreview.objects.filter(key__in=keys, status=MediaPreview.PENDING).select_related("requested_by")
+    rows = list(pending.order_by("timestamp"))
     if not rows:  # a duplicate delivery: they were made already, and counted
         return 0
     MediaPreview.objects.filter(pk__in=[r.pk for r in rows]).update(attempts=rows[0].attempts + 1)
@@ -40,8 +43,9 @@ def render_previews(*, uri: str, keys: list[str], job_id: str | None = None, giv
 
 def _render(uri: str, rows: list[MediaPreview], *, give_up: bool) -> None:
     try:
-        storage = storage_for_uri(uri)
-        with storage.local_path(uri) as path:
+        # With the cloud credentials of the user who asked for the first row (none recorded: the shared ones).
+        storage = storage_for_uri(uri, credentials_provider=credentials_provider(user=rows[0].requested_by))
+        with _readable(storage, uri) as path:
             if rows[0].media == "video":
                 _render_video(path, rows, index=_video_index(storage, uri, path))
             else:
@@ -55,6 +59,18 @@ def _render(uri: str, rows: list[MediaPreview], *, give_up: bool) -> None:
         _fail(rows, f"could not read the source: {exc.reason}")
     except media.PreviewError as exc:  # not a readable video at all: every frame of it fails the same way
         _fail(rows, exc.reason)
+
+
+@contextmanager
+def _readable(storage, uri: str):
+    """What the decoders read: a local file's path; a remote object as a seekable file (a large S3 object
+    through ranged reads, so a video or a tiled TIFF is read where the decoder seeks, not downloaded whole)."""
+    if isinstance(storage, RemoteStorage):
+        with storage.open(uri) as handle:
+            yield handle
+    else:
+        with storage.local_path(uri) as path:
+            yield path
 
 
 def _render_image(path: str, row: MediaPreview) -> None:

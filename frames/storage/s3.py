@@ -109,12 +109,15 @@ def make_client(host: str, credential: Mapping | None):
 
 
 def _cause(exc: BaseException) -> BaseException:
+    """The StorageError the address policy raised inside botocore, else the innermost cause (e.g. the
+    ConnectionRefusedError)."""
     seen = set()
-    while id(exc) not in seen:
+    while not isinstance(exc, StorageError) and id(exc) not in seen:
         seen.add(id(exc))
         inner = getattr(exc, "kwargs", {}).get("error") if isinstance(exc, BotoCoreError) else None
-        inner = inner or getattr(exc, "reason", None) if not isinstance(exc, StorageError) else None
-        inner = inner if isinstance(inner, BaseException) else exc.__cause__ or exc.__context__
+        if not isinstance(inner, BaseException):
+            inner = getattr(exc, "reason", None) if isinstance(getattr(exc, "reason", None), BaseException) else None
+        inner = inner or exc.__cause__ or exc.__context__
         if inner is None:
             break
         exc = inner

@@ -10,7 +10,7 @@ import mimetypes
 import re
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from frames import links, selectors, services
@@ -25,6 +25,7 @@ from frames.storage import StorageError, StorageNotFoundError, storage_for_uri
 RENDITION_WAIT_SECONDS = 8
 TILE_NUMBER = re.compile(r"[0-9]{1,9}")
 MAX_LEVEL = 40  # level 40 is 2**40 pixels across: no image has more
+SIGNED_URL_SECONDS = 900  # how long a signed URL the proxy redirects to stays valid
 
 
 def _dataset(request, dataset_id: str):
@@ -61,7 +62,11 @@ def source_media(request):
         return HttpResponseForbidden("sig: this link was not issued by the server")
     _dataset(request, dataset_id)
     try:
-        stream = storage_for_uri(uri).open(uri, seekable=False)
+        storage = storage_for_uri(uri, credentials_provider=selectors.credentials_provider(user=request.user))
+        signed = storage.signed_url(uri, SIGNED_URL_SECONDS)  # a row with delivery "signed": the browser fetches it
+        if signed:
+            return HttpResponseRedirect(signed, headers={"Cache-Control": "private, no-store"})
+        stream = storage.open(uri, seekable=False)
     except StorageNotFoundError:
         raise Http404("the source file does not exist") from None
     except StorageError as exc:
