@@ -138,9 +138,9 @@ def row(azurite, **fields) -> dict:
 
 
 def provider_of(mapping, calls=None):
-    def provider(*, scheme, host):
+    def provider(*, scheme, host, bucket=""):
         if calls is not None:
-            calls.append((scheme, host))
+            calls.append((scheme, host, bucket))
         return mapping if mapping and host == mapping["host"] else None
     return provider
 
@@ -169,7 +169,7 @@ def test_reads_a_jpeg_with_the_account_key(azurite, photo):
     with store.local_path(uri_of(azurite)) as path:
         assert Path(path).read_bytes() == photo and path.endswith(".jpg")
     assert not Path(path).exists()
-    assert ("azure", f"{azurite}/{ACCOUNT}") in calls
+    assert ("azure", f"{azurite}/{ACCOUNT}", "photos") in calls
 
 
 def test_streams_and_reads_byte_ranges(azurite, photo):
@@ -309,6 +309,21 @@ def test_loopback_endpoint_needs_a_row_naming_it(azurite, photo):
         AzureBlobStorage(credentials_provider=lambda **_: other).stat(uri_of(azurite))
 
 
+# --- the Test button --------------------------------------------------------------------------------------------
+
+def test_check_credential_lists_one_blob_or_container(azurite, photo):
+    store = storage_for_uri("azure://photos/", credentials_provider=lambda **_: None)  # as the service builds it
+    assert store.check_credential(row(azurite, bucket="photos")) == (
+        f"connected to {azurite}/{ACCOUNT}, container 'photos': the first blob is '2011/000003 a.jpg'")
+    assert store.check_credential(row(azurite)).startswith(f"connected to {azurite}/{ACCOUNT}: the first container")
+    with pytest.raises(StorageNotFoundError) as caught:
+        store.check_credential(row(azurite, bucket="no-such-container"))
+    assert "container 'no-such-container' does not exist" in caught.value.reason
+    with pytest.raises(StorageAccessDeniedError) as caught:
+        store.check_credential(row(azurite, bucket="photos", secret=KEY[:-8] + "AAAAAAA="))
+    assert "authentication failed" in caught.value.reason
+
+
 def test_a_named_host_still_cannot_reach_link_local():
     mapping = {"host": f"169.254.169.254:80/{ACCOUNT}", "key": ACCOUNT, "secret": KEY, "azure_auth": "key",
                "use_tls": False, "anonymous": False, "delivery": "proxy"}
@@ -348,3 +363,8 @@ def test_https_azure_urls_route_to_azure_only_with_a_row():
     assert isinstance(routed, AzureBlobStorage)
     signed = routed.signed_url(url, expires=60)
     assert signed.startswith(url + "?") and "sig=" in signed
+    # a row "by account": host "" and the account in ``key``
+    by_account = {"host": "", "key": "myacct", "secret": KEY, "azure_auth": "key", "delivery": "signed"}
+    assert isinstance(azure_storage_for_url(url, credentials_provider=provider_of(by_account)), AzureBlobStorage)
+    other = dict(by_account, key="otheracct")
+    assert azure_storage_for_url(url, credentials_provider=provider_of(other)) is None

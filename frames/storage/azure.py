@@ -8,8 +8,9 @@ URI forms (the blob path is percent-decoded):
 * ``https://<account>.blob.core.windows.net/<container>/<blob path>``: read by this storage only when a credential
   row names that host (:func:`azure_storage_for_url`), otherwise it stays a plain https URL for HttpStorage.
 
-Credentials are the mapping of the cloud-access interface, looked up with ``credentials_for(host, "azure")`` where
-``host`` is ``<account>.blob.core.windows.net`` or, path-style, ``<host>:<port>/<account>``. Keys read: ``secret``
+Credentials are the mapping of the cloud-access interface, looked up with ``credentials_for(host, "azure",
+bucket=<container>)`` where ``host`` is ``<account>.blob.core.windows.net`` or, path-style, ``<host>:<port>/<account>``
+(then host "" with ``key`` = the account, a row "by account"). Keys read: ``secret``
 and ``azure_auth`` ("key": account key; "sas": SAS token; "connection_string"), ``key`` (account name, defaulting to
 the URI's), ``anonymous``, ``use_tls``, ``delivery`` and ``host``. No row (or ``anonymous``) reads a public
 container without signing. Every connection goes through :mod:`.netguard`; a private or loopback endpoint is allowed
@@ -36,7 +37,7 @@ from azure.core.exceptions import (
     ServiceResponseTimeoutError,
 )
 from azure.core.pipeline.transport import RequestsTransport
-from azure.storage.blob import BlobClient, BlobSasPermissions, generate_blob_sas
+from azure.storage.blob import BlobSasPermissions, BlobServiceClient, generate_blob_sas
 
 from .base import RemoteStorage, StorageStat, register_storage, setting
 from .errors import (
@@ -136,7 +137,7 @@ def azure_storage_for_url(uri: str, *, credentials_provider=None) -> AzureBlobSt
     if location is None:
         return None
     storage = AzureBlobStorage(credentials_provider=credentials_provider)
-    return storage if storage.credentials_for(location.host, "azure") else None
+    return storage if storage._credentials(location) else None
 
 
 class _NamedEndpointPolicy(AddressPolicy):
@@ -167,29 +168,18 @@ def _connection_string(text: str) -> dict[str, str]:
     return fields
 
 
-def _account_key(location: AzureBlobLocation, credentials: Mapping | None) -> tuple[str, str] | None:
-    """(account name, account key) when the row holds an account key, else None."""
+def _signing(location: AzureBlobLocation, credentials: Mapping | None) -> tuple[tuple[str, str] | None, str | None]:
+    """((account name, account key) or None, SAS token or None) from the row; both None: anonymous."""
     if not credentials or credentials.get("anonymous") or not credentials.get("secret"):
-        return None
-    auth = credentials.get("azure_auth") or "key"
+        return None, None
+    auth, secret = credentials.get("azure_auth") or "key", credentials["secret"]
     if auth == "key":
-        return credentials.get("key") or location.account, credentials["secret"]
-    if auth == "connection_string":
-        fields = _connection_string(credentials["secret"])
-        if fields.get("accountkey"):
-            return fields.get("accountname") or location.account, fields["accountkey"]
-    return None
-
-
-def _sas_token(credentials: Mapping | None) -> str | None:
-    if not credentials or credentials.get("anonymous") or not credentials.get("secret"):
-        return None
-    auth = credentials.get("azure_auth") or "key"
+        return (credentials.get("key") or location.account, secret), None
     if auth == "sas":
-        return credentials["secret"].strip().lstrip("?")
-    if auth == "connection_string":
-        return _connection_string(credentials["secret"]).get("sharedaccesssignature") or None
-    return None
+        return None, secret.strip().lstrip("?")
+    fields = _connection_string(secret)
+    key = (fields.get("accountname") or location.account, fields["accountkey"]) if fields.get("accountkey") else None
+    return key, fields.get("sharedaccesssignature") or None
 
 
 def _server_clock_offset(exc: HttpResponseError) -> timedelta | None:
@@ -299,17 +289,19 @@ class AzureBlobStorage(RemoteStorage):
         return location
 
     def _credentials(self, location: AzureBlobLocation) -> Mapping | None:
-        return self.credentials_for(location.host, "azure")
+        found = self.credentials_for(location.host, "azure", bucket=location.container)
+        if found is None and not location.path_style:  # a row with host "" names its account by ``key``
+            by_account = self.credentials_for("", "azure", bucket=location.container)
+            if by_account and (by_account.get("key") or "").lower() == location.account:
+                found = by_account
+        return found
 
-    def _client(self, uri: str):
-        """(location, signed: whether requests carry a key or SAS, blob client, session); the caller closes the
-        session."""
-        location = self.location(uri)
-        credentials = self._credentials(location)
+    def _service(self, location: AzureBlobLocation, credentials: Mapping | None):
+        """(service client, session, signed: whether requests carry a key or SAS); the caller closes the session."""
         named = bool(credentials and (credentials.get("host") or "").lower() == location.host)
         use_tls = True if credentials is None else bool(credentials.get("use_tls", True))
-        key = _account_key(location, credentials)
-        credential = {"account_name": key[0], "account_key": key[1]} if key else _sas_token(credentials)
+        key, sas = _signing(location, credentials)
+        credential = {"account_name": key[0], "account_key": key[1]} if key else sas
         session = vetted_session(cloud_endpoint_policy(named))
         session.verify = setting("HYPERDATA_FETCH_CA_BUNDLE") or True
         transport = RequestsTransport(
@@ -317,12 +309,39 @@ class AzureBlobStorage(RemoteStorage):
             connection_timeout=float(setting("HYPERDATA_FETCH_CONNECT_TIMEOUT")),
             read_timeout=float(setting("HYPERDATA_FETCH_READ_TIMEOUT")),
         )
-        client = BlobClient(
-            account_url=location.endpoint(use_tls), container_name=location.container, blob_name=location.blob,
-            credential=credential, transport=transport, retry_total=0, permit_redirects=False,
-            max_single_get_size=_CHUNK, max_chunk_get_size=_CHUNK,
+        service = BlobServiceClient(
+            account_url=location.endpoint(use_tls), credential=credential, transport=transport, retry_total=0,
+            permit_redirects=False, max_single_get_size=_CHUNK, max_chunk_get_size=_CHUNK,
         )
-        return location, credential is not None, client, session
+        return service, session, credential is not None
+
+    def _client(self, uri: str):
+        """(location, signed, blob client, session); the caller closes the session."""
+        location = self.location(uri)
+        service, session, signed = self._service(location, self._credentials(location))
+        return location, signed, service.get_blob_client(location.container, location.blob), session
+
+    def check_credential(self, credential: Mapping) -> str:
+        """Settings' Test button: list one blob of the row's container (or one container of the account)."""
+        host = (credential.get("host") or "").lower() or f"{(credential.get('key') or '').lower()}.blob.core.windows.net"
+        container = credential.get("bucket") or ""
+        uri = f"azure://{host}/{container}"
+        location = _parse(f"azure://{host}/{container or 'any'}/any")
+        service, session, signed = self._service(location, credential)
+        try:
+            if container:
+                names = [b.name for b in next(service.get_container_client(container).list_blobs(
+                    results_per_page=1).by_page(), [])]
+            else:
+                names = [c.name for c in next(service.list_containers(results_per_page=1).by_page(), [])]
+        except (AzureError, StorageError) as exc:
+            raise _translate(exc, location, uri, signed) from exc
+        finally:
+            session.close()
+        if not container:
+            return f"connected to {host}: " + (f"the first container is {names[0]!r}" if names else "no containers")
+        found = f"the first blob is {names[0]!r}" if names else "the container is empty"
+        return f"connected to {host}, container {container!r}: {found}"
 
     def open_range(self, uri: str, offset: int = 0, length: int | None = None) -> BinaryIO:
         """A forward-only stream of ``length`` bytes (to the end when None) from ``offset``; close it after use."""
@@ -360,7 +379,7 @@ class AzureBlobStorage(RemoteStorage):
         an account key; None otherwise (the blob is then served through the media proxy)."""
         location = self.location(uri)
         credentials = self._credentials(location)
-        key = _account_key(location, credentials)
+        key, _sas = _signing(location, credentials)
         if not credentials or credentials.get("delivery") != "signed" or key is None:
             return None
         lifetime = expires if isinstance(expires, timedelta) else timedelta(seconds=int(expires))
