@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -27,6 +28,7 @@ if not apps.ready:
     django.setup()
 
 from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas  # noqa: E402
+from django.test import override_settings  # noqa: E402
 
 from frames.storage import (  # noqa: E402
     AzureBlobStorage,
@@ -180,6 +182,21 @@ def test_streams_and_reads_byte_ranges(azurite, photo):
         assert part.read() == photo[100:150]
     with store.open_range(uri_of(azurite), len(photo) - 10) as tail:
         assert tail.read() == photo[-10:]
+
+
+def test_large_blobs_open_seekable_by_ranges(azurite, service, photo):
+    """Above the spool size a seekable open downloads nothing up front: each read is one ranged GET."""
+    big = random.Random(7).randbytes(3 * 1024 * 1024 + 123)
+    service.get_blob_client("photos", "big.bin").upload_blob(big, overwrite=True)
+    uri = uri_of(azurite, "photos/big.bin")
+    with override_settings(HYPERDATA_FETCH_SPOOL_BYTES=1024 * 1024):
+        with storage(row(azurite)).open(uri) as handle:
+            handle.seek(-10, os.SEEK_END)
+            assert handle.read() == big[-10:]
+            handle.seek(2)
+            assert handle.read(2) == big[2:4]
+            raw = handle.raw
+    assert raw.requests == 2 and raw.fetched <= 1024 * 1024 + 10  # 10 bytes, then one 1 MiB read-ahead
 
 
 def test_sas_token_and_connection_string_rows(azurite, photo, service):

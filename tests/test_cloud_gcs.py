@@ -16,6 +16,7 @@ import http.server
 import importlib.util
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -288,6 +289,22 @@ def test_reads_a_jpeg_from_the_emulator(emulator, photo):
     with store.open_range(uri_of(emulator), 100, 50) as part:
         assert part.read() == photo[100:150]
     assert ("gs", emulator, "frames") in calls
+
+
+def test_large_blobs_open_seekable_by_ranges(emulator, photo):
+    """Above the spool size a seekable open downloads nothing up front: each read is one ranged GET."""
+    big = random.Random(7).randbytes(3 * 1024 * 1024 + 123)
+    requests.post(f"http://{emulator}/upload/storage/v1/b/frames/o", params={"uploadType": "media", "name": "big.bin"},
+                  data=big, timeout=30).raise_for_status()
+    uri = uri_of(emulator, "big.bin")
+    with override_settings(HYPERDATA_FETCH_SPOOL_BYTES=1024 * 1024):
+        with storage(row(emulator)).open(uri) as handle:
+            handle.seek(-10, os.SEEK_END)
+            assert handle.read() == big[-10:]
+            handle.seek(2)
+            assert handle.read(2) == big[2:4]
+            raw = handle.raw
+    assert raw.requests == 2 and raw.fetched <= 1024 * 1024 + 10  # 10 bytes, then one 1 MiB read-ahead
 
 
 def test_reads_with_a_service_account_token(emulator, photo, service_account):

@@ -14,7 +14,7 @@ bucket=<container>)`` where ``host`` is ``<account>.blob.core.windows.net`` or, 
 and ``azure_auth`` ("key": account key; "sas": SAS token; "connection_string"), ``key`` (account name, defaulting to
 the URI's), ``anonymous``, ``use_tls``, ``delivery`` and ``host``. No row (or ``anonymous``) reads a public
 container without signing. Every connection goes through :mod:`.netguard`; a private or loopback endpoint is allowed
-only when the row names that host (``cloud_endpoint_policy``).
+only when the row names that host (:mod:`.cloud`). A seekable ``open()`` of a large blob reads by ranges.
 """
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ from .errors import (
     TransientStorageError,
 )
 from .http import _describe
-from .netguard import AddressPolicy, vetted_session
+from .cloud import cloud_endpoint_policy, open_seekable
+from .netguard import vetted_session
 
 # The storage account host of Azure's public and sovereign clouds: <account>.blob.<suffix>.
 _ACCOUNT_HOST = re.compile(
@@ -138,23 +139,6 @@ def azure_storage_for_url(uri: str, *, credentials_provider=None) -> AzureBlobSt
         return None
     storage = AzureBlobStorage(credentials_provider=credentials_provider)
     return storage if storage._credentials(location) else None
-
-
-class _NamedEndpointPolicy(AddressPolicy):
-    """The settings' policy, plus private and loopback addresses: the endpoint was named by a credential row (an
-    emulator, MinIO on the LAN). Link-local stays refused: 169.254.169.254 is the cloud metadata service."""
-
-    _ALLOWED_KINDS = ("private", "loopback", "non-public", "site-local")
-
-    def blocked_reason(self, address):
-        reason = super().blocked_reason(address)
-        return None if reason and reason.split(" ", 1)[0] in self._ALLOWED_KINDS else reason
-
-
-def cloud_endpoint_policy(named: bool) -> AddressPolicy:
-    """The address policy for a cloud endpoint; ``named`` when a credential row names the endpoint's host."""
-    base = AddressPolicy.from_settings()
-    return _NamedEndpointPolicy(base.allowed_networks) if named else base
 
 
 def _connection_string(text: str) -> dict[str, str]:
@@ -360,6 +344,9 @@ class AzureBlobStorage(RemoteStorage):
     def _open_stream(self, uri: str) -> BinaryIO:
         return self.open_range(uri)
 
+    def open(self, uri: str, *, seekable: bool = True) -> BinaryIO:
+        return (seekable and open_seekable(self, uri)) or super().open(uri, seekable=seekable)
+
     def stat(self, uri: str) -> StorageStat:
         location, signed, client, session = self._client(uri)
         try:
@@ -392,5 +379,4 @@ class AzureBlobStorage(RemoteStorage):
         return f"{location.blob_url(bool(credentials.get('use_tls', True)))}?{sas}"
 
 
-__all__ = ["AzureBlobLocation", "AzureBlobStorage", "azure_blob_location", "azure_storage_for_url",
-           "cloud_endpoint_policy"]
+__all__ = ["AzureBlobLocation", "AzureBlobStorage", "azure_blob_location", "azure_storage_for_url"]

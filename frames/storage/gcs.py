@@ -3,7 +3,8 @@ emulator (a first path part with a ``:port`` is a host, as for S3).
 
 Objects are read through the JSON API (``/storage/v1/b/<bucket>/o/<object>``, ``alt=media`` with a ``Range`` header
 for partial reads) with ``requests`` on a :mod:`.netguard` session, so every address is vetted; a private or loopback
-endpoint is allowed only when the credential row names that host. The key is the object name as written (not
+endpoint is allowed only when the credential row names that host (:mod:`.cloud`); a seekable ``open()`` of a large
+object reads by ranges. The key is the object name as written (not
 percent-decoded, as gsutil reads it).
 
 Credentials: ``credentials_for(host, "gs", bucket=...)`` with host "" for Google. Keys read: ``secret`` (the service
@@ -30,8 +31,8 @@ import google.auth.transport.requests
 import requests
 from google.oauth2 import service_account
 
-from .azure import cloud_endpoint_policy
 from .base import RemoteStorage, StorageStat, register_storage, setting
+from .cloud import cloud_endpoint_policy, open_seekable
 from .errors import (
     InvalidURIError,
     PermanentStorageError,
@@ -274,6 +275,9 @@ class GcsStorage(RemoteStorage):
 
     def _open_stream(self, uri: str) -> BinaryIO:
         return self.open_range(uri)
+
+    def open(self, uri: str, *, seekable: bool = True) -> BinaryIO:
+        return (seekable and open_seekable(self, uri)) or super().open(uri, seekable=seekable)
 
     def stat(self, uri: str) -> StorageStat:
         target = self._target(uri)
