@@ -56,6 +56,7 @@ class Rule:
     url: object = None  # world -> URL, for the signed media links
 
 
+CREDENTIAL_FORM = {"provider": "s3", "name": "walk", "delivery": "proxy", "azure_auth": "key", "anonymous": "on"}
 PYRAMID = "walk-1"  # a pyramid of one tile, stored by media_files
 FRAME = {"id": "f9", "context_id": "ctx", "sources": [{"id": "default", "uri": "https://example.com/9.jpg"}]}
 
@@ -156,6 +157,13 @@ ROUTES = {
     "POST /api/versions/{version_id}/publish/": Rule(OWNER, body={}),
     "POST /api/versions/{version_id}/snapshot/": Rule(OWNER, ok=(201,), body={}),
     "GET /api/versions/{version_id}/stats/": Rule(VIEWER),
+    "GET /settings/cloud-access/": Rule(SIGNED_IN),
+    "GET /settings/cloud-access/new/": Rule(SIGNED_IN),
+    "POST /settings/cloud-access/new/": Rule(SIGNED_IN, ok=OK_FORM, body=CREDENTIAL_FORM),
+    "GET /settings/cloud-access/{credential_id}/edit/": Rule(STAFF),  # the walk's row is shared: staff change it
+    "POST /settings/cloud-access/{credential_id}/edit/": Rule(STAFF, ok=OK_FORM, body={**CREDENTIAL_FORM, "shared": "on"}),
+    "POST /settings/cloud-access/{credential_id}/delete/": Rule(STAFF, ok=OK_FORM, body={}),
+    "POST /settings/cloud-access/{credential_id}/test/": Rule(SIGNED_IN, body={}),
     "GET /api/cloud-credentials/": Rule(SIGNED_IN),
     "POST /api/cloud-credentials/": Rule(SIGNED_IN, ok=(201,), body={"provider": "s3", "name": "walk", "anonymous": True}),
     "GET /api/cloud-credentials/{credential_id}/": Rule(SIGNED_IN),  # a shared row: everyone reads it

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import context, datasets, export, frames, jobs, media, members, navigation, system, versions
+from .views import context, datasets, export, frames, jobs, media, members, navigation, settings, system, versions
 
 # Pages live in the "viewer" namespace (viewer:home, viewer:dataset, viewer:version, ...); login, logout and
 # healthz keep their plain names (settings.LOGIN_URL = "login").
@@ -32,6 +32,11 @@ pages = [
     path("versions/<str:version_id>/publish/", datasets.version_publish, name="version-publish"),
     path("versions/<str:version_id>/snapshot/", datasets.version_snapshot, name="version-snapshot"),
     path("versions/<str:version_id>/delete/", datasets.version_delete, name="version-delete"),
+    path("settings/cloud-access/", settings.cloud_access, name="cloud-access"),
+    path("settings/cloud-access/new/", settings.credential_create, name="credential-create"),
+    path("settings/cloud-access/<str:credential_id>/edit/", settings.credential_edit, name="credential-edit"),
+    path("settings/cloud-access/<str:credential_id>/delete/", settings.credential_delete, name="credential-delete"),
+    path("settings/cloud-access/<str:credential_id>/test/", settings.credential_test, name="credential-test"),
     path("jobs/", jobs.jobs_page, name="jobs"),
     path("jobs/<str:job_id>/", jobs.job_page, name="job"),
     path("media/source/", media.source_media, name="source-media"),
