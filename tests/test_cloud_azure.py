@@ -30,6 +30,8 @@ if not apps.ready:
 from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
+from frames.selectors.credentials import credentials_provider  # noqa: E402
+from frames.services.credentials import credential_create, credential_test  # noqa: E402
 from frames.storage import (  # noqa: E402
     AzureBlobStorage,
     HttpStorage,
@@ -385,3 +387,18 @@ def test_https_azure_urls_route_to_azure_only_with_a_row():
     assert isinstance(azure_storage_for_url(url, credentials_provider=provider_of(by_account)), AzureBlobStorage)
     other = dict(by_account, key="otheracct")
     assert azure_storage_for_url(url, credentials_provider=provider_of(other)) is None
+
+
+# --- through a Settings row -------------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_a_settings_row_reads_through_the_credentials_provider(azurite, photo, admin_user):
+    """The whole path: a row saved by the service, chosen by the selectors' provider, read by the storage."""
+    credential = credential_create(user=admin_user, data={
+        "provider": "azure", "name": "Azurite", "host": f"{azurite}/{ACCOUNT}", "bucket": "photos", "key": ACCOUNT,
+        "secret": KEY, "azure_auth": "key", "use_tls": False, "delivery": "signed"})
+    assert credential_test(user=admin_user, credential=credential)["ok"]
+    store = storage_for_uri(uri_of(azurite), credentials_provider=credentials_provider(user=admin_user))
+    with store.open(uri_of(azurite)) as handle:
+        assert handle.read() == photo
+    assert requests.get(store.signed_url(uri_of(azurite), expires=60), timeout=10).content == photo

@@ -41,6 +41,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from django.test import override_settings  # noqa: E402
 from google.auth import jwt  # noqa: E402
 
+from frames.selectors.credentials import credentials_provider  # noqa: E402
+from frames.services.credentials import credential_create, credential_test  # noqa: E402
 from frames.storage import (  # noqa: E402
     InvalidURIError,
     LocationNotAllowedError,
@@ -447,3 +449,18 @@ def test_uri_forms():
     for bad in ("gs://my-bucket", "gs://my-bucket/", "gs:///a.png", "gs://host:99999/b/a.png", "gs://b/a.png?x=1"):
         with pytest.raises(InvalidURIError):
             parse_gs_uri(bad)
+
+
+# --- through a Settings row -------------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_a_settings_row_reads_through_the_credentials_provider(emulator, photo, admin_user):
+    """The whole path: a row saved by the service, chosen by the selectors' provider, read by the storage."""
+    credential = credential_create(user=admin_user, data={
+        "provider": "gcs", "name": "emulator", "host": emulator, "bucket": "frames", "use_tls": False,
+        "anonymous": True})
+    assert credential_test(user=admin_user, credential=credential) == {
+        "ok": True, "message": f"connected to {emulator}, bucket 'frames': the first object is '2011/000025 b.jpg'"}
+    store = storage_for_uri(uri_of(emulator), credentials_provider=credentials_provider(user=admin_user))
+    with store.open(uri_of(emulator)) as handle:
+        assert handle.read() == photo
