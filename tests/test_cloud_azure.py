@@ -239,11 +239,14 @@ def test_expired_signed_url_is_refused(azurite, photo):
     assert response.status_code == 403, response.text
 
 
-def test_no_signed_url_without_signed_delivery_or_an_account_key(azurite, photo):
+def test_signed_url_needs_signed_delivery_and_a_key_or_a_public_container(azurite, photo):
     assert storage(row(azurite)).signed_url(uri_of(azurite)) is None  # delivery "proxy"
     assert storage(row(azurite, delivery="signed", azure_auth="sas", secret="sv=x&sig=y")).signed_url(
         uri_of(azurite)) is None
     assert storage(None).signed_url(uri_of(azurite)) is None
+    public = storage(row(azurite, anonymous=True, delivery="signed")).signed_url(uri_of(azurite, "public/open.jpg"))
+    assert public == f"http://{azurite}/{ACCOUNT}/public/open.jpg"  # an anonymous row: the plain public URL
+    assert requests.get(public, timeout=10).content == photo
 
 
 # --- failures, with reasons a user can act on -------------------------------------------------------------------

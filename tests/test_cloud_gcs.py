@@ -422,7 +422,8 @@ def test_signed_url_for_signed_rows_only(emulator, photo, service_account):
     # the URL's shape reaches the object; the signature itself is proven by the published examples above.
     assert requests.get(url, timeout=10).content == photo
     assert storage(row(emulator, anonymous=False, secret=secret)).signed_url(uri_of(emulator)) is None  # proxy
-    assert storage(row(emulator, delivery="signed")).signed_url(uri_of(emulator)) is None  # anonymous: no key
+    public = storage(row(emulator, delivery="signed")).signed_url(uri_of(emulator))  # anonymous: the plain URL
+    assert public == f"http://{emulator}/frames/2011/000025%20b.jpg" and requests.get(public, timeout=10).content == photo
     week = signed.signed_url(uri_of(emulator), expires=30 * 24 * 3600)
     assert "X-Goog-Expires=604800&" in week  # capped at Google's 7 days
 

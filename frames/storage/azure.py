@@ -363,11 +363,16 @@ class AzureBlobStorage(RemoteStorage):
 
     def signed_url(self, uri: str, expires: int | timedelta = 3600) -> str | None:
         """A read-only SAS URL for the blob, valid for ``expires``, when the row's delivery is "signed" and it holds
-        an account key; None otherwise (the blob is then served through the media proxy)."""
+        an account key (an anonymous row: the plain public URL); None otherwise (a SAS-token row never hands its
+        token to the browser): the blob is then served through the media proxy."""
         location = self.location(uri)
         credentials = self._credentials(location)
+        if not credentials or credentials.get("delivery") != "signed":
+            return None
+        if credentials.get("anonymous"):
+            return location.blob_url(bool(credentials.get("use_tls", True)))
         key, _sas = _signing(location, credentials)
-        if not credentials or credentials.get("delivery") != "signed" or key is None:
+        if key is None:
             return None
         lifetime = expires if isinstance(expires, timedelta) else timedelta(seconds=int(expires))
         now = datetime.now(timezone.utc)

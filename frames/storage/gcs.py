@@ -299,14 +299,14 @@ class GcsStorage(RemoteStorage):
                            mtime=mtime, content_type=meta.get("contentType") or None)
 
     def signed_url(self, uri: str, expires: int | timedelta = 3600) -> str | None:
-        """A V4 signed GET URL when the row's delivery is "signed" and it holds a service account key; else None
-        (the object is then served through the media proxy)."""
+        """A V4 signed GET URL when the row's delivery is "signed" and it holds a service account key (an anonymous
+        row: the plain public URL); else None (the object is then served through the media proxy)."""
         target = self._target(uri)
         if not target.credentials or target.credentials.get("delivery") != "signed":
             return None
         info = _service_account_info(target.credentials, uri)
         if info is None:
-            return None
+            return f"{target.endpoint}/{quote(target.bucket, safe='')}/{quote(target.key, safe='/~')}"
         seconds = int(expires.total_seconds() if isinstance(expires, timedelta) else expires)
         return sign_v4_url(info, target.bucket, target.key, expires=max(1, min(seconds, MAX_SIGNED_SECONDS)),
                            endpoint=target.endpoint)
