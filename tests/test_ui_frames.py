@@ -181,6 +181,11 @@ def test_tile_image_url_prefers_previews_and_explains_placeholders(db):
         assert tile_url(source) is None
         assert media.placeholder_reason(source) == reason
     assert tile_url({}) is None and tile_url(None) is None
+    # An http(s) image the server could not read is shown by the browser itself, with why it has no preview.
+    unreachable = {"uri": "https://intranet.example/a.jpg", "preview_status": "failed", "preview_error": "address not allowed"}
+    assert tile_url(unreachable) == media.original_image_url("d1", unreachable) == "https://intranet.example/a.jpg"
+    assert media.source_image("d1", unreachable)["note"] == "preview failed: address not allowed"
+    assert tile_url({**unreachable, "uri": "https://intranet.example/a.tif"}) is None  # not a browser format
 
 
 def test_label_colours_are_stable_and_chips_separate_frame_labels():

@@ -18,6 +18,8 @@ static/js/viewer/ reads it (static/js/viewer/contract.js `readContract`). Fields
     - `preview`: the URL of the small preview (what tiles show), the fallback when `image` fails to load;
       null when there is none;
     - `reason`: why neither can be shown ("preview pending", "preview failed: ..."); "" when one can;
+    - `note`: for an http(s) image the server could not read but the browser is shown directly (it may reach
+      hosts the server cannot), why there is no preview ("preview failed: ..."); "" otherwise;
     - `masks`: one entry per `source.masks`, in order: `id`, `image` (the worker-made lossless PNG of the
       mask, every pixel's RGB value exact, or null) and `reason` (why there is no image yet; "" when there is);
     - `pyramid`: null when the image is shown whole (a video; an image whose long side is at most
@@ -52,7 +54,7 @@ from django.urls import reverse
 from frames import selectors
 from frames.models import DatasetVersion, FrameRevision
 from frames.schema import frame_etag
-from viewer.media import original_image_url, placeholder_reason, tile_image_url
+from viewer.media import original_image_url, placeholder_reason, preview_note, tile_image_url
 
 
 def frame_contract(*, user, version: DatasetVersion, revision: FrameRevision) -> dict:
@@ -84,6 +86,7 @@ def source_media(dataset_id: str, source: dict, pyramid: dict | None = None) -> 
         "image": image,
         "preview": preview,
         "reason": "" if image else placeholder_reason(source),
+        "note": preview_note(source) if image else "",
         "masks": [mask_media(dataset_id, mask) for mask in source.get("masks") or []],
         "pyramid": pyramid,
     }

@@ -41,9 +41,26 @@ def tile_image_url(dataset_id: str, source: dict) -> str | None:
     uri = _preview_uri(source)
     if uri:
         return uri if _direct(uri) else links.source_url(dataset_id, uri)
-    if preview_failed(source) or preview_pending(source):
+    if preview_failed(source):
+        return browser_reachable_url(source)
+    if preview_pending(source):
         return None
     return _original_url(dataset_id, source)
+
+
+def browser_reachable_url(source: dict) -> str | None:
+    """An http(s) original in a format the browser shows, for a source the server could not read: a browser
+    often reaches hosts the server cannot (a VPN, an intranet, an address the operator's policy refuses), so it
+    is shown from there, with why it has no preview (`preview_note`), rather than as a warning tile."""
+    original = source.get("uri")
+    if isinstance(original, str) and original.startswith(("http://", "https://")) and browser_can_show(source):
+        return original
+    return None
+
+
+def preview_note(source: dict) -> str:
+    """Why a source shown by the browser itself has no preview ("" when it has one or none was attempted)."""
+    return placeholder_reason(source) if isinstance(source, dict) and preview_failed(source) else ""
 
 
 def _original_url(dataset_id: str, source: dict) -> str | None:
@@ -56,8 +73,10 @@ def _original_url(dataset_id: str, source: dict) -> str | None:
 def original_image_url(dataset_id: str, source: dict) -> str | None:
     """The large image for the frame page and the film strip: the original when a browser can show it, else
     a large rendition a worker makes on first view (a video frame, a TIFF page), else the user's own preview."""
-    if not isinstance(source, dict) or preview_failed(source):
-        return None  # the preview failed because the source could not be read or decoded: so would this
+    if not isinstance(source, dict):
+        return None
+    if preview_failed(source):  # the server could not read or decode it: a worker's rendition would fail too
+        return browser_reachable_url(source)
     original = _original_url(dataset_id, source)
     if original:
         return original
@@ -85,6 +104,7 @@ def source_image(dataset_id: str, source: dict, *, full: bool = False) -> dict:
         "id": source.get("id", "default") if isinstance(source, dict) else "",
         "url": url,
         "reason": "" if url else placeholder_reason(source),
+        "note": preview_note(source) if url else "",
         "width": source.get("width") if isinstance(source, dict) else None,
         "height": source.get("height") if isinstance(source, dict) else None,
         "content_type": source.get("content_type", "") if isinstance(source, dict) else "",

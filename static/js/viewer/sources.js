@@ -44,6 +44,7 @@ export class SourceView {
     this.stage.viewer.addHandler("open", () => this.opened());
     this.stage.viewer.addHandler("open-failed", () => this.openFailed());
     this.ready = new Promise((resolve) => { this.resolveReady = resolve; });
+    if (media.note) this.setStatus(`Shown by your browser · no preview: ${media.note}`, "failed");
     this.watchPyramid();
   }
 
