@@ -8,6 +8,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from hyperdata.previews_storage import previews_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -186,7 +188,12 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Previews, renditions and tiles: MEDIA_ROOT, or a bucket (hyperdata/previews_storage.py).
+    "default": previews_storage(
+        env("HYPERDATA_PREVIEWS_STORAGE"), access_key=env("HYPERDATA_PREVIEWS_ACCESS_KEY"),
+        secret_key=env("HYPERDATA_PREVIEWS_SECRET_KEY"), region=env("HYPERDATA_PREVIEWS_REGION"),
+        tls=env_bool("HYPERDATA_PREVIEWS_TLS", True),
+    ),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
