@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 
 from django.db import transaction
 
@@ -65,16 +66,22 @@ def _clean(data: dict, current: CloudCredential | None) -> tuple[dict, list[dict
     return values, errors
 
 
+def _host_problem(host: str) -> str | None:
+    if not HOST.match(host):
+        return "expected host or host:port, without http:// and without a path"
+    try:
+        port = urlsplit(f"//{host.split('/')[0]}").port
+    except ValueError:
+        return "the port must be a number between 1 and 65535"
+    return "the port must be a number between 1 and 65535" if port == 0 else None
+
+
 def _check_row(row: dict, secret_set: bool, errors: list[dict]) -> None:
     """Rules between fields, on the row as it would be stored."""
     if not row["name"]:
         errors.append(_error("name", "required"))
-    if row["host"] and not HOST.match(row["host"]):
-        errors.append(_error("host", "expected host or host:port, without http:// and without a path"))
-    if row["host"] and ":" in row["host"].split("/")[0].rsplit("]", 1)[-1]:
-        port = int(row["host"].split("/")[0].rsplit(":", 1)[1])
-        if not 0 < port < 65536:
-            errors.append(_error("host", "the port must be between 1 and 65535"))
+    if row["host"] and (problem := _host_problem(row["host"])):
+        errors.append(_error("host", problem))
     if row["provider"] == "s3" and row["bucket"] and not S3_BUCKET.match(row["bucket"]):
         errors.append(_error("bucket", "an S3 bucket name is 2-255 lower-case letters, digits, dots and dashes"))
     if row["provider"] == "s3" and not row["anonymous"]:

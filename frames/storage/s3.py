@@ -11,7 +11,7 @@ address is reached only because a credential row names exactly that host:port. W
 signed (boto3 never looks for credentials in the environment or the instance metadata endpoint).
 
 ``open(seekable=True)`` of an object larger than ``HYPERDATA_FETCH_SPOOL_BYTES`` is not downloaded: it is a
-seekable file whose reads are ranged GETs (1 MiB read-ahead), so PyAV and TIFF readers fetch only what they
+seekable file whose reads are ranged GETs (``HYPERDATA_FETCH_RANGE_BYTES`` read-ahead, 1 MiB), so PyAV and TIFF readers fetch only what they
 seek to. Smaller objects are downloaded once into memory, like any remote object.
 """
 from __future__ import annotations
@@ -185,13 +185,14 @@ class _Body(io.RawIOBase):
 
 
 class RangedObject(io.RawIOBase):
-    """A seekable view of an S3 object whose reads are ranged GETs; ``requests`` counts them."""
+    """A seekable view of an S3 object whose reads are ranged GETs; ``requests`` and ``fetched`` (bytes) count
+    them."""
 
     def __init__(self, storage: S3Storage, uri: str, size: int):
         super().__init__()
         self._storage, self._uri, self.size = storage, uri, size
         self._position = 0
-        self.requests = 0
+        self.requests = self.fetched = 0
 
     def readable(self) -> bool:
         return True
@@ -219,6 +220,7 @@ class RangedObject(io.RawIOBase):
             while done < count and (read := body.readinto(view[done:count])):
                 done += read
         self._position += done
+        self.fetched += done
         return done
 
 
@@ -274,7 +276,8 @@ class S3Storage(RemoteStorage):
         if seekable:
             size = self.stat(uri).size
             if size is not None and size > int(setting("HYPERDATA_FETCH_SPOOL_BYTES")):
-                return io.BufferedReader(RangedObject(self, uri, size), buffer_size=RANGE_CHUNK)
+                chunk = int(setting("HYPERDATA_FETCH_RANGE_BYTES") or RANGE_CHUNK)
+                return io.BufferedReader(RangedObject(self, uri, size), buffer_size=chunk)
         return super().open(uri, seekable=seekable)
 
     def signed_url(self, uri: str, expires: int | timedelta = 900) -> str | None:
