@@ -3,6 +3,7 @@
 With no environment at all HyperData runs embedded: SQLite under var/ and the Valkey server that
 `manage.py serve` starts. DATABASE_URL selects PostgreSQL, REDIS_URL a real Redis (broker and cache).
 """
+import base64
 import os
 from pathlib import Path
 
@@ -216,6 +217,14 @@ HYPERDATA_FETCH_CA_BUNDLE = env("HYPERDATA_FETCH_CA_BUNDLE")  # CA file replacin
 HYPERDATA_STORAGE_CREDENTIALS_PROVIDER = None
 # Fernet key encrypting cloud credential secrets at rest (frames/secrets.py); DEBUG and tests derive one.
 HYPERDATA_SECRETS_KEY = env("HYPERDATA_SECRETS_KEY", "")
+if not HYPERDATA_SECRETS_KEY:
+    # One machine (./run.sh): a key made on first run and kept beside the database, as SECRET_KEY is; several
+    # machines share one through the environment.
+    secrets_key_file = VAR_DIR / "secrets_key"
+    if not secrets_key_file.exists():
+        secrets_key_file.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())  # a Fernet key
+        secrets_key_file.chmod(0o600)
+    HYPERDATA_SECRETS_KEY = secrets_key_file.read_text().strip()
 # --- end source fetching ---
 
 # Previews: tile size of the thumbnails the workers make, and whether writes queue preview jobs at all
