@@ -215,7 +215,7 @@ HYPERDATA_FETCH_TMP_DIR = env("HYPERDATA_FETCH_TMP_DIR")
 HYPERDATA_FETCH_CA_BUNDLE = env("HYPERDATA_FETCH_CA_BUNDLE")  # CA file replacing the default
 # Callable or dotted path, called as provider(scheme=..., host=...) -> dict | None (per-host credentials).
 HYPERDATA_STORAGE_CREDENTIALS_PROVIDER = None
-# Fernet key encrypting cloud credential secrets at rest (frames/secrets.py); DEBUG and tests derive one.
+# Fernet key encrypting cloud credential secrets at rest (frames/secrets.py); several machines share one.
 HYPERDATA_SECRETS_KEY = env("HYPERDATA_SECRETS_KEY", "")
 if not HYPERDATA_SECRETS_KEY:
     # One machine (./run.sh): a key made on first run and kept beside the database, as SECRET_KEY is; several
