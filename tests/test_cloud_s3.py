@@ -28,6 +28,7 @@ import boto3
 import botocore.auth
 import pytest
 import requests
+from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 from moto.server import ThreadedMotoServer
@@ -39,9 +40,9 @@ from frames.storage import LocationNotAllowedError, StorageNotFoundError, storag
 
 from .clients import api_client
 
-# The worker subprocess must decrypt what this process encrypts: without HYPERDATA_SECRETS_KEY both derive the
-# key from SECRET_KEY, but only a DEBUG or test process may; the worker inherits this environment.
-os.environ.setdefault("HYPERDATA_SECRETS_KEY", secrets.derived_key())
+# The worker subprocess must decrypt what this process encrypts: it inherits this environment (and without it
+# would read the same key file under HYPERDATA_VAR_DIR).
+os.environ.setdefault("HYPERDATA_SECRETS_KEY", settings.HYPERDATA_SECRETS_KEY)
 
 JPEG = "coco/labelme/JPEGImages/2011_000003.jpg"
 MASK = "masks/labelme-voc/SegmentationClass/2011_000003.png"
