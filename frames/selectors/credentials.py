@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from .. import secrets
 from ..exceptions import NotFound
 from ..models import CloudCredential
+from ..storage import PermanentStorageError
 
 # URI scheme (or the scheme a storage asks with) -> the provider of the rows that read it. Azure's own https
 # URLs are asked for with scheme "https": only rows of an Azure account host match those.
@@ -64,6 +65,11 @@ def credentials_provider(*, user) -> Callable[..., Mapping | None]:
         if kind is None:
             return None
         row = credential_for(user=user, provider=kind, host=host, bucket=bucket)
-        return credential_mapping(row) if row is not None else None
+        if row is None:
+            return None
+        try:
+            return credential_mapping(row)
+        except secrets.SecretUnreadable as exc:
+            raise PermanentStorageError(f"the cloud credential {row.name!r} cannot be used: {exc}") from exc
 
     return provider

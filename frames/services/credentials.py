@@ -31,8 +31,8 @@ def _error(field: str, message: str) -> dict:
     return {"field": field, "message": message}
 
 
-def _clean(data: dict, current: CloudCredential | None) -> tuple[dict, list[dict]]:
-    """The row's new field values from `data` (over `current`'s), and the errors, each naming its field."""
+def _clean(data: dict) -> tuple[dict, list[dict]]:
+    """The field values `data` sets, and the errors, each naming its field."""
     unknown = sorted(set(data) - set(FIELDS))
     errors = [_error(name, "unknown field") for name in unknown]
     values = {}
@@ -89,7 +89,9 @@ def _check_row(row: dict, secret_set: bool, errors: list[dict]) -> None:
             errors.append(_error("key", "the access key id is required (or tick anonymous for a public bucket)"))
         if not secret_set:
             errors.append(_error("secret", "the secret key is required (or tick anonymous for a public bucket)"))
-    if row["provider"] == "gcs" and not row["anonymous"] and row["_secret_plain"] is not None:
+    if row["provider"] == "gcs" and not row["anonymous"] and not secret_set:
+        errors.append(_error("secret", "the service account's JSON key is required (or tick anonymous for a public bucket)"))
+    elif row["provider"] == "gcs" and not row["anonymous"] and row["_secret_plain"] is not None:
         try:
             info = json.loads(row["_secret_plain"])
             if not isinstance(info, dict) or "private_key" not in info or "client_email" not in info:
@@ -103,7 +105,7 @@ def _check_row(row: dict, secret_set: bool, errors: list[dict]) -> None:
 def _apply(user, data: dict, row: CloudCredential, *, creating: bool) -> CloudCredential:
     if not isinstance(data, dict):
         raise ServiceError("expected a JSON object", field="body")
-    values, errors = _clean(data, row)
+    values, errors = _clean(data)
     shared = values.pop("shared", row.owner_id is None if not creating else False)
     if shared and not user.is_staff:
         errors.append(_error("shared", "only staff may share a credential with everyone"))
@@ -118,8 +120,10 @@ def _apply(user, data: dict, row: CloudCredential, *, creating: bool) -> CloudCr
         raise ServiceError("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
     for name, value in values.items():
         setattr(row, name, secrets.encrypt(value) if name in SECRET_FIELDS else value)
-    if creating or "shared" in data:
-        row.owner = None if shared else user
+    if shared:
+        row.owner = None
+    elif creating or row.owner_id is None:  # a shared row made private becomes the staff member's own
+        row.owner = user
     row.save()
     return row
 

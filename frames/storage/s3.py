@@ -17,6 +17,7 @@ seek to. Smaller objects are downloaded once into memory, like any remote object
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import BinaryIO
@@ -80,6 +81,17 @@ def _host_port(host: str, tls: bool) -> tuple[str, int]:
     return (name, int(port)) if name and port.isdigit() else (host, 443 if tls else 80)
 
 
+_local = threading.local()
+
+
+def _session() -> boto3.session.Session:
+    """This thread's boto3 session: creating one loads botocore's service models (~100 ms), a client from a warm
+    session takes a few ms. Credentials are never the session's: each client gets the row's, or signs nothing."""
+    if getattr(_local, "session", None) is None:
+        _local.session = boto3.session.Session()
+    return _local.session
+
+
 def make_client(host: str, credential: Mapping | None):
     """A boto3 S3 client for ``host`` ("" = AWS) whose connections go through the address policy."""
     anonymous = credential is None or credential.get("anonymous") or not credential.get("key")
@@ -91,14 +103,13 @@ def make_client(host: str, credential: Mapping | None):
         retries={"total_max_attempts": 1},  # the tasks retry with back-off; a request must fail fast
         proxies={},  # never the environment's proxies: a proxy would resolve names past the address policy
     )
-    session = boto3.session.Session(
-        aws_access_key_id=None if anonymous else credential["key"],
-        aws_secret_access_key=None if anonymous else credential.get("secret"),
-        aws_session_token=None if anonymous else (credential.get("token") or None),
-    )
-    client = session.client(
+    keys = {} if anonymous else {  # UNSIGNED clients load no credentials at all (not the environment's)
+        "aws_access_key_id": credential["key"], "aws_secret_access_key": credential.get("secret") or "",
+        "aws_session_token": credential.get("token") or None,
+    }
+    client = _session().client(
         "s3", endpoint_url=_endpoint(host, credential), region_name=(credential or {}).get("region") or "us-east-1",
-        config=config, verify=setting("HYPERDATA_FETCH_CA_BUNDLE") or True,
+        config=config, verify=setting("HYPERDATA_FETCH_CA_BUNDLE") or True, **keys,
     )
     named = [_host_port(host, bool((credential or {}).get("use_tls", True)))] if host and credential else []
     http = client._endpoint.http_session  # botocore's URLLib3Session: its pool manager is swapped for a vetting one
@@ -228,15 +239,19 @@ class RangedObject(io.RawIOBase):
 class S3Storage(RemoteStorage):
     schemes = ("s3",)
 
-    def _credential(self, host: str, bucket: str) -> Mapping | None:
-        return self.credentials_for(host, "s3", bucket=bucket)
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._clients: dict[tuple[str, str], tuple] = {}  # (host, bucket) -> (client, credential): ranged reads reuse it
 
     def _client_for(self, uri: str):
         host, bucket, key = parse_s3_uri(uri)
         if not key:
             raise InvalidURIError("the URI names a bucket but no object", uri)
-        credential = self._credential(host, bucket)
-        return make_client(host, credential), credential, host, bucket, key
+        if (host, bucket) not in self._clients:
+            credential = self.credentials_for(host, "s3", bucket=bucket)
+            self._clients[host, bucket] = (make_client(host, credential), credential)
+        client, credential = self._clients[host, bucket]
+        return client, credential, host, bucket, key
 
     def _call(self, uri: str, method: str, **kwargs):
         client, _credential, host, bucket, key = self._client_for(uri)
