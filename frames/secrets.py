@@ -1,8 +1,10 @@
 """Encryption at rest of credential secrets (Fernet, from the `cryptography` package).
 
-The key is ``HYPERDATA_SECRETS_KEY`` (a Fernet key: ``python -c "from cryptography.fernet import Fernet;
-print(Fernet.generate_key().decode())"``). Without it, DEBUG and test runs derive one from SECRET_KEY, so a
-development database stays readable across restarts; production refuses to store or read secrets.
+The key is the setting ``HYPERDATA_SECRETS_KEY`` (a Fernet key: ``python -c "from cryptography.fernet import
+Fernet; print(Fernet.generate_key().decode())"``): the environment variable, else a key file settings makes under
+var/ on first run (one machine). Should the setting be empty anyway, DEBUG and test runs derive a key from
+SECRET_KEY and production refuses to store or read secrets. Changing the key makes stored secrets unreadable
+(:class:`SecretUnreadable`): enter them again.
 """
 from __future__ import annotations
 
