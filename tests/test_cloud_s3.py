@@ -29,6 +29,7 @@ import botocore.auth
 import pytest
 import requests
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import override_settings
 from moto.server import ThreadedMotoServer
@@ -37,6 +38,7 @@ from PIL import Image
 from frames import links, media, secrets, selectors, services
 from frames.models import CloudCredential, MediaPreview
 from frames.storage import LocationNotAllowedError, StorageNotFoundError, storage_for_uri
+from frames.storage.s3 import RangedObject
 
 from .clients import api_client
 
@@ -309,6 +311,25 @@ def test_large_objects_are_read_through_ranged_requests(moto, testdata):
             got = media.render_video_preview(handle, timestamp_ms=500, max_size=128)
     want = media.render_video_preview(str(testdata / BIG_VIDEO), timestamp_ms=500, max_size=128)
     assert got.data == want.data
+
+    # The workers' rendering reads it the same way (run here, with the settings above).
+    row = MediaPreview.objects.create(key="ranged-video-500", kind=MediaPreview.SOURCE, uri=uri, media="video",
+                                      timestamp=500, max_size=128, requested_by=api.user)
+    opened = []
+    real_init = RangedObject.__init__
+
+    def spy(self, *args, **kwargs):
+        opened.append(self)
+        real_init(self, *args, **kwargs)
+
+    with override_settings(HYPERDATA_FETCH_SPOOL_BYTES=64 * 1024, HYPERDATA_FETCH_RANGE_BYTES=64 * 1024), \
+            mock.patch.object(RangedObject, "__init__", spy):
+        assert services.render_previews(uri=uri, keys=[row.key]) == 1
+    row.refresh_from_db()
+    assert row.status == MediaPreview.DONE, row.error
+    assert len(opened) == 1 and opened[0].requests > 1  # read in ranges, never downloaded whole
+    with default_storage.open(row.file, "rb") as handle:
+        assert handle.read() == want.data
 
 
 @pytest.mark.django_db
