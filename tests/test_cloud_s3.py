@@ -27,6 +27,7 @@ from unittest import mock
 import boto3
 import botocore.auth
 import pytest
+import pyvips
 import requests
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -464,3 +465,33 @@ def test_the_test_button_says_plainly_what_failed(moto_with_auth, s3rver):
         skewed = test(host=s3rver, key="S3RVER", secret="S3RVER", bucket="pics")
     assert skewed == {"ok": False, "message": "this server's clock differs too much from the storage server's "
                                               "(RequestTimeTooSkewed): set the clock right (NTP)"}
+
+
+@pytest.mark.django_db
+def test_a_tiled_tiff_preview_reads_a_small_part_of_the_object(moto):
+    """A pyramidal tiled TIFF (5.9 MB) previewed by the workers' code: libvips reads the smallest fitting level,
+    so through ranged GETs only a small part of the object crosses the network."""
+    tiff = pyvips.Image.gaussnoise(4096, 4096).cast("uchar").tiffsave_buffer(
+        tile=True, pyramid=True, compression="jpeg", Q=60, tile_width=256, tile_height=256)
+    admin_client(moto).put_object(Bucket="frames", Key="big/pyramid.tif", Body=tiff, ContentType="image/tiff")
+    api = api_client("tiler")
+    s3_row(api, moto)
+    uri = f"s3://{moto}/frames/big/pyramid.tif"
+    row = MediaPreview.objects.create(key="ranged-tiff", kind=MediaPreview.SOURCE, uri=uri, media="image", max_size=256,
+                                      requested_by=api.user)
+    opened = []
+    real_init = RangedObject.__init__
+
+    def spy(self, *args, **kwargs):
+        opened.append(self)
+        real_init(self, *args, **kwargs)
+
+    with override_settings(HYPERDATA_FETCH_SPOOL_BYTES=64 * 1024, HYPERDATA_FETCH_RANGE_BYTES=64 * 1024), \
+            mock.patch.object(RangedObject, "__init__", spy):
+        assert services.render_previews(uri=uri, keys=[row.key]) == 1
+    row.refresh_from_db()
+    assert row.status == MediaPreview.DONE and (row.width, row.height) == (4096, 4096), row.error
+    # About 15%: fourteen 64 KiB read-aheads around the IFDs and the small level's tiles.
+    assert len(opened) == 1 and opened[0].fetched < len(tiff) / 5, (opened[0].fetched, len(tiff))
+    with default_storage.open(row.file, "rb") as handle:
+        assert max(Image.open(handle).size) == 256
