@@ -379,10 +379,12 @@ def test_https_azure_urls_route_to_azure_only_with_a_row():
     assert azure_blob_location("https://example.com/frames/a.jpg") is None
     assert azure_blob_location("https://myacct.blob.core.windows.net/frames") is None
     assert azure_storage_for_url(url, credentials_provider=lambda **_: None) is None
-    assert isinstance(storage_for_uri(url), HttpStorage)  # the dispatcher's behaviour is unchanged
+    assert isinstance(storage_for_uri(url), HttpStorage)  # no row names the account: a plain https URL
     mapping = {"host": "myacct.blob.core.windows.net", "secret": KEY, "azure_auth": "key", "delivery": "signed"}
     routed = azure_storage_for_url(url, credentials_provider=provider_of(mapping))
     assert isinstance(routed, AzureBlobStorage)
+    assert isinstance(storage_for_uri(url, credentials_provider=provider_of(mapping)), AzureBlobStorage)  # routed
+    assert isinstance(storage_for_uri("https://example.com/a.jpg", credentials_provider=provider_of(mapping)), HttpStorage)
     signed = routed.signed_url(url, expires=60)
     assert signed.startswith(url + "?") and "sig=" in signed
     # a row "by account": host "" and the account in ``key``

@@ -39,7 +39,7 @@ from azure.core.exceptions import (
 from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import BlobSasPermissions, BlobServiceClient, generate_blob_sas
 
-from .base import RemoteStorage, StorageStat, register_storage, setting
+from .base import RemoteStorage, StorageStat, register_storage, register_uri_route, setting
 from .errors import (
     InvalidURIError,
     PermanentStorageError,
@@ -132,6 +132,7 @@ def azure_blob_location(uri: str) -> AzureBlobLocation | None:
         return None
 
 
+@register_uri_route
 def azure_storage_for_url(uri: str, *, credentials_provider=None) -> AzureBlobStorage | None:
     """An AzureBlobStorage for an Azure https URL when a credential row names its host, else None (use http)."""
     location = azure_blob_location(uri)

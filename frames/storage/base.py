@@ -285,9 +285,24 @@ def uri_scheme(uri: str) -> str:
     return scheme
 
 
+_URI_ROUTES: list[Callable[..., MediaStorage | None]] = []
+
+
+def register_uri_route(route: Callable[..., MediaStorage | None]):
+    """Decorator: `route(uri, credentials_provider=...)` may claim a URI before its scheme decides (an https URL of
+    an Azure storage account is read with Azure credentials when a row names that account); None passes."""
+    _URI_ROUTES.append(route)
+    return route
+
+
 def storage_for_uri(uri: str, *, credentials_provider: CredentialsProvider | None = None) -> MediaStorage:
-    """The storage that reads ``uri``, chosen by its scheme. Raises InvalidURIError for unknown schemes."""
+    """The storage that reads ``uri``: one a route claims it for, else the one of its scheme. Raises
+    InvalidURIError for unknown schemes."""
     scheme = uri_scheme(uri)
+    for route in _URI_ROUTES:
+        routed = route(uri, credentials_provider=credentials_provider)
+        if routed is not None:
+            return routed
     cls = _REGISTRY.get(scheme)
     if cls is None:
         supported = ", ".join(f"{s}://" for s in registered_schemes())
@@ -301,6 +316,7 @@ __all__ = [
     "StorageError",
     "StorageStat",
     "register_storage",
+    "register_uri_route",
     "registered_schemes",
     "setting",
     "storage_for_uri",
