@@ -30,6 +30,7 @@ import pytest
 import pyvips
 import requests
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import override_settings
@@ -187,6 +188,11 @@ class Listener:
             conn.close()
 
 
+def staff_client(name: str, *, pages: bool = False):
+    """A staff member: only staff add credentials for loopback and private addresses (the test servers')."""
+    return api_client(User.objects.create_user(name, is_staff=True), pages=pages)
+
+
 def s3_row(api, host: str, **fields) -> dict:
     body = {"provider": "s3", "name": f"test {host}", "host": host, "key": "test", "secret": SECRET, "use_tls": False,
             **fields}
@@ -198,7 +204,7 @@ def s3_row(api, host: str, **fields) -> dict:
 # ---------------------------------------------------------------------------------------- rows and the API
 @pytest.mark.django_db
 def test_the_api_never_returns_a_secret_and_the_database_holds_it_encrypted(moto):
-    api = api_client("owner")
+    api = staff_client("owner")
     made = s3_row(api, moto, token="session-token-value")
     assert made["secret_set"] is True and made["token_set"] is True and made["shared"] is False
     for response in (api.get("/api/cloud-credentials/"), api.get(f"/api/cloud-credentials/{made['id']}/")):
@@ -274,7 +280,7 @@ def test_the_most_specific_row_is_chosen(admin_user):
 # ---------------------------------------------------------------------------------------- storage
 @pytest.mark.django_db
 def test_s3_storage_reads_stats_and_names_what_is_missing(moto, testdata):
-    api = api_client("reader")
+    api = staff_client("reader")
     s3_row(api, moto)
     provider = selectors.credentials_provider(user=api.user)
     uri = f"s3://{moto}/frames/{JPEG}"
@@ -296,7 +302,7 @@ def test_s3_storage_reads_stats_and_names_what_is_missing(moto, testdata):
 def test_large_objects_are_read_through_ranged_requests(moto, testdata):
     """open(seekable=True) above HYPERDATA_FETCH_SPOOL_BYTES does not download the object: a read at the end
     is one ranged GET, and PyAV decodes a frame from the same file object."""
-    api = api_client("ranged")
+    api = staff_client("ranged")
     s3_row(api, moto)
     uri = f"s3://{moto}/frames/{BIG_VIDEO}"
     store = storage_for_uri(uri, credentials_provider=selectors.credentials_provider(user=api.user))
@@ -336,7 +342,7 @@ def test_large_objects_are_read_through_ranged_requests(moto, testdata):
 @pytest.mark.django_db
 def test_a_loopback_endpoint_no_row_names_is_refused_and_never_contacted(moto):
     listener = Listener()
-    api = api_client("guarded")
+    api = staff_client("guarded")
     s3_row(api, moto)  # a row for moto's port, not the listener's
     uri = f"s3://127.0.0.1:{listener.port}/frames/a.jpg"
     store = storage_for_uri(uri, credentials_provider=selectors.credentials_provider(user=api.user))
@@ -344,13 +350,35 @@ def test_a_loopback_endpoint_no_row_names_is_refused_and_never_contacted(moto):
         with pytest.raises(LocationNotAllowedError, match="loopback"):
             call(uri)
     assert listener.connections == []
+
+    # A user's own row may name the listener, but only staff's rows unlock loopback and private addresses.
+    user = api_client("not-staff")
+    row = user.post("/api/cloud-credentials/", {"provider": "s3", "name": "sneaky", "host": f"localhost:{listener.port}",
+                                                "key": "k", "secret": "s", "use_tls": False}, format="json")
+    assert row.status_code == 201
+    uri = f"s3://localhost:{listener.port}/frames/a.jpg"
+    store = storage_for_uri(uri, credentials_provider=selectors.credentials_provider(user=user.user))
+    with pytest.raises(LocationNotAllowedError, match="loopback"):
+        store.open(uri)
+    tested = user.post(f"/api/cloud-credentials/{row.json()['id']}/test/").json()
+    assert tested["ok"] is False and "loopback" in tested["message"] and "when staff made it" in tested["message"]
+    assert listener.connections == []
     listener.sock.close()
+
+
+def test_a_named_endpoint_never_unlocks_the_metadata_service():
+    """Even a staff row naming 169.254.169.254 is refused: link-local is the cloud metadata service."""
+    row = {"id": "x", "provider": "s3", "host": "169.254.169.254:80", "bucket": "", "region": "", "key": "k",
+           "secret": "s", "token": "", "use_tls": False, "anonymous": False, "delivery": "proxy", "allow_private": True}
+    uri = "s3://169.254.169.254:80/latest/meta-data/iam/security-credentials/"
+    with pytest.raises(LocationNotAllowedError, match="link-local"):
+        storage_for_uri(uri, credentials_provider=lambda **_: row).open(uri)
 
 
 # ---------------------------------------------------------------------------------------- worker and proxy
 @pytest.mark.django_db(transaction=True)
 def test_worker_previews_and_the_media_proxy_read_with_the_users_rows(moto, testdata, celery_worker_process):
-    owner = api_client("s3-owner", pages=True)
+    owner = staff_client("s3-owner", pages=True)
     s3_row(owner, moto)
     dataset = services.dataset_create(user=owner.user, name="on s3")
     version = dataset.versions.get()
@@ -397,7 +425,7 @@ def test_worker_previews_and_the_media_proxy_read_with_the_users_rows(moto, test
 # ---------------------------------------------------------------------------------------- signed URLs
 @pytest.mark.django_db
 def test_signed_urls_work_until_they_expire(s3rver, testdata):
-    api = api_client("signer", pages=True)
+    api = staff_client("signer", pages=True)
     s3_row(api, s3rver, key="S3RVER", secret="S3RVER", delivery="signed")
     uri = f"s3://{s3rver}/pics/photo.jpg"
     store = storage_for_uri(uri, credentials_provider=selectors.credentials_provider(user=api.user))
@@ -438,7 +466,7 @@ def test_presigning_matches_aws_published_example():
 @pytest.mark.django_db
 def test_the_test_button_says_plainly_what_failed(moto_with_auth, s3rver):
     host, key, secret = moto_with_auth
-    api = api_client("tester")
+    api = staff_client("tester")
 
     def test(**fields):
         row = s3_row(api, fields.pop("host", host), **fields)
@@ -474,7 +502,7 @@ def test_a_tiled_tiff_preview_reads_a_small_part_of_the_object(moto):
     tiff = pyvips.Image.gaussnoise(4096, 4096).cast("uchar").tiffsave_buffer(
         tile=True, pyramid=True, compression="jpeg", Q=60, tile_width=256, tile_height=256)
     admin_client(moto).put_object(Bucket="frames", Key="big/pyramid.tif", Body=tiff, ContentType="image/tiff")
-    api = api_client("tiler")
+    api = staff_client("tiler")
     s3_row(api, moto)
     uri = f"s3://{moto}/frames/big/pyramid.tif"
     row = MediaPreview.objects.create(key="ranged-tiff", kind=MediaPreview.SOURCE, uri=uri, media="image", max_size=256,

@@ -45,14 +45,18 @@ def credential_for(*, user, provider: str, host: str, bucket: str = "") -> Cloud
     """The most specific usable row for ``host`` and ``bucket``: the same host and bucket first, then the same
     host for every bucket; at each step the user's own row before a shared one (then the newest)."""
     rows = usable_credentials(user=user).filter(provider=provider, host__iexact=host or "")
-    rows = rows.filter(Q(bucket=bucket or "") | Q(bucket=""))
+    rows = rows.filter(Q(bucket=bucket or "") | Q(bucket="")).select_related("owner")
     return min(rows, key=lambda r: (r.bucket == "", r.owner_id is None, -r.updated.timestamp()), default=None)
 
 
 def credential_mapping(row: CloudCredential) -> dict:
-    """What a storage receives: the row's fields with the secrets decrypted (in memory only)."""
+    """What a storage receives: the row's fields with the secrets decrypted (in memory only), and
+    ``allow_private``."""
     mapping = {name: getattr(row, name) for name in MAPPING_FIELDS}
     mapping.update(secret=secrets.decrypt(row.secret), token=secrets.decrypt(row.token))
+    # Whether the row's host may be on a private or loopback address: staff decide (shared rows, staff's own), or
+    # any user could point the server at the services on its network.
+    mapping["allow_private"] = row.owner_id is None or row.owner.is_staff
     return mapping
 
 

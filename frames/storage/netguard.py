@@ -34,6 +34,9 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _NAT64_PREFIXES = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 SETTING = "HYPERDATA_ALLOWED_FETCH_NETWORKS"
+# What an endpoint named by a credential row may be beyond the public internet. Link-local (169.254.169.254, the
+# cloud metadata service) stays refused even then.
+NAMED_ENDPOINT_KINDS = ("private", "loopback", "non-public", "site-local")
 
 
 def _embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
@@ -70,7 +73,7 @@ class AddressPolicy:
     """Which IP addresses the server may connect to on behalf of a source URI."""
 
     def __init__(self, allowed_networks: Iterable[str | IPNetwork] = (), allowed_endpoints: Iterable[tuple[str, int]] = ()):
-        # host:port pairs reachable whatever their address: an S3-compatible server named by a credential row.
+        # host:port pairs also reachable on private and loopback addresses: a server named by a credential row.
         self.allowed_endpoints = frozenset((host.lower().strip("[]"), int(port)) for host, port in allowed_endpoints)
         networks = []
         for item in allowed_networks:
@@ -129,7 +132,9 @@ class AddressPolicy:
             if family not in (socket.AF_INET, socket.AF_INET6) or sockaddr in seen:
                 continue
             seen.add(sockaddr)
-            reason = None if named else self.blocked_reason(sockaddr[0])
+            reason = self.blocked_reason(sockaddr[0])
+            if named and reason and reason.split(" ", 1)[0] in NAMED_ENDPOINT_KINDS:
+                reason = None
             if reason:
                 refused.append((sockaddr[0], reason))
             else:

@@ -7,12 +7,13 @@ row (``credentials_for(host, "s3", bucket=...)``, see frames.selectors.credentia
 ("signed": :meth:`S3Storage.signed_url` presigns a short GET; else None and the media proxy streams).
 
 Every connection goes through the address policy (:mod:`.netguard`): an endpoint on a loopback or private
-address is reached only because a credential row names exactly that host:port. Without a row nothing is
+address is reached only because a credential row made by staff (``allow_private``: a shared row or a staff
+member's own) names exactly that host:port; link-local (the metadata service) never. Without a row nothing is
 signed (boto3 never looks for credentials in the environment or the instance metadata endpoint).
 
 ``open(seekable=True)`` of an object larger than ``HYPERDATA_FETCH_SPOOL_BYTES`` is not downloaded: it is a
-seekable file whose reads are ranged GETs (``HYPERDATA_FETCH_RANGE_BYTES`` read-ahead, 1 MiB), so PyAV and TIFF readers fetch only what they
-seek to. Smaller objects are downloaded once into memory, like any remote object.
+seekable file whose reads are ranged GETs (``HYPERDATA_FETCH_RANGE_BYTES`` read-ahead, 1 MiB), so PyAV and TIFF
+readers fetch only what they seek to. Smaller objects are downloaded once into memory, like any remote object.
 """
 from __future__ import annotations
 
@@ -26,11 +27,14 @@ from urllib.parse import urlsplit
 import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, HTTPClientError, ReadTimeoutError
+from botocore.exceptions import (
+    BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, HTTPClientError, ReadTimeoutError,
+)
 
 from .base import MiB, RemoteStorage, StorageStat, register_storage, setting
 from .errors import (
-    InvalidURIError, PermanentStorageError, StorageAccessDeniedError, StorageError, StorageNotFoundError, TransientStorageError,
+    InvalidURIError, LocationNotAllowedError, PermanentStorageError, StorageAccessDeniedError, StorageError,
+    StorageNotFoundError, TransientStorageError,
 )
 from .netguard import AddressPolicy, vetting_pool_manager
 
@@ -111,7 +115,8 @@ def make_client(host: str, credential: Mapping | None):
         "s3", endpoint_url=_endpoint(host, credential), region_name=(credential or {}).get("region") or "us-east-1",
         config=config, verify=setting("HYPERDATA_FETCH_CA_BUNDLE") or True, **keys,
     )
-    named = [_host_port(host, bool((credential or {}).get("use_tls", True)))] if host and credential else []
+    named = host and credential and credential.get("allow_private")  # a row made by staff: private hosts allowed
+    named = [_host_port(host, bool(credential.get("use_tls", True)))] if named else []
     http = client._endpoint.http_session  # botocore's URLLib3Session: its pool manager is swapped for a vetting one
     manager = vetting_pool_manager(AddressPolicy.from_settings(named), **http._get_pool_manager_kwargs())
     manager.pool_classes_by_scheme = http._manager.pool_classes_by_scheme
@@ -159,6 +164,9 @@ def translate(exc: Exception, uri: str, *, bucket: str = "", host: str = "") -> 
     if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
         return TransientStorageError(f"timed out talking to {where}", uri)
     cause = _cause(exc)
+    if isinstance(cause, LocationNotAllowedError) and host:
+        return LocationNotAllowedError(f"{cause.reason}; a credential row opens a private or loopback server only "
+                                       "when staff made it (a shared row, or a staff member's own)", uri)
     if isinstance(cause, StorageError):
         return type(cause)(cause.reason, uri)
     if isinstance(cause, ConnectionRefusedError):
