@@ -201,6 +201,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, celery_broker_url,
         "REDIS_URL": celery_broker_url,
         "HYPERDATA_CELERY_QUEUE": queue,
         "HYPERDATA_VAR_DIR": str(settings.VAR_DIR),
+        "HYPERDATA_SECRETS_KEY": settings.HYPERDATA_SECRETS_KEY,  # decrypts the cloud credentials the tests save
         "HYPERDATA_MEDIA_ROOTS": ",".join(settings.HYPERDATA_MEDIA_ROOTS),
         # Tests serve http(s) sources from loopback servers of their own.
         "HYPERDATA_ALLOWED_FETCH_NETWORKS": "127.0.0.0/8",

@@ -136,7 +136,8 @@ def row(azurite, **fields) -> dict:
     """A credential mapping as the Settings rows give it (cloud-access interface), naming Azurite's host."""
     mapping = {"id": "a" * 32, "provider": "azure", "host": f"{azurite}/{ACCOUNT}", "bucket": "", "region": "",
                "key": ACCOUNT, "secret": KEY, "token": "", "azure_auth": "key", "use_tls": False,
-               "anonymous": False, "delivery": "proxy"}
+               "anonymous": False, "delivery": "proxy",
+               "allow_private": True}  # a staff or shared row: it may name a loopback server
     mapping.update(fields)
     return mapping
 
@@ -310,7 +311,7 @@ def test_clock_skew_is_named():
     try:
         host = f"127.0.0.1:{server.server_address[1]}"
         mapping = {"host": f"{host}/{ACCOUNT}", "key": ACCOUNT, "secret": KEY, "azure_auth": "key",
-                   "use_tls": False, "anonymous": False, "delivery": "proxy"}
+                   "use_tls": False, "anonymous": False, "delivery": "proxy", "allow_private": True}
         with pytest.raises(StorageAccessDeniedError) as caught:
             storage(mapping).stat(f"azure://{host}/{ACCOUNT}/photos/a.jpg")
         assert "clock skew" in caught.value.reason and "+60 min" in caught.value.reason
@@ -329,6 +330,9 @@ def test_loopback_endpoint_needs_a_row_naming_it(azurite, photo):
     other = row(azurite, host=f"127.0.0.1:1/{ACCOUNT}")  # a row for another host does not open this one
     with pytest.raises(LocationNotAllowedError):
         AzureBlobStorage(credentials_provider=lambda **_: other).stat(uri_of(azurite))
+    own = row(azurite, allow_private=False)  # a user's own row never opens the server's network
+    with pytest.raises(LocationNotAllowedError):
+        AzureBlobStorage(credentials_provider=lambda **_: own).stat(uri_of(azurite))
 
 
 # --- the Test button --------------------------------------------------------------------------------------------
@@ -348,7 +352,7 @@ def test_check_credential_lists_one_blob_or_container(azurite, photo):
 
 def test_a_named_host_still_cannot_reach_link_local():
     mapping = {"host": f"169.254.169.254:80/{ACCOUNT}", "key": ACCOUNT, "secret": KEY, "azure_auth": "key",
-               "use_tls": False, "anonymous": False, "delivery": "proxy"}
+               "use_tls": False, "anonymous": False, "delivery": "proxy", "allow_private": True}
     with pytest.raises(LocationNotAllowedError) as caught:
         storage(mapping).stat(f"azure://169.254.169.254:80/{ACCOUNT}/c/b.jpg")
     assert "link-local" in caught.value.reason

@@ -253,7 +253,8 @@ def fresh_tokens():
 def row(emulator, **fields) -> dict:
     """A credential mapping as the Settings rows give it (cloud-access interface), naming the emulator's host."""
     mapping = {"id": "b" * 32, "provider": "gcs", "host": emulator, "bucket": "", "region": "", "key": "",
-               "secret": "", "token": "", "azure_auth": "", "use_tls": False, "anonymous": True, "delivery": "proxy"}
+               "secret": "", "token": "", "azure_auth": "", "use_tls": False, "anonymous": True, "delivery": "proxy",
+               "allow_private": True}  # a staff or shared row: it may name a loopback server
     mapping.update(fields)
     return mapping
 
@@ -383,6 +384,8 @@ def test_loopback_endpoint_needs_a_row_naming_it(emulator, photo):
     with pytest.raises(LocationNotAllowedError) as caught:
         storage(None).stat(uri_of(emulator))
     assert "loopback" in caught.value.reason
+    with pytest.raises(LocationNotAllowedError):  # a user's own row never opens the server's network
+        storage(row(emulator, allow_private=False)).stat(uri_of(emulator))
 
 
 def test_a_token_uri_on_loopback_is_refused(emulator, photo, service_account):

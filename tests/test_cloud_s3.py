@@ -29,7 +29,6 @@ import botocore.auth
 import pytest
 import pyvips
 import requests
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -44,9 +43,6 @@ from frames.storage.s3 import RangedObject
 
 from .clients import api_client
 
-# The worker subprocess must decrypt what this process encrypts: it inherits this environment (and without it
-# would read the same key file under HYPERDATA_VAR_DIR).
-os.environ.setdefault("HYPERDATA_SECRETS_KEY", settings.HYPERDATA_SECRETS_KEY)
 
 JPEG = "coco/labelme/JPEGImages/2011_000003.jpg"
 MASK = "masks/labelme-voc/SegmentationClass/2011_000003.png"

@@ -49,7 +49,7 @@ from .errors import (
     TransientStorageError,
 )
 from .http import _describe
-from .cloud import cloud_endpoint_policy, open_seekable
+from .cloud import cloud_endpoint_policy, open_seekable, row_opens_endpoint
 from .netguard import vetted_session
 
 # The storage account host of Azure's public and sovereign clouds: <account>.blob.<suffix>.
@@ -283,7 +283,7 @@ class AzureBlobStorage(RemoteStorage):
 
     def _service(self, location: AzureBlobLocation, credentials: Mapping | None):
         """(service client, session, signed: whether requests carry a key or SAS); the caller closes the session."""
-        named = bool(credentials and (credentials.get("host") or "").lower() == location.host)
+        named = row_opens_endpoint(credentials, location.host)
         use_tls = True if credentials is None else bool(credentials.get("use_tls", True))
         key, sas = _signing(location, credentials)
         credential = {"account_name": key[0], "account_key": key[1]} if key else sas

@@ -28,6 +28,13 @@ class _NamedEndpointPolicy(AddressPolicy):
         return None if reason and reason.split(" ", 1)[0] in self._ALLOWED_KINDS else reason
 
 
+def row_opens_endpoint(credentials, host: str) -> bool:
+    """Whether a credential row lets the server reach `host` on a private or loopback address: the row names that
+    host, and was made by staff or shared (`allow_private`): a user's own row never opens the server's network."""
+    return bool(host and credentials and credentials.get("allow_private")
+                and (credentials.get("host") or "").lower() == host.lower())
+
+
 def cloud_endpoint_policy(named: bool) -> AddressPolicy:
     """The address policy for a cloud endpoint; ``named`` when a credential row names the endpoint's host."""
     base = AddressPolicy.from_settings()
@@ -81,4 +88,4 @@ def open_seekable(storage: RemoteStorage, uri: str) -> BinaryIO | None:
     return io.BufferedReader(RangedReader(storage.open_range, uri, size), buffer_size=RANGE_CHUNK)
 
 
-__all__ = ["RANGE_CHUNK", "RangedReader", "cloud_endpoint_policy", "open_seekable"]
+__all__ = ["RANGE_CHUNK", "RangedReader", "cloud_endpoint_policy", "open_seekable", "row_opens_endpoint"]

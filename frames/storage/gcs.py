@@ -32,7 +32,7 @@ import requests
 from google.oauth2 import service_account
 
 from .base import RemoteStorage, StorageStat, register_storage, setting
-from .cloud import cloud_endpoint_policy, open_seekable
+from .cloud import cloud_endpoint_policy, open_seekable, row_opens_endpoint
 from .errors import (
     InvalidURIError,
     PermanentStorageError,
@@ -62,8 +62,8 @@ class _Target:
 
     @property
     def named(self) -> bool:
-        """The credential row names this endpoint's host (then a private or loopback address is allowed)."""
-        return bool(self.host and self.credentials and (self.credentials.get("host") or "").lower() == self.host)
+        """The credential row opens this endpoint's private or loopback address (cloud.row_opens_endpoint)."""
+        return row_opens_endpoint(self.credentials, self.host)
 
     @property
     def endpoint(self) -> str:
