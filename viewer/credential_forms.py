@@ -32,7 +32,8 @@ class CloudCredentialForm(ServiceErrorsMixin, forms.Form):
     host = forms.CharField(required=False, max_length=255, widget=forms.TextInput(attrs={"autocomplete": "off"}),
                            help_text="Blank for AWS S3 and Google; host:port of an S3-compatible server (as in "
                                      "s3://host:port/bucket/key); the account host for Azure "
-                                     "(account.blob.core.windows.net)")
+                                     "(account.blob.core.windows.net). A server on a private address (a MinIO on "
+                                     "your network) is reached only through rows made by staff.")
     bucket = forms.CharField(required=False, max_length=255, label="Bucket or container",
                              widget=forms.TextInput(attrs={"autocomplete": "off"}),
                              help_text="Blank: every bucket of this host. A row naming the bucket wins over one that does not.")
