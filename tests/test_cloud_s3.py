@@ -39,7 +39,7 @@ from PIL import Image
 from frames import links, media, secrets, selectors, services
 from frames.models import CloudCredential, MediaPreview
 from frames.storage import LocationNotAllowedError, StorageNotFoundError, storage_for_uri
-from frames.storage.s3 import RangedObject
+from frames.storage.cloud import RangedReader
 
 from .clients import api_client
 
@@ -319,14 +319,14 @@ def test_large_objects_are_read_through_ranged_requests(moto, testdata):
     row = MediaPreview.objects.create(key="ranged-video-500", kind=MediaPreview.SOURCE, uri=uri, media="video",
                                       timestamp=500, max_size=128, requested_by=api.user)
     opened = []
-    real_init = RangedObject.__init__
+    real_init = RangedReader.__init__
 
     def spy(self, *args, **kwargs):
         opened.append(self)
         real_init(self, *args, **kwargs)
 
     with override_settings(HYPERDATA_FETCH_SPOOL_BYTES=64 * 1024, HYPERDATA_FETCH_RANGE_BYTES=64 * 1024), \
-            mock.patch.object(RangedObject, "__init__", spy):
+            mock.patch.object(RangedReader, "__init__", spy):
         assert services.render_previews(uri=uri, keys=[row.key]) == 1
     row.refresh_from_db()
     assert row.status == MediaPreview.DONE, row.error
@@ -504,14 +504,14 @@ def test_a_tiled_tiff_preview_reads_a_small_part_of_the_object(moto):
     row = MediaPreview.objects.create(key="ranged-tiff", kind=MediaPreview.SOURCE, uri=uri, media="image", max_size=256,
                                       requested_by=api.user)
     opened = []
-    real_init = RangedObject.__init__
+    real_init = RangedReader.__init__
 
     def spy(self, *args, **kwargs):
         opened.append(self)
         real_init(self, *args, **kwargs)
 
     with override_settings(HYPERDATA_FETCH_SPOOL_BYTES=64 * 1024, HYPERDATA_FETCH_RANGE_BYTES=64 * 1024), \
-            mock.patch.object(RangedObject, "__init__", spy):
+            mock.patch.object(RangedReader, "__init__", spy):
         assert services.render_previews(uri=uri, keys=[row.key]) == 1
     row.refresh_from_db()
     assert row.status == MediaPreview.DONE and (row.width, row.height) == (4096, 4096), row.error

@@ -85,7 +85,8 @@ def open_seekable(storage: RemoteStorage, uri: str) -> BinaryIO | None:
     size = storage.stat(uri).size
     if size is None or size <= int(setting("HYPERDATA_FETCH_SPOOL_BYTES")):
         return None
-    return io.BufferedReader(RangedReader(storage.open_range, uri, size), buffer_size=RANGE_CHUNK)
+    chunk = int(setting("HYPERDATA_FETCH_RANGE_BYTES") or RANGE_CHUNK)  # the read-ahead of each ranged GET
+    return io.BufferedReader(RangedReader(storage.open_range, uri, size), buffer_size=chunk)
 
 
 __all__ = ["RANGE_CHUNK", "RangedReader", "cloud_endpoint_policy", "open_seekable", "row_opens_endpoint"]

@@ -31,14 +31,14 @@ from botocore.exceptions import (
     BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, HTTPClientError, ReadTimeoutError,
 )
 
-from .base import MiB, RemoteStorage, StorageStat, register_storage, setting
+from .base import RemoteStorage, StorageStat, register_storage, setting
+from .cloud import open_seekable
 from .errors import (
     InvalidURIError, LocationNotAllowedError, PermanentStorageError, StorageAccessDeniedError, StorageError,
     StorageNotFoundError, TransientStorageError,
 )
 from .netguard import AddressPolicy, vetting_pool_manager
 
-RANGE_CHUNK = MiB
 MAX_SIGNED_SECONDS = 7 * 24 * 3600  # SigV4's limit
 _TRANSIENT_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "Throttling", "ThrottlingException"}
 _DENIED = {
@@ -203,46 +203,6 @@ class _Body(io.RawIOBase):
                 super().close()
 
 
-class RangedObject(io.RawIOBase):
-    """A seekable view of an S3 object whose reads are ranged GETs; ``requests`` and ``fetched`` (bytes) count
-    them."""
-
-    def __init__(self, storage: S3Storage, uri: str, size: int):
-        super().__init__()
-        self._storage, self._uri, self.size = storage, uri, size
-        self._position = 0
-        self.requests = self.fetched = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError("negative seek position")
-        self._position = base + offset
-        return self._position
-
-    def readinto(self, buffer) -> int:
-        count = min(len(buffer), self.size - self._position)
-        if count <= 0:
-            return 0
-        with self._storage._get(self._uri, f"bytes={self._position}-{self._position + count - 1}") as body:
-            self.requests += 1
-            view, done = memoryview(buffer), 0
-            while done < count and (read := body.readinto(view[done:count])):
-                done += read
-        self._position += done
-        self.fetched += done
-        return done
-
-
 @register_storage
 class S3Storage(RemoteStorage):
     schemes = ("s3",)
@@ -295,13 +255,11 @@ class S3Storage(RemoteStorage):
         return StorageStat(size=answer.get("ContentLength"), etag=answer.get("ETag"),
                            mtime=modified.timestamp() if modified else None, content_type=answer.get("ContentType"))
 
+    def open_range(self, uri: str, offset: int, length: int) -> _Body:
+        return self._get(uri, f"bytes={offset}-{offset + length - 1}")
+
     def open(self, uri: str, *, seekable: bool = True) -> BinaryIO:
-        if seekable:
-            size = self.stat(uri).size
-            if size is not None and size > int(setting("HYPERDATA_FETCH_SPOOL_BYTES")):
-                chunk = int(setting("HYPERDATA_FETCH_RANGE_BYTES") or RANGE_CHUNK)
-                return io.BufferedReader(RangedObject(self, uri, size), buffer_size=chunk)
-        return super().open(uri, seekable=seekable)
+        return (seekable and open_seekable(self, uri)) or super().open(uri, seekable=seekable)
 
     def signed_url(self, uri: str, expires: int | timedelta = 900) -> str | None:
         """A presigned GET when the row's delivery is "signed" (anonymous rows: the plain object URL); else None."""
