@@ -18,8 +18,3 @@ export function readJson(id) {
 export function readContract(id = "frame-contract") {
   return readJson(id);
 }
-
-/** The resolved media of source `sourceId` (image, preview, reason, masks), or null. */
-export function sourceMedia(contract, sourceId) {
-  return contract.sources.find((media) => media.id === String(sourceId)) ?? null;
-}

@@ -89,10 +89,3 @@ export function polygonArea(polygon) {
   }
   return Math.abs(twice) / 2;
 }
-
-/** How a view shows an image: the scale (screen pixels per image pixel) and offset that fit `image`
- * ({width, height}) inside `view` ({width, height}), centred, never above `maxScale`. */
-export function fitTransform(image, view, maxScale = Infinity) {
-  const scale = Math.min(view.width / image.width, view.height / image.height, maxScale);
-  return { scale, x: (view.width - image.width * scale) / 2, y: (view.height - image.height * scale) / 2 };
-}

@@ -153,14 +153,3 @@ export function shapesOnSource(rois, sourceId, ids) {
   });
   return shapes;
 }
-
-/** One legend entry per label text of `shapes`: {text, colour, count}, by text. */
-export function legendEntries(shapes) {
-  const entries = new Map();
-  for (const shape of shapes) {
-    const entry = entries.get(shape.text) || { text: shape.text, colour: shape.colour, count: 0 };
-    entry.count += 1;
-    entries.set(shape.text, entry);
-  }
-  return [...entries.values()].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
-}
