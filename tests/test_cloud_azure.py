@@ -9,8 +9,6 @@ from __future__ import annotations
 import http.server
 import os
 import random
-import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -46,48 +44,12 @@ from frames.storage import (  # noqa: E402
     storage_for_uri,
 )
 
+from .servers import free_port, npm_binary, wait_for_port  # noqa: E402
+
 ACCOUNT = "devstoreaccount1"
 # Azurite's documented development-account key (the same in every Azurite install; not a secret).
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 JPEG = "coco/labelme/JPEGImages/2011_000003.jpg"
-NPM_CACHE = Path(os.environ.get("HYPERDATA_TEST_NPM_CACHE", Path.home() / ".cache" / "hyperdata-test-servers"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def npm_binary(package: str, binary: str) -> Path:
-    """The path of an npm package's binary, installed into the cache on first use."""
-    prefix = NPM_CACHE / package
-    path = prefix / "node_modules" / ".bin" / binary
-    if path.exists():
-        return path
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        pytest.fail(f"{package} is needed for these tests and npm/node are not installed: install Node.js and npm, "
-                    f"or run `npm install --prefix {prefix} {package}`", pytrace=False)
-    prefix.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prefix), package],
-                            capture_output=True, text=True, timeout=600)
-    if result.returncode != 0 or not path.exists():
-        pytest.fail(f"`npm install --prefix {prefix} {package}` failed:\n{result.stderr[-2000:]}", pytrace=False)
-    return path
-
-
-def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the test server exited with {process.returncode}:\n{log.read_text()[-2000:]}", pytrace=False)
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"the test server did not listen on port {port} within 60 s:\n{log.read_text()[-2000:]}",
-                pytrace=False)
 
 
 @pytest.fixture(scope="session")

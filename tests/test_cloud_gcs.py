@@ -17,7 +17,6 @@ import importlib.util
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import threading
@@ -54,6 +53,8 @@ from frames.storage import (  # noqa: E402
 )
 from frames.storage import gcs  # noqa: E402
 from frames.storage.gcs import GcsStorage, parse_gs_uri, sign_v4_url  # noqa: E402
+
+from .servers import free_port, wait_for_port  # noqa: E402
 
 JPEG = "coco/labelme/JPEGImages/2011_000025.jpg"
 EMULATOR_PIN = "gcp-storage-emulator==2026.7.19"  # as in requirements-dev.txt
@@ -113,25 +114,6 @@ CONFORMANCE_GETS = [
      "ab5e204ff8fc5f54f90a3efdb8301d9fff5475d58cd05b181affd657f48203f4fb133c3a3d355b8eefbd10d5a0a5fd70d06e9515460ad74e22"
      "334b2cba4b29cae4f6f285cdb92d8f3126d7a1479ca3bdb69c207d860"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the emulator exited with {process.returncode}:\n{log.read_text()[-2000:]}", pytrace=False)
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"the emulator did not listen on port {port} within 60 s:\n{log.read_text()[-2000:]}", pytrace=False)
 
 
 def ensure_emulator_installed() -> None:

@@ -15,13 +15,11 @@ import datetime
 import io
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from unittest import mock
 
 import boto3
@@ -42,42 +40,15 @@ from frames.storage import LocationNotAllowedError, StorageNotFoundError, storag
 from frames.storage.cloud import RangedReader
 
 from .clients import api_client
+from .servers import free_port, npm_binary, stop, wait_for_port
 
 
 JPEG = "coco/labelme/JPEGImages/2011_000003.jpg"
 MASK = "masks/labelme-voc/SegmentationClass/2011_000003.png"
 VIDEO = "video/nwb-video-widgets/stub_h264.mp4"
 BIG_VIDEO = "video/mediabunny/rotate-buck-bunny.mp4"
-NPM_CACHE = Path(os.environ.get("HYPERDATA_TEST_NPM_CACHE", Path.home() / ".cache" / "hyperdata-test-servers"))
 WAIT_SECONDS = 180
 SECRET = "s3cr3t-that-must-never-show-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen | None = None, log: Path | None = None) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            pytest.fail(f"the test server exited with {process.returncode}:\n{log.read_text()[-2000:]}", pytrace=False)
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"no test server listens on port {port} after 60 s", pytrace=False)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def admin_client(host: str, key: str = "test", secret: str = "test"):
@@ -125,23 +96,6 @@ def moto_with_auth(tmp_path_factory):
         yield f"127.0.0.1:{port}", key["AccessKeyId"], key["SecretAccessKey"]
     finally:
         stop(process)
-
-
-def npm_binary(package: str, binary: str) -> Path:
-    prefix = NPM_CACHE / package
-    path = prefix / "node_modules" / ".bin" / binary
-    if path.exists():
-        return path
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        pytest.fail(f"{package} is needed for these tests and npm/node are not installed: install Node.js and npm, "
-                    f"or run `npm install --prefix {prefix} {package}`", pytrace=False)
-    prefix.mkdir(parents=True, exist_ok=True)
-    # Run from / : npm takes a folder named like the package in its working directory for the package itself.
-    result = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prefix), package], cwd="/",
-                            capture_output=True, text=True, timeout=600)
-    if result.returncode != 0 or not path.exists():
-        pytest.fail(f"`npm install --prefix {prefix} {package}` failed:\n{result.stderr[-2000:]}", pytrace=False)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,11 @@
-"""What the Azure and GCS storages share: the address policy of a cloud endpoint, and seekable reads by byte range.
+"""What the cloud storages (S3, Azure, GCS) share: bucket URIs, the address policy of a cloud endpoint, and
+seekable reads by byte range.
 
-* :func:`cloud_endpoint_policy`: the settings' policy, plus private and loopback addresses when a credential row
-  names the endpoint's host (an emulator, a server on the LAN). Link-local stays refused even then: 169.254.169.254
-  is the cloud metadata service.
+* :func:`parse_bucket_uri`: ``scheme://bucket/key`` or ``scheme://host:port/bucket/key`` (a first part with a port
+  is a host: an S3-compatible server, an emulator).
+* :func:`cloud_endpoint_policy`: the settings' policy, plus private and loopback addresses when a staff or shared
+  credential row names the endpoint's host (:func:`row_opens_endpoint`: an emulator, a server on the LAN).
+  Link-local stays refused even then: 169.254.169.254 is the cloud metadata service.
 * :func:`open_seekable`: an object larger than ``HYPERDATA_FETCH_SPOOL_BYTES`` is not downloaded for a seekable
   ``open()``: it becomes a file whose reads are ranged GETs (1 MiB read-ahead), so PyAV and tiled-TIFF readers fetch
   only what they seek to. The storage provides ``open_range(uri, offset, length)``.
@@ -13,11 +16,35 @@ import io
 from collections.abc import Callable
 from typing import BinaryIO
 
+from urllib.parse import urlsplit
+
 from .base import MiB, RemoteStorage, setting
+from .errors import InvalidURIError
 from .netguard import AddressPolicy
 
 RANGE_CHUNK = MiB
 OpenRange = Callable[[str, int, int], BinaryIO]
+
+
+def parse_bucket_uri(uri: str, scheme: str, *, key_required: bool = False) -> tuple[str, str, str]:
+    """(host, bucket, key): host is "" for ``scheme://bucket/key``, "host:port" for ``scheme://host:port/bucket/key``."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError as exc:
+        raise InvalidURIError(f"malformed URI: {exc}", uri) from exc
+    if parts.scheme.lower() != scheme or parts.query or parts.fragment or "@" in parts.netloc:
+        raise InvalidURIError(f"expected {scheme}://bucket/key or {scheme}://host:port/bucket/key", uri)
+    host, first, path = "", parts.netloc, parts.path.lstrip("/")
+    if ":" in first:
+        name, _, port = first.rpartition(":")
+        if not (name and port.isdigit() and 0 < int(port) < 65536):
+            raise InvalidURIError(f"{first!r} is neither a bucket nor host:port", uri)
+        host, (first, _, path) = first.lower(), path.partition("/")
+    if not first:
+        raise InvalidURIError("the URI names no bucket", uri)
+    if key_required and not path:
+        raise InvalidURIError("the URI names no object after the bucket", uri)
+    return host, first, path
 
 
 class _NamedEndpointPolicy(AddressPolicy):
@@ -89,4 +116,4 @@ def open_seekable(storage: RemoteStorage, uri: str) -> BinaryIO | None:
     return io.BufferedReader(RangedReader(storage.open_range, uri, size), buffer_size=chunk)
 
 
-__all__ = ["RANGE_CHUNK", "RangedReader", "cloud_endpoint_policy", "open_seekable", "row_opens_endpoint"]
+__all__ = ["RANGE_CHUNK", "RangedReader", "cloud_endpoint_policy", "open_seekable", "parse_bucket_uri", "row_opens_endpoint"]

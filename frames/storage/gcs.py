@@ -32,9 +32,8 @@ import requests
 from google.oauth2 import service_account
 
 from .base import RemoteStorage, StorageStat, register_storage, setting
-from .cloud import cloud_endpoint_policy, open_seekable, row_opens_endpoint
+from .cloud import cloud_endpoint_policy, open_seekable, parse_bucket_uri, row_opens_endpoint
 from .errors import (
-    InvalidURIError,
     PermanentStorageError,
     StorageAccessDeniedError,
     StorageError,
@@ -82,23 +81,7 @@ class _Target:
 
 def parse_gs_uri(uri: str) -> tuple[str, str, str]:
     """(host, bucket, key): host is "" for ``gs://bucket/key``, "host:port" for ``gs://host:port/bucket/key``."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError as exc:
-        raise InvalidURIError(f"malformed URI: {exc}", uri) from exc
-    if parts.scheme.lower() != "gs" or parts.query or parts.fragment or "@" in parts.netloc:
-        raise InvalidURIError("expected gs://bucket/key or gs://host:port/bucket/key", uri)
-    host, first, path = "", parts.netloc, parts.path.lstrip("/")
-    if ":" in first:
-        name, _, port = first.rpartition(":")
-        if not (name and port.isdigit() and 0 < int(port) < 65536):
-            raise InvalidURIError(f"{first!r} is neither a bucket nor host:port", uri)
-        host, (first, _, path) = first.lower(), path.partition("/")
-    if not first:
-        raise InvalidURIError("the URI names no bucket", uri)
-    if not path:
-        raise InvalidURIError("the URI names no object after the bucket", uri)
-    return host, first, path
+    return parse_bucket_uri(uri, "gs", key_required=True)
 
 
 def _service_account_info(credentials: Mapping | None, uri: str) -> dict | None:

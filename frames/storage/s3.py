@@ -22,7 +22,6 @@ import threading
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import BinaryIO
-from urllib.parse import urlsplit
 
 import boto3
 from botocore import UNSIGNED
@@ -32,7 +31,7 @@ from botocore.exceptions import (
 )
 
 from .base import RemoteStorage, StorageStat, register_storage, setting
-from .cloud import open_seekable
+from .cloud import open_seekable, parse_bucket_uri
 from .errors import (
     InvalidURIError, LocationNotAllowedError, PermanentStorageError, StorageAccessDeniedError, StorageError,
     StorageNotFoundError, TransientStorageError,
@@ -55,22 +54,7 @@ _DENIED = {
 
 def parse_s3_uri(uri: str) -> tuple[str, str, str]:
     """(host, bucket, key): host is "" for ``s3://bucket/key``, "host:port" for ``s3://host:port/bucket/key``."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError as exc:
-        raise InvalidURIError(f"malformed URI: {exc}", uri) from exc
-    if parts.scheme.lower() != "s3" or parts.query or parts.fragment or "@" in parts.netloc:
-        raise InvalidURIError("expected s3://bucket/key or s3://host:port/bucket/key", uri)
-    host, path = "", parts.path.lstrip("/")
-    first = parts.netloc
-    if ":" in first:
-        name, _, port = first.rpartition(":")
-        if not (name and port.isdigit() and 0 < int(port) < 65536):
-            raise InvalidURIError(f"{first!r} is neither a bucket nor host:port", uri)
-        host, (first, _, path) = first.lower(), path.partition("/")
-    if not first:
-        raise InvalidURIError("the URI names no bucket", uri)
-    return host, first, path
+    return parse_bucket_uri(uri, "s3")
 
 
 def _endpoint(host: str, credential: Mapping | None) -> str | None:
