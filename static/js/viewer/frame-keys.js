@@ -46,7 +46,7 @@ export class FrameKeys {
       zoomOut: () => page.zoom("zoomOut"),
       fit: () => page.zoom("fit"),
       oneToOne: () => page.zoom("oneToOne"),
-      toggleRois: () => page.setAllHidden(!page.views[0]?.layer.allHidden),
+      toggleRois: () => page.setAllHidden(!page.filter.allHidden),
       toggleMasks: () => page.masks?.toggleAll(),
       toggleCompare: () => page.setComparing(!page.comparing),
       togglePreview: () => page.showKind(page.views.some((v) => v.which === "preview") ? "image" : "preview"),

@@ -7,8 +7,8 @@ import { readContract } from "./contract.js";
 import { FrameKeys } from "./frame-keys.js";
 import { attachMasks } from "./masks-wiring.js";
 import { renderChanges, renderFrameLabels, renderMetadata, renderObjectList } from "./panels.js";
-import { DIFF_STYLES } from "./roi-layer.js";
-import { frameLabels, roiShape, roiSourceIds, shapeAt, shapesOnSource, sourceIds } from "./rois.js";
+import { DIFF_STYLES, roiFilter } from "./roi-layer.js";
+import { aboveConfidence, frameLabels, roiShape, roiSourceIds, shapeAt, shapesOnSource, sourceIds } from "./rois.js";
 import { sourceViews } from "./sources.js";
 
 const PREFS_KEY = "hyperdata.viewer";
@@ -41,7 +41,8 @@ class FramePage {
     // One entry per ROI with geometry, across all sources: what the objects list shows.
     this.shapes = (this.frame.rois || []).map((roi, index) => roiShape(roi, index)).filter(Boolean)
       .map((shape) => ({ ...shape, sources: roiSourceIds(this.frame.rois[shape.index], ids) }));
-    this.views = sourceViews(root, contract, (id) => shapesOnSource(this.frame.rois, id, ids));
+    this.filter = roiFilter(); // one for all sources: hiding an ROI hides it wherever it is drawn
+    this.views = sourceViews(root, contract, (id) => shapesOnSource(this.frame.rois, id, ids), this.filter);
     this.active = this.views.find((view) => view.stage) || null;
     this.selected = null;
     this.comparing = false;
@@ -61,10 +62,6 @@ class FramePage {
     renderMetadata(this.root.querySelector("#frame-meta-tree"), this.frame);
     this.applyLayout(this.prefs.layout);
     window.hyperdataViewer = this; // for the browser tests and the benchmark: the page's state, read-only use
-  }
-
-  layers() {
-    return this.views.map((view) => view.layer);
   }
 
   redrawAll() {
@@ -90,16 +87,14 @@ class FramePage {
   }
 
   setHidden(index, hidden) {
-    for (const layer of this.layers()) {
-      if (hidden) layer.hidden.add(index);
-      else layer.hidden.delete(index);
-    }
+    if (hidden) this.filter.hidden.add(index);
+    else this.filter.hidden.delete(index);
     this.refreshRows();
     this.redrawAll();
   }
 
   setAllHidden(hidden) {
-    for (const layer of this.layers()) layer.allHidden = hidden;
+    this.filter.allHidden = hidden;
     this.root.querySelector("#frame-objects-all").checked = !hidden;
     this.root.dataset.roisHidden = String(hidden);
     this.refreshRows();
@@ -108,15 +103,15 @@ class FramePage {
 
   /** Rows say whether their ROI is drawn: hidden by its box, by "all", or by the minimum confidence. */
   refreshRows() {
-    const layer = this.views[0]?.layer;
+    const { hidden, allHidden } = this.filter;
     let shown = 0;
     for (const shape of this.shapes) {
       const row = this.rows.get(shape.index);
-      const byConfidence = shape.confidence !== null && shape.confidence < this.prefs.minConfidence;
+      const byConfidence = !aboveConfidence(shape, this.filter.minConfidence);
       row.classList.toggle("is-below", byConfidence);
-      row.classList.toggle("is-hidden", Boolean(layer?.allHidden) || Boolean(layer?.hidden.has(shape.index)));
-      row.querySelector("input").checked = !layer?.hidden.has(shape.index);
-      const drawn = !byConfidence && !layer?.allHidden && !layer?.hidden.has(shape.index);
+      row.classList.toggle("is-hidden", allHidden || hidden.has(shape.index));
+      row.querySelector("input").checked = !hidden.has(shape.index);
+      const drawn = !byConfidence && !allHidden && !hidden.has(shape.index);
       row.dataset.drawn = String(drawn);
       if (drawn) shown += 1;
     }
@@ -151,7 +146,7 @@ class FramePage {
     const apply = () => {
       this.prefs.minConfidence = Number(slider.value);
       output.textContent = this.prefs.minConfidence.toFixed(2);
-      for (const layer of this.layers()) layer.minConfidence = this.prefs.minConfidence;
+      this.filter.minConfidence = this.prefs.minConfidence;
       this.refreshRows();
       this.redrawAll();
     };

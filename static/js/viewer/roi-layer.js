@@ -43,14 +43,17 @@ function strokeTwice(ctx, path, scale) {
   ctx.translate(-shift, -shift);
 }
 
+/** What the user hides, shared by the layers of every source of a frame (frame-page.js changes it). */
+export function roiFilter() {
+  return { hidden: new Set(), allHidden: false, minConfidence: 0 }; // hidden: ROI indexes hidden one by one
+}
+
 export class RoiLayer {
-  constructor(shapes) {
+  constructor(shapes, filter = roiFilter()) {
     this.shapes = shapes;
     this.byIndex = new Map(shapes.map((shape) => [shape.index, shape]));
     this.paths = new Map(shapes.map((shape) => [shape, shapePath(shape)]));
-    this.hidden = new Set(); // ROI indexes hidden one by one
-    this.allHidden = false;
-    this.minConfidence = 0;
+    this.filter = filter;
     this.highlighted = null; // an ROI index
     this.diff = null; // {status: Map(index -> "added"|"changed"|"unchanged"), ghosts: [{shape, kind}]}
     this.batches = null;
@@ -64,7 +67,8 @@ export class RoiLayer {
   /** Whether ROI `index` is drawn on this source. */
   isVisible(index) {
     const shape = this.byIndex.get(index);
-    return Boolean(shape) && !this.allHidden && !this.hidden.has(index) && aboveConfidence(shape, this.minConfidence);
+    const { hidden, allHidden, minConfidence } = this.filter;
+    return Boolean(shape) && !allHidden && !hidden.has(index) && aboveConfidence(shape, minConfidence);
   }
 
   changed() {
@@ -86,7 +90,7 @@ export class RoiLayer {
       add(shape, style, this.paths.get(shape));
     }
     for (const ghost of this.diff?.ghosts || []) {
-      if (aboveConfidence(ghost.shape, this.minConfidence)) add(ghost.shape, DIFF_STYLES[ghost.kind], shapePath(ghost.shape));
+      if (aboveConfidence(ghost.shape, this.filter.minConfidence)) add(ghost.shape, DIFF_STYLES[ghost.kind], shapePath(ghost.shape));
     }
     return [...batches.values()];
   }

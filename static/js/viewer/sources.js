@@ -25,15 +25,16 @@ export class SourceView {
    * @param {object} source  frame.sources[i]
    * @param {object} media  contract.sources[i]
    * @param {object[]} shapes  the shapes on this source (rois.js shapesOnSource)
+   * @param {object} filter  what the user hides, shared by every source (roi-layer.js roiFilter)
    */
-  constructor(figure, source, media, shapes) {
+  constructor(figure, source, media, shapes, filter) {
     this.figure = figure;
     this.source = source;
     this.media = media;
     this.id = media.id;
     this.which = "image";
     this.status = figure.querySelector(".fv-source-status");
-    this.layer = new RoiLayer(shapes);
+    this.layer = new RoiLayer(shapes, filter);
     this.stage = null;
     const tileSource = tileSourceFor(media, "image");
     const viewport = figure.querySelector(".fv-viewport");
@@ -125,8 +126,8 @@ export class SourceView {
 }
 
 /** Build one SourceView per figure of the page, in the contract's order. */
-export function sourceViews(root, contract, shapesFor) {
+export function sourceViews(root, contract, shapesFor, filter) {
   const figures = [...root.querySelectorAll(".fv-source[data-source-id]")];
   const sources = contract.frame.sources || [];
-  return figures.map((figure, i) => new SourceView(figure, sources[i], contract.sources[i], shapesFor(contract.sources[i].id)));
+  return figures.map((figure, i) => new SourceView(figure, sources[i], contract.sources[i], shapesFor(contract.sources[i].id), filter));
 }
