@@ -30,6 +30,11 @@ function savePrefs(prefs) {
   }
 }
 
+/** The ROI drawn under a source pixel of `view`, within a few screen pixels of its outline. */
+function shapeUnder(view, point) {
+  return shapeAt(view.layer.visibleShapes(), point, HIT_TOLERANCE / view.stage.transform().scale);
+}
+
 class FramePage {
   constructor(root, contract) {
     this.root = root;
@@ -269,7 +274,7 @@ class FramePage {
       view.stage.onPointer({
         move: (point, event) => {
           this.active = this.prefs.layout === "all" ? view : this.active;
-          const shape = shapeAt(view.layer.visibleShapes(), point, HIT_TOLERANCE / view.stage.transform().scale);
+          const shape = shapeUnder(view, point);
           this.highlight(shape ? shape.index : this.selected);
           view.stage.element.style.cursor = shape ? "pointer" : "";
           if (!tip) return;
@@ -285,7 +290,7 @@ class FramePage {
           this.highlight(this.selected);
         },
         click: (point) => {
-          const shape = shapeAt(view.layer.visibleShapes(), point, HIT_TOLERANCE / view.stage.transform().scale);
+          const shape = shapeUnder(view, point);
           this.select(shape ? shape.index : null);
         },
       });
