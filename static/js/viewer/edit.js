@@ -42,6 +42,26 @@ export function moveRoi(roi, dx, dy, size) {
   return moved;
 }
 
+/** The ROI with every point inside the image (a shape pasted from a larger image snaps to its edges). */
+export function clampRoi(roi, size) {
+  const clamped = structuredClone(roi);
+  if (roi.poly?.length) clamped.poly = toPoly(polygonsOf(roi).map((polygon) => polygon.map((point) => clampPoint(point, size))));
+  const shape = clamped.shape;
+  if (shape?.type === "box") {
+    const [x, y, w, h] = shape.xywh;
+    const [left, top] = clampPoint([x, y], size);
+    const [right, bottom] = clampPoint([x + w, y + h], size);
+    shape.xywh = [left, top, right - left, bottom - top];
+  }
+  if (shape?.type === "ellipse") {
+    const [cx, cy] = clampPoint(shape.xyrrt, size);
+    const [, , rx, ry, ...rest] = shape.xyrrt;
+    shape.xyrrt = [cx, cy, Math.min(rx, cx, size.width - cx), Math.min(ry, cy, size.height - cy), ...rest];
+  }
+  if (shape?.type === "points") shape.xy = toPoints(shape.xy).flatMap((point) => clampPoint(point, size));
+  return clamped;
+}
+
 /** Every point an ROI is drawn through (for bounds): poly vertices, a box's corners, an ellipse's extent, key points. */
 export function roiPoints(roi) {
   const shape = roi.shape;

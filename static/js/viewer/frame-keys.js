@@ -31,6 +31,11 @@ export class FrameKeys {
     });
   }
 
+  /** List more keys in the `?` overlay (the annotator's). */
+  addHelp(rows) {
+    renderHelp(this.help.querySelector(".fv-help-list"), rows);
+  }
+
   run(action) {
     const { page, help } = this;
     const handlers = {
@@ -61,7 +66,7 @@ export class FrameKeys {
   /** Previous/next: the server-rendered link, or a word that there is none. */
   follow(which) {
     const link = this.root.querySelector(`[data-nav="${which}"]`);
-    if (link) window.location.assign(link.href);
+    if (link) this.page.leaveTo(link.href);
     else this.say(which === "next" ? "This is the last frame in this filter." : "This is the first frame in this filter.");
   }
 
@@ -75,7 +80,7 @@ export class FrameKeys {
       const response = await fetch(`${base}?${query}`, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       const answer = await response.json();
       if (response.ok && answer.url) {
-        window.location.assign(answer.url);
+        this.page.leaveTo(answer.url);
         return;
       }
       this.say(response.ok ? "No such frame in this direction." : (answer.errors || []).map((e) => `${e.field}: ${e.message}`).join("; "));

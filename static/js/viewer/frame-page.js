@@ -30,11 +30,6 @@ function savePrefs(prefs) {
   }
 }
 
-/** The ROI drawn under a source pixel of `view`, within a few screen pixels of its outline. */
-function shapeUnder(view, point) {
-  return shapeAt(view.layer.visibleShapes(), point, HIT_TOLERANCE / view.stage.transform().scale);
-}
-
 class FramePage {
   constructor(root, contract) {
     this.root = root;
@@ -43,14 +38,19 @@ class FramePage {
     this.prefs = { minConfidence: 0, layout: "single", ...loadPrefs() };
     const ids = sourceIds(this.frame.sources);
     this.ids = ids;
-    // One entry per ROI with geometry, across all sources: what the objects list shows.
-    this.shapes = (this.frame.rois || []).map((roi, index) => roiShape(roi, index)).filter(Boolean)
-      .map((shape) => ({ ...shape, sources: roiSourceIds(this.frame.rois[shape.index], ids) }));
+    this.shapes = this.listedShapes();
     this.filter = roiFilter(); // one for all sources: hiding an ROI hides it wherever it is drawn
     this.views = sourceViews(root, contract, (id) => shapesOnSource(this.frame.rois, id, ids), this.filter);
     this.active = this.views.find((view) => view.stage) || null;
     this.selected = null;
     this.comparing = false;
+  }
+
+  /** One entry per ROI with geometry, across all sources: what the objects list shows. */
+  listedShapes() {
+    const rois = this.frame.rois || [];
+    return rois.map((roi, index) => roiShape(roi, index)).filter(Boolean)
+      .map((shape) => ({ ...shape, sources: roiSourceIds(rois[shape.index], this.ids) }));
   }
 
   init() {
@@ -67,6 +67,43 @@ class FramePage {
     renderMetadata(this.root.querySelector("#frame-meta-tree"), this.frame);
     this.applyLayout(this.prefs.layout);
     window.hyperdataViewer = this; // for the browser tests and the benchmark: the page's state, read-only use
+    if (this.contract.edit?.editable) this.startAnnotator();
+  }
+
+  /** On a draft the user may annotate: the annotator's modules, loaded only then. */
+  async startAnnotator() {
+    const { attachAnnotator } = await import("./annotator-panel.js");
+    this.annotator = attachAnnotator(this, this.root.dataset.csrf);
+    this.root.dataset.annotator = "ready";
+  }
+
+  /** Show `rois` as the frame's ROIs (the annotator changed them): shapes, lists and every source's layer. */
+  setRois(rois) {
+    this.frame = { ...this.frame, rois };
+    this.shapes = this.listedShapes();
+    for (const view of this.views) view.layer.setShapes(shapesOnSource(rois, view.id, this.ids));
+    this.renderObjects();
+    this.refreshRows();
+    if (this.selected !== null && !this.shapes.some((shape) => shape.index === this.selected)) this.selected = null;
+    this.select(this.selected, { toggle: false });
+    this.redrawAll();
+  }
+
+  /** ROI `index` is being dragged (null: no longer): the layers leave it out, the annotator draws it. */
+  setEditing(index) {
+    for (const view of this.views) view.layer.setEditing(index);
+    this.redrawAll();
+  }
+
+  /** The ROI drawn under a source pixel of `view`, within a few screen pixels of its outline. */
+  shapeUnder(view, point) {
+    return shapeAt(view.layer.visibleShapes(), point, HIT_TOLERANCE / view.stage.transform().scale);
+  }
+
+  /** Go to another frame's page, saving the annotator's changes first (stay when they could not be saved). */
+  async leaveTo(url) {
+    if (this.annotator && !(await this.annotator.beforeLeaving())) return;
+    window.location.assign(url);
   }
 
   redrawAll() {
@@ -79,6 +116,12 @@ class FramePage {
   // -- objects: list, show/hide, highlight ------------------------------------------------------------------
 
   setupObjects() {
+    this.renderObjects();
+    const all = this.root.querySelector("#frame-objects-all");
+    all.addEventListener("change", () => this.setAllHidden(!all.checked));
+  }
+
+  renderObjects() {
     const list = this.root.querySelector("#frame-objects");
     this.rows = renderObjectList(list, this.shapes, {
       onToggle: (index, shown) => this.setHidden(index, !shown),
@@ -87,8 +130,6 @@ class FramePage {
       multipleSources: this.ids.length > 1,
     });
     this.root.querySelector("#frame-objects-count").textContent = String(this.shapes.length);
-    const all = this.root.querySelector("#frame-objects-all");
-    all.addEventListener("change", () => this.setAllHidden(!all.checked));
   }
 
   setHidden(index, hidden) {
@@ -132,8 +173,10 @@ class FramePage {
     for (const [i, row] of this.rows) row.classList.toggle("is-highlighted", i === index);
   }
 
-  select(index, { reveal = false } = {}) {
-    this.selected = this.selected === index && !reveal ? null : index;
+  /** Select ROI `index` (null: none); selecting the selected ROI again unselects it, unless `toggle` is false. */
+  select(index, { reveal = false, toggle = true } = {}) {
+    this.selected = this.selected === index && !reveal && toggle ? null : index;
+    this.annotator?.selectionChanged();
     this.highlight(this.selected);
     for (const [i, row] of this.rows) row.classList.toggle("is-selected", i === this.selected);
     if (this.selected === null) return;
@@ -274,9 +317,10 @@ class FramePage {
       view.stage.onPointer({
         move: (point, event) => {
           this.active = this.prefs.layout === "all" ? view : this.active;
-          const shape = shapeUnder(view, point);
+          this.annotator?.tools.hover(view, point);
+          const shape = this.shapeUnder(view, point);
           this.highlight(shape ? shape.index : this.selected);
-          view.stage.element.style.cursor = shape ? "pointer" : "";
+          view.stage.element.style.cursor = this.annotator?.cursor(shape) ?? (shape ? "pointer" : "");
           if (!tip) return;
           tip.hidden = !shape;
           if (shape) {
@@ -290,7 +334,8 @@ class FramePage {
           this.highlight(this.selected);
         },
         click: (point) => {
-          const shape = shapeUnder(view, point);
+          if (this.annotator?.tools.click(view, point)) return;
+          const shape = this.shapeUnder(view, point);
           this.select(shape ? shape.index : null);
         },
       });

@@ -1,4 +1,4 @@
-// Undo and redo for the annotator: a stack of the frame's ROI lists. Pure (no DOM): the page records a state
+// Undo and redo for the annotator: a stack of the frame's states (its ROIs and metadata). Pure (no DOM): the page records a state
 // after every change and puts back what undo or redo returns. States are deep-copied in and out, so nothing the
 // page mutates later changes the history.
 
@@ -53,6 +53,16 @@ export class History {
   /** The current state was saved: `dirty` is false until the next change, undo or redo. */
   markSaved() {
     this.savedAt = this.at;
+  }
+
+  /** State `at` (a position read before an asynchronous save) was saved. */
+  markSavedAt(at) {
+    this.savedAt = at;
+  }
+
+  /** Put `state` in place of the current one, not as a new step (the saved frame as the server returned it). */
+  replaceCurrent(state) {
+    this.states[this.at] = copy(state);
   }
 
   get dirty() {

@@ -36,21 +36,30 @@ export function actionFor(event) {
   return null;
 }
 
-/** Fill the help overlay's list from KEYS. */
-export function renderHelp(list) {
-  list.replaceChildren(...KEYS.map((row) => {
-    const item = document.createElement("div");
-    item.className = "fv-help-row";
-    const keys = document.createElement("span");
-    keys.className = "fv-help-keys";
-    for (const key of row.keys) {
-      const kbd = document.createElement("kbd");
-      kbd.textContent = key;
-      keys.append(kbd);
-    }
-    const what = document.createElement("span");
-    what.textContent = row.what;
-    item.append(keys, what);
-    return item;
-  }));
+function helpRow(row) {
+  const item = document.createElement("div");
+  item.className = "fv-help-row";
+  const keys = document.createElement("span");
+  keys.className = "fv-help-keys";
+  for (const key of row.keys) {
+    const kbd = document.createElement("kbd");
+    kbd.textContent = key;
+    keys.append(kbd);
+  }
+  const what = document.createElement("span");
+  what.textContent = row.what;
+  item.append(keys, what);
+  return item;
+}
+
+/** Fill the help overlay's list from KEYS, then `extra` rows ({keys, what}) under "Annotating" when given. */
+export function renderHelp(list, extra = []) {
+  const rows = KEYS.map(helpRow);
+  if (extra.length) {
+    const head = document.createElement("h3");
+    head.className = "fv-subhead";
+    head.textContent = "Annotating";
+    rows.push(head, ...extra.map(helpRow));
+  }
+  list.replaceChildren(...rows);
 }

@@ -50,12 +50,24 @@ export function roiFilter() {
 
 export class RoiLayer {
   constructor(shapes, filter = roiFilter()) {
+    this.setShapes(shapes);
+    this.filter = filter;
+    this.editing = null; // the index of an ROI the annotator is dragging: it draws it (edit-layer.js)
+    this.highlighted = null; // an ROI index
+    this.diff = null; // {status: Map(index -> "added"|"changed"|"unchanged"), ghosts: [{shape, kind}]}
+    this.batches = null;
+  }
+
+  setShapes(shapes) {
     this.shapes = shapes;
     this.byIndex = new Map(shapes.map((shape) => [shape.index, shape]));
     this.paths = new Map(shapes.map((shape) => [shape, shapePath(shape)]));
-    this.filter = filter;
-    this.highlighted = null; // an ROI index
-    this.diff = null; // {status: Map(index -> "added"|"changed"|"unchanged"), ghosts: [{shape, kind}]}
+    this.batches = null;
+  }
+
+  setEditing(index) {
+    if (this.editing === index) return;
+    this.editing = index;
     this.batches = null;
   }
 
@@ -69,6 +81,11 @@ export class RoiLayer {
     const shape = this.byIndex.get(index);
     const { hidden, allHidden, minConfidence } = this.filter;
     return Boolean(shape) && !allHidden && !hidden.has(index) && aboveConfidence(shape, minConfidence);
+  }
+
+  /** Whether this layer draws ROI `index` now (the annotator draws the one it drags). */
+  draws(index) {
+    return index !== this.editing && this.isVisible(index);
   }
 
   changed() {
@@ -86,6 +103,7 @@ export class RoiLayer {
       batches.set(key, batch);
     };
     for (const shape of this.visibleShapes()) {
+      if (shape.index === this.editing) continue;
       const style = this.diff ? DIFF_STYLES[this.diff.status.get(shape.index) || "unchanged"] : { colour: shape.colour, dash: [] };
       add(shape, style, this.paths.get(shape));
     }
@@ -132,7 +150,7 @@ export class RoiLayer {
 
   drawHighlight(ctx, scale) {
     const shape = this.byIndex.get(this.highlighted);
-    if (!shape || !this.isVisible(shape.index)) return;
+    if (!shape || !this.draws(shape.index)) return;
     const path = this.paths.get(shape);
     ctx.setLineDash([]);
     ctx.globalAlpha = 0.38;
