@@ -6,8 +6,8 @@
 import { readContract } from "./contract.js";
 import { FrameKeys } from "./frame-keys.js";
 import { attachMasks } from "./masks-wiring.js";
-import { renderChanges, renderFrameLabels, renderMetadata, renderObjectList } from "./panels.js";
-import { DIFF_STYLES, roiFilter } from "./roi-layer.js";
+import { renderFrameLabels, renderMetadata, renderObjectList, wireCopyButtons } from "./panels.js";
+import { roiFilter } from "./roi-layer.js";
 import { aboveConfidence, frameLabels, roiShape, roiSourceIds, shapeAt, shapesOnSource, sourceIds } from "./rois.js";
 import { sourceViews } from "./sources.js";
 
@@ -30,6 +30,15 @@ function savePrefs(prefs) {
   }
 }
 
+/** Scroll the objects list (only it, not the page) so that `row` shows. */
+function scrollIntoList(row) {
+  const list = row.parentElement;
+  const at = row.getBoundingClientRect();
+  const box = list.getBoundingClientRect();
+  if (at.top < box.top) list.scrollTop -= box.top - at.top;
+  else if (at.bottom > box.bottom) list.scrollTop += at.bottom - box.bottom;
+}
+
 class FramePage {
   constructor(root, contract) {
     this.root = root;
@@ -43,7 +52,6 @@ class FramePage {
     this.views = sourceViews(root, contract, (id) => shapesOnSource(this.frame.rois, id, ids), this.filter);
     this.active = this.views.find((view) => view.stage) || null;
     this.selected = null;
-    this.comparing = false;
   }
 
   /** One entry per ROI with geometry, across all sources: what the objects list shows. */
@@ -60,7 +68,7 @@ class FramePage {
     this.setupZoom();
     this.setupPointer();
     this.setupCompare();
-    this.setupCopy();
+    wireCopyButtons(this.root);
     this.keys = new FrameKeys(this);
     this.masks = attachMasks(this);
     renderFrameLabels(this.root.querySelector("#frame-labels"), frameLabels(this.frame.rois));
@@ -86,6 +94,7 @@ class FramePage {
     this.refreshRows();
     if (this.selected !== null && !this.shapes.some((shape) => shape.index === this.selected)) this.selected = null;
     this.select(this.selected, { toggle: false });
+    this.compare?.update();
     this.redrawAll();
   }
 
@@ -181,7 +190,7 @@ class FramePage {
     for (const [i, row] of this.rows) row.classList.toggle("is-selected", i === this.selected);
     if (this.selected === null) return;
     const row = this.rows.get(this.selected);
-    row?.scrollIntoView({ block: "nearest" });
+    if (row) scrollIntoList(row);
     const shape = this.shapes.find((s) => s.index === this.selected);
     if (!reveal || !shape) return;
     const view = this.views.find((v) => v.stage && shape.sources.includes(v.id) && !v.figure.classList.contains("is-offstage"));
@@ -344,63 +353,19 @@ class FramePage {
 
   // -- compare with the parent version ----------------------------------------------------------------------
 
-  /** On a child version: the ROIs' changes since the parent version (diff.js is loaded only then). */
+  /** On a child version: the ROIs' changes since the parent version (compare.js is loaded only then). */
   async setupCompare() {
-    const toggle = this.root.querySelector("#frame-compare");
-    const parent = this.contract.parent;
-    if (!toggle || !parent) return;
-    const { diffRois } = await import("./diff.js");
-    const parentRois = parent.frame?.rois || [];
-    this.diff = diffRois(this.frame.rois || [], parentRois);
-    renderChanges(this.root.querySelector("#frame-changes"), this.diff, {
-      rois: this.frame.rois || [], parentRois, styles: DIFF_STYLES, onSelect: (index) => this.select(index, { reveal: true }),
-    });
-    toggle.addEventListener("change", () => this.setComparing(toggle.checked));
+    if (!this.root.querySelector("#frame-compare") || !this.contract.parent) return;
+    const { Compare } = await import("./compare.js");
+    this.compare = new Compare(this);
+  }
+
+  get comparing() {
+    return Boolean(this.compare?.on);
   }
 
   setComparing(on) {
-    const toggle = this.root.querySelector("#frame-compare");
-    if (!toggle || !this.diff) return;
-    this.comparing = on;
-    toggle.checked = on;
-    this.root.dataset.comparing = String(on);
-    this.root.querySelector("[data-panel='changes']").hidden = !on;
-    const status = new Map();
-    for (const index of this.diff.added) status.set(index, "added");
-    for (const change of this.diff.changed) status.set(change.index, "changed");
-    const parentRois = this.contract.parent.frame?.rois || [];
-    for (const view of this.views) {
-      const ghostOf = (index, kind) => {
-        const roi = parentRois[index];
-        if (!roi || !roiSourceIds(roi, this.ids).includes(view.id)) return null;
-        const shape = roiShape(roi, index);
-        return shape ? { shape, kind } : null;
-      };
-      const ghosts = [
-        ...this.diff.removed.map((index) => ghostOf(index, "removed")),
-        ...this.diff.changed.map((change) => ghostOf(change.parentIndex, "before")),
-      ].filter(Boolean);
-      view.layer.diff = on ? { status, ghosts } : null;
-    }
-    this.redrawAll();
-  }
-
-  // -- copy ---------------------------------------------------------------------------------------------
-
-  setupCopy() {
-    for (const button of this.root.querySelectorAll("[data-copy]")) {
-      button.addEventListener("click", async (event) => {
-        event.preventDefault();
-        const text = document.querySelector(button.dataset.copy)?.textContent || "";
-        try {
-          await navigator.clipboard.writeText(text);
-          button.textContent = "Copied";
-        } catch {
-          button.textContent = "Copy failed";
-        }
-        setTimeout(() => { button.textContent = "Copy"; }, 1500);
-      });
-    }
+    this.compare?.set(on);
   }
 }
 

@@ -139,3 +139,20 @@ export function renderMetadata(container, frame) {
   }
   container.replaceChildren(...filled.map(([title, meta]) => treeNode(title, meta, filled.length <= 8)));
 }
+
+/** Buttons with `data-copy="<selector>"` copy that element's text to the clipboard and say whether it worked. */
+export function wireCopyButtons(root) {
+  for (const button of root.querySelectorAll("[data-copy]")) {
+    button.addEventListener("click", async (event) => {
+      event.preventDefault();
+      const text = document.querySelector(button.dataset.copy)?.textContent || "";
+      try {
+        await navigator.clipboard.writeText(text);
+        button.textContent = "Copied";
+      } catch {
+        button.textContent = "Copy failed";
+      }
+      setTimeout(() => { button.textContent = "Copy"; }, 1500);
+    });
+  }
+}
