@@ -44,10 +44,22 @@ static/js/viewer/ reads it (static/js/viewer/contract.js `readContract`). Fields
   `{"version": {"id", "name"}, "frame": <the parent's frame, as `frame` above but read in the parent version,
   or null when the parent did not have it>, "status": "added" | "edited" | "unchanged"}` (whether this
   version saved the frame, and whether the parent had it; static/js/viewer/diff.js compares the ROIs).
+- `edit`: whether the user may change this frame here, and how to get to where they may:
+    - `editable`: true when the version is a draft and the user's role in the dataset is annotator or owner
+      (staff count as owners); the annotator's tools are offered only then;
+    - `reason`: "" when editable; else a sentence saying why the page is read-only (a published version; the
+      user's role), for the read-only notice (templates/viewer/_edit_notice.html);
+    - `role`: the user's role in the dataset: "viewer", "annotator" or "owner";
+    - `annotate_url`: only for an owner on a published version, else null: a POST to it (with the CSRF token)
+      makes a draft child of this version and redirects to this frame's page in the child, keeping the
+      browser's filter and order (viewer/views/annotate.py);
+    - `labels_url`: the version's label names as JSON (viewer:version-labels), for the label autocomplete.
 
 Every URL is ready to use: signed for the frame's dataset (frames.links) where the media proxy serves it.
 """
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.urls import reverse
 
@@ -55,10 +67,21 @@ from frames import selectors
 from frames.models import DatasetVersion, FrameRevision
 from frames.schema import frame_etag
 from viewer.media import original_image_url, placeholder_reason, preview_note, tile_image_url
+from viewer.roles import role_of
+
+PUBLISHED_REASON = "This version is published: published versions never change."
+# What follows PUBLISHED_REASON, by role: who can open a draft to annotate in.
+PUBLISHED_NEXT_STEP = {
+    selectors.OWNER: " Make a draft child to annotate in.",
+    selectors.ANNOTATOR: " An owner of this dataset can make a draft child to annotate in.",
+    selectors.VIEWER: "",
+}
+VIEWER_REASON = "Your role in this dataset is viewer: annotating needs annotator or owner."
 
 
-def frame_contract(*, user, version: DatasetVersion, revision: FrameRevision) -> dict:
-    """The frame contract of `revision` as `user` may read it in `version` (see the module's docstring)."""
+def frame_contract(*, user, version: DatasetVersion, revision: FrameRevision, nav_query: str = "") -> dict:
+    """The frame contract of `revision` as `user` may read it in `version` (see the module's docstring);
+    `nav_query` (the browser's filter and order, without "?") is kept by the `edit.annotate_url` redirect."""
     frame = selectors.frames_to_dicts([revision], user=user, version=version)[0]
     return {
         "frame": frame,
@@ -68,6 +91,29 @@ def frame_contract(*, user, version: DatasetVersion, revision: FrameRevision) ->
                     zip(frame.get("sources") or [], selectors.source_pyramids(user=user, version=version, frame=frame))],
         "mask_labels": (version.metadata or {}).get("mask_labels") or {},
         "parent": _parent(selectors.parent_frame(user=user, version=version, revision=revision)),
+        "edit": edit_access(user=user, version=version, frame_id=revision.frame_id, nav_query=nav_query),
+    }
+
+
+def edit_access(*, user, version: DatasetVersion, frame_id: str, nav_query: str = "") -> dict:
+    """The contract's `edit` entry. The role is the one read with the version (no query)."""
+    role = role_of(user, version)
+    if version.is_published:
+        reason = PUBLISHED_REASON + PUBLISHED_NEXT_STEP[role]
+    elif role == selectors.VIEWER:
+        reason = VIEWER_REASON
+    else:
+        reason = ""
+    annotate_url = None
+    if version.is_published and role == selectors.OWNER:
+        query = urlencode({"frame": frame_id}) + (f"&{nav_query}" if nav_query else "")
+        annotate_url = reverse("viewer:version-annotate", args=[version.id]) + "?" + query
+    return {
+        "editable": not reason,
+        "reason": reason,
+        "role": role,
+        "annotate_url": annotate_url,
+        "labels_url": reverse("viewer:version-labels", args=[version.id]),
     }
 
 

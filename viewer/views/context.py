@@ -79,7 +79,8 @@ def frame_page(request, version_id, frame_id):
         revision = selectors.frame_get(user=request.user, version=version, frame_id=frame_id)
     except NotFound:
         raise Http404(f"no frame {frame_id}") from None
-    contract = frame_contract(user=request.user, version=version, revision=revision)
+    nav_query = state.url_query(keys=STATE_KEYS + ("cursor", "page"))
+    contract = frame_contract(user=request.user, version=version, revision=revision, nav_query=nav_query.lstrip("?"))
     frame = contract["frame"]
     neighbours = selectors.Neighbours(None, None)
     if not state.errors:
@@ -87,7 +88,6 @@ def frame_page(request, version_id, frame_id):
             neighbours = selectors.frame_neighbours(user=request.user, version=version, frame=revision, query=state.query)
         except ServiceError as exc:
             state.errors.extend(exc.errors)
-    nav_query = state.url_query(keys=STATE_KEYS + ("cursor", "page"))
     return render(request, "viewer/frame.html", {
         **version_context(request, version, "frames"),
         "state": state,
