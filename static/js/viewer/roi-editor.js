@@ -246,10 +246,23 @@ export class FrameEditor {
         else annotator.deleteRoi(index);
       })));
     });
+    this.renderTitle(rois);
     if (!chips.children.length) chips.append(element("span", "muted small", "No frame labels."));
     const adder = labelAdder("frame-label-input", "a label for the whole frame", (label) => annotator.change((next) => {
       next.rois.push({ labels: [label] });
     }));
     this.labels.replaceChildren(chips, adder);
+  }
+
+  /** The frame labels beside the frame's name, as they are now. */
+  renderTitle(rois) {
+    const title = this.page.root.querySelector("#frame-title-labels");
+    const chips = element("div", "chips");
+    for (const label of new Set(rois.filter(isFrameLabel).flatMap(roiLabels))) {
+      const node = chip(label, labelColour(label));
+      node.classList.add("chip-frame");
+      chips.append(node);
+    }
+    title?.replaceChildren(chips);
   }
 }
