@@ -12,7 +12,7 @@ const STATUS_TEXT = { saved: "All changes saved", unsaved: "Unsaved changes", sa
 
 // The annotator's keys, listed in the `?` overlay after the viewer's (keys.js).
 export const ANNOTATOR_KEYS = Object.freeze([
-  ...Object.values(TOOLS).map((tool) => ({ keys: [tool.key], what: `${tool.name}: ${tool.what}` })),
+  ...Object.values(TOOLS).map((tool) => ({ keys: [tool.key], what: `${tool.name} tool · ${tool.what}` })),
   { keys: ["Enter"], what: "Close the polygon / finish the key points" },
   { keys: ["Backspace"], what: "While drawing: remove the last point" },
   { keys: ["Del"], what: "Delete the selected shape" },
