@@ -68,6 +68,10 @@ class AnnotatorBar {
     this.bar.querySelector("[data-annotate='undo']").disabled = !annotator.history.canUndo();
     this.bar.querySelector("[data-annotate='redo']").disabled = !annotator.history.canRedo();
     this.bar.querySelector("[data-annotate='paste']").disabled = !annotator.clipboard();
+    const locked = annotator.locked;
+    const lockAll = this.page.root.querySelector("[data-annotate='lock-all']");
+    lockAll.textContent = locked.size && locked.size === annotator.state.rois.length ? "Unlock all" : "Lock all";
+    for (const [index, row] of this.page.rows) row.classList.toggle("is-locked", locked.has(index));
     this.marker.dataset.status = annotator.status;
     this.marker.textContent = STATUS_TEXT[annotator.status];
     const detail = this.bar.querySelector("#frame-annotate-message");
