@@ -26,6 +26,7 @@ export class Tools {
     this.drag = null; // {kind: "create" | "move" | "handle", view, ...}
     this.draft = null; // {tool, view, points} a polygon or key points being clicked
     this.panning = false; // Space is held: the pointer pans
+    this.pressEdited = false; // the last press changed the frame itself (Alt+click deleted a vertex)
     this.layers = new Map();
     for (const view of page.views) if (view.stage) this.attach(view);
     document.addEventListener("keydown", (event) => { if (event.key === " ") this.panning = true; });
@@ -67,6 +68,7 @@ export class Tools {
 
   press(view, event) {
     this.drag = null;
+    this.pressEdited = false; // its click must then not change the selection
     if (this.panning || !view.stage.size.width) return;
     const point = this.point(view, event);
     if (this.tool === "box" || this.tool === "ellipse") {
@@ -85,6 +87,7 @@ export class Tools {
       const handle = handleAt(handlesOf(roi), point, this.tolerance(view));
       if (handle && original?.altKey) {
         this.deletePoint(index, roi, handle);
+        this.pressEdited = true;
         return;
       }
       if (handle) {
@@ -156,7 +159,7 @@ export class Tools {
       this.addDraftPoint(view, point);
       return true;
     }
-    if (this.tool !== "select") return true;
+    if (this.tool !== "select" || this.pressEdited) return true;
     const shape = this.page.shapeUnder(view, point);
     this.page.select(shape ? shape.index : null, { toggle: false });
     return true;
