@@ -59,7 +59,11 @@ export function renderHelp(list, extra = []) {
     const head = document.createElement("h3");
     head.className = "fv-subhead";
     head.textContent = "Annotating";
-    rows.push(head, ...extra.map(helpRow));
+    rows.push(head, ...extra.map((row) => {
+      const item = helpRow(row);
+      item.classList.add("is-annotating");
+      return item;
+    }));
   }
   list.replaceChildren(...rows);
 }
