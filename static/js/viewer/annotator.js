@@ -44,7 +44,7 @@ export class Annotator {
     this.state = editable(contract.frame);
     this.history = new History(this.state);
     this.locked = new Set(); // ROI indexes that cannot be moved or reshaped
-    this.invalid = new Map(); // field key -> message, for text the user typed that is not valid yet (metadata JSON)
+    this.invalid = new Map(); // field key -> {message, text}: text the user typed that is not valid yet (metadata JSON)
     this.status = "saved";
     this.defaultLabel = readStored(DEFAULT_LABEL_KEY, "");
     this.listeners = new Set();
@@ -112,6 +112,7 @@ export class Annotator {
   deleteRoi(index) {
     if (index === null || index === undefined || !this.state.rois[index]) return;
     this.locked = shiftIndexes(this.locked, index);
+    this.invalid = shiftInvalid(this.invalid, index);
     this.page.filter.hidden = shiftIndexes(this.page.filter.hidden, index);
     this.change((next) => { next.rois.splice(index, 1); }, { select: null });
   }
@@ -154,8 +155,8 @@ export class Annotator {
   }
 
   /** Text typed into field `key` that cannot be applied (invalid JSON): saving is refused until it is fixed. */
-  setInvalid(key, message) {
-    if (message) this.invalid.set(key, message);
+  setInvalid(key, message, text = "") {
+    if (message) this.invalid.set(key, { message, text });
     else this.invalid.delete(key);
     this.notify();
   }
@@ -181,7 +182,7 @@ export class Annotator {
     this.state.rois.forEach((roi, index) => {
       for (const problem of roiProblems(roi)) found.push({ index, ...problem });
     });
-    for (const [key, message] of this.invalid) found.push({ index: null, field: key, message });
+    for (const [key, { message }] of this.invalid) found.push({ index: null, field: key, message });
     return found;
   }
 
@@ -271,6 +272,19 @@ export class Annotator {
     if (!this.dirty) return true;
     return this.save();
   }
+}
+
+/** Invalid text typed for ROI fields after ROI `removed` was deleted: its own is dropped (it cannot be fixed
+ * any more), that of the ROIs above it moves down by one with them. */
+function shiftInvalid(invalid, removed) {
+  const next = new Map();
+  for (const [key, entry] of invalid) {
+    const index = Number(/^rois\[(\d+)\]/.exec(key)?.[1] ?? -1);
+    if (index === removed) continue;
+    const moved = index > removed ? key.replace(`rois[${index}]`, `rois[${index - 1}]`) : key;
+    next.set(moved, { ...entry, message: entry.message.replace(key, moved) });
+  }
+  return next;
 }
 
 /** Indexes after ROI `removed` was deleted: those above it move down by one. */

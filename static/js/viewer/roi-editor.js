@@ -73,11 +73,14 @@ function labelAdder(id, placeholder, onAdd) {
 /** A JSON textarea: errors in place while typing, the value applied when it is valid and the field is left. */
 function jsonEditor(id, given, annotator, key, onApply) {
   const value = given || {};
+  // Invalid text typed before the panel was drawn again (another of its fields changed) is shown again with its
+  // error, not the saved value: the refused save still counts it.
+  const typed = annotator.invalid.get(key)?.text;
   const area = element("textarea", "fv-json-edit");
   area.id = id;
   area.spellcheck = false;
   area.rows = Math.min(10, Math.max(3, JSON.stringify(value, null, 2).split("\n").length));
-  area.value = Object.keys(value).length ? JSON.stringify(value, null, 2) : "";
+  area.value = typed ?? (Object.keys(value).length ? JSON.stringify(value, null, 2) : "");
   area.placeholder = '{"key": "value"}';
   const wrap = field("Metadata (JSON)", area, key);
   const error = wrap.querySelector(".fv-field-error");
@@ -85,9 +88,13 @@ function jsonEditor(id, given, annotator, key, onApply) {
     const parsed = parseMeta(area.value);
     error.textContent = parsed.error || "";
     area.setAttribute("aria-invalid", String(Boolean(parsed.error)));
-    annotator.setInvalid(key, parsed.error ? `${key}: ${parsed.error}` : null);
+    annotator.setInvalid(key, parsed.error ? `${key}: ${parsed.error}` : null, area.value);
     return parsed;
   };
+  if (typed !== undefined) {
+    error.textContent = parseMeta(typed).error || "";
+    area.setAttribute("aria-invalid", "true");
+  }
   area.addEventListener("input", check);
   area.addEventListener("change", () => {
     const parsed = check();
