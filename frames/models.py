@@ -17,9 +17,30 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+class Project(models.Model):
+    """A folder of datasets, as in ClearML: every dataset lives in exactly one project. Datasets made without
+    naming one go to DEFAULT_NAME, "General" (made by migration 0006 for the datasets that existed before)."""
+
+    DEFAULT_NAME = "General"
+
+    id = models.CharField(max_length=32, primary_key=True, default=new_id, editable=False)
+    name = models.CharField(max_length=255, unique=True)
+    description = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
 class Dataset(models.Model):
     id = models.CharField(max_length=32, primary_key=True, default=new_id, editable=False)
     name = models.CharField(max_length=255, unique=True)
+    # PROTECT: a project that still holds datasets cannot be deleted (the service says so first, as a 409).
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="datasets")
     description = models.TextField(blank=True, default="")
     tags = models.JSONField(default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
