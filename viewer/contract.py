@@ -38,6 +38,11 @@ static/js/viewer/ reads it (static/js/viewer/contract.js `readContract`). Fields
           full-size level: level 0 is 1x1 pixel and each level halves the next, rounding up, as Deep Zoom
           and OpenSeadragon number them); `tile_url`: the URL of any tile, with `{level}`, `{x}` and `{y}` to
           replace by whole numbers (a tile outside its level answers 404).
+    - `video`: for a video source, `{"url", "start"}`: the original to play in the browser's own player (the
+      media proxy answers byte ranges, so it can seek) and the frame's place in it in seconds (the source's
+      timestamp); null for other sources;
+    - `page`: for a TIFF source, the page it shows (0 is the first; `meta.page`), which the page names instead
+      of a timestamp; null for other sources.
 - `mask_labels`: the version's map of mask RGB values to labels (ClearML's `mask_labels` in the version
   metadata: `{"_all_" | <mask id>: [{"value": [r, g, b], "labels": [...]}]}`); `{}` when it has none.
 - `parent`: null for a root version; else the frame as the parent version shows it, to compare with:
@@ -66,7 +71,7 @@ from django.urls import reverse
 from frames import selectors
 from frames.models import DatasetVersion, FrameRevision
 from frames.schema import frame_etag
-from viewer.media import original_image_url, placeholder_reason, preview_note, tile_image_url
+from viewer.media import original_image_url, placeholder_reason, preview_note, tiff_page, tile_image_url, video_media
 from viewer.roles import role_of
 
 PUBLISHED_REASON = "This version is published: published versions never change."
@@ -135,6 +140,8 @@ def source_media(dataset_id: str, source: dict, pyramid: dict | None = None) -> 
         "note": preview_note(source) if image else "",
         "masks": [mask_media(dataset_id, mask) for mask in source.get("masks") or []],
         "pyramid": pyramid,
+        "video": video_media(dataset_id, source),
+        "page": tiff_page(source),
     }
 
 

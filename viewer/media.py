@@ -11,9 +11,10 @@ the tile says the preview is pending, or why it failed (`preview_status` / `prev
 from __future__ import annotations
 
 from frames import links
-from frames.selectors.previews import browser_can_show, view_link
+from frames.selectors.previews import browser_can_show, is_video, source_page, view_link
 
 FAILED_STATES = {"failed", "error"}
+TIFF_EXTENSIONS = (".tif", ".tiff")
 
 
 def _direct(uri: str) -> bool:
@@ -109,3 +110,24 @@ def source_image(dataset_id: str, source: dict, *, full: bool = False) -> dict:
         "height": source.get("height") if isinstance(source, dict) else None,
         "content_type": source.get("content_type", "") if isinstance(source, dict) else "",
     }
+
+
+def video_media(dataset_id: str, source: dict) -> dict | None:
+    """A video source as the frame page plays it: its original (the media proxy answers byte ranges, so the
+    player can seek) and where the frame is in it (`start`, seconds: the source's timestamp); None otherwise."""
+    uri = source.get("uri") if isinstance(source, dict) else None
+    if not isinstance(uri, str) or not uri or not is_video(source):
+        return None
+    url = uri if uri.startswith(("http://", "https://")) else links.source_url(dataset_id, uri)
+    return {"url": url, "start": int(source.get("timestamp") or 0) / 1000}
+
+
+def tiff_page(source: dict) -> int | None:
+    """The page a TIFF source shows (0 is the first; `meta.page`), None for other formats: a TIFF frame is
+    labelled by its page, not by a timestamp."""
+    if not isinstance(source, dict) or not isinstance(source.get("uri"), str):
+        return None
+    content_type = str(source.get("content_type") or "").lower()
+    if content_type == "image/tiff" or source["uri"].lower().split("?")[0].endswith(TIFF_EXTENSIONS):
+        return source_page(source)
+    return None

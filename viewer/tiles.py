@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from frames.schema import is_frame_label
 from viewer.browse import BrowseState
-from viewer.media import source_image
+from viewer.media import source_image, tiff_page
 
 # Distinct, saturated colours that read on white chips and on photos alike.
 LABEL_PALETTE = (
@@ -161,6 +161,7 @@ def strip_frame(frame: dict, *, version, link_query: str) -> dict:
     return {
         "id": frame["id"],
         "timestamp": frame["timestamp"],
+        "page": tiff_page(source),  # a TIFF frame is labelled by its page, not by a timestamp
         "thumb": thumb["url"],
         "image": large["url"] or thumb["url"],
         "reason": thumb["reason"],

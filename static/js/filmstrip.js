@@ -77,6 +77,11 @@ function formatTime(ms) {
   return `${seconds.toFixed(3)} s`;
 }
 
+/** How a frame is placed in its context: its TIFF page, else its time. */
+function position(frame) {
+  return frame.page === null || frame.page === undefined ? formatTime(frame.timestamp) : `page ${frame.page + 1}`;
+}
+
 function totalFrames() {
   return Number(ui.total?.dataset.total || frames.length);
 }
@@ -115,7 +120,7 @@ function show(index, { scroll = true } = {}) {
   }
   ui.labels.replaceChildren(...(frame.chips || []).map((entry) => chip(entry.label, entry.colour)));
   root.dataset.index = String(index);
-  ui.time.textContent = formatTime(frame.timestamp);
+  ui.time.textContent = position(frame);
   ui.time.dataset.timestamp = String(frame.timestamp);
   ui.index.textContent = `frame ${index + 1} / ${totalFrames()}`;
   ui.scrub.value = String(index);
@@ -150,7 +155,7 @@ function cellFor(frame, index) {
   li.className = "cx-cell";
   li.dataset.index = String(index);
   li.dataset.frameId = frame.id;
-  li.title = `${frame.id} · ${formatTime(frame.timestamp)}`;
+  li.title = `${frame.id} · ${position(frame)}`;
   const media = document.createElement("div");
   media.className = "tile-media";
   const fig = document.createElement("figure");
@@ -173,7 +178,7 @@ function cellFor(frame, index) {
   media.append(fig);
   const ts = document.createElement("span");
   ts.className = "cx-cell-ts";
-  ts.textContent = formatTime(frame.timestamp);
+  ts.textContent = position(frame);
   li.append(media, ts);
   return li;
 }

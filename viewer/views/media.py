@@ -19,6 +19,7 @@ from frames.models import MediaPreview
 from frames.selectors.previews import view_request
 from frames.selectors.pyramids import pyramid_tile_name
 from frames.storage import StorageError, StorageNotFoundError, storage_for_uri
+from viewer.ranges import Unsatisfiable, byte_range
 
 # How long a request for a large rendition waits for the worker before answering 503 (the viewer then keeps
 # the small preview and asks again later). Renditions take 40-310 ms for 1080p video.
@@ -66,19 +67,55 @@ def source_media(request):
         signed = storage.signed_url(uri, SIGNED_URL_SECONDS)  # a row with delivery "signed": the browser fetches it
         if signed:
             return HttpResponseRedirect(signed, headers={"Cache-Control": "private, no-store"})
+        if request.headers.get("Range"):
+            return _ranged(request, storage, uri)
         stream = storage.open(uri, seekable=False)
     except StorageNotFoundError:
         raise Http404("the source file does not exist") from None
     except StorageError as exc:
         return HttpResponse(f"uri: {exc.reason}", status=502 if exc.transient else 400, content_type="text/plain")
-    response = StreamingHttpResponse(_chunks(stream), content_type=mimetypes.guess_type(uri.split("?")[0])[0] or "application/octet-stream")
+    return _original_response(StreamingHttpResponse(_chunks(stream), content_type=_content_type(uri)))
+
+
+def _content_type(uri: str) -> str:
+    return mimetypes.guess_type(uri.split("?")[0])[0] or "application/octet-stream"
+
+
+def _original_response(response):
     response["Cache-Control"] = "private, max-age=3600"
+    response["Accept-Ranges"] = "bytes"  # a video player seeks by asking for ranges
     return response
 
 
-def _chunks(stream, size=256 * 1024):
+def _ranged(request, storage, uri: str):
+    """The part of the original a `Range` header asks for (206), the whole file when the header is not one we
+    serve, 416 when it lies outside the file."""
+    size = storage.stat(uri).size
+    try:
+        wanted = byte_range(request.headers["Range"], size) if size is not None else None
+    except Unsatisfiable:
+        return HttpResponse(status=416, headers={"Content-Range": f"bytes */{size}"})
+    stream = storage.open(uri, seekable=wanted is not None)
+    if wanted is None:
+        return _original_response(StreamingHttpResponse(_chunks(stream), content_type=_content_type(uri)))
+    start, end = wanted
+    stream.seek(start)
+    response = StreamingHttpResponse(_chunks(stream, limit=end - start + 1), status=206, content_type=_content_type(uri))
+    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Content-Length"] = str(end - start + 1)
+    return _original_response(response)
+
+
+def _chunks(stream, size=256 * 1024, limit=None):
+    """The stream's bytes in chunks, at most `limit` of them when given, closing it at the end."""
+    left = limit
     with stream:
-        while chunk := stream.read(size):
+        while left is None or left > 0:
+            chunk = stream.read(size if left is None else min(size, left))
+            if not chunk:
+                return
+            if left is not None:
+                left -= len(chunk)
             yield chunk
 
 

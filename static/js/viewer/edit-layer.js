@@ -54,8 +54,8 @@ export class EditLayer {
     for (const handle of handles) {
       const [x, y] = handle.point;
       if (handle.kind === "midpoint") {
-        mids.moveTo(x + HANDLE * 0.7 / scale, y);
-        mids.arc(x, y, (HANDLE * 0.7) / scale, 0, 2 * Math.PI);
+        mids.moveTo(x + (HANDLE * 0.8) / scale, y);
+        mids.arc(x, y, (HANDLE * 0.8) / scale, 0, 2 * Math.PI);
       } else {
         const half = HANDLE / scale;
         main.rect(x - half, y - half, 2 * half, 2 * half);
@@ -66,10 +66,11 @@ export class EditLayer {
     ctx.strokeStyle = colour;
     ctx.fill(main);
     ctx.stroke(main);
-    ctx.globalAlpha = 0.75;
+    // Midpoints (drag one to add a vertex): the label's colour with a white ring, so they read as handles too.
+    ctx.fillStyle = colour;
+    ctx.strokeStyle = "#fff";
     ctx.fill(mids);
     ctx.stroke(mids);
-    ctx.globalAlpha = 1;
   }
 
   drawLock(ctx, shape, scale) {

@@ -76,6 +76,7 @@ class FramePage {
     this.applyLayout(this.prefs.layout);
     window.hyperdataViewer = this; // for the browser tests and the benchmark: the page's state, read-only use
     if (this.contract.edit?.editable) this.startAnnotator();
+    if (this.contract.sources.some((media) => media.video)) import("./video.js").then(({ attachVideo }) => attachVideo(this));
   }
 
   /** On a draft the user may annotate: the annotator's modules, loaded only then. */

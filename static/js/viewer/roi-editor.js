@@ -255,7 +255,7 @@ export class FrameEditor {
     });
     this.renderTitle(rois);
     if (!chips.children.length) chips.append(element("span", "muted small", "No frame labels."));
-    const adder = labelAdder("frame-label-input", "a label for the whole frame", (label) => annotator.change((next) => {
+    const adder = labelAdder("frame-label-input", "e.g. night, rainy", (label) => annotator.change((next) => {
       next.rois.push({ labels: [label] });
     }));
     this.labels.replaceChildren(chips, adder);
