@@ -265,7 +265,7 @@ def test_a_save_over_someone_elses_is_refused_and_then_chosen_knowingly(new_cont
     dialog = second.locator("#frame-conflict")
     expect(dialog).to_be_visible()
     expect(dialog.locator("h2")).to_have_text("Someone else saved this frame")
-    expect(dialog.locator(".fv-conflict-list").nth(0)).to_have_text("added 1 ROI: night")  # what they changed
+    expect(dialog.locator(".fv-conflict-list").nth(0)).to_have_text("added 1 frame label: night")  # what they changed
     expect(dialog.locator(".fv-conflict-list").nth(1)).to_have_text("changed car: confidence")  # and mine
     expect(status(second)).to_have_text("Not saved")
     assert stored(shop.draft, "f1") == theirs  # no silent overwrite

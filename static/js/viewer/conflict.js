@@ -3,6 +3,7 @@
 // their version or to overwrite it knowingly. Never a silent overwrite.
 
 import { diffRois, roiLabels, sameValue } from "./diff.js";
+import { isFrameLabel } from "./rois.js";
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -13,13 +14,21 @@ function element(tag, className, text) {
 
 const labelsOf = (rois, indexes) => indexes.map((i) => roiLabels(rois[i]).join(", ") || "(no label)").join("; ");
 
+/** "1 ROI: car" / "2 frame labels: night; rainy", by what the ROIs are. */
+function counted(rois, indexes) {
+  const frameLabels = indexes.filter((i) => isFrameLabel(rois[i]));
+  const shapes = indexes.filter((i) => !isFrameLabel(rois[i]));
+  const part = (list, noun) => `${list.length} ${noun}${list.length > 1 ? "s" : ""}: ${labelsOf(rois, list)}`;
+  return [shapes.length ? part(shapes, "ROI") : "", frameLabels.length ? part(frameLabels, "frame label") : ""].filter(Boolean).join(", ");
+}
+
 /** Lines saying how `after` ({rois, meta}) differs from `before` (a frame): ROIs added, removed, changed and
  * metadata keys. */
 export function changeLines(after, before) {
   const diff = diffRois(after.rois || [], before.rois || []);
   const lines = [];
-  if (diff.added.length) lines.push(`added ${diff.added.length} ROI${diff.added.length > 1 ? "s" : ""}: ${labelsOf(after.rois, diff.added)}`);
-  if (diff.removed.length) lines.push(`removed ${diff.removed.length} ROI${diff.removed.length > 1 ? "s" : ""}: ${labelsOf(before.rois, diff.removed)}`);
+  if (diff.added.length) lines.push(`added ${counted(after.rois, diff.added)}`);
+  if (diff.removed.length) lines.push(`removed ${counted(before.rois, diff.removed)}`);
   for (const change of diff.changed) {
     lines.push(`changed ${roiLabels(after.rois[change.index]).join(", ") || "(no label)"}: ${change.fields.join(", ")}`);
   }
