@@ -128,6 +128,12 @@ ROUTES = {
     "GET /api/docs/": Rule(SIGNED_IN),
     # --- API operations of the schema
     "POST /api/auth/token/": Rule(ANYONE, ok=(400,), body={}),  # no user name and password: refused, not 401
+    "GET /api/projects/": Rule(SIGNED_IN),
+    "POST /api/projects/": Rule(SIGNED_IN, ok=(201,), body={"name": "walk-project"}),
+    # The walked dataset's project was made by its owner: members see it, only its creator (and staff) change it.
+    "GET /api/projects/{project_id}/": Rule(VIEWER),
+    "PATCH /api/projects/{project_id}/": Rule(OWNER, body={"name": "walk-renamed"}),
+    "DELETE /api/projects/{project_id}/": Rule(OWNER, ok=(409,)),  # it holds the dataset: refused
     "GET /api/datasets/": Rule(SIGNED_IN, lists=True),
     "POST /api/datasets/": Rule(SIGNED_IN, ok=(201,), body={"name": "walk-created"}),
     "GET /api/datasets/{dataset_id}/": Rule(VIEWER),
@@ -241,7 +247,8 @@ def make_world(media_files) -> SimpleNamespace:
     users = {name: get_user_model().objects.create_user(name) for name in ("outsider", VIEWER, ANNOTATOR, OWNER, "bystander", "newcomer")}
     users["staff"] = get_user_model().objects.create_user("staff", is_staff=True)
     owner = users[OWNER]
-    dataset = services.dataset_create(user=owner, name="walked dataset")
+    project = services.project_create(user=owner, name="walked project")
+    dataset = services.dataset_create(user=owner, name="walked dataset", project=project.pk)
     frames = [{"id": f"f{i}", "context_id": "ctx", "timestamp": i, "meta": {"weather": "sunny"},
                "sources": [{"id": "default", "uri": media_files.uri}], "rois": [{"labels": ["car"], "poly": [0, 0, 5, 0, 5, 5]}]}
               for i in (1, 2, 3)]
@@ -267,7 +274,7 @@ def fill(template: str, rule: Rule, world) -> str:
         return rule.url(world)
     version = world.published if rule.version == "published" else world.draft
     values = {"dataset_id": world.dataset.pk, "version_id": version.pk, "frame_id": "f1", "member_id": world.member.pk,
-              "job_id": world.job.pk, "credential_id": world.credential.pk}
+              "job_id": world.job.pk, "credential_id": world.credential.pk, "project_id": world.dataset.project_id}
     url = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
     return f"{url}?{rule.query}" if rule.query else url
 

@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import schema
-from ..models import Dataset, DatasetMember, DatasetVersion, Job
+from ..models import Dataset, DatasetMember, DatasetVersion, Job, Project
 from . import openapi  # noqa: F401  (registers the frame models' OpenAPI extension)
 
 
@@ -13,11 +13,13 @@ class DatasetSerializer(serializers.ModelSerializer):
     version_count = serializers.IntegerField(read_only=True)
     frame_count = serializers.IntegerField(read_only=True, help_text="Frames in the newest version")
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, help_text="Its creator (an owner)")
+    project = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Id of the project it belongs to")
+    project_name = serializers.CharField(source="project.name", read_only=True)
     etag = serializers.CharField(read_only=True, help_text="The write precondition: send it as If-Match")
 
     class Meta:
         model = Dataset
-        fields = ["id", "name", "description", "tags", "metadata", "created_by", "created", "updated",
+        fields = ["id", "name", "description", "project", "project_name", "tags", "metadata", "created_by", "created", "updated",
                   "version_count", "frame_count", "etag"]
         read_only_fields = fields
 
@@ -25,8 +27,29 @@ class DatasetSerializer(serializers.ModelSerializer):
 class DatasetWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True)
+    project = serializers.CharField(required=False, max_length=32,
+                                    help_text='Id of a project you can see; on create, none means the project "General"')
+    new_project = serializers.CharField(required=False, max_length=255, help_text="Or: the name of a new project to put it in")
     tags = serializers.ListField(child=serializers.CharField(), required=False)
     metadata = serializers.DictField(required=False)
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    """A project as selectors.projects_list annotates it."""
+
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
+                                              help_text="Who made it (null for the default project)")
+    dataset_count = serializers.IntegerField(read_only=True, help_text="Datasets in it that you can see")
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "description", "created_by", "created", "dataset_count"]
+        read_only_fields = fields
+
+
+class ProjectWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    description = serializers.CharField(required=False, allow_blank=True)
 
 
 class VersionSerializer(serializers.ModelSerializer):

@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from .views import credentials, datasets, frames, jobs, root, versions
+from .views import credentials, datasets, frames, jobs, projects, root, versions
 
 app_name = "api"
 FRAME_ID = "<path:frame_id>"  # frame ids may hold slashes (file paths)
@@ -12,6 +12,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("auth/token/", obtain_auth_token, name="token"),
+    path("projects/", projects.ProjectListView.as_view(), name="project-list"),
+    path("projects/<str:project_id>/", projects.ProjectDetailView.as_view(), name="project-detail"),
     path("datasets/", datasets.DatasetListView.as_view(), name="dataset-list"),
     path("datasets/<str:dataset_id>/", datasets.DatasetDetailView.as_view(), name="dataset-detail"),
     path("datasets/<str:dataset_id>/versions/", datasets.VersionListView.as_view(), name="version-list"),

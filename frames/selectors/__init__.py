@@ -6,6 +6,7 @@ Selectors take the acting user first and decide access through `access.require`;
 - access:   roles (viewer, annotator, owner), what a user may see, SYSTEM
 - query:    FrameQuery and its one parser for the API and the pages; sorts and keyset cursors
 - datasets: datasets, versions, members
+- projects: the projects a user sees, one project, who may rename or delete it
 - frames:   one frame, pages of frames, counts, every frame page by page
 - contexts: Group by URL, a context's frames (film strip), Previous pages, a frame's neighbours
 - navigation: a step of 1 or 10 frames from one frame (in the filter's order or its context, above a confidence)
@@ -26,6 +27,7 @@ from .changes import ParentFrame, frame_changes, parent_frame
 from .datasets import dataset_get, datasets_list, members_list, version_get, version_lineage, versions_list
 from .frames import FramePage, cursor_of, frame_get, frame_pages, frame_to_dict, frames_browse, frames_count
 from .jobs import job_get, jobs_list
+from .projects import may_manage_project, project_get, projects_list
 from .navigation import Step, frame_step, parse_step
 from .previews import frames_to_dicts, latest_previews_count, previews_count, rendition_wait
 from .pyramids import source_pyramid, source_pyramids
@@ -40,6 +42,7 @@ __all__ = [
     "dataset_get", "datasets_list", "members_list", "version_get", "version_lineage", "versions_list",
     "FramePage", "cursor_of", "frame_get", "frame_pages", "frame_to_dict", "frames_browse", "frames_count",
     "job_get", "jobs_list",
+    "may_manage_project", "project_get", "projects_list",
     "Step", "frame_step", "parse_step",
     "ParentFrame", "frame_changes", "parent_frame",
     "frames_to_dicts", "latest_previews_count", "previews_count", "rendition_wait",

@@ -22,12 +22,23 @@ def datasets_list(*, user) -> QuerySet[Dataset]:
         newest_status=Subquery(newest.values("status")[:1]),
         frame_count=Subquery(newest.values("frame_count")[:1]),
         versions_updated=Max("versions__updated"),
-    ).select_related("created_by").order_by("name")
+    ).select_related("created_by", "project").order_by("name")
 
 
 def search_q(text: str) -> Q:
     """Datasets whose name or description contains the text, whose id it is, or that have it in a tag."""
     return Q(name__icontains=text) | Q(id=text) | Q(description__icontains=text) | Q(tags__icontains=text)
+
+
+def tags_q(tags: list[str], mode: str) -> Q:
+    """Datasets with any of the tags, all of them, or none of them (mode "any", "all" or "not")."""
+    each = [tag_q(tag) for tag in tags]
+    if not each:
+        return Q()
+    joined = each[0]
+    for q in each[1:]:
+        joined = (joined & q) if mode == "all" else (joined | q)
+    return ~joined if mode == "not" else joined
 
 
 def tag_q(tag: str) -> Q:
@@ -38,7 +49,7 @@ def tag_q(tag: str) -> Q:
 
 def dataset_get(*, user, dataset_id: str) -> Dataset:
     """The dataset, with the user's role read in the same query; NotFound for a non-member."""
-    datasets = with_grant(Dataset.objects.select_related("created_by"), user=user, dataset_field="pk")
+    datasets = with_grant(Dataset.objects.select_related("created_by", "project"), user=user, dataset_field="pk")
     dataset = datasets.filter(pk=dataset_id).first()
     if dataset is None:
         raise NotFound(f"no dataset with id {dataset_id!r}", field="dataset")
@@ -48,7 +59,7 @@ def dataset_get(*, user, dataset_id: str) -> Dataset:
 
 def version_get(*, user, version_id: str) -> DatasetVersion:
     """The version (with its dataset and parent), with the user's role read in the same query."""
-    versions = with_grant(DatasetVersion.objects.select_related("dataset", "parent"), user=user, dataset_field="dataset_id")
+    versions = with_grant(DatasetVersion.objects.select_related("dataset", "dataset__project", "dataset__created_by", "parent"), user=user, dataset_field="dataset_id")
     version = versions.filter(pk=version_id).first()
     if version is None:
         raise NotFound(f"no version with id {version_id!r}", field="version")

@@ -5,6 +5,7 @@ they validate business rules themselves (so the pages, the API, the SDK and the 
 one transaction, and queue tasks only after it commits. Nothing else writes rows, caches or files.
 
 - datasets:   datasets and their members
+- projects:   projects (create, rename, delete when empty) and the project a dataset goes to
 - versions:   child versions, rename/describe/metadata, publish, snapshot, delete
 - frames:     add, update (merge), delete frames, with write preconditions
 - previews:   rendition rows and their tasks, regenerate, large renditions, preview progress
@@ -20,6 +21,7 @@ from .frames import FramesDeleteResult, FramesWriteResult, frames_add, frames_de
 from .job_kinds import job_run, register_job_kind
 from .jobs import JobCancelled, job_cancel, job_claim, job_fail, job_finish, job_heartbeat, job_progress, job_retry_later, job_start
 from .previews import previews_progress, previews_regenerate, previews_request, rendition_request
+from .projects import project_create, project_delete, project_update
 from .pyramids import pyramid_request
 from .renditions import render_previews
 from .stats import StatsPending, contexts_page, frames_count, label_stats, meta_distribution, meta_keys
@@ -33,6 +35,7 @@ __all__ = [
     "JobCancelled", "job_cancel", "job_claim", "job_fail", "job_finish", "job_heartbeat", "job_progress", "job_retry_later",
     "job_start",
     "previews_progress", "previews_regenerate", "previews_request", "rendition_request",
+    "project_create", "project_delete", "project_update",
     "pyramid_request",
     "render_previews",
     "StatsPending", "contexts_page", "frames_count", "label_stats", "meta_distribution", "meta_keys",

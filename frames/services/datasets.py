@@ -8,22 +8,25 @@ from django.db.models import F
 from ..exceptions import Conflict, Forbidden, NotFound, ServiceError
 from ..models import Dataset, DatasetMember, DatasetVersion, FrameRevision, FrameSource, RoiLabel
 from ..selectors.access import OWNER, RANK, require
+from .projects import project_for_dataset
 from .validation import clean_metadata, clean_name, clean_tags, clean_text, require_fresh
 
 INITIAL_VERSION_NAME = "Current"
 
 
 @transaction.atomic
-def dataset_create(*, user, name, description="", tags=None, metadata=None) -> Dataset:
-    """A new dataset with one empty draft version, `Current`; its creator is its owner."""
+def dataset_create(*, user, name, description="", tags=None, metadata=None, project=None, new_project=None) -> Dataset:
+    """A new dataset with one empty draft version, `Current`; its creator is its owner. It goes to the project
+    with id `project`, to a new project named `new_project`, or else to the default project ("General")."""
     if not getattr(user, "is_authenticated", False):
         raise Forbidden("sign in to create datasets", field="user")
     name = clean_name(name)
     if Dataset.objects.filter(name=name).exists():
         raise Conflict(f"a dataset named {name!r} already exists", field="name")
     creator = user if user.pk is not None else None
+    home = project_for_dataset(user=user, project_id=project, new_project=new_project)
     dataset = Dataset.objects.create(
-        name=name, description=clean_text(description or "", field_name="description"), tags=clean_tags(tags),
+        project=home, name=name, description=clean_text(description or "", field_name="description"), tags=clean_tags(tags),
         metadata=clean_metadata(metadata), created_by=creator,
     )
     if creator is not None:
@@ -33,7 +36,9 @@ def dataset_create(*, user, name, description="", tags=None, metadata=None) -> D
 
 
 @transaction.atomic
-def dataset_update(*, user, dataset: Dataset, if_match=None, name=None, description=None, tags=None, metadata=None) -> Dataset:
+def dataset_update(*, user, dataset: Dataset, if_match=None, name=None, description=None, tags=None, metadata=None,
+                   project=None, new_project=None) -> Dataset:
+    """Change what is given (owners); `project` / `new_project` move it to another (or a new) project."""
     require(user, dataset, OWNER)
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
     require_fresh(dataset, if_match)
@@ -48,6 +53,8 @@ def dataset_update(*, user, dataset: Dataset, if_match=None, name=None, descript
         dataset.tags = clean_tags(tags)
     if metadata is not None:
         dataset.metadata = clean_metadata(metadata)
+    if project or new_project:
+        dataset.project = project_for_dataset(user=user, project_id=project, new_project=new_project)
     dataset.revision = F("revision") + 1
     dataset.save()
     dataset.refresh_from_db()

@@ -8,5 +8,5 @@ class ApiRootView(APIView):
     @extend_schema(exclude=True)
     def get(self, request):
         return Response({name: reverse(f"api:{route}", request=request) for name, route in (
-            ("datasets", "dataset-list"), ("jobs", "job-list"), ("schema", "schema"), ("docs", "docs"), ("token", "token"),
+            ("projects", "project-list"), ("datasets", "dataset-list"), ("jobs", "job-list"), ("schema", "schema"), ("docs", "docs"), ("token", "token"),
         )})
