@@ -101,6 +101,32 @@ class BrowseState:
         return self.params.get("filters", "")
 
 
+# The Frames table's sortable columns (their header links): the frame query's sorts, and a meta.<key> per
+# metadata column shown.
+TABLE_SORTS = ("id", "context", "timestamp", "width", "height")
+
+
+def table_sort_links(state: BrowseState) -> dict:
+    """Per sortable column: the URL its header opens (this order reversed when it is the current sort, else
+    ascending; back to the first page), whether it is the current sort and which way. The metadata columns'
+    are a list under "meta", in the order of the columns."""
+    links: dict = {sort: _sort_link(state, sort) for sort in TABLE_SORTS}
+    links["meta"] = [_sort_link(state, f"meta.{key}") for key in state.cols]
+    return links
+
+
+def _sort_link(state: BrowseState, sort: str) -> dict:
+    active = state.sort == sort
+    order = "asc" if active and state.descending else ("desc" if active else "asc")
+    return {
+        "sort": sort,
+        "url": state.url(sort=sort, order=order, cursor=None, page=None),
+        "active": active,
+        "descending": active and state.descending,
+        "aria": ("descending" if state.descending else "ascending") if active else "none",
+    }
+
+
 def _int(raw, default, low, high) -> int:
     try:
         value = int(raw)

@@ -41,3 +41,30 @@ def items_html(kind: str, items: list[dict]) -> SafeString:
 def chips_html(chips: list[dict]) -> SafeString:
     """Label chips (viewer.tiles.label_chips) as the tiles show them, for the Django-rendered pages."""
     return mark_safe(_template().module.chips(chips))
+
+
+# What static/js/viewer/rois.js reads to draw an ROI: the rest (meta, masks, ...) stays out of the page.
+DRAWN_KEYS = ("labels", "label", "poly", "shape", "sources", "confidence")
+
+
+def tile_rois(frame: dict) -> dict:
+    """The ROIs a tile draws over its preview (static/js/frames.js with the viewer's draw.js), sent with the
+    page as one JSON island so no tile asks for them: the frame's source ids and its ROIs that have a shape,
+    coordinates rounded to a tenth of a source pixel. Frame labels (no shape) are the tile's chips instead."""
+    sources = frame.get("sources") or []
+    rois = [
+        {key: _rounded(roi[key]) if key in ("poly", "shape") else roi[key] for key in DRAWN_KEYS if key in roi}
+        for roi in frame.get("rois") or []
+        if isinstance(roi, dict) and (roi.get("poly") or roi.get("shape"))
+    ]
+    return {"sources": [str(s.get("id", "default")) if isinstance(s, dict) else "default" for s in sources], "rois": rois}
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 1)
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value

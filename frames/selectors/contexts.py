@@ -14,7 +14,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from ..models import DatasetVersion, FrameRevision
 from .access import VIEWER, require
 from .frames import cursor_of, frames_browse, index_order_for, query_rows, sort_values
-from .query import CONTEXT_CURSOR, STRIP_CURSOR, FrameQuery, decode_cursor, encode_cursor
+from .query import CONTEXT_CURSOR, STRIP_CURSOR, FrameQuery, decode_cursor, encode_cursor, json_sort_path
 
 CONTEXT_PAGE_SIZE = 500
 
@@ -125,15 +125,15 @@ def context_frames(*, user, version: DatasetVersion, context_id: str, query: Fra
 def rows_before(*, user, version: DatasetVersion, row: FrameRevision, query: FrameQuery, limit: int) -> list[FrameRevision]:
     """Up to `limit` rows that come just before `row` in the query's order, nearest first.
 
-    A keyset walk in the opposite direction. Metadata sorts put frames without the key last in either
-    direction, so their reverse walk is stitched from two keyset queries (the key-less tail, then the rest).
+    A keyset walk in the opposite direction. JSON sorts (metadata, source size) put frames without the value
+    last in either direction, so their reverse walk is stitched from two keyset queries (the key-less tail, then the rest).
     """
     reverse = replace(query, descending=not query.descending, cursor=cursor_of(row, sort=query.sort), limit=limit)
 
     def walk(q: FrameQuery) -> list[FrameRevision]:
         return frames_browse(user=user, version=version, query=q).frames
 
-    if not query.sort.startswith("meta."):
+    if json_sort_path(query.sort) is None:
         return walk(reverse)
     if _key_value(row, query.sort) is not None:
         # Frames without the key follow every frame with it; once the reverse walk reaches one, the start

@@ -12,13 +12,12 @@ from typing import Iterator
 
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.db.models.fields.json import KeyTransform
 
 from ..exceptions import NotFound
 from ..filters import filtering, frames_matching
 from ..models import DatasetVersion, FrameRevision
 from .access import VIEWER, require
-from .query import META_SORT_ALIAS, FrameQuery, decode_cursor, encode_cursor, meta_sort_keys, sort_columns
+from .query import META_SORT_ALIAS, FrameQuery, decode_cursor, encode_cursor, json_sort_expression, json_sort_value, sort_columns
 
 EXPORT_PAGE_SIZE = 1000
 
@@ -86,10 +85,7 @@ def frames_browse(*, user, version: DatasetVersion, query: FrameQuery) -> FrameP
     names = sort_columns(query.sort)
     qs = query_rows(version, query)
     if names[0] == META_SORT_ALIAS:
-        expr = F("meta")
-        for key in meta_sort_keys(query.sort):
-            expr = KeyTransform(key, expr)
-        qs = qs.alias(**{META_SORT_ALIAS: expr})
+        qs = qs.alias(**{META_SORT_ALIAS: json_sort_expression(query.sort)})
     if query.cursor:
         qs = qs.filter(_after(names, decode_cursor(query.cursor, names), descending=query.descending))
     ordering = [_order(n, query.descending) for n in names]
@@ -157,10 +153,7 @@ def sort_values(row: FrameRevision, sort: str) -> list:
     names = sort_columns(sort)
     if names[0] != META_SORT_ALIAS:
         return [getattr(row, n) for n in names]
-    value = row.meta
-    for key in meta_sort_keys(sort):
-        value = value.get(key) if isinstance(value, dict) else None
-    return [value, row.frame_id]
+    return [json_sort_value(row, sort), row.frame_id]
 
 
 def cursor_of(row: FrameRevision, *, sort: str) -> str:

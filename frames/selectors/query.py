@@ -5,7 +5,8 @@
     frame_query    Lucene rule on meta.* AND-ed into every filter
     sources_query  Lucene rule on sources.* AND-ed into every filter
     changed        any | added | edited | deleted: only what the version changed against its parent (frames.changes)
-    sort, order    context (default) | id | timestamp | saved | meta.<key>;  asc | desc
+    sort, order    context (default) | id | timestamp | saved | width | height | meta.<key>;  asc | desc
+                   (width and height: the first source's, as the frame stores them; frames without come last)
     cursor         keyset cursor of the page to show (the `next` of the previous page)
     limit          page size, 1..MAX_PAGE_SIZE
 
@@ -18,13 +19,17 @@ import base64
 import json
 from dataclasses import dataclass, field, replace
 
+from django.db.models import F
+from django.db.models.fields.json import KeyTransform
+
 from ..changes import CHANGES
 from ..exceptions import ServiceError
 from ..filters import FrameFilter, RoiRule, filtering, parse_filters
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-SORTS = {"context": "Context + timestamp", "id": "Frame id", "timestamp": "Timestamp", "saved": "Saved"}
+SORTS = {"context": "Context + timestamp", "id": "Frame id", "timestamp": "Timestamp", "saved": "Saved",
+         "width": "Source width", "height": "Source height"}
 FILTER_KEYS = ("filters", "label", "frame_query", "sources_query")
 
 
@@ -86,7 +91,7 @@ def parse_frame_query(params, *, cursor_columns: list[str] | None = None) -> Fra
         errors.take(exc)
     sort = params.get("sort") or "context"
     if sort not in SORTS and not is_meta_sort(sort):
-        errors.add("sort", f"unknown sort {sort!r}: use {', '.join(SORTS)} or meta.<key>")
+        errors.add("sort", unknown_sort(sort))
     order = params.get("order") or "asc"
     if order not in ("asc", "desc"):
         errors.add("order", "must be asc or desc")
@@ -161,9 +166,16 @@ SORT_COLUMNS = {
     "timestamp": ("timestamp", "frame_id"),
     "saved": ("saved", "frame_id"),
 }
+# Sorts on a JSON value of the frame (a metadata key, the first source's size) order by it under this alias,
+# then by frame id; frames without the value come last in either direction.
 META_SORT_ALIAS = "_sort_meta"
+JSON_SORTS = {"width": ("sources", "0", "width"), "height": ("sources", "0", "height")}
 CONTEXT_CURSOR = ["context_id"]  # Group by URL pages
 STRIP_CURSOR = ["timestamp", "frame_id"]  # a context's frames
+
+
+def unknown_sort(sort: str) -> str:
+    return f"unknown sort {sort!r}: use {', '.join(SORTS)} or meta.<key>"
 
 
 def meta_sort_keys(sort: str) -> list[str] | None:
@@ -176,13 +188,43 @@ def is_meta_sort(sort: str) -> bool:
     return meta_sort_keys(sort) is not None
 
 
+def json_sort_path(sort: str) -> tuple[str, ...] | None:
+    """The frame's JSON field and keys a sort orders by: ("meta", "camera") for meta.camera, ("sources", "0",
+    "width") for width; None for the sorts on columns."""
+    if sort in JSON_SORTS:
+        return JSON_SORTS[sort]
+    keys = meta_sort_keys(sort)
+    return ("meta", *keys) if keys else None
+
+
+def json_sort_expression(sort: str):
+    """The database expression of a JSON sort (a digit key is an array index)."""
+    name, *keys = json_sort_path(sort)
+    expr = F(name)
+    for key in keys:
+        expr = KeyTransform(key, expr)
+    return expr
+
+
+def json_sort_value(row, sort: str):
+    """What json_sort_expression reads, read from a loaded revision (None when it is missing)."""
+    name, *keys = json_sort_path(sort)
+    value = getattr(row, name)
+    for key in keys:
+        if isinstance(value, list) and key.isdigit():
+            value = value[int(key)] if int(key) < len(value) else None
+        else:
+            value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
 def sort_columns(sort: str) -> list[str]:
-    """The ordering columns of a sort; a metadata key sorts by its JSON value (aliased), then frame id."""
+    """The ordering columns of a sort; a JSON value sorts by itself (aliased), then frame id."""
     if sort in SORT_COLUMNS:
         return list(SORT_COLUMNS[sort])
-    if is_meta_sort(sort):
+    if json_sort_path(sort):
         return [META_SORT_ALIAS, "frame_id"]
-    raise ServiceError(f"unknown sort {sort!r}: use {', '.join(SORTS)} or meta.<key>", field="sort")
+    raise ServiceError(unknown_sort(sort), field="sort")
 
 
 COLUMN_TYPES = {"context_id": str, "frame_id": str, "timestamp": int, "saved": int}

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET
 
 from frames import selectors, services
 from frames.exceptions import ServiceError
-from viewer.browse import PAGE_SIZES, SORT_CHOICES, BrowseState, json_view, version_or_404
+from viewer.browse import PAGE_SIZES, SORT_CHOICES, BrowseState, json_view, table_sort_links, version_or_404
 from viewer.media import source_image
-from viewer.render import items_html
+from viewer.render import items_html, tile_rois
 from viewer.streaming import streamed_page
 from viewer.tiles import chosen_sources, context_name, label_chips, meta_keys, source_ids, tile
 
@@ -59,7 +59,7 @@ def version_frames(request, version_id):
 
 def _browse_results(user, version, state: BrowseState) -> dict:
     """What the tab's body shows: a page of frames or of contexts, with its markup, pager and counts."""
-    results = {"tiles": [], "contexts": []}
+    results = {"tiles": [], "contexts": [], "tile_rois": {}}
     if not state.errors:
         try:
             results.update(_contexts_page(user, version, state) if state.group else _frames_page(user, version, state))
@@ -67,6 +67,7 @@ def _browse_results(user, version, state: BrowseState) -> dict:
             state.errors.extend(exc.errors)
     items = results["contexts"] if state.group else results["tiles"]
     results["items_html"] = items_html("contexts" if state.group else state.view, items) if items else ""
+    results["sort_links"] = table_sort_links(state) if state.view == "table" and not state.group else {}
     results["error_fields"] = {e["field"]: e["message"] for e in state.errors}
     return results
 
@@ -89,7 +90,8 @@ def _frames_page(user, version, state: BrowseState) -> dict:
     elif not state.cursor and not page.next_cursor:
         count = len(page.frames)
     return {
-        "tiles": [tile(f, state=state, version=version, link_query=link_query, change=changes.get(f["id"], "")) for f in frames],
+        "tiles": [_with_source_size(tile(f, state=state, version=version, link_query=link_query, change=changes.get(f["id"], "")), f) for f in frames],
+        "tile_rois": {f["id"]: tile_rois(f) for f in frames},
         "count": count,
         "next_url": state.url(cursor=page.next_cursor, page=state.page + 1) if page.next_cursor else None,
         "previous_url": state.url(cursor=previous_cursor, page=max(1, state.page - 1) if previous_cursor else None) if has_previous else None,
@@ -101,12 +103,20 @@ def _frames_page(user, version, state: BrowseState) -> dict:
     }
 
 
+def _with_source_size(item: dict, frame: dict) -> dict:
+    """A tile with its first source's size (the one the width and height sorts read; measured by the worker
+    for sources that came without one)."""
+    first = (frame.get("sources") or [{}])[0]
+    item["size"] = (first.get("width"), first.get("height")) if isinstance(first, dict) else (None, None)
+    return item
+
+
 def _contexts_page(user, version, state: BrowseState) -> dict:
     page = services.contexts_page(user=user, version=version, query=state.query)
     firsts = selectors.frames_to_dicts([row.first_frame for row in page.contexts], user=user, version=version)
     context_url = reverse("viewer:context", args=[version.id]) + state.filter_query()
     context_url += "&" if "?" in context_url else "?"
-    contexts = []
+    contexts, rois = [], {}
     for row, first in zip(page.contexts, firsts):
         images = [source_image(version.dataset_id, s) for s in chosen_sources(first.get("sources") or [], state.source)]
         contexts.append({
@@ -119,6 +129,7 @@ def _contexts_page(user, version, state: BrowseState) -> dict:
             "chips": label_chips(first.get("rois")),
             "url": context_url + urlencode({"context": row.context_id}),
         })
+        rois[row.context_id] = tile_rois(first)
     previous_url = None
     if state.cursor and page.contexts:
         before = selectors.contexts_before(user=user, version=version, context_id=page.contexts[0].context_id, query=state.query)
@@ -131,6 +142,7 @@ def _contexts_page(user, version, state: BrowseState) -> dict:
         count = len(page.contexts)
     return {
         "contexts": contexts,
+        "tile_rois": rois,
         "context_count": count,
         "count": version.frame_count if not state.filtered else None,
         "next_url": state.url(cursor=page.next_cursor, page=state.page + 1) if page.next_cursor else None,
