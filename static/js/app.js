@@ -4,6 +4,8 @@
 //   with the X-Dialog header (the server answers the form alone), submitted with fetch; the server answers
 //   {"redirect": url} when it worked, or the form again with the errors next to the fields (status 400).
 // - Flash messages fade out after a few seconds.
+// - Narrow screens (static/css/small-screens.css): the menu button opens and closes the side bar; Esc, a click
+//   beside it or focus leaving it closes it, and focus goes back to the button.
 
 const DIALOG_HEADERS = { "X-Dialog": "1", "X-Requested-With": "fetch" };
 
@@ -91,3 +93,52 @@ for (const message of document.querySelectorAll(".messages .message")) {
   setTimeout(() => message.classList.add("fade"), 4000);
   setTimeout(() => message.remove(), 4400);
 }
+
+// ------------------------------------------------------------------------------------- side bar on narrow screens
+
+const NARROW = window.matchMedia("(max-width: 760px)"); // the breakpoint of static/css/small-screens.css
+
+function sideMenu() {
+  const button = document.getElementById("nav-toggle");
+  const nav = document.getElementById("sidenav");
+  const backdrop = document.getElementById("nav-backdrop");
+  if (!button || !nav) return;
+  const isOpen = () => nav.classList.contains("open");
+
+  function setOpen(open, { focus = true } = {}) {
+    nav.classList.toggle("open", open);
+    document.body.classList.toggle("nav-open", open);
+    button.setAttribute("aria-expanded", String(open));
+    if (backdrop) backdrop.hidden = !open;
+    if (!focus) return;
+    if (open) (nav.querySelector(".nav-item.active") || nav.querySelector("a, button"))?.focus();
+    else button.focus();
+  }
+
+  button.addEventListener("click", () => setOpen(!isOpen()));
+  backdrop?.addEventListener("click", () => setOpen(false));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && isOpen()) {
+      event.preventDefault();
+      event.stopPropagation(); // Esc here closes the menu, not the page's own Esc action (the frame page's "back")
+      setOpen(false);
+    }
+  }, true);
+  // Tabbing out of the open side bar closes it (it covers the page), without pulling focus back.
+  nav.addEventListener("focusout", (event) => {
+    if (isOpen() && event.relatedTarget && !nav.contains(event.relatedTarget) && event.relatedTarget !== button) {
+      setOpen(false, { focus: false });
+    }
+  });
+  // Wide again: the side bar is always shown there, so forget the narrow screen's open state.
+  NARROW.addEventListener("change", () => { if (!NARROW.matches && isOpen()) setOpen(false, { focus: false }); });
+}
+
+// The crumbs scroll sideways on narrow screens: show their end, the current page.
+function crumbsToEnd() {
+  const crumbs = document.querySelector(".topbar-context");
+  if (crumbs && crumbs.scrollWidth > crumbs.clientWidth) crumbs.scrollLeft = crumbs.scrollWidth;
+}
+
+sideMenu();
+crumbsToEnd();
