@@ -77,10 +77,21 @@ def etag_field():
 class DatasetForm(PreconditionMixin, ServiceErrorsMixin, forms.Form):
     name = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    project = forms.ChoiceField(required=False, help_text="The project the dataset lives in")
+    new_project = forms.CharField(required=False, max_length=255, label="Or a new project",
+                                  help_text="A name here makes a new project and puts the dataset in it",
+                                  widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "New project name"}))
     tags = TagsField(required=False, help_text="Comma-separated, e.g. street, night, v2-labels",
                      widget=forms.TextInput(attrs={"autocomplete": "off"}))
     metadata = JSONObjectField(required=False, help_text="A JSON object")
     etag = etag_field()
+
+    def __init__(self, data=None, *, projects=(), blank_label=None, **kwargs):
+        """`projects`: those the user can see; `blank_label` names what no choice means (the default project,
+        on create)."""
+        super().__init__(data, **kwargs)
+        blank = [("", blank_label)] if blank_label else []
+        self.fields["project"].choices = [*blank, *((p.pk, p.name) for p in projects)]
 
 
 class VersionEditForm(PreconditionMixin, ServiceErrorsMixin, forms.Form):

@@ -18,11 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from frames import selectors, services
 from frames.exceptions import Forbidden, NotFound, ServiceError
-from frames.models import Dataset, DatasetVersion
+from frames.models import Dataset, DatasetVersion, Project
 from frames.selectors.access import stamp_grant, with_grant
 from frames.selectors.filtersets import DatasetFilterSet
 
-from .. import forms
+from .. import forms, listing
 from ..roles import role_chip
 from ..versioning import OWNERS_ONLY, version_actions, version_tree
 
@@ -104,21 +104,52 @@ def form_page(request, *, form, submit, context, template="viewer/dataset_form.h
 
 @require_GET
 def home(request):
-    """The dataset list: name, description, tags, owner, versions, frames in the newest version, last change."""
-    search = request.GET.get("q", "").strip()
+    """The dataset list, grouped by project, as cards or a table (remembered in a cookie), narrowed by search,
+    project, tag chips (any / all / not) and "Created by me", all in the URL. Bad filter values: 400 naming
+    the parameter, with the page around it."""
+    view, view_error = listing.chosen_view(request.GET, request.COOKIES)
     # The user's role is read in the same query, for the Edit and Delete buttons only owners may use.
     listed = with_grant(selectors.datasets_list(user=request.user), user=request.user, dataset_field="pk")
-    filterset = DatasetFilterSet({"search": search}, queryset=listed, request=request)
-    datasets = [stamp_grant(dataset, user=request.user) for dataset in filterset.qs]
+    filterset = DatasetFilterSet(listing.filter_data(request.GET), queryset=listed, request=request)
+    errors = [view_error] if view_error else []
+    if not filterset.is_valid():
+        errors += [f"{name}: {' '.join(messages_)}" for name, messages_ in filterset.errors.items()]
+    datasets = [] if errors else [stamp_grant(dataset, user=request.user) for dataset in filterset.qs]
     for dataset in datasets:
         dataset.last_change = max(filter(None, [dataset.versions_updated, dataset.updated]))
         dataset.is_owner = selectors.allows(request.user, dataset, selectors.OWNER)
-    return render(request, "viewer/home.html", {"datasets": datasets, "search": search})
+    chips = listing.tag_chips(list(listed.values_list("tags", flat=True)), request.GET)
+    chip_urls = {chip.label: chip.url for chip in chips}
+    for dataset in datasets:
+        dataset.tag_links = [(tag, chip_urls.get(tag, "?")) for tag in dataset.tags]
+    filtered = listing.is_filtered(request.GET)
+    projects = list(selectors.projects_list(user=request.user))
+    chosen_project = request.GET.get("project")
+    context = {
+        "datasets": datasets, "search": request.GET.get("q", "").strip(), "view": view, "errors": errors, "filtered": filtered,
+        "groups": listing.group_by_project(
+            datasets, [p for p in projects if not chosen_project or p.pk == chosen_project], request.GET, show_empty=not filtered,
+            may_manage=lambda project: selectors.may_manage_project(request.user, project)),
+        "projects": projects, "chosen_project": next((p for p in projects if p.pk == chosen_project), None),
+        "tag_chips": chips,
+        "tag_modes": listing.mode_links(request.GET), "tags_chosen": bool(request.GET.getlist("tag")),
+        "mine": request.GET.get("created_by_me") == "true", "chosen_tags": request.GET.getlist("tag"),
+        "mine_url": listing.url_with(request.GET, "created_by_me", None if request.GET.get("created_by_me") == "true" else "true"),
+        "all_projects_url": listing.url_with(request.GET, "project", None),
+        "clear_url": "?", "view_urls": {name: listing.url_with(request.GET, "view", name) for name in listing.VIEWS},
+    }
+    response = render(request, "viewer/home.html", context, status=400 if errors else 200)
+    if request.GET.get("view") in listing.VIEWS:
+        response.set_cookie(listing.VIEW_COOKIE, view, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
 
 
 @require_http_methods(["GET", "POST"])
 def dataset_create(request):
-    form = forms.DatasetForm(posted(request))
+    # ?project=<id> (the "+ New dataset" of a project's group) picks that project.
+    projects = [p for p in selectors.projects_list(user=request.user) if p.name != Project.DEFAULT_NAME]
+    form = forms.DatasetForm(posted(request), projects=projects, blank_label=Project.DEFAULT_NAME,
+                             initial={"project": request.GET.get("project", "")})
 
     def submit(data):
         dataset = services.dataset_create(user=request.user, **_without_etag(data))
@@ -132,8 +163,8 @@ def dataset_create(request):
 def dataset_edit(request, dataset_id):
     dataset = get_dataset(request, dataset_id, selectors.OWNER)
     initial = {"name": dataset.name, "description": dataset.description, "tags": dataset.tags, "metadata": dataset.metadata,
-               "etag": dataset.etag}
-    form = forms.DatasetForm(posted(request), initial=initial)
+               "etag": dataset.etag, "project": dataset.project_id}
+    form = forms.DatasetForm(posted(request), initial=initial, projects=selectors.projects_list(user=request.user))
 
     def submit(data):
         services.dataset_update(user=request.user, dataset=dataset, if_match=form.if_match(), **_without_etag(data))
@@ -188,11 +219,20 @@ def dataset_page(request, dataset_id):
     context = dataset_header(request, dataset, versions)
     for version in versions:
         version.actions = version_actions(version, owner=context["is_owner"])
+    # ?find= narrows the tree to the matching versions and their ancestors (static/js/datasets.js does the same
+    # as one types, and keeps ?find= in the URL).
+    find = request.GET.get("find", "").strip()
+    found = listing.versions_matching(versions, find)
+    matches, shown = found if found else (None, None)
+    for version in versions:
+        version.is_match = matches is not None and version.pk in matches
+        version.is_hidden = shown is not None and version.pk not in shown
     context.update({
         "tab": "versions",
         "view": "list" if request.GET.get("view") == "list" else "tree",
         "tree": version_tree(versions),
         "by_update": sorted(versions, key=lambda v: v.updated, reverse=True),
+        "find": find, "match_count": len(matches) if matches is not None else None,
     })
     return render(request, "viewer/dataset_page.html", context)
 
