@@ -164,9 +164,9 @@ INSTRUMENT_JS = """() => {
   timed(page, 'setRois', 'setRois');
   timed(annotator, 'notify', 'notify');
   const draw = stage.draw.bind(stage);
-  stage.draw = () => {
+  stage.draw = (...args) => {  // args: {live} when only the annotator's layer changed (stage.redrawLive)
     const t0 = performance.now();
-    draw();
+    draw(...args);
     const drawn = performance.now();
     if (!B.recording) return;
     B.parts.draw.push(drawn - t0);

@@ -233,9 +233,10 @@ export class Annotator {
     this.saved = body;
     this.etag = response.headers.get("ETag") || `"${body.saved}"`;
     this.history.markSavedAt(at);
-    if (this.history.at === at) {
+    const stored = editable(body);
+    if (this.history.at === at && JSON.stringify(stored) !== JSON.stringify(this.state)) {
       // The server gave new ROIs their ids: keep them, so the next save does not give them new ones.
-      this.state = editable(body);
+      this.state = stored;
       this.history.replaceCurrent(this.state);
       this.page.setRois(this.state.rois);
     }

@@ -11,6 +11,7 @@ const DRAFT_COLOUR = "#ffcc00";
 
 export class EditLayer {
   constructor() {
+    this.volatile = true; // redrawn on every pointer move over the layers under it, which the stage keeps (stage.js)
     this.live = null; // {shape} the ROI being dragged, drawn as it is now
     this.selected = null; // {roi, shape, locked} the selected ROI of this source
     this.draft = null; // {tool, points: [[x, y]...], pointer: [x, y] | null}

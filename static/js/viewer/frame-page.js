@@ -328,6 +328,7 @@ class FramePage {
         move: (point, event) => {
           this.active = this.prefs.layout === "all" ? view : this.active;
           this.annotator?.tools.hover(view, point);
+          if (this.annotator?.tools.dragging) return; // the dragged shape is drawn alone: no hover highlight
           const shape = this.shapeUnder(view, point);
           this.highlight(shape ? shape.index : this.selected);
           view.stage.element.style.cursor = this.annotator?.cursor(shape) ?? (shape ? "pointer" : "");

@@ -5,7 +5,8 @@
 //
 // Layers: `stage.addLayer(layer)`, where `layer.draw(ctx, view)` draws with `ctx` already transformed so that
 // (0, 0)-(width, height) is the source in its own pixels; `view` is {scale (screen pixels per source pixel,
-// CSS), dpr}. Layers are drawn in the order they were added.
+// CSS), dpr}. Layers are drawn in the order they were added; a `volatile` layer (the annotator's, which changes
+// on every pointer move) is drawn after the others, which `redrawLive` copies from their last drawing.
 
 const OSD = globalThis.OpenSeadragon;
 const ZOOM_STEP = 1.25;
@@ -28,6 +29,14 @@ export function tileSourceFor(media, which) {
   }
   const url = which === "preview" ? media.preview || media.image : media.image || media.preview;
   return url ? { type: "image", url, buildPyramid: false } : null;
+}
+
+/** A copy of `source` (a canvas), in `into` when given (a canvas kept for the purpose). */
+function copyOf(source, into = document.createElement("canvas")) {
+  into.width = source.width;
+  into.height = source.height;
+  into.getContext("2d").drawImage(source, 0, 0);
+  return into;
 }
 
 export class Stage {
@@ -92,10 +101,22 @@ export class Stage {
   /** Draw on the next animation frame (many calls make one drawing), sharp: a layer changed. */
   redraw() {
     this.snapshot = null;
+    this.base = null;
+    this.schedule(false);
+  }
+
+  /** Draw on the next animation frame, when only the volatile layers changed (`layer.volatile`: the annotator's
+   * shape under the pointer): the others are copied from what they drew last, whatever their number. */
+  redrawLive() {
+    this.schedule(true);
+  }
+
+  schedule(live) {
+    this.pendingLive = this.pending ? this.pendingLive && live : live;
     if (this.pending) return;
     this.pending = requestAnimationFrame(() => {
       this.pending = 0;
-      this.draw();
+      this.draw({ live: this.pendingLive });
     });
   }
 
@@ -107,7 +128,7 @@ export class Stage {
     return { scale: (unit.x - origin.x) / this.size.width, x: origin.x, y: origin.y };
   }
 
-  draw() {
+  draw({ live = false } = {}) {
     const canvas = this.overlay;
     const dpr = window.devicePixelRatio || 1;
     const width = Math.round(this.viewer.canvas.clientWidth * dpr);
@@ -131,20 +152,32 @@ export class Stage {
       return;
     }
     const view = { scale, dpr };
+    const key = `${scale}|${x}|${y}|${width}|${height}`;
+    if (live && this.base?.key === key) {
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.drawImage(this.base.canvas, 0, 0);
+      ctx.setTransform(dpr * scale, 0, 0, dpr * scale, dpr * x, dpr * y);
+    } else {
+      this.drawLayers(ctx, view, (layer) => !layer.volatile);
+      if (live) this.base = { key, canvas: copyOf(canvas, this.base?.canvas) };
+    }
+    this.drawLayers(ctx, view, (layer) => layer.volatile);
+    if (live) this.snapshot = null; // taken again by the next full drawing
+    else this.keepSnapshot({ scale, x, y, dpr });
+  }
+
+  drawLayers(ctx, view, which) {
     for (const layer of this.layers) {
+      if (!which(layer)) continue;
       ctx.save();
       layer.draw(ctx, view);
       ctx.restore();
     }
-    this.keepSnapshot({ scale, x, y, dpr });
   }
 
   /** Keep what the overlay shows now, with the source rectangle it covers, for drawing while the view moves. */
   keepSnapshot({ scale, x, y, dpr }) {
-    const canvas = this.snapshot?.canvas || document.createElement("canvas");
-    canvas.width = this.overlay.width;
-    canvas.height = this.overlay.height;
-    canvas.getContext("2d").drawImage(this.overlay, 0, 0);
+    const canvas = copyOf(this.overlay, this.snapshot?.canvas);
     this.snapshot = { canvas, x: -x / scale, y: -y / scale, width: canvas.width / dpr / scale, height: canvas.height / dpr / scale };
   }
 

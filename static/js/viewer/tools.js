@@ -120,7 +120,12 @@ export class Tools {
       drag.started = true;
       layer.live = { roi: drag.live, shape: roiShape(drag.live, drag.index) };
     }
-    view.stage.redraw();
+    view.stage.redrawLive();
+  }
+
+  /** A shape is being dragged or drawn by dragging (the page leaves hover highlighting alone meanwhile). */
+  get dragging() {
+    return Boolean(this.drag);
   }
 
   release(view) {
@@ -186,7 +191,7 @@ export class Tools {
     layer.lastPointer = point;
     if (this.draft?.view === view) {
       layer.draft = { tool: this.draft.tool, points: this.draft.points, pointer: point };
-      view.stage.redraw();
+      view.stage.redrawLive();
     }
   }
 
@@ -194,7 +199,7 @@ export class Tools {
     const { view, tool, points } = this.draft;
     const layer = this.layers.get(view);
     layer.draft = { tool, points, pointer: layer.lastPointer };
-    view.stage.redraw();
+    view.stage.redrawLive();
     this.annotator.notify();
   }
 
