@@ -78,7 +78,8 @@ def test_every_page_fits_the_screen(phone, draft):
     page, (version, _) = phone, draft
     v = f"/versions/{version.pk}"
     pages = {
-        "datasets": ("/", "h1"),
+        "datasets": ("/?view=cards", "h1"),
+        "datasets-table": ("/?view=table", ".content table.table"),
         "dataset": (f"/datasets/{version.dataset_id}/", ".vnode"),
         "members": (f"/datasets/{version.dataset_id}/members/", "h1"),
         "grid": (f"{v}/", "#fb-grid .tile"),
@@ -177,9 +178,9 @@ def test_frame_page_keeps_the_picture_in_proportion_with_its_rois(phone, draft):
     assert wait_for_viewer(page) == ["default"]
     expect(page.locator("#frame-view")).to_have_attribute("data-annotator", "ready")
     placed = page.evaluate(PLACEMENT, "default")
-    shown_w, shown_h = placed["scale"] * 320, page.evaluate(
+    shown_w, shown_h = page.evaluate(
         "() => { const s = window.hyperdataViewer.views[0].stage; const b = s.viewer.world.getItemAt(0).getBounds(true);"
-        " return s.viewer.viewport.viewportToViewerElementRectangle(b).height; }")
+        " const r = s.viewer.viewport.viewportToViewerElementRectangle(b); return [r.width, r.height]; }")
     assert abs(shown_w / shown_h - 320 / 240) < 0.01  # 4:3, as the source
     assert placed["left"] >= 0 and placed["left"] + placed["width"] <= WIDTH  # the stage fits the screen
     assert placed["x"] >= -0.5 and placed["x"] + shown_w <= placed["width"] + 0.5  # fitted: all of it is in view
@@ -260,5 +261,5 @@ def test_tables_scroll_inside_their_own_box(phone, draft):
 
     page.goto("/settings/cloud-access/")
     assert_scrolls_in_its_box(page, "table.credentials")
-    page.goto("/")
+    page.goto("/?view=table")
     assert_scrolls_in_its_box(page, ".content table.table")
