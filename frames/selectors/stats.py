@@ -1,6 +1,6 @@
 """Statistics of a version's frames, counted in the database: labels (ROIs and frame labels per label, annotated
-frames), the distribution of one metadata key (a histogram for numbers, top values for categories), and the
-metadata keys the frames use.
+frames), the distribution of one metadata key (a histogram for numbers, top values for categories), of the ROIs'
+confidence (by label) and of a numeric ROI metadata key (`rois.meta.<key>`), and the metadata keys used.
 
 Pure reads, whatever the version's size: one aggregate for min/max, one GROUP BY for the buckets. Keeping the
 answers (a published version's statistics, caches, a worker counting a large version) is the services' part
@@ -18,7 +18,7 @@ from django.db.models.functions import Cast, Floor, Least
 
 from ..exceptions import ServiceError
 from ..filters import frames_matching
-from ..models import DatasetVersion, RoiLabel
+from ..models import DatasetVersion, FrameRevision, RoiLabel
 from .access import VIEWER, require
 
 DEFAULT_BINS = 20
@@ -71,12 +71,41 @@ def stored_stats(version: DatasetVersion) -> dict | None:
     return version.stats if version.is_published and version.stats is not None else None
 
 
+def inherited_stats(version: DatasetVersion) -> dict | None:
+    """A draft child's label statistics while it has no revisions of its own: its published parent's (it shows
+    exactly its parent's frames), or None."""
+    parent = version.parent if version.parent_id else None
+    if version.is_published or parent is None or parent.stats is None or not parent.is_published:
+        return None
+    if FrameRevision.objects.filter(version_id=version.pk).exists():
+        return None
+    return {**parent.stats, "frame_count": version.frame_count}
+
+
+def kept_stats(version: DatasetVersion) -> dict | None:
+    """The unfiltered label statistics the version keeps: stored when published, kept up to date by the frame
+    services on a draft (frames.services.stats.LabelCounts), or inherited; None when they must be counted."""
+    if version.stats is not None:
+        return version.stats
+    return inherited_stats(version)
+
+
 def label_stats(*, user, version: DatasetVersion, filters=()) -> dict:
     """Frame count, annotated frames, and per label the number of ROIs, of frame labels and of frames
-    carrying it; a published version's stored statistics when there is no filter."""
+    carrying it; the statistics the version keeps when there is no filter."""
     require(user, version, VIEWER)
-    if not filters and stored_stats(version) is not None:
-        return version.stats
+    if not filters:
+        kept = kept_stats(version)
+        if kept is not None:
+            return kept
+    with _parallel_scans():
+        return _label_stats(version, filters)
+
+
+def counted_label_stats(*, user, version: DatasetVersion, filters=()) -> dict:
+    """label_stats counted from the frames, never from what the version keeps (to start keeping them, and to
+    check what is kept)."""
+    require(user, version, VIEWER)
     with _parallel_scans():
         return _label_stats(version, filters)
 
@@ -113,11 +142,15 @@ def _label_stats(version: DatasetVersion, filters) -> dict:
 def meta_args(key: str, bins: int, top: int) -> tuple[list[str], int, int]:
     """The key's parts, bins and top of a distribution, checked (ServiceError names the bad one)."""
     parts = _key_parts(key)
-    if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= MAX_BINS:
-        raise ServiceError(f"must be a whole number between 1 and {MAX_BINS}", field="bins")
+    _check_bins(bins)
     if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
         raise ServiceError(f"must be a whole number between 1 and {MAX_TOP}", field="top")
     return parts, bins, top
+
+
+def _check_bins(bins) -> None:
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= MAX_BINS:
+        raise ServiceError(f"must be a whole number between 1 and {MAX_BINS}", field="bins")
 
 
 def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bins: int = DEFAULT_BINS, top: int = DEFAULT_TOP) -> dict:
@@ -203,4 +236,127 @@ def meta_keys(*, user, version: DatasetVersion, sample: int = KEY_SAMPLE) -> lis
                     keys.update(f"{name}.{inner}" for inner in value if "__" not in str(inner))
                 elif "__" not in name:
                     keys.add(name)
+    return sorted(keys)
+
+
+# -- ROIs: confidence by label, numeric ROI metadata ---------------------------------------------------------------
+
+ROI_KEY_PREFIX = "rois."
+CONFIDENCE_KEY = "rois.confidence"
+TOP_LABELS = 10
+
+
+def is_roi_key(key: str) -> bool:
+    return (key or "").strip().startswith(ROI_KEY_PREFIX)
+
+
+def roi_key_parts(key: str) -> list[str]:
+    """`rois.meta.area` -> ["area"]; `rois.confidence` -> [] (ServiceError names `key` otherwise)."""
+    key = key.strip()
+    if key == CONFIDENCE_KEY:
+        return []
+    if not key.startswith("rois.meta."):
+        raise ServiceError("ROI keys are rois.confidence or rois.meta.<key>", field="key")
+    return _key_parts(key[len("rois.meta."):])
+
+
+def roi_args(key: str, bins: int) -> tuple[str, int]:
+    """An ROI key and bins, checked (ServiceError names the bad one)."""
+    roi_key_parts(key)
+    _check_bins(bins)
+    return key.strip(), bins
+
+
+def roi_distribution(*, user, version: DatasetVersion, key: str, filters=(), bins: int = DEFAULT_BINS) -> dict:
+    """A histogram over the ROIs of the frames under the filter: of their confidence (one value per ROI label,
+    split by label: the TOP_LABELS commonest, then "other"), or of a numeric ROI metadata key. Same shape as
+    meta_distribution's numeric answer, counting ROIs: "frames" is then the ROIs considered."""
+    require(user, version, VIEWER)
+    parts = roi_key_parts(key)
+    _check_bins(bins)
+    frames = frames_matching(version, filters)
+    with _parallel_scans():
+        return _roi_meta_histogram(frames, parts, bins) if parts else _confidence_histogram(frames, bins)
+
+
+def _confidence_histogram(frames, bins: int) -> dict:
+    rows = RoiLabel.objects.filter(revision__in=frames.values("pk"))
+    agg = rows.aggregate(total=Count("pk"), numbers=Count("confidence"), lo=Min("confidence"), hi=Max("confidence"))
+    base = {"key": CONFIDENCE_KEY, "frames": agg["total"], "with_key": agg["numbers"], "missing": agg["total"] - agg["numbers"],
+            "other_types": 0, "unit": "ROI labels"}
+    if not agg["numbers"]:
+        return {**base, "kind": "empty", "values": [], "other": 0}
+    lo, hi = min(0.0, agg["lo"]), max(1.0, agg["hi"])  # confidences are 0..1: keep the axis whole
+    width = (hi - lo) / bins
+    # Multiplied, with a hair added, so 0.3 lands in [0.3, 0.35), not below it (0.3 / 0.05 is 5.999...).
+    position = (F("confidence") - Value(lo)) * Value(bins / (hi - lo)) + Value(1e-9)
+    bucket = Least(Cast(Floor(position), IntegerField()), Value(bins - 1))
+    counts = rows.filter(confidence__isnull=False).annotate(b=bucket).values("label", "b").annotate(n=Count("pk")).order_by()
+    by_label: dict[str, list[int]] = {}
+    for row in counts:
+        by_label.setdefault(row["label"], [0] * bins)[row["b"]] += row["n"]
+    ranked = sorted(by_label, key=lambda label: (-sum(by_label[label]), label))
+    series = [{"label": label, "counts": by_label[label]} for label in ranked[:TOP_LABELS]]
+    if len(ranked) > TOP_LABELS:
+        series.append({"label": "other", "counts": [sum(by_label[label][i] for label in ranked[TOP_LABELS:]) for i in range(bins)]})
+    buckets = [{"lo": lo + i * width, "hi": hi if i == bins - 1 else lo + (i + 1) * width,
+                "count": sum(by_label[label][i] for label in by_label)} for i in range(bins)]
+    return {**base, "kind": "numeric", "min": agg["lo"], "max": agg["hi"], "integral": False, "buckets": buckets, "series": series}
+
+
+def _roi_values_sql(frames, parts: list[str]) -> tuple[str, list]:
+    """SQL rows (v: the number or NULL, present: 0/1) of every ROI of the frames, and its parameters."""
+    frame_sql, frame_params = frames.values("pk").query.sql_with_params()
+    table = FrameRevision._meta.db_table
+    if connection.vendor == "postgresql":
+        kind, value = "jsonb_typeof(r.value #> %s)", "(r.value #>> %s)::float8"
+        path = ["meta", *parts]
+        source = f"{table} f CROSS JOIN LATERAL jsonb_array_elements(f.rois) r"
+        number, present = "= 'number'", "NOT IN ('null')"
+    else:
+        kind, value = "json_type(r.value, %s)", "json_extract(r.value, %s)"
+        path = compile_json_path(["meta", *parts])
+        source = f"{table} f, json_each(f.rois) r"
+        number, present = "IN ('integer', 'real')", "NOT IN ('null')"
+    sql = (f"SELECT CASE WHEN {kind} {number} THEN {value} END AS v, "
+           f"CASE WHEN {kind} {present} THEN 1 ELSE 0 END AS present FROM {source} WHERE f.id IN ({frame_sql})")
+    return sql, [path, path, path, *frame_params]
+
+
+def _roi_meta_histogram(frames, parts: list[str], bins: int) -> dict:
+    sql, params = _roi_values_sql(frames, parts)
+    floor = "floor" if connection.vendor == "postgresql" else ""  # SQLite's CAST truncates: v >= lo, so it floors
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), count(v), coalesce(sum(present), 0), min(v), max(v) FROM ({sql}) x", params)
+        total, numbers, with_key, lo, hi = cursor.fetchone()
+        base = {"key": "rois.meta." + ".".join(parts), "frames": total, "with_key": with_key, "missing": total - with_key,
+                "other_types": with_key - numbers, "unit": "ROIs"}
+        if not numbers:
+            return {**base, "kind": "empty", "values": [], "other": 0}
+        lo, hi = float(lo), float(hi)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ServiceError("the key holds values that are not finite numbers", field="key")
+        integral = lo.is_integer() and hi.is_integer()
+        width = max(1.0, math.ceil((hi - lo + 1) / bins)) if integral else ((hi - lo) / bins or 1.0)
+        bins = int(math.ceil((hi - lo + 1) / width)) if integral else bins
+        cursor.execute(f"SELECT min(CAST({floor}((v - %s) / %s) AS INTEGER), %s) AS b, count(*) FROM ({sql}) x "
+                       "WHERE v IS NOT NULL GROUP BY 1", [lo, width, bins - 1, *params])
+        counts = dict(cursor.fetchall())
+    buckets = []
+    for index in range(bins):
+        b_lo = lo + index * width
+        b_hi = (b_lo + width - 1) if integral else (hi if index == bins - 1 else b_lo + width)
+        buckets.append({"lo": b_lo, "hi": min(b_hi, hi), "count": counts.get(index, 0)})
+    return {**base, "kind": "numeric", "min": lo, "max": hi, "integral": integral, "buckets": buckets}
+
+
+def roi_meta_keys(*, user, version: DatasetVersion, sample: int = KEY_SAMPLE) -> list[str]:
+    """`rois.meta.<key>` for the metadata keys of the ROIs of (a sample of) the version's frames, sorted."""
+    require(user, version, VIEWER)
+    keys = set()
+    for rois in frames_matching(version).values_list("rois", flat=True)[:sample]:
+        for roi in rois if isinstance(rois, list) else ():
+            meta = roi.get("meta") if isinstance(roi, dict) else None
+            if isinstance(meta, dict):
+                keys.update(f"rois.meta.{name}" for name, value in meta.items() if "__" not in name and not isinstance(value, (dict, list)))
     return sorted(keys)

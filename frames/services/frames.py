@@ -20,6 +20,7 @@ from ..selectors.access import ANNOTATOR, require
 from ..selectors.frames import frame_to_dict
 from .bulk import insert_index_rows, insert_revisions
 from .previews import previews_request
+from .stats import LabelCounts
 from .versions import lock_version, refuse_published
 
 WRITE_CHUNK = 500
@@ -160,18 +161,22 @@ def frames_delete(*, user, version: DatasetVersion, frame_ids: list, expected_sa
     ids = list(dict.fromkeys(str(i) for i in frame_ids))
     _refuse_stale(version, expected_saved or {}, ids=ids)
     result = FramesDeleteResult()
+    counts = LabelCounts.before_write(user=user, version=version)
     for start in range(0, len(ids), WRITE_CHUNK):
-        _delete_chunk(version, ids[start : start + WRITE_CHUNK], result)
-    DatasetVersion.objects.filter(pk=version.pk).update(frame_count=version.frame_count - result.deleted, updated=timezone.now())
+        _delete_chunk(version, ids[start : start + WRITE_CHUNK], result, counts)
+    frame_count = version.frame_count - result.deleted
+    DatasetVersion.objects.filter(pk=version.pk).update(frame_count=frame_count, updated=timezone.now(), stats=counts.stats(frame_count=frame_count))
     return result
 
 
-def _delete_chunk(version: DatasetVersion, ids: list[str], result: FramesDeleteResult) -> None:
+def _delete_chunk(version: DatasetVersion, ids: list[str], result: FramesDeleteResult, counts: LabelCounts) -> None:
     latest = FrameRevision.objects.latest_in(version, ids)
     visible = {i: r for i, r in latest.items() if not r.deleted}
     result.missing.extend(i for i in ids if i not in visible)
     if not visible:
         return
+    for revision in visible.values():
+        counts.remove(revision)
     own = [r for r in visible.values() if r.version_seq == version.seq]
     inherited = [r for r in visible.values() if r.version_seq != version.seq]
     # An own revision that hides an ancestor's must become a tombstone; one that hides nothing just goes.
@@ -207,22 +212,25 @@ def _clear_index_rows(revision_pks: list[int]) -> None:
 
 
 def _write(user, version: DatasetVersion, frames: list[dict], result: FramesWriteResult) -> None:
+    counts = LabelCounts.before_write(user=user, version=version)  # the label statistics, kept in step
     for start in range(0, len(frames), WRITE_CHUNK):
         chunk = frames[start : start + WRITE_CHUNK]
-        _write_chunk(version, chunk, result)
+        _write_chunk(version, chunk, result, counts)
         previews_request(user=user, version=version, frames=chunk)
+    frame_count = version.frame_count + result.added
     DatasetVersion.objects.filter(pk=version.pk).update(
-        frame_count=version.frame_count + result.added, updated=timezone.now()
+        frame_count=frame_count, updated=timezone.now(), stats=counts.stats(frame_count=frame_count)
     )
 
 
-def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWriteResult) -> None:
+def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWriteResult, counts: LabelCounts) -> None:
     ids = [f["id"] for f in frames]
     latest = FrameRevision.objects.latest_in(version, ids)
     now = _now_ms()
     own, new = [], []
     for frame in frames:
         current = latest.get(frame["id"])
+        counts.replace(current, frame["rois"])
         if current is None or current.deleted:
             result.added += 1
         else:

@@ -6,6 +6,9 @@
   `frame_count`), so a changed draft is counted again.
 - A question about a large version that is not answered yet becomes a job (kind `stats`): the request gets
   StatsPending with the job at once, and asks again; the job's result is the answer (and is cached).
+- A draft's unfiltered label statistics are kept on it as frames are written (LabelCounts, called by the frame
+  services inside the write's transaction, under the version's row lock), so reading them counts nothing; a
+  child starts from its parent's, and publishing keeps them as the version's stored statistics.
 """
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from ..filters import filtering, filters_to_json, parse_filters
-from ..models import DatasetVersion, Job
+from ..models import DatasetVersion, FrameRevision, Job
+from ..schema import is_frame_label
 from ..selectors import contexts as context_selectors
 from ..selectors import frames as frame_selectors
 from ..selectors import stats as stat_selectors
@@ -53,8 +57,11 @@ def counted_by_worker(version: DatasetVersion) -> bool:
 
 
 def published_stats_store_or_queue(*, user, version: DatasetVersion) -> None:
-    """Called while publishing: small versions get their statistics now; large ones from a job (seconds at a
-    million frames), and until it is done, readers compute them live."""
+    """Called while publishing: a draft whose counts were kept as its frames were written already has them;
+    other small versions get them now; large ones from a job (seconds at a million frames), and until it is
+    done, readers compute them live."""
+    if version.stats is not None:
+        return
     if counted_by_worker(version):
         job_start(user=user, kind="stats_publish", key=f"stats-publish:{version.pk}", version=version,
                   subject=f"statistics of {version.dataset.name} / {version.name}")
@@ -78,7 +85,7 @@ def published_stats_store(*, user, version_id: str) -> dict | None:
 
 def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: bool = False) -> dict:
     """selectors.label_stats, kept: a published version's stored statistics, else cached (see `_answer`)."""
-    if not filters and stat_selectors.stored_stats(version) is not None:
+    if not filters and stat_selectors.kept_stats(version) is not None:
         return stat_selectors.label_stats(user=user, version=version)
     return _answer(
         "labels", version, (list(filters),), lambda: stat_selectors.label_stats(user=user, version=version, filters=filters),
@@ -88,16 +95,25 @@ def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: boo
 
 def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bins: int = stat_selectors.DEFAULT_BINS,
                       top: int = stat_selectors.DEFAULT_TOP, single_flight: bool = False) -> dict:
-    """selectors.meta_distribution, kept (see `_answer`)."""
-    parts, bins, top = stat_selectors.meta_args(key, bins, top)
-    key = ".".join(parts)
-    compute = lambda: stat_selectors.meta_distribution(user=user, version=version, key=key, filters=filters, bins=bins, top=top)  # noqa: E731
+    """selectors.meta_distribution, kept (see `_answer`); an ROI key (`rois.confidence`, `rois.meta.<key>`) is
+    selectors.roi_distribution's."""
+    if stat_selectors.is_roi_key(key):
+        key, bins = stat_selectors.roi_args(key, bins)
+        compute = lambda: stat_selectors.roi_distribution(user=user, version=version, key=key, filters=filters, bins=bins)  # noqa: E731
+    else:
+        parts, bins, top = stat_selectors.meta_args(key, bins, top)
+        key = ".".join(parts)
+        compute = lambda: stat_selectors.meta_distribution(user=user, version=version, key=key, filters=filters, bins=bins, top=top)  # noqa: E731
     params = {"filters": filters_to_json(filters), "key": key, "bins": bins, "top": top}
     return _answer("meta", version, (key, list(filters), bins, top), compute, user=user, single_flight=single_flight, params=params)
 
 
 def meta_keys(*, user, version: DatasetVersion) -> list[str]:
     return _answer("meta-keys", version, (stat_selectors.KEY_SAMPLE,), lambda: stat_selectors.meta_keys(user=user, version=version), user=user)
+
+
+def roi_meta_keys(*, user, version: DatasetVersion) -> list[str]:
+    return _answer("roi-keys", version, (stat_selectors.KEY_SAMPLE,), lambda: stat_selectors.roi_meta_keys(user=user, version=version), user=user)
 
 
 def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = "") -> int:
@@ -172,3 +188,70 @@ def stats_job_run(*, user, job: Job):
     if params["question"] == "labels":
         return label_stats(user=user, version=version, filters=filters)
     return meta_distribution(user=user, version=version, key=params["key"], filters=filters, bins=params["bins"], top=params["top"])
+
+
+# -- label counts kept as frames are written ---------------------------------------------------------------------
+
+
+def frame_label_counts(rois) -> dict[str, list[int]]:
+    """One frame's part of the label statistics, {label: [ROIs, frame labels]}, counted as the RoiLabel index
+    rows are (a label once per ROI; an ROI without poly, shape or mask labels the frame)."""
+    counts: dict[str, list[int]] = {}
+    for roi in rois or ():
+        column = 1 if is_frame_label(roi) else 0
+        for label in dict.fromkeys(roi.get("labels", [])):
+            counts.setdefault(label, [0, 0])[column] += 1
+    return counts
+
+
+class LabelCounts:
+    """A draft's label statistics kept through one write: started before the write (from what the version
+    keeps, or its parent's when it has no revisions of its own, or counted once), moved frame by frame, and
+    stored in the same UPDATE that moves `frame_count`."""
+
+    def __init__(self, stats: dict):
+        self.labels = {e["label"]: [e["roi_count"], e["frame_label_count"], e["frame_count"]] for e in stats["labels"]}
+        self.annotated = stats["annotated_frame_count"]
+
+    @classmethod
+    def before_write(cls, *, user, version: DatasetVersion) -> "LabelCounts":
+        """Call with the version locked, before any of the write's rows change."""
+        return cls(version.stats if version.stats is not None else starting_stats(user=user, version=version))
+
+    def replace(self, old: FrameRevision | None, new_rois) -> None:
+        """A frame written: `old` is what the version showed (None, or a tombstone, for a new frame)."""
+        if old is not None:
+            self.remove(old)
+        self._move(new_rois, +1)
+
+    def remove(self, old: FrameRevision) -> None:
+        if not old.deleted:
+            self._move(old.rois, -1)
+
+    def _move(self, rois, sign: int) -> None:
+        counts = frame_label_counts(rois)
+        for label, (roi_count, frame_label_count) in counts.items():
+            entry = self.labels.setdefault(label, [0, 0, 0])
+            entry[0] += sign * roi_count
+            entry[1] += sign * frame_label_count
+            entry[2] += sign
+        self.annotated += sign if counts else 0
+
+    def stats(self, *, frame_count: int) -> dict:
+        labels = [
+            {"label": label, "roi_count": rois, "frame_count": frames, "frame_label_count": frame_labels}
+            for label, (rois, frame_labels, frames) in self.labels.items() if frames
+        ]
+        return {"frame_count": frame_count, "annotated_frame_count": self.annotated,
+                "labels": sorted(labels, key=lambda e: (-e["frame_count"], e["label"]))}
+
+
+def starting_stats(*, user, version: DatasetVersion) -> dict:
+    """A draft's label statistics when it keeps none yet: its parent's stored ones while it has no revisions
+    of its own (copy-on-write: it shows exactly its parent's frames), else counted from its frames once."""
+    parent_stats = stat_selectors.inherited_stats(version)
+    if parent_stats is not None:
+        return parent_stats
+    if not version.parent_id and not FrameRevision.objects.filter(version_id=version.pk).exists():
+        return {"frame_count": 0, "annotated_frame_count": 0, "labels": []}
+    return stat_selectors.counted_label_stats(user=user, version=version)
