@@ -390,7 +390,7 @@ def test_the_frame_contract_says_which_image_to_show_or_why_none(admin_client, v
     failed = contract_of(page_html(admin_client.get(reverse("viewer:frame", args=[version.pk, "street-29"]))))
     assert failed["sources"] == [
         {"id": "default", "image": None, "preview": None, "reason": "preview failed: could not read the source: no such file", "note": "",
-         "masks": [], "pyramid": None},
+         "masks": [], "pyramid": None, "video": None, "page": None},
     ]
 
 

@@ -1,6 +1,6 @@
-"""Video and TIFF sources as a ClearML WebApp user expects them (issue 13, item 8): the frame page plays a video
-source in the browser's own player from the frame's timestamp (the media proxy answers byte ranges, so the player
-can seek), and TIFF frames are labelled by their page, on the frame page and in the film strip."""
+"""The frame page as a ClearML WebApp user expects it (issue 13): a video source plays in the browser's own player
+from the frame's timestamp (the media proxy answers byte ranges, so the player can seek), TIFF frames are labelled
+by their page (on the frame page and in the film strip), and Copy ID copies the frame's id."""
 from __future__ import annotations
 
 import re
@@ -99,3 +99,19 @@ def test_tiff_frames_are_labelled_by_their_page(logged_in_page, media_roots, cel
     expect(page.locator(".cx-cell-ts")).to_have_text(["page 1", "page 2", "page 3"])
     expect(page.locator("#cx-time")).to_have_text("page 1")
     shot(page, "tiff-pages-strip")
+
+
+def test_copy_id_copies_the_frame_id_and_keeps_its_label(logged_in_page, media_roots):
+    """Issue 13 item 2 on the frame page: Copy ID beside the frame's name, and the project in the breadcrumb."""
+    page = logged_in_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    path = media_roots / "copy.png"
+    Image.new("RGB", (64, 48), "grey").save(path)
+    version = version_with("copy id", [{"id": "cam/0042.png", "sources": [{"id": "default", "uri": path.as_uri(), "width": 64, "height": 48}]}])
+    open_frame(page, version, "cam/0042.png")
+    expect(page.locator(".crumb").nth(1)).to_have_text(version.dataset.project.name)
+    button = page.locator("#copy-frame-id")
+    button.click()
+    expect(button).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == "cam/0042.png"
+    expect(button).to_have_text("Copy ID")  # back to its own label, not another

@@ -143,6 +143,7 @@ export function renderMetadata(container, frame) {
 /** Buttons with `data-copy="<selector>"` copy that element's text to the clipboard and say whether it worked. */
 export function wireCopyButtons(root) {
   for (const button of root.querySelectorAll("[data-copy]")) {
+    const label = button.textContent;
     button.addEventListener("click", async (event) => {
       event.preventDefault();
       const text = document.querySelector(button.dataset.copy)?.textContent || "";
@@ -152,7 +153,7 @@ export function wireCopyButtons(root) {
       } catch {
         button.textContent = "Copy failed";
       }
-      setTimeout(() => { button.textContent = "Copy"; }, 1500);
+      setTimeout(() => { button.textContent = label; }, 1500);
     });
   }
 }
