@@ -1,8 +1,7 @@
-"""Chart geometry for the Statistics tab, computed on the server so charts paint with the page (no chart
-library, no layout shift): horizontal bars as percentages, a histogram as SVG rectangles with axis ticks."""
+"""Charts of the Statistics tab: the numbers each chart shows, as specs that static/js/stats.js draws with
+Chart.js (vendored: axes, legends, tooltips and PNG export for free) and saves as CSV; and the table bars'
+percentages and number formats the server renders."""
 from __future__ import annotations
-
-import math
 
 
 def pct(value, top) -> float:
@@ -22,36 +21,75 @@ def fmt_number(value) -> str:
     return f"{value:.3g}"
 
 
-def histogram(buckets: list[dict], *, integral: bool, width: int = 720, height: int = 220) -> dict:
-    """SVG geometry: bars, y grid lines with counts, x ticks with bucket edges (at most ~8 labels)."""
-    left, right, top, bottom = 44, 8, 8, 34
-    plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max((b["count"] for b in buckets), default=0) or 1
-    step = _nice_step(peak / 4)
-    y_max = step * math.ceil(peak / step)
-    n = len(buckets) or 1
-    slot = plot_w / n
-    gap = min(2.0, slot * 0.15)
-    bars, ticks = [], []
-    every = max(1, math.ceil(n / 8))
-    for i, bucket in enumerate(buckets):
-        h = plot_h * bucket["count"] / y_max
-        lo, hi = fmt_number(bucket["lo"]), fmt_number(bucket["hi"])
-        span = lo if lo == hi else (f"{lo}–{hi}" if integral else f"{lo} – {hi}")
-        bars.append({"x": round(left + i * slot + gap / 2, 2), "y": round(top + plot_h - h, 2), "w": round(max(slot - gap, 1), 2),
-                     "h": round(h, 2), "count": bucket["count"], "range": span})
-        if i % every == 0:
-            ticks.append({"x": round(left + i * slot + slot / 2, 2), "text": lo})
-    grid = [{"y": round(top + plot_h - plot_h * v / y_max, 2), "text": f"{v:,}"} for v in range(0, int(y_max) + 1, int(step))]
-    return {"width": width, "height": height, "bars": bars, "ticks": ticks, "grid": grid, "left": left,
-            "right": width - right, "base": top + plot_h, "tick_y": top + plot_h + 14}
+# -- Chart specs for static/js/stats.js (Chart.js, vendored) ------------------------------------------------------
+# Each spec carries the numbers twice over: what Chart.js draws, and the CSV the "CSV" button saves, built from the
+# same rows so the file always says what the chart shows.
+
+OTHER_COLOUR = "#9aa0a6"
 
 
-def _nice_step(raw: float) -> int:
-    if raw <= 1:
-        return 1
-    exponent = 10 ** math.floor(math.log10(raw))
-    for factor in (1, 2, 2.5, 5, 10):
-        if raw <= factor * exponent:
-            return max(1, int(factor * exponent))
-    return int(10 * exponent)
+def label_share_chart(rows: list[dict], *, chart_id: str, title: str, unit: str, total_frames: int, filename: str) -> dict:
+    """A doughnut of the labels' shares of `unit` (annotations or frame labels), legend with count and %; the CSV
+    has every label's annotations, frames and both percentages."""
+    total = sum(row["count"] for row in rows) or 1
+    return {
+        "id": chart_id, "type": "doughnut", "title": title, "filename": filename,
+        "labels": [row["label"] for row in rows],
+        "datasets": [{"label": unit, "data": [row["count"] for row in rows], "colors": [row["colour"] for row in rows]}],
+        "percent": [pct(row["count"], total) for row in rows],
+        "csv": {
+            "header": ["label", unit, f"% of {unit}", "frames", "% of frames"],
+            "rows": [[row["label"], row["count"], pct(row["count"], total), row["frame_count"], pct(row["frame_count"], total_frames)] for row in rows],
+        },
+    }
+
+
+def label_frames_chart(rows: list[dict], *, chart_id: str, total_frames: int, filename: str) -> dict:
+    """Horizontal bars: frames carrying each label, as a share of the frames (under the filter)."""
+    return {
+        "id": chart_id, "type": "hbar", "title": "Frames per label", "filename": filename,
+        "x_title": f"frames (of {total_frames:,})", "y_title": "label",
+        "labels": [row["label"] for row in rows],
+        "datasets": [{"label": "frames", "data": [row["frame_count"] for row in rows], "colors": [row["colour"] for row in rows]}],
+        "percent": [pct(row["frame_count"], total_frames) for row in rows],
+        "csv": {"header": ["label", "frames", "% of frames"],
+                "rows": [[row["label"], row["frame_count"], pct(row["frame_count"], total_frames)] for row in rows]},
+    }
+
+
+def histogram_chart(dist: dict, *, chart_id: str, colours: dict[str, str], filename: str) -> dict:
+    """A histogram (one bar per bucket; stacked by label when the answer is split by label, as ROI confidence
+    is); the CSV has each bucket's edges and counts (per label when split)."""
+    buckets, unit = dist["buckets"], dist.get("unit", "frames")
+    edges = [bucket_text(b, dist.get("integral", False)) for b in buckets]
+    series = dist.get("series") or [{"label": unit, "counts": [b["count"] for b in buckets]}]
+    split = bool(dist.get("series"))
+    datasets = [{"label": s["label"], "data": s["counts"],
+                 "colors": [colours.get(s["label"], OTHER_COLOUR) if split else "#3b82f6"]} for s in series]
+    header = ["from", "to", *([s["label"] for s in series] if split else []), unit]
+    rows = [[b["lo"], b["hi"], *([s["counts"][i] for s in series] if split else []), b["count"]] for i, b in enumerate(buckets)]
+    return {
+        "id": chart_id, "type": "histogram", "title": dist["key"], "filename": filename, "stacked": split,
+        "x_title": dist["key"], "y_title": unit, "labels": edges, "datasets": datasets,
+        "csv": {"header": header, "rows": rows},
+    }
+
+
+def categories_chart(dist: dict, values: list[dict], *, chart_id: str, filename: str) -> dict:
+    """Horizontal bars of a categorical key's commonest values (and "other values")."""
+    rows = [[v["value"], v["count"], pct(v["count"], dist["frames"])] for v in values]
+    if dist.get("other"):
+        rows.append(["(other values)", dist["other"], pct(dist["other"], dist["frames"])])
+    return {
+        "id": chart_id, "type": "hbar", "title": dist["key"], "filename": filename,
+        "x_title": f"frames (of {dist['frames']:,})", "y_title": dist["key"],
+        "labels": [row[0] for row in rows],
+        "datasets": [{"label": "frames", "data": [row[1] for row in rows], "colors": ["#3b82f6"]}],
+        "percent": [row[2] for row in rows],
+        "csv": {"header": ["value", "frames", "% of frames"], "rows": rows},
+    }
+
+
+def bucket_text(bucket: dict, integral: bool) -> str:
+    lo, hi = fmt_number(bucket["lo"]), fmt_number(bucket["hi"])
+    return lo if lo == hi else f"{lo}–{hi}"

@@ -125,11 +125,13 @@ def _parallel_scans():
 def _label_stats(version: DatasetVersion, filters) -> dict:
     frames = frames_matching(version, filters)
     label_rows = RoiLabel.objects.filter(revision__in=frames.values("pk"))
-    by_label: dict[str, dict] = {}
-    for row in label_rows.values("label").annotate(frames=Count("revision", distinct=True)).order_by():
-        by_label[row["label"]] = {"label": row["label"], "roi_count": 0, "frame_count": row["frames"], "frame_label_count": 0}
-    for row in label_rows.values("label", "is_frame_label").annotate(n=Count("pk")).order_by():
-        by_label[row["label"]]["frame_label_count" if row["is_frame_label"] else "roi_count"] += row["n"]
+    # One pass over the label rows: per label, its frames and its ROI and frame-label rows.
+    counted = label_rows.values("label").annotate(
+        frames=Count("revision", distinct=True), rois=Count("pk", filter=Q(is_frame_label=False)),
+        frame_labels=Count("pk", filter=Q(is_frame_label=True)),
+    ).order_by()
+    by_label = {row["label"]: {"label": row["label"], "roi_count": row["rois"], "frame_count": row["frames"],
+                               "frame_label_count": row["frame_labels"]} for row in counted}
     annotated = frames.filter(Exists(RoiLabel.objects.filter(revision=OuterRef("pk")))).count()
     total = frames.count() if filters else version.frame_count
     return {
@@ -339,9 +341,11 @@ def _roi_meta_histogram(frames, parts: list[str], bins: int) -> dict:
         integral = lo.is_integer() and hi.is_integer()
         width = max(1.0, math.ceil((hi - lo + 1) / bins)) if integral else ((hi - lo) / bins or 1.0)
         bins = int(math.ceil((hi - lo + 1) / width)) if integral else bins
-        cursor.execute(f"SELECT min(CAST({floor}((v - %s) / %s) AS INTEGER), %s) AS b, count(*) FROM ({sql}) x "
-                       "WHERE v IS NOT NULL GROUP BY 1", [lo, width, bins - 1, *params])
-        counts = dict(cursor.fetchall())
+        cursor.execute(f"SELECT CAST({floor}((v - %s) / %s) AS INTEGER) AS b, count(*) FROM ({sql}) x "
+                       "WHERE v IS NOT NULL GROUP BY 1", [lo, width, *params])
+        counts: dict[int, int] = {}
+        for index, n in cursor.fetchall():  # the maximum lands one past the last bucket: it belongs in it
+            counts[min(index, bins - 1)] = counts.get(min(index, bins - 1), 0) + n
     buckets = []
     for index in range(bins):
         b_lo = lo + index * width

@@ -13,12 +13,14 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods
 
 from frames import selectors, services
+from frames.services import stats as stat_services
 from frames.exceptions import ServiceError
 from frames.selectors.query import FILTER_KEYS, parse_filter_params
-from frames.selectors.stats import DEFAULT_BINS, MAX_BINS
+from frames.selectors.stats import CONFIDENCE_KEY, DEFAULT_BINS, MAX_BINS
 
 from .. import charts, forms
 from ..roles import role_chip
@@ -84,32 +86,41 @@ def version_stats(request, version_id):
     """
     version = get_version(request, version_id)
     filters, filter_error = _filters(request)
+    bins, bins_error = _bins(request)
     keys = services.meta_keys(user=request.user, version=version)
+    roi_keys = stat_services.roi_meta_keys(user=request.user, version=version)
     key = request.GET.get("key", "").strip()
     filter_params = [(k, v) for k in FILTER_KEYS for v in request.GET.getlist(k) if v]
     query = urlencode(filter_params)
+    meta_src = reverse("viewer:version-stats-meta", args=[version.pk])
     context = {
         **version_context(request, version, "stats"),
         "filtered": bool(filters),
         "filter_params": filter_params,
-        "filter_error": filter_error,
+        "filter_error": filter_error or bins_error,
         "meta_keys": keys,
+        "roi_keys": roi_keys,
         "key": key or (_default_key(keys)),
-        "bins": _bins(request),
+        "bins": bins,
         "labels_src": f"{reverse('viewer:version-stats-labels', args=[version.pk])}?{query}",
+        "confidence_src": f"{meta_src}?{urlencode([*filter_params, ('key', CONFIDENCE_KEY), ('bins', DEFAULT_BINS)])}",
     }
+    if filter_error or bins_error:
+        return render(request, "viewer/version_stats.html", context, status=400)
     if selectors.stored_stats(version) is not None and not filters:
         context.update(_labels_context(request.user, version, filters))
     if key:  # asked for explicitly (the key form): render it with the page; else stats.js loads it
-        context.update(_distribution_context(request.user, version, key, filters, context["bins"]))
-    return render(request, "viewer/version_stats.html", context)
+        context.update(_distribution_context(request.user, version, key, filters, bins))
+    return render(request, "viewer/version_stats.html", context, status=400 if context.get("key_error") else 200)
 
 
 @require_GET
 def version_stats_labels(request, version_id):
     """The cards and label tables alone (fetched by static/js/stats.js)."""
     version = get_version(request, version_id)
-    filters, _ = _filters(request)
+    filters, filter_error = _filters(request)
+    if filter_error:
+        return _bad_parameter(filter_error)
     try:
         context = {"version": version, **_labels_context(request.user, version, filters, single_flight=True)}
     except services.StatsPending as pending:
@@ -124,16 +135,38 @@ def _pending(what: str, pending: services.StatsPending):
     return HttpResponse(render_to_string("viewer/partials/stats_pending.html", context), status=202)
 
 
+def _bad_parameter(error: dict):
+    """400 naming the parameter and what is wrong with it (a panel stats.js fetched shows it in place)."""
+    message = f"{error.get('field') or 'filters'}: {error.get('message', 'not valid')}"
+    html = render_to_string("viewer/version_stats_error.html", {"error": error, "message": message})
+    return HttpResponse(html, status=400)
+
+
+def _file_stem(version) -> str:
+    return slugify(f"{version.dataset.name}-{version.name}") or version.pk
+
+
 def _labels_context(user, version, filters, single_flight=False) -> dict:
     stats = services.label_stats(user=user, version=version, filters=filters, single_flight=single_flight)
     colours = {entry["label"]: label_colour(entry["label"]) for entry in stats["labels"]}
     total = stats["frame_count"]
+    roi_rows = _label_rows(stats["labels"], "roi_count", total, colours)
+    frame_rows = _label_rows(stats["labels"], "frame_label_count", total, colours)
+    stem = _file_stem(version)
     return {
+        "charts": {
+            "roi_share": charts.label_share_chart(roi_rows, chart_id="chart-roi-labels", title="ROI labels", unit="annotations",
+                                                  total_frames=total, filename=f"{stem}-roi-labels"),
+            "roi_frames": charts.label_frames_chart(roi_rows, chart_id="chart-roi-frames", total_frames=total,
+                                                    filename=f"{stem}-frames-per-roi-label"),
+            "frame_share": charts.label_share_chart(frame_rows, chart_id="chart-frame-labels", title="Frame labels",
+                                                    unit="frame labels", total_frames=total, filename=f"{stem}-frame-labels"),
+        },
         "stats": stats,
         "filtered": bool(filters),
         "annotated_pct": charts.pct(stats["annotated_frame_count"], total),
-        "roi_labels": _label_rows(stats["labels"], "roi_count", total, colours),
-        "frame_labels": _label_rows(stats["labels"], "frame_label_count", total, colours),
+        "roi_labels": roi_rows,
+        "frame_labels": frame_rows,
         "roi_total": sum(entry["roi_count"] for entry in stats["labels"]),
         "frame_label_total": sum(entry["frame_label_count"] for entry in stats["labels"]),
     }
@@ -143,13 +176,18 @@ def _labels_context(user, version, filters, single_flight=False) -> dict:
 def version_stats_meta(request, version_id):
     """The metadata-key distribution panel alone (fetched by static/js/stats.js)."""
     version = get_version(request, version_id)
-    filters, _ = _filters(request)
-    bins = _bins(request)
-    context = {"version": version, "key": request.GET.get("key", "").strip(), "bins": bins}
-    context.update(_distribution_context(request.user, version, context["key"], filters, bins))
+    filters, filter_error = _filters(request)
+    bins, bins_error = _bins(request)
+    key = request.GET.get("key", "").strip()
+    if filter_error or bins_error:
+        return _bad_parameter(filter_error or bins_error)
+    if not key:
+        return _bad_parameter({"field": "key", "message": "required: a metadata key such as speed, or rois.confidence"})
+    context = {"version": version, "key": key, "bins": bins}
+    context.update(_distribution_context(request.user, version, key, filters, bins))
     if context.get("pending"):
-        return _pending(f"meta.{context['key']}", context["pending"])
-    return render(request, "viewer/version_stats_meta.html", context)
+        return _pending(key if key.startswith("rois.") else f"meta.{key}", context["pending"])
+    return render(request, "viewer/version_stats_meta.html", context, status=400 if context.get("key_error") else 200)
 
 
 def _default_key(keys):
@@ -158,11 +196,14 @@ def _default_key(keys):
     return next((by_name[name] for name in preferred if name in by_name), (keys or [""])[0])
 
 
-def _bins(request) -> int:
-    try:
-        return max(1, min(int(request.GET.get("bins", DEFAULT_BINS)), MAX_BINS))
-    except ValueError:
-        return DEFAULT_BINS
+def _bins(request) -> tuple[int, dict | None]:
+    """The histogram's bins, or the error naming `bins` (a number out of range is refused, not clamped)."""
+    raw = request.GET.get("bins", "").strip()
+    if not raw:
+        return DEFAULT_BINS, None
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_BINS:
+        return DEFAULT_BINS, {"field": "bins", "message": f"must be a whole number between 1 and {MAX_BINS}, not {raw!r}"}
+    return int(raw), None
 
 
 def _distribution_context(user, version, key, filters, bins) -> dict:
@@ -175,14 +216,19 @@ def _distribution_context(user, version, key, filters, bins) -> dict:
     except ServiceError as exc:
         return {"distribution": None, "key_error": exc.errors[0]["message"]}
     extra = {}
+    shown = {**dist, "key": dist["key"] if dist.get("unit") else f"meta.{dist['key']}"}  # ROI keys say rois.*
+    stem = f"{_file_stem(version)}-{slugify(shown['key'].replace('.', '-'))}"
+    chart_id = "chart-confidence" if dist["key"] == CONFIDENCE_KEY else "chart-meta"
     if dist["kind"] == "numeric" and dist["buckets"]:
-        extra["histogram"] = charts.histogram(dist["buckets"], integral=dist.get("integral", False))
+        colours = {s["label"]: label_colour(s["label"]) for s in dist.get("series", ())}
+        extra["chart"] = charts.histogram_chart(shown, chart_id=chart_id, colours=colours, filename=stem)
         extra["buckets"] = [
             {**b, "lo_text": charts.fmt_number(b["lo"]), "hi_text": charts.fmt_number(b["hi"])} for b in dist["buckets"]
         ]
     elif dist["kind"] == "categorical":
         peak = max((v["count"] for v in dist["values"]), default=0)
         extra["values"] = [{**v, "bar": charts.pct(v["count"], peak), "pct": charts.pct(v["count"], dist["frames"])} for v in dist["values"]]
+        extra["chart"] = charts.categories_chart(shown, extra["values"], chart_id=chart_id, filename=stem)
     return {"distribution": dist, "key_error": None, "min_text": charts.fmt_number(dist.get("min")),
             "max_text": charts.fmt_number(dist.get("max")), **extra}
 

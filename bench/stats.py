@@ -1,0 +1,162 @@
+"""Statistics and counts at 100,000 and 1,000,000 frames (PostgreSQL): the current method against the old one.
+
+Builds (once; reused on later runs) a dataset in its own database: a published root of BENCH_FRAMES frames
+(COPY, like bench/versions.py), and a draft child where 1% of the frames were edited and 0.1% deleted through
+frames_add/frames_delete (the frame services, which keep the draft's label counts). Then, median of 5 runs
+after a warm-up, the cache emptied before each "first" run:
+
+- the old way: counting label statistics from the frames on every call (what a draft, or any filter, did);
+- now: a draft's unfiltered statistics (kept as its frames are written), the same under filters (counted, then
+  cached until the draft changes), a published version's under filters (counted once, then cached for good),
+  and the filtered frame count the Frames tab shows.
+
+    BENCH_FRAMES=100000 python bench/stats.py       # database hyperdata_bench_stats_<frames>
+    BENCH_FRAMES=1000000 BENCH_RUNS=1 BENCH_FILTERS="none,label unicorn,label car" python bench/stats.py
+"""
+import os
+import random
+import statistics
+import time
+
+from _django import setup
+
+FRAMES = int(os.environ.get("BENCH_FRAMES", "100000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+setup(os.environ.get("BENCH_DB", f"hyperdata_bench_stats_{FRAMES}"))
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from frames import services  # noqa: E402
+from frames.filters import parse_filters  # noqa: E402
+from frames.models import Dataset, DatasetVersion, FrameRevision  # noqa: E402
+from frames.selectors import stats as stat_selectors  # noqa: E402
+from frames.services import stats as stat_services  # noqa: E402
+from frames.services.bulk import insert_revisions  # noqa: E402
+
+DATASET = f"bench-stats-{FRAMES}"
+FILTERS = {
+    "none": [],
+    "label car (60%)": [{"rois": [{"labels": ["car"]}]}],
+    "label unicorn (0.1%)": [{"rois": [{"labels": ["unicorn"]}]}],
+    "not car (40%)": [{"rois": [{"labels": ["car"], "logic": "exclude"}]}],
+    "conf 0.9-1 (10%)": [{"rois": [{"labels": ["car"], "conf_range": [0.9, 1]}]}],
+    "meta.weather:fog (33%)": [{"frame_query": "meta.weather:fog"}],
+    "meta.speed:[10 TO 20] (9%)": [{"frame_query": "meta.speed:[10 TO 20]"}],
+}
+
+
+def make_frame(i: int, edit: str = "") -> dict:
+    labels = [["car"], ["car", "person"], ["truck"], ["car"], ["bike"]][i % 5]
+    rois = [{"labels": labels, "poly": [10, 10, 60, 10, 60, 40, 10, 40], "confidence": (i % 100) / 100,
+             "meta": {"area": (i * 7) % 500}}]
+    if i % 1000 == 7:
+        rois.append({"labels": ["unicorn"], "poly": [1, 1, 5, 1, 5, 5]})
+    if i % 4 == 0:
+        rois.append({"labels": ["day" if i % 8 else "night"]})  # a frame label
+    if edit:
+        rois.append({"labels": [edit], "poly": [0, 0, 3, 0, 3, 3]})
+    return {"id": f"frame-{i:08d}", "context_id": f"s3://bench/videos/{i // 50:06d}.mp4", "timestamp": (i % 50) * 100,
+            "meta": {"speed": i % 120, "weather": ["sunny", "rain", "fog"][i % 3]},
+            "sources": [{"id": "default", "uri": f"s3://bench/videos/{i // 50:06d}.mp4", "content_type": "video/mp4",
+                         "width": 1920, "height": 1080, "timestamp": (i % 50) * 100}],
+            "rois": rois}
+
+
+def load(version, numbers):
+    saved = int(time.time() * 1000)
+    revisions = [FrameRevision(dataset_id=version.dataset_id, version_id=version.pk, version_seq=version.seq, frame_id=f["id"],
+                               context_id=f["context_id"], timestamp=f["timestamp"], saved=saved, num_frames=1,
+                               meta=f["meta"], sources=f["sources"], rois=f["rois"]) for f in map(make_frame, numbers)]
+    with transaction.atomic():
+        insert_revisions(revisions)
+
+
+def build(owner):
+    """(published root, draft child), built unless they exist."""
+    dataset = Dataset.objects.filter(name=DATASET).first()
+    if dataset and dataset.versions.count() == 2:
+        print(f"reusing {DATASET}", flush=True)
+        return dataset.versions.get(seq=1), dataset.versions.get(seq=2)
+    if dataset:
+        services.dataset_delete(user=owner, dataset=dataset)
+    root = services.dataset_create(user=owner, name=DATASET).versions.get()
+    start = time.perf_counter()
+    for offset in range(0, FRAMES, 10_000):
+        load(root, range(offset, min(FRAMES, offset + 10_000)))
+    DatasetVersion.objects.filter(pk=root.pk).update(frame_count=FRAMES)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"root: {FRAMES:,} frames by COPY in {time.perf_counter() - start:.0f} s", flush=True)
+    root.refresh_from_db()
+    published = services.version_publish(user=owner, version=root, name="root")  # counts its statistics once
+    draft = services.version_create(user=owner, parent=published, name="draft")
+    rng = random.Random(1)
+    start = time.perf_counter()
+    edited = rng.sample(range(FRAMES), FRAMES // 100)
+    for offset in range(0, len(edited), 5000):
+        services.frames_add(user=owner, version=draft, frames=[make_frame(i, "edited") for i in edited[offset:offset + 5000]])
+    services.frames_delete(user=owner, version=draft, frame_ids=[f"frame-{i:08d}" for i in rng.sample(range(FRAMES), FRAMES // 1000)])
+    print(f"draft: {len(edited):,} frames edited, {FRAMES // 1000:,} deleted in {time.perf_counter() - start:.1f} s", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return published, draft
+
+
+def median_ms(fn, *, first: bool):
+    """Median ms of fn(); first=True empties the cache before each run (what the first visitor waits)."""
+    fn()
+    samples = []
+    for _ in range(RUNS):
+        if first:
+            cache.clear()
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def fresh(version):
+    return DatasetVersion.objects.select_related("dataset", "parent").get(pk=version.pk)
+
+
+def main():
+    owner, _ = User.objects.get_or_create(username="bench-stats", defaults={"is_staff": True, "is_superuser": True})
+    published, draft = build(owner)
+    published, draft = fresh(published), fresh(draft)
+    assert draft.stats is not None, "the draft keeps no counts"
+    assert stat_selectors.label_stats(user=owner, version=draft) == stat_selectors.counted_label_stats(user=owner, version=draft)
+    print(f"\n{FRAMES:,} frames; draft {draft.frame_count:,} frames. Median of {RUNS} runs, ms.")
+    header = f"{'filter':<28} {'old: counted':>13} {'draft first':>12} {'draft cached':>13} {'pub first':>10} {'pub cached':>11} {'count first':>12} {'count cached':>13}"
+    print(header)
+    rows = []
+    only = [name.strip() for name in os.environ.get("BENCH_FILTERS", "").split(",") if name.strip()]
+    for name, raw in FILTERS.items():
+        if only and not any(name.startswith(prefix) for prefix in only):
+            continue
+        filters = parse_filters(raw)
+        old = median_ms(lambda: stat_selectors.counted_label_stats(user=owner, version=draft, filters=filters), first=True)
+        draft_first = median_ms(lambda: stat_services.label_stats(user=owner, version=fresh(draft), filters=filters), first=True)
+        draft_cached = median_ms(lambda: stat_services.label_stats(user=owner, version=fresh(draft), filters=filters), first=False)
+        pub_first = median_ms(lambda: stat_services.label_stats(user=owner, version=fresh(published), filters=filters), first=True)
+        pub_cached = median_ms(lambda: stat_services.label_stats(user=owner, version=fresh(published), filters=filters), first=False)
+        count_first = median_ms(lambda: stat_services.frames_count(user=owner, version=fresh(draft), filters=filters), first=True)
+        count_cached = median_ms(lambda: stat_services.frames_count(user=owner, version=fresh(draft), filters=filters), first=False)
+        row = (name, old, draft_first, draft_cached, pub_first, pub_cached, count_first, count_cached)
+        rows.append(row)
+        print(f"{name:<28} {old:>13.1f} {draft_first:>12.1f} {draft_cached:>13.1f} {pub_first:>10.1f} {pub_cached:>11.1f} {count_first:>12.1f} {count_cached:>13.1f}"
+              f"   (draft first: x{old / draft_first:,.1f})", flush=True)
+    for key in ("rois.confidence", "rois.meta.area", "speed"):
+        first = median_ms(lambda: stat_services.meta_distribution(user=owner, version=fresh(draft), key=key), first=True)
+        cached = median_ms(lambda: stat_services.meta_distribution(user=owner, version=fresh(draft), key=key), first=False)
+        print(f"histogram {key:<18} draft first {first:8.1f}   cached {cached:6.1f}", flush=True)
+    write = median_ms(lambda: services.frames_add(user=owner, version=fresh(draft), frames=[make_frame(i, "edited") for i in range(100)]), first=False)
+    print(f"frames_add of 100 frames to the draft (counts kept in the same transaction): {write:.1f} ms")
+    print("\nREADME rows:")
+    for row in rows:
+        print("| " + " | ".join([row[0], *(f"{v:,.0f}" if v >= 10 else f"{v:.1f}" for v in row[1:])]) + " |")
+
+
+if __name__ == "__main__":
+    main()
