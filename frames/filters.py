@@ -1,21 +1,26 @@
-"""ClearML frame filters: ROI label rules, a Lucene frame rule on `meta.*` and a source rule on `sources.*`.
+"""ClearML frame filters: ROI rules, a Lucene frame rule on `meta.*` and a source rule on `sources.*`.
 
 Rules inside one filter are AND-ed; several filters are OR-ed. The result is a Q object over FrameRevision.
 Filters arrive as JSON, e.g.
-    [{"rois": [{"labels": ["car"], "logic": "include", "conf_range": [0.5, 1]}],
+    [{"rois": [{"labels": ["car"], "logic": "include", "conf_range": [0.5, 1]},
+               {"roi_query": "labels:person AND confidence:[0.5 TO 1] AND meta.occluded:true"}],
       "frame_query": "meta.weather:sunny AND meta.speed:[10 TO 60]",
       "sources_query": "sources.content_type:image*"}]
-ClearML's own spelling (`label_rules`, `label`, `must_not`) is accepted as well.
+An ROI rule matches frames with at least one ROI that satisfies all of it (its labels, its confidence range
+and its `roi_query`, a Lucene query over that ROI's `labels`, `confidence`, `id` and `meta.*`; a bare term is a
+label). ROI rules see the ROIs that carry a label (they are found through the label index, RoiLabel).
+ClearML's own spelling (`label_rules`, `label`, `must_not`, and `roi_query` on the filter) is accepted as well.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, Func, JSONField, OuterRef, Q
+from luqum import tree as lucene_tree
 
 from .changes import changed_rows
 from .exceptions import ServiceError
-from .lucene import Column, JsonPath, LuceneError, to_q
+from .lucene import Column, JsonPath, LuceneError, Related, parse, to_q
 from .models import DatasetVersion, FrameRevision, FrameSource, RoiLabel
 
 FRAME_COLUMNS = {
@@ -61,11 +66,63 @@ def resolve_source_field(name: str):
     return column
 
 
+class RoiJson(Func):
+    """The ROI a label index row belongs to, read from its frame's `rois` (a JSON object, so `meta.*` keys are
+    looked up in it with the ORM's JSON lookups)."""
+
+    output_field = JSONField()
+
+    def __init__(self):
+        super().__init__(F("revision__rois"), F("roi_index"))
+
+    def as_sql(self, compiler, connection, **extra):
+        rois, _ = compiler.compile(self.source_expressions[0])
+        index, _ = compiler.compile(self.source_expressions[1])
+        if connection.vendor == "postgresql":
+            return f"({rois} -> ({index})::integer)", []
+        return f"JSON_EXTRACT({rois}, '$[' || {index} || ']')", []
+
+
+ROI_ALIAS = "_roi"
+
+
+def roi_rows():
+    """Label index rows with their ROI's JSON (what ROI rules are evaluated on, one row per label of an ROI)."""
+    return RoiLabel.objects.alias(**{ROI_ALIAS: RoiJson()})
+
+
+def _same_roi_label(q: Q) -> Q:
+    """Does the ROI of this index row have a label row matching q."""
+    return Q(Exists(RoiLabel.objects.filter(q, revision=OuterRef("revision"), roi_index=OuterRef("roi_index"))))
+
+
+ROI_LABELS = Related(Column("label"), _same_roi_label)
+ROI_COLUMNS = {"labels": ROI_LABELS, "label": ROI_LABELS, "label.keyword": ROI_LABELS,
+               "confidence": Column("confidence", numeric=True)}
+
+
+def resolve_roi_field(name: str):
+    if name.startswith("meta."):
+        path = _json_path(name, "meta.")
+        return JsonPath(ROI_ALIAS, ("meta", *path.keys))
+    if name == "id":
+        return JsonPath(ROI_ALIAS, ("id",))
+    if name in ROI_COLUMNS:
+        return ROI_COLUMNS[name]
+    raise LuceneError(f"unknown field {name!r}: ROI rules use labels, confidence, id or meta.<key>")
+
+
+def roi_query_q(query: str) -> Q:
+    """The Q over roi_rows() of a Lucene ROI query (a bare term is a label)."""
+    return to_q(query, resolve_roi_field, RoiLabel, rows=roi_rows(), default_field="labels")
+
+
 @dataclass(frozen=True)
 class RoiRule:
     labels: tuple[str, ...]
     exclude: bool = False
     conf_range: tuple[float, float] | None = None
+    query: str = ""  # Lucene over the same ROI's labels, confidence, id, meta.*
 
 
 @dataclass(frozen=True)
@@ -101,23 +158,32 @@ def _parse_rule(raw, where: str) -> RoiRule:
     if logic not in ("include", "exclude"):
         _fail(f"{where}.logic", "expected 'include' or 'exclude'")
     conf_range = _parse_conf_range(raw.get("conf_range"), f"{where}.conf_range")
-    if not labels and conf_range is None:
-        _fail(f"{where}.labels", "a rule needs labels or a conf_range")
-    return RoiRule(tuple(labels), logic == "exclude", conf_range)
+    query = _check_query(raw.get("roi_query"), f"{where}.roi_query", roi_query_q).strip()
+    if not labels and conf_range is None and not query:
+        _fail(f"{where}.labels", "a rule needs labels, a conf_range or a roi_query")
+    return RoiRule(tuple(labels), logic == "exclude", conf_range, query)
 
 
-def _check_query(text, where: str, resolve, model) -> str:
+def _check_query(text, where: str, translate) -> str:
     if text is None:
         return ""
     if not isinstance(text, str):
         _fail(where, "expected a Lucene query string")
     try:
-        to_q(text, resolve, model)
+        translate(text)
     except LuceneError as exc:
         _fail(where, str(exc))
     except RecursionError:
         _fail(where, "nested too deeply")
     return text
+
+
+def _frame_query_q(text: str) -> Q:
+    return to_q(text, resolve_frame_field, FrameRevision)
+
+
+def _sources_query_q(text: str) -> Q:
+    return to_q(text, resolve_source_field, FrameSource)
 
 
 def parse_filters(raw) -> list[FrameFilter]:
@@ -133,17 +199,21 @@ def parse_filters(raw) -> list[FrameFilter]:
         where = f"filters[{i}]"
         if not isinstance(item, dict):
             _fail(where, "expected an object")
-        unknown = set(item) - {"rois", "label_rules", "frame_query", "sources_query", "filter_by_roi"}
+        unknown = set(item) - {"rois", "label_rules", "roi_query", "frame_query", "sources_query", "filter_by_roi"}
         if unknown:
             _fail(f"{where}.{sorted(unknown)[0]}", "unknown field")
         rules = item.get("rois", item.get("label_rules")) or []
         if not isinstance(rules, list):
             _fail(f"{where}.rois", "expected a list of ROI rules")
+        roi_rules = [_parse_rule(rule, f"{where}.rois[{j}]") for j, rule in enumerate(rules)]
+        roi_query = _check_query(item.get("roi_query"), f"{where}.roi_query", roi_query_q).strip()
+        if roi_query:  # ClearML's add_query(roi_query=...): one more include rule
+            roi_rules.append(RoiRule((), query=roi_query))
         result.append(
             FrameFilter(
-                roi_rules=tuple(_parse_rule(rule, f"{where}.rois[{j}]") for j, rule in enumerate(rules)),
-                frame_query=_check_query(item.get("frame_query"), f"{where}.frame_query", resolve_frame_field, FrameRevision),
-                sources_query=_check_query(item.get("sources_query"), f"{where}.sources_query", resolve_source_field, FrameSource),
+                roi_rules=tuple(roi_rules),
+                frame_query=_check_query(item.get("frame_query"), f"{where}.frame_query", _frame_query_q),
+                sources_query=_check_query(item.get("sources_query"), f"{where}.sources_query", _sources_query_q),
             )
         )
     return result
@@ -155,7 +225,8 @@ def filters_to_json(filters: list[FrameFilter]) -> list[dict]:
         {
             "rois": [
                 {"labels": list(rule.labels), "logic": "exclude" if rule.exclude else "include",
-                 **({"conf_range": list(rule.conf_range)} if rule.conf_range else {})}
+                 **({"conf_range": list(rule.conf_range)} if rule.conf_range else {}),
+                 **({"roi_query": rule.query} if rule.query else {})}
                 for rule in f.roi_rules
             ],
             "frame_query": f.frame_query,
@@ -166,9 +237,13 @@ def filters_to_json(filters: list[FrameFilter]) -> list[dict]:
 
 
 def _roi_rule_q(rule: RoiRule) -> Q:
-    """Frames where one ROI carries every label of the rule (within the confidence range)."""
-    labels = list(rule.labels)
-    rois = RoiLabel.objects.filter(revision=OuterRef("pk"))
+    """Frames where one ROI carries every label of the rule (within the confidence range) and satisfies its
+    query. Each ROI has a row per label and every row of an ROI answers the same, so any row of it may stand
+    for it: a label the rule requires picks the rows through the (label, revision) index."""
+    labels = list(rule.labels) or _required_label(rule.query)
+    rois = roi_rows().filter(revision=OuterRef("pk")) if rule.query else RoiLabel.objects.filter(revision=OuterRef("pk"))
+    if rule.query:
+        rois = rois.filter(roi_query_q(rule.query))
     if labels:
         rois = rois.filter(label=labels.pop(0))
     if rule.conf_range:
@@ -180,15 +255,30 @@ def _roi_rule_q(rule: RoiRule) -> Q:
     return ~q if rule.exclude else q
 
 
+def _required_label(query: str) -> list[str]:
+    """A label every matching ROI must carry (`labels:car AND ...` at the top), to start from its index rows;
+    none when the query does not say."""
+    if not query:
+        return []
+    tree_ = parse(query)
+    terms = tree_.children if isinstance(tree_, lucene_tree.AndOperation) else (tree_,)
+    for term in terms:
+        name = term.name if isinstance(term, lucene_tree.SearchField) else "labels"
+        word = term.expr if isinstance(term, lucene_tree.SearchField) else term
+        if resolve_roi_field(name) is ROI_LABELS and isinstance(word, lucene_tree.Word) and not word.has_wildcard() and word.value != "*":
+            return [word.value]
+    return []
+
+
 def _filter_q(frame_filter: FrameFilter) -> Q:
     q = Q()
     for rule in frame_filter.roi_rules:
         q &= _roi_rule_q(rule)
     if frame_filter.frame_query:
-        q &= to_q(frame_filter.frame_query, resolve_frame_field, FrameRevision)
+        q &= _frame_query_q(frame_filter.frame_query)
     if frame_filter.sources_query:
         matching_sources = FrameSource.objects.filter(revision=OuterRef("pk")).filter(
-            to_q(frame_filter.sources_query, resolve_source_field, FrameSource)
+            _sources_query_q(frame_filter.sources_query)
         )
         q &= Q(Exists(matching_sources))
     return q

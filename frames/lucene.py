@@ -2,7 +2,7 @@
 
 Parsed with luqum, walked node by node; every value reaches the database as a query parameter through the
 ORM's own lookups, never as SQL text. Field names are resolved by a `FieldResolver` so the same walker serves
-`meta.*` rules on frames and `sources.*` rules on sources.
+`meta.*` rules on frames, `sources.*` rules on sources and ROI rules (labels, confidence, meta.*) on ROIs.
 """
 from __future__ import annotations
 
@@ -52,7 +52,25 @@ class JsonPath:
         return "__".join((self.column, *self.keys, name))
 
 
-FieldResolver = Callable[[str], Column | JsonPath]
+@dataclass(frozen=True)
+class Related:
+    """A field read through another row: every condition on it becomes `wrap(q)` (e.g. an ROI's labels, one
+    index row per label, asked as "does this ROI have a row with such a label")."""
+
+    field: Column
+    wrap: Callable[[Q], Q]
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    numeric = property(lambda self: self.field.numeric)
+
+    def lookup(self, name: str) -> str:
+        return self.field.lookup(name)
+
+
+FieldResolver = Callable[[str], "Column | JsonPath | Related"]
 
 
 def parse(query: str) -> tree.Item:
@@ -62,11 +80,16 @@ def parse(query: str) -> tree.Item:
         raise LuceneError(str(exc).replace("Syntax error in input : ", "")) from None
 
 
-def to_q(query: str, resolve: FieldResolver, model) -> Q:
-    """Translate a Lucene query string into a Q object over the `model` fields `resolve` knows."""
+def to_q(query: str, resolve: FieldResolver, model, *, rows=None, default_field: str | None = None) -> Q:
+    """Translate a Lucene query string into a Q object over the `model` fields `resolve` knows.
+
+    `rows` is the queryset NOT looks rows up in (when the fields need annotations; default all of `model`);
+    `default_field` is the field of a bare term (`car` for `labels:car`), else a bare term is an error."""
     if not query or not query.strip():
         return Q()
-    return _Translator(resolve, model).visit(parse(query), field=None)
+    rows = model.objects.all() if rows is None else rows
+    default = resolve(default_field) if default_field else None
+    return _Translator(resolve, rows).visit(parse(query), field=default)
 
 
 def _number(text: str):
@@ -89,14 +112,18 @@ def _unquote(phrase: str) -> str:
 
 
 class _Translator:
-    def __init__(self, resolve: FieldResolver, model):
+    def __init__(self, resolve: FieldResolver, rows):
         self.resolve = resolve
-        self.model = model
+        self.rows = rows
 
     def negate(self, q: Q) -> Q:
         """Lucene's NOT matches rows where the field is missing too; SQL's NOT of a NULL comparison would not."""
-        matching = self.model.objects.filter(pk=OuterRef("pk")).filter(q)
+        matching = self.rows.filter(pk=OuterRef("pk")).filter(q)
         return ~Q(Exists(matching))
+
+    @staticmethod
+    def leaf(field, q: Q) -> Q:
+        return field.wrap(q) if isinstance(field, Related) else q
 
     def visit(self, node: tree.Item, field):
         if isinstance(node, tree.SearchField):
@@ -128,12 +155,12 @@ class _Translator:
         raise LuceneError(f"{type(node).__name__.lower()} queries ({str(node).strip()}) are not supported")
 
     def exists(self, field):
-        return Q(**{field.lookup("isnull"): False})
+        return self.leaf(field, Q(**{field.lookup("isnull"): False}))
 
     def regex(self, field, pattern):
         if field.numeric:
             raise LuceneError(f"{field.name} is a number: wildcards and regular expressions do not apply")
-        return Q(**{field.lookup("regex"): pattern})
+        return self.leaf(field, Q(**{field.lookup("regex"): pattern}))
 
     def exact(self, field, text, *, quoted):
         number = None if quoted else _number(text)
@@ -147,7 +174,7 @@ class _Translator:
             return q
         if field.numeric and number is None:
             raise LuceneError(f"{field.name} is a number: {text!r} is not")
-        return Q(**{field.lookup("exact"): number if field.numeric else text})
+        return self.leaf(field, Q(**{field.lookup("exact"): number if field.numeric else text}))
 
     def range(self, node: tree.Range, field):
         q = Q()
@@ -162,7 +189,7 @@ class _Translator:
             if value is None and field.numeric:
                 raise LuceneError(f"{field.name} is a number: range bound {text!r} is not")
             q &= Q(**{field.lookup(inclusive if include else exclusive): text if value is None else value})
-        return q
+        return self.leaf(field, q)
 
 
 def _combine(children, translate, operator):

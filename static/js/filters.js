@@ -1,5 +1,7 @@
-// The advanced frame filters (ClearML's): several filter blocks OR-ed; in each, ROI rules (include/exclude a set
-// of labels, a confidence range), a Lucene frame rule on meta.* and a source rule on sources.*, AND-ed.
+// The advanced frame filters (ClearML's): several filter blocks OR-ed; in each, ROI rules, a Lucene frame rule
+// on meta.* and a source rule on sources.*, AND-ed. An ROI rule is either a set of labels with a confidence
+// range or (its "Lucene" mode) a roi_query over one ROI's labels, confidence, id and meta.*; either way it
+// includes or excludes frames with an ROI that satisfies all of it.
 // The editor reads the `filters` JSON of the URL and writes it back on Apply; the server validates it and its
 // errors (field + message, e.g. filters[0].frame_query) are shown under the input they concern.
 
@@ -17,7 +19,39 @@ function normaliseRule(rule) {
   if (typeof names === "string") names = [names];
   const logic = rule.logic || (rule.must_not ? "exclude" : "include");
   const range = Array.isArray(rule.conf_range) ? rule.conf_range : null;
-  return { labels: names.map(String), logic, conf: range ? [range[0], range[1]] : ["", ""] };
+  const query = typeof rule.roi_query === "string" ? rule.roi_query : "";
+  return { labels: names.map(String), logic, conf: range ? [range[0], range[1]] : ["", ""], query, mode: query ? "lucene" : "labels" };
+}
+
+function newRule() {
+  return { labels: [], logic: "include", conf: ["", ""], query: "", mode: "labels" };
+}
+
+// A cheap check while typing (the server has the last word): brackets and quotes that do not close, and field
+// names an ROI query does not know.
+const ROI_FIELDS = /^(labels|label|label\.keyword|confidence|id|meta\.[^\s:]+)$/;
+
+export function roiQueryHint(text) {
+  let depth = 0;
+  let range = 0;
+  let quoted = false;
+  for (const c of text) {
+    if (c === '"') quoted = !quoted;
+    if (quoted) continue;
+    if (c === "(") depth += 1;
+    if (c === ")") depth -= 1;
+    if (c === "[" || c === "{") range += 1;
+    if (c === "]" || c === "}") range -= 1;
+    if (depth < 0) return "a ')' closes nothing";
+  }
+  if (quoted) return "a quote is not closed";
+  if (depth > 0) return "a '(' is not closed";
+  if (range !== 0) return "a range [a TO b] is not closed";
+  const stripped = text.replace(/"[^"]*"/g, '""').replace(/[[{][^\]}]*[\]}]/g, "[]");
+  for (const match of stripped.matchAll(/([A-Za-z_][\w.]*)\s*:/g)) {
+    if (!ROI_FIELDS.test(match[1])) return `unknown field ${match[1]}: use labels, confidence, id or meta.<key>`;
+  }
+  return "";
 }
 
 function normalise(raw) {
@@ -27,7 +61,7 @@ function normalise(raw) {
   }
   if (list && !Array.isArray(list)) list = [list];
   return (list || []).filter((b) => b && typeof b === "object").map((b) => ({
-    rules: (b.rois || b.label_rules || []).map(normaliseRule),
+    rules: [...(b.rois || b.label_rules || []), ...(b.roi_query ? [{ roi_query: b.roi_query }] : [])].map(normaliseRule),
     frame_query: b.frame_query || "",
     sources_query: b.sources_query || "",
   }));
@@ -38,6 +72,10 @@ function serialise() {
   for (const block of blocks) {
     const rois = [];
     for (const rule of block.rules) {
+      if (rule.mode === "lucene") {
+        if (rule.query.trim()) rois.push({ roi_query: rule.query.trim(), logic: rule.logic });
+        continue;
+      }
       const entry = {};
       if (rule.labels.length) entry.labels = rule.labels;
       entry.logic = rule.logic;
@@ -114,13 +152,61 @@ function ruleNode(block, b, rule, r, errors) {
     onchange: (e) => { rule.logic = e.target.value; render(); },
   }, el("option", { value: "include", selected: rule.logic === "include" }, "include"),
      el("option", { value: "exclude", selected: rule.logic === "exclude" }, "exclude"));
+  const mode = el("span", { class: "fb-seg fb-rule-mode", role: "group", "aria-label": "Rule kind" },
+    ...[["labels", "Labels", "A set of labels on one ROI, with a confidence range"],
+      ["lucene", "Lucene", "A Lucene query over one ROI: labels, confidence, id, meta.*"]].map(([value, text, title]) =>
+      el("button", {
+        type: "button", class: `fb-seg-item${rule.mode === value ? " on" : ""}`, "data-mode": value, title,
+        "aria-pressed": String(rule.mode === value),
+        onclick: () => { switchMode(rule, value); render(); document.querySelector(`[data-rule="${b}-${r}"] input`)?.focus(); },
+      }, text)));
+  const remove = el("button", { type: "button", class: "fb-x", title: "Remove this rule", "aria-label": "Remove this rule", onclick: () => { block.rules.splice(r, 1); render(); } }, "×");
+  if (rule.mode === "lucene") return luceneRuleNode(rule, b, r, logic, mode, remove, errors);
   return el("div", { class: "fb-rule-wrap" },
-    el("div", { class: "fb-rule", "data-rule": `${b}-${r}` },
-      logic,
+    el("div", { class: "fb-rule", "data-rule": `${b}-${r}`, "data-mode": "labels" },
+      logic, mode,
       el("span", { class: "fb-rule-labels" }, chips, input),
       el("span", { class: "fb-conf", title: "ROI confidence range" }, "conf", conf(0), "–", conf(1)),
-      el("button", { type: "button", class: "fb-x", title: "Remove this rule", "aria-label": "Remove this rule", onclick: () => { block.rules.splice(r, 1); render(); } }, "×")),
+      remove),
     fieldError(errors, where));
+}
+
+// Switching keeps what was chosen: labels and a confidence range become the query that means the same.
+function switchMode(rule, mode) {
+  if (mode === rule.mode) return;
+  if (mode === "lucene" && !rule.query.trim()) {
+    const parts = rule.labels.map((name) => `labels:${/^[\w-]+$/.test(name) ? name : JSON.stringify(name)}`);
+    const [low, high] = rule.conf;
+    if (low !== "" || high !== "") parts.push(`confidence:[${low === "" ? 0 : low} TO ${high === "" ? 1 : high}]`);
+    rule.query = parts.join(" AND ");
+  }
+  rule.mode = mode;
+}
+
+function luceneRuleNode(rule, b, r, logic, mode, remove, errors) {
+  const where = `filters[${b}].rois[${r}]`;
+  const serverError = fieldError(errors, where);
+  const hint = el("div", { class: "fb-hint", "data-hint-for": `${where}.roi_query` },
+    "All conditions on the same ROI · labels, confidence, id, meta.<key> · a bare word is a label");
+  const showHint = (text) => {
+    const problem = roiQueryHint(text);
+    hint.className = problem ? "fb-field-error" : "fb-hint";
+    hint.setAttribute("role", problem ? "alert" : "note");
+    hint.textContent = problem || "All conditions on the same ROI · labels, confidence, id, meta.<key> · a bare word is a label";
+    input.classList.toggle("invalid", Boolean(problem || (serverError && text === rule.serverText)));
+  };
+  const input = el("input", {
+    type: "text", class: `fb-query fb-roi-query${serverError ? " invalid" : ""}`, value: rule.query, spellcheck: "false", autocomplete: "off",
+    placeholder: "labels:car AND confidence:[0.5 TO 1] AND meta.occluded:false", "aria-label": "ROI query (Lucene)",
+    "data-query": "roi_query", list: "fb-label-options",
+    oninput: (e) => { rule.query = e.target.value; showHint(e.target.value); },
+    onkeydown: (e) => { if (e.key === "Enter") { e.preventDefault(); apply(); } },
+  });
+  rule.serverText = rule.query;
+  return el("div", { class: "fb-rule-wrap" },
+    el("div", { class: "fb-rule", "data-rule": `${b}-${r}`, "data-mode": "lucene" },
+      logic, mode, el("span", { class: "fb-rule-query", style: "flex: 1 1 340px; min-width: 220px" }, input), remove),
+    serverError || hint);
 }
 
 function queryRow(block, b, key, title, placeholder, hint, errors) {
@@ -155,7 +241,7 @@ function render() {
       el("div", { class: "fb-row" },
         el("span", { class: "fb-label" }, "ROI rules"),
         el("div", { class: "fb-rules" }, rules,
-          el("button", { type: "button", class: "btn btn-sm fb-add-rule", onclick: () => { block.rules.push({ labels: [], logic: "include", conf: ["", ""] }); render(); } }, "+ ROI rule"))),
+          el("button", { type: "button", class: "btn btn-sm fb-add-rule", onclick: () => { block.rules.push(newRule()); render(); } }, "+ ROI rule"))),
       queryRow(block, b, "frame_query", "Frame rule", 'meta.weather:sunny AND meta.speed:[10 TO 60]', "Lucene on meta.* (and id, context_id, timestamp)", errors),
       queryRow(block, b, "sources_query", "Source rule", "sources.content_type:image* OR sources.id:front", "Lucene on sources.* (id, uri, content_type, width, height, meta.*)", errors)));
   });
@@ -173,6 +259,7 @@ function apply() {
   params.delete("filters");
   params.delete("frame_query");
   params.delete("sources_query");
+  params.delete("roi_query");
   if (json.length) params.set("filters", JSON.stringify(json));
   navigate(params);
 }
@@ -182,8 +269,8 @@ async function init() {
   currentErrors = readJson("fb-error-fields") || {};
   blocks = normalise(readJson("fb-filters-json") || "");
   const url = new URLSearchParams(window.location.search);
-  if (!blocks.length && (url.get("frame_query") || url.get("sources_query"))) {
-    blocks = [{ rules: [], frame_query: url.get("frame_query") || "", sources_query: url.get("sources_query") || "" }];
+  if (!blocks.length && (url.get("frame_query") || url.get("sources_query") || url.get("roi_query"))) {
+    blocks = normalise([{ roi_query: url.get("roi_query") || "", frame_query: url.get("frame_query") || "", sources_query: url.get("sources_query") || "" }]);
   }
   if (!blocks.length) blocks.push(emptyBlock());
   render();
