@@ -17,8 +17,10 @@ from frames.exceptions import NotFound, ServiceError
 from frames.selectors.query import SORTS, FrameQuery
 
 # URL parameters that make up a view of the frames (`cursor` and `page` are where in it).
-STATE_KEYS = ("filters", "label", "frame_query", "sources_query", "changed", "sort", "order", "view", "group", "source", "cols", "limit")
-FILTER_KEYS = ("filters", "label", "frame_query", "sources_query", "changed", "sort", "order")
+SAMPLE_KEYS = ("sample_by", "sample_n", "sample_seed")
+STATE_KEYS = ("filters", "label", "frame_query", "sources_query", "roi_query", "changed", *SAMPLE_KEYS, "sort", "order", "view", "group",
+              "source", "cols", "limit")
+FILTER_KEYS = ("filters", "label", "frame_query", "sources_query", "roi_query", "changed", *SAMPLE_KEYS, "sort", "order")
 DEFAULTS = {"sort": "context", "order": "asc", "view": "grid", "group": "", "source": "", "limit": "100"}
 PAGE_SIZES = (50, 100, 200, 500)
 SORT_CHOICES = tuple(SORTS.items())
@@ -64,6 +66,7 @@ class BrowseState:
     filtered = property(lambda self: self.query.filtered)
     order = property(lambda self: self.query.order)
     changed = property(lambda self: self.query.changed)
+    sample = property(lambda self: self.query.sample)
 
     @property
     def labels(self) -> list[str]:

@@ -18,6 +18,7 @@ from ..filters import filtering, frames_matching
 from ..models import DatasetVersion, FrameRevision
 from .access import VIEWER, require
 from .query import META_SORT_ALIAS, FrameQuery, decode_cursor, encode_cursor, json_sort_expression, json_sort_value, sort_columns
+from .sampling import Sample, sampled
 
 EXPORT_PAGE_SIZE = 1000
 
@@ -36,13 +37,14 @@ def frame_get(*, user, version: DatasetVersion, frame_id: str) -> FrameRevision:
     return revision
 
 
-def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = "") -> int:
-    """Frames of the version the filters (and `changed`) match; O(1) without filters (the count is kept on
-    the version)."""
+def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = "", sample: Sample | None = None) -> int:
+    """Frames of the version the filters (and `changed`, and the `sample`) match; O(1) without filters (the
+    count is kept on the version)."""
     require(user, version, VIEWER)
-    if not filtering(filters) and not changed:
+    if not filtering(filters) and not changed and not sample:
         return version.frame_count
-    return frames_matching(version, filters, changed=changed).count()
+    rows = frames_matching(version, filters, changed=changed)
+    return (sampled(rows, sample) if sample else rows).count()
 
 
 def frame_to_dict(revision: FrameRevision, *, version_id: str) -> dict:
@@ -99,8 +101,9 @@ def frames_browse(*, user, version: DatasetVersion, query: FrameQuery) -> FrameP
 
 def query_rows(version: DatasetVersion, query: FrameQuery):
     """The revisions the query's filters, `changed` and `min_confidence` match, unordered (access is the
-    caller's)."""
-    return frames_matching(version, query.filters, changed=query.changed, min_confidence=query.min_confidence)
+    caller's); with a sample, the frames it picks of those."""
+    rows = frames_matching(version, query.filters, changed=query.changed, min_confidence=query.min_confidence)
+    return sampled(rows, query.sample) if query.sample else rows
 
 
 def frame_pages(*, user, version: DatasetVersion, query: FrameQuery, first: FramePage | None = None) -> Iterator[list[FrameRevision]]:

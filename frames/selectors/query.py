@@ -3,12 +3,15 @@
     filters        JSON list of ClearML frame filters (OR-ed): ROI label rules, frame_query, sources_query
     label          quick label filter, repeatable: frames with an ROI carrying it, AND-ed with everything else
     frame_query    Lucene rule on meta.* AND-ed into every filter
+    roi_query      Lucene rule on one ROI's labels, confidence, id, meta.*: an ROI rule added to every filter
     sources_query  Lucene rule on sources.* AND-ed into every filter
     changed        any | added | edited | deleted: only what the version changed against its parent (frames.changes)
     sort, order    context (default) | id | timestamp | saved | width | height | meta.<key>;  asc | desc
                    (width and height: the first source's, as the frame stores them; frames without come last)
     cursor         keyset cursor of the page to show (the `next` of the previous page)
     limit          page size, 1..MAX_PAGE_SIZE
+    sample_by, sample_n, sample_seed   Sample by Property: N frames per value of meta.<key> or label, seeded
+                   (selectors.sampling), taken from what the filters match
 
 Every error is collected and reported with the parameter it belongs to, so a page can show them all next to
 their fields and the API answers them in one 400.
@@ -25,12 +28,13 @@ from django.db.models.fields.json import KeyTransform
 from ..changes import CHANGES
 from ..exceptions import ServiceError
 from ..filters import FrameFilter, RoiRule, filtering, parse_filters
+from .sampling import Sample, parse_sample
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 SORTS = {"context": "Context + timestamp", "id": "Frame id", "timestamp": "Timestamp", "saved": "Saved",
          "width": "Source width", "height": "Source height"}
-FILTER_KEYS = ("filters", "label", "frame_query", "sources_query")
+FILTER_KEYS = ("filters", "label", "frame_query", "sources_query", "roi_query")
 
 
 class QueryInvalid(ServiceError):
@@ -54,10 +58,11 @@ class FrameQuery:
     limit: int = DEFAULT_PAGE_SIZE
     changed: str = ""
     min_confidence: float | None = None
+    sample: Sample | None = None
 
     @property
     def filtered(self) -> bool:
-        return filtering(self.filters) or bool(self.changed) or self.min_confidence is not None
+        return filtering(self.filters) or bool(self.changed) or self.min_confidence is not None or self.sample is not None
 
     @property
     def order(self) -> str:
@@ -99,6 +104,11 @@ def parse_frame_query(params, *, cursor_columns: list[str] | None = None) -> Fra
     changed = params.get("changed") or ""
     if changed and changed not in CHANGES:
         errors.add("changed", f"must be one of {', '.join(CHANGES)}")
+    sample = None
+    try:
+        sample = parse_sample(params)
+    except ServiceError as exc:
+        errors.take(exc)
     cursor = params.get("cursor") or None
     if cursor and not errors.items:
         try:
@@ -107,18 +117,18 @@ def parse_frame_query(params, *, cursor_columns: list[str] | None = None) -> Fra
             errors.take(exc)
     if errors.items:
         raise QueryInvalid(errors.items)
-    return FrameQuery(tuple(filters), sort, order == "desc", cursor, limit, changed=changed)
+    return FrameQuery(tuple(filters), sort, order == "desc", cursor, limit, changed=changed, sample=sample)
 
 
 def parse_filter_params(params) -> list[FrameFilter]:
     """The frame filter of a request: `filters` (OR-ed blocks) with `frame_query`/`sources_query` AND-ed into
     each block and the quick `label` picks AND-ed too."""
     blocks = _filters_json(params.get("filters", "") or "")
-    shortcuts = {k: params.get(k) for k in ("frame_query", "sources_query") if params.get(k)}
+    shortcuts = {k: params.get(k) for k in ("frame_query", "sources_query", "roi_query") if params.get(k)}
     if shortcuts:
         extra = parse_filters([shortcuts])[0]
         blocks = [
-            FrameFilter(b.roi_rules, _and(b.frame_query, extra.frame_query), _and(b.sources_query, extra.sources_query))
+            FrameFilter(b.roi_rules + extra.roi_rules, _and(b.frame_query, extra.frame_query), _and(b.sources_query, extra.sources_query))
             for b in blocks
         ] or [extra]
     labels = params.getlist("label") if hasattr(params, "getlist") else [params.get("label")]

@@ -116,13 +116,13 @@ def roi_meta_keys(*, user, version: DatasetVersion) -> list[str]:
     return _answer("roi-keys", version, (stat_selectors.KEY_SAMPLE,), lambda: stat_selectors.roi_meta_keys(user=user, version=version), user=user)
 
 
-def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = "") -> int:
-    """How many frames the filters (and `changed`) match (the Frames tab's count), kept while the version is
-    unchanged."""
-    if not filtering(filters) and not changed:
+def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = "", sample=None) -> int:
+    """How many frames the filters (and `changed`, and the sample) match (the Frames tab's count), kept while
+    the version is unchanged."""
+    if not filtering(filters) and not changed and not sample:
         return frame_selectors.frames_count(user=user, version=version)
-    compute = lambda: frame_selectors.frames_count(user=user, version=version, filters=filters, changed=changed)  # noqa: E731
-    return _answer("count", version, (list(filters), changed), compute, user=user)
+    compute = lambda: frame_selectors.frames_count(user=user, version=version, filters=filters, changed=changed, sample=sample)  # noqa: E731
+    return _answer("count", version, (list(filters), changed) + ((sample,) if sample else ()), compute, user=user)
 
 
 def contexts_page(*, user, version: DatasetVersion, query: FrameQuery) -> context_selectors.ContextPage:
@@ -131,7 +131,8 @@ def contexts_page(*, user, version: DatasetVersion, query: FrameQuery) -> contex
     if not version.is_published:
         return compute()
     require(user, version, VIEWER)  # before the cache is read
-    key = _cache_key("contexts", version, list(query.filters), query.changed, query.cursor, query.limit)
+    key = _cache_key("contexts", version, list(query.filters), query.changed, query.cursor, query.limit,
+                     *((query.sample,) if query.sample else ()))
     page = cache.get(key)
     if page is None:
         page = compute()

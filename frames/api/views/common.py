@@ -15,10 +15,19 @@ FILTER_PARAMETERS = [
     OpenApiParameter("label", OpenApiTypes.STR, many=True, description="Quick filter: frames with an ROI carrying this label (repeat to require several); AND-ed with the filters"),
     OpenApiParameter("frame_query", OpenApiTypes.STR, description="Lucene rule on meta.*, e.g. meta.speed:[10 TO 60]; AND-ed with the filters"),
     OpenApiParameter("sources_query", OpenApiTypes.STR, description="Lucene rule on sources.*, e.g. sources.content_type:video*; AND-ed with the filters"),
+    OpenApiParameter("roi_query", OpenApiTypes.STR, description=(
+        "Lucene rule on one ROI: labels, confidence, id, meta.* (a bare word is a label), e.g. "
+        "labels:car AND confidence:[0.5 TO 1] AND meta.occluded:false; frames with an ROI satisfying all of it; "
+        "AND-ed with the filters (an ROI rule can carry its own roi_query in `filters` too)")),
     OpenApiParameter("changed", OpenApiTypes.STR, enum=["any", "added", "edited", "deleted"], description=(
         "Only what this version changed against its parent: frames saved in it that the parent did not show (added) "
         "or showed (edited), and frames it deleted (deleted: the parent's revision is listed); any = all three. "
         "On a root version every frame is added. In a frame list each frame then carries `change`: added, edited or deleted")),
+]
+SAMPLE_PARAMETERS = [
+    OpenApiParameter("sample_by", OpenApiTypes.STR, description="Sample by Property: meta.<key> or label; N frames per value of it, taken from what the filters match"),
+    OpenApiParameter("sample_n", OpenApiTypes.INT, description="Frames per value, 1..10000 (default 10)"),
+    OpenApiParameter("sample_seed", OpenApiTypes.INT, description="Seed (default 0): the same seed picks the same frames, another seed others"),
 ]
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, description="The `cursor` of the previous page"),

@@ -12,7 +12,7 @@ from ...exceptions import NotFound, ServiceError
 from ...schema import Frame, FrameChanges, FrameInput, frame_etag, saved_from_etags
 from .. import serializers as s
 from ..openapi import JSON, FramesAddBody, FramesUpdateBody
-from .common import FILTER_PARAMETERS, IF_MATCH, PAGE_PARAMETERS, SORT_PARAMETERS, flag, if_match, next_url, validated, with_etag
+from .common import FILTER_PARAMETERS, IF_MATCH, PAGE_PARAMETERS, SAMPLE_PARAMETERS, SORT_PARAMETERS, flag, if_match, next_url, validated, with_etag
 
 
 def frames_from_body(data):
@@ -29,7 +29,7 @@ def write_result(result):
 
 class FrameListView(APIView):
     @extend_schema(
-        parameters=FILTER_PARAMETERS + SORT_PARAMETERS + PAGE_PARAMETERS + [
+        parameters=FILTER_PARAMETERS + SAMPLE_PARAMETERS + SORT_PARAMETERS + PAGE_PARAMETERS + [
             OpenApiParameter("count", OpenApiTypes.BOOL, description="Count the frames matching a filter (unfiltered counts are always given)"),
         ],
         responses=s.FramePageSerializer,
@@ -46,7 +46,7 @@ class FrameListView(APIView):
             results = [{**frame, "change": changes[frame["id"]]} for frame in results]
         body = {"next": next_url(request, page.next_cursor), "cursor": page.next_cursor, "results": results}
         if not query.filtered or flag(request, "count"):
-            count = services.frames_count(user=request.user, version=version, filters=query.filters, changed=query.changed)
+            count = services.frames_count(user=request.user, version=version, filters=query.filters, changed=query.changed, sample=query.sample)
             body = {"count": count, **body}
         return Response(body)
 
@@ -150,7 +150,7 @@ def _expected(request, version, frame_id) -> dict | None:
 
 
 class ContextListView(APIView):
-    @extend_schema(parameters=FILTER_PARAMETERS + PAGE_PARAMETERS, responses=s.ContextPageSerializer)
+    @extend_schema(parameters=FILTER_PARAMETERS + SAMPLE_PARAMETERS + PAGE_PARAMETERS, responses=s.ContextPageSerializer)
     def get(self, request, version_id):
         """Group by URL: one row per context_id with its frame count and first frame by timestamp."""
         version = selectors.version_get(user=request.user, version_id=version_id)
