@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import annotate, context, datasets, export, frames, jobs, media, members, navigation, settings, system, versions
+from .views import annotate, context, datasets, export, frames, jobs, media, members, navigation, settings, split, system, versions
 
 # Pages live in the "viewer" namespace (viewer:home, viewer:dataset, viewer:version, ...); login, logout and
 # healthz keep their plain names (settings.LOGIN_URL = "login").
@@ -18,6 +18,7 @@ pages = [
     path("versions/<str:version_id>/frames/count/", frames.version_count, name="version-count"),
     path("versions/<str:version_id>/frames/labels/", frames.version_labels, name="version-labels"),
     path("versions/<str:version_id>/frames/export/", export.version_export, name="version-export"),
+    path("versions/<str:version_id>/split/", split.version_split, name="version-split"),
     path("versions/<str:version_id>/context/", context.context_view, name="context"),
     path("versions/<str:version_id>/context/frames/", context.context_frames_json, name="context-frames"),
     path("versions/<str:version_id>/frame/<path:frame_id>", context.frame_page, name="frame"),

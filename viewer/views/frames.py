@@ -46,7 +46,9 @@ def version_frames(request, version_id):
             "grid": state.url(view=None, group=None, cursor=None, page=None),
             "table": state.url(view="table", group=None, cursor=None, page=None),
             "group": state.url(group=None if state.group else "context", cursor=None, page=None),
-            "clear_filters": state.url(filters=None, frame_query=None, sources_query=None, cursor=None, page=None),
+            "clear_filters": state.url(filters=None, frame_query=None, sources_query=None, roi_query=None, cursor=None, page=None),
+            "clear_sample": state.url(sample_by=None, sample_n=None, sample_seed=None, cursor=None, page=None),
+            "split": reverse("viewer:version-split", args=[version.id]) + state.filter_query(sort=None, order=None),
         },
         "quick_chips": [
             {"label": label, "url": state.url(label=[other for other in state.labels if other != label], cursor=None, page=None)}
@@ -159,7 +161,7 @@ def _contexts_page(user, version, state: BrowseState) -> dict:
 @json_view
 def version_count(request, version, state: BrowseState):
     """How many frames the current filter matches (JSON); kept while the version is unchanged."""
-    count = services.frames_count(user=request.user, version=version, filters=state.filters, changed=state.changed)
+    count = services.frames_count(user=request.user, version=version, filters=state.filters, changed=state.changed, sample=state.sample)
     return JsonResponse({"count": count, "total": version.frame_count})
 
 
