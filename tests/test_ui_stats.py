@@ -149,6 +149,8 @@ def test_charts_follow_the_filter_and_the_roi_metadata_key(ui_page, live_server)
     shot(page, "stats-filter-car-roi-area")
     assert page.locator("#stats-filter").is_visible()
     assert page.locator("#stat-frames").inner_text() == "16"  # 2 of every 5 frames have a car
+    one_slice = canvas_pixels(page, "chart-roi-labels")
+    assert has_colour(one_slice, label_colour("car")) and not has_colour(one_slice, "#000000", tolerance=40)  # its swatch too
     with page.expect_download() as info:
         page.locator('figure[data-chart="chart-meta"] [data-export="csv"]').click()
     rows = read_csv(info.value)

@@ -57,7 +57,8 @@ function axis(title, extra = {}) {
 
 // Chart.js configuration for one spec from viewer/charts.py.
 function config(spec) {
-  const colours = (dataset) => (dataset.colors.length === 1 ? dataset.colors[0] : dataset.colors);
+  // One colour for a whole bar series; one per slice for a doughnut (even a single slice).
+  const colours = (dataset) => (dataset.colors.length === 1 && spec.type !== "doughnut" ? dataset.colors[0] : dataset.colors);
   const datasets = spec.datasets.map((d) => ({
     label: d.label, data: d.data, backgroundColor: colours(d), borderColor: spec.type === "doughnut" ? "#fff" : colours(d),
     borderWidth: spec.type === "doughnut" ? 1 : 0, barPercentage: spec.type === "histogram" ? 1 : 0.8,
@@ -78,7 +79,7 @@ function config(spec) {
         // Each legend entry says the label, its count and its share, so the saved PNG carries the numbers.
         generateLabels: (chart) => chart.data.labels.map((label, i) => ({
           text: `${label}: ${number(spec.datasets[0].data[i])}${percent(i)}`,
-          fillStyle: datasets[0].backgroundColor[i], strokeStyle: "#fff", index: i,
+          fillStyle: datasets[0].backgroundColor[i], strokeStyle: "#fff", fontColor: TEXT, index: i,
           hidden: !chart.getDataVisibility(i),
         })),
       },
