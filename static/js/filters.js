@@ -264,7 +264,29 @@ function apply() {
   navigate(params);
 }
 
+// The Sample by Property panel (templates/viewer/partials/frames_sample.html): its fields belong to the toolbar's
+// form, so the form's submit (frames.js) applies them; here only the toggle and a new seed.
+function initSample() {
+  const samplePanel = document.getElementById("fb-sample-panel");
+  const toggle = document.getElementById("fb-sample-toggle");
+  if (!samplePanel || !toggle) return;
+  const show = (open) => {
+    samplePanel.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+  };
+  if (samplePanel.querySelector(".fb-field-error")) show(true);
+  toggle.addEventListener("click", () => {
+    show(samplePanel.hidden);
+    if (!samplePanel.hidden) document.getElementById("fb-sample-by")?.focus();
+  });
+  document.getElementById("fb-sample-reseed")?.addEventListener("click", () => {
+    const seed = document.getElementById("fb-sample-seed");
+    if (seed) seed.value = String(Math.floor(Math.random() * 100000));
+  });
+}
+
 async function init() {
+  initSample();
   if (!panel || !blocksNode) return;
   currentErrors = readJson("fb-error-fields") || {};
   blocks = normalise(readJson("fb-filters-json") || "");
