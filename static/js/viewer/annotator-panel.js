@@ -57,7 +57,6 @@ class AnnotatorBar {
     label.value = annotator.defaultLabel;
     label.addEventListener("change", () => annotator.setDefaultLabel(label.value.trim()));
     this.marker = this.bar.querySelector("#frame-save-status");
-    this.bar.hidden = false;
     annotator.subscribe(() => this.render());
     this.render();
   }
@@ -186,8 +185,6 @@ export function attachAnnotator(page, csrfToken) {
   installKeys(page, annotator, tools);
   guardLeaving(page, annotator);
   loadLabelOptions(page);
-  for (const node of page.root.querySelectorAll("[data-edit-only]")) node.hidden = false;
-  for (const node of page.root.querySelectorAll("[data-view-only]")) node.hidden = true;
   page.keys.addHelp(ANNOTATOR_KEYS);
   annotator.notify();
   return annotator;
