@@ -157,6 +157,7 @@ function ruleNode(block, b, rule, r, errors) {
       ["lucene", "Lucene", "A Lucene query over one ROI: labels, confidence, id, meta.*"]].map(([value, text, title]) =>
       el("button", {
         type: "button", class: `fb-seg-item${rule.mode === value ? " on" : ""}`, "data-mode": value, title,
+        style: `border: 0; font: inherit; font-size: 12px; cursor: pointer;${rule.mode === value ? "" : " background: #fff;"}`,
         "aria-pressed": String(rule.mode === value),
         onclick: () => { switchMode(rule, value); render(); document.querySelector(`[data-rule="${b}-${r}"] input`)?.focus(); },
       }, text)));
@@ -198,7 +199,7 @@ function luceneRuleNode(rule, b, r, logic, mode, remove, errors) {
   const input = el("input", {
     type: "text", class: `fb-query fb-roi-query${serverError ? " invalid" : ""}`, value: rule.query, spellcheck: "false", autocomplete: "off",
     placeholder: "labels:car AND confidence:[0.5 TO 1] AND meta.occluded:false", "aria-label": "ROI query (Lucene)",
-    "data-query": "roi_query", list: "fb-label-options",
+    "data-query": "roi_query",
     oninput: (e) => { rule.query = e.target.value; showHint(e.target.value); },
     onkeydown: (e) => { if (e.key === "Enter") { e.preventDefault(); apply(); } },
   });
