@@ -34,7 +34,7 @@ PAGE_PARAMETERS = [
     OpenApiParameter("limit", OpenApiTypes.INT, description=f"Page size, 1..{MAX_PAGE_SIZE} (default 100)"),
 ]
 SORT_PARAMETERS = [
-    OpenApiParameter("sort", OpenApiTypes.STR, description="context (default), id, timestamp, saved or meta.<key>"),
+    OpenApiParameter("sort", OpenApiTypes.STR, description="context (default), id, timestamp, saved, width, height (of the first source) or meta.<key>"),
     OpenApiParameter("order", OpenApiTypes.STR, enum=["asc", "desc"]),
 ]
 IF_MATCH = OpenApiParameter(
