@@ -190,6 +190,23 @@ class FrameRevision(models.Model):
         return f"{self.frame_id}@{self.version_id}"
 
 
+class FramePosition(models.Model):
+    """Every POSITION_STEP-th frame of a published version in one unfiltered sort order (ascending): its
+    position (0-based) and sort key. Built once when the version is published (it never changes), so a page
+    at any offset is a keyset seek from the nearest stored key (frames.selectors.positions)."""
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="+")
+    sort = models.CharField(max_length=32)
+    position = models.BigIntegerField()
+    key = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "sort", "position"], name="frame_position_unique")]
+
+    def __str__(self):
+        return f"{self.version_id} {self.sort} #{self.position}"
+
+
 class RoiLabel(models.Model):
     """One label of one ROI of a revision: the index behind label filters and label statistics."""
 
