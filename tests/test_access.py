@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,7 @@ class Rule:
 
 
 CREDENTIAL_FORM = {"provider": "s3", "name": "walk", "delivery": "proxy", "azure_auth": "key", "anonymous": "on"}
-PYRAMID = "walk-1"  # a pyramid of one tile, stored by media_files
+PYRAMID = f"walk-{os.getpid()}"  # a pyramid of one tile, stored by media_files (one per test run: runs may share the storage)
 FRAME = {"id": "f9", "context_id": "ctx", "sources": [{"id": "default", "uri": "https://example.com/9.jpg"}]}
 
 
