@@ -74,7 +74,7 @@ def reference(by, n, seed, frame_ids=None):
             values = {frame["meta"][by[5:]]} if by[5:] in frame["meta"] else set()
         for value in values:
             groups[value].add(frame["id"])
-    rank = lambda fid: (hashlib.md5(f"{seed}:{fid}".encode()).hexdigest(), fid)  # noqa: E731
+    rank = lambda fid: hashlib.md5(f"{seed}:{fid}".encode()).hexdigest()  # noqa: E731
     return sorted({fid for ids in groups.values() for fid in sorted(ids, key=rank)[:n]})
 
 
