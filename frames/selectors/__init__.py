@@ -11,7 +11,8 @@ Selectors take the acting user first and decide access through `access.require`;
 - contexts: Group by URL, a context's frames (film strip), Previous pages, a frame's neighbours
 - navigation: a step of 1 or 10 frames from one frame (in the filter's order or its context, above a confidence)
 - changes:  what a version changed against its parent, frame by frame (added, edited, deleted; the parent's frame)
-- stats:    label statistics, a metadata key's distribution, the metadata keys
+- stats:    label statistics (kept, inherited or counted), a metadata key's distribution, ROI confidence and ROI
+            metadata distributions, the metadata keys
 - previews: the renditions frames need, frames with their previews attached, preview progress
 - jobs:     a user's jobs, a version's job history
 - pyramids: which sources are shown through a deep zoom pyramid, and its state
@@ -32,7 +33,9 @@ from .navigation import Step, frame_step, parse_step
 from .previews import frames_to_dicts, latest_previews_count, previews_count, rendition_wait
 from .pyramids import source_pyramid, source_pyramids
 from .query import CONTEXT_CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STRIP_CURSOR, FrameQuery, QueryInvalid, decode_cursor, parse_frame_query
-from .stats import label_stats, meta_distribution, meta_keys, stored_stats
+from .stats import (
+    counted_label_stats, inherited_stats, kept_stats, label_stats, meta_distribution, meta_keys, roi_distribution, roi_meta_keys, stored_stats,
+)
 
 __all__ = [
     "ANNOTATOR", "OWNER", "SYSTEM", "VIEWER", "allows", "role_of",
@@ -48,5 +51,6 @@ __all__ = [
     "frames_to_dicts", "latest_previews_count", "previews_count", "rendition_wait",
     "source_pyramid", "source_pyramids",
     "CONTEXT_CURSOR", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "STRIP_CURSOR", "FrameQuery", "QueryInvalid", "decode_cursor", "parse_frame_query",
-    "label_stats", "meta_distribution", "meta_keys", "stored_stats",
+    "counted_label_stats", "inherited_stats", "kept_stats", "label_stats", "meta_distribution", "meta_keys", "roi_distribution",
+    "roi_meta_keys", "stored_stats",
 ]
