@@ -10,6 +10,8 @@
                    (width and height: the first source's, as the frame stores them; frames without come last)
     cursor         keyset cursor of the page to show (the `next` of the previous page)
     limit          page size, 1..MAX_PAGE_SIZE
+    offset, page   (with positions=True: the API) where the page starts, 0-based, or the 1-based page of `limit`
+                   frames; either one, never with a cursor (selectors.positions: as fast as a cursor at any depth)
     sample_by, sample_n, sample_seed   Sample by Property: N frames per value of meta.<key> or label, seeded
                    (selectors.sampling), taken from what the filters match
 
@@ -59,6 +61,7 @@ class FrameQuery:
     changed: str = ""
     min_confidence: float | None = None
     sample: Sample | None = None
+    offset: int | None = None
 
     @property
     def filtered(self) -> bool:
@@ -69,8 +72,8 @@ class FrameQuery:
         return "desc" if self.descending else "asc"
 
     def page(self, cursor: str | None = None, limit: int | None = None) -> "FrameQuery":
-        """The same frames and order, another page."""
-        return replace(self, cursor=cursor, limit=self.limit if limit is None else limit)
+        """The same frames and order, another page (after `cursor`)."""
+        return replace(self, cursor=cursor, offset=None, limit=self.limit if limit is None else limit)
 
 
 @dataclass
@@ -84,10 +87,10 @@ class _Errors:
         self.items.extend(exc.errors)
 
 
-def parse_frame_query(params, *, cursor_columns: list[str] | None = None) -> FrameQuery:
+def parse_frame_query(params, *, cursor_columns: list[str] | None = None, positions: bool = False) -> FrameQuery:
     """Read a FrameQuery from a QueryDict (request.GET or DRF's query_params); QueryInvalid names every bad
     parameter. The cursor is one of a frame page in the sort order, or of `cursor_columns` (Group by URL
-    pages: CONTEXT_CURSOR)."""
+    pages: CONTEXT_CURSOR). With `positions`, `offset` or `page` say where the page starts instead."""
     errors = _Errors()
     filters: list[FrameFilter] = []
     try:
@@ -110,6 +113,7 @@ def parse_frame_query(params, *, cursor_columns: list[str] | None = None) -> Fra
     except ServiceError as exc:
         errors.take(exc)
     cursor = params.get("cursor") or None
+    offset = _offset(params, limit, cursor, errors) if positions else None
     if cursor and not errors.items:
         try:
             decode_cursor(cursor, cursor_columns or sort_columns(sort))
@@ -117,7 +121,7 @@ def parse_frame_query(params, *, cursor_columns: list[str] | None = None) -> Fra
             errors.take(exc)
     if errors.items:
         raise QueryInvalid(errors.items)
-    return FrameQuery(tuple(filters), sort, order == "desc", cursor, limit, changed=changed, sample=sample)
+    return FrameQuery(tuple(filters), sort, order == "desc", cursor, limit, changed=changed, sample=sample, offset=offset)
 
 
 def parse_filter_params(params) -> list[FrameFilter]:
@@ -166,6 +170,35 @@ def _limit(raw, errors: _Errors) -> int:
     if not 1 <= limit <= MAX_PAGE_SIZE:
         errors.add("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
     return limit
+
+
+def _offset(params, limit: int, cursor: str | None, errors: _Errors) -> int | None:
+    """`offset` (0-based) or `page` (1-based, pages of `limit`) as an offset; None when neither is given."""
+    raw_offset, raw_page = params.get("offset"), params.get("page")
+    given = [name for name, raw in (("offset", raw_offset), ("page", raw_page)) if raw not in (None, "")]
+    if not given:
+        return None
+    if len(given) == 2:
+        errors.add("page", "give offset or page, not both")
+        return None
+    name = given[0]
+    if cursor:
+        errors.add(name, "cannot be combined with cursor: a cursor already says where the page starts")
+        return None
+    raw = raw_offset if name == "offset" else raw_page
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        errors.add(name, f"must be a whole number, got {raw!r}")
+        return None
+    lowest = 0 if name == "offset" else 1
+    if value < lowest or value > MAX_OFFSET:
+        errors.add(name, f"must be between {lowest} and {MAX_OFFSET}")
+        return None
+    return value if name == "offset" else (value - 1) * limit
+
+
+MAX_OFFSET = 10**12
 
 
 # -- sorts and keyset cursors -------------------------------------------------------------------------------

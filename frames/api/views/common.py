@@ -33,6 +33,12 @@ PAGE_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, description="The `cursor` of the previous page"),
     OpenApiParameter("limit", OpenApiTypes.INT, description=f"Page size, 1..{MAX_PAGE_SIZE} (default 100)"),
 ]
+OFFSET_PARAMETERS = [
+    OpenApiParameter("offset", OpenApiTypes.INT, description=(
+        "Start the page at this position (0-based) of the filtered, sorted frames instead of after a cursor; as fast "
+        "at any depth as a cursor (a position index). Not with `cursor` or `page`; past the end: no frames, with `count`")),
+    OpenApiParameter("page", OpenApiTypes.INT, description="Start at this 1-based page of `limit` frames (offset = (page - 1) * limit); not with `cursor` or `offset`"),
+]
 SORT_PARAMETERS = [
     OpenApiParameter("sort", OpenApiTypes.STR, description="context (default), id, timestamp, saved, width, height (of the first source) or meta.<key>"),
     OpenApiParameter("order", OpenApiTypes.STR, enum=["asc", "desc"]),
@@ -66,6 +72,8 @@ def next_url(request, cursor):
         return None
     params = request.query_params.copy()
     params["cursor"] = cursor
+    params.pop("offset", None)  # the cursor says where the next page starts
+    params.pop("page", None)
     return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 

@@ -9,10 +9,11 @@ from rest_framework.views import APIView
 
 from ... import selectors, services
 from ...exceptions import NotFound, ServiceError
+from ...services import positions as position_services
 from ...schema import Frame, FrameChanges, FrameInput, frame_etag, saved_from_etags
 from .. import serializers as s
 from ..openapi import JSON, FramesAddBody, FramesUpdateBody
-from .common import FILTER_PARAMETERS, IF_MATCH, PAGE_PARAMETERS, SAMPLE_PARAMETERS, SORT_PARAMETERS, flag, if_match, next_url, validated, with_etag
+from .common import FILTER_PARAMETERS, IF_MATCH, OFFSET_PARAMETERS, PAGE_PARAMETERS, SAMPLE_PARAMETERS, SORT_PARAMETERS, flag, if_match, next_url, validated, with_etag
 
 
 def frames_from_body(data):
@@ -29,23 +30,30 @@ def write_result(result):
 
 class FrameListView(APIView):
     @extend_schema(
-        parameters=FILTER_PARAMETERS + SAMPLE_PARAMETERS + SORT_PARAMETERS + PAGE_PARAMETERS + [
+        parameters=FILTER_PARAMETERS + SAMPLE_PARAMETERS + SORT_PARAMETERS + PAGE_PARAMETERS + OFFSET_PARAMETERS + [
             OpenApiParameter("count", OpenApiTypes.BOOL, description="Count the frames matching a filter (unfiltered counts are always given)"),
         ],
         responses=s.FramePageSerializer,
         operation_id="versions_frames_list",
     )
     def get(self, request, version_id):
-        """A page of the version's frames: the filters' frames in the sort order, after `cursor`."""
+        """A page of the version's frames: the filters' frames in the sort order, after `cursor` or from `offset`
+        (or `page`): with an offset the body also has `offset` and `count` (an offset past the end answers no
+        frames, with the count)."""
         version = selectors.version_get(user=request.user, version_id=version_id)
-        query = selectors.parse_frame_query(request.query_params)
-        page = selectors.frames_browse(user=request.user, version=version, query=query)
+        query = selectors.parse_frame_query(request.query_params, positions=True)
+        if query.offset is not None:
+            page = position_services.frames_page_at(user=request.user, version=version, query=query, offset=query.offset)
+        else:
+            page = selectors.frames_browse(user=request.user, version=version, query=query)
         results = selectors.frames_to_dicts(page.frames, user=request.user, version=version)
         if query.changed:
             changes = selectors.frame_changes(user=request.user, version=version, rows=page.frames)
             results = [{**frame, "change": changes[frame["id"]]} for frame in results]
         body = {"next": next_url(request, page.next_cursor), "cursor": page.next_cursor, "results": results}
-        if not query.filtered or flag(request, "count"):
+        if query.offset is not None:
+            body = {"count": page.total, "offset": query.offset, **body}
+        elif not query.filtered or flag(request, "count"):
             count = services.frames_count(user=request.user, version=version, filters=query.filters, changed=query.changed, sample=query.sample)
             body = {"count": count, **body}
         return Response(body)
