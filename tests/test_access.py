@@ -93,6 +93,7 @@ ROUTES = {
     "GET /versions/{version_id}/": Rule(VIEWER),
     "GET /versions/{version_id}/frames/count/": Rule(VIEWER, query="label=car"),
     "GET /versions/{version_id}/frames/labels/": Rule(VIEWER),
+    "GET /versions/{version_id}/frames/position/": Rule(VIEWER, query="cursor=WyJ2MCIsMCwiZCJd"),
     "GET /versions/{version_id}/frames/export/": Rule(VIEWER),
     "GET /versions/{version_id}/split/": Rule(VIEWER, query="a_frame_query=meta.weather:sunny&b_roi_query=car"),
     "GET /versions/{version_id}/context/": Rule(VIEWER, query="context=ctx"),

@@ -17,6 +17,7 @@ pages = [
     path("versions/<str:version_id>/", frames.version_frames, name="version"),
     path("versions/<str:version_id>/frames/count/", frames.version_count, name="version-count"),
     path("versions/<str:version_id>/frames/labels/", frames.version_labels, name="version-labels"),
+    path("versions/<str:version_id>/frames/position/", frames.version_position, name="version-position"),
     path("versions/<str:version_id>/frames/export/", export.version_export, name="version-export"),
     path("versions/<str:version_id>/split/", split.version_split, name="version-split"),
     path("versions/<str:version_id>/context/", context.context_view, name="context"),
