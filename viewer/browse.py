@@ -130,6 +130,11 @@ def _sort_link(state: BrowseState, sort: str) -> dict:
     }
 
 
+def jump_fields(state: BrowseState) -> list[tuple[str, str]]:
+    """The view's parameters as (name, value) pairs, for the "Go to page" form's hidden fields (no cursor)."""
+    return [(key, value) for key in STATE_KEYS for value in state.params.getlist(key) if value != ""]
+
+
 def _int(raw, default, low, high) -> int:
     try:
         value = int(raw)

@@ -140,6 +140,7 @@ async function setupCount() {
     strong.textContent = fmt.format(body.count);
     strong.dataset.countValue = String(body.count);
     delete node.dataset.pending;
+    root.dispatchEvent(new CustomEvent("fb:count", { detail: body.count })); // frames-jump.js: the last page
   } catch {
     node.querySelector("strong").textContent = "?";
   }

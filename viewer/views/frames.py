@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET
 
 from frames import selectors, services
 from frames.exceptions import ServiceError
-from viewer.browse import PAGE_SIZES, SORT_CHOICES, BrowseState, json_view, table_sort_links, version_or_404
+from frames.services import positions as position_services
+from viewer.browse import PAGE_SIZES, SORT_CHOICES, BrowseState, json_view, jump_fields, table_sort_links, version_or_404
 from viewer.media import source_image
 from viewer.render import items_html, tile_rois
 from viewer.streaming import streamed_page
@@ -41,6 +42,7 @@ def version_frames(request, version_id):
         "initial_labels": selectors.stored_stats(version),
         "count_url": reverse("viewer:version-count", args=[version.id]) + state.filter_query(sort=None, order=None),
         "labels_url": reverse("viewer:version-labels", args=[version.id]),
+        "jump_fields": jump_fields(state),
         "export_url": reverse("viewer:version-export", args=[version.id]) + state.filter_query(),
         "links": {
             "grid": state.url(view=None, group=None, cursor=None, page=None),
@@ -75,34 +77,70 @@ def _browse_results(user, version, state: BrowseState) -> dict:
 
 
 def _frames_page(user, version, state: BrowseState) -> dict:
-    page = selectors.frames_browse(user=user, version=version, query=state.query)
-    frames = selectors.frames_to_dicts(page.frames, user=user, version=version)
+    """A page after the URL's cursor, or (page N without a cursor: the page box, the slider, a shared link) the page
+    at offset (N - 1) * limit, found through the position index (frames.selectors.positions). The page number is
+    shown only when it is known to be true: a jump's by construction, a cursor's once checked against the index;
+    otherwise the tab asks `position_url` after it is shown."""
+    rows, next_cursor, total, page_known = _page_rows(user, version, state)
+    frames = selectors.frames_to_dicts(rows, user=user, version=version)
     link_query = state.url_query(cursor=state.cursor, page=state.page if state.page > 1 else None)
-    changes = selectors.frame_changes(user=user, version=version, rows=page.frames) if state.changed else {}
+    changes = selectors.frame_changes(user=user, version=version, rows=rows) if state.changed else {}
     has_previous, previous_cursor = False, None
-    if state.cursor and page.frames:
-        has_previous, previous_cursor = selectors.previous_page_cursor(user=user, version=version, first_row=page.frames[0], query=state.query)
-    elif state.cursor:
-        has_previous = True  # a cursor past the end: offer the way back to the start
-    # The count is known without counting when there is no filter (kept on the version) or when everything
-    # fits on this one page; otherwise the page asks for it after it is shown.
-    count = None
-    if not state.filtered:
+    if rows and (state.cursor or state.page > 1):
+        has_previous, previous_cursor = selectors.previous_page_cursor(user=user, version=version, first_row=rows[0], query=state.query)
+    elif state.cursor or state.page > 1:
+        has_previous = True  # past the end: offer the way back to the start
+    # The count is known without counting when there is no filter (kept on the version), after a jump (the
+    # position index has it) or when everything fits on this one page; otherwise the page asks for it.
+    count = total
+    if count is None and not state.filtered:
         count = version.frame_count
-    elif not state.cursor and not page.next_cursor:
-        count = len(page.frames)
+    elif count is None and not state.cursor and not next_cursor:
+        count = len(rows)
+    page = state.page if page_known else None
+    start = (state.page - 1) * state.limit
     return {
         "tiles": [_with_source_size(tile(f, state=state, version=version, link_query=link_query, change=changes.get(f["id"], "")), f) for f in frames],
         "tile_rois": {f["id"]: tile_rois(f) for f in frames},
         "count": count,
-        "next_url": state.url(cursor=page.next_cursor, page=state.page + 1) if page.next_cursor else None,
-        "previous_url": state.url(cursor=previous_cursor, page=max(1, state.page - 1) if previous_cursor else None) if has_previous else None,
-        "first_url": state.url(cursor=None, page=None) if state.cursor else None,
+        "next_url": state.url(cursor=next_cursor, page=(page + 1) if page else None) if next_cursor else None,
+        "previous_url": _previous_url(state, has_previous, previous_cursor, page),
+        "first_url": state.url(cursor=None, page=None) if state.cursor or state.page > 1 else None,
         "meta_keys": sorted(set(meta_keys(frames)) | set(state.cols)),
         "source_ids": source_ids(frames),
-        "page_start": (state.page - 1) * state.limit + 1,
-        "page_end": (state.page - 1) * state.limit + len(page.frames),
+        "page_number": page,
+        "last_page": _last_page(count, state),
+        "last_page_url": state.url(cursor=None, page=_last_page(count, state)) if count else None,
+        "position_url": None if page_known or not rows else reverse("viewer:version-position", args=[version.id]) + state.url_query(page=None),
+        "page_start": start + 1,
+        "page_end": start + len(rows),
+        "past_end": not rows and state.page > 1 and not state.cursor,
     }
+
+
+def _last_page(count: int | None, state: BrowseState) -> int | None:
+    return max(1, -(-count // state.limit)) if count is not None else None
+
+
+def _page_rows(user, version, state: BrowseState):
+    """(rows, next cursor, total or None, whether state.page is the page shown)."""
+    if not state.cursor:
+        if state.page == 1:
+            page = selectors.frames_browse(user=user, version=version, query=state.query)
+            return page.frames, page.next_cursor, None, True
+        at = position_services.frames_page_at(user=user, version=version, query=state.query, offset=(state.page - 1) * state.limit)
+        return at.frames, at.next_cursor, at.total, True
+    page = selectors.frames_browse(user=user, version=version, query=state.query)
+    checked = state.page > 1 and position_services.page_checked(user=user, version=version, query=state.query, page=state.page)
+    return page.frames, page.next_cursor, None, bool(checked)
+
+
+def _previous_url(state: BrowseState, has_previous: bool, cursor: str | None, page: int | None) -> str | None:
+    if not has_previous:
+        return None
+    if page is None:
+        return state.url(cursor=cursor, page=None) if cursor else state.url(cursor=None, page=None)
+    return state.url(cursor=cursor, page=(page - 1) if cursor else None)
 
 
 def _with_source_size(item: dict, frame: dict) -> dict:
@@ -163,6 +201,18 @@ def version_count(request, version, state: BrowseState):
     """How many frames the current filter matches (JSON); kept while the version is unchanged."""
     count = services.frames_count(user=request.user, version=version, filters=state.filters, changed=state.changed, sample=state.sample)
     return JsonResponse({"count": count, "total": version.frame_count})
+
+
+@require_GET
+@json_view
+def version_position(request, version, state: BrowseState):
+    """Where the page after the URL's cursor is: {"offset", "total", "page"} (page: when the offset starts one of
+    `limit` frames, else null), for the Frames tab's label when the page number in its URL was not checked."""
+    if not state.cursor:
+        return JsonResponse({"errors": [{"field": "cursor", "message": "required"}]}, status=400)
+    offset, total = position_services.cursor_offset(user=request.user, version=version, query=state.query)
+    page = offset // state.limit + 1 if offset % state.limit == 0 else None
+    return JsonResponse({"offset": offset, "total": total, "page": page, "limit": state.limit})
 
 
 @require_GET
