@@ -111,7 +111,7 @@ def _frames_page(user, version, state: BrowseState) -> dict:
         "page_number": page,
         "last_page": _last_page(count, state),
         "last_page_url": state.url(cursor=None, page=_last_page(count, state)) if count else None,
-        "position_url": None if page_known or not rows else reverse("viewer:version-position", args=[version.id]) + state.url_query(page=None),
+        "position_url": None if page_known or not rows else reverse("viewer:version-position", args=[version.id]) + state.url_query(cursor=state.cursor),
         "page_start": start + 1,
         "page_end": start + len(rows),
         "past_end": not rows and state.page > 1 and not state.cursor,
