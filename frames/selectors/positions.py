@@ -43,7 +43,8 @@ class Positions:
     def key_at(self, position: int) -> list | None:
         if self.stored:
             version_id, sort = self.stored
-            return FramePosition.objects.filter(version_id=version_id, sort=sort, position=position).values_list("key", flat=True).first()
+            rows = FramePosition.objects.filter(version_id=version_id, sort=sort, position=position).values_list("key", flat=True)
+            return next(iter(rows[:1]), None)  # unordered: .first() would add ORDER BY id, and a slower plan
         index = (position + 1) // POSITION_STEP - 1
         return list(self.keys[index]) if 0 <= index < len(self.keys) else None
 
