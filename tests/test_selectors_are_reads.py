@@ -50,6 +50,12 @@ def calls(w):
     row = selectors.frame_get(user=user, version=draft, frame_id="f1")
     query = FrameQuery(limit=2)
     key = source_request(w["frames"][0]["sources"][0]).key
+
+    cursored = FrameQuery(cursor=selectors.cursor_of(row, sort="context"))
+
+    def positions():
+        return selectors.positions_compute(user=user, version=draft, query=FrameQuery())
+
     return {
         "allows": lambda: selectors.allows(user, published, selectors.OWNER),
         "role_of": lambda: selectors.role_of(user=user, dataset_id=w["dataset"].pk),
@@ -93,6 +99,12 @@ def calls(w):
         "meta_keys": lambda: selectors.meta_keys(user=user, version=draft),
         "stored_stats": lambda: selectors.stored_stats(published),
         "kept_stats": lambda: selectors.kept_stats(draft),
+        "positions_stored": lambda: selectors.positions_stored(user=user, version=published, sort="context"),
+        "positions_compute": lambda: selectors.positions_compute(user=user, version=draft, query=FrameQuery()),
+        "page_at": lambda: selectors.page_at(user=user, version=draft, query=FrameQuery(), positions=positions(), offset=2),
+        "cursor_at": lambda: selectors.cursor_at(user=user, version=draft, query=FrameQuery(), positions=positions(), offset=2),
+        "cursor_is_at": lambda: selectors.cursor_is_at(user=user, version=draft, query=cursored, positions=positions(), offset=1),
+        "cursor_offset": lambda: selectors.cursor_offset(user=user, version=draft, query=cursored, positions=positions()),
         "inherited_stats": lambda: selectors.inherited_stats(draft),
         "counted_label_stats": lambda: selectors.counted_label_stats(user=user, version=draft),
         "roi_distribution": lambda: selectors.roi_distribution(user=user, version=published, key="rois.confidence"),

@@ -13,6 +13,7 @@ Selectors take the acting user first and decide access through `access.require`;
 - changes:  what a version changed against its parent, frame by frame (added, edited, deleted; the parent's frame)
 - stats:    label statistics (kept, inherited or counted), a metadata key's distribution, ROI confidence and ROI
             metadata distributions, the metadata keys
+- positions: checkpoints of an order, and the page (or cursor) at any offset through them
 - previews: the renditions frames need, frames with their previews attached, preview progress
 - jobs:     a user's jobs, a version's job history
 - pyramids: which sources are shown through a deep zoom pyramid, and its state
@@ -31,6 +32,7 @@ from .jobs import job_get, jobs_list
 from .projects import may_manage_project, project_get, projects_list
 from .navigation import Step, frame_step, parse_step
 from .previews import frames_to_dicts, latest_previews_count, previews_count, rendition_wait
+from .positions import cursor_at, cursor_is_at, cursor_offset, page_at, positions_compute, positions_stored
 from .pyramids import source_pyramid, source_pyramids
 from .query import CONTEXT_CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STRIP_CURSOR, FrameQuery, QueryInvalid, decode_cursor, parse_frame_query
 from .stats import (
@@ -49,6 +51,7 @@ __all__ = [
     "Step", "frame_step", "parse_step",
     "ParentFrame", "frame_changes", "parent_frame",
     "frames_to_dicts", "latest_previews_count", "previews_count", "rendition_wait",
+    "cursor_at", "cursor_is_at", "cursor_offset", "page_at", "positions_compute", "positions_stored",
     "source_pyramid", "source_pyramids",
     "CONTEXT_CURSOR", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "STRIP_CURSOR", "FrameQuery", "QueryInvalid", "decode_cursor", "parse_frame_query",
     "counted_label_stats", "inherited_stats", "kept_stats", "label_stats", "meta_distribution", "meta_keys", "roi_distribution",
