@@ -86,6 +86,8 @@ def test_every_page_fits_the_screen(phone, draft):
         "table": (f"{v}/?view=table", ".fb-table tbody tr"),
         "groups": (f"{v}/?group=context", "#fb-contexts .tile"),
         "filters": (f"{v}/?label=car&frame_query=meta.speed:[10 TO 60]", "#fb-grid .tile"),
+        "page-2": (f"{v}/?page=2&limit=10", "#fb-jump"),
+        "split": (f"{v}/split/?a_roi_query=car&b_frame_query=meta.speed:[10 TO 60]", ".split-side .tile"),
         "frame": (f"{v}/frame/street-03", "#frame-view[data-annotator='ready']"),
         "framegroup": (f"{v}/frame/group-00", "#frame-view[data-annotator='ready']"),
         "context": (f"{v}/context/?context={VIDEO_CONTEXT}", "#cx-strip .cx-cell"),
