@@ -33,6 +33,11 @@ def frames(n=TOTAL, prefix="f"):
     ]
 
 
+@pytest.fixture(autouse=True)
+def no_previews(settings):
+    settings.HYPERDATA_PREVIEWS_AUTO = False  # no preview tasks queued for the session's worker: only pages are wanted
+
+
 @pytest.fixture
 def draft():
     dataset = services.dataset_create(user=ACTOR, name="positions")

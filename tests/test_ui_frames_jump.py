@@ -61,7 +61,8 @@ def query_of(url: str) -> dict:
 
 
 @pytest.fixture
-def ui_page(logged_in_page):
+def ui_page(logged_in_page, settings):
+    settings.HYPERDATA_PREVIEWS_AUTO = False  # 1,234 frames' previews would keep the session's worker busy for later tests
     logged_in_page.set_default_timeout(30_000)
     logged_in_page.set_default_navigation_timeout(30_000)
     return logged_in_page
