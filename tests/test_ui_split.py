@@ -138,6 +138,11 @@ def test_browser_sample_by_property_and_split_preview(ui_page, live_server, medi
         assert page.locator(f"#split-{prefix}-count strong").get_attribute("data-count") == str(count)
         assert tile_ids(page, f"#split-{prefix} .tile") == ids[:12]
     expect(page.locator("#split-a .tile img").first).to_have_js_property("complete", True)
+    # Every val frame holds a car: its ROIs are drawn over each picture, as on the Frames tab (tiles.js); a tile
+    # whose preview failed shows a placeholder and nothing over it.
+    pictures = page.locator("#split-b .tile .tile-src:has(img)").count()
+    assert pictures >= 3
+    expect(page.locator("#split-b .tile svg.tile-rois")).to_have_count(pictures)
     shot(page, "06-split-preview")
     page.click("#split-b-open")
     page.wait_for_url(re.compile(r"/versions/[^/]+/\?"))

@@ -6,22 +6,17 @@
 // - placeholders for images that fail to load
 // - the scroll position, remembered per URL when a frame is opened and restored when the grid is shown again
 //   with the same URL (the frame page's Esc goes back to it: viewer/views/context.py back_url)
-// - each thumbnail's ROIs, drawn by the viewer's module (draw.js, as on the film strip) from the JSON island
-//   the server sends with the page (#fb-rois), with a switch remembered in localStorage
-// - label chips that do not fit a tile end with "+N" (its title lists the rest)
+// - each thumbnail's ROIs and label chips that fit (tiles.js, shared with Split Preview)
 // - the table's header sticks to the top of the page (its Columns chooser with it); a table wider than the
 //   page scrolls in its own box instead, with the header and the chooser's column kept in view
 // (The frame page has its own script: static/js/viewer/frame-page.js.)
 
+import { setupChips, setupTileRois } from "./tiles.js";
 import { readJson } from "./viewer/contract.js";
-import { drawShapes } from "./viewer/draw.js";
-import { shapesOnSource } from "./viewer/rois.js";
 
 const DEFAULTS = { sort: "context", order: "asc", limit: "100", view: "grid" };
 const TILE_KEY = "hd.tileSize";
 const SCROLL_KEY = "hd.gridScroll:";
-const ROIS_KEY = "hd.tileRois";
-const SVG_NS = "http://www.w3.org/2000/svg";
 
 /** Navigate to this page with `params` (URLSearchParams), dropping empty and default values. */
 export function navigate(params) {
@@ -226,105 +221,6 @@ function setupScrollMemory() {
   window.addEventListener("pageshow", (event) => { if (event.persisted) restore(); });
 }
 
-/** Draw the ROIs of every thumbnail on the page (once): an SVG over each preview whose source size is known,
- * placed as `object-fit: contain` places the picture, so the shapes sit on it whatever its aspect ratio. */
-let roisDrawn = false;
-function drawTileRois() {
-  if (roisDrawn) return;
-  roisDrawn = true;
-  const island = readJson("fb-rois");
-  if (!island) return;
-  for (const item of document.querySelectorAll("#fb-grid [data-frame-id], #fb-table [data-frame-id], #fb-contexts [data-context-id]")) {
-    const entry = island[item.dataset.frameId ?? item.dataset.contextId];
-    if (!entry || !entry.rois.length) continue;
-    for (const figure of item.querySelectorAll(".tile-src[data-w][data-h]")) {
-      const shapes = shapesOnSource(entry.rois, figure.dataset.sourceId, entry.sources);
-      if (!shapes.length || !figure.querySelector("img")) continue;
-      const width = Number(figure.dataset.w);
-      const height = Number(figure.dataset.h);
-      const svg = document.createElementNS(SVG_NS, "svg");
-      svg.setAttribute("class", "fv-overlay tile-rois");
-      svg.setAttribute("aria-hidden", "true");
-      drawShapes(svg, shapes, { width, height });
-      svg.setAttribute("preserveAspectRatio", "xMidYMid meet"); // where object-fit: contain puts the picture
-      svg.style.setProperty("--point-r", `${Math.max(width, height) / 60}px`); // key points readable at any size
-      figure.append(svg);
-    }
-  }
-}
-
-function roisShown() {
-  return document.documentElement.dataset.tileRois !== "off";
-}
-
-function setupTileRois() {
-  const button = document.getElementById("fb-rois-toggle");
-  const apply = (shown) => {
-    document.documentElement.dataset.tileRois = shown ? "on" : "off";
-    if (button) {
-      button.classList.toggle("on", shown);
-      button.setAttribute("aria-checked", String(shown));
-    }
-    if (shown) drawTileRois();
-  };
-  apply(roisShown());
-  button?.addEventListener("click", () => {
-    const shown = !roisShown();
-    try { localStorage.setItem(ROIS_KEY, shown ? "on" : "off"); } catch { /* private mode */ }
-    apply(shown);
-  });
-}
-
-function chipText(chip) {
-  const label = chip.firstChild?.textContent || "";
-  const count = chip.querySelector(".chip-n")?.textContent;
-  return chip.classList.contains("chip-frame") ? `${label} (frame label)` : count ? `${label} (${count})` : label;
-}
-
-/** Hide the chips of a tile that do not fit its two rows and end the rest with "+N" (a title lists them). */
-function fitChips(container) {
-  const chips = [...container.querySelectorAll(":scope > .chip:not(.chip-more)")];
-  const fits = (chip) => chip.offsetTop + chip.offsetHeight <= container.clientHeight;
-  let shown = chips.findIndex((chip) => !fits(chip));
-  if (shown < 0) return;
-  const more = document.createElement("span");
-  more.className = "chip chip-more";
-  container.append(more);
-  const update = () => {
-    chips.forEach((chip, i) => { chip.hidden = i >= shown; });
-    more.textContent = `+${chips.length - shown}`;
-    more.title = chips.slice(shown).map(chipText).join(", ");
-    more.setAttribute("aria-label", `${chips.length - shown} more: ${more.title}`);
-  };
-  update();
-  while (shown > 0 && !fits(more)) {
-    shown -= 1;
-    update();
-  }
-}
-
-function setupChips() {
-  const selector = "#fb-grid .tile-info .chips, #fb-contexts .tile-info .chips";
-  const refit = () => {
-    const all = [...document.querySelectorAll(selector)];
-    for (const container of all) {
-      container.querySelector(".chip-more")?.remove();
-      for (const chip of container.children) chip.hidden = false;
-    }
-    // One layout for all, then only the tiles whose chips overflow are fitted chip by chip.
-    all.filter((c) => c.scrollHeight > c.clientHeight + 1).forEach(fitChips);
-  };
-  let pending = 0;
-  const later = () => {
-    cancelAnimationFrame(pending);
-    pending = requestAnimationFrame(refit);
-  };
-  refit();
-  const grid = document.querySelector("#fb-grid, #fb-contexts");
-  if (grid && window.ResizeObserver) new ResizeObserver(later).observe(grid);
-  document.getElementById("fb-tile-size")?.addEventListener("input", later);
-}
-
 /** The table's header sticks to the page's top while the table fits the page; a wider table (many metadata
  * columns) scrolls in a box as tall as the window, its header at the box's top, the Columns cell at its right. */
 function setupTable() {
@@ -346,9 +242,9 @@ function setupTable() {
 setupToolbar();
 setupTileSize();
 setupTable();
-setupChips();
+setupChips("#fb-grid .tile-info .chips, #fb-contexts .tile-info .chips", document.querySelector("#fb-grid, #fb-contexts"));
 setupScrollMemory();
-setupTileRois();
+setupTileRois("#fb-grid [data-frame-id], #fb-table [data-frame-id], #fb-contexts [data-context-id]");
 setupColumns();
 setupImageErrors();
 setupCount();

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from frames import selectors, services
 from frames.exceptions import ServiceError
 from viewer.browse import FILTER_KEYS, BrowseState, version_or_404
-from viewer.render import items_html
+from viewer.render import items_html, tile_rois
 from viewer.tiles import tile
 
 from .versions import version_context
@@ -36,6 +36,7 @@ class Side:
     errors: list[dict] = field(default_factory=list)
     count: int | None = None
     items_html: str = ""
+    tile_rois: dict = field(default_factory=dict)  # frame id -> what its thumbnail draws (viewer.render.tile_rois)
     frames_url: str = ""
 
     @property
@@ -92,6 +93,7 @@ def _read_side(request, version, prefix: str, default_name: str) -> Side:
     link_query = f"?{params.urlencode()}" if params else ""
     frames = selectors.frames_to_dicts(page.frames, user=request.user, version=version)
     side.items_html = items_html("grid", [tile(f, state=state, version=version, link_query=link_query) for f in frames])
+    side.tile_rois = {f["id"]: tile_rois(f) for f in frames}
     return side
 
 
@@ -102,6 +104,6 @@ def version_split(request, version_id):
     version = version_or_404(request, version_id)
     sides = [_read_side(request, version, prefix, name) for prefix, name in SIDES]
     context = {**version_context(request, version, "frames"), "sides": sides, "preview_frames": PREVIEW_FRAMES,
-               "total": version.frame_count}
+               "total": version.frame_count, "tile_rois": {k: v for side in sides for k, v in side.tile_rois.items()}}
     status = 400 if any(side.errors for side in sides) else 200
     return render(request, "viewer/version_split.html", context, status=status)
