@@ -29,9 +29,11 @@ READY = """async () => {
 }"""
 
 # The overlay pixels (RGBA) of source `id` at source points, placed by OpenSeadragon's image bounds.
-SAMPLE = """([id, points]) => {
+SAMPLE = """async ([id, points]) => {
     const view = window.hyperdataViewer.views.find((v) => v.id === id);
     const stage = view.stage;
+    // While the view animates the overlay shows its last sharp drawing moved along (stage.js): sample at rest.
+    for (let i = 0; i < 100 && stage.animating; i++) await new Promise((r) => setTimeout(r, 50));
     stage.draw();
     const item = stage.viewer.world.getItemAt(0);
     const rect = stage.viewer.viewport.viewportToViewerElementRectangle(item.getBounds(true));
