@@ -9,7 +9,7 @@ from ..exceptions import Conflict, Forbidden, NotFound, ServiceError
 from ..models import Dataset, DatasetMember, DatasetVersion, FrameRevision, FrameSource, RoiLabel
 from ..selectors.access import OWNER, RANK, require
 from .projects import project_for_dataset
-from .validation import clean_metadata, clean_name, clean_tags, clean_text, require_fresh
+from .validation import clean_metadata, clean_tags, clean_text, require_fresh, unique_name
 
 INITIAL_VERSION_NAME = "Current"
 
@@ -20,9 +20,7 @@ def dataset_create(*, user, name, description="", tags=None, metadata=None, proj
     with id `project`, to a new project named `new_project`, or else to the default project ("General")."""
     if not getattr(user, "is_authenticated", False):
         raise Forbidden("sign in to create datasets", field="user")
-    name = clean_name(name)
-    if Dataset.objects.filter(name=name).exists():
-        raise Conflict(f"a dataset named {name!r} already exists", field="name")
+    name = unique_name(Dataset, name, kind="dataset")
     creator = user if user.pk is not None else None
     home = project_for_dataset(user=user, project_id=project, new_project=new_project)
     dataset = Dataset.objects.create(
@@ -43,10 +41,7 @@ def dataset_update(*, user, dataset: Dataset, if_match=None, name=None, descript
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
     require_fresh(dataset, if_match)
     if name is not None:
-        name = clean_name(name)
-        if Dataset.objects.filter(name=name).exclude(pk=dataset.pk).exists():
-            raise Conflict(f"a dataset named {name!r} already exists", field="name")
-        dataset.name = name
+        dataset.name = unique_name(Dataset, name, kind="dataset", instance=dataset)
     if description is not None:
         dataset.description = clean_text(description, field_name="description")
     if tags is not None:

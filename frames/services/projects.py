@@ -6,7 +6,7 @@ from django.db import transaction
 from ..exceptions import Conflict, Forbidden, NotFound, ServiceError
 from ..models import Project
 from ..selectors.projects import project_get, require_project_manager
-from .validation import clean_name, clean_text
+from .validation import clean_text, unique_name
 
 
 @transaction.atomic
@@ -14,9 +14,7 @@ def project_create(*, user, name, description="") -> Project:
     """A new, empty project; its creator may rename and delete it."""
     if not getattr(user, "is_authenticated", False):
         raise Forbidden("sign in to create projects", field="user")
-    name = clean_name(name)
-    if Project.objects.filter(name=name).exists():
-        raise Conflict(f"a project named {name!r} already exists", field="name")
+    name = unique_name(Project, name, kind="project")
     creator = user if user.pk is not None else None
     return Project.objects.create(name=name, description=clean_text(description or "", field_name="description"), created_by=creator)
 
@@ -26,10 +24,7 @@ def project_update(*, user, project: Project, name=None, description=None) -> Pr
     require_project_manager(user, project)
     project = Project.objects.select_for_update().get(pk=project.pk)
     if name is not None:
-        name = clean_name(name)
-        if Project.objects.filter(name=name).exclude(pk=project.pk).exists():
-            raise Conflict(f"a project named {name!r} already exists", field="name")
-        project.name = name
+        project.name = unique_name(Project, name, kind="project", instance=project)
     if description is not None:
         project.description = clean_text(description, field_name="description")
     project.save()

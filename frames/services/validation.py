@@ -1,7 +1,7 @@
 """Checks the services share: names, tags, metadata, the mask-label map, write preconditions."""
 from __future__ import annotations
 
-from ..exceptions import PreconditionFailed, ServiceError
+from ..exceptions import Conflict, PreconditionFailed, ServiceError
 
 NAME_LIMIT = 255
 
@@ -12,6 +12,17 @@ def clean_name(name, *, field_name="name") -> str:
     if len(name) > NAME_LIMIT:
         raise ServiceError(f"must be at most {NAME_LIMIT} characters", field=field_name)
     return name.strip()
+
+
+def unique_name(model, name, *, kind: str, instance=None) -> str:
+    """`name` cleaned (clean_name), refused (409) when another row of `model` (not `instance`) has it."""
+    name = clean_name(name)
+    others = model.objects.filter(name=name)
+    if instance is not None:
+        others = others.exclude(pk=instance.pk)
+    if others.exists():
+        raise Conflict(f"a {kind} named {name!r} already exists", field="name")
+    return name
 
 
 def clean_text(value, *, field_name: str) -> str:
