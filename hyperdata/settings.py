@@ -200,8 +200,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # Where file:// source URIs may point. The demo dataset lives under var/demo.
-# The demo's folder is always one of them; HYPERDATA_MEDIA_ROOTS adds the operator's own.
-HYPERDATA_MEDIA_ROOTS = list(dict.fromkeys([str(VAR_DIR / "demo"), *env_list("HYPERDATA_MEDIA_ROOTS")]))
+# The demo's folder is always one of them, and so is the imports folder (uploaded import files and the masks
+# importers generate); HYPERDATA_MEDIA_ROOTS adds the operator's own. A server-side folder import must lie in one.
+HYPERDATA_IMPORTS_DIR = Path(env("HYPERDATA_IMPORTS_DIR", VAR_DIR / "imports"))
+HYPERDATA_MEDIA_ROOTS = list(dict.fromkeys([str(VAR_DIR / "demo"), str(HYPERDATA_IMPORTS_DIR), *env_list("HYPERDATA_MEDIA_ROOTS")]))
 
 # --- Source fetching (frames/storage): what a source URI may make the server read ---
 # Loopback, private, link-local... addresses are refused unless listed here (comma-separated CIDRs).

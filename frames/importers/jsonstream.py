@@ -1,0 +1,120 @@
+"""Streaming JSON: the elements of a top-level array, or the values of a JSON-lines file, one at a time with
+the line they start on, in memory bounded by the largest element (the C scanner of `json` does the parsing).
+
+A syntax error becomes a `Problem` with the file, line and column, and reading stops there (what follows a
+broken element cannot be trusted to start where it seems to).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TextIO
+
+from .base import Problem
+
+CHUNK = 1 << 20
+_decoder = json.JSONDecoder()
+_WHITESPACE = " \t\n\r"
+
+
+class _Buffer:
+    """Text read ahead from the file, with the line and column of its start."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.text = ""
+        self.pos = 0
+        self.line = 1
+        self.line_start = 0  # offset in text where self.line began (may be negative after trimming)
+        self.eof = False
+
+    def fill(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.stream.read(CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        self.text = self.text[self.pos :] + chunk
+        self.line_start -= self.pos
+        self.pos = 0
+        return True
+
+    def advance_to(self, end: int) -> None:
+        newlines = self.text.count("\n", self.pos, end)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.text.rfind("\n", self.pos, end) + 1
+        self.pos = end
+
+    def skip(self, characters: str) -> str | None:
+        """Skip `characters`; the next other character (not consumed), None at the end of the file."""
+        while True:
+            end = self.pos
+            while end < len(self.text) and self.text[end] in characters:
+                end += 1
+            self.advance_to(end)
+            if self.pos < len(self.text):
+                return self.text[self.pos]
+            if not self.fill():
+                return None
+
+    def column(self, offset: int | None = None) -> int:
+        return (self.pos if offset is None else offset) - self.line_start + 1
+
+    def problem(self, file: str, message: str, field: str = "") -> Problem:
+        return Problem(file=file, field=field, message=message, line=self.line, column=self.column())
+
+    def decode(self, file: str):
+        """The value at the current position and the line it starts on, or a Problem."""
+        line = self.line
+        while True:
+            try:
+                value, end = _decoder.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError as exc:
+                if self.fill():  # the element may continue past what was read so far
+                    continue
+                error_line = line + self.text.count("\n", self.pos, exc.pos)
+                start = self.text.rfind("\n", 0, exc.pos) + 1
+                return Problem(file=file, field="", message=f"invalid JSON: {exc.msg}", line=error_line, column=exc.pos - start + 1)
+            if end == len(self.text) and not self.eof and isinstance(value, (int, float)) and self.fill():
+                continue  # a number cut at the chunk's end
+            self.advance_to(end)
+            return value, line
+
+
+def iter_json_array(stream: TextIO, file: str) -> Iterator[tuple[object, int] | Problem]:
+    """(element, line) for each element of the top-level array in `stream`; a Problem where it is not one."""
+    buffer = _Buffer(stream)
+    if buffer.skip(_WHITESPACE + "\ufeff") != "[":
+        yield buffer.problem(file, "expected a JSON array of frames ('[' first)")
+        return
+    buffer.advance_to(buffer.pos + 1)
+    if buffer.skip(_WHITESPACE) == "]":
+        return
+    while True:
+        decoded = buffer.decode(file)
+        if isinstance(decoded, Problem):
+            yield decoded
+            return
+        yield decoded
+        following = buffer.skip(_WHITESPACE)
+        if following == "]":
+            return
+        if following != ",":
+            yield buffer.problem(file, "expected ',' or ']' after an element" if following else "the array is not closed (']' missing)")
+            return
+        buffer.advance_to(buffer.pos + 1)
+        buffer.skip(_WHITESPACE)
+
+
+def iter_json_lines(stream: TextIO, file: str) -> Iterator[tuple[object, int] | Problem]:
+    """(value, line) for each non-blank line of a JSON-lines stream; a Problem for each line that is not JSON
+    (lines are independent, so reading goes on)."""
+    for number, text in enumerate(stream, start=1):
+        if not text.strip():
+            continue
+        try:
+            yield json.loads(text), number
+        except json.JSONDecodeError as exc:
+            yield Problem(file=file, field="", message=f"invalid JSON: {exc.msg}", line=number, column=exc.colno)
