@@ -359,3 +359,22 @@ class CloudCredential(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.provider} {self.host or '-'}/{self.bucket or '*'})"
+
+
+class VersionMetaSchema(models.Model):
+    """The typed custom metadata fields of a version ([{name, path, type, default, values}], see
+    frames.selectors.meta_schema). Copy-on-write like frames: a version without its own row uses the row of its
+    nearest ancestor, so a child inherits its parent's schema and setting a child's schema never touches the
+    parent's (ancestors are published, hence frozen)."""
+
+    version = models.OneToOneField(DatasetVersion, on_delete=models.CASCADE, related_name="+")
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, db_index=False, related_name="+")
+    version_seq = models.PositiveIntegerField()
+    fields = models.JSONField(default=list)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["dataset", "version_seq"], name="meta_schema_lineage")]
+
+    def __str__(self):
+        return f"meta schema of {self.version_id}"
