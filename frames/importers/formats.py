@@ -1,9 +1,10 @@
 """The import formats by name: `--format` of the CLI, `format` of the API and the Import page."""
 from __future__ import annotations
 
-from . import clearml
+from . import clearml, lightly
 from .base import Reader
 
 FORMATS: dict[str, Reader] = {
     "clearml": clearml.read,
+    "lightly": lightly.read,
 }

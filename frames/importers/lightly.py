@@ -1,0 +1,390 @@
+"""Lightly's metadata folder (seed 004): `.lightly/metadata/` inside a datasource folder.
+
+The input is the datasource folder or the metadata folder itself. In it:
+- `schema.json`: a list of {name, path, defaultValue, valueDataType}; `path` is dotted (`weather.temperature`),
+  valueDataType one of Lightly's five types. It becomes the version's typed metadata schema (VersionExtras.
+  meta_schema, HyperData's type names) and fills a missing (or null) value with its default on every frame.
+- one JSON per image, video or video frame: {file_name, type: image | video | frame, metadata}. A media file
+  `sub/NAME.EXT` has its metadata in `sub/NAME.json`; frame X of video `sub/NAME.EXT` in `sub/NAME-X-EXT.json`,
+  X zero-padded to the number of digits of the video's frame count (frame 99 of 200: `NAME-099-EXT.json`).
+
+Frames: one per image (id = the image's path in the datasource), and one per video frame file (id = the frame
+file's path without `.json`, context_id = the video's path, timestamp = frame number / fps, 0-based); a video's
+metadata is the base of each of its frames' (a frame file overrides it key by key). A video with metadata but
+no frame files, and media files in a local datasource with no metadata at all, become one frame each with the
+defaults (a video at 0 ms). The frame rate comes from option `fps`, else from the local video file.
+
+Values are checked against valueDataType (a Problem names the file, line and field); option `lenient=True`
+accepts the trailing and missing commas of Lightly's published examples and lists what it fixed in the notes.
+"""
+from __future__ import annotations
+
+import copy
+import mimetypes
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+
+import av
+
+from .base import ImportSource, Item, Problem, Record, VersionExtras
+from .lenient_json import JSONSyntaxError, Parsed, parse
+
+METADATA_DIR = Path(".lightly") / "metadata"
+SCHEMA = "schema.json"
+TYPES = {  # Lightly's valueDataType -> HyperData's meta_schema type
+    "NUMERIC_INT": "integer",
+    "NUMERIC_FLOAT": "float",
+    "CATEGORICAL_INT": "categorical_int",
+    "CATEGORICAL_STRING": "categorical_string",
+    "CATEGORICAL_BOOLEAN": "boolean",
+}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
+FRAME_FILE = re.compile(r"^(?P<name>.+)-(?P<number>[0-9]+)-(?P<ext>[A-Za-z0-9]+)$")  # a frame file's stem
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    path: tuple[str, ...]
+    type: str  # Lightly's valueDataType
+    default: object
+
+    def as_schema(self) -> dict:
+        return {"name": self.name, "path": ".".join(self.path), "type": TYPES[self.type], "default": self.default}
+
+
+@dataclass
+class VideoFrame:
+    number: int
+    digits: int
+    meta: dict
+    file: str
+
+
+@dataclass
+class Video:
+    meta: dict = field(default_factory=dict)
+    frames: list[VideoFrame] = field(default_factory=list)
+
+
+@dataclass
+class _Folder:
+    """What one import reads: the folders, the switches, the schema and what the reading found so far."""
+
+    metadata: Path
+    datasource: Path | None  # None when the metadata folder is not inside a datasource's .lightly/
+    source: ImportSource
+    lenient: bool
+    fields: list[Field] = field(default_factory=list)
+    videos: dict[str, Video] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def read(source: ImportSource) -> Iterator[Item]:
+    folder = _open(source)
+    if isinstance(folder, Problem):
+        yield folder
+        return
+    yield from _read_schema(folder)
+    for path in _metadata_files(folder.metadata):
+        yield from _read_metadata_file(folder, path)
+    yield from _unlisted_media(folder)
+    for video_path in sorted(folder.videos):
+        yield from _video_frames(folder, video_path)
+    yield VersionExtras(meta_schema=[f.as_schema() for f in folder.fields], notes=folder.notes)
+
+
+def _open(source: ImportSource) -> _Folder | Problem:
+    path = source.path
+    if (path / METADATA_DIR).is_dir():
+        metadata, datasource = path / METADATA_DIR, path
+    elif path.is_dir() and path.parts[-2:] == METADATA_DIR.parts:
+        metadata, datasource = path, path.parent.parent
+    elif path.is_dir() and (path / SCHEMA).is_file():
+        metadata, datasource = path, None
+    else:
+        return Problem(file=path.name, field="", message=f"not a Lightly datasource: no {METADATA_DIR}/ folder and no {SCHEMA} in {path}")
+    if datasource is not None and not source.media_root:
+        source = replace(source, media_root=str(datasource))  # media paths are relative to the datasource
+    return _Folder(metadata=metadata, datasource=datasource, source=source, lenient=bool(source.option("lenient", False)))
+
+
+def _load(folder: _Folder, path: Path) -> Parsed | Problem:
+    name = _relative(path, folder.metadata)
+    try:
+        parsed = parse(path.read_text(encoding="utf-8-sig"), file=name, lenient=folder.lenient)
+    except JSONSyntaxError as exc:
+        hint = "" if folder.lenient else " (option lenient=True accepts trailing and missing commas)"
+        return Problem(file=name, field="", message=f"invalid JSON: {exc.message}{hint}", line=exc.line, column=exc.column)
+    except (OSError, UnicodeDecodeError) as exc:
+        return Problem(file=name, field="", message=f"cannot read: {exc}")
+    folder.notes.extend(parsed.notes)
+    return parsed
+
+
+# ------------------------------------------------------------------------------------------------ schema
+def _read_schema(folder: _Folder) -> Iterator[Problem]:
+    path = folder.metadata / SCHEMA
+    if not path.is_file():
+        folder.notes.append(f"no {SCHEMA}: metadata imported as it is, untyped and without defaults")
+        return
+    parsed = _load(folder, path)
+    if isinstance(parsed, Problem):
+        yield parsed
+        return
+    if not isinstance(parsed.value, list):
+        yield Problem(file=SCHEMA, field="", message="expected a list of {name, path, defaultValue, valueDataType}", line=1)
+        return
+    seen: set[tuple[str, ...]] = set()
+    for index, entry in enumerate(parsed.value):
+        problem = _schema_problem(entry, index, seen)
+        if problem is not None:
+            yield Problem(file=SCHEMA, field=problem[0], message=problem[1], line=parsed.line((index, *problem[2])))
+            continue
+        fieldpath = tuple(entry["path"].split("."))
+        seen.add(fieldpath)
+        folder.fields.append(Field(name=entry["name"], path=fieldpath, type=entry["valueDataType"], default=entry["defaultValue"]))
+
+
+def _schema_problem(entry, index: int, seen: set) -> tuple[str, str, tuple] | None:
+    """(field, message, path within the entry) of what is wrong with schema entry `index`, or None."""
+    where = f"[{index}]"
+    if not isinstance(entry, dict):
+        return where, "expected an object with name, path, defaultValue and valueDataType", ()
+    for key in ("name", "path", "defaultValue", "valueDataType"):
+        if key not in entry:
+            return f"{where}.{key}", "missing", ()
+    for key in ("name", "path"):
+        if not isinstance(entry[key], str) or not entry[key].strip():
+            return f"{where}.{key}", "expected a non-empty string", (key,)
+    if any(not part for part in entry["path"].split(".")):
+        return f"{where}.path", f"{entry['path']!r} has an empty key", ("path",)
+    if tuple(entry["path"].split(".")) in seen:
+        return f"{where}.path", f"{entry['path']!r} is already in the schema", ("path",)
+    if entry["valueDataType"] not in TYPES:
+        return f"{where}.valueDataType", f"{entry['valueDataType']!r} is not one of {', '.join(TYPES)}", ("valueDataType",)
+    if not _fits(entry["defaultValue"], entry["valueDataType"]):
+        return f"{where}.defaultValue", _wrong_type(entry["defaultValue"], entry["valueDataType"]), ("defaultValue",)
+    return None
+
+
+def _fits(value, value_type: str) -> bool:
+    if value_type == "CATEGORICAL_BOOLEAN":
+        return isinstance(value, bool)
+    if value_type == "CATEGORICAL_STRING":
+        return isinstance(value, str)
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float)) if value_type == "NUMERIC_FLOAT" else isinstance(value, int)
+
+
+def _wrong_type(value, value_type: str) -> str:
+    wanted = {"NUMERIC_INT": "an integer", "NUMERIC_FLOAT": "a number", "CATEGORICAL_INT": "an integer",
+              "CATEGORICAL_STRING": "a string", "CATEGORICAL_BOOLEAN": "true or false"}[value_type]
+    return f"expected {wanted} ({value_type}), got {value!r}"
+
+
+# -------------------------------------------------------------------------------------------- metadata
+def _metadata_files(metadata: Path) -> Iterator[Path]:
+    """Every .json under the metadata folder but the schema, in path order (sub-folders mirror the datasource)."""
+    for root, dirs, files in os.walk(metadata):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root) / name
+            if name.lower().endswith(".json") and path != metadata / SCHEMA:
+                yield path
+
+
+def _read_metadata_file(folder: _Folder, path: Path) -> Iterator[Item]:
+    parsed = _load(folder, path)
+    if isinstance(parsed, Problem):
+        yield parsed
+        return
+    name = _relative(path, folder.metadata)
+    problems = list(_file_problems(folder, parsed, name))
+    if problems:
+        yield from problems
+        return
+    kind, meta = parsed.value["type"], parsed.value["metadata"]
+    subfolder = PurePosixPath(name).parent
+    if kind == "frame":
+        yield from _add_video_frame(folder, name, subfolder, meta)
+        return
+    media = _media_path(subfolder, parsed.value["file_name"])
+    if _metadata_name(media) != name:
+        yield Problem(file=name, field="file_name", line=parsed.line(("file_name",)),
+                      message=f"{parsed.value['file_name']!r} does not match this file's name: the metadata of NAME.EXT is in NAME.json")
+        return
+    if kind == "video":
+        folder.videos.setdefault(media, Video()).meta = meta
+    else:
+        yield _image_record(folder, media, meta, name, parsed.line(()))
+
+
+def _file_problems(folder: _Folder, parsed: Parsed, name: str) -> Iterator[Problem]:
+    value = parsed.value
+    if not isinstance(value, dict):
+        yield Problem(file=name, field="", message="expected an object with file_name, type and metadata", line=1)
+        return
+    for key, check, wanted in (("file_name", lambda v: isinstance(v, str) and v.strip(), "a file name"),
+                               ("type", lambda v: v in ("image", "video", "frame"), "'image', 'video' or 'frame'"),
+                               ("metadata", lambda v: isinstance(v, dict), "an object")):
+        if key not in value:
+            yield Problem(file=name, field=key, message="missing", line=parsed.line(()))
+        elif not check(value[key]):
+            yield Problem(file=name, field=key, message=f"expected {wanted}, got {value[key]!r}", line=parsed.line((key,)))
+    if isinstance(value.get("metadata"), dict):
+        yield from _value_problems(folder, parsed, name)
+
+
+def _value_problems(folder: _Folder, parsed: Parsed, name: str) -> Iterator[Problem]:
+    """Values at the schema's paths that are not of the schema's type."""
+    for schema_field in folder.fields:
+        value = parsed.value["metadata"]
+        for depth, key in enumerate(schema_field.path):
+            if not isinstance(value, dict):
+                where = ("metadata", *schema_field.path[:depth])
+                yield Problem(file=name, field=".".join(where), line=parsed.line(where),
+                              message=f"expected an object holding {'.'.join(schema_field.path[depth:])} (schema field {schema_field.name!r}), got {value!r}")
+                break
+            value = value.get(key)
+        else:
+            if value is not None and not _fits(value, schema_field.type):
+                where = ("metadata", *schema_field.path)
+                yield Problem(file=name, field=".".join(where), line=parsed.line(where), message=_wrong_type(value, schema_field.type))
+
+
+def _media_path(subfolder: PurePosixPath, file_name: str) -> str:
+    """The media file's path in the datasource: file_name beside the metadata file, unless it names a path."""
+    return file_name.lstrip("/") if "/" in file_name else str(subfolder / file_name)
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+# ---------------------------------------------------------------------------------------------- frames
+def _filled(folder: _Folder, *layers: dict) -> dict:
+    """The layers merged key by key (later ones win), then the schema's defaults where a value is missing."""
+    meta: dict = {}
+    for layer in layers:
+        _merge(meta, layer)
+    for schema_field in folder.fields:
+        _set_default(meta, schema_field.path, schema_field.default)
+    return meta
+
+
+def _merge(into: dict, layer: dict) -> None:
+    for key, value in layer.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
+
+
+def _set_default(meta: dict, path: tuple[str, ...], default) -> None:
+    for key in path[:-1]:
+        if not isinstance(meta.get(key), dict):
+            meta[key] = {}
+        meta = meta[key]
+    if meta.get(path[-1]) is None:
+        meta[path[-1]] = default
+
+
+def _source(folder: _Folder, media: str, timestamp: int | None = None) -> dict:
+    source = {"id": "default", "uri": folder.source.resolve(media)}
+    content_type = mimetypes.guess_type(media)[0]
+    if content_type:
+        source["content_type"] = content_type
+    if timestamp is not None:
+        source["timestamp"] = timestamp
+    return source
+
+
+def _image_record(folder: _Folder, media: str, meta: dict, file: str, line: int | None) -> Record:
+    return Record(frame={"id": media, "meta": _filled(folder, meta), "sources": [_source(folder, media)]}, file=file, line=line)
+
+
+def _add_video_frame(folder: _Folder, name: str, subfolder: PurePosixPath, meta: dict) -> Iterator[Problem]:
+    match = FRAME_FILE.match(PurePosixPath(name).stem)
+    if match is None:
+        yield Problem(file=name, field="type", line=1,
+                      message="a frame's metadata file is named NAME-NUMBER-EXT.json (frame 99 of my_video.mp4: my_video-099-mp4.json)")
+        return
+    media = str(subfolder / f"{match['name']}.{match['ext']}")
+    frame = VideoFrame(number=int(match["number"]), digits=len(match["number"]), meta=meta, file=name)
+    folder.videos.setdefault(media, Video()).frames.append(frame)
+
+
+def _unlisted_media(folder: _Folder) -> Iterator[Record]:
+    """Media files of a local datasource that have no metadata file: frames with the schema's defaults."""
+    if folder.datasource is None:
+        return
+    for root, dirs, files in os.walk(folder.datasource):
+        dirs[:] = sorted(d for d in dirs if d != ".lightly")
+        for file_name in sorted(files):
+            media = _relative(Path(root) / file_name, folder.datasource)
+            suffix = PurePosixPath(file_name).suffix.lower()
+            if (folder.metadata / _metadata_name(media)).is_file():
+                continue  # read (or refused) with its metadata
+            if suffix in IMAGE_SUFFIXES:
+                yield _image_record(folder, media, {}, media, None)
+            elif suffix in VIDEO_SUFFIXES:
+                folder.videos.setdefault(media, Video())
+
+
+def _video_frames(folder: _Folder, media: str) -> Iterator[Item]:
+    video = folder.videos[media]
+    if not video.frames:
+        folder.notes.append(f"{media}: no per-frame metadata files; imported as one frame at 0 ms")
+        frame = {"id": media, "context_id": media, "timestamp": 0, "meta": _filled(folder, video.meta), "sources": [_source(folder, media, 0)]}
+        yield Record(frame=frame, file=_metadata_name(media))
+        return
+    fps = _frame_rate(folder, media)
+    if isinstance(fps, Problem):
+        yield fps
+        return
+    digits = max(set(f.digits for f in video.frames), key=[f.digits for f in video.frames].count)
+    for frame in sorted(video.frames, key=lambda f: f.number):
+        if frame.digits != digits:
+            yield Problem(file=frame.file, field="", message=f"frame numbers of {media} are padded to {digits} digits in its other frame files; Lightly pads to the number of digits of the frame count")
+            continue
+        timestamp = round(frame.number * 1000 / fps)
+        yield Record(file=frame.file, line=1, frame={
+            "id": frame.file.removesuffix(".json"), "context_id": media, "timestamp": timestamp,
+            "meta": _filled(folder, video.meta, frame.meta), "sources": [_source(folder, media, timestamp)],
+        })
+
+
+def _metadata_name(media: str) -> str:
+    return str(PurePosixPath(media).with_suffix(".json"))
+
+
+def _frame_rate(folder: _Folder, media: str) -> float | Problem:
+    option = folder.source.option("fps")
+    if option is not None:
+        if isinstance(option, (int, float, str)) and _positive(option):
+            return float(option)
+        return Problem(file=_metadata_name(media), field="fps", message=f"option fps must be a positive number, got {option!r}")
+    local = folder.datasource / media if folder.datasource is not None else None
+    if local is not None and local.is_file():
+        try:
+            with av.open(str(local)) as container:
+                rate = container.streams.video[0].average_rate
+            if rate:
+                return float(rate)
+        except (av.FFmpegError, IndexError, OSError):
+            pass
+    return Problem(file=_metadata_name(media), field="fps",
+                   message=f"the frame rate of {media} is needed for the frames' timestamps: pass option fps (the video is not a readable local file)")
+
+
+def _positive(value) -> bool:
+    try:
+        return float(value) > 0
+    except ValueError:
+        return False
