@@ -163,6 +163,8 @@ ROUTES = {
     "PUT /api/versions/{version_id}/frames/{frame_id}/": Rule(ANNOTATOR, body={**FRAME, "id": "f1"}),
     "PATCH /api/versions/{version_id}/frames/{frame_id}/": Rule(ANNOTATOR, body={"meta": {"walked": True}}),
     "DELETE /api/versions/{version_id}/frames/{frame_id}/": Rule(ANNOTATOR, ok=(204,)),
+    "GET /api/versions/{version_id}/meta-schema/": Rule(VIEWER, query="seen=true"),
+    "PUT /api/versions/{version_id}/meta-schema/": Rule(ANNOTATOR, body={"fields": [{"name": "Weather", "path": "weather", "type": "categorical_string"}]}),
     "GET /api/versions/{version_id}/previews/": Rule(VIEWER),
     "POST /api/versions/{version_id}/previews/regenerate/": Rule(ANNOTATOR, ok=(202,)),
     "POST /api/versions/{version_id}/publish/": Rule(OWNER, body={}),

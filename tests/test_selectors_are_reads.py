@@ -114,6 +114,9 @@ def calls(w):
         "parse_step": lambda: selectors.parse_step(QueryDict("direction=previous&step=10&min_confidence=0.5")),
         "frame_changes": lambda: selectors.frame_changes(user=user, version=draft, rows=[row]),
         "parent_frame": lambda: selectors.parent_frame(user=user, version=draft, revision=row),
+        "meta_schema_get": lambda: selectors.meta_schema_get(user=user, version=draft),
+        "meta_field_values": lambda: selectors.meta_field_values(user=user, version=draft, path="speed"),
+        "meta_schema_validator": lambda: selectors.meta_schema_validator(draft)({"id": "f1", "meta": {"speed": 1}}),
     }
 
 

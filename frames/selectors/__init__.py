@@ -18,6 +18,7 @@ Selectors take the acting user first and decide access through `access.require`;
 - jobs:     a user's jobs, a version's job history
 - pyramids: which sources are shown through a deep zoom pyramid, and its state
 - credentials: cloud credentials a user sees and uses, the row for a host and bucket, the storage credentials provider
+- meta_schema: a version's typed metadata fields (its own or inherited), the values its frames hold, the write check
 """
 from .access import ANNOTATOR, OWNER, SYSTEM, VIEWER, allows, role_of
 from .credentials import credential_for, credential_get, credentials_list, credentials_provider
@@ -29,6 +30,7 @@ from .changes import ParentFrame, frame_changes, parent_frame
 from .datasets import dataset_get, datasets_list, members_list, version_get, version_lineage, versions_list
 from .frames import FramePage, cursor_of, frame_get, frame_pages, frame_to_dict, frames_browse, frames_count
 from .jobs import job_get, jobs_list
+from .meta_schema import meta_field_values, meta_schema_get, meta_schema_validator
 from .projects import may_manage_project, project_get, projects_list
 from .navigation import Step, frame_step, parse_step
 from .previews import frames_to_dicts, latest_previews_count, previews_count, rendition_wait
@@ -47,6 +49,7 @@ __all__ = [
     "dataset_get", "datasets_list", "members_list", "version_get", "version_lineage", "versions_list",
     "FramePage", "cursor_of", "frame_get", "frame_pages", "frame_to_dict", "frames_browse", "frames_count",
     "job_get", "jobs_list",
+    "meta_field_values", "meta_schema_get", "meta_schema_validator",
     "may_manage_project", "project_get", "projects_list",
     "Step", "frame_step", "parse_step",
     "ParentFrame", "frame_changes", "parent_frame",
