@@ -242,14 +242,19 @@ def _file_problems(folder: _Folder, parsed: Parsed, name: str) -> Iterator[Probl
 
 
 def _value_problems(folder: _Folder, parsed: Parsed, name: str) -> Iterator[Problem]:
-    """Values at the schema's paths that are not of the schema's type."""
+    """Values at the schema's paths that are not of the schema's type (missing and null ones get the default)."""
+    blocked: set[tuple] = set()  # a non-object on the way to several fields is reported once
     for schema_field in folder.fields:
         value = parsed.value["metadata"]
         for depth, key in enumerate(schema_field.path):
+            if value is None:
+                break
             if not isinstance(value, dict):
                 where = ("metadata", *schema_field.path[:depth])
-                yield Problem(file=name, field=".".join(where), line=parsed.line(where),
-                              message=f"expected an object holding {'.'.join(schema_field.path[depth:])} (schema field {schema_field.name!r}), got {value!r}")
+                if where not in blocked:
+                    blocked.add(where)
+                    yield Problem(file=name, field=".".join(where), line=parsed.line(where),
+                                  message=f"expected an object holding {'.'.join(schema_field.path[depth:])} (schema field {schema_field.name!r}), got {value!r}")
                 break
             value = value.get(key)
         else:
