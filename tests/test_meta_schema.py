@@ -11,7 +11,8 @@ import pytest
 from frames import services
 from frames.exceptions import ServiceError
 from frames.models import Dataset, DatasetVersion
-from frames.selectors.meta_schema import meta_schema_get, meta_schema_validator
+from frames.schema import FrameError, parse_frame
+from frames.selectors.meta_schema import meta_checked, meta_schema_get, meta_schema_validator
 from frames.services.meta_schema import meta_schema_merge, meta_schema_set
 
 from .clients import api_client
@@ -226,4 +227,19 @@ def test_the_validator_fills_defaults_and_names_values_of_the_wrong_type(alice, 
 def test_a_version_without_a_schema_checks_nothing(alice, draft):
     frame = {"id": "a", "meta": {"anything": [1, 2]}}
     assert meta_schema_validator(version(draft))(frame) == []
+    assert meta_checked(version(draft), parse_frame) is parse_frame
     assert frame == {"id": "a", "meta": {"anything": [1, 2]}}
+
+
+def test_parsing_a_frame_with_the_check_fills_defaults_or_refuses_naming_the_field(alice, draft):
+    """What frames.services.frames runs on every written frame: the API's parse_frame, then the schema's check."""
+    target = version(draft)
+    meta_schema_set(user=alice.user, version=target, fields=FIELDS)
+    parse = meta_checked(target, parse_frame)
+    frame = parse({"id": "a", "meta": {"weather": {"temperature": 4}},
+                   "sources": [{"id": "default", "uri": "https://example.com/a.jpg"}]})
+    assert frame["meta"]["weather"] == {"temperature": 4, "description": "nothing", "air_pressure": 0}
+    assert frame["meta"]["night"] is False
+    with pytest.raises(FrameError) as refused:
+        parse({"id": "b", "meta": {"weather": {"temperature": "4 C"}}, "sources": [{"id": "default", "uri": "https://example.com/b.jpg"}]})
+    assert refused.value.errors[0]["field"] == "meta.weather.temperature"

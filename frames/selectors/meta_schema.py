@@ -21,6 +21,7 @@ from django.db.models.fields.json import KeyTransform
 
 from ..filters import frames_matching
 from ..models import DatasetVersion, VersionMetaSchema
+from ..schema import FrameError
 from .access import VIEWER, require
 
 TYPES = ("integer", "float", "categorical_int", "categorical_string", "boolean", "string", "datetime", "uuid")
@@ -161,6 +162,24 @@ def meta_schema_validator(version: DatasetVersion) -> Callable[[dict], Errors]:
 
 def _no_errors(frame: dict) -> Errors:
     return []
+
+
+def meta_checked(version: DatasetVersion, parse: Callable[[dict], dict]) -> Callable[[dict], dict]:
+    """`parse` (frames.schema.parse_frame, or a merge that ends in it) followed by the version's meta check:
+    the parsed frame with its defaults filled, or FrameError naming `meta.<path>`. Without a schema, `parse`
+    itself (nothing added to a write)."""
+    validate = meta_schema_validator(version)
+    if validate is _no_errors:
+        return parse
+
+    def parse_and_check(raw):
+        frame = parse(raw)
+        errors = validate(frame)
+        if errors:
+            raise FrameError(errors)
+        return frame
+
+    return parse_and_check
 
 
 def _field_check(field: dict) -> Callable[[dict], dict | None]:
