@@ -19,7 +19,6 @@ accepts the trailing and missing commas of Lightly's published examples and list
 """
 from __future__ import annotations
 
-import copy
 import mimetypes
 import os
 import re
@@ -31,30 +30,13 @@ import av
 
 from .base import ImportSource, Item, Problem, Record, VersionExtras
 from .lenient_json import JSONSyntaxError, Parsed, parse
+from .lightly_schema import SCHEMA, Field, meta_with_defaults, schema_fields, value_problems
 
 METADATA_DIR = Path(".lightly") / "metadata"
-SCHEMA = "schema.json"
-TYPES = {  # Lightly's valueDataType -> HyperData's meta_schema type
-    "NUMERIC_INT": "integer",
-    "NUMERIC_FLOAT": "float",
-    "CATEGORICAL_INT": "categorical_int",
-    "CATEGORICAL_STRING": "categorical_string",
-    "CATEGORICAL_BOOLEAN": "boolean",
-}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
+LENIENT_ON = (True, "true", "yes", "1")  # the option as JSON (true) or as form text
 FRAME_FILE = re.compile(r"^(?P<name>.+)-(?P<number>[0-9]+)-(?P<ext>[A-Za-z0-9]+)$")  # a frame file's stem
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    path: tuple[str, ...]
-    type: str  # Lightly's valueDataType
-    default: object
-
-    def as_schema(self) -> dict:
-        return {"name": self.name, "path": ".".join(self.path), "type": TYPES[self.type], "default": self.default}
 
 
 @dataclass
@@ -110,7 +92,7 @@ def _open(source: ImportSource) -> _Folder | Problem:
         return Problem(file=path.name, field="", message=f"not a Lightly datasource: no {METADATA_DIR}/ folder and no {SCHEMA} in {path}")
     if datasource is not None and not source.media_root:
         source = replace(source, media_root=str(datasource))  # media paths are relative to the datasource
-    return _Folder(metadata=metadata, datasource=datasource, source=source, lenient=bool(source.option("lenient", False)))
+    return _Folder(metadata=metadata, datasource=datasource, source=source, lenient=source.option("lenient", False) in LENIENT_ON)
 
 
 def _load(folder: _Folder, path: Path) -> Parsed | Problem:
@@ -136,56 +118,11 @@ def _read_schema(folder: _Folder) -> Iterator[Problem]:
     if isinstance(parsed, Problem):
         yield parsed
         return
-    if not isinstance(parsed.value, list):
-        yield Problem(file=SCHEMA, field="", message="expected a list of {name, path, defaultValue, valueDataType}", line=1)
-        return
-    seen: set[tuple[str, ...]] = set()
-    for index, entry in enumerate(parsed.value):
-        problem = _schema_problem(entry, index, seen)
-        if problem is not None:
-            yield Problem(file=SCHEMA, field=problem[0], message=problem[1], line=parsed.line((index, *problem[2])))
-            continue
-        fieldpath = tuple(entry["path"].split("."))
-        seen.add(fieldpath)
-        folder.fields.append(Field(name=entry["name"], path=fieldpath, type=entry["valueDataType"], default=entry["defaultValue"]))
-
-
-def _schema_problem(entry, index: int, seen: set) -> tuple[str, str, tuple] | None:
-    """(field, message, path within the entry) of what is wrong with schema entry `index`, or None."""
-    where = f"[{index}]"
-    if not isinstance(entry, dict):
-        return where, "expected an object with name, path, defaultValue and valueDataType", ()
-    for key in ("name", "path", "defaultValue", "valueDataType"):
-        if key not in entry:
-            return f"{where}.{key}", "missing", ()
-    for key in ("name", "path"):
-        if not isinstance(entry[key], str) or not entry[key].strip():
-            return f"{where}.{key}", "expected a non-empty string", (key,)
-    if any(not part for part in entry["path"].split(".")):
-        return f"{where}.path", f"{entry['path']!r} has an empty key", ("path",)
-    if tuple(entry["path"].split(".")) in seen:
-        return f"{where}.path", f"{entry['path']!r} is already in the schema", ("path",)
-    if entry["valueDataType"] not in TYPES:
-        return f"{where}.valueDataType", f"{entry['valueDataType']!r} is not one of {', '.join(TYPES)}", ("valueDataType",)
-    if not _fits(entry["defaultValue"], entry["valueDataType"]):
-        return f"{where}.defaultValue", _wrong_type(entry["defaultValue"], entry["valueDataType"]), ("defaultValue",)
-    return None
-
-
-def _fits(value, value_type: str) -> bool:
-    if value_type == "CATEGORICAL_BOOLEAN":
-        return isinstance(value, bool)
-    if value_type == "CATEGORICAL_STRING":
-        return isinstance(value, str)
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, (int, float)) if value_type == "NUMERIC_FLOAT" else isinstance(value, int)
-
-
-def _wrong_type(value, value_type: str) -> str:
-    wanted = {"NUMERIC_INT": "an integer", "NUMERIC_FLOAT": "a number", "CATEGORICAL_INT": "an integer",
-              "CATEGORICAL_STRING": "a string", "CATEGORICAL_BOOLEAN": "true or false"}[value_type]
-    return f"expected {wanted} ({value_type}), got {value!r}"
+    for item in schema_fields(parsed):
+        if isinstance(item, Problem):
+            yield item
+        else:
+            folder.fields.append(item)
 
 
 # -------------------------------------------------------------------------------------------- metadata
@@ -238,29 +175,7 @@ def _file_problems(folder: _Folder, parsed: Parsed, name: str) -> Iterator[Probl
         elif not check(value[key]):
             yield Problem(file=name, field=key, message=f"expected {wanted}, got {value[key]!r}", line=parsed.line((key,)))
     if isinstance(value.get("metadata"), dict):
-        yield from _value_problems(folder, parsed, name)
-
-
-def _value_problems(folder: _Folder, parsed: Parsed, name: str) -> Iterator[Problem]:
-    """Values at the schema's paths that are not of the schema's type (missing and null ones get the default)."""
-    blocked: set[tuple] = set()  # a non-object on the way to several fields is reported once
-    for schema_field in folder.fields:
-        value = parsed.value["metadata"]
-        for depth, key in enumerate(schema_field.path):
-            if value is None:
-                break
-            if not isinstance(value, dict):
-                where = ("metadata", *schema_field.path[:depth])
-                if where not in blocked:
-                    blocked.add(where)
-                    yield Problem(file=name, field=".".join(where), line=parsed.line(where),
-                                  message=f"expected an object holding {'.'.join(schema_field.path[depth:])} (schema field {schema_field.name!r}), got {value!r}")
-                break
-            value = value.get(key)
-        else:
-            if value is not None and not _fits(value, schema_field.type):
-                where = ("metadata", *schema_field.path)
-                yield Problem(file=name, field=".".join(where), line=parsed.line(where), message=_wrong_type(value, schema_field.type))
+        yield from value_problems(folder.fields, parsed, name)
 
 
 def _media_path(subfolder: PurePosixPath, file_name: str) -> str:
@@ -273,33 +188,6 @@ def _relative(path: Path, root: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- frames
-def _filled(folder: _Folder, *layers: dict) -> dict:
-    """The layers merged key by key (later ones win), then the schema's defaults where a value is missing."""
-    meta: dict = {}
-    for layer in layers:
-        _merge(meta, layer)
-    for schema_field in folder.fields:
-        _set_default(meta, schema_field.path, schema_field.default)
-    return meta
-
-
-def _merge(into: dict, layer: dict) -> None:
-    for key, value in layer.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = copy.deepcopy(value)
-
-
-def _set_default(meta: dict, path: tuple[str, ...], default) -> None:
-    for key in path[:-1]:
-        if not isinstance(meta.get(key), dict):
-            meta[key] = {}
-        meta = meta[key]
-    if meta.get(path[-1]) is None:
-        meta[path[-1]] = default
-
-
 def _source(folder: _Folder, media: str, timestamp: int | None = None) -> dict:
     source = {"id": "default", "uri": folder.source.resolve(media)}
     content_type = mimetypes.guess_type(media)[0]
@@ -311,7 +199,7 @@ def _source(folder: _Folder, media: str, timestamp: int | None = None) -> dict:
 
 
 def _image_record(folder: _Folder, media: str, meta: dict, file: str, line: int | None) -> Record:
-    return Record(frame={"id": media, "meta": _filled(folder, meta), "sources": [_source(folder, media)]}, file=file, line=line)
+    return Record(frame={"id": media, "meta": meta_with_defaults(folder.fields, meta), "sources": [_source(folder, media)]}, file=file, line=line)
 
 
 def _add_video_frame(folder: _Folder, name: str, subfolder: PurePosixPath, meta: dict) -> Iterator[Problem]:
@@ -346,7 +234,7 @@ def _video_frames(folder: _Folder, media: str) -> Iterator[Item]:
     video = folder.videos[media]
     if not video.frames:
         folder.notes.append(f"{media}: no per-frame metadata files; imported as one frame at 0 ms")
-        frame = {"id": media, "context_id": media, "timestamp": 0, "meta": _filled(folder, video.meta), "sources": [_source(folder, media, 0)]}
+        frame = {"id": media, "context_id": media, "timestamp": 0, "meta": meta_with_defaults(folder.fields, video.meta), "sources": [_source(folder, media, 0)]}
         yield Record(frame=frame, file=_metadata_name(media))
         return
     fps = _frame_rate(folder, media)
@@ -361,7 +249,7 @@ def _video_frames(folder: _Folder, media: str) -> Iterator[Item]:
         timestamp = round(frame.number * 1000 / fps)
         yield Record(file=frame.file, line=1, frame={
             "id": frame.file.removesuffix(".json"), "context_id": media, "timestamp": timestamp,
-            "meta": _filled(folder, video.meta, frame.meta), "sources": [_source(folder, media, timestamp)],
+            "meta": meta_with_defaults(folder.fields, video.meta, frame.meta), "sources": [_source(folder, media, timestamp)],
         })
 
 
