@@ -4,6 +4,8 @@ No Django here. Tasks read a source through the storage layer, call one of these
 store the result; everything a caller needs is re-exported from this package:
 
 - ``render_image_preview(source, *, max_size=256, page=0)`` -> ``Preview`` (JPEG, or PNG with alpha)
+- ``render_dicom_preview(source, *, max_size=256, page=0)`` -> ``Preview`` (PNG of a DICOM slice; also what
+  ``render_image_preview`` answers for a DICOM file)
 - ``render_mask_png(source, *, timestamp_ms=None, index=None)`` -> ``Preview`` (lossless PNG, RGBA if the mask
   has alpha)
 - ``build_video_index(source)`` -> ``VideoIndex`` (cacheable: ``to_dict`` / ``from_dict``)
@@ -17,6 +19,7 @@ store the result; everything a caller needs is re-exported from this package:
 """
 
 from .common import JPEG, PNG, Preview, PreviewError
+from .dicom import render_dicom_preview
 from .images import render_image_preview
 from .masks import render_mask_png
 from .pyramid import Pyramid, make_pyramid
@@ -31,6 +34,7 @@ __all__ = [
     "VideoIndex",
     "build_video_index",
     "make_pyramid",
+    "render_dicom_preview",
     "render_image_preview",
     "render_mask_png",
     "render_video_preview",

@@ -34,7 +34,7 @@ import numpy as np
 import pyvips
 from PIL import ExifTags, Image, ImageCms
 
-from . import tifffile_decoder, vips
+from . import dicom, tifffile_decoder, vips
 from .common import JPEG, JPEG_QUALITY, PILLOW_FORMATS, PNG, PNG_COMPRESSION, Preview, PreviewError, Source
 from .common import explain, fit_within, raise_read_error, read_head, seekable, sniff_format
 from .scaling import stretch_to_uint8
@@ -86,7 +86,10 @@ def render_image_preview(source: Source, *, max_size: int = 256, page: int = 0) 
     if page < 0:
         raise PreviewError(f"page {page} does not exist (pages are numbered from 0)")
     with seekable(source) as src:
-        fmt = sniff_format(read_head(src))
+        head = read_head(src, dicom.HEAD_SIZE)
+        if dicom.is_dicom(head):  # a DICOM slice (Encord's dicom_series): pydicom's route, a lossless PNG
+            return dicom.render_dicom_preview(src, max_size=max_size, page=page)
+        fmt = sniff_format(head)
         image, width, height = _first_believable_picture(src, fmt, max_size=max_size, page=page)
         return encode(image, width=width, height=height)
 
