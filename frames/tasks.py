@@ -53,6 +53,9 @@ class JobTask(HyperDataTask):
                 result = self.run(job)
             except services.JobCancelled:
                 return None
+            except services.JobFailed as exc:
+                services.job_fail(job=job, error=exc.message, result=exc.result)
+                return None
             except Retry:
                 services.job_retry_later(job=job, reason="a service did not answer", countdown=self.backoff())
                 raise

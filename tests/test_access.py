@@ -33,6 +33,8 @@ from frames.models import MediaPreview
 from frames.selectors.previews import view_request
 from frames.selectors.pyramids import pyramid_tile_name
 
+from .conftest import TESTDATA_DIR
+
 ANYONE, SIGNED_IN, VIEWER, ANNOTATOR, OWNER = "anyone", "signed in", "viewer", "annotator", "owner"
 STAFF = "staff"  # staff only (shared cloud credentials)
 RANK = {VIEWER: 1, ANNOTATOR: 2, OWNER: 3}
@@ -59,6 +61,7 @@ class Rule:
 
 CREDENTIAL_FORM = {"provider": "s3", "name": "walk", "delivery": "proxy", "azure_auth": "key", "anonymous": "on"}
 PYRAMID = f"walk-{os.getpid()}"  # a pyramid of one tile, stored by media_files (one per test run: runs may share the storage)
+CLEARML_EXAMPLE = TESTDATA_DIR / "imports" / "clearml-docs" / "frame_sources_masks_rois.example.json"
 FRAME = {"id": "f9", "context_id": "ctx", "sources": [{"id": "default", "uri": "https://example.com/9.jpg"}]}
 
 
@@ -163,6 +166,7 @@ ROUTES = {
     "PUT /api/versions/{version_id}/frames/{frame_id}/": Rule(ANNOTATOR, body={**FRAME, "id": "f1"}),
     "PATCH /api/versions/{version_id}/frames/{frame_id}/": Rule(ANNOTATOR, body={"meta": {"walked": True}}),
     "DELETE /api/versions/{version_id}/frames/{frame_id}/": Rule(ANNOTATOR, ok=(204,)),
+    "POST /api/versions/{version_id}/imports/": Rule(ANNOTATOR, ok=(202,), body={"format": "clearml", "dry_run": True, "path": str(CLEARML_EXAMPLE)}),
     "GET /api/versions/{version_id}/meta-schema/": Rule(VIEWER, query="seen=true"),
     "PUT /api/versions/{version_id}/meta-schema/": Rule(ANNOTATOR, body={"fields": [{"name": "Weather", "path": "weather", "type": "categorical_string"}]}),
     "GET /api/versions/{version_id}/previews/": Rule(VIEWER),

@@ -1,5 +1,5 @@
 """ClearML frame JSON: a JSON array of frames (what our export writes), a single frame object, or JSON lines
-(`.jsonl` / `.ndjson`, one frame per line); a folder imports every such file in it, in name order. Frames pass
+(`.jsonl` / `.ndjson`, or any file whose first value is followed by more, one frame per line); a folder imports every such file in it, in name order. Frames pass
 through unchanged: the import service validates them as the REST API does."""
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .jsonstream import iter_json_array, iter_json_lines
 
 LINE_SUFFIXES = {".jsonl", ".ndjson"}
 SUFFIXES = {".json", *LINE_SUFFIXES}
+ONE_OBJECT_LIMIT = 64 * 1024**2  # a single frame object is read whole; anything larger is taken as JSON lines
 
 
 def read(source: ImportSource) -> Iterator[Item]:
@@ -27,7 +28,7 @@ def _read_file(path: Path, *, name: str) -> Iterator[Item]:
         if path.suffix.lower() in LINE_SUFFIXES:
             values = iter_json_lines(stream, name)
         elif _starts_with_object(stream):
-            values = _one_object(stream, name)
+            values = _one_object_or_lines(stream, name)
         else:
             values = iter_json_array(stream, name)
         for value in values:
@@ -45,9 +46,23 @@ def _starts_with_object(stream) -> bool:
     return head.lstrip().startswith("{")
 
 
-def _one_object(stream, name: str):
-    """A file holding one frame object (loaded whole: a single frame is small)."""
-    try:
-        yield json.loads(stream.read()), 1
-    except json.JSONDecodeError as exc:
-        yield Problem(file=name, field="", message=f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno)
+def _one_object_or_lines(stream, name: str):
+    """A file starting with `{`: one frame object, or JSON lines whatever its name says (more than one value)."""
+    if path_size(stream) <= ONE_OBJECT_LIMIT:
+        text = stream.read()
+        try:
+            yield json.loads(text), 1
+            return
+        except json.JSONDecodeError as exc:
+            if exc.msg != "Extra data":
+                yield Problem(file=name, field="", message=f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno)
+                return
+        stream.seek(0)
+    yield from iter_json_lines(stream, name)
+
+
+def path_size(stream) -> int:
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size

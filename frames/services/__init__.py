@@ -13,13 +13,18 @@ one transaction, and queue tasks only after it commits. Nothing else writes rows
 - renditions: rendering in the workers
 - stats:      statistics, counts and Group-by-URL tallies kept (cached, stored, or counted by a job)
 - credentials: cloud credentials (secrets encrypted), and the Test button
+- imports:    frames from other tools' formats, all or nothing (frames.importers reads them); import_jobs: as jobs
+- planner:    planner statistics (ANALYZE) brought up to date after large writes
 - jobs:       the Job lifecycle; job_kinds: what each kind of job runs
 """
 from .credentials import credential_create, credential_delete, credential_test, credential_update
 from .datasets import INITIAL_VERSION_NAME, dataset_create, dataset_delete, dataset_update, member_remove, member_set
 from .frames import FramesDeleteResult, FramesWriteResult, frames_add, frames_delete, frames_update
+from .import_jobs import import_start, server_input
+from .imports import ImportRefused, ImportResult, import_formats, import_frames, import_output_dir
 from .job_kinds import job_run, register_job_kind
-from .jobs import JobCancelled, job_cancel, job_claim, job_fail, job_finish, job_heartbeat, job_progress, job_retry_later, job_start
+from .planner import planner_stats_refresh
+from .jobs import JobCancelled, JobFailed, job_cancel, job_claim, job_fail, job_finish, job_heartbeat, job_progress, job_retry_later, job_start
 from .previews import previews_progress, previews_regenerate, previews_request, rendition_request
 from .projects import project_create, project_delete, project_update
 from .pyramids import pyramid_request
@@ -31,8 +36,9 @@ __all__ = [
     "credential_create", "credential_delete", "credential_test", "credential_update",
     "INITIAL_VERSION_NAME", "dataset_create", "dataset_delete", "dataset_update", "member_remove", "member_set",
     "FramesDeleteResult", "FramesWriteResult", "frames_add", "frames_delete", "frames_update",
-    "job_run", "register_job_kind",
-    "JobCancelled", "job_cancel", "job_claim", "job_fail", "job_finish", "job_heartbeat", "job_progress", "job_retry_later",
+    "import_start", "server_input", "ImportRefused", "ImportResult", "import_formats", "import_frames", "import_output_dir",
+    "job_run", "register_job_kind", "planner_stats_refresh",
+    "JobCancelled", "JobFailed", "job_cancel", "job_claim", "job_fail", "job_finish", "job_heartbeat", "job_progress", "job_retry_later",
     "job_start",
     "previews_progress", "previews_regenerate", "previews_request", "rendition_request",
     "project_create", "project_delete", "project_update",

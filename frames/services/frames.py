@@ -19,6 +19,7 @@ from ..schema import FrameError, parse_frame
 from ..selectors.access import ANNOTATOR, require
 from ..selectors.frames import frame_to_dict
 from .bulk import insert_index_rows, insert_revisions
+from .planner import planner_stats_refresh_after
 from .previews import previews_request
 from .stats import LabelCounts
 from .versions import lock_version, refuse_published
@@ -31,7 +32,7 @@ class FramesWriteResult:
     added: int = 0
     replaced: int = 0
     failed: list[dict] = field(default_factory=list)  # {"index", "id", "errors": [{"field", "message"}]}
-    frame_ids: list[str] = field(default_factory=list)
+    frame_ids: list[str] | None = field(default_factory=list)
 
 
 @dataclass
@@ -211,16 +212,32 @@ def _clear_index_rows(revision_pks: list[int]) -> None:
     FrameSource.objects.filter(revision_id__in=revision_pks).delete()
 
 
+def frames_write_stream(*, user, version: DatasetVersion, chunks: Iterable[list[dict]]) -> FramesWriteResult:
+    """Write chunks of frames already validated by parse_frame (an import), in the caller's transaction: the
+    version stays locked from the first chunk to the last, and an exception raised by `chunks` rolls all of
+    it back. A frame id seen again replaces the earlier one. The ids written are not collected (millions)."""
+    version = _lock_writable(user, version)
+    result = FramesWriteResult(frame_ids=None)
+    _write_chunks(user, version, (_dedupe_last_wins(chunk) for chunk in chunks), result)
+    return result
+
+
 def _write(user, version: DatasetVersion, frames: list[dict], result: FramesWriteResult) -> None:
+    _write_chunks(user, version, (frames[start : start + WRITE_CHUNK] for start in range(0, len(frames), WRITE_CHUNK)), result)
+
+
+def _write_chunks(user, version: DatasetVersion, chunks: Iterable[list[dict]], result: FramesWriteResult) -> None:
     counts = LabelCounts.before_write(user=user, version=version)  # the label statistics, kept in step
-    for start in range(0, len(frames), WRITE_CHUNK):
-        chunk = frames[start : start + WRITE_CHUNK]
+    written = 0
+    for chunk in chunks:
         _write_chunk(version, chunk, result, counts)
         previews_request(user=user, version=version, frames=chunk)
+        written += len(chunk)
     frame_count = version.frame_count + result.added
     DatasetVersion.objects.filter(pk=version.pk).update(
         frame_count=frame_count, updated=timezone.now(), stats=counts.stats(frame_count=frame_count)
     )
+    planner_stats_refresh_after(written)
 
 
 def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWriteResult, counts: LabelCounts) -> None:
@@ -252,7 +269,8 @@ def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWrit
             insert_revisions(new)
     except IntegrityError:
         raise Conflict("another write to this version saved the same frame ids at the same time; retry", field="frames") from None
-    result.frame_ids.extend(ids)
+    if result.frame_ids is not None:
+        result.frame_ids.extend(ids)
 
 
 def _fill(revision: FrameRevision, frame: dict, saved: int) -> FrameRevision:

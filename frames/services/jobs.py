@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -33,6 +33,16 @@ ERROR_LIMIT = 4000
 
 class JobCancelled(Exception):
     """The user cancelled the job the worker is running: stop, nothing more to record."""
+
+
+class JobFailed(Exception):
+    """A runner's work could not be done for a reason the user must read (an import with problems): the job
+    fails with `message` as its error and `result` (the report) kept."""
+
+    def __init__(self, message: str, *, result=None):
+        super().__init__(message)
+        self.message = message
+        self.result = result
 
 
 def job_start(
@@ -113,12 +123,35 @@ def job_progress(*, job: Job, done: int | None = None, total: int | None = None,
         raise JobCancelled(job.pk)
 
 
+def job_progress_outside(*, job: Job, done: int, message: str = "") -> None:
+    """Progress of a job whose work runs in one long transaction (an import): written through a connection of
+    its own, so the Jobs page sees it before that transaction commits; JobCancelled when the user cancelled.
+    On SQLite (one writer at a time) the work's transaction holds the lock, so nothing is written there."""
+    if connection.vendor != "postgresql":
+        return
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Job._meta.db_table} SET done = %s, message = %s, updated = %s, lease_until = %s "
+                "WHERE id = %s AND state = %s RETURNING id",
+                [done, message[:500], timezone.now(), timezone.now() + lease(), job.pk, Job.RUNNING],
+            )
+            updated = cursor.fetchone()
+            cursor.execute(f"SELECT state FROM {Job._meta.db_table} WHERE id = %s", [job.pk])
+            row = cursor.fetchone()
+    finally:
+        side.close()
+    if updated is None and row is not None and row[0] == Job.CANCELLED:
+        raise JobCancelled(job.pk)
+
+
 def job_finish(*, job: Job, result=None, message: str = "") -> None:
     _finish(job.pk, Job.DONE, result=result, message=message)
 
 
-def job_fail(*, job: Job, error: str) -> None:
-    _finish(job.pk, Job.FAILED, error=error)
+def job_fail(*, job: Job, error: str, result=None) -> None:
+    _finish(job.pk, Job.FAILED, error=error, result=result)
 
 
 def _finish(job_id: str, state: str, *, result=None, message: str = "", error: str = "") -> None:

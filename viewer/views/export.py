@@ -1,15 +1,18 @@
-"""The filtered frames as ClearML frame JSON, streamed one keyset page at a time."""
+"""The filtered frames as ClearML frame JSON (`?format=clearml`, the default: one JSON array) or JSON lines
+(`?format=jsonl`), streamed one keyset page at a time."""
 from __future__ import annotations
 
-import json
 import re
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from frames import selectors
+from frames.exporters.clearml import CHUNKERS, SUFFIXES
 from frames.selectors.frames import EXPORT_PAGE_SIZE
 from viewer.browse import BrowseState, json_view
+
+CONTENT_TYPES = {"clearml": "application/json", "jsonl": "application/x-ndjson"}
 
 
 def _safe_filename(text: str) -> str:
@@ -19,23 +22,16 @@ def _safe_filename(text: str) -> str:
 @require_GET
 @json_view
 def version_export(request, version, state: BrowseState):
-    """The filtered frames as ClearML frame JSON, streamed one keyset page at a time: `[`, frames, `]`."""
+    """The filtered frames, streamed; a bad filter answers 400 before anything is sent."""
+    export_format = request.GET.get("format") or "clearml"
+    if export_format not in CHUNKERS:
+        return HttpResponseBadRequest(f"format: one of {', '.join(sorted(CHUNKERS))}", content_type="text/plain")
     walk = dict(user=request.user, version=version, query=state.query.page(cursor=None, limit=EXPORT_PAGE_SIZE))
     first = selectors.frames_browse(**walk)  # bad input fails here, not mid-stream
-
-    def chunks():
-        yield "["
-        written = False
-        for page in selectors.frame_pages(**walk, first=first):
-            if not page:
-                continue
-            body = ",\n".join(json.dumps(selectors.frame_to_dict(r, version_id=version.id), separators=(",", ":")) for r in page)
-            yield ("," if written else "") + "\n" + body
-            written = True
-        yield "\n]\n"
-
-    response = StreamingHttpResponse(chunks(), content_type="application/json")
+    pages = selectors.frame_pages(**walk, first=first)
+    chunks = CHUNKERS[export_format](pages, lambda row: selectors.frame_to_dict(row, version_id=version.id))
+    response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[export_format])
     name = _safe_filename(f"{version.dataset.name}_{version.name}_frames")
-    response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+    response["Content-Disposition"] = f'attachment; filename="{name}{SUFFIXES[export_format]}"'
     response["Cache-Control"] = "no-store"
     return response
