@@ -71,7 +71,7 @@ def read(source: ImportSource) -> Iterator[Item]:
             else:
                 state.unmatched[row.title] = row
                 label_rows.append(row)
-    if not imports and not label_rows:
+    if not imports and not rows:
         yield Problem(_name(source.path, source), "", "no Encord import JSON or label rows here")
     for path in imports:
         yield from _import_json(path, _name(path, source), state)
