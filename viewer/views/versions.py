@@ -296,8 +296,19 @@ def version_metadata(request, version_id):
         "readonly": version.is_published or not selectors.allows(request.user, version, selectors.OWNER),
         "mask_rows": rows,
         "other_masks": sorted(k for k in ((shown or {}).get("mask_labels") or {}) if k != "_all_") if isinstance(shown, dict) and isinstance(shown.get("mask_labels"), dict) else [],
+        "meta_schema": _schema_context(request.user, version),
     }
     return render(request, "viewer/version_metadata.html", context, status=400 if form.errors else 200)
+
+
+def _schema_context(user, version) -> dict:
+    """The typed metadata fields for the Metadata tab, and the ancestor they come from when inherited."""
+    schema = selectors.meta_schema_get(user=user, version=version)
+    source = schema["inherited_from"]
+    inherited = next((v for v in selectors.version_lineage(user=user, version=version) if v.pk == source), None) if source else None
+    rows = [{**field, "default_text": json.dumps(field.get("default")), "values_text": ", ".join(json.dumps(v) for v in field.get("values") or [])}
+            for field in schema["fields"]]
+    return {"fields": rows, "inherited_from": inherited}
 
 
 # -- Info -------------------------------------------------------------------------------------------------------
