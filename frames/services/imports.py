@@ -28,6 +28,7 @@ from ..models import DatasetVersion
 from ..schema import FrameError, parse_frame
 from ..selectors.access import ANNOTATOR, require
 from .frames import frames_write_stream
+from .meta_schema import meta_schema_merge
 from .validation import check_mask_labels
 from .versions import lock_version, refuse_published
 
@@ -119,7 +120,7 @@ def _import(user, version, reader, source: ImportSource, result: ImportResult, p
             if not result.ok:
                 raise ImportRefused(result)  # rolls the frames back
             result.added, result.replaced = written.added, written.replaced
-            _apply_extras(version, result)
+            _apply_extras(user, version, result)
     except BaseException:
         _remove_generated(source)
         raise
@@ -191,10 +192,14 @@ def _remove_generated(source: ImportSource) -> None:
         shutil.rmtree(source.output_dir, ignore_errors=True)
 
 
-def _apply_extras(version: DatasetVersion, result: ImportResult) -> None:
-    """Version-level data from the reader: metadata merged key by key, the mask-label map, the schema."""
+def _apply_extras(user, version: DatasetVersion, result: ImportResult) -> None:
+    """Version-level data from the reader: metadata merged key by key, the mask-label map, typed fields."""
     extras = result.extras
-    if extras is None or not (extras.metadata or extras.mask_labels):
+    if extras is None:
+        return
+    if extras.meta_schema:
+        meta_schema_merge(user=user, version=version, fields=extras.meta_schema)
+    if not (extras.metadata or extras.mask_labels):
         return
     locked = lock_version(version)
     metadata = {**(locked.metadata or {}), **extras.metadata}
