@@ -63,6 +63,8 @@ class Parsed:
 
     def line(self, path: ValuePath) -> int | None:
         """The line of the value at `path`, or of its nearest parent that is in the text."""
+        if not path and self._lines is None:  # the whole value: where the text stops being blank
+            return self.text.count("\n", 0, len(self.text) - len(self.text.lstrip())) + 1
         while path not in self.lines and path:
             path = path[:-1]
         return self.lines.get(path)
