@@ -1,14 +1,20 @@
 """Lightly's metadata folder (seed 004) read into frames, and the lenient JSON that accepts Lightly's published
 examples: the reader on its own (a pure function of the folder), then through the import service and the CLI."""
+import io
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 
+from frames import selectors, services
 from frames.importers.base import ImportSource, Problem, Record, VersionExtras
 from frames.importers.formats import FORMATS
 from frames.importers.lenient_json import JSONSyntaxError, parse
+
+from .clients import api_client
 
 PUBLISHED = Path("imports/lightly-custom-metadata/lightly-metadata")
 SEED_NAMES = {  # the file as published -> the name seed 004 gives it in .lightly/metadata/
@@ -328,3 +334,81 @@ def test_a_bigger_generated_datasource(tmp_path):
     timestamps = [f["timestamp"] for f in frames.values() if f.get("context_id") == "videos/run0.mp4"]
     assert timestamps == sorted(timestamps) and len(timestamps) == 600
     assert extras.notes == []
+
+
+# ------------------------------------------------------------------------------------- through the import service and the CLI
+@pytest.fixture
+def owner(django_user_model, settings):
+    settings.HYPERDATA_PREVIEWS_AUTO = False
+    return django_user_model.objects.create_superuser("owner", password="pw-owner-123456")
+
+
+@pytest.fixture
+def published_in_media_root(testdata, media_roots, request) -> Path:
+    """The published examples in a datasource inside the media roots, with a real video for the frame rate."""
+    datasource = media_roots / f"lightly-{request.node.name}"
+    metadata = datasource / ".lightly" / "metadata"
+    metadata.mkdir(parents=True)
+    for published_name, seed_name in SEED_NAMES.items():
+        shutil.copyfile(testdata / PUBLISHED / published_name, metadata / seed_name)
+    shutil.copyfile(testdata / "video/webgl/npot-video.mp4", datasource / "my_video.mp4")  # 30 s
+    return datasource
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_published_examples_import_leniently_and_refuse_strictly(owner, published_in_media_root):
+    version = services.dataset_create(user=owner, name="lightly").versions.get()
+    source = ImportSource(path=published_in_media_root)
+    with pytest.raises(services.ImportRefused) as refused:
+        services.import_frames(user=owner, version=version, format="lightly", source=source)
+    assert [(p["file"], p["line"], p["column"]) for p in refused.value.result.problems] == [
+        ("schema.json", 8, 5), ("my_image.json", 12, 5), ("my_video-099-mp4.json", 12, 5), ("my_video.json", 12, 5)]
+    assert selectors.frames_count(user=owner, version=version) == 0
+
+    source = ImportSource(path=published_in_media_root, options={"lenient": True})
+    result = services.import_frames(user=owner, version=version, format="lightly", source=source)
+    assert (result.frames, result.added, result.problem_count) == (2, 2, 0)
+    assert "schema.json line 7: inserted a missing ','" in result.notes
+    api = api_client(owner)
+    frame = api.get(f"/api/versions/{version.pk}/frames/my_video-099-mp4/").json()
+    assert (frame["context_id"], frame["timestamp"]) == ("my_video.mp4", 3300)  # frame 99 at the video's 30 fps
+    assert frame["meta"] == {"scene": "city street", "weather": {"description": "sunny", "temperature": 23.2, "air_pressure": 1}, "vehicle_id": 321}
+    assert frame["sources"][0]["uri"] == str(published_in_media_root / "my_video.mp4")
+    schema = api.get(f"/api/versions/{version.pk}/meta-schema/").json()
+    assert [{k: f[k] for k in ("name", "path", "type", "default")} for f in schema["fields"]] == META_SCHEMA
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cli_imports_a_lightly_datasource_with_lenient_and_fps(owner, published_in_media_root):
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="4 problem"):
+        call_command("import_frames", str(published_in_media_root), "--format", "lightly", "--dataset", "cli", "--create", stdout=out, stderr=err)
+    assert "schema.json:8:5: : invalid JSON: Expecting ',' delimiter" in err.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_frames", str(published_in_media_root), "--format", "lightly", "--dataset", "cli", "--lenient", "--option", "fps=25", stdout=out, stderr=err)
+    assert "imported 2 frame(s) (2 added, 0 replaced)" in out.getvalue()
+    assert "note: my_video.json line 11: removed a trailing ','" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_generated_datasource_imports_every_frame_and_a_dry_run_writes_none(owner, media_roots, request):
+    datasource = media_roots / f"lightly-{request.node.name}"
+    make_datasource(datasource, images=300, videos=2, frames_per_video=400)
+    version = services.dataset_create(user=owner, name="generated").versions.get()
+    source = ImportSource(path=datasource, options={"fps": 20})
+    dry = services.import_frames(user=owner, version=version, format="lightly", source=source, dry_run=True)
+    assert (dry.frames, dry.added, dry.problem_count) == (700, 0, 0)
+    assert selectors.frames_count(user=owner, version=version) == 0
+    result = services.import_frames(user=owner, version=version, format="lightly", source=source)
+    assert (result.frames, result.added) == (700, 700)
+    frames, url = {}, f"/api/versions/{version.pk}/frames/?limit=500&sort=id"
+    while url:
+        page = api_client(owner).get(url).json()
+        frames.update({f["id"]: f for f in page["results"]})
+        url = page.get("next")
+    assert len(frames) == 700
+    assert frames["cam2/img00005.jpg"]["meta"]["weather"] == {"temperature": 0.5, "description": "nothing", "air_pressure": 0}
+    assert frames["cam0/img00000.jpg"]["meta"]["vehicle_id"] == 0  # no metadata file: the schema's default
+    in_videos = Counter(f["context_id"] for f in frames.values() if f["context_id"].startswith("videos/"))
+    assert in_videos == {"videos/run0.mp4": 200, "videos/run1.mp4": 200}
+    assert frames["videos/run1-398-mp4"]["timestamp"] == 19900  # frame 398 at 20 fps
