@@ -26,13 +26,16 @@ FIELDS = [
     {"name": "Weather", "path": "weather", "type": "CATEGORICAL_STRING", "default": "unknown"},
     {"name": "Captured", "path": "captured_at", "type": "datetime", "default": None},
     {"name": "Night", "path": "night", "type": "boolean", "default": False},
+    {"name": "Lane", "path": "lane", "type": "CATEGORICAL_INT", "default": 1},
+    {"name": "Note", "path": "note", "type": "varchar", "default": None},
 ]
+LANES = [1, 2, 2, 40, 40, 40]  # far apart: a histogram would hide them in two buckets
 
 
 def make_frames(n=40):
     return [{"id": f"f{i:03d}", "sources": [{"uri": f"s3://b/{i}.jpg"}],
              "meta": {"speed": (i * 7) % 50, "weather": WEATHERS[i % 4], "night": i % 5 == 0,
-                      "captured_at": f"2024-05-{1 + i % 28:02d}T{i % 24:02d}:00:00Z"}} for i in range(n)]
+                      "captured_at": f"2024-05-{1 + i % 28:02d}T{i % 24:02d}:00:00Z", "lane": LANES[i % 6]}} for i in range(n)]
 
 
 def make_version(name="typed-ui"):
@@ -79,6 +82,8 @@ def test_the_metadata_tab_lists_the_typed_fields_and_where_they_come_from(admin_
         ["Weather", "meta.weather", "categorical_string", "&quot;unknown&quot;", ""],
         ["Captured", "meta.captured_at", "datetime", "none", ""],
         ["Night", "meta.night", "boolean", "false", ""],
+        ["Lane", "meta.lane", "categorical_int", "1", ""],
+        ["Note", "meta.note", "string", "none", ""],
     ]
     published, child = services.version_snapshot(user=ACTOR, version=version)
     body = html(admin_client.get(reverse("viewer:version-metadata", args=[child.pk])))
@@ -91,6 +96,26 @@ def test_a_version_without_typed_fields_says_how_to_add_them(admin_client):
     version = services.dataset_create(user=ACTOR, name="untyped").versions.get()
     body = html(admin_client.get(reverse("viewer:version-metadata", args=[version.pk])))
     assert "No typed fields" in body and f"/api/versions/{version.pk}/meta-schema/" in body
+
+
+# ------------------------------------------------------------------------------------------------ Statistics tab
+
+
+@pytest.mark.django_db
+def test_statistics_offer_typed_keys_and_count_a_categorical_int_per_value(admin_client, settings):
+    settings.HYPERDATA_PREVIEWS_AUTO = False
+    version = make_version()
+    page = html(admin_client.get(reverse("viewer:version-stats", args=[version.pk])))
+    datalist = page[page.index('<datalist id="meta-keys">'):].split("</datalist>")[0]
+    assert '<option value="note">' in datalist  # a typed field no frame holds yet is still offered
+    assert '<option value="lane">' in datalist and '<option value="speed">' in datalist
+    panel = html(admin_client.get(reverse("viewer:version-stats-meta", args=[version.pk]), {"key": "lane"}))
+    assert 'data-kind="categorical"' in panel
+    counts = {value: int(count) for value, count in re.findall(r'<tr data-value="([^"]+)">.*?<td class="num">([\d,]+)</td>', panel, re.S)}
+    expected = {str(lane): sum(1 for f in make_frames() if f["meta"]["lane"] == lane) for lane in set(LANES)}
+    assert counts == expected
+    speed = html(admin_client.get(reverse("viewer:version-stats-meta", args=[version.pk]), {"key": "speed"}))
+    assert 'data-kind="numeric"' in speed  # an integer field stays a histogram
 
 
 # ------------------------------------------------------------------------------------------------ Frames tab

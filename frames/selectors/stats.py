@@ -155,22 +155,23 @@ def _check_bins(bins) -> None:
         raise ServiceError(f"must be a whole number between 1 and {MAX_BINS}", field="bins")
 
 
-def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bins: int = DEFAULT_BINS, top: int = DEFAULT_TOP) -> dict:
+def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bins: int = DEFAULT_BINS, top: int = DEFAULT_TOP,
+                      categorical: bool = False) -> dict:
     """How the frames' values of metadata key `key` (`speed`, `camera.model`) are distributed.
 
     Numbers (when most frames holding the key hold a number): {"kind": "numeric", "min", "max", "buckets":
     [{"lo", "hi", "count"}], ...}; the last bucket includes `max`. Anything else: {"kind": "categorical",
     "values": [{"value", "count"}] (the `top` most frequent), "other": frames with another value}.
     Both carry "frames" (the frames under the filter), "with_key", "missing" and "other_types" (frames whose
-    value is not of the chosen kind).
+    value is not of the chosen kind). `categorical` counts numbers per value too (a typed categorical_int field).
     """
     require(user, version, VIEWER)
     parts, bins, top = meta_args(key, bins, top)
     with _parallel_scans():
-        return _distribution(version, parts, filters, bins, top)
+        return _distribution(version, parts, filters, bins, top, categorical)
 
 
-def _distribution(version, parts, filters, bins, top) -> dict:
+def _distribution(version, parts, filters, bins, top, categorical=False) -> dict:
     """Two passes over the frames: one aggregate (JSON types, and min/max of the numbers), then either the
     bucket counts or the top values."""
     number = Q(_type="number")
@@ -183,7 +184,7 @@ def _distribution(version, parts, filters, bins, top) -> dict:
     )
     total, with_key, numbers = agg["total"], agg["with_key"], agg["numbers"]
     base = {"key": ".".join(parts), "frames": total, "with_key": with_key, "missing": total - with_key}
-    if with_key and numbers * 2 >= with_key:
+    if with_key and numbers * 2 >= with_key and not categorical:
         numeric = frames.filter(number).annotate(_value=Cast(_json_key(parts, KeyTextTransform), FloatField()))
         histogram = _histogram(numeric, agg["lo"], agg["hi"], numbers, bins)
         return {**base, "kind": "numeric", "other_types": with_key - numbers, **histogram}

@@ -94,18 +94,20 @@ def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: boo
 
 
 def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bins: int = stat_selectors.DEFAULT_BINS,
-                      top: int = stat_selectors.DEFAULT_TOP, single_flight: bool = False) -> dict:
+                      top: int = stat_selectors.DEFAULT_TOP, single_flight: bool = False, categorical: bool = False) -> dict:
     """selectors.meta_distribution, kept (see `_answer`); an ROI key (`rois.confidence`, `rois.meta.<key>`) is
-    selectors.roi_distribution's."""
+    selectors.roi_distribution's. `categorical`: counts per value even for numbers (typed categorical_int)."""
     if stat_selectors.is_roi_key(key):
         key, bins = stat_selectors.roi_args(key, bins)
         compute = lambda: stat_selectors.roi_distribution(user=user, version=version, key=key, filters=filters, bins=bins)  # noqa: E731
     else:
         parts, bins, top = stat_selectors.meta_args(key, bins, top)
         key = ".".join(parts)
-        compute = lambda: stat_selectors.meta_distribution(user=user, version=version, key=key, filters=filters, bins=bins, top=top)  # noqa: E731
-    params = {"filters": filters_to_json(filters), "key": key, "bins": bins, "top": top}
-    return _answer("meta", version, (key, list(filters), bins, top), compute, user=user, single_flight=single_flight, params=params)
+        compute = lambda: stat_selectors.meta_distribution(user=user, version=version, key=key, filters=filters, bins=bins, top=top,  # noqa: E731
+                                                           categorical=categorical)
+    params = {"filters": filters_to_json(filters), "key": key, "bins": bins, "top": top, "categorical": categorical}
+    args = (key, list(filters), bins, top) + (("categorical",) if categorical else ())
+    return _answer("meta", version, args, compute, user=user, single_flight=single_flight, params=params)
 
 
 def meta_keys(*, user, version: DatasetVersion) -> list[str]:
@@ -188,7 +190,8 @@ def stats_job_run(*, user, job: Job):
     filters = parse_filters(params["filters"])
     if params["question"] == "labels":
         return label_stats(user=user, version=version, filters=filters)
-    return meta_distribution(user=user, version=version, key=params["key"], filters=filters, bins=params["bins"], top=params["top"])
+    return meta_distribution(user=user, version=version, key=params["key"], filters=filters, bins=params["bins"], top=params["top"],
+                             categorical=params.get("categorical", False))
 
 
 # -- label counts kept as frames are written ---------------------------------------------------------------------

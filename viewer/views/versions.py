@@ -87,7 +87,8 @@ def version_stats(request, version_id):
     version = get_version(request, version_id)
     filters, filter_error = _filters(request)
     bins, bins_error = _bins(request)
-    keys = services.meta_keys(user=request.user, version=version)
+    typed = _typed_keys(request.user, version)
+    keys = sorted(set(services.meta_keys(user=request.user, version=version)) | set(typed))
     roi_keys = stat_services.roi_meta_keys(user=request.user, version=version)
     key = request.GET.get("key", "").strip()
     filter_params = [(k, v) for k in FILTER_KEYS for v in request.GET.getlist(k) if v]
@@ -110,7 +111,7 @@ def version_stats(request, version_id):
     if selectors.stored_stats(version) is not None and not filters:
         context.update(_labels_context(request.user, version, filters))
     if key:  # asked for explicitly (the key form): render it with the page; else stats.js loads it
-        context.update(_distribution_context(request.user, version, key, filters, bins))
+        context.update(_distribution_context(request.user, version, key, filters, bins, typed))
     return render(request, "viewer/version_stats.html", context, status=400 if context.get("key_error") else 200)
 
 
@@ -184,7 +185,7 @@ def version_stats_meta(request, version_id):
     if not key:
         return _bad_parameter({"field": "key", "message": "required: a metadata key such as speed, or rois.confidence"})
     context = {"version": version, "key": key, "bins": bins}
-    context.update(_distribution_context(request.user, version, key, filters, bins))
+    context.update(_distribution_context(request.user, version, key, filters, bins, _typed_keys(request.user, version)))
     if context.get("pending"):
         return _pending(key if key.startswith("rois.") else f"meta.{key}", context["pending"])
     return render(request, "viewer/version_stats_meta.html", context, status=400 if context.get("key_error") else 200)
@@ -206,11 +207,19 @@ def _bins(request) -> tuple[int, dict | None]:
     return int(raw), None
 
 
-def _distribution_context(user, version, key, filters, bins) -> dict:
+def _typed_keys(user, version) -> dict[str, str]:
+    """{meta key: type} of the version's typed metadata fields (they are offered as keys even when the sampled
+    frames lack them; a categorical_int is counted per value, not bucketed)."""
+    return {field["path"]: field["type"] for field in selectors.meta_schema_get(user=user, version=version)["fields"]}
+
+
+def _distribution_context(user, version, key, filters, bins, typed=None) -> dict:
     if not key:
         return {"distribution": None, "key_error": None}
+    categorical = (typed or {}).get(key.removeprefix("meta.")) == "categorical_int"
     try:
-        dist = services.meta_distribution(user=user, version=version, key=key, filters=filters, bins=bins, single_flight=True)
+        dist = services.meta_distribution(user=user, version=version, key=key, filters=filters, bins=bins, single_flight=True,
+                                          categorical=categorical)
     except services.StatsPending as pending:
         return {"distribution": None, "key_error": None, "pending": pending}
     except ServiceError as exc:
