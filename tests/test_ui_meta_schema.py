@@ -178,3 +178,15 @@ def test_a_date_range_and_a_boolean_build_a_quoted_range_and_a_bare_term(ui_page
     assert len(expected) > 0
     assert count_value(page) == api_count(admin_user, version, query) == len(expected)
     shot(page, "fields-dates")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_metadata_tab_shows_the_typed_fields_in_the_browser(ui_page, live_server):
+    version = make_version("typed-metadata-tab")
+    page = ui_page
+    page.goto(reverse("viewer:version-metadata", args=[version.pk]))
+    table = page.locator("#meta-schema-table")
+    expect(table.locator("tbody tr")).to_have_count(len(FIELDS))
+    expect(table.locator('tr[data-path="lane"]')).to_contain_text("categorical_int")
+    expect(table.locator('tr[data-path="weather"]')).to_contain_text('"unknown"')
+    shot(page, "metadata-tab")
