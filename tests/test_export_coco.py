@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from pycocotools import mask as coco_mask
 from pycocotools.coco import COCO
 
@@ -166,3 +167,21 @@ def test_an_edited_polygon_gets_a_new_box_and_area(testdata, tmp_path):
     exported = export_to(tmp_path / "out.json", lambda: [frames])
     annotation = exported.anns[int(roi["id"])]
     assert annotation["bbox"] == [0, 0, 10, 20] and annotation["area"] == pytest.approx(coco_mask.area(coco_mask.frPyObjects([roi["poly"]], 428, 640))[0])
+
+
+def test_panoptic_segments_export_as_rles_of_their_colour(tmp_path):
+    colours = np.zeros((6, 8, 3), dtype=np.uint8)
+    colours[:, :] = [1, 2, 0]  # segment 513 (1 + 256 * 2): the grass everywhere else
+    colours[0:3, 0:4] = [3, 0, 0]  # segment 3: the cat
+    (tmp_path / "panoptic").mkdir()
+    Image.fromarray(colours).save(tmp_path / "panoptic" / "a.png")
+    segments = [{"id": 3, "category_id": 1, "area": 12, "bbox": [0, 0, 4, 3], "iscrowd": 0},
+                {"id": 513, "category_id": 2, "area": 36, "bbox": [0, 0, 8, 6], "iscrowd": 0}]
+    path = tmp_path / "panoptic.json"
+    path.write_text(json.dumps({"images": [{"id": 1, "file_name": "a.jpg", "width": 8, "height": 6}],
+                                "annotations": [{"image_id": 1, "file_name": "a.png", "segments_info": segments}],
+                                "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "grass"}]}))
+    frames = [parse_frame(i.frame) for i in coco.read(ImportSource(path=path)) if isinstance(i, Record)]
+    exported = export_to(tmp_path / "out.json", lambda: [frames], load_mask=lambda uri: Path(uri).read_bytes())
+    areas = {exported.cats[a["category_id"]]["name"]: int(exported.annToMask(a).sum()) for a in exported.anns.values()}
+    assert areas == {"cat": 12, "grass": 36}

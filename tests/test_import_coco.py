@@ -219,6 +219,8 @@ def test_panoptic_segments_point_at_their_colour_in_the_png(tmp_path):
     assert [(r["labels"], r["mask"]) for r in frame["rois"]] == [
         (["cat"], {"id": "panoptic", "value": [3, 0, 0]}), (["grass"], {"id": "panoptic", "value": [1, 2, 0]})]
     assert frame["rois"][1]["meta"] == {"area": 36, "bbox": [0, 0, 8, 6], "iscrowd": 0}
+    (record,), _, _ = read_all(path, options={"panoptic_root": "s3://bucket/panoptic/"})
+    assert record.frame["sources"][0]["masks"][0]["uri"] == "s3://bucket/panoptic/a.png"
 
 
 # ---------------------------------------------------------------------------------------- end to end

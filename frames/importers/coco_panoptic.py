@@ -9,6 +9,7 @@ the folder named like the JSON beside it (panopticapi's layout: panoptic_val2017
 from __future__ import annotations
 
 import posixpath
+from urllib.parse import quote
 from dataclasses import dataclass, field
 
 from .coco_annotations import SOURCE_ID, is_number
@@ -78,7 +79,7 @@ def _png_uri(file_name: str, context) -> str:
     root = context.source.option("panoptic_root")
     if root:
         if "://" in root:
-            return root.rstrip("/") + "/" + file_name.lstrip("/")
+            return root.rstrip("/") + "/" + quote(file_name.lstrip("/"), safe="/")
         return posixpath.normpath(posixpath.join(root, file_name))
     beside = context.json_path.parent / context.json_path.stem
     return str((beside if beside.is_dir() else context.json_path.parent) / file_name)
