@@ -2,16 +2,21 @@
 of the files), on JSON written here after the seed's sections (Videos, Single images, Image groups, Image
 sequences, DICOM, keyframes, custom metadata and embeddings, skip_duplicate_urls), and on the label rows in
 ../shared/testdata/imports/encord/."""
+import io
 import json
 import shutil
 from pathlib import Path
 
 import av
 import pytest
+from django.core.management import call_command
 
+from frames import selectors, services
 from frames.importers.base import ImportSource, Problem, Record, VersionExtras
 from frames.importers.formats import FORMATS
 from frames.schema import parse_frame
+from .clients import api_client
+from .test_media_dicom import ct_slice
 
 LABELS = Path("imports/encord")
 GROUP_ROW = "image_group.label_row.json"
@@ -322,3 +327,87 @@ def test_shapes_the_reader_cannot_import_are_problems_naming_the_object(testdata
     (problem,) = read(write(tmp_path, row, name="row.label_row.json"))
     assert problem.field == "data_units.cd57cf5c-2541-4a46-a836-444540ee987a.labels.1.objects[1]"
     assert "'bitmask' is not imported" in problem.message
+
+
+# -- through the import service and the CLI ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owner(django_user_model, settings):
+    settings.HYPERDATA_PREVIEWS_AUTO = False
+    return django_user_model.objects.create_superuser("owner", password="pw-owner-123456")
+
+
+@pytest.fixture
+def encord_folder(testdata, media_roots, request) -> Path:
+    """Inside the media roots: an import JSON with every kind of data unit (a real local video, real images)
+    and the image group's label row with its ontology."""
+    folder = media_roots / f"encord-{request.node.name}"
+    (folder / "labels").mkdir(parents=True)
+    shutil.copyfile(testdata / BUNNY, folder / "bunny.webm")
+    for name in (GROUP_ROW, "image_group.ontology.json"):
+        shutil.copyfile(testdata / LABELS / name, folder / "labels" / name)
+    photos = sorted((testdata / "coco/labelme/JPEGImages").glob("*.jpg"))
+    (folder / "ct").mkdir()
+    for number in (1, 2):
+        ct_slice(folder / "ct" / f"{number}.dcm", number=number)
+    write(folder, {
+        "videos": [{"objectUrl": "bunny.webm", "title": "bunny", "clientMetadata": {"keyframes": [12], "scene": "meadow"}},
+                   {"objectUrl": "bunny.webm", "title": "again"}],
+        "images": [{"objectUrl": str(photos[0]), "clientMetadata": {"split": "val"}}],
+        "image_groups": [{"title": "image-group-8375e", **{f"objectUrl_{i}": str(photos[i % len(photos)]) for i in range(5)}},
+                         {"title": "walk", "createVideo": True, **{f"objectUrl_{i}": str(p) for i, p in enumerate(photos)}}],
+        "dicom_series": [{"title": "ct", "objectUrl_0": "ct/1.dcm", "objectUrl_1": "ct/2.dcm"}],
+        "audio": [{"objectUrl": "talk.mp3"}],
+        "skip_duplicate_urls": True,
+    })
+    return folder
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_encord_import_writes_every_data_unit_and_importing_again_replaces_them(owner, encord_folder):
+    version = services.dataset_create(user=owner, name="encord").versions.get()
+    source = ImportSource(path=encord_folder / "import.json", options={"labels": "labels"})
+    dry = services.import_frames(user=owner, version=version, format="encord", source=source, dry_run=True)
+    assert (dry.frames, dry.added, dry.problem_count) == (9, 0, 0)  # 2 video frames, 1 image, 1 group, 3 + 2 slices
+    assert selectors.frames_count(user=owner, version=version) == 0
+    result = services.import_frames(user=owner, version=version, format="encord", source=source)
+    assert (result.frames, result.added, result.replaced) == (9, 9, 0)
+    assert result.labels["Cars"] == 3 and result.labels["Car segmentation"] == 1
+    assert any("videos[1]: skipped" in n for n in result.notes) and any("audio (1) not imported" in n for n in result.notes)
+
+    frames = api_client(owner).get(f"/api/versions/{version.pk}/frames/?limit=100").json()["results"]
+    video = sorted((f for f in frames if f["context_id"] == str(encord_folder / "bunny.webm")), key=lambda f: f["timestamp"])
+    assert [(f["timestamp"], f["meta"]) for f in video] == [(0, {"scene": "meadow"}), (500, {"scene": "meadow"})]
+    (group,) = [f for f in frames if f["context_id"] == "image-group-8375e"]
+    assert [s["id"] for s in group["sources"]] == ["0", "1", "2", "3", "4"] and len(group["rois"]) == 9
+    assert sorted(f["timestamp"] for f in frames if f["context_id"] == "walk") == [0, 1, 2]
+
+    again = services.import_frames(user=owner, version=version, format="encord", source=source)
+    assert (again.added, again.replaced) == (0, 9)
+    version.refresh_from_db()
+    assert selectors.frames_count(user=owner, version=version) == 9
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_encord_import_with_a_problem_writes_nothing_and_says_where(owner, encord_folder):
+    document = json.loads((encord_folder / "import.json").read_text())
+    document["videos"][0]["clientMetadata"]["keyframes"] = [12, "twelve"]
+    write(encord_folder, document)
+    version = services.dataset_create(user=owner, name="encord").versions.get()
+    with pytest.raises(services.ImportRefused) as refused:
+        services.import_frames(user=owner, version=version, format="encord",
+                               source=ImportSource(path=encord_folder / "import.json"))
+    assert [(p["file"], p["field"], p["line"]) for p in refused.value.result.problems] == [
+        ("import.json", "videos[0].clientMetadata.keyframes[1]", 3)]
+    assert selectors.frames_count(user=owner, version=version) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cli_imports_an_encord_folder(owner, encord_folder):
+    for name in (GROUP_ROW, "image_group.ontology.json"):
+        (encord_folder / "labels" / name).rename(encord_folder / name)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_frames", str(encord_folder), "--format", "encord", "--dataset", "encord-cli", "--create", stdout=out, stderr=err)
+    assert "imported 9 frame(s) (9 added, 0 replaced)" in out.getvalue(), err.getvalue()
+    assert "note: import.json: videos[1]: skipped" in out.getvalue()
