@@ -177,7 +177,24 @@ def test_an_annotation_that_cannot_be_read_is_a_problem_naming_its_field(tmp_pat
     path = write_coco(tmp_path / "bad.json", annotations=[{"id": 1, **annotation}])
     records, problems, _ = read_all(path, output_dir=tmp_path / "out")
     assert [(p.file, p.field) for p in problems] == [("bad.json", field)]
-    assert message in problems[0].message and problems[0].line is None
+    assert message in problems[0].message
+    text = path.read_text()  # one line: the column says where the annotation starts
+    assert (problems[0].line, problems[0].column) == (1, text.index('{"id": 1, "image_id"') + 1)
+
+
+def test_problems_and_frames_have_the_line_where_their_annotation_or_image_starts(tmp_path):
+    path = tmp_path / "pretty.json"
+    path.write_text(json.dumps({
+        "categories": [{"id": 1, "name": "cat"}],
+        "images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "b.jpg"}],
+        "annotations": [{"id": 1, "image_id": 2, "category_id": 1, "bbox": [0, 0, 1, 1]}, {"id": 2, "image_id": 1, "category_id": 1, "bbox": [0, 0, -1, 1]}],
+    }, indent=2))
+    lines = path.read_text().splitlines()
+    records, (problem,), _ = read_all(path)
+    assert problem.field == "annotations[1].bbox" and lines[problem.line - 1][problem.column - 1 :] == "{"
+    assert '"id": 2' in lines[problem.line] and '"image_id": 1' in lines[problem.line + 1]
+    assert [r.frame["id"] for r in records] == ["2"]  # image 1 has a problem: its frame is not offered
+    assert '"id": 2' in lines[records[0].line]
 
 
 def test_key_points_must_match_their_category(tmp_path):
@@ -279,5 +296,5 @@ def test_the_cli_imports_a_coco_folder_and_refuses_a_bad_file_writing_nothing(ow
     errors = io.StringIO()
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_frames", str(bad), "--format", "coco", "--dataset", "voc", stdout=io.StringIO(), stderr=errors)
-    assert "bad.json: annotations[0].category_id: category 9 is not in categories" in errors.getvalue()
+    assert "bad.json:1:88: annotations[0].category_id: category 9 is not in categories" in errors.getvalue()
     assert sorted(api_frames(owner, draft)) == sorted(frames)

@@ -11,21 +11,25 @@ metadata under `coco`.
 An image file that is not where its `file_name` points is not an error (sources are URIs: the images may be
 copied there later); the summary says which are missing. Annotations of an image that is not listed, of an
 unknown category or with geometry that cannot be read are problems, reported as `annotations[12].segmentation`.
-The file is one JSON object, read whole; only a syntax error has a line number.
+The file is one JSON object, read whole; a problem has the line and column where its image or annotation
+starts (coco_json.py), a frame the line of its image.
 """
 from __future__ import annotations
 
 import json
 import mimetypes
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 from .base import ImportSource, Item, Problem, Record, VersionExtras
 from .coco_annotations import SOURCE_ID, BadAnnotation, Category, annotation_roi, safe_name
+from .coco_json import load_with_positions
 from .coco_panoptic import is_panoptic, panoptic_rois
 
 MISSING_SHOWN = 5  # missing image names listed in the summary
+_ELEMENT = re.compile(r"(images|annotations)\[(\d+)\]")
 
 
 def read(source: ImportSource) -> Iterator[Item]:
@@ -33,11 +37,12 @@ def read(source: ImportSource) -> Iterator[Item]:
     if isinstance(path, Problem):
         yield path
         return
-    data = _load(path)
-    if isinstance(data, Problem):
-        yield data
+    loaded = _load(path)
+    if isinstance(loaded, Problem):
+        yield loaded
         return
-    context = _Context(source=source, file=path.name, json_path=path)
+    data, positions = loaded
+    context = _Context(source=source, file=path.name, json_path=path, positions=positions)
     categories = yield from _categories(data.get("categories"), context)
     images = yield from _images(data.get("images"), context)
     annotations = yield from _annotations_by_image(data.get("annotations"), images, categories, context)
@@ -50,15 +55,24 @@ def read(source: ImportSource) -> Iterator[Item]:
 class _Context:
     """What every part of the reading needs: the input, the file's name for problems, images found missing."""
 
-    def __init__(self, *, source: ImportSource, file: str, json_path: Path):
+    def __init__(self, *, source: ImportSource, file: str, json_path: Path, positions: dict):
         self.source = source
         self.file = file
         self.json_path = json_path
+        self.positions = positions  # {"images": [(line, column), ...], "annotations": [...]}
+        self.image_index: dict = {}  # image id: its position in `images`
         self.missing: list[str] = []
         self.images = 0
 
     def problem(self, field: str, message: str) -> Problem:
-        return Problem(file=self.file, field=field, message=message)
+        """A problem at `field` (`annotations[12].bbox`), with the line and column where that element starts."""
+        line, column = self.where(field)
+        return Problem(file=self.file, field=field, message=message, line=line, column=column)
+
+    def where(self, field: str) -> tuple[int | None, int | None]:
+        match = _ELEMENT.match(field)
+        starts = self.positions.get(match[1], []) if match else []
+        return starts[int(match[2])] if match and int(match[2]) < len(starts) else (None, None)
 
     def mask_uri(self, name: str) -> str:
         if self.source.output_dir is None:
@@ -89,17 +103,17 @@ def _annotations_file(source: ImportSource) -> Path | Problem:
     return Problem(file=source.path.name, field="", message="no COCO annotations (.json) in this folder or its annotations/ folder")
 
 
-def _load(path: Path) -> dict | Problem:
+def _load(path: Path) -> tuple[dict, dict] | Problem:
+    """The COCO object and where its images and annotations start (coco_json.py)."""
     try:
-        with path.open(encoding="utf-8-sig") as stream:
-            data = json.load(stream)
+        data, positions = load_with_positions(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         return Problem(file=path.name, field="", message=f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno)
     except (OSError, UnicodeDecodeError) as exc:
         return Problem(file=path.name, field="", message=f"cannot read the file: {exc}")
     if not isinstance(data, dict):
         return Problem(file=path.name, field="", message=f"expected a COCO object ({{\"images\": ..., \"annotations\": ...}}), got a JSON {type(data).__name__}")
-    return data
+    return data, positions
 
 
 def _categories(value, context: _Context):
@@ -149,6 +163,7 @@ def _images(value, context: _Context):
                 yield context.problem(f"{where}.{bad_size}", f"expected a whole number of pixels, got {image[bad_size]!r}")
                 continue
             images[image["id"]] = image
+            context.image_index[image["id"]] = index
     return images
 
 
@@ -186,7 +201,7 @@ def _frame(image_id, image: dict, annotations: list, categories: dict, context: 
     frame_id = str(image_id)
     source = _source(image, context)
     frame = {"id": frame_id, "timestamp": 0, "meta": _image_meta(image), "sources": [source], "rois": []}
-    record = Record(frame=frame, file=context.file)
+    record = Record(frame=frame, file=context.file, line=context.where(f"images[{context.image_index[image_id]}]")[0])
     masks: list[dict] = []
     problems = 0
     for index, annotation in annotations:
