@@ -312,6 +312,7 @@ def test_a_label_row_no_data_unit_takes_is_a_problem(testdata, tmp_path):
     write(tmp_path, {"images": [{"objectUrl": "https://example.com/other.jpg"}]})
     (problem,) = problems_of(read(tmp_path))
     assert problem.file == VIDEO_ROW and "two-frame-video.mp4" in problem.message
+    assert (problem.field, problem.line) == ("data_title", 11)  # where the row's data_title is
 
 
 def test_a_video_label_row_adds_its_frames_to_the_sampled_ones(testdata, tmp_path):
@@ -324,8 +325,11 @@ def test_a_video_label_row_adds_its_frames_to_the_sampled_ones(testdata, tmp_pat
 def test_shapes_the_reader_cannot_import_are_problems_naming_the_object(testdata, tmp_path):
     row = json.loads((testdata / LABELS / VIDEO_ROW).read_text())
     row["data_units"]["cd57cf5c-2541-4a46-a836-444540ee987a"]["labels"]["1"]["objects"][1]["shape"] = "bitmask"
-    (problem,) = read(write(tmp_path, row, name="row.label_row.json"))
+    path = write(tmp_path, row, name="row.label_row.json")
+    (problem,) = read(path)
     assert problem.field == "data_units.cd57cf5c-2541-4a46-a836-444540ee987a.labels.1.objects[1]"
+    lines = path.read_text().splitlines()
+    assert lines[problem.line - 1].strip() == "{" and '"name": "box 2"' in lines[problem.line]
     assert "'bitmask' is not imported" in problem.message
 
 

@@ -52,6 +52,7 @@ from .encord_labels import LabelRow
 ITEM_KEYS = {"videos": "video", "images": "image", "image_groups": "image_group", "dicom_series": "dicom_series"}
 ONTOLOGY_SUFFIX = ".ontology.json"
 LABEL_SUFFIXES = (".label_row.json", ".label_rows.json")
+LABEL_ROW_DEPTH = 6  # lines known down to data_units.<hash>.labels.<frame>.objects[i]
 
 
 def read(source: ImportSource) -> Iterator[Item]:
@@ -67,7 +68,7 @@ def read(source: ImportSource) -> Iterator[Item]:
             if isinstance(row, Problem):
                 yield row
             elif row.title in state.unmatched:
-                yield Problem(row.file, "data_title", f"another label row has the data title {row.title!r}")
+                yield Problem(row.file, "data_title", f"another label row has the data title {row.title!r}", row.line)
             else:
                 state.unmatched[row.title] = row
                 label_rows.append(row)
@@ -134,7 +135,7 @@ def _looks_like_label_rows(path: Path) -> bool:
 
 def _label_rows(path: Path, ontologies: list[Path], source: ImportSource) -> Iterator[LabelRow | Problem]:
     name = _name(path, source)
-    loaded = encord_json.load(path, name)
+    loaded = encord_json.load(path, name, depth=LABEL_ROW_DEPTH)
     if isinstance(loaded, Problem):
         yield loaded
         return
@@ -142,8 +143,9 @@ def _label_rows(path: Path, ontologies: list[Path], source: ImportSource) -> Ite
     if isinstance(ontology, Problem):
         yield ontology
         return
-    value = loaded.values if isinstance(loaded, encord_json.Document) else loaded
-    yield from encord_labels.rows_in(value, file=name, names=encord_labels.ontology_names(ontology))
+    document = loaded if isinstance(loaded, encord_json.Document) else encord_json.Document(values=loaded)
+    yield from encord_labels.rows_in(document.values, file=name, names=encord_labels.ontology_names(ontology),
+                                     line_of=document.line_of if isinstance(loaded, encord_json.Document) else None)
 
 
 def _ontology_for(path: Path, ontologies: list[Path], source: ImportSource) -> dict | Problem:
@@ -154,7 +156,7 @@ def _ontology_for(path: Path, ontologies: list[Path], source: ImportSource) -> d
     chosen = paired[0] if paired else ontologies[0] if len(ontologies) == 1 else None
     if chosen is None:
         return {}
-    loaded = encord_json.load(chosen, _name(chosen, source))
+    loaded = encord_json.load(chosen, _name(chosen, source), depth=0)
     if isinstance(loaded, Problem):
         return loaded
     if not isinstance(loaded, encord_json.Document):
@@ -184,11 +186,12 @@ def _import_json(path: Path, name: str, state: ImportState) -> Iterator[Item]:
                 state.notes.append(f"{name}: {key} ({len(values)}) not imported: HyperData keeps image and video frames")
             continue
         if not isinstance(values, list):
-            yield Problem(name, key, "expected a list of data units", document.line)
+            yield Problem(name, key, "expected a list of data units", document.line_of(key))
             continue
         read_item = getattr(reader, ITEM_KEYS[key])
         for index, item in enumerate(values):
-            where, line = f"{key}[{index}]", document.line_of(key, index)
+            where = f"{key}[{index}]"
+            line = document.line_of(where)
             if isinstance(item, dict):
                 yield from read_item(item, where, line)
             else:

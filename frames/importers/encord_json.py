@@ -18,15 +18,20 @@ _WHITESPACE = " \t\n\r"
 
 @dataclass
 class Document:
-    """A top-level JSON object: its values, and for each array value the line of each element."""
+    """A top-level JSON object: its values, and the line where each value down to some depth starts, by its
+    path (`videos[2]`, `data_units.<hash>.labels.1.objects[0]`)."""
 
     values: dict
-    element_lines: dict[str, list[int]] = field(default_factory=dict)
-    line: int = 1
+    lines: dict[str, int] = field(default_factory=dict)
 
-    def line_of(self, key: str, index: int) -> int | None:
-        lines = self.element_lines.get(key) or []
-        return lines[index] if index < len(lines) else None
+    def line_of(self, path: str) -> int | None:
+        """The line of `path`, else of the nearest enclosing value whose line is known."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return 1
 
 
 class _Text:
@@ -57,13 +62,17 @@ class _Text:
         self.move(self.pos + 1)
 
 
-def load(path: Path, name: str) -> Document | list | Problem:
-    """The file's top-level object as a Document (element lines for its arrays), a top-level list as it is
-    (several label rows), or a Problem saying where the JSON is broken."""
+def load(path: Path, name: str, *, depth: int = 2) -> Document | list | Problem:
+    """The file's top-level object as a Document (lines of its values `depth` levels down), a top-level list as
+    it is (several label rows), or a Problem saying where the JSON is broken."""
     text = path.read_text(encoding="utf-8-sig")
     try:
         if text.lstrip().startswith("{"):
-            return _object(_Text(text))
+            reader, lines = _Text(text), {}
+            values = _value(reader, "", depth, lines)
+            if reader.skip():
+                raise json.JSONDecodeError("Extra data", reader.text, reader.pos)
+            return Document(values=values, lines=lines)
         return json.loads(text)
     except json.JSONDecodeError as exc:
         line = exc.doc.count("\n", 0, exc.pos) + 1
@@ -71,43 +80,34 @@ def load(path: Path, name: str) -> Document | list | Problem:
         return Problem(file=name, field="", message=f"invalid JSON: {exc.msg}", line=line, column=column)
 
 
-def _object(reader: _Text) -> Document:
-    reader.expect("{")
-    document = Document(values={})
-    if reader.skip() == "}":
-        return document
+def _value(reader: _Text, path: str, depth: int, lines: dict[str, int]):
+    """The value at the reader, noting where it and (to `depth` levels) the values inside it start; below
+    that `json` decodes it whole."""
+    opening = reader.skip()
+    if path:
+        lines[path] = reader.line
+    if depth <= 0 or opening not in "{[" or not opening:
+        return reader.decode()
+    closing = "}" if opening == "{" else "]"
+    reader.move(reader.pos + 1)
+    values: dict | list = {} if opening == "{" else []
+    if reader.skip() == closing:
+        reader.move(reader.pos + 1)
+        return values
     while True:
-        reader.skip()
-        key = reader.decode()
-        reader.expect(":")
-        if reader.skip() == "[":
-            document.values[key], document.element_lines[key] = _array(reader)
+        if isinstance(values, dict):
+            reader.skip()
+            key = reader.decode()
+            if not isinstance(key, str):
+                raise json.JSONDecodeError("Expecting property name enclosed in double quotes", reader.text, reader.pos)
+            reader.expect(":")
+            values[key] = _value(reader, f"{path}.{key}" if path else key, depth - 1, lines)
         else:
-            document.values[key] = reader.decode()
+            values.append(_value(reader, f"{path}[{len(values)}]", depth - 1, lines))
         following = reader.skip()
-        reader.move(reader.pos + 1)
-        if following == "}":
-            break
+        if following == closing:
+            reader.move(reader.pos + 1)
+            return values
         if following != ",":
-            raise json.JSONDecodeError("Expecting ',' delimiter", reader.text, reader.pos - 1)
-    if reader.skip():
-        raise json.JSONDecodeError("Extra data", reader.text, reader.pos)
-    return document
-
-
-def _array(reader: _Text) -> tuple[list, list[int]]:
-    reader.expect("[")
-    values, lines = [], []
-    if reader.skip() == "]":
+            raise json.JSONDecodeError("Expecting ',' delimiter", reader.text, reader.pos)
         reader.move(reader.pos + 1)
-        return values, lines
-    while True:
-        reader.skip()
-        lines.append(reader.line)
-        values.append(reader.decode())
-        following = reader.skip()
-        reader.move(reader.pos + 1)
-        if following == "]":
-            return values, lines
-        if following != ",":
-            raise json.JSONDecodeError("Expecting ',' delimiter", reader.text, reader.pos - 1)

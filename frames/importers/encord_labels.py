@@ -20,7 +20,7 @@ Any other shape (bitmask, skeleton, ...) is a Problem naming the object: nothing
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .base import Problem
@@ -67,15 +67,20 @@ def ontology_names(ontology: dict) -> dict[str, str]:
     return names
 
 
-def label_row(row: dict, *, file: str, line: int | None, names: dict[str, str], at: str = "") -> LabelRow | list[Problem]:
-    """The label row read into units with their ROIs, or the problems that stop it."""
+LineOf = Callable[[str], int | None]
+
+
+def label_row(row: dict, *, file: str, line_of: LineOf, names: dict[str, str], at: str = "") -> LabelRow | list[Problem]:
+    """The label row read into units with their ROIs, or the problems that stop it (`line_of(field)`: the line
+    where that field is in the file)."""
     problems: list[Problem] = []
-    reader = _RowReader(row, file=file, line=line, names=names, problems=problems)
+    line = line_of(at.rstrip(".")) if at else line_of("data_units")
+    reader = _RowReader(row, file=file, line_of=line_of, names=names, problems=problems)
     units = []
     for key, unit in (row.get("data_units") or {}).items():
         where = f"{at}data_units.{key}"
         if not isinstance(unit, dict):
-            problems.append(Problem(file, where, "expected an object", line))
+            problems.append(Problem(file, where, "expected an object", line_of(where)))
             continue
         units.append(reader.unit(unit, where))
     if not isinstance(row.get("data_units"), dict) or not units:
@@ -84,18 +89,18 @@ def label_row(row: dict, *, file: str, line: int | None, names: dict[str, str], 
         return problems
     units.sort(key=lambda u: u.sequence)
     return LabelRow(title=str(row.get("data_title") or ""), data_type=str(row.get("data_type") or ""),
-                    units=units, file=file, line=line)
+                    units=units, file=file, line=line_of(f"{at}data_title"))
 
 
 class _RowReader:
-    def __init__(self, row: dict, *, file: str, line: int | None, names: dict[str, str], problems: list[Problem]):
-        self.row, self.file, self.line, self.names, self.problems = row, file, line, names, problems
+    def __init__(self, row: dict, *, file: str, line_of: LineOf, names: dict[str, str], problems: list[Problem]):
+        self.row, self.file, self.line_of, self.names, self.problems = row, file, line_of, names, problems
         self.object_answers = row.get("object_answers") or {}
         self.object_actions = row.get("object_actions") or {}
         self.classification_answers = row.get("classification_answers") or {}
 
     def problem(self, where: str, message: str) -> None:
-        self.problems.append(Problem(self.file, where, message, self.line))
+        self.problems.append(Problem(self.file, where, message, self.line_of(where)))
 
     def unit(self, unit: dict, where: str) -> LabelUnit:
         sequence = unit.get("data_sequence", 0)
@@ -265,13 +270,14 @@ def _rectangle(xywh: list[float], angle: float) -> list[float]:
             for c in (cx + (px - cx) * cos - (py - cy) * sin, cy + (px - cx) * sin + (py - cy) * cos)]
 
 
-def rows_in(value, *, file: str, names: dict[str, str]) -> Iterator[LabelRow | Problem]:
+def rows_in(value, *, file: str, names: dict[str, str], line_of: LineOf | None = None) -> Iterator[LabelRow | Problem]:
     """The label rows of a file holding one row or a list of rows."""
+    line_of = line_of or (lambda path: None)
     rows = value if isinstance(value, list) else [value]
     for index, row in enumerate(rows):
         at = f"[{index}]." if isinstance(value, list) else ""
         if not isinstance(row, dict):
             yield Problem(file, at.rstrip(".") or "", "expected a label row object")
             continue
-        read = label_row(row, file=file, line=None, names=names, at=at)
+        read = label_row(row, file=file, line_of=line_of, names=names, at=at)
         yield from (read if isinstance(read, list) else [read])
