@@ -3,6 +3,8 @@ examples: the reader on its own (a pure function of the folder), then through th
 import io
 import json
 import shutil
+import time
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from frames import selectors, services
 from frames.importers.base import ImportSource, Problem, Record, VersionExtras
 from frames.importers.formats import FORMATS
 from frames.importers.lenient_json import JSONSyntaxError, parse
+from frames.models import Job
 
 from .clients import api_client
 
@@ -412,3 +415,41 @@ def test_a_generated_datasource_imports_every_frame_and_a_dry_run_writes_none(ow
     in_videos = Counter(f["context_id"] for f in frames.values() if f["context_id"].startswith("videos/"))
     assert in_videos == {"videos/run0.mp4": 200, "videos/run1.mp4": 200}
     assert frames["videos/run1-398-mp4"]["timestamp"] == 19900  # frame 398 at 20 fps
+
+
+def zipped_metadata(testdata) -> io.BytesIO:
+    """A zip of .lightly/metadata/ alone (the media live in a bucket) holding the published examples."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for published_name, seed_name in SEED_NAMES.items():
+            archive.write(testdata / PUBLISHED / published_name, f".lightly/metadata/{seed_name}")
+    buffer.seek(0)
+    buffer.name = "lightly-metadata.zip"
+    return buffer
+
+
+def wait_for(job_id: str, worker, seconds: float = 60) -> Job:
+    deadline = time.monotonic() + seconds
+    while (job := Job.objects.get(pk=job_id)).state in Job.ACTIVE:
+        assert time.monotonic() < deadline, f"job {job.state}:\n{worker.log()[-3000:]}"
+        time.sleep(0.1)
+    return job
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_zipped_metadata_folder_uploaded_through_the_api_is_imported_by_the_worker(owner, testdata, celery_worker_process):
+    version = services.dataset_create(user=owner, name="uploaded").versions.get()
+    api = api_client(owner)
+    url = f"/api/versions/{version.pk}/imports/"
+    form = {"format": "lightly", "media_root": "s3://bucket/datasource/", "options": '{"fps": 25}'}
+    strict = wait_for(api.post(url, {**form, "file": zipped_metadata(testdata)}, format="multipart").json()["id"], celery_worker_process)
+    assert strict.state == Job.FAILED and "nothing was imported" in strict.error
+    assert (strict.result["problems"][0]["file"], strict.result["problems"][0]["line"], strict.result["problems"][0]["column"]) == ("schema.json", 8, 5)
+
+    lenient = {**form, "options": '{"fps": 25, "lenient": true}', "file": zipped_metadata(testdata)}
+    done = wait_for(api.post(url, lenient, format="multipart").json()["id"], celery_worker_process)
+    assert done.state == Job.DONE, done.error
+    assert (done.result["added"], len(done.result["notes"])) == (2, 4)
+    frame = api.get(f"/api/versions/{version.pk}/frames/my_image.png/").json()
+    assert frame["sources"][0]["uri"] == "s3://bucket/datasource/my_image.png"
+    assert frame["meta"]["weather"]["description"] == "rainy"

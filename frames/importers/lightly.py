@@ -1,6 +1,7 @@
 """Lightly's metadata folder (seed 004): `.lightly/metadata/` inside a datasource folder.
 
-The input is the datasource folder or the metadata folder itself. In it:
+The input is the datasource folder, its `.lightly` folder or the metadata folder itself (an uploaded zip of any of them
+unpacks to one of these). In it:
 - `schema.json`: a list of {name, path, defaultValue, valueDataType}; `path` is dotted (`weather.temperature`),
   valueDataType one of Lightly's five types. It becomes the version's typed metadata schema (VersionExtras.
   meta_schema, HyperData's type names) and fills a missing (or null) value with its default on every frame.
@@ -86,6 +87,8 @@ def _open(source: ImportSource) -> _Folder | Problem:
         metadata, datasource = path / METADATA_DIR, path
     elif path.is_dir() and path.parts[-2:] == METADATA_DIR.parts:
         metadata, datasource = path, path.parent.parent
+    elif path.name == METADATA_DIR.parts[0] and (path / METADATA_DIR.parts[1]).is_dir():  # a zip of .lightly/ alone
+        metadata, datasource = path / METADATA_DIR.parts[1], path.parent
     elif path.is_dir() and (path / SCHEMA).is_file():
         metadata, datasource = path, None
     else:
