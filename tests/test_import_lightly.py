@@ -290,7 +290,7 @@ def test_frame_numbers_padded_unlike_the_others_of_their_video_are_refused(tmp_p
     assert "padded to 3 digits" in problems[1].message
 
 
-@pytest.mark.parametrize("fps", [0, "fast", -5])
+@pytest.mark.parametrize("fps", [0, "fast", -5, True, "inf"])
 def test_a_bad_fps_option_is_a_problem(tmp_path, fps):
     write(tmp_path, "v-1-mp4.json", metadata_file("v-1-mp4.png", "frame", {}))
     records, problems, _ = read(tmp_path, fps=fps)

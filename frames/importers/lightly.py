@@ -103,7 +103,7 @@ def _load(folder: _Folder, path: Path) -> Parsed | Problem:
     try:
         parsed = parse(path.read_text(encoding="utf-8-sig"), file=name, lenient=folder.lenient)
     except JSONSyntaxError as exc:
-        hint = "" if folder.lenient else " (option lenient=True accepts trailing and missing commas)"
+        hint = "" if folder.lenient else " (the lenient option, --lenient, accepts trailing and missing commas)"
         return Problem(file=name, field="", message=f"invalid JSON: {exc.message}{hint}", line=exc.line, column=exc.column)
     except (OSError, UnicodeDecodeError) as exc:
         return Problem(file=name, field="", message=f"cannot read: {exc}")
@@ -263,7 +263,7 @@ def _metadata_name(media: str) -> str:
 def _frame_rate(folder: _Folder, media: str) -> float | Problem:
     option = folder.source.option("fps")
     if option is not None:
-        if isinstance(option, (int, float, str)) and _positive(option):
+        if isinstance(option, (int, float, str)) and not isinstance(option, bool) and _positive(option):
             return float(option)
         return Problem(file=_metadata_name(media), field="fps", message=f"option fps must be a positive number, got {option!r}")
     local = folder.datasource / media if folder.datasource is not None else None
@@ -281,6 +281,6 @@ def _frame_rate(folder: _Folder, media: str) -> float | Problem:
 
 def _positive(value) -> bool:
     try:
-        return float(value) > 0
+        return 0 < float(value) < float("inf")
     except ValueError:
         return False
