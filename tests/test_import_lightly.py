@@ -1,5 +1,6 @@
 """Lightly's metadata folder (seed 004) read into frames, and the lenient JSON that accepts Lightly's published
-examples: the reader on its own (a pure function of the folder), then through the import service and the CLI."""
+examples: the reader on its own (a pure function of the folder), then through the import service, the CLI and an
+upload run by the worker."""
 import io
 import json
 import shutil
