@@ -160,6 +160,8 @@ def test_a_compressed_rle_becomes_a_mask_png_of_the_same_pixels(tmp_path):
 BAD = [
     ({"image_id": 99, "category_id": 1, "bbox": [0, 0, 1, 1]}, "annotations[0].image_id", "image 99 is not in images"),
     ({"image_id": 1, "category_id": 5, "bbox": [0, 0, 1, 1]}, "annotations[0].category_id", "category 5 is not in categories"),
+    ({"image_id": [1], "category_id": 1, "bbox": [0, 0, 1, 1]}, "annotations[0].image_id", "image [1] is not in images"),
+    ({"image_id": 1, "category_id": {"id": 1}, "bbox": [0, 0, 1, 1]}, "annotations[0].category_id", "is not in categories"),
     ({"image_id": 1, "category_id": 1, "segmentation": [[1, 2, 3, 4, 5]]}, "annotations[0].segmentation[0]", "x,y pairs"),
     ({"image_id": 1, "category_id": 1, "segmentation": "polygon"}, "annotations[0].segmentation", "list of polygons"),
     ({"image_id": 1, "category_id": 1, "segmentation": {"size": [6, 8], "counts": [1, 2]}}, "annotations[0].segmentation", "cover 3 pixels, not height x width = 48"),

@@ -184,10 +184,12 @@ def _annotations_by_image(value, images: dict, categories: dict, context: _Conte
         where = f"annotations[{index}]"
         if not isinstance(annotation, dict):
             yield context.problem(where, "expected an annotation object")
-        elif annotation.get("image_id") not in images:
+        elif not _is_id(annotation.get("image_id")) or annotation["image_id"] not in images:
             yield context.problem(f"{where}.image_id", f"image {annotation.get('image_id')!r} is not in images")
-        elif not is_panoptic(annotation) and annotation.get("category_id") not in categories:
+        elif not is_panoptic(annotation) and not (_is_id(annotation.get("category_id")) and annotation["category_id"] in categories):
             yield context.problem(f"{where}.category_id", f"category {annotation.get('category_id')!r} is not in categories")
+        elif annotation.get("id") is not None and not _is_id(annotation["id"]):
+            yield context.problem(f"{where}.id", f"an annotation id is a number or a text, not {annotation['id']!r}")
         elif annotation.get("id") is not None and annotation["id"] in seen_ids:
             yield context.problem(f"{where}.id", f"annotation id {annotation['id']!r} appears twice")
         else:

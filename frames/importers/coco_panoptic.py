@@ -52,9 +52,10 @@ def panoptic_rois(annotation: dict, *, index: int, categories: dict, context):
 
 
 def _segment_problem(segment, categories: dict) -> tuple[str, str] | None:
-    if not isinstance(segment, dict) or not isinstance(segment.get("id"), int) or not 0 < segment["id"] < 256**3:
+    if not isinstance(segment, dict) or type(segment.get("id")) is not int or not 0 < segment["id"] < 256**3:
         return "id", "a segment id is a whole number from 1 to 16777215 (its colour in the PNG)"
-    if segment.get("category_id") not in categories:
+    category_id = segment.get("category_id")
+    if not isinstance(category_id, (int, str)) or isinstance(category_id, bool) or category_id not in categories:
         return "category_id", f"category {segment.get('category_id')!r} is not in categories"
     bbox = segment.get("bbox")
     if bbox is not None and not (isinstance(bbox, list) and len(bbox) == 4 and all(is_number(v) for v in bbox)):
