@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import annotate, context, datasets, export, frames, jobs, media, members, navigation, settings, split, system, versions
+from .views import annotate, context, datasets, export, frames, imports, jobs, media, members, navigation, settings, split, system, versions
 
 # Pages live in the "viewer" namespace (viewer:home, viewer:dataset, viewer:version, ...); login, logout and
 # healthz keep their plain names (settings.LOGIN_URL = "login").
@@ -35,6 +35,7 @@ pages = [
     path("versions/<str:version_id>/snapshot/", datasets.version_snapshot, name="version-snapshot"),
     path("versions/<str:version_id>/delete/", datasets.version_delete, name="version-delete"),
     path("versions/<str:version_id>/annotate/", annotate.annotate_in_draft, name="version-annotate"),
+    path("versions/<str:version_id>/import/", imports.version_import, name="version-import"),
     path("settings/cloud-access/", settings.cloud_access, name="cloud-access"),
     path("settings/cloud-access/new/", settings.credential_create, name="credential-create"),
     path("settings/cloud-access/<str:credential_id>/edit/", settings.credential_edit, name="credential-edit"),
