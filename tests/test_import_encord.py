@@ -232,7 +232,8 @@ def test_problems_name_the_field_and_the_line_of_the_data_unit(tmp_path):
         "images": [{"objectUrl": "https://example.com/ok.jpg"}, {"title": "no url"}, "not an object"],
         "image_groups": [{"title": "g", "objectUrl_0": 42}, {"title": "empty"}],
         "videos": [{"objectUrl": "https://example.com/v.mp4", "clientMetadata": ["a", "list"]},
-                   {"objectUrl": "https://example.com/w.mp4", "config": {"keyframe_mode": "minutes"}}],
+                   {"objectUrl": "https://example.com/w.mp4", "config": {"keyframe_mode": "minutes"}},
+                   {"objectUrl": "https://example.com/x.mp4", "config": [0], "videoMetadata": "25 fps"}],
         "skip_duplicate_urls": "yes",
     })
     problems = problems_of(read(path))
@@ -244,9 +245,11 @@ def test_problems_name_the_field_and_the_line_of_the_data_unit(tmp_path):
     problems = problems_of(read(path))
     assert [p.field for p in problems] == [
         "images[1].objectUrl", "images[2]", "image_groups[0].objectUrl_0", "image_groups[1]",
-        "videos[0].clientMetadata", "videos[1].config.keyframe_mode"]
+        "videos[0].clientMetadata", "videos[1].config.keyframe_mode", "videos[2].config", "videos[2].videoMetadata"]
     assert lines[problems[0].line - 1].strip() == "{" and '"no url"' in lines[problems[0].line]
     assert lines[problems[1].line - 1].strip() == '"not an object"'
+    (problem,) = problems_of(read(write(tmp_path, {"info": {"name": "not encord"}}, name="other.json")))
+    assert (problem.file, problem.message) == ("other.json", "not an Encord import JSON: it has none of videos, images, image_groups, dicom_series")
 
 
 # -- label rows ---------------------------------------------------------------------------------------------------
@@ -415,3 +418,45 @@ def test_the_cli_imports_an_encord_folder(owner, encord_folder):
     call_command("import_frames", str(encord_folder), "--format", "encord", "--dataset", "encord-cli", "--create", stdout=out, stderr=err)
     assert "imported 9 frame(s) (9 added, 0 replaced)" in out.getvalue(), err.getvalue()
     assert "note: import.json: videos[1]: skipped" in out.getvalue()
+
+
+def test_rotated_boxes_points_lines_multi_polygons_and_answers_of_every_kind(tmp_path):
+    objects = [
+        {"name": "Truck", "shape": "rotatable_bounding_box", "objectHash": "r1", "featureHash": "f-truck",
+         "rotatableBoundingBox": {"x": 0.25, "y": 0.5, "w": 0.5, "h": 0.25, "theta": 90}},
+        {"name": "Eye", "shape": "point", "objectHash": "p1", "point": {"0": {"x": 0.1, "y": 0.2}}},
+        {"name": "Lane", "shape": "polyline", "objectHash": "l1", "polyline": [{"x": 0, "y": 1}, {"x": 0.5, "y": 0.5}, {"x": 1, "y": 0}]},
+        {"name": "Ponds", "shape": "polygon", "objectHash": "m1", "polygons": [[[0, 0, 0.1, 0, 0.1, 0.1]], [[0.5, 0.5, 0.6, 0.5, 0.6, 0.6]]]},
+        {"name": "Gone", "shape": "bounding_box", "objectHash": "d1", "isDeleted": True, "boundingBox": {"x": 0, "y": 0, "w": 1, "h": 1}},
+    ]
+    row = {
+        "data_title": "yard.jpg", "data_type": "image",
+        "data_units": {"u1": {"data_hash": "u1", "data_title": "yard.jpg", "data_link": "yard.jpg", "data_type": "image/jpeg",
+                              "width": 200, "height": 100,
+                              "labels": {"objects": objects, "classifications": [
+                                  {"name": "Weather", "classificationHash": "c1", "featureHash": "f-weather"},
+                                  {"name": "Notes", "classificationHash": "c2", "featureHash": "f-notes"}]}}},
+        "object_answers": {"r1": {"objectHash": "r1", "classifications": [{"name": "Colour", "answers": [{"name": "red"}]}]}},
+        "classification_answers": {
+            "c1": {"classificationHash": "c1", "classifications": [{"name": "Weather", "answers": [{"name": "sunny"}, {"name": "windy"}]}]},
+            "c2": {"classificationHash": "c2", "classifications": [{"name": "Notes", "answers": "gate left open"}]}},
+    }
+    ontology = {"objects": [{"featureNodeHash": "f-truck", "name": "Lorry", "shape": "rotatable_bounding_box"}], "classifications": []}
+    write(tmp_path, ontology, name="site.json")
+    (frame,) = frames_of(read(write(tmp_path, [row], name="rows.label_rows.json"), ontology="site.json"))
+    assert frame["sources"] == [{"id": "default", "uri": str(tmp_path / "yard.jpg"), "content_type": "image/jpeg", "width": 200, "height": 100}]
+    rois = {r["id"]: r for r in frame["rois"]}
+    assert sorted(rois) == ["c1", "c2", "l1", "m1", "p1", "r1"]
+    truck = rois["r1"]
+    assert truck["labels"] == ["Lorry"] and truck["meta"]["answers"] == {"Colour": "red"}
+    assert truck["shape"] == {"type": "box", "xywh": [50, 50, 100, 25], "angle": 90}
+    assert truck["poly"] == [112.5, 12.5, 112.5, 112.5, 87.5, 112.5, 87.5, 12.5]  # turned about its centre (100, 62.5)
+    assert rois["p1"]["shape"] == {"type": "points", "xy": [20, 20]}
+    assert rois["l1"]["shape"] == {"type": "points", "xy": [0, 100, 100, 50, 200, 0]} and rois["l1"]["meta"]["encord"]["shape"] == "polyline"
+    assert rois["m1"]["poly"] == [0, 0, 20, 0, 20, 10, -999999999, 100, 50, 120, 50, 120, 60]
+    assert rois["c1"]["labels"] == ["Weather: sunny", "Weather: windy"]
+    assert rois["c2"]["labels"] == ["Notes"] and rois["c2"]["meta"]["answers"] == {"Notes": "gate left open"}
+
+    del row["data_units"]["u1"]["width"]
+    (problem,) = problems_of(read(write(tmp_path, row, name="row.label_row.json")))
+    assert problem.field == "data_units.u1.width" and "needs width and height" in problem.message

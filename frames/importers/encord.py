@@ -153,7 +153,8 @@ def _ontology_for(path: Path, ontologies: list[Path], source: ImportSource) -> d
     for suffix in LABEL_SUFFIXES:
         stem = stem.removesuffix(suffix)
     paired = [p for p in ontologies if p.name == stem + ONTOLOGY_SUFFIX]
-    chosen = paired[0] if paired else ontologies[0] if len(ontologies) == 1 else None
+    named = _inside_input(source, str(source.option("ontology") or ""))
+    chosen = named or (paired[0] if paired else ontologies[0] if len(ontologies) == 1 else None)
     if chosen is None:
         return {}
     loaded = encord_json.load(chosen, _name(chosen, source), depth=0)
@@ -172,9 +173,12 @@ def _import_json(path: Path, name: str, state: ImportState) -> Iterator[Item]:
     if not isinstance(document, encord_json.Document):
         yield Problem(name, "", "an Encord import JSON is an object ({\"videos\": [...], \"images\": [...], ...})", 1)
         return
+    if not any(key in document.values for key in ITEM_KEYS):
+        yield Problem(name, "", f"not an Encord import JSON: it has none of {', '.join(ITEM_KEYS)}", 1)
+        return
     flag = document.values.get("skip_duplicate_urls", False)
     if not isinstance(flag, bool):
-        yield Problem(name, "skip_duplicate_urls", "expected true or false", 1)
+        yield Problem(name, "skip_duplicate_urls", "expected true or false", document.line_of("skip_duplicate_urls"))
         return
     state.skip_duplicates = flag
     reader = ItemReader(state, name)

@@ -33,8 +33,11 @@ class ItemReader:
         if self.state.seen(url, where, self.file):
             return
         meta, frame_meta, problem = parts.client_metadata(item, where, self.file, line)
-        config = item.get("config") or {}
         problems = [problem] if problem else []
+        for key in ("config", "videoMetadata"):
+            if not isinstance(item.get(key, {}), dict):
+                problems.append(self.problem(f"{where}.{key}", "expected an object", line))
+        config = item.get("config") if isinstance(item.get("config"), dict) else {}
         rate = _number(config.get("sampling_rate", video.DEFAULT_SAMPLING_RATE))
         mode = config.get("keyframe_mode", "frame")
         if rate is None or rate < 0:
@@ -77,7 +80,7 @@ class ItemReader:
         if problems:
             yield from problems
             return
-        kind = parts.content_type(url, (item.get("videoMetadata") or {}).get("mime_type"), "video/mp4")
+        kind = parts.content_type(url, item.get("videoMetadata", {}).get("mime_type"), "video/mp4")
         occurrence = self.state.occurrence(uri)
         for ms in sorted(set(times) | set(rois_at)):
             source = parts.source(uri, kind=kind, width=facts.width, height=facts.height, timestamp=ms)

@@ -98,6 +98,7 @@ class _RowReader:
         self.object_answers = row.get("object_answers") or {}
         self.object_actions = row.get("object_actions") or {}
         self.classification_answers = row.get("classification_answers") or {}
+        self.sizeless: set[str] = set()
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(self.file, where, message, self.line_of(where)))
@@ -147,7 +148,11 @@ class _RowReader:
     def object_roi(self, item: dict, where: str, unit: LabelUnit, frame: int) -> dict | None:
         shape = item.get("shape")
         if unit.width is None or unit.height is None:
-            self.problem(where, "the data unit has no width and height to turn normalised coordinates into pixels")
+            unit_path = where.split(".labels")[0]
+            if unit_path not in self.sizeless:  # once per data unit, not once per object
+                self.sizeless.add(unit_path)
+                self.problem(f"{unit_path}.width", "the data unit needs width and height to turn its objects' "
+                                                   "normalised coordinates into pixels")
             return None
         geometry = _geometry(item, shape, unit.width, unit.height)
         if isinstance(geometry, str):
