@@ -1,13 +1,15 @@
 """COCO in: every COCO file of the shared test data imports with as many ROIs per label as pycocotools counts
 annotations per category; polygons (multi-part), boxes, key points and RLE masks come out as the API takes
 them; what cannot be read is a problem naming the annotation's field; panoptic segments point at their PNG's
-colours. End to end through the import service and `manage.py import_frames`, read back through the API."""
+colours. End to end through the import service, `manage.py import_frames` and an upload to the API run by the
+worker, read back through the API."""
 from __future__ import annotations
 
 import contextlib
 import io
 import json
 import shutil
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -22,7 +24,7 @@ from pycocotools.coco import COCO
 from frames import selectors, services
 from frames.importers import coco
 from frames.importers.base import ImportSource, Problem, Record, VersionExtras
-from frames.models import Dataset
+from frames.models import Dataset, Job
 from frames.schema import parse_frame, split_poly
 
 from .clients import api_client
@@ -300,3 +302,30 @@ def test_the_cli_imports_a_coco_folder_and_refuses_a_bad_file_writing_nothing(ow
         call_command("import_frames", str(bad), "--format", "coco", "--dataset", "voc", stdout=io.StringIO(), stderr=errors)
     assert "bad.json:1:88: annotations[0].category_id: category 9 is not in categories" in errors.getvalue()
     assert sorted(api_frames(owner, draft)) == sorted(frames)
+
+
+def wait_for(job_id: str, worker, seconds: float = 60) -> Job:
+    deadline = time.monotonic() + seconds
+    while (job := Job.objects.get(pk=job_id)).state in Job.ACTIVE:
+        assert time.monotonic() < deadline, f"job {job.state}:\n{worker.log()[-3000:]}"
+        time.sleep(0.1)
+    return job
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_coco_json_uploaded_through_the_api_is_imported_by_the_worker_with_its_masks(owner, testdata, celery_worker_process, request):
+    version = services.dataset_create(user=owner, name="uploaded coco").versions.get()
+    folder = testdata / "coco" / "labelformat"
+    with (folder / "instances_with_binary_mask.json").open("rb") as upload:
+        form = {"format": "coco", "media_root": str(folder), "file": upload}
+        job = wait_for(api_client(owner).post(f"/api/versions/{version.pk}/imports/", form, format="multipart").json()["id"], celery_worker_process)
+    assert job.state == Job.DONE, job.error
+    assert (job.result["added"], job.result["generated_files"], job.result["labels"]) == (3, 1, {"person": 2, "elephant": 1, "sports ball": 1})
+    assert "000000374545.jpg" in job.result["notes"][0]
+    frames = api_frames(owner, version)
+    assert frames["109005"]["sources"][0]["uri"] == str(folder / "000000109005.jpg")
+    (mask,) = frames["374545"]["sources"][0]["masks"]
+    request.addfinalizer(lambda: shutil.rmtree(Path(mask["uri"]).parent.parent, ignore_errors=True))  # the import's own folder
+    crowd = next(a for a in json.loads((folder / "instances_with_binary_mask.json").read_text())["annotations"] if a["iscrowd"])
+    area = coco_mask.area(coco_mask.frPyObjects(crowd["segmentation"], *crowd["segmentation"]["size"]))
+    assert int(png_pixels(Path(mask["uri"]).read_bytes()).all(axis=2).sum()) == area
