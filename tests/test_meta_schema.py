@@ -243,3 +243,15 @@ def test_parsing_a_frame_with_the_check_fills_defaults_or_refuses_naming_the_fie
     with pytest.raises(FrameError) as refused:
         parse({"id": "b", "meta": {"weather": {"temperature": "4 C"}}, "sources": [{"id": "default", "uri": "https://example.com/b.jpg"}]})
     assert refused.value.errors[0]["field"] == "meta.weather.temperature"
+
+
+def test_a_stale_if_match_is_refused_with_the_schema_as_it_is_now(alice, draft):
+    first = alice.get(f"/api/versions/{draft}/meta-schema/")
+    etag = first.headers["ETag"]
+    saved = alice.put(f"/api/versions/{draft}/meta-schema/", {"fields": FIELDS[:1]}, format="json", HTTP_IF_MATCH=etag)
+    assert saved.status_code == 200 and saved.headers["ETag"] != etag
+    assert alice.get(f"/api/versions/{draft}/").headers["ETag"] == saved.headers["ETag"]  # the version's ETag moved on
+    stale = alice.put(f"/api/versions/{draft}/meta-schema/", {"fields": FIELDS}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412, stale.content
+    assert stale.json()["current"]["fields"] == FIELDS[:1]
+    assert get(alice, draft)["fields"] == FIELDS[:1]

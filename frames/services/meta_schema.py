@@ -8,11 +8,13 @@ unless all of it is good.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
 
 from ..exceptions import ServiceError
 from ..models import DatasetVersion, VersionMetaSchema
 from ..selectors.access import ANNOTATOR, require
 from ..selectors.meta_schema import CATEGORICAL, TYPES, canonical_type, meta_schema_get, path_problem, value_problem
+from .validation import require_fresh
 from .versions import lock_version, refuse_published
 
 FIELD_KEYS = ("name", "path", "type", "default", "values")
@@ -21,10 +23,12 @@ MAX_VALUES = 1000
 
 
 @transaction.atomic
-def meta_schema_set(*, user, version: DatasetVersion, fields) -> dict:
+def meta_schema_set(*, user, version: DatasetVersion, fields, if_match=None) -> dict:
     """Replace the schema of a draft version with `fields` (an empty list clears it: the version then has no
-    typed fields, whatever its parent had). Returns what meta_schema_get returns."""
+    typed fields, whatever its parent had). The schema is the version's content, like its metadata: the
+    version's ETag is the precondition (`if_match`) and moves on. Returns what meta_schema_get returns."""
     version = _lock_draft(user, version)
+    require_fresh(version, if_match)
     _store(version, clean_fields(fields))
     return meta_schema_get(user=user, version=version)
 
@@ -66,6 +70,8 @@ def _store(version: DatasetVersion, fields: list[dict]) -> None:
     VersionMetaSchema.objects.update_or_create(
         version=version, defaults={"dataset_id": version.dataset_id, "version_seq": version.seq, "fields": fields},
     )
+    DatasetVersion.objects.filter(pk=version.pk).update(revision=F("revision") + 1)
+    version.refresh_from_db(fields=["revision"])
 
 
 # -- Checking a schema --------------------------------------------------------------------------------------------

@@ -4,14 +4,13 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ... import selectors
 from ...exceptions import ServiceError
 from ...selectors.meta_schema import CATEGORICAL, TYPES, meta_field_values, meta_schema_get
 from ...services.meta_schema import meta_schema_set
-from .common import flag
+from .common import IF_MATCH, flag, if_match, with_etag
 
 
 class MetaFieldSerializer(serializers.Serializer):
@@ -44,6 +43,9 @@ EXAMPLE = OpenApiExample("Lightly-like schema", value={"fields": [
 
 
 class MetaSchemaView(APIView):
+    def current_representation(self, exc):
+        return meta_schema_get(user=self.request.user, version=exc.current)
+
     @extend_schema(
         parameters=[OpenApiParameter("seen", OpenApiTypes.BOOL, description=(
             "Add `seen` to each categorical field: the values the version's frames hold, most frequent first"))],
@@ -58,14 +60,19 @@ class MetaSchemaView(APIView):
                 {**field, "seen": meta_field_values(user=request.user, version=version, path=field["path"])}
                 if field["type"] in CATEGORICAL else field for field in schema["fields"]
             ]
-        return Response(schema)
+        return with_etag(schema, version.etag)
 
-    @extend_schema(request=MetaSchemaSerializer, responses=MetaSchemaSerializer, examples=[EXAMPLE])
+    @extend_schema(request=MetaSchemaSerializer, responses={200: MetaSchemaSerializer, 412: MetaSchemaSerializer}, examples=[EXAMPLE],
+                   parameters=[IF_MATCH])
     def put(self, request, version_id):
         """Replace a draft version's schema (annotators and owners). Frames written afterwards are checked
         against it: a value of the wrong type is refused naming `meta.<path>`, a missing one gets the default.
-        A bad schema is refused as a whole with 400, naming the field (`fields[1].type`) and the reason."""
+        A bad schema is refused as a whole with 400, naming the field (`fields[1].type`) and the reason. The ETag
+        is the version's (the schema is its content, like its metadata): a stale If-Match gets 412 and the
+        schema as it is now."""
         version = selectors.version_get(user=request.user, version_id=version_id)
         if not isinstance(request.data, dict) or "fields" not in request.data:
             raise ServiceError('send {"fields": [{name, path, type, default, values}, ...]}', field="fields")
-        return Response(meta_schema_set(user=request.user, version=version, fields=request.data["fields"]))
+        schema = meta_schema_set(user=request.user, version=version, fields=request.data["fields"], if_match=if_match(request))
+        version.refresh_from_db(fields=["revision"])
+        return with_etag(schema, version.etag)
