@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ..schema import POLY_SEPARATOR
 from .base import GeneratedFile
-from .coco_rle import BadRle, compressed, rle_counts, rle_png
+from .coco_rle import BadRle, rle_counts, rle_png
 
 SOURCE_ID = "default"
 MASK_VALUE = [255, 255, 255]
@@ -80,7 +80,7 @@ def annotation_roi(annotation: dict, *, category: Category, image_size: tuple, m
         mask_id = f"rle-{roi.get('id', mask_name)}"
         roi["mask"] = {"id": mask_id, "value": MASK_VALUE}
         converted.mask = {"id": mask_id, "content_type": "image/png", "uri": mask_uri(mask_name), "timestamp": 0}
-        converted.files.append(GeneratedFile(name=mask_name, render=lambda: rle_png(rle)))
+        converted.files.append(GeneratedFile(name=mask_name, render=lambda: rle_png(*rle)))
     return converted
 
 
@@ -90,8 +90,8 @@ def _score(value) -> float:
     return value
 
 
-def _segmentation(value, image_size: tuple) -> tuple[list[list[float]], dict | None]:
-    """(polygons, compressed RLE): one of them, or neither for an empty segmentation."""
+def _segmentation(value, image_size: tuple) -> tuple[list[list[float]], tuple | None]:
+    """(polygons, RLE as (run lengths, height, width)): one of them, or neither for an empty segmentation."""
     if value is None or value == []:
         return [], None
     if isinstance(value, dict):
@@ -108,14 +108,14 @@ def _segmentation(value, image_size: tuple) -> tuple[list[list[float]], dict | N
     return [part for part in value if part], None
 
 
-def _rle(value: dict, image_size: tuple) -> dict:
+def _rle(value: dict, image_size: tuple) -> tuple:
     try:
         counts, height, width = rle_counts(value)
     except BadRle as exc:
         raise BadAnnotation("segmentation", f"not a valid RLE: {exc}") from None
     if None not in image_size and (width, height) != tuple(image_size):
         raise BadAnnotation("segmentation.size", f"the RLE is {height}x{width} (height x width) but the image is {image_size[1]}x{image_size[0]}")
-    return compressed(counts, height, width)
+    return counts, height, width
 
 
 def _bbox(value) -> list[float]:

@@ -2,8 +2,8 @@
 as a 1-bit PNG (white where the object is) for a source's `masks` entry.
 
 Counts come as a list (uncompressed RLE) or as COCO's compressed string. Both are turned into a list of run
-lengths here and checked to cover exactly height x width pixels before pycocotools touches them: its decoder
-trusts the counts and would write past the image for a bad one.
+lengths here and checked to cover exactly height x width pixels (pycocotools' decoder trusts the counts and
+would write past the image for a bad one), then drawn with numpy.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import io
 
 import numpy as np
 from PIL import Image
-from pycocotools import mask as coco_mask
 
 
 class BadRle(ValueError):
@@ -44,7 +43,7 @@ def string_counts(text: str) -> list[int]:
     return counts
 
 
-def rle_counts(segmentation: dict) -> tuple[list[int], int, int]:
+def rle_counts(segmentation: dict) -> tuple[np.ndarray, int, int]:
     """(run lengths, height, width) of an RLE segmentation, checked; BadRle when it is not a valid one."""
     size = segmentation.get("size")
     if not (isinstance(size, list) and len(size) == 2 and all(_is_count(v) for v in size)):
@@ -57,33 +56,19 @@ def rle_counts(segmentation: dict) -> tuple[list[int], int, int]:
         raise BadRle("counts must be a list of whole numbers (uncompressed RLE) or a string (compressed RLE)")
     if sum(counts) != height * width:
         raise BadRle(f"the runs cover {sum(counts)} pixels, not height x width = {height * width}")
-    return counts, height, width
+    return np.asarray(counts, dtype=np.int64), height, width
 
 
 def _is_count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def compressed(counts: list[int], height: int, width: int) -> dict:
-    """pycocotools' compressed RLE ({"size", "counts": bytes}) of checked run lengths."""
-    return coco_mask.frPyObjects({"counts": counts, "size": [height, width]}, height, width)
-
-
-def rle_area(rle: dict) -> int:
-    return int(coco_mask.area(rle))
-
-
-def rle_png(rle: dict) -> bytes:
-    """The mask as a 1-bit PNG: white (255, 255, 255 once decoded as RGB) where the object is."""
-    pixels = coco_mask.decode(rle).astype(bool)
+def rle_png(counts: np.ndarray, height: int, width: int) -> bytes:
+    """The mask of checked run lengths (alternately off and on, column by column, as COCO writes them) as a
+    1-bit PNG: white (255, 255, 255 once decoded as RGB) where the object is."""
+    runs = np.zeros(len(counts), dtype=bool)
+    runs[1::2] = True
+    pixels = np.repeat(runs, counts).reshape(width, height).T
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
-
-
-def png_rle(data: bytes) -> dict:
-    """The compressed RLE (counts as text, as COCO files hold it) of a mask image: every non-black pixel."""
-    with Image.open(io.BytesIO(data)) as image:
-        pixels = np.asarray(image.convert("L")) > 0
-    rle = coco_mask.encode(np.asfortranarray(pixels.astype(np.uint8)))
-    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
