@@ -460,3 +460,37 @@ def test_rotated_boxes_points_lines_multi_polygons_and_answers_of_every_kind(tmp
     del row["data_units"]["u1"]["width"]
     (problem,) = problems_of(read(write(tmp_path, row, name="row.label_row.json")))
     assert problem.field == "data_units.u1.width" and "needs width and height" in problem.message
+
+
+def test_encords_metadata_schema_types_the_client_metadata(tmp_path):
+    write(tmp_path, {"images": [{"objectUrl": "https://example.com/a.jpg",
+                                 "clientMetadata": {"captured": "2024-05-01T10:00:00Z", "reviewed": True, "score": 0.5,
+                                                    "weather": "rain", "clip": [0.1, 0.2]}}]})
+    write(tmp_path, {"captured": "datetime", "reviewed": "boolean", "score": "number", "id": "uuid", "note": "varchar",
+                     "weather": {"enum": ["sunny", "rain"]}, "clip": "embedding", "team.key": "text"},
+          name="site.metadata_schema.json")
+    items = read(tmp_path)
+    frames_of(items)
+    (extras,) = [i for i in items if isinstance(i, VersionExtras)]
+    assert extras.meta_schema == [
+        {"name": "captured", "path": "captured", "type": "datetime"}, {"name": "reviewed", "path": "reviewed", "type": "boolean"},
+        {"name": "score", "path": "score", "type": "number"}, {"name": "id", "path": "id", "type": "uuid"},
+        {"name": "note", "path": "note", "type": "varchar"}, {"name": "weather", "path": "weather", "type": "enum", "values": ["sunny", "rain"]}]
+    assert [n.split(": ")[1] for n in extras.notes] == ["clip (embedding) is kept in the frames' meta without a type",
+                                                         "team.key is kept in the frames' meta without a type (a typed path cannot name a key with a dot)"]
+    write(tmp_path, {"score": 3}, name="site.metadata_schema.json")
+    (problem,) = problems_of(read(tmp_path))
+    assert (problem.file, problem.field, problem.line) == ("site.metadata_schema.json", "score", 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_metadata_schema_becomes_the_versions_typed_fields(owner, media_roots, request):
+    folder = media_roots / f"encord-{request.node.name}"
+    folder.mkdir()
+    write(folder, {"captured": "datetime", "score": "number"}, name="types.json")
+    write(folder, {"images": [{"objectUrl": "https://example.com/a.jpg", "clientMetadata": {"captured": "2024-05-01T10:00:00", "score": 1}}]})
+    version = services.dataset_create(user=owner, name="typed").versions.get()
+    source = ImportSource(path=folder / "import.json", options={"metadata_schema": "types.json"})
+    assert services.import_frames(user=owner, version=version, format="encord", source=source).added == 1
+    schema = api_client(owner).get(f"/api/versions/{version.pk}/meta-schema/").json()
+    assert [(f["path"], f["type"]) for f in schema["fields"]] == [("captured", "datetime"), ("score", "float")]

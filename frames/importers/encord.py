@@ -6,9 +6,12 @@
 - a label row file (`*.label_row.json`: one label row, or a list of them as the SDK exports) with its ontology
   next to it (`<same name>.ontology.json`, or the only `*.ontology.json` there);
 - a folder holding any of these: `*.ontology.json` are ontologies, files whose name ends in `.label_row.json`
-  or `.label_rows.json` are label rows, every other `.json` is an import JSON (read in name order).
+  or `.label_rows.json` are label rows, `*.metadata_schema.json` is Encord's custom metadata schema
+  (`{"key": "datetime", ...}`, typed fields of the version: frames.importers.encord_schema), every other
+  `.json` is an import JSON (read in name order).
 Options: `labels=<file or folder>` adds label rows (and the ontologies beside them) to an import JSON,
-`ontology=<file>` names the ontology; both relative to the input's folder and inside it.
+`ontology=<file>` names the ontology, `metadata_schema=<file>` the metadata schema; all relative to the input's
+folder and inside it.
 
 **Data units -> frames** (media URLs resolve against the media root; absolute URLs are kept):
 - `videos[]` (`objectUrl`, `title`, `clientMetadata`, `videoMetadata`, `config`): frames of one context (the
@@ -43,7 +46,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import encord_json, encord_labels, encord_rows
+from . import encord_json, encord_labels, encord_rows, encord_schema
 from .base import ImportSource, Item, Problem, VersionExtras
 from .encord_frames import ImportState
 from .encord_items import ItemReader
@@ -60,8 +63,12 @@ def read(source: ImportSource) -> Iterator[Item]:
     if isinstance(files, Problem):
         yield files
         return
-    imports, rows, ontologies = files
+    imports, rows, ontologies, schemas = files
     state = ImportState(source=source)
+    typed = []
+    for path in schemas:
+        fields = yield from _metadata_schema(path, source, state)
+        typed += fields
     label_rows = []
     for path in rows:
         for row in _label_rows(path, ontologies, source):
@@ -83,8 +90,8 @@ def read(source: ImportSource) -> Iterator[Item]:
     else:
         for row in label_rows:
             yield from encord_rows.frames_of(row, state)
-    if state.notes:
-        yield VersionExtras(notes=state.notes)
+    if state.notes or typed:
+        yield VersionExtras(notes=state.notes, meta_schema=typed or None)
 
 
 def _name(path: Path, source: ImportSource) -> str:
@@ -95,27 +102,33 @@ def _name(path: Path, source: ImportSource) -> str:
         return path.name
 
 
-def _input_files(source: ImportSource) -> tuple[list[Path], list[Path], list[Path]] | Problem:
-    """(import JSONs, label row files, ontology files) of the input and its options."""
+def _input_files(source: ImportSource) -> tuple[list[Path], list[Path], list[Path], list[Path]] | Problem:
+    """(import JSONs, label row files, ontology files, metadata schema files) of the input and its options."""
     paths = sorted(p for p in source.path.iterdir() if p.suffix.lower() == ".json") if source.path.is_dir() else [source.path]
-    imports, rows, ontologies = [], [], []
+    imports, rows, ontologies, schemas = [], [], [], []
     for path in paths:
-        if path.name.endswith(ONTOLOGY_SUFFIX):
+        if path.name.endswith(encord_schema.SUFFIX):
+            schemas.append(path)
+        elif path.name.endswith(ONTOLOGY_SUFFIX):
             ontologies.append(path)
         elif path.name.endswith(LABEL_SUFFIXES) or (path == source.path and _looks_like_label_rows(path)):
             rows.append(path)
         else:
             imports.append(path)
-    for option in ("labels", "ontology"):
+    for option in ("labels", "ontology", "metadata_schema"):
         value = source.option(option)
         extra = _inside_input(source, str(value)) if value else None
         if value and extra is None:
             return Problem(source.path.name, option, f"{value!r} is not a file or folder inside the input's folder")
         found = sorted(extra.glob("*.json")) if extra and extra.is_dir() else [extra] if extra else []
         for path in found:
-            is_ontology = option == "ontology" or path.name.endswith(ONTOLOGY_SUFFIX)
-            (ontologies if is_ontology else rows).append(path)
-    return imports, list(dict.fromkeys(rows)), list(dict.fromkeys(ontologies))
+            if option == "metadata_schema" or path.name.endswith(encord_schema.SUFFIX):
+                schemas.append(path)
+            elif option == "ontology" or path.name.endswith(ONTOLOGY_SUFFIX):
+                ontologies.append(path)
+            else:
+                rows.append(path)
+    return imports, *(list(dict.fromkeys(paths)) for paths in (rows, ontologies, schemas))
 
 
 def _inside_input(source: ImportSource, value: str) -> Path | None:
@@ -163,6 +176,20 @@ def _ontology_for(path: Path, ontologies: list[Path], source: ImportSource) -> d
     if not isinstance(loaded, encord_json.Document):
         return Problem(_name(chosen, source), "", "an ontology is an object with objects and classifications")
     return loaded.values
+
+
+def _metadata_schema(path: Path, source: ImportSource, state: ImportState):
+    """Yields the schema file's problems; returns its typed fields (the notes go to the state)."""
+    name = _name(path, source)
+    loaded = encord_json.load(path, name, depth=1)
+    if isinstance(loaded, Problem):
+        yield loaded
+        return []
+    document = loaded if isinstance(loaded, encord_json.Document) else encord_json.Document(values=loaded)
+    fields, notes, problems = encord_schema.schema_fields(document.values, file=name, line_of=document.line_of)
+    state.notes += notes
+    yield from problems
+    return fields
 
 
 def _import_json(path: Path, name: str, state: ImportState) -> Iterator[Item]:
