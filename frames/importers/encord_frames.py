@@ -32,10 +32,14 @@ class ImportState:
                 return self.unmatched.pop(title)
         return None
 
-    def seen(self, url: str, where: str, file: str) -> bool:
-        """True when `skip_duplicate_urls` is on and `url` came earlier in this import (noted); else records it."""
-        if self.skip_duplicates and url in self.seen_urls:
-            self.notes.append(f"{file}: {where}: skipped, {url} came earlier in this import (skip_duplicate_urls)")
+    def seen(self, url: str | tuple, where: str, file: str) -> bool:
+        """True when `skip_duplicate_urls` is on and `url` (a URL, or a group's tuple of URLs) came earlier in this
+        import (noted); else records it (only while the flag is on: a million URLs are not kept for nothing)."""
+        if not self.skip_duplicates:
+            return False
+        if url in self.seen_urls:
+            shown = "the same images" if isinstance(url, tuple) else url
+            self.notes.append(f"{file}: {where}: skipped, {shown} came earlier in this import (skip_duplicate_urls)")
             return True
         self.seen_urls.add(url)
         return False

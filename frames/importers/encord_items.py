@@ -161,10 +161,8 @@ class ItemReader:
         if isinstance(urls, Problem) or problem:
             yield from (p for p in (urls, problem) if isinstance(p, Problem))
             return
-        if self.state.skip_duplicates and tuple(urls) in self.state.seen_urls:
-            self.state.notes.append(f"{self.file}: {where}: skipped, the same images came earlier in this import (skip_duplicate_urls)")
+        if self.state.seen(tuple(urls), where, self.file):
             return
-        self.state.seen_urls.add(tuple(urls))
         title = str(item.get("title") or parts.title_of(urls[0]))
         labels = self.state.take_labels(title)
         if item.get("createVideo") is True:
