@@ -128,9 +128,14 @@ def count_value(page) -> int:
 
 
 def open_fields(page, version):
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if "/meta-schema/" in request.url else None)
     page.goto(reverse("viewer:version", args=[version.pk]))
+    page.wait_for_load_state("networkidle")
+    assert asked == []  # the values seen are counted only for someone who opens the filter editor
     page.locator("#fb-filters-toggle").click()
     expect(page.locator("#fb-fields")).to_be_visible()
+    assert len(asked) == 1 and asked[0].endswith("/meta-schema/?seen=true")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -123,9 +123,7 @@ function addToFrameRule(clause) {
   input.focus();
 }
 
-async function init() {
-  const id = versionId();
-  if (!panel || !blocksNode || !id) return;
+async function build(id) {
   const response = await fetch(`/api/versions/${id}/meta-schema/?seen=true`, { headers: { Accept: "application/json" } });
   if (!response.ok) return;
   const { fields } = await response.json();
@@ -145,6 +143,21 @@ async function init() {
     el("div", { class: "fb-block-head" }, el("span", { class: "fb-block-title" }, "Fields"), note),
     rows.map((r) => r.row),
     el("div", { class: "fb-row" }, el("span", {}), el("div", {}, add))), blocksNode);
+}
+
+// Fetched when the filter editor is first shown: the values seen are counted over the whole version, work a
+// page view that never opens the editor should not cause.
+function init() {
+  const id = versionId();
+  if (!panel || !blocksNode || !id) return;
+  let built = false;
+  const open = () => {
+    if (built || panel.hidden) return;
+    built = true;
+    build(id);
+  };
+  open();
+  document.getElementById("fb-filters-toggle")?.addEventListener("click", () => setTimeout(open));
 }
 
 init();
