@@ -161,7 +161,7 @@ class FrameInput(BaseModel):
     @model_validator(mode="after")
     def _references(self):
         ids = [source.id for source in self.sources]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        duplicates = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) < len(ids) else None
         if duplicates:
             raise ValueError(f"sources: duplicate source id {duplicates[0]!r}")
         for index, roi in enumerate(self.rois):

@@ -4,6 +4,7 @@ PostgreSQL gets COPY (ids taken from the table's sequence up front so index rows
 revision); other databases get Django's bulk_create. Both write the same rows.
 """
 import json
+from dataclasses import dataclass, fields
 
 from django.db import connection
 
@@ -18,15 +19,41 @@ ROI_LABEL_COLUMNS = ["revision_id", "roi_index", "label", "confidence", "is_fram
 SOURCE_COLUMNS = ["revision_id", "source_id", "uri", "content_type", "width", "height", "timestamp", "meta"]
 
 
-def insert_revisions(revisions: list[FrameRevision]) -> None:
+@dataclass(slots=True)
+class NewRevision:
+    """A revision about to be inserted, without a model instance's cost (~25 us each, a fifth of an import)."""
+
+    dataset_id: str
+    version_id: str
+    version_seq: int
+    frame_id: str
+    context_id: str | None
+    timestamp: int
+    num_frames: int | None
+    meta: dict
+    sources: list
+    rois: list
+    saved: int
+    deleted: bool = False
+    pk: int | None = None
+
+
+def insert_revisions(revisions: list[FrameRevision | NewRevision]) -> None:
     """Insert new revisions (setting their pk) together with their ROI-label and source rows."""
     if not revisions:
         return
     if connection.vendor == "postgresql":
         _copy_revisions(revisions)
     else:
-        FrameRevision.objects.bulk_create(revisions)
+        _create_revisions(revisions)
     insert_index_rows(revisions)
+
+
+def _create_revisions(revisions: list) -> None:
+    models = [r if isinstance(r, FrameRevision) else FrameRevision(**{f.name: getattr(r, f.name) for f in fields(NewRevision)}) for r in revisions]
+    FrameRevision.objects.bulk_create(models)
+    for revision, model in zip(revisions, models):
+        revision.pk = model.pk
 
 
 def insert_index_rows(revisions: list[FrameRevision]) -> None:

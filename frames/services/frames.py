@@ -18,7 +18,7 @@ from ..models import DatasetVersion, FrameRevision, FrameSource, RoiLabel
 from ..schema import FrameError, parse_frame
 from ..selectors.access import ANNOTATOR, require
 from ..selectors.frames import frame_to_dict
-from .bulk import insert_index_rows, insert_revisions
+from .bulk import NewRevision, insert_index_rows, insert_revisions
 from .planner import planner_stats_refresh_after
 from .previews import previews_request
 from .stats import LabelCounts
@@ -228,9 +228,10 @@ def _write(user, version: DatasetVersion, frames: list[dict], result: FramesWrit
 
 def _write_chunks(user, version: DatasetVersion, chunks: Iterable[list[dict]], result: FramesWriteResult) -> None:
     counts = LabelCounts.before_write(user=user, version=version)  # the label statistics, kept in step
+    fresh = version.frame_count == 0
     written = 0
     for chunk in chunks:
-        _write_chunk(version, chunk, result, counts)
+        _write_chunk(version, chunk, result, counts, fresh=fresh)
         previews_request(user=user, version=version, frames=chunk)
         written += len(chunk)
     frame_count = version.frame_count + result.added
@@ -240,9 +241,17 @@ def _write_chunks(user, version: DatasetVersion, chunks: Iterable[list[dict]], r
     planner_stats_refresh_after(written)
 
 
-def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWriteResult, counts: LabelCounts) -> None:
-    ids = [f["id"] for f in frames]
-    latest = FrameRevision.objects.latest_in(version, ids)
+def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWriteResult, counts: LabelCounts, *, fresh: bool = False) -> None:
+    """Write one chunk. `fresh`: the version showed no frames when the write began, so the chunk is first
+    inserted without looking its ids up; an id met earlier in the same write makes that fail, and the chunk
+    is then written the ordinary way."""
+    if fresh and _insert_fresh(version, frames):
+        for frame in frames:
+            counts.replace(None, frame["rois"])
+        result.added += len(frames)
+        _note_ids(result, frames)
+        return
+    latest = FrameRevision.objects.latest_in(version, [f["id"] for f in frames])
     now = _now_ms()
     own, new = [], []
     for frame in frames:
@@ -257,7 +266,7 @@ def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWrit
         if current is not None and current.version_seq == version.seq:
             own.append(_fill(current, frame, saved))
         else:
-            new.append(_fill(FrameRevision(dataset_id=version.dataset_id, version_id=version.pk, version_seq=version.seq), frame, saved))
+            new.append(_new_revision(version, frame, saved))
     _clear_index_rows([r.pk for r in own])
     if own:
         FrameRevision.objects.bulk_update(
@@ -269,8 +278,30 @@ def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWrit
             insert_revisions(new)
     except IntegrityError:
         raise Conflict("another write to this version saved the same frame ids at the same time; retry", field="frames") from None
+    _note_ids(result, frames)
+
+
+def _insert_fresh(version: DatasetVersion, frames: list[dict]) -> bool:
+    now = _now_ms()
+    try:
+        with transaction.atomic():
+            insert_revisions([_new_revision(version, frame, now) for frame in frames])
+    except IntegrityError:
+        return False
+    return True
+
+
+def _new_revision(version: DatasetVersion, frame: dict, saved: int) -> NewRevision:
+    return NewRevision(
+        dataset_id=version.dataset_id, version_id=version.pk, version_seq=version.seq, frame_id=frame["id"],
+        context_id=frame["context_id"], timestamp=frame["timestamp"], num_frames=frame["num_frames"],
+        meta=frame["meta"], sources=frame["sources"], rois=frame["rois"], saved=saved,
+    )
+
+
+def _note_ids(result: FramesWriteResult, frames: list[dict]) -> None:
     if result.frame_ids is not None:
-        result.frame_ids.extend(ids)
+        result.frame_ids.extend(f["id"] for f in frames)
 
 
 def _fill(revision: FrameRevision, frame: dict, saved: int) -> FrameRevision:
