@@ -33,49 +33,15 @@ class ItemReader:
         if self.state.seen(url, where, self.file):
             return
         meta, frame_meta, problem = parts.client_metadata(item, where, self.file, line)
-        problems = [problem] if problem else []
-        for key in ("config", "videoMetadata"):
-            if not isinstance(item.get(key, {}), dict):
-                problems.append(self.problem(f"{where}.{key}", "expected an object", line))
-        config = item.get("config") if isinstance(item.get("config"), dict) else {}
-        rate = _number(config.get("sampling_rate", video.DEFAULT_SAMPLING_RATE))
-        mode = config.get("keyframe_mode", "frame")
-        if rate is None or rate < 0:
-            problems.append(self.problem(f"{where}.config.sampling_rate", "expected a number of frames per second (0: the first frame and the key frames only)", line))
-        if mode not in video.KEYFRAME_MODES:
-            problems.append(self.problem(f"{where}.config.keyframe_mode", f"expected 'frame' or 'seconds', got {mode!r}", line))
-        if problems:
+        rate, mode, problems = self.video_config(item, where, line)
+        if problem or problems:
+            yield from [problem] if problem else []
             yield from problems
             return
         uri = self.state.source.resolve(url)
-        title = str(item.get("title") or parts.title_of(url))
-        labels = self.state.take_labels(title, parts.title_of(url))
+        labels = self.state.take_labels(str(item.get("title") or ""), parts.title_of(url))
         facts = self.facts(item, uri, labels)
-        times: dict[int, dict] = {0: {}}
-        if rate > 0 and facts.duration_s:
-            times.update({ms: {} for ms in video.sampled_ms(rate, facts.duration_s)})
-        elif rate > 0:
-            self.state.notes.append(
-                f"{self.file}: {where} ({title}): its duration is not in the JSON (videoMetadata) and the video is not a "
-                f"local file, so the first frame and the key frames were imported, not {rate:g} frame(s) per second")
-        keyframes_at = "keyframes" if "keyframes" in item else "clientMetadata.keyframes"
-        keyframes = item.get("keyframes", (item.get("clientMetadata") or {}).get("keyframes", []))
-        if not isinstance(keyframes, list):
-            yield self.problem(f"{where}.{keyframes_at}", "expected a list of key frames", line)
-            return
-        for index, number in enumerate(keyframes):
-            ms = self.to_ms(number, mode, facts, f"{where}.{keyframes_at}[{index}]", line)
-            if isinstance(ms, Problem):
-                problems.append(ms)
-            else:
-                times.setdefault(ms, {})
-        for key, value in frame_meta.items():
-            ms = self.to_ms(_number(key), mode, facts, f"{where}.clientMetadata.$encord.frame_metadata.{key}", line)
-            if isinstance(ms, Problem) or not isinstance(value, dict):
-                problems.append(ms if isinstance(ms, Problem) else self.problem(
-                    f"{where}.clientMetadata.$encord.frame_metadata.{key}", "expected an object (the frame's metadata)", line))
-            else:
-                times.setdefault(ms, {}).update(value)
+        times, problems = self.video_times(item, frame_meta, rate, mode, facts, where, line)
         rois_at = self.label_times(labels, facts, where, line, problems)
         if problems:
             yield from problems
@@ -87,6 +53,51 @@ class ItemReader:
             built = parts.frame(context=uri, timestamp=ms, sources=[source], meta={**meta, **times.get(ms, {})},
                                 rois=rois_at.get(ms, []), occurrence=occurrence)
             yield parts.record(built, self.file, line)
+
+    def video_config(self, item: dict, where: str, line: int | None) -> tuple[float, str, list[Problem]]:
+        """(sampling rate, key frame mode, problems) from the video's `config` (Encord's defaults: 1, frame)."""
+        problems = [self.problem(f"{where}.{key}", "expected an object", line)
+                    for key in ("config", "videoMetadata") if not isinstance(item.get(key, {}), dict)]
+        config = item.get("config") if isinstance(item.get("config"), dict) else {}
+        rate = _number(config.get("sampling_rate", video.DEFAULT_SAMPLING_RATE))
+        mode = config.get("keyframe_mode", "frame")
+        if rate is None or rate < 0:
+            problems.append(self.problem(f"{where}.config.sampling_rate", "expected a number of frames per second "
+                                                                          "(0: the first frame and the key frames only)", line))
+        if mode not in video.KEYFRAME_MODES:
+            problems.append(self.problem(f"{where}.config.keyframe_mode", f"expected 'frame' or 'seconds', got {mode!r}", line))
+        return rate, mode, problems
+
+    def video_times(self, item, frame_meta: dict, rate: float, mode: str, facts, where: str, line) -> tuple[dict[int, dict], list]:
+        """{timestamp ms: that frame's own metadata} of the frames to import: the first, the sampled ones, the key
+        frames and the frames with metadata of their own; and the problems met."""
+        times: dict[int, dict] = {0: {}}
+        problems: list[Problem] = []
+        if rate > 0 and facts.duration_s:
+            times.update({ms: {} for ms in video.sampled_ms(rate, facts.duration_s)})
+        elif rate > 0:
+            self.state.notes.append(
+                f"{self.file}: {where} ({item.get('title') or item['objectUrl']}): its duration is not in the JSON "
+                "(videoMetadata) and the video is not a local file, so the first frame and the key frames were "
+                f"imported, not {rate:g} frame(s) per second")
+        keyframes_at = "keyframes" if "keyframes" in item else "clientMetadata.keyframes"
+        keyframes = item.get("keyframes", item.get("clientMetadata", {}).get("keyframes", []))
+        if not isinstance(keyframes, list):
+            return times, [self.problem(f"{where}.{keyframes_at}", "expected a list of key frames", line)]
+        for index, number in enumerate(keyframes):
+            ms = self.to_ms(number, mode, facts, f"{where}.{keyframes_at}[{index}]", line)
+            if isinstance(ms, Problem):
+                problems.append(ms)
+            else:
+                times.setdefault(ms, {})
+        for key, value in frame_meta.items():
+            at = f"{where}.clientMetadata.$encord.frame_metadata.{key}"
+            ms = self.to_ms(_number(key), mode, facts, at, line)
+            if isinstance(ms, Problem) or not isinstance(value, dict):
+                problems.append(ms if isinstance(ms, Problem) else self.problem(at, "expected an object (the frame's metadata)", line))
+            else:
+                times.setdefault(ms, {}).update(value)
+        return times, problems
 
     def facts(self, item: dict, uri: str, labels: LabelRow | None) -> video.VideoFacts:
         metadata = item.get("videoMetadata")
