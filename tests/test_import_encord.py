@@ -494,3 +494,14 @@ def test_the_metadata_schema_becomes_the_versions_typed_fields(owner, media_root
     assert services.import_frames(user=owner, version=version, format="encord", source=source).added == 1
     schema = api_client(owner).get(f"/api/versions/{version.pk}/meta-schema/").json()
     assert [(f["path"], f["type"]) for f in schema["fields"]] == [("captured", "datetime"), ("score", "float")]
+
+
+def test_a_sequence_label_row_alone_is_one_context_in_position_order(tmp_path):
+    def unit(number, x):
+        return {"data_hash": f"h{number}", "data_title": f"{number}.jpg", "data_link": f"seq/{number}.jpg", "data_type": "image/jpeg",
+                "data_sequence": number, "width": 100, "height": 50,
+                "labels": {"objects": [{"name": "Dot", "shape": "point", "objectHash": "d", "point": {"0": {"x": x, "y": 0.5}}}]}}
+    row = {"data_title": "walk", "data_type": "img_sequence", "data_units": {"h1": unit(1, 0.2), "h0": unit(0, 0.1)}}
+    frames = frames_of(read(write(tmp_path, row, name="walk.label_row.json")))
+    assert [(f["context_id"], f["timestamp"], f["sources"][0]["uri"][-8:], f["rois"][0]["shape"]["xy"]) for f in frames] == [
+        ("walk", 0, "eq/0.jpg", [10, 25]), ("walk", 1, "eq/1.jpg", [20, 25])]

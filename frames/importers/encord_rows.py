@@ -19,9 +19,11 @@ def frames_of(row: LabelRow, state: ImportState) -> Iterator[Item]:
         yield _group(row, state)
     elif row.data_type == "video":
         yield from _video(row, state)
-    else:
+    elif row.data_type == "image":
         for unit in row.units:
-            yield from _positions(row, unit, state)
+            yield _image(row, unit, state)
+    else:
+        yield from _positions(row, state)
 
 
 def _uri(unit: LabelUnit, state: ImportState) -> str:
@@ -56,13 +58,27 @@ def _video(row: LabelRow, state: ImportState) -> Iterator[Item]:
         yield parts.record(built, row.file, row.line)
 
 
-def _positions(row: LabelRow, unit: LabelUnit, state: ImportState) -> Iterator[Item]:
+def _image(row: LabelRow, unit: LabelUnit, state: ImportState):
     uri = _uri(unit, state)
-    kind = parts.DICOM if row.data_type.startswith("dicom") else parts.content_type(unit.title, unit.data_type)
-    single = row.data_type == "image" or not unit.rois or set(unit.rois) == {0} and len(row.units) > 1
-    context = None if single else row.title or uri
-    occurrence = state.occurrence(context or uri)
-    for position, rois in sorted(unit.rois.items()) or [(0, [])]:
-        source = parts.source(uri, kind=kind, width=unit.width, height=unit.height)
+    source = parts.source(uri, kind=parts.content_type(unit.title, unit.data_type), width=unit.width, height=unit.height)
+    built = parts.frame(context=None, timestamp=0, sources=[source], meta={}, rois=unit.rois.get(0, []),
+                        occurrence=state.occurrence(uri))
+    return parts.record(built, row.file, row.line)
+
+
+def _positions(row: LabelRow, state: ImportState) -> Iterator[Item]:
+    """An image sequence or a DICOM series: one unit labelled per frame (the video Encord made, the series), or
+    a unit per image or slice (its data_sequence the position); frames in the context of the row's title."""
+    context = row.title or _uri(row.units[0], state)
+    occurrence = state.occurrence(context)
+    dicom = row.data_type.startswith("dicom")
+    if len(row.units) == 1:
+        unit = row.units[0]
+        positions = [(unit, number, rois) for number, rois in sorted(unit.rois.items())] or [(unit, 0, [])]
+    else:
+        positions = [(unit, unit.sequence, unit.rois.get(0, [])) for unit in row.units]
+    for unit, position, rois in positions:
+        kind = parts.DICOM if dicom else parts.content_type(unit.title, unit.data_type)
+        source = parts.source(_uri(unit, state), kind=kind, width=unit.width, height=unit.height)
         built = parts.frame(context=context, timestamp=position, sources=[source], meta={}, rois=rois, occurrence=occurrence)
         yield parts.record(built, row.file, row.line)
