@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from frames import selectors, services
+from frames.services.meta_schema import meta_schema_set
 from frames.exceptions import ServiceError
 from frames.importers.base import ImportSource
 from frames.models import FrameRevision, Job
@@ -231,3 +232,37 @@ def test_a_large_import_brings_the_planner_statistics_up_to_date(owner, tmp_path
             assert cursor.fetchone()[0] >= 3000  # ANALYZE ran after the commit and counted the rows
     else:
         assert services.planner_stats_refresh(written=3000) == []  # SQLite: nothing to do, nothing done
+
+
+def test_a_frame_id_repeated_later_in_an_import_replaces_the_earlier_one(owner, tmp_path, monkeypatch):
+    monkeypatch.setattr("frames.services.imports.IMPORT_CHUNK", 10)  # the repeats fall in later chunks
+    frames = [{"id": f"f{i % 25}", "meta": {"pass": i // 25}, "sources": [{"uri": f"s3://b/{i}.jpg"}], "rois": [{"labels": [f"l{i // 25}"]}]} for i in range(40)]
+    path = tmp_path / "repeats.json"
+    path.write_text(json.dumps(frames))
+    draft = draft_of(owner, "repeats")
+    result = services.import_frames(user=owner, version=draft, format="clearml", source=ImportSource(path=path))
+    assert (result.frames, result.added, result.replaced) == (40, 25, 15)
+    stored = all_frames(owner, draft)
+    assert len(stored) == 25 and stored["f3"]["meta"] == {"pass": 1} and stored["f20"]["meta"] == {"pass": 0}
+    stats = api_client(owner).get(f"/api/versions/{draft.pk}/stats/").json()
+    assert {e["label"]: e["frame_count"] for e in stats["labels"]} == {"l0": 10, "l1": 15}
+
+
+def test_typed_metadata_is_checked_on_import_and_on_every_write(owner, tmp_path):
+    draft = draft_of(owner, "typed")
+    meta_schema_set(user=owner, version=draft, fields=[
+        {"name": "Speed", "path": "speed", "type": "float"},
+        {"name": "Weather", "path": "weather", "type": "categorical_string", "default": "sun", "values": ["sun", "fog"]},
+    ])
+    path = tmp_path / "typed.jsonl"
+    path.write_text(json.dumps({"id": "a", "meta": {"speed": 3.5}, "sources": [{"uri": "s3://b/a.jpg"}]}) + "\n"
+                    + json.dumps({"id": "b", "meta": {"speed": "fast"}, "sources": [{"uri": "s3://b/b.jpg"}]}) + "\n")
+    with pytest.raises(services.ImportRefused) as refused:
+        services.import_frames(user=owner, version=draft, format="clearml", source=ImportSource(path=path))
+    (problem,) = refused.value.result.problems
+    assert (problem["line"], problem["field"]) == (2, "frame 'b'.meta.speed")
+    api = api_client(owner)
+    bad = api.post(f"/api/versions/{draft.pk}/frames/", [{"id": "c", "meta": {"speed": "fast"}, "sources": [{"uri": "s3://b/c.jpg"}]}], format="json")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "frames[0].meta.speed"
+    good = api.post(f"/api/versions/{draft.pk}/frames/", [{"id": "c", "meta": {"speed": 1}, "sources": [{"uri": "s3://b/c.jpg"}]}], format="json")
+    assert good.status_code == 201 and api.get(f"/api/versions/{draft.pk}/frames/c/").json()["meta"] == {"speed": 1, "weather": "sun"}

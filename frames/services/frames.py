@@ -18,6 +18,7 @@ from ..models import DatasetVersion, FrameRevision, FrameSource, RoiLabel
 from ..schema import FrameError, parse_frame
 from ..selectors.access import ANNOTATOR, require
 from ..selectors.frames import frame_to_dict
+from ..selectors.meta_schema import meta_checked
 from .bulk import NewRevision, insert_index_rows, insert_revisions
 from .planner import planner_stats_refresh_after
 from .previews import previews_request
@@ -80,7 +81,7 @@ def frames_add(*, user, version: DatasetVersion, frames: list, atomic: bool = Tr
     if not isinstance(frames, list):
         raise ServiceError("expected a list of frames", field="frames")
     version = _lock_writable(user, version)
-    good, failed = _parse_all(frames, parse_frame)
+    good, failed = _parse_all(frames, meta_checked(version, parse_frame))  # typed metadata: checked, defaults filled
     if failed and atomic:
         raise FramesInvalid(failed)
     if expected_saved:
@@ -118,7 +119,7 @@ def frames_update(*, user, version: DatasetVersion, frames: list, atomic: bool =
             merged["meta"] = raw["meta"]
         return parse_frame(merged)
 
-    good, failed = _parse_all(frames, merge)
+    good, failed = _parse_all(frames, meta_checked(version, merge))
     if failed and atomic:
         raise FramesInvalid(failed)
     result = FramesWriteResult(failed=failed)

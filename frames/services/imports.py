@@ -27,6 +27,7 @@ from ..importers.formats import FORMATS
 from ..models import DatasetVersion
 from ..schema import FrameError, parse_frame
 from ..selectors.access import ANNOTATOR, require
+from ..selectors.meta_schema import meta_checked
 from .frames import frames_write_stream
 from .meta_schema import meta_schema_merge
 from .validation import check_mask_labels
@@ -95,11 +96,12 @@ def import_frames(
     refuse_published(version)
     started = time.perf_counter()
     result = ImportResult(format=format, dry_run=dry_run)
+    parse = meta_checked(version, parse_frame)  # the version's typed fields, as the API checks them
     if dry_run:
-        for _chunk in _valid_chunks(reader(source), result, source, progress, write_files=False):
+        for _chunk in _valid_chunks(reader(source), result, source, progress, parse, write_files=False):
             pass
     else:
-        _import(user, version, reader, source, result, progress)
+        _import(user, version, reader, source, result, progress, parse)
     result.seconds = round(time.perf_counter() - started, 3)
     if not result.ok:
         raise ImportRefused(result)
@@ -112,10 +114,10 @@ def _reader(format: str):
     return FORMATS[format]
 
 
-def _import(user, version, reader, source: ImportSource, result: ImportResult, progress) -> None:
+def _import(user, version, reader, source: ImportSource, result: ImportResult, progress, parse) -> None:
     try:
         with transaction.atomic():
-            chunks = _valid_chunks(reader(source), result, source, progress, write_files=True)
+            chunks = _valid_chunks(reader(source), result, source, progress, parse, write_files=True)
             written = frames_write_stream(user=user, version=version, chunks=chunks)
             if not result.ok:
                 raise ImportRefused(result)  # rolls the frames back
@@ -126,7 +128,7 @@ def _import(user, version, reader, source: ImportSource, result: ImportResult, p
         raise
 
 
-def _valid_chunks(items: Iterator, result: ImportResult, source: ImportSource, progress, *, write_files: bool) -> Iterator[list[dict]]:
+def _valid_chunks(items: Iterator, result: ImportResult, source: ImportSource, progress, parse, *, write_files: bool) -> Iterator[list[dict]]:
     """Chunks of parsed frames while no problem has been met; after the first, only validation goes on."""
     chunk: list[dict] = []
     labels: Counter = Counter()
@@ -135,7 +137,7 @@ def _valid_chunks(items: Iterator, result: ImportResult, source: ImportSource, p
             result.notes.extend(item.notes)
             result.extras = item
             continue
-        frame = _parse(item, result)
+        frame = _parse(item, result, parse)
         if frame is None:
             continue
         result.frames += 1
@@ -155,12 +157,12 @@ def _valid_chunks(items: Iterator, result: ImportResult, source: ImportSource, p
         yield chunk
 
 
-def _parse(item: Record | Problem, result: ImportResult) -> dict | None:
+def _parse(item: Record | Problem, result: ImportResult, parse) -> dict | None:
     if isinstance(item, Problem):
         _add_problem(result, item.as_dict())
         return None
     try:
-        return parse_frame(item.frame)
+        return parse(item.frame)
     except FrameError as exc:
         for error in exc.errors:
             _add_problem(result, {"file": item.file, "line": item.line, "column": None, "field": _frame_field(item, error["field"]), "message": error["message"]})
