@@ -427,6 +427,7 @@ def test_rotated_boxes_points_lines_multi_polygons_and_answers_of_every_kind(tmp
         {"name": "Eye", "shape": "point", "objectHash": "p1", "point": {"0": {"x": 0.1, "y": 0.2}}},
         {"name": "Lane", "shape": "polyline", "objectHash": "l1", "polyline": [{"x": 0, "y": 1}, {"x": 0.5, "y": 0.5}, {"x": 1, "y": 0}]},
         {"name": "Ponds", "shape": "polygon", "objectHash": "m1", "polygons": [[[0, 0, 0.1, 0, 0.1, 0.1]], [[0.5, 0.5, 0.6, 0.5, 0.6, 0.6]]]},
+        {"name": "Hand", "shape": "skeleton", "objectHash": "s1", "skeleton": {"0": {"x": 0.5, "y": 0.5, "name": "wrist"}, "1": {"x": 0.6, "y": 0.4, "name": "thumb"}}},
         {"name": "Gone", "shape": "bounding_box", "objectHash": "d1", "isDeleted": True, "boundingBox": {"x": 0, "y": 0, "w": 1, "h": 1}},
     ]
     row = {
@@ -446,7 +447,8 @@ def test_rotated_boxes_points_lines_multi_polygons_and_answers_of_every_kind(tmp
     (frame,) = frames_of(read(write(tmp_path, [row], name="rows.label_rows.json"), ontology="site.json"))
     assert frame["sources"] == [{"id": "default", "uri": str(tmp_path / "yard.jpg"), "content_type": "image/jpeg", "width": 200, "height": 100}]
     rois = {r["id"]: r for r in frame["rois"]}
-    assert sorted(rois) == ["c1", "c2", "l1", "m1", "p1", "r1"]
+    assert sorted(rois) == ["c1", "c2", "l1", "m1", "p1", "r1", "s1"]
+    assert rois["s1"]["shape"] == {"type": "points", "xy": [100, 50, 120, 40]}
     truck = rois["r1"]
     assert truck["labels"] == ["Lorry"] and truck["meta"]["answers"] == {"Colour": "red"}
     assert truck["shape"] == {"type": "box", "xywh": [50, 50, 100, 25], "angle": 90}

@@ -8,7 +8,8 @@ Coordinates are normalised (0..1), so they become pixels through the data unit's
 - `bounding_box` -> an ROI with a `box` shape and the same rectangle as `poly` (as HyperData's own boxes);
   `rotatable_bounding_box` -> a box turned by its `theta` (degrees clockwise);
 - `polygon` -> `poly` (several polygons, `polygons`, joined with the -999999999 separator);
-- `point`, `polyline` -> a `points` shape (HyperData has no open line; `meta.encord.shape` keeps which);
+- `point`, `polyline`, `skeleton` -> a `points` shape (HyperData has no open line nor skeleton edges;
+  `meta.encord.shape` keeps which);
 - classifications -> frame labels (an ROI with labels only): `"<question>: <answer>"` for each answer of a
   radio or checklist question, the question for a text answer (the text in `meta.answers`);
 - an object's own classifications (`object_answers`, and `object_actions` whose range covers the frame) ->
@@ -233,12 +234,12 @@ def _geometry(item: dict, shape, width: int, height: int) -> dict | str:
         for part in parts:
             poly += ([-999999999] if poly else []) + [c for x, y in part for c in (_px(x, width), _px(y, height))]
         return {"poly": poly}
-    if shape in ("point", "polyline"):
+    if shape in ("point", "polyline", "skeleton"):
         points = _points(item.get(shape))
         if not points:
             return f"a {shape} needs its points in `{shape}`"
         return {"shape": {"type": "points", "xy": [c for x, y in points for c in (_px(x, width), _px(y, height))]}}
-    return f"shape {shape!r} is not imported (bounding_box, rotatable_bounding_box, polygon, point and polyline are)"
+    return f"shape {shape!r} is not imported (bounding_box, rotatable_bounding_box, polygon, point, polyline and skeleton are)"
 
 
 def _polygons(item: dict) -> list[list[tuple[float, float]]]:
