@@ -76,6 +76,9 @@ def calls(w):
         "versions_list": lambda: list(selectors.versions_list(user=user, dataset=w["dataset"])),
         "cursor_of": lambda: selectors.cursor_of(row, sort="meta.speed"),
         "frame_get": lambda: selectors.frame_get(user=user, version=published, frame_id="f2"),
+        "frames_export": lambda: [
+            "".join(selectors.frames_export(user=user, version=draft, query=query, export_format=f)) for f in selectors.EXPORT_FORMATS
+        ],
         "frame_pages": lambda: list(selectors.frame_pages(user=user, version=draft, query=query)),
         "frame_to_dict": lambda: selectors.frame_to_dict(row, version_id=draft.pk),
         "frames_browse": lambda: selectors.frames_browse(user=user, version=draft, query=FrameQuery(sort="meta.speed")),

@@ -28,6 +28,7 @@ from .contexts import (
 )
 from .changes import ParentFrame, frame_changes, parent_frame
 from .datasets import dataset_get, datasets_list, members_list, version_get, version_lineage, versions_list
+from .exports import EXPORT_FORMATS, frames_export
 from .frames import FramePage, cursor_of, frame_get, frame_pages, frame_to_dict, frames_browse, frames_count
 from .jobs import job_get, jobs_list
 from .meta_schema import meta_field_values, meta_schema_get, meta_schema_validator
@@ -47,6 +48,7 @@ __all__ = [
     "CONTEXT_PAGE_SIZE", "ContextFramesPage", "ContextPage", "ContextRow", "Neighbours", "context_frames", "contexts_before",
     "contexts_list", "frame_neighbours", "previous_page_cursor",
     "dataset_get", "datasets_list", "members_list", "version_get", "version_lineage", "versions_list",
+    "EXPORT_FORMATS", "frames_export",
     "FramePage", "cursor_of", "frame_get", "frame_pages", "frame_to_dict", "frames_browse", "frames_count",
     "job_get", "jobs_list",
     "meta_field_values", "meta_schema_get", "meta_schema_validator",

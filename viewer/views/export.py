@@ -1,18 +1,16 @@
-"""The filtered frames as ClearML frame JSON (`?format=clearml`, the default: one JSON array) or JSON lines
-(`?format=jsonl`), streamed one keyset page at a time."""
+"""The filtered frames as ClearML frame JSON (`?format=clearml`, the default: one JSON array), JSON lines
+(`?format=jsonl`) or COCO (`?format=coco`), streamed one keyset page at a time."""
 from __future__ import annotations
 
 import re
 
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from frames import selectors
-from frames.exporters.clearml import CHUNKERS, SUFFIXES
-from frames.selectors.frames import EXPORT_PAGE_SIZE
 from viewer.browse import BrowseState, json_view
 
-CONTENT_TYPES = {"clearml": "application/json", "jsonl": "application/x-ndjson"}
+CONTENT_TYPES = {"clearml": "application/json", "jsonl": "application/x-ndjson", "coco": "application/json"}
 
 
 def _safe_filename(text: str) -> str:
@@ -22,16 +20,12 @@ def _safe_filename(text: str) -> str:
 @require_GET
 @json_view
 def version_export(request, version, state: BrowseState):
-    """The filtered frames, streamed; a bad filter answers 400 before anything is sent."""
+    """The filtered frames, streamed; a bad filter or format answers 400 before anything is sent."""
     export_format = request.GET.get("format") or "clearml"
-    if export_format not in CHUNKERS:
-        return HttpResponseBadRequest(f"format: one of {', '.join(sorted(CHUNKERS))}", content_type="text/plain")
-    walk = dict(user=request.user, version=version, query=state.query.page(cursor=None, limit=EXPORT_PAGE_SIZE))
-    first = selectors.frames_browse(**walk)  # bad input fails here, not mid-stream
-    pages = selectors.frame_pages(**walk, first=first)
-    chunks = CHUNKERS[export_format](pages, lambda row: selectors.frame_to_dict(row, version_id=version.id))
+    chunks = selectors.frames_export(user=request.user, version=version, query=state.query, export_format=export_format)
     response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[export_format])
-    name = _safe_filename(f"{version.dataset.name}_{version.name}_frames")
-    response["Content-Disposition"] = f'attachment; filename="{name}{SUFFIXES[export_format]}"'
+    suffix = "_coco" if export_format == "coco" else ""
+    name = _safe_filename(f"{version.dataset.name}_{version.name}_frames{suffix}")
+    response["Content-Disposition"] = f'attachment; filename="{name}{selectors.EXPORT_FORMATS[export_format]}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -1,4 +1,4 @@
-"""python manage.py export_frames --version ID [--format clearml|jsonl] [--frame-query LUCENE] [-o FILE]"""
+"""python manage.py export_frames --version-id ID [--format clearml|jsonl|coco] [--frame-query LUCENE] [-o FILE]"""
 from __future__ import annotations
 
 import sys
@@ -8,9 +8,7 @@ from tqdm import tqdm
 
 from frames import selectors
 from frames.exceptions import ServiceError
-from frames.exporters.clearml import CHUNKERS
 from frames.management.cli import acting_user, version_for
-from frames.selectors.frames import EXPORT_PAGE_SIZE
 from frames.selectors.query import parse_frame_query
 
 
@@ -20,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--version-id", help="the version's id")
         parser.add_argument("--dataset", help="a dataset's name or id: its newest version")
-        parser.add_argument("--format", default="clearml", choices=sorted(CHUNKERS))
+        parser.add_argument("--format", default="clearml", choices=list(selectors.EXPORT_FORMATS))
         parser.add_argument("--frame-query", default="", help="Lucene over frame fields, as in the browser's filter")
         parser.add_argument("--roi-query", default="", help="Lucene over ROI fields (labels, confidence, meta.*)")
         parser.add_argument("--sort", default="", help="the order, as the API's `sort`")
@@ -30,28 +28,20 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         user = acting_user(opts["user"])
         version = version_for(user, version_id=opts["version_id"], dataset=opts["dataset"])
-        params = {k: opts[name] for k, name in (("frame_query", "frame_query"), ("roi_query", "roi_query"), ("sort", "sort")) if opts[name]}
+        params = {name: opts[name] for name in ("frame_query", "roi_query", "sort") if opts[name]}
         try:
-            query = parse_frame_query(params).page(cursor=None, limit=EXPORT_PAGE_SIZE)
-            first = selectors.frames_browse(user=user, version=version, query=query)
+            chunks = selectors.frames_export(user=user, version=version, query=parse_frame_query(params), export_format=opts["format"])
         except ServiceError as exc:
             raise CommandError(f"{exc.errors[0]['field']}: {exc.errors[0]['message']}") from None
-        pages = selectors.frame_pages(user=user, version=version, query=query, first=first)
         out = sys.stdout if opts["output"] == "-" else open(opts["output"], "w", encoding="utf-8")
-        frames = 0
-        with tqdm(desc="frames written", unit=" frames", disable=opts["verbosity"] < 1, file=self.stderr) as bar:
-
-            def counted(pages):
-                nonlocal frames
-                for page in pages:
-                    frames += len(page)
-                    bar.update(len(page))
-                    yield page
-
+        written = 0
+        with tqdm(desc="bytes written", unit="B", unit_scale=True, disable=opts["verbosity"] < 1, file=self.stderr) as bar:
             try:
-                for chunk in CHUNKERS[opts["format"]](counted(pages), lambda row: selectors.frame_to_dict(row, version_id=version.id)):
+                for chunk in chunks:
                     out.write(chunk)
+                    written += len(chunk)
+                    bar.update(len(chunk))
             finally:
                 if out is not sys.stdout:
                     out.close()
-        self.stderr.write(f"exported {frames:,} frame(s) of {version.dataset.name} / {version.name}")
+        self.stderr.write(f"exported {version.dataset.name} / {version.name} as {opts['format']} ({written:,} characters)")
