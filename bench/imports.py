@@ -1,0 +1,278 @@
+"""Imports at speed, into PostgreSQL: frames per second and peak memory for each format, the REST bulk endpoint
+over HTTP (gunicorn as ./run.sh starts it) at batches of 1,000 and 10,000, a naive per-row ORM insert in the same
+run, and the first filtered page right after a bulk import with and without the planner statistics refresh.
+
+    python bench/imports.py                       # BENCH_FRAMES=100000,1000000 (ClearML JSON lines at each)
+    BENCH_FRAMES=100000 python bench/imports.py   # quicker
+
+Every frame has one source, two polygon ROIs with a confidence, and four metadata keys. Each import runs in a
+child process of its own, so its peak RSS is its own (the input file is generated once under BENCH_DIR).
+"""
+import json
+import os
+import random
+import resource
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+import requests
+from _django import ROOT, setup
+
+SIZES = [int(n) for n in os.environ.get("BENCH_FRAMES", "100000,1000000").split(",")]
+OTHER_FORMATS_AT = SIZES[0]
+NAIVE_FRAMES = 5000
+BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/hyperdata-bench-imports"))
+DB = os.environ.get("BENCH_DB", "hyperdata_bench_imports")
+SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+LABELS = ["car", "person", "bike", "truck", "bus", "dog"]
+with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:  # start from empty tables, as a new install
+    admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+setup(DB)
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.db import connection  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from frames import services  # noqa: E402
+from frames.importers.base import ImportSource  # noqa: E402
+from frames.management.commands.serve import gunicorn_command  # noqa: E402
+from frames.models import FrameRevision, FrameSource, RoiLabel  # noqa: E402
+from frames.schema import parse_frame  # noqa: E402
+from frames.services import frames as frame_writes  # noqa: E402
+
+USER = User.objects.filter(username="bench").first() or User.objects.create_superuser("bench", password="bench-imports-1")
+
+
+# -- inputs ---------------------------------------------------------------------------------------------------
+
+
+def clearml_frame(i: int, rnd: random.Random) -> dict:
+    rois = []
+    for r in range(2):
+        x, y = rnd.randint(0, 600), rnd.randint(0, 400)
+        rois.append({"id": f"r{r}", "labels": [LABELS[(i + r) % 6]], "poly": [x, y, x + 30, y, x + 30, y + 20, x, y + 20], "confidence": round(rnd.random(), 3)})
+    return {
+        "id": f"img/{i:07d}.jpg", "context_id": f"seq-{i // 100}", "timestamp": i % 100,
+        "meta": {"split": "val" if i % 5 == 0 else "train", "weather": ["fog", "sun", "rain"][i % 3], "score": i % 97, "camera": f"cam{i % 4}"},
+        "sources": [{"id": "default", "uri": f"s3://bucket/img/{i:07d}.jpg", "width": 640, "height": 480}], "rois": rois,
+    }
+
+
+def clearml_lines(n: int) -> Path:
+    path = BENCH_DIR / f"clearml-{n}.jsonl"
+    if not path.exists():
+        rnd = random.Random(n)
+        with path.open("w") as out:
+            for i in range(n):
+                out.write(json.dumps(clearml_frame(i, rnd)) + "\n")
+    return path
+
+
+def coco_file(n: int) -> Path:
+    path = BENCH_DIR / f"coco-{n}.json"
+    if not path.exists():
+        rnd = random.Random(n)
+        images = [{"id": i, "file_name": f"{i:07d}.jpg", "width": 640, "height": 480} for i in range(n)]
+        annotations = []
+        for i in range(n):
+            for r in range(2):
+                x, y = rnd.randint(0, 600), rnd.randint(0, 400)
+                annotations.append({"id": 2 * i + r, "image_id": i, "category_id": (i + r) % 6 + 1, "iscrowd": 0, "area": 600,
+                                    "bbox": [x, y, 30, 20], "segmentation": [[x, y, x + 30, y, x + 30, y + 20, x, y + 20]]})
+        categories = [{"id": k + 1, "name": name, "supercategory": "thing"} for k, name in enumerate(LABELS)]
+        path.write_text(json.dumps({"info": {"description": "bench"}, "licenses": [], "images": images, "annotations": annotations, "categories": categories}))
+    return path
+
+
+def encord_file(n: int) -> Path:
+    path = BENCH_DIR / f"encord-{n}.json"
+    if not path.exists():
+        images = [{"objectUrl": f"https://storage.example.com/img/{i:07d}.jpg", "title": f"{i:07d}.jpg",
+                   "clientMetadata": {"split": "val" if i % 5 == 0 else "train", "score": i % 97}} for i in range(n)]
+        path.write_text(json.dumps({"images": images, "skip_duplicate_urls": True}))
+    return path
+
+
+def lightly_folder(n: int) -> Path:
+    root = BENCH_DIR / f"lightly-{n}"
+    metadata = root / ".lightly" / "metadata"
+    if not (metadata / "schema.json").exists():
+        metadata.mkdir(parents=True, exist_ok=True)
+        schema = [{"name": "Weather", "path": "weather.description", "defaultValue": "sunny", "valueDataType": "CATEGORICAL_STRING"},
+                  {"name": "Score", "path": "score", "defaultValue": 0, "valueDataType": "NUMERIC_INT"}]
+        for i in range(n):
+            (metadata / f"{i:07d}.json").write_text(json.dumps({"file_name": f"{i:07d}.jpg", "type": "image",
+                                                               "metadata": {"weather": {"description": ["fog", "rain"][i % 2]}, "score": i % 97}}))
+        (metadata / "schema.json").write_text(json.dumps(schema))
+    return root
+
+
+# -- measuring ------------------------------------------------------------------------------------------------
+
+
+def in_child(work) -> tuple[dict, float]:
+    """Run work() in a forked child; (its result, the child's own peak RSS in MiB)."""
+    connection.close()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            result = work()
+        except BaseException as exc:  # report, never return into the parent's code
+            result = {"error": f"{type(exc).__name__}: {exc}"}
+        os.write(write, json.dumps(result).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        result = json.loads(pipe.read())
+    _, _, usage = os.wait4(pid, 0)
+    return result, usage.ru_maxrss / 1024
+
+
+def import_into_new_draft(format: str, path: Path, **options) -> dict:
+    draft = services.dataset_create(user=USER, name=f"{format}-{path.name}-{time.time_ns()}").versions.get()
+    started = time.perf_counter()
+    result = services.import_frames(user=USER, version=draft, format=format, source=ImportSource(path=path, options=options))
+    seconds = time.perf_counter() - started
+    return {"frames": result.frames, "seconds": seconds, "fps": result.frames / seconds, "version": draft.pk}
+
+
+def naive_insert(n: int) -> dict:
+    """What the obvious code does: validate, then one ORM create per revision, per label and per source."""
+    draft = services.dataset_create(user=USER, name=f"naive-{time.time_ns()}").versions.get()
+    rnd = random.Random(7)
+    started = time.perf_counter()
+    for i in range(n):
+        frame = parse_frame(clearml_frame(i, rnd))
+        revision = FrameRevision.objects.create(
+            dataset_id=draft.dataset_id, version=draft, version_seq=draft.seq, frame_id=frame["id"], context_id=frame["context_id"],
+            timestamp=frame["timestamp"], meta=frame["meta"], sources=frame["sources"], rois=frame["rois"], saved=int(time.time() * 1000),
+        )
+        for index, roi in enumerate(frame["rois"]):
+            for label in roi["labels"]:
+                RoiLabel.objects.create(revision=revision, roi_index=index, label=label, confidence=roi.get("confidence"))
+        for source in frame["sources"]:
+            FrameSource.objects.create(revision=revision, source_id=source["id"], uri=source["uri"], width=source.get("width"), height=source.get("height"))
+    seconds = time.perf_counter() - started
+    return {"frames": n, "seconds": seconds, "fps": n / seconds}
+
+
+def rest_bulk(n: int, batch: int) -> dict:
+    """POST /api/versions/<v>/frames/ in batches over HTTP to gunicorn (3 workers, as ./run.sh starts it)."""
+    draft = services.dataset_create(user=USER, name=f"rest-{batch}-{time.time_ns()}").versions.get()
+    token, _ = Token.objects.get_or_create(user=USER)
+    env = {**os.environ, "HYPERDATA_PREVIEWS_AUTO": "0"}
+    server = subprocess.Popen(gunicorn_command(3, "127.0.0.1:8799"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {token.key}"
+        _wait_for(session, "http://127.0.0.1:8799/healthz")
+        rnd, times = random.Random(3), []
+        started = time.perf_counter()
+        for start in range(0, n, batch):
+            body = [clearml_frame(i, rnd) for i in range(start, min(n, start + batch))]
+            sent = time.perf_counter()
+            answer = session.post(f"http://127.0.0.1:8799/api/versions/{draft.pk}/frames/", json=body, timeout=600)
+            answer.raise_for_status()
+            times.append(time.perf_counter() - sent)
+        seconds = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(30)
+    return {"frames": n, "seconds": seconds, "fps": n / seconds, "first_batch": times[0], "last_batch": times[-1]}
+
+
+def _wait_for(session, url: str) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if session.get(url, timeout=2).ok:
+                return
+        except Exception:  # noqa: BLE001 (not up yet)
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"gunicorn did not answer at {url}")
+
+
+def filtered_page_ms(version_id: str) -> float:
+    """Median server time of the first filtered Frames page (label car, weather fog) over 5 runs."""
+    client = APIClient(HTTP_HOST="127.0.0.1")
+    client.force_authenticate(USER)
+    url = f"/api/versions/{version_id}/frames/?label=car&frame_query=meta.weather:fog&limit=100"
+    client.get(url)
+    runs = []
+    for _ in range(5):
+        started = time.perf_counter()
+        assert client.get(url).status_code == 200
+        runs.append((time.perf_counter() - started) * 1000)
+    return sorted(runs)[2]
+
+
+def analyze_all() -> None:
+    with connection.cursor() as cursor:
+        for model in (FrameRevision, RoiLabel, FrameSource):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
+
+
+def planner_effect(n: int) -> dict:
+    """On empty tables: a bulk import with the refresh switched off (what autovacuum-off machines saw), the page
+    timed, the tables analyzed, the page timed again; then another import with the refresh on."""
+    analyze_all()
+    switched_off = frame_writes.planner_stats_refresh_after
+    frame_writes.planner_stats_refresh_after = lambda written: None
+    stale = import_into_new_draft("clearml", clearml_lines(n))
+    frame_writes.planner_stats_refresh_after = switched_off
+    before = filtered_page_ms(stale["version"])
+    analyze_all()
+    after = filtered_page_ms(stale["version"])
+    fresh = import_into_new_draft("clearml", clearml_lines(n))
+    return {"stale_ms": before, "analyzed_ms": after, "with_refresh_ms": filtered_page_ms(fresh["version"])}
+
+
+def row(name: str, result: dict, rss: float | None = None, naive_fps: float | None = None) -> None:
+    if "error" in result:
+        print(f"| {name} | failed: {result['error']} |")
+        return
+    ratio = f"{result['fps'] / naive_fps:.1f}x" if naive_fps else ""
+    memory = f"{rss:.0f} MiB" if rss is not None else ""
+    print(f"| {name} | {result['frames']:,} | {result['seconds']:.1f} s | {result['fps']:,.0f} | {ratio} | {memory} |", flush=True)
+
+
+def main() -> None:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
+    effect, _ = in_child(lambda: planner_effect(OTHER_FORMATS_AT))
+    print(f"first filtered page right after importing {OTHER_FORMATS_AT:,} frames into empty tables (median of 5, ms):")
+    print(json.dumps({k: round(v, 1) for k, v in effect.items()}) if "error" not in effect else effect)
+    naive, _ = in_child(lambda: naive_insert(NAIVE_FRAMES))
+    print("| what | frames | time | frames/s | vs naive ORM | peak RSS |\n|---|---|---|---|---|---|")
+    row("naive per-row ORM insert", naive)
+    for n in SIZES:
+        path = clearml_lines(n)
+        result, rss = in_child(lambda: import_into_new_draft("clearml", path))
+        row(f"ClearML JSON lines, {n:,}", result, rss, naive["fps"])
+    n = OTHER_FORMATS_AT
+    for name, make, fmt in (("COCO instances", coco_file, "coco"), ("Encord import JSON (images)", encord_file, "encord"), ("Lightly metadata folder", lightly_folder, "lightly")):
+        path = make(n)
+        result, rss = in_child(lambda: import_into_new_draft(fmt, path))
+        row(f"{name}, {n:,}", result, rss, naive["fps"])
+    for batch in (1000, 10000):
+        result, _ = in_child(lambda: rest_bulk(n, batch))
+        row(f"REST bulk endpoint over HTTP, batches of {batch:,}", result, None, naive["fps"])
+        if "error" not in result:
+            print(f"|   first / last batch | {result['first_batch']:.2f} s / {result['last_batch']:.2f} s | | | | |")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}; peak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        connection.close()
+        if not os.environ.get("BENCH_KEEP"):
+            with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
