@@ -33,12 +33,17 @@ NONE, PENDING, READY, FAILED = "none", "pending", "ready", "failed"
 RETRY_AFTER = timedelta(minutes=5)
 
 
+NO_PYRAMID_TYPES = {"application/dicom"}  # libvips cannot read them: their slices are shown through a PNG preview
+
+
 def pyramid_wanted(source: dict) -> bool:
     """Whether the viewer shows this source through a pyramid (pure): an image, not a video, whose long side is
     larger than HYPERDATA_PYRAMID_MIN_SIDE, or HYPERDATA_PYRAMID_MIN_SIDE_WEB for a format the browser shows
     itself (a 4K JPEG is better sent whole). A source whose size is not known yet (the thumbnail worker measures
     sources that came without one) is shown as before."""
     if not isinstance(source, dict) or not isinstance(source.get("uri"), str) or not source["uri"] or is_video(source):
+        return False
+    if source.get("content_type") in NO_PYRAMID_TYPES:
         return False
     width, height = source.get("width"), source.get("height")
     if not all(isinstance(side, int) and not isinstance(side, bool) for side in (width, height)):
