@@ -109,7 +109,7 @@ function showErrors(errors) {
   const general = [];
   for (const { field, message } of errors) {
     const slot = form.querySelector(`[data-error-for="${CSS.escape(field || "")}"]`);
-    if (slot && !slot.closest("[hidden]")) {
+    if (slot && !slot.parentElement.closest("[hidden]")) {
       slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
       slot.hidden = false;
       slot.parentElement.querySelector("input:not([type=radio]), textarea")?.setAttribute("aria-invalid", "true");
@@ -168,6 +168,8 @@ async function start({ dryRun }) {
   sent = signature();
   setBusy(true);
   showProgress({ title: dryRun ? "Checking" : "Importing", message: mode() === "upload" ? "Uploading…" : "Sending…" });
+  const result = $("import-result");
+  if (result.getBoundingClientRect().top > window.innerHeight - 80) result.scrollIntoView({ block: "start", behavior: "smooth" }); // narrow screens: it is below the form
   const answer = await post(formData({ dryRun, total }), (share) => {
     setBar(share, `${Math.round(share * 100)} % uploaded`);
     $("import-message").textContent = share < 1 ? "Uploading…" : "Uploaded; waiting for a worker…";
@@ -267,6 +269,7 @@ function finish(job) {
   $("import-cancel").hidden = true;
   $("import-progress").hidden = job.dryRun && job.state === "done";
   const report = job.result && typeof job.result === "object" ? job.result : null;
+  $("import-message").textContent = { done: "Finished.", failed: "Failed: nothing was imported.", cancelled: "Cancelled: nothing was imported." }[job.state] || "";
   if (job.dryRun) {
     $("import-result-title").textContent = "Check";
     if (job.state === "done" && report) showCheck(report);
@@ -362,13 +365,22 @@ if (page && form) {
     if (!running && checked && checked.signature === signature()) start({ dryRun: false });
   });
   $("import-cancel").addEventListener("click", cancel);
+  // A field's error goes as the user edits it: on input for text (a change event comes on blur, i.e. when the
+  // Check button is pressed, and the layout would shift under the pointer), on change for the rest.
+  const clearFieldError = (target) => {
+    target.closest(".field, .im-fieldset")?.querySelector("[data-error-for]")?.setAttribute("hidden", "");
+    target.removeAttribute("aria-invalid");
+  };
   form.addEventListener("change", (event) => {
     if (event.target.name === "format") showFormatHelp();
     if (event.target.name === "mode") showMode();
-    if (event.target.closest(".field, .im-fieldset")) event.target.closest(".field, .im-fieldset").querySelector("[data-error-for]")?.setAttribute("hidden", "");
+    if (!event.target.matches("input[type=text], textarea")) clearFieldError(event.target);
     updateRunButton();
   });
-  form.addEventListener("input", updateRunButton);
+  form.addEventListener("input", (event) => {
+    if (event.target.matches("input[type=text], textarea")) clearFieldError(event.target);
+    updateRunButton();
+  });
   showFormatHelp();
   showMode();
   updateRunButton();

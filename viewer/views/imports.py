@@ -83,7 +83,7 @@ def version_import(request, version_id):
     context = {
         **version_context(request, version, "import"),
         "formats": _formats(),
-        "server_roots": settings.HYPERDATA_MEDIA_ROOTS,
+        "server_roots": [root for root in settings.HYPERDATA_MEDIA_ROOTS if root != str(settings.HYPERDATA_IMPORTS_DIR)],  # uploads land there
         "urls": {
             "api": reverse("api:version-import", args=[version.pk]),
             "job": reverse("api:job-detail", args=[JOB_ID_SLOT]),
