@@ -136,7 +136,7 @@ def test_the_import_page_is_refused_to_viewers_and_explains_a_published_version(
 def test_the_export_menu_carries_the_filter_to_every_format(people):
     users, draft = people
     html = page_html(client_of(users["vic"]).get(reverse("viewer:version", args=[draft.pk]), {"label": "car", "frame_query": "meta.speed:[1 TO 5]"}))
-    for format_name in ("clearml", "jsonl"):
+    for format_name in ("clearml", "jsonl", "coco"):
         link = re.search(rf'id="fb-export-{format_name}" href="([^"]+)"', html).group(1).replace("&amp;", "&")
         assert "label=car" in link and "frame_query=meta.speed" in link and link.endswith(f"format={format_name}")
 
@@ -285,6 +285,12 @@ def test_the_export_menu_downloads_json_lines_of_the_filtered_view(page, live_se
     lines = [json.loads(line) for line in Path(download.path()).read_text().splitlines() if line.strip()]
     assert len(lines) == expected
     assert all(any("bike" in roi["labels"] for roi in frame["rois"]) and frame["meta"]["speed"] <= 20 for frame in lines)
+
+    with page.expect_download() as download_info:  # the menu is still open
+        page.click("#fb-export-coco")
+    coco = json.loads(Path(download_info.value.path()).read_text())
+    assert len(coco["images"]) == expected
+    assert {c["name"] for c in coco["categories"]} >= {"bike"}
 
 
 @pytest.mark.django_db(transaction=True)
