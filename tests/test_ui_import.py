@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -320,3 +321,34 @@ def test_a_coco_zip_with_its_images_is_checked_and_imported(page, live_server, c
     assert api_count(users["annie"], draft) == len(coco.getImgIds())
     frames = api_client(users["annie"]).get(f"/api/versions/{draft.pk}/frames/", {"limit": 10}).json()["results"]
     assert sorted(Path(f["sources"][0]["uri"]).name for f in frames) == sorted(p.name for p in IMAGES)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_moves_its_progress_bar(page, live_server, celery_worker_process, people, tmp_path):
+    users, draft = people
+    total = 60_000  # the worker reports every 10,000 frames; the page polls every second
+    image = str(IMAGES[0])
+    with (tmp_path / "many.jsonl").open("w") as out:
+        for i in range(total):  # sources with their own preview: no preview work for the worker
+            out.write(json.dumps({"id": f"f{i:06d}", "sources": [{"id": "s", "uri": image, "preview": {"uri": image}}],
+                                  "rois": [{"labels": ["car" if i % 2 else "truck"]}]}) + "\n")
+    sign_in(page, live_server, users["annie"])
+    page.goto(reverse("viewer:version-import", args=[draft.pk]))
+    page.set_input_files("#import-file", str(tmp_path / "many.jsonl"))
+    page.click("#import-check")
+    expect(page.locator("#import-run")).to_have_text("Import 60,000 frames", timeout=WAIT_MS)
+    page.evaluate("""() => { window.seenCounts = [];
+        new MutationObserver(() => window.seenCounts.push(document.getElementById("import-count").textContent))
+            .observe(document.getElementById("import-count"), {childList: true, characterData: true, subtree: true}); }""")
+    page.click("#import-run")
+    moving = r"^[1-9][\d,]* / 60,000$" if connection.vendor == "postgresql" else r"^[\d,]+ / 60,000$"
+    expect(page.locator("#import-count")).to_have_text(re.compile(moving), timeout=WAIT_MS)
+    shot(page, "12-importing-1440")
+    expect(page.locator("#import-outcome")).to_contain_text("Imported 60,000 frames", timeout=WAIT_MS * 2)
+    seen = [text for text in page.evaluate("window.seenCounts") if text.endswith("/ 60,000")]
+    done = [int(text.split(" / ")[0].replace(",", "")) for text in seen]
+    assert done[-1] == total and done == sorted(done), seen
+    if connection.vendor == "postgresql":  # SQLite has one writer, the import's transaction: no progress till the end
+        assert any(0 < d < total for d in done), seen
+    expect(page.locator("#import-bar")).to_have_attribute("aria-valuenow", "100")
+    assert api_count(users["annie"], draft) == total

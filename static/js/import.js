@@ -258,7 +258,10 @@ function showJob(job) {
   state.textContent = STATE_LABELS[job.state] || job.state;
   const bar = $("import-bar");
   for (const name of ["done", "failed", "cancelled"]) bar.classList.toggle(`job-bar-${name}`, job.state === name);
-  if (job.total) setBar(job.done / job.total, `${number(job.done)} / ${number(job.total)}`);
+  // Nothing reported yet (or never before the end: on SQLite the import's transaction holds the only writer):
+  // an indeterminate bar rather than one that looks stuck at 0.
+  if (job.total && !job.done && ACTIVE.has(job.state)) setBar(null, `0 / ${number(job.total)}`);
+  else if (job.total) setBar(job.done / job.total, `${number(job.done)} / ${number(job.total)}`);
   else setBar(job.state === "done" ? 1 : null, job.done ? `${number(job.done)} frames read` : "");
   $("import-message").textContent = job.state === "queued" ? "Waiting for a worker…" : job.message || "Reading…";
 }
