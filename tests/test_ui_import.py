@@ -352,3 +352,41 @@ def test_a_large_import_moves_its_progress_bar(page, live_server, celery_worker_
         assert any(0 < d < total for d in done), seen
     expect(page.locator("#import-bar")).to_have_attribute("aria-valuenow", "100")
     assert api_count(users["annie"], draft) == total
+
+
+LIGHTLY_PUBLISHED = TESTDATA_DIR / "imports" / "lightly-custom-metadata" / "lightly-metadata"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lightlys_published_examples_are_named_by_line_and_column_and_imported_leniently(page, live_server, celery_worker_process, people, tmp_path):
+    users, draft = people
+    archive = tmp_path / "datasource.zip"
+    with zipfile.ZipFile(archive, "w") as out:  # a datasource whose metadata files are Lightly's examples as published
+        for path in sorted(LIGHTLY_PUBLISHED.glob("*.as-published.json")):
+            out.write(path, f"datasource/.lightly/metadata/{path.name.replace('.as-published', '')}")
+    sign_in(page, live_server, users["annie"])
+    page.goto(reverse("viewer:version-import", args=[draft.pk]))
+    page.check('input[name=format][value="lightly"]')
+    page.set_input_files("#import-file", str(archive))
+    page.fill("#import-options", '{"fps": 25}')
+    page.click("#import-check")
+    expect(page.locator("#import-state")).to_have_text("Done", timeout=WAIT_MS)
+    rows = page.locator("#import-problems tbody tr")
+    expect(rows).to_have_count(4)
+    where = {tuple(rows.nth(i).locator("td").nth(c).inner_text() for c in range(3)) for i in range(4)}
+    assert ("schema.json", "8", "5") in where and ("my_image.json", "12", "5") in where, where
+    expect(page.locator("#import-run")).to_be_disabled()
+    shot(page, "13-lightly-strict-1440")
+
+    page.check("#import-lenient")
+    expect(page.locator("#import-run-hint")).to_contain_text("check it again")
+    page.click("#import-check")
+    expect(page.locator("#import-run")).to_have_text("Import 2 frames", timeout=WAIT_MS)
+    expect(page.locator("#import-notes li")).to_have_count(4)
+    expect(page.locator("#import-notes")).to_contain_text("schema.json line 7: inserted a missing ','")
+    expect(page.locator("#import-problems-block")).to_be_hidden()
+    shot(page, "14-lightly-lenient-1440")
+    page.click("#import-run")
+    expect(page.locator("#import-outcome")).to_contain_text("Imported 2 frames", timeout=WAIT_MS)
+    assert api_count(users["annie"], draft) == 2
+    assert api_count(users["annie"], draft, frame_query="meta.weather.description:rainy") == 1

@@ -22,6 +22,7 @@ const plural = (n, unit) => `${number(n)} ${unit}${n === 1 ? "" : "s"}`;
 let checked = null; // {signature, frames} of the last check that found frames and no problem
 let running = null; // the job being followed
 let sent = null; // signature() of the input the last request sent
+let lastChecked = null; // signature() of the input the last finished check read
 
 function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -131,7 +132,7 @@ function updateRunButton() {
   $("import-check").classList.toggle("btn-primary", !ready);
   button.textContent = ready ? `Import ${plural(checked.frames, "frame")}` : "Import";
   button.title = ready ? "Write these frames into the draft: all or nothing" : "Check the input first";
-  if (checked && checked.signature !== signature() && !running) $("import-run-hint").textContent = "The input changed since the check: check it again.";
+  if (lastChecked && lastChecked !== signature() && !running) $("import-run-hint").textContent = "The input changed since the check: check it again.";
 }
 
 // -- sending and following -----------------------------------------------------------------------------------
@@ -274,6 +275,7 @@ function finish(job) {
   const report = job.result && typeof job.result === "object" ? job.result : null;
   $("import-message").textContent = { done: "Finished.", failed: "Failed: nothing was imported.", cancelled: "Cancelled: nothing was imported." }[job.state] || "";
   if (job.dryRun) {
+    lastChecked = sent;
     $("import-result-title").textContent = "Check";
     if (job.state === "done" && report) showCheck(report);
     else outcome("alert-error", `The check ${job.state === "cancelled" ? "was cancelled" : `failed: ${job.error || "see the job page"}`}.`);
@@ -282,7 +284,7 @@ function finish(job) {
     if (job.state === "done" && report) showImported(report);
     else if (job.state === "cancelled") outcome("alert-warn", "The import was cancelled: nothing was imported.");
     else outcome("alert-error", job.error || "The import failed: nothing was imported.");
-    checked = null;
+    checked = lastChecked = null;
   }
   if (report) showReport(report);
   updateRunButton();
