@@ -292,6 +292,11 @@ def test_the_export_menu_downloads_json_lines_of_the_filtered_view(page, live_se
     coco = json.loads(Path(download_info.value.path()).read_text())
     assert len(coco["images"]) == expected
     assert {c["name"] for c in coco["categories"]} >= {"bike"}
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.click("#fb-export-menu summary")
+    expect(page.locator("#fb-export-jsonl")).to_be_in_viewport()
+    shot(page, "15-export-menu-390")
 
 
 @pytest.mark.django_db(transaction=True)
