@@ -89,8 +89,8 @@ def frames_browse(*, user, version: DatasetVersion, query: FrameQuery) -> FrameP
     if names[0] == META_SORT_ALIAS:
         qs = qs.alias(**{META_SORT_ALIAS: json_sort_expression(query.sort)})
     if query.cursor:
-        qs = qs.filter(_after(names, decode_cursor(query.cursor, names), descending=query.descending))
-    ordering = [_order(n, query.descending) for n in names]
+        qs = qs.filter(keyset_after(names, decode_cursor(query.cursor, names), descending=query.descending))
+    ordering = [keyset_order(n, query.descending) for n in names]
     with index_order_for(query.filters):
         rows = list(qs.order_by(*ordering)[: query.limit + 1])
     if len(rows) <= query.limit:
@@ -119,7 +119,7 @@ def frame_pages(*, user, version: DatasetVersion, query: FrameQuery, first: Fram
         page = frames_browse(user=user, version=version, query=query.page(cursor=page.next_cursor))
 
 
-def _after(names: list[str], values: list, *, descending: bool) -> Q:
+def keyset_after(names: list[str], values: list, *, descending: bool) -> Q:
     """Rows strictly after `values` in `names` order: a >= va AND (a > va OR (a = va AND (b > vb ...))).
 
     The leading `a >= va` lets the database start its index scan at the cursor instead of filtering.
@@ -144,7 +144,7 @@ def _after_meta(values: list, *, descending: bool) -> Q:
     return Q(**{f"{META_SORT_ALIAS}__{strict}": value}) | (Q(**{META_SORT_ALIAS: value}) & id_after) | missing
 
 
-def _order(name: str, descending: bool):
+def keyset_order(name: str, descending: bool):
     """Frame columns are NOT NULL, so their plain order matches the indexes (in both directions); only a
     metadata key can be missing, and missing keys go last."""
     nulls_last = True if name == META_SORT_ALIAS else None

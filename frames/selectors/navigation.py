@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from ..models import DatasetVersion, FrameRevision
 from .access import VIEWER, require
 from .contexts import rows_before
-from .frames import _after, cursor_of, frames_browse, index_order_for, query_rows
+from .frames import cursor_of, frames_browse, index_order_for, keyset_after, query_rows
 from .query import STRIP_CURSOR, FrameQuery, QueryInvalid
 
 NEXT, PREVIOUS = "next", "previous"
@@ -84,7 +84,7 @@ def _context_rows(version: DatasetVersion, frame: FrameRevision, query: FrameQue
     """Up to `limit` frames of `frame`'s context after (before) it in the film strip's (timestamp, frame_id)
     order, nearest first: the (dataset, context_id, timestamp, frame_id) index walked from the frame."""
     rows = query_rows(version, query).filter(context_id=frame.context_id)
-    rows = rows.filter(_after(STRIP_CURSOR, [frame.timestamp, frame.frame_id], descending=not forward))
+    rows = rows.filter(keyset_after(STRIP_CURSOR, [frame.timestamp, frame.frame_id], descending=not forward))
     order = ("timestamp", "frame_id") if forward else ("-timestamp", "-frame_id")
     with index_order_for(query.filters):
         return list(rows.order_by(*order)[:limit])

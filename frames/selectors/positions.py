@@ -22,7 +22,7 @@ from django.db.models.functions import RowNumber
 
 from ..models import DatasetVersion, FramePosition
 from .access import VIEWER, require
-from .frames import _after, _order, cursor_of, frames_browse, query_rows, sort_values
+from .frames import cursor_of, frames_browse, keyset_after, keyset_order, query_rows, sort_values
 from .query import META_SORT_ALIAS, FrameQuery, decode_cursor, encode_cursor, json_sort_expression, json_sort_path, sort_columns
 
 POSITION_STEP = 100
@@ -86,7 +86,7 @@ def _checkpoint_keys(version: DatasetVersion, query: FrameQuery):
     """Sort keys of the frames at positions STEP-1, 2*STEP-1, ... (row_number() over the order, every STEP-th)."""
     names = sort_columns(query.sort)
     rows = _ordered(version, query, None).annotate(
-        _position=Window(RowNumber(), order_by=[_order(n, query.descending) for n in names]),
+        _position=Window(RowNumber(), order_by=[keyset_order(n, query.descending) for n in names]),
     ).annotate(_nth=F("_position") % POSITION_STEP).filter(_nth=0).order_by("_position")
     if names[0] != META_SORT_ALIAS:
         yield from (list(values) for values in rows.values_list(*names).iterator(chunk_size=2000))
@@ -102,8 +102,8 @@ def _ordered(version: DatasetVersion, query: FrameQuery, cursor: str | None):
     if names[0] == META_SORT_ALIAS:
         qs = qs.alias(**{META_SORT_ALIAS: json_sort_expression(query.sort)})
     if cursor:
-        qs = qs.filter(_after(names, decode_cursor(cursor, names), descending=query.descending))
-    return qs.order_by(*[_order(n, query.descending) for n in names])
+        qs = qs.filter(keyset_after(names, decode_cursor(cursor, names), descending=query.descending))
+    return qs.order_by(*[keyset_order(n, query.descending) for n in names])
 
 
 def anchor(positions: Positions, offset: int, *, descending: bool) -> tuple[list | None, int]:
@@ -196,7 +196,7 @@ def _position(positions: Positions, offset: int, descending: bool) -> int:
 
 def _cursor_filter(query: FrameQuery):
     names = sort_columns(query.sort)
-    return _after(names, decode_cursor(query.cursor, names), descending=query.descending)
+    return keyset_after(names, decode_cursor(query.cursor, names), descending=query.descending)
 
 
 def _after_cursor(version: DatasetVersion, query: FrameQuery, key: list) -> bool:
