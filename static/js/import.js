@@ -271,19 +271,21 @@ function finish(job) {
   running = null;
   setBusy(false);
   $("import-cancel").hidden = true;
-  $("import-progress").hidden = job.dryRun && job.state === "done";
+  $("import-progress").hidden = job.state !== "done" || job.dryRun; // the bar stays only under a finished import
+  $("import-message").textContent = job.state === "done" ? "Finished." : "";
   const report = job.result && typeof job.result === "object" ? job.result : null;
-  $("import-message").textContent = { done: "Finished.", failed: "Failed: nothing was imported.", cancelled: "Cancelled: nothing was imported." }[job.state] || "";
+  const jobLink = () => h("a", { href: jobUrl(page.dataset.jobPage, job.id) }, "Job page");
   if (job.dryRun) {
     lastChecked = sent;
     $("import-result-title").textContent = "Check";
     if (job.state === "done" && report) showCheck(report);
-    else outcome("alert-error", `The check ${job.state === "cancelled" ? "was cancelled" : `failed: ${job.error || "see the job page"}`}.`);
+    else outcome("alert-error", `The check ${job.state === "cancelled" ? "was cancelled" : `failed: ${job.error || "see the job page"}`}. `, jobLink());
   } else {
     $("import-result-title").textContent = "Import";
     if (job.state === "done" && report) showImported(report);
-    else if (job.state === "cancelled") outcome("alert-warn", "The import was cancelled: nothing was imported.");
-    else outcome("alert-error", job.error || "The import failed: nothing was imported.");
+    else if (job.state === "cancelled") outcome("alert-warn", "The import was cancelled: nothing was imported. ", jobLink());
+    else outcome("alert-error", `${job.error || "The import failed: nothing was imported."} `, jobLink());
+    if (job.state !== "done") $("import-run-hint").textContent = "Nothing was imported: check the input again.";
     checked = lastChecked = null;
   }
   if (report) showReport(report);
@@ -329,7 +331,9 @@ function showReport(report) {
   const labels = Object.entries(report.labels || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const rois = labels.reduce((sum, [, n]) => sum + n, 0);
   $("import-cards").replaceChildren(
-    card(report.dry_run ? "Frames to import" : "Frames imported", number(report.frames), report.dry_run ? "read and valid" : `${number(report.added)} added · ${number(report.replaced)} replaced`, "import-card-frames"),
+    report.dry_run || !report.ok
+      ? card(report.dry_run ? "Frames to import" : "Valid frames", number(report.frames), report.dry_run ? "read and valid" : "none imported", "import-card-frames")
+      : card("Frames imported", number(report.frames), `${number(report.added)} added · ${number(report.replaced)} replaced`, "import-card-frames"),
     card("Labels", number(labels.length), `${plural(rois, "ROI")}`, "import-card-labels"),
     card("Problems", number(report.problem_count), report.problem_count ? "nothing is imported" : "none", "import-card-problems"),
     card("Time", `${Number(report.seconds || 0).toFixed(1)} s`, report.generated_files ? `${plural(report.generated_files, "file")} generated` : report.format, "import-card-time"),
