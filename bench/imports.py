@@ -1,9 +1,10 @@
 """Imports at speed, into PostgreSQL: frames per second and peak memory for each format, the REST bulk endpoint
 over HTTP (gunicorn as ./run.sh starts it) at batches of 1,000 and 10,000, a naive per-row ORM insert in the same
-run, and the first filtered page right after a bulk import with and without the planner statistics refresh.
+run, and the pages right after a bulk import with stale planner statistics, analyzed, and with the service's refresh.
 
     python bench/imports.py                       # BENCH_FRAMES=100000,1000000 (ClearML JSON lines at each)
     BENCH_FRAMES=100000 python bench/imports.py   # quicker
+    BENCH_PARTS=planner,naive,clearml,formats,rest  # the default: all parts
 
 Every frame has one source, two polygon ROIs with a confidence, and four metadata keys. Each import runs in a
 child process of its own, so its peak RSS is its own (the input file is generated once under BENCH_DIR).
@@ -23,6 +24,7 @@ from _django import ROOT, setup
 SIZES = [int(n) for n in os.environ.get("BENCH_FRAMES", "100000,1000000").split(",")]
 OTHER_FORMATS_AT = SIZES[0]
 NAIVE_FRAMES = 5000
+PARTS = os.environ.get("BENCH_PARTS", "planner,naive,clearml,formats,rest").split(",")
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/hyperdata-bench-imports"))
 DB = os.environ.get("BENCH_DB", "hyperdata_bench_imports")
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -198,18 +200,30 @@ def _wait_for(session, url: str) -> None:
     raise RuntimeError(f"gunicorn did not answer at {url}")
 
 
-def filtered_page_ms(version_id: str) -> float:
-    """Median server time of the first filtered Frames page (label car, weather fog) over 5 runs."""
+PAGES = {  # what the Frames tab and the API ask right after an import
+    "first page": "frames/?limit=100",
+    "label car": "frames/?limit=100&label=car",
+    "ROI Lucene": "frames/?limit=100&roi_query=confidence:[0.9 TO 1]",
+    "page 500": "frames/?limit=100&page=500",
+    "Group by URL": "contexts/",
+}
+
+
+def pages_ms(version_id: str) -> dict[str, float]:
+    """Median server time of each of PAGES over 3 runs, after one warm-up."""
     client = APIClient(HTTP_HOST="127.0.0.1")
     client.force_authenticate(USER)
-    url = f"/api/versions/{version_id}/frames/?label=car&frame_query=meta.weather:fog&limit=100"
-    client.get(url)
-    runs = []
-    for _ in range(5):
-        started = time.perf_counter()
-        assert client.get(url).status_code == 200
-        runs.append((time.perf_counter() - started) * 1000)
-    return sorted(runs)[2]
+    times = {}
+    for name, path in PAGES.items():
+        url = f"/api/versions/{version_id}/{path}"
+        client.get(url)
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            assert client.get(url).status_code == 200, name
+            runs.append((time.perf_counter() - started) * 1000)
+        times[name] = sorted(runs)[1]
+    return times
 
 
 def analyze_all() -> None:
@@ -219,25 +233,25 @@ def analyze_all() -> None:
 
 
 def planner_effect(n: int) -> dict:
-    """On empty tables: a bulk import with the refresh switched off (what autovacuum-off machines saw), the page
-    timed, the tables analyzed, the page timed again; then another import with the refresh on."""
+    """On empty tables: a bulk import with the refresh switched off (what autovacuum-off machines saw), the pages
+    timed, the tables analyzed, the pages timed again; then another import with the refresh on, its pages timed."""
     analyze_all()
     switched_off = frame_writes.planner_stats_refresh_after
     frame_writes.planner_stats_refresh_after = lambda written: None
-    stale = import_into_new_draft("clearml", clearml_lines(n))
+    stale_import = import_into_new_draft("clearml", clearml_lines(n))
     frame_writes.planner_stats_refresh_after = switched_off
-    before = filtered_page_ms(stale["version"])
+    stale = pages_ms(stale_import["version"])
     analyze_all()
-    after = filtered_page_ms(stale["version"])
-    fresh = import_into_new_draft("clearml", clearml_lines(n))
-    return {"stale_ms": before, "analyzed_ms": after, "with_refresh_ms": filtered_page_ms(fresh["version"])}
+    analyzed = pages_ms(stale_import["version"])
+    refreshed = pages_ms(import_into_new_draft("clearml", clearml_lines(n))["version"])
+    return {name: [stale[name], analyzed[name], refreshed[name]] for name in PAGES}
 
 
 def row(name: str, result: dict, rss: float | None = None, naive_fps: float | None = None) -> None:
     if "error" in result:
         print(f"| {name} | failed: {result['error']} |")
         return
-    ratio = f"{result['fps'] / naive_fps:.1f}x" if naive_fps else ""
+    ratio = f"{result['fps'] / naive_fps:.1f}x" if naive_fps else ""  # BENCH_PARTS without naive: no ratio
     memory = f"{rss:.0f} MiB" if rss is not None else ""
     print(f"| {name} | {result['frames']:,} | {result['seconds']:.1f} s | {result['fps']:,.0f} | {ratio} | {memory} |", flush=True)
 
@@ -245,22 +259,26 @@ def row(name: str, result: dict, rss: float | None = None, naive_fps: float | No
 def main() -> None:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
-    effect, _ = in_child(lambda: planner_effect(OTHER_FORMATS_AT))
-    print(f"first filtered page right after importing {OTHER_FORMATS_AT:,} frames into empty tables (median of 5, ms):")
-    print(json.dumps({k: round(v, 1) for k, v in effect.items()}) if "error" not in effect else effect)
-    naive, _ = in_child(lambda: naive_insert(NAIVE_FRAMES))
+    effect, _ = in_child(lambda: planner_effect(OTHER_FORMATS_AT)) if "planner" in PARTS else ({}, 0)
+    print(f"pages right after importing {OTHER_FORMATS_AT:,} frames into empty tables (server time, median of 3, ms):")
+    print("| page | statistics stale | after ANALYZE | import with the refresh |\n|---|---|---|---|")
+    for name, (stale, analyzed, refreshed) in ({} if "error" in effect else effect).items():
+        print(f"| {name} | {stale:.0f} | {analyzed:.0f} | {refreshed:.0f} |")
+    if "error" in effect:
+        print(effect)
+    naive, _ = in_child(lambda: naive_insert(NAIVE_FRAMES)) if "naive" in PARTS else ({"frames": 0, "seconds": 0, "fps": 0}, 0)
     print("| what | frames | time | frames/s | vs naive ORM | peak RSS |\n|---|---|---|---|---|---|")
     row("naive per-row ORM insert", naive)
-    for n in SIZES:
+    for n in SIZES if "clearml" in PARTS else []:
         path = clearml_lines(n)
         result, rss = in_child(lambda: import_into_new_draft("clearml", path))
         row(f"ClearML JSON lines, {n:,}", result, rss, naive["fps"])
     n = OTHER_FORMATS_AT
-    for name, make, fmt in (("COCO instances", coco_file, "coco"), ("Encord import JSON (images)", encord_file, "encord"), ("Lightly metadata folder", lightly_folder, "lightly")):
+    for name, make, fmt in [] if "formats" not in PARTS else (("COCO instances", coco_file, "coco"), ("Encord import JSON (images)", encord_file, "encord"), ("Lightly metadata folder", lightly_folder, "lightly")):
         path = make(n)
         result, rss = in_child(lambda: import_into_new_draft(fmt, path))
         row(f"{name}, {n:,}", result, rss, naive["fps"])
-    for batch in (1000, 10000):
+    for batch in (1000, 10000) if "rest" in PARTS else ():
         result, _ = in_child(lambda: rest_bulk(n, batch))
         row(f"REST bulk endpoint over HTTP, batches of {batch:,}", result, None, naive["fps"])
         if "error" not in result:
