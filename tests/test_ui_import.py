@@ -218,7 +218,7 @@ def test_a_server_file_that_went_bad_after_its_check_fails_and_shows_its_problem
     write_lines(server_file, frames, bad_line=5)  # changed on the server between the check and the import
     page.click("#import-run")
     expect(page.locator("#import-state")).to_have_text("Failed", timeout=WAIT_MS)
-    expect(page.locator("#import-outcome")).to_contain_text("nothing was imported")
+    expect(page.locator("#import-outcome")).to_contain_text("1 problem: nothing was imported")
     expect(page.locator("#import-card-frames .card-sub")).to_have_text("none imported")
     cells = page.locator("#import-problems tbody tr").first.locator("td")
     assert [cells.nth(i).inner_text() for i in range(2)] == [server_file.name, "5"]

@@ -9,6 +9,8 @@
 // - A refused request (400, {errors: [{field, message}]}) puts each message beside its field.
 // - Changing the form after a check asks for a new check before importing.
 
+import { h, number, plural, showReport } from "./import-report.js";
+
 const POLL_MS = 1000;
 const ACTIVE = new Set(["queued", "running"]);
 const STATE_LABELS = { queued: "Queued", running: "Running", done: "Done", failed: "Failed", cancelled: "Cancelled" };
@@ -16,20 +18,11 @@ const STATE_LABELS = { queued: "Queued", running: "Running", done: "Done", faile
 const page = document.getElementById("import-page");
 const form = document.getElementById("import-form");
 const $ = (id) => document.getElementById(id);
-const number = (value) => Number(value || 0).toLocaleString("en-US");
-const plural = (n, unit) => `${number(n)} ${unit}${n === 1 ? "" : "s"}`;
 
 let checked = null; // {signature, frames} of the last check that found frames and no problem
 let running = null; // the job being followed
 let sent = null; // signature() of the input the last request sent
 let lastChecked = null; // signature() of the input the last finished check read
-
-function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
-  element.append(...children.filter((child) => child !== null && child !== undefined));
-  return element;
-}
 
 function jobUrl(template, id) {
   return template.replace(page.dataset.slot, encodeURIComponent(id));
@@ -283,8 +276,13 @@ function finish(job) {
   } else {
     $("import-result-title").textContent = "Import";
     if (job.state === "done" && report) showImported(report);
-    else if (job.state === "cancelled") outcome("alert-warn", "The import was cancelled: nothing was imported. ", jobLink());
-    else outcome("alert-error", `${job.error || "The import failed: nothing was imported."} `, jobLink());
+    else if (job.state === "cancelled") {
+      // The worker stops at its next progress report and rolls back; one that had written everything already keeps it.
+      const frames = h("a", { href: page.dataset.frames }, "the Frames tab");
+      outcome("alert-warn", h("strong", {}, "Cancelled."), " The import stops at its next progress report and writes nothing; if it had finished writing already, its frames stay: see ", frames, ". ", jobLink());
+    } else if (report && report.problem_count) {
+      outcome("alert-error", h("strong", {}, `${plural(report.problem_count, "problem")}:`), " nothing was imported. Fix the input and check it again. ", jobLink());
+    } else outcome("alert-error", `${job.error || "The import failed"}: nothing was imported. `, jobLink());
     if (job.state !== "done") $("import-run-hint").textContent = "Nothing was imported: check the input again.";
     checked = lastChecked = null;
   }
@@ -321,46 +319,6 @@ function showImported(report) {
   $("import-run-hint").textContent = "Done. Check another input to import more.";
   const count = document.querySelector(".vh-meta strong.num");
   if (count && report.added) count.textContent = number(Number(count.textContent.replace(/\D/g, "")) + report.added);
-}
-
-function card(label, value, sub, id) {
-  return h("div", { class: "card", id }, h("div", { class: "card-label" }, label), h("div", { class: "card-value" }, value), sub ? h("div", { class: "card-sub" }, sub) : null);
-}
-
-function showReport(report) {
-  const labels = Object.entries(report.labels || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  const rois = labels.reduce((sum, [, n]) => sum + n, 0);
-  $("import-cards").replaceChildren(
-    report.dry_run || !report.ok
-      ? card(report.dry_run ? "Frames to import" : "Valid frames", number(report.frames), report.dry_run ? "read and valid" : "none imported", "import-card-frames")
-      : card("Frames imported", number(report.frames), `${number(report.added)} added · ${number(report.replaced)} replaced`, "import-card-frames"),
-    card("Labels", number(labels.length), `${plural(rois, "ROI")}`, "import-card-labels"),
-    card("Problems", number(report.problem_count), report.problem_count ? "nothing is imported" : "none", "import-card-problems"),
-    card("Time", `${Number(report.seconds || 0).toFixed(1)} s`, report.generated_files ? `${plural(report.generated_files, "file")} generated` : report.format, "import-card-time"),
-  );
-  $("import-cards").hidden = false;
-  $("import-cards").querySelector("#import-card-problems").classList.toggle("im-card-bad", report.problem_count > 0);
-
-  const peak = labels.length ? labels[0][1] : 0;
-  $("import-labels").tBodies[0].replaceChildren(...labels.map(([label, count]) => h("tr", { "data-label": label },
-    h("td", {}, h("span", { class: "im-label" }, label)), h("td", { class: "num" }, number(count)),
-    h("td", { class: "im-bar-col" }, h("span", { class: "im-bar", style: `width: ${Math.max(2, Math.round((count / peak) * 100))}%` })))));
-  $("import-label-count").textContent = number(labels.length);
-  $("import-labels-block").hidden = !labels.length;
-
-  const notes = report.notes || [];
-  $("import-notes").replaceChildren(...notes.map((note) => h("li", {}, note)));
-  $("import-note-count").textContent = number(notes.length);
-  $("import-notes-block").hidden = !notes.length;
-
-  const problems = report.problems || [];
-  $("import-problems").tBodies[0].replaceChildren(...problems.map((p) => h("tr", {},
-    h("td", { class: "mono" }, p.file || ""), h("td", { class: "num" }, p.line ?? ""), h("td", { class: "num" }, p.column ?? ""),
-    h("td", { class: "mono" }, p.field || ""), h("td", {}, p.message || ""))));
-  $("import-problem-count").textContent = number(report.problem_count);
-  $("import-problems-more").hidden = report.problem_count <= problems.length;
-  $("import-problems-more").textContent = `The first ${number(problems.length)} of ${number(report.problem_count)} problems are listed.`;
-  $("import-problems-block").hidden = !problems.length;
 }
 
 // -- wiring ----------------------------------------------------------------------------------------------------
