@@ -83,6 +83,10 @@ def calls(w):
         "frame_to_dict": lambda: selectors.frame_to_dict(row, version_id=draft.pk),
         "frames_browse": lambda: selectors.frames_browse(user=user, version=draft, query=FrameQuery(sort="meta.speed")),
         "frames_count": lambda: selectors.frames_count(user=user, version=draft),
+        "frames_overlap_count": lambda: selectors.frames_overlap_count(
+            user=user, version=draft, a=selectors.parse_frame_query(QueryDict("label=car")),
+            b=selectors.parse_frame_query(QueryDict("sample_by=meta.speed&sample_n=2"))),
+        "overlap_query": lambda: selectors.overlap_query(FrameQuery(), FrameQuery(changed="any")),
         "job_get": lambda: selectors.job_get(user=user, job_id=w["job"].pk),
         "projects_list": lambda: list(selectors.projects_list(user=user)),
         "project_get": lambda: selectors.project_get(user=user, project_id=w["dataset"].project_id),

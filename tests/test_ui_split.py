@@ -152,3 +152,53 @@ def test_browser_sample_by_property_and_split_preview(ui_page, live_server, medi
     page.click("#split-apply")
     expect(page.locator('#split-a .fb-field-error[data-error-for="a_filters[0].roi_query"]')).to_be_visible()
     shot(page, "07-split-error")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_browser_split_preview_overlap(ui_page, live_server, media_settings, admin_user):
+    """Between the sides: how many frames both show (a train/val leak), and the Frames tab filtered to them (the
+    two filters AND-ed: each of A's OR-ed blocks with each of B's), whose count is that number; with a sample on a
+    side the overlap is the intersection of what the API lists for each side, without a link."""
+    page, api = ui_page, api_client(admin_user)
+    version, data = make_version(media_settings["originals"])
+    train = [{"frame_query": "meta.city:Berlin"}, {"frame_query": "meta.city:Paris"}]
+    val = [{"rois": [{"labels": ["car"]}], "frame_query": "NOT meta.video:true"}]
+    both = [f["id"] for f in data if f["meta"].get("city") in ("Berlin", "Paris") and any("car" in r["labels"] for r in f["rois"])]
+    assert len(both) == 10
+    page.goto(f"/versions/{version.pk}/split/?" + urlencode({"a_filters": json.dumps(train), "b_filters": json.dumps(val)}))
+    overlap = page.locator("#split-overlap")
+    expect(overlap.locator("#split-overlap-count")).to_have_text("10")
+    expect(overlap).to_have_class(re.compile("leak"))
+    expect(overlap).to_contain_text("frames in both")
+    counts = {p: int(page.locator(f"#split-{p}-count strong").get_attribute("data-count")) for p in "ab"}
+    cars = [f for f in data if not f["meta"].get("video") and any("car" in r["labels"] for r in f["rois"])]
+    assert counts == {"a": 20, "b": len(cars)}
+    expect(overlap).to_contain_text("50% of train")
+    expect(overlap).to_contain_text(f"{round(10 * 100 / len(cars))}% of val")
+    shot(page, "08-split-overlap")
+    page.set_viewport_size({"width": 390, "height": 800})
+    overlap.scroll_into_view_if_needed()
+    shot(page, "09-split-overlap-390")
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    page.click("#split-overlap-open")
+    page.wait_for_url(re.compile(r"/versions/[^/]+/\?filters="))
+    assert count_text(page) == "10"
+    expect(page.locator("#fb-grid .tile")).to_have_count(10)
+    assert sorted(tile_ids(page)) == sorted(both)
+    params = {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+    assert sorted(api_ids(api, version, params)[0]) == sorted(both)
+
+    # No overlap: no warning. A sampled side: counted by intersecting, no link.
+    page.goto(f"/versions/{version.pk}/split/?" + urlencode({"a_frame_query": "meta.city:Rome", "b_frame_query": "meta.city:Paris"}))
+    expect(page.locator("#split-overlap-count")).to_have_text("0")
+    expect(page.locator("#split-overlap")).not_to_have_class(re.compile("leak"))
+    sampled = {"frame_query": "NOT meta.video:true", "sample_by": "meta.weather", "sample_n": "4", "sample_seed": "3"}
+    cars = {"roi_query": "car"}
+    page.goto(f"/versions/{version.pk}/split/?" + urlencode({**{f"a_{k}": v for k, v in sampled.items()}, "b_roi_query": "car"}))
+    expected = set(api_ids(api, version, sampled)[0]) & set(api_ids(api, version, cars)[0])
+    assert 0 < len(expected) < 12
+    expect(page.locator("#split-overlap-count")).to_have_text(str(len(expected)))
+    expect(page.locator("#split-overlap-open")).to_have_count(0)
+    expect(page.locator("#split-overlap-nolink")).to_be_visible()
+    shot(page, "10-split-overlap-sampled")

@@ -13,6 +13,7 @@ Selectors take the acting user first and decide access through `access.require`;
 - changes:  what a version changed against its parent, frame by frame (added, edited, deleted; the parent's frame)
 - stats:    label statistics (kept, inherited or counted), a metadata key's distribution, ROI confidence and ROI
             metadata distributions, the metadata keys
+- overlap:  the frames two views both show (Split Preview): as one query when a URL can say it, else counted
 - positions: checkpoints of an order, and the page (or cursor) at any offset through them
 - previews: the renditions frames need, frames with their previews attached, preview progress
 - jobs:     a user's jobs, a version's job history
@@ -34,6 +35,7 @@ from .jobs import job_get, jobs_list
 from .meta_schema import meta_field_values, meta_schema_get, meta_schema_validator
 from .projects import may_manage_project, project_get, projects_list
 from .navigation import Step, frame_step, parse_step
+from .overlap import frames_overlap_count, overlap_query
 from .previews import frames_to_dicts, latest_previews_count, previews_count, rendition_wait
 from .positions import cursor_at, cursor_is_at, cursor_offset, page_at, positions_compute, positions_stored
 from .pyramids import source_pyramid, source_pyramids
@@ -54,6 +56,7 @@ __all__ = [
     "meta_field_values", "meta_schema_get", "meta_schema_validator",
     "may_manage_project", "project_get", "projects_list",
     "Step", "frame_step", "parse_step",
+    "frames_overlap_count", "overlap_query",
     "ParentFrame", "frame_changes", "parent_frame",
     "frames_to_dicts", "latest_previews_count", "previews_count", "rendition_wait",
     "cursor_at", "cursor_is_at", "cursor_offset", "page_at", "positions_compute", "positions_stored",
