@@ -2,6 +2,9 @@
 frames), the distribution of one metadata key (a histogram for numbers, top values for categories), of the ROIs'
 confidence (by label) and of a numeric ROI metadata key (`rois.meta.<key>`), and the metadata keys used.
 
+Every statistic describes a view: the frames the filters match, or with a Sample by Property (`sample`, the Frames
+tab's sample_by/sample_n/sample_seed) the frames the sample picks of those, as the Frames tab lists them.
+
 Pure reads, whatever the version's size: one aggregate for min/max, one GROUP BY for the buckets. Keeping the
 answers (a published version's statistics, caches, a worker counting a large version) is the services' part
 (frames.services.stats).
@@ -20,6 +23,7 @@ from ..exceptions import ServiceError
 from ..filters import frames_matching
 from ..models import DatasetVersion, FrameRevision, RoiLabel
 from .access import VIEWER, require
+from .sampling import Sample, sampled
 
 DEFAULT_BINS = 20
 MAX_BINS = 200
@@ -66,6 +70,12 @@ def _json_key(parts: list[str], transform=KeyTransform):
     return transform(parts[-1], expr)
 
 
+def _view_rows(version: DatasetVersion, filters=(), sample: Sample | None = None):
+    """The revisions a statistic counts: what the filters match, or what the sample picks of it."""
+    rows = frames_matching(version, filters)
+    return sampled(rows, sample) if sample else rows
+
+
 def stored_stats(version: DatasetVersion) -> dict | None:
     """The label statistics a published version keeps (computed once: it never changes), or None."""
     return version.stats if version.is_published and version.stats is not None else None
@@ -90,16 +100,16 @@ def kept_stats(version: DatasetVersion) -> dict | None:
     return inherited_stats(version)
 
 
-def label_stats(*, user, version: DatasetVersion, filters=()) -> dict:
+def label_stats(*, user, version: DatasetVersion, filters=(), sample: Sample | None = None) -> dict:
     """Frame count, annotated frames, and per label the number of ROIs, of frame labels and of frames
-    carrying it; the statistics the version keeps when there is no filter."""
+    carrying it; the statistics the version keeps when there is no filter and no sample."""
     require(user, version, VIEWER)
-    if not filters:
+    if not filters and not sample:
         kept = kept_stats(version)
         if kept is not None:
             return kept
     with _parallel_scans():
-        return _label_stats(version, filters)
+        return _label_stats(version, filters, sample)
 
 
 def counted_label_stats(*, user, version: DatasetVersion, filters=()) -> dict:
@@ -122,8 +132,8 @@ def _parallel_scans():
         yield
 
 
-def _label_stats(version: DatasetVersion, filters) -> dict:
-    frames = frames_matching(version, filters)
+def _label_stats(version: DatasetVersion, filters, sample: Sample | None = None) -> dict:
+    frames = _view_rows(version, filters, sample)
     label_rows = RoiLabel.objects.filter(revision__in=frames.values("pk"))
     # One pass over the label rows: per label, its frames and its ROI and frame-label rows.
     counted = label_rows.values("label").annotate(
@@ -133,7 +143,7 @@ def _label_stats(version: DatasetVersion, filters) -> dict:
     by_label = {row["label"]: {"label": row["label"], "roi_count": row["rois"], "frame_count": row["frames"],
                                "frame_label_count": row["frame_labels"]} for row in counted}
     annotated = frames.filter(Exists(RoiLabel.objects.filter(revision=OuterRef("pk")))).count()
-    total = frames.count() if filters else version.frame_count
+    total = frames.count() if filters or sample else version.frame_count
     return {
         "frame_count": total,
         "annotated_frame_count": annotated,
@@ -156,7 +166,7 @@ def _check_bins(bins) -> None:
 
 
 def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bins: int = DEFAULT_BINS, top: int = DEFAULT_TOP,
-                      categorical: bool = False) -> dict:
+                      categorical: bool = False, sample: Sample | None = None) -> dict:
     """How the frames' values of metadata key `key` (`speed`, `camera.model`) are distributed.
 
     Numbers (when most frames holding the key hold a number): {"kind": "numeric", "min", "max", "buckets":
@@ -168,16 +178,16 @@ def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bi
     require(user, version, VIEWER)
     parts, bins, top = meta_args(key, bins, top)
     with _parallel_scans():
-        return _distribution(version, parts, filters, bins, top, categorical)
+        return _distribution(_view_rows(version, filters, sample), parts, bins, top, categorical)
 
 
-def _distribution(version, parts, filters, bins, top, categorical=False) -> dict:
+def _distribution(frames, parts, bins, top, categorical=False) -> dict:
     """Two passes over the frames: one aggregate (JSON types, and min/max of the numbers), then either the
     bucket counts or the top values."""
     number = Q(_type="number")
     present = Q(_type__isnull=False) & ~Q(_type="null")
     as_number = Case(When(number, then=Cast(_json_key(parts, KeyTextTransform), FloatField())), output_field=FloatField())
-    frames = frames_matching(version, filters).annotate(_type=JSONTypeOf(_json_key(parts)))
+    frames = frames.annotate(_type=JSONTypeOf(_json_key(parts)))
     agg = frames.aggregate(
         total=Count("pk"), with_key=Count("pk", filter=present), numbers=Count("pk", filter=number),
         lo=Min(as_number), hi=Max(as_number),
@@ -270,14 +280,15 @@ def roi_args(key: str, bins: int) -> tuple[str, int]:
     return key.strip(), bins
 
 
-def roi_distribution(*, user, version: DatasetVersion, key: str, filters=(), bins: int = DEFAULT_BINS) -> dict:
+def roi_distribution(*, user, version: DatasetVersion, key: str, filters=(), bins: int = DEFAULT_BINS,
+                     sample: Sample | None = None) -> dict:
     """A histogram over the ROIs of the frames under the filter: of their confidence (one value per ROI label,
     split by label: the TOP_LABELS commonest, then "other"), or of a numeric ROI metadata key. Same shape as
     meta_distribution's numeric answer, counting ROIs: "frames" is then the ROIs considered."""
     require(user, version, VIEWER)
     parts = roi_key_parts(key)
     _check_bins(bins)
-    frames = frames_matching(version, filters)
+    frames = _view_rows(version, filters, sample)
     with _parallel_scans():
         return _roi_meta_histogram(frames, parts, bins) if parts else _confidence_histogram(frames, bins)
 

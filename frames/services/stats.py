@@ -4,6 +4,8 @@
   versions of HYPERDATA_STATS_SYNC_FRAMES frames or more), and its other answers are cached for good.
 - A draft's answers are cached under a key that follows its state (every write moves `updated` or
   `frame_count`), so a changed draft is counted again.
+- A Sample by Property view's answers (sample_by/sample_n/sample_seed) are kept like a filter's, by the whole
+  parameter set: the same parameters on an unchanged version pick the same frames.
 - A question about a large version that is not answered yet becomes a job (kind `stats`): the request gets
   StatsPending with the job at once, and asks again; the job's result is the answer (and is cached).
 - A draft's unfiltered label statistics are kept on it as frames are written (LabelCounts, called by the frame
@@ -27,6 +29,7 @@ from ..selectors import frames as frame_selectors
 from ..selectors import stats as stat_selectors
 from ..selectors.access import VIEWER, require
 from ..selectors.query import FrameQuery
+from ..selectors.sampling import Sample, parse_sample
 from .jobs import job_start
 
 DRAFT_CACHE_SECONDS = 600
@@ -83,30 +86,42 @@ def published_stats_store(*, user, version_id: str) -> dict | None:
 # -- cached answers -----------------------------------------------------------------------------------------------
 
 
-def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: bool = False) -> dict:
+def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: bool = False, sample: Sample | None = None) -> dict:
     """selectors.label_stats, kept: a published version's stored statistics, else cached (see `_answer`)."""
-    if not filters and stat_selectors.kept_stats(version) is not None:
+    if not filters and not sample and stat_selectors.kept_stats(version) is not None:
         return stat_selectors.label_stats(user=user, version=version)
     return _answer(
-        "labels", version, (list(filters),), lambda: stat_selectors.label_stats(user=user, version=version, filters=filters),
-        user=user, single_flight=single_flight, params={"filters": filters_to_json(filters)},
+        "labels", version, (list(filters),) + _sampled(sample),
+        lambda: stat_selectors.label_stats(user=user, version=version, filters=filters, sample=sample),
+        user=user, single_flight=single_flight, params={"filters": filters_to_json(filters), **_sample_params(sample)},
     )
 
 
+def _sampled(sample: Sample | None) -> tuple:
+    """The sample's part of a cache key (none without one, so the keys of unsampled answers stay as they were)."""
+    return (sample,) if sample else ()
+
+
+def _sample_params(sample: Sample | None) -> dict:
+    return {"sample": sample.params()} if sample else {}
+
+
 def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bins: int = stat_selectors.DEFAULT_BINS,
-                      top: int = stat_selectors.DEFAULT_TOP, single_flight: bool = False, categorical: bool = False) -> dict:
+                      top: int = stat_selectors.DEFAULT_TOP, single_flight: bool = False, categorical: bool = False,
+                      sample: Sample | None = None) -> dict:
     """selectors.meta_distribution, kept (see `_answer`); an ROI key (`rois.confidence`, `rois.meta.<key>`) is
     selectors.roi_distribution's. `categorical`: counts per value even for numbers (typed categorical_int)."""
     if stat_selectors.is_roi_key(key):
         key, bins = stat_selectors.roi_args(key, bins)
-        compute = lambda: stat_selectors.roi_distribution(user=user, version=version, key=key, filters=filters, bins=bins)  # noqa: E731
+        compute = lambda: stat_selectors.roi_distribution(user=user, version=version, key=key, filters=filters, bins=bins,  # noqa: E731
+                                                          sample=sample)
     else:
         parts, bins, top = stat_selectors.meta_args(key, bins, top)
         key = ".".join(parts)
         compute = lambda: stat_selectors.meta_distribution(user=user, version=version, key=key, filters=filters, bins=bins, top=top,  # noqa: E731
-                                                           categorical=categorical)
-    params = {"filters": filters_to_json(filters), "key": key, "bins": bins, "top": top, "categorical": categorical}
-    args = (key, list(filters), bins, top) + (("categorical",) if categorical else ())
+                                                           categorical=categorical, sample=sample)
+    params = {"filters": filters_to_json(filters), "key": key, "bins": bins, "top": top, "categorical": categorical, **_sample_params(sample)}
+    args = (key, list(filters), bins, top) + (("categorical",) if categorical else ()) + _sampled(sample)
     return _answer("meta", version, args, compute, user=user, single_flight=single_flight, params=params)
 
 
@@ -188,10 +203,11 @@ def stats_job_run(*, user, job: Job):
     version = DatasetVersion.objects.select_related("dataset").get(pk=job.version_id)
     params = job.params
     filters = parse_filters(params["filters"])
+    sample = parse_sample(params.get("sample") or {})
     if params["question"] == "labels":
-        return label_stats(user=user, version=version, filters=filters)
+        return label_stats(user=user, version=version, filters=filters, sample=sample)
     return meta_distribution(user=user, version=version, key=params["key"], filters=filters, bins=params["bins"], top=params["top"],
-                             categorical=params.get("categorical", False))
+                             categorical=params.get("categorical", False), sample=sample)
 
 
 # -- label counts kept as frames are written ---------------------------------------------------------------------

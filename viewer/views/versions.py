@@ -20,6 +20,7 @@ from frames import selectors, services
 from frames.services import stats as stat_services
 from frames.exceptions import ServiceError
 from frames.selectors.query import FILTER_KEYS, parse_filter_params
+from frames.selectors.sampling import SAMPLE_KEYS, parse_sample
 from frames.selectors.stats import CONFIDENCE_KEY, DEFAULT_BINS, MAX_BINS
 
 from .. import charts, forms
@@ -31,6 +32,7 @@ from .datasets import get_version, posted, require_role
 TABS = [("frames", "Frames", "viewer:version"), ("stats", "Statistics", "viewer:version-stats"),
         ("metadata", "Metadata", "viewer:version-metadata"), ("info", "Info", "viewer:version-info")]
 JOB_HISTORY = 25
+VIEW_KEYS = (*FILTER_KEYS, *SAMPLE_KEYS)  # what the Statistics tab takes over from the Frames tab's URL
 
 
 def version_context(request, version, tab: str) -> dict:
@@ -51,12 +53,18 @@ def version_context(request, version, tab: str) -> dict:
 
 
 def _filters(request):
-    """The frame filter of the page, read as the Frames tab reads it (the advanced `filters` JSON, quick
-    `label` picks, the API's `frame_query`/`sources_query`), or the error that names what is wrong."""
+    """(filters, sample, error): the frame filter of the page, read as the Frames tab reads it (the advanced
+    `filters` JSON, quick `label` picks, the API's `frame_query`/`sources_query`), and its Sample by Property
+    (sample_by, sample_n, sample_seed: the statistics then describe the sampled frames), or the error that names
+    what is wrong."""
     try:
-        return parse_filter_params(request.GET), None
+        filters = parse_filter_params(request.GET)
     except ServiceError as exc:
-        return [], exc.errors[0]
+        return [], None, exc.errors[0]
+    try:
+        return filters, parse_sample(request.GET), None
+    except ServiceError as exc:
+        return filters, None, exc.errors[0]
 
 
 def _label_rows(labels, count_key, total_frames, colours):
@@ -85,18 +93,20 @@ def version_stats(request, version_id):
     be counted (a draft, a filter, a metadata key) is fetched by static/js/stats.js after the first paint.
     """
     version = get_version(request, version_id)
-    filters, filter_error = _filters(request)
+    filters, sample, filter_error = _filters(request)
     bins, bins_error = _bins(request)
     typed = _typed_keys(request.user, version)
     keys = sorted(set(services.meta_keys(user=request.user, version=version)) | set(typed))
     roi_keys = stat_services.roi_meta_keys(user=request.user, version=version)
     key = request.GET.get("key", "").strip()
-    filter_params = [(k, v) for k in FILTER_KEYS for v in request.GET.getlist(k) if v]
+    filter_params = [(k, v) for k in VIEW_KEYS for v in request.GET.getlist(k) if v]
     query = urlencode(filter_params)
     meta_src = reverse("viewer:version-stats-meta", args=[version.pk])
     context = {
         **version_context(request, version, "stats"),
-        "filtered": bool(filters),
+        "filtered": bool(filters) or sample is not None,
+        "sample": sample,
+        "has_filter": bool(filters),
         "filter_params": filter_params,
         "filter_error": filter_error or bins_error,
         "meta_keys": keys,
@@ -108,10 +118,10 @@ def version_stats(request, version_id):
     }
     if filter_error or bins_error:
         return render(request, "viewer/version_stats.html", context, status=400)
-    if selectors.stored_stats(version) is not None and not filters:
+    if selectors.stored_stats(version) is not None and not filters and not sample:
         context.update(_labels_context(request.user, version, filters))
     if key:  # asked for explicitly (the key form): render it with the page; else stats.js loads it
-        context.update(_distribution_context(request.user, version, key, filters, bins, typed))
+        context.update(_distribution_context(request.user, version, key, filters, bins, typed, sample))
     return render(request, "viewer/version_stats.html", context, status=400 if context.get("key_error") else 200)
 
 
@@ -119,11 +129,11 @@ def version_stats(request, version_id):
 def version_stats_labels(request, version_id):
     """The cards and label tables alone (fetched by static/js/stats.js)."""
     version = get_version(request, version_id)
-    filters, filter_error = _filters(request)
+    filters, sample, filter_error = _filters(request)
     if filter_error:
         return _bad_parameter(filter_error)
     try:
-        context = {"version": version, **_labels_context(request.user, version, filters, single_flight=True)}
+        context = {"version": version, **_labels_context(request.user, version, filters, sample, single_flight=True)}
     except services.StatsPending as pending:
         return _pending("labels", pending)
     return render(request, "viewer/version_stats_labels.html", context)
@@ -147,8 +157,8 @@ def _file_stem(version) -> str:
     return slugify(f"{version.dataset.name}-{version.name}") or version.pk
 
 
-def _labels_context(user, version, filters, single_flight=False) -> dict:
-    stats = services.label_stats(user=user, version=version, filters=filters, single_flight=single_flight)
+def _labels_context(user, version, filters, sample=None, single_flight=False) -> dict:
+    stats = services.label_stats(user=user, version=version, filters=filters, single_flight=single_flight, sample=sample)
     colours = {entry["label"]: label_colour(entry["label"]) for entry in stats["labels"]}
     total = stats["frame_count"]
     roi_rows = _label_rows(stats["labels"], "roi_count", total, colours)
@@ -164,7 +174,7 @@ def _labels_context(user, version, filters, single_flight=False) -> dict:
                                                     unit="frame labels", total_frames=total, filename=f"{stem}-frame-labels"),
         },
         "stats": stats,
-        "filtered": bool(filters),
+        "filtered": bool(filters) or sample is not None,
         "annotated_pct": charts.pct(stats["annotated_frame_count"], total),
         "roi_labels": roi_rows,
         "frame_labels": frame_rows,
@@ -177,7 +187,7 @@ def _labels_context(user, version, filters, single_flight=False) -> dict:
 def version_stats_meta(request, version_id):
     """The metadata-key distribution panel alone (fetched by static/js/stats.js)."""
     version = get_version(request, version_id)
-    filters, filter_error = _filters(request)
+    filters, sample, filter_error = _filters(request)
     bins, bins_error = _bins(request)
     key = request.GET.get("key", "").strip()
     if filter_error or bins_error:
@@ -185,7 +195,7 @@ def version_stats_meta(request, version_id):
     if not key:
         return _bad_parameter({"field": "key", "message": "required: a metadata key such as speed, or rois.confidence"})
     context = {"version": version, "key": key, "bins": bins}
-    context.update(_distribution_context(request.user, version, key, filters, bins, _typed_keys(request.user, version)))
+    context.update(_distribution_context(request.user, version, key, filters, bins, _typed_keys(request.user, version), sample))
     if context.get("pending"):
         return _pending(key if key.startswith("rois.") else f"meta.{key}", context["pending"])
     return render(request, "viewer/version_stats_meta.html", context, status=400 if context.get("key_error") else 200)
@@ -213,13 +223,13 @@ def _typed_keys(user, version) -> dict[str, str]:
     return {field["path"]: field["type"] for field in selectors.meta_schema_get(user=user, version=version)["fields"]}
 
 
-def _distribution_context(user, version, key, filters, bins, typed=None) -> dict:
+def _distribution_context(user, version, key, filters, bins, typed=None, sample=None) -> dict:
     if not key:
         return {"distribution": None, "key_error": None}
     categorical = (typed or {}).get(key.removeprefix("meta.")) == "categorical_int"
     try:
         dist = services.meta_distribution(user=user, version=version, key=key, filters=filters, bins=bins, single_flight=True,
-                                          categorical=categorical)
+                                          categorical=categorical, sample=sample)
     except services.StatsPending as pending:
         return {"distribution": None, "key_error": None, "pending": pending}
     except ServiceError as exc:

@@ -10,8 +10,9 @@ from rest_framework.views import APIView
 from ... import selectors, services
 from ...models import Job
 from ...selectors.query import parse_filter_params
+from ...selectors.sampling import parse_sample
 from .. import serializers as s
-from .common import FILTER_PARAMETERS, IF_MATCH, flag, if_match, validated, with_etag
+from .common import FILTER_PARAMETERS, IF_MATCH, SAMPLE_PARAMETERS, flag, if_match, validated, with_etag
 
 
 class VersionDetailView(APIView):
@@ -71,15 +72,17 @@ class VersionSnapshotView(APIView):
 
 
 class VersionStatsView(APIView):
-    @extend_schema(parameters=FILTER_PARAMETERS, responses={200: OpenApiTypes.OBJECT, 202: s.JobSerializer})
+    @extend_schema(parameters=FILTER_PARAMETERS + SAMPLE_PARAMETERS, responses={200: OpenApiTypes.OBJECT, 202: s.JobSerializer})
     def get(self, request, version_id):
         """Label statistics under the filters: frames, annotated frames, and per label ROIs, frame labels and
-        frames. A question about a version of HYPERDATA_STATS_SYNC_FRAMES frames or more that is not answered
+        frames; with sample_by (sample_n, sample_seed), of the frames the Sample by Property picks, as the frame
+        list shows them. A question about a version of HYPERDATA_STATS_SYNC_FRAMES frames or more that is not answered
         yet is counted by a job: 202 with the job; ask again when it is done."""
         version = selectors.version_get(user=request.user, version_id=version_id)
         filters = parse_filter_params(request.query_params)
+        sample = parse_sample(request.query_params)
         try:
-            return Response(services.label_stats(user=request.user, version=version, filters=filters, single_flight=True))
+            return Response(services.label_stats(user=request.user, version=version, filters=filters, single_flight=True, sample=sample))
         except services.StatsPending as pending:
             body = s.JobSerializer(pending.job).data if pending.job else {"state": "running", "detail": "another request is counting it"}
             return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": "2"})
