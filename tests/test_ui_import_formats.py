@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import zipfile
 from pathlib import Path
 
@@ -118,3 +119,41 @@ def test_lightlys_published_examples_are_named_by_line_and_column_and_imported_l
     expect(page.locator("#import-outcome")).to_contain_text("Imported 2 frames", timeout=WAIT_MS)
     assert api_count(users["annie"], draft) == 2
     assert api_count(users["annie"], draft, frame_query="meta.weather.description:rainy") == 1
+
+
+def wait_until_worker_idle(worker, seconds: float = 120) -> None:
+    """Until every run_job task the worker received has ended (its log says so)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        log = worker.log()
+        received = len(re.findall(r"Task frames\.tasks\.run_job\[[^\]]+\] received", log))
+        if received == len(re.findall(r"Task frames\.tasks\.run_job\[[^\]]+\] (succeeded|raised|retry)", log)):
+            return
+        assert time.monotonic() < deadline, log[-3000:]
+        time.sleep(0.25)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_stops_a_running_import(page, live_server, celery_worker_process, people, tmp_path):
+    users, draft = people
+    image = str(IMAGES[0])
+    with (tmp_path / "many.jsonl").open("w") as out:
+        for i in range(100_000):
+            out.write(json.dumps({"id": f"f{i:06d}", "sources": [{"id": "s", "uri": image, "preview": {"uri": image}}]}) + "\n")
+    sign_in(page, live_server, users["annie"])
+    page.goto(reverse("viewer:version-import", args=[draft.pk]))
+    page.set_input_files("#import-file", str(tmp_path / "many.jsonl"))
+    page.click("#import-check")
+    expect(page.locator("#import-run")).to_have_text("Import 100,000 frames", timeout=WAIT_MS * 2)
+    page.click("#import-run")
+    expect(page.locator("#import-state")).to_have_text("Running", timeout=WAIT_MS)
+    page.click("#import-cancel")
+    expect(page.locator("#import-state")).to_have_text("Cancelled", timeout=WAIT_MS)
+    expect(page.locator("#import-outcome")).to_contain_text("the Frames tab shows what the version holds")
+    expect(page.locator("#import-run")).to_be_disabled()
+    shot(page, "17-cancelled-1440")
+    wait_until_worker_idle(celery_worker_process)
+    if connection.vendor == "postgresql":  # the worker stops at its next progress report and rolls back
+        assert api_count(users["annie"], draft) == 0
+    # On SQLite the import's transaction is the only writer, so it reports no progress and never sees the cancel:
+    # it writes everything (the message above does not promise otherwise).

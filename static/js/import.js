@@ -277,9 +277,9 @@ function finish(job) {
     $("import-result-title").textContent = "Import";
     if (job.state === "done" && report) showImported(report);
     else if (job.state === "cancelled") {
-      // The worker stops at its next progress report and rolls back; one that had written everything already keeps it.
-      const frames = h("a", { href: page.dataset.frames }, "the Frames tab");
-      outcome("alert-warn", h("strong", {}, "Cancelled."), " The import stops at its next progress report and writes nothing; if it had finished writing already, its frames stay: see ", frames, ". ", jobLink());
+      // A worker stops at its next progress report and rolls back, but one that reached the end first has written.
+      outcome("alert-warn", h("strong", {}, "Cancelled."), " Whether the worker stopped before writing depends on how far it had got: ",
+        h("a", { href: page.dataset.frames }, "the Frames tab"), " shows what the version holds. ", jobLink());
     } else if (report && report.problem_count) {
       outcome("alert-error", h("strong", {}, `${plural(report.problem_count, "problem")}:`), " nothing was imported. Fix the input and check it again. ", jobLink());
     } else outcome("alert-error", `${job.error || "The import failed"}: nothing was imported. `, jobLink());
