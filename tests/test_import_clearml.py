@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from frames import selectors, services
+from frames.services.import_jobs import import_job_run
 from frames.services.meta_schema import meta_schema_set
 from frames.exceptions import ServiceError
 from frames.importers.base import ImportSource
@@ -266,3 +268,57 @@ def test_typed_metadata_is_checked_on_import_and_on_every_write(owner, tmp_path)
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "frames[0].meta.speed"
     good = api.post(f"/api/versions/{draft.pk}/frames/", [{"id": "c", "meta": {"speed": 1}, "sources": [{"uri": "s3://b/c.jpg"}]}], format="json")
     assert good.status_code == 201 and api.get(f"/api/versions/{draft.pk}/frames/c/").json()["meta"] == {"speed": 1, "weather": "sun"}
+
+
+def _other_thread(work):
+    """work() in a thread of its own (its own database connection): what another request sees meanwhile."""
+    seen = {}
+
+    def run():
+        try:
+            seen["value"] = work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return seen.get("value")
+
+
+def started_import_job(owner, path, name: str) -> Job:
+    draft = draft_of(owner, name)
+    job = services.import_start(user=owner, version=draft, format="clearml", path=str(path))
+    return services.job_claim(job_id=job.pk)  # as the worker does, without one
+
+
+def test_an_imports_progress_is_seen_before_it_commits_and_cancelling_stops_it(owner, tmp_path, monkeypatch, settings):
+    settings.HYPERDATA_MEDIA_ROOTS = [*settings.HYPERDATA_MEDIA_ROOTS, str(tmp_path)]
+    monkeypatch.setattr("frames.services.imports.PROGRESS_EVERY", 1000)
+    path = tmp_path / "progress.jsonl"
+    path.write_text("".join(json.dumps({"id": f"f{i}", "sources": [{"uri": f"s3://b/{i}.jpg"}]}) + "\n" for i in range(3500)))
+    job = started_import_job(owner, path, "watched")
+    seen = []
+    reporting = services.job_progress_outside
+
+    def report_and_look(*, job, done, message=""):
+        reporting(job=job, done=done, message=message)
+        seen.append(_other_thread(lambda: (selectors.job_get(user=owner, job_id=job.pk).done, FrameRevision.objects.count())))
+
+    monkeypatch.setattr("frames.services.import_jobs.job_progress_outside", report_and_look)
+    services.job_finish(job=job, result=import_job_run(user=owner, job=job))
+    assert seen == [(1000, 0), (2000, 0), (3000, 0)]  # progress shown while nothing is committed yet
+    assert Job.objects.get(pk=job.pk).result["added"] == 3500
+
+    if connection.vendor != "postgresql":
+        return  # SQLite has one writer: a cancel waits until the import's transaction ends (see job_progress_outside)
+    cancelled = started_import_job(owner, path, "cancelled")
+
+    def cancel_at_first_report(*, job, done, message=""):
+        _other_thread(lambda: services.job_cancel(user=owner, job_id=job.pk))
+        reporting(job=job, done=done, message=message)
+
+    monkeypatch.setattr("frames.services.import_jobs.job_progress_outside", cancel_at_first_report)
+    with pytest.raises(services.JobCancelled):
+        import_job_run(user=owner, job=cancelled)
+    assert FrameRevision.objects.filter(version_id=cancelled.version_id).count() == 0  # rolled back

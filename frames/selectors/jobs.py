@@ -1,6 +1,7 @@
 """Jobs as their users see them: a user's own jobs, a version's job history, one job."""
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from ..exceptions import NotFound
@@ -22,11 +23,19 @@ def jobs_list(*, user, version: DatasetVersion | None = None) -> QuerySet[Job]:
 
 
 def job_get(*, user, job_id: str) -> Job:
-    """A job its user, a member of its dataset, or staff may see; NotFound for anyone else."""
+    """A job its user, a member of its dataset, or staff may see; NotFound for anyone else. A running job's
+    progress kept in the cache (an import on SQLite, services.jobs.job_progress_outside) is shown when newer."""
     job = Job.objects.select_related("user", "dataset", "version").filter(pk=job_id).first()
     if job is None or not can_see(user, job):
         raise NotFound(f"no job with id {job_id!r}", field="job")
+    live = cache.get(live_progress_key(job.pk)) if job.state == Job.RUNNING else None
+    if live and live["done"] > job.done:
+        job.done, job.message = live["done"], live["message"]
     return job
+
+
+def live_progress_key(job_id: str) -> str:
+    return f"job-progress:{job_id}"
 
 
 def can_cancel(user, job: Job) -> bool:

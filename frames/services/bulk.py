@@ -106,7 +106,8 @@ def _revision_values(revision: FrameRevision) -> list:
 def _copy(model, columns: list[str], rows) -> None:
     table = connection.ops.quote_name(model._meta.db_table)
     column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
+    # The raw psycopg cursor raises psycopg's errors: wrapped, a duplicate id is Django's IntegrityError as elsewhere.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

@@ -17,14 +17,15 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..exceptions import Conflict, Forbidden
 from ..models import Dataset, DatasetVersion, Job
-from ..selectors.jobs import can_cancel, job_get
+from ..selectors.jobs import can_cancel, job_get, live_progress_key
 
 logger = logging.getLogger(__name__)
 RUN_JOB_TASK = "frames.tasks.run_job"
@@ -124,25 +125,26 @@ def job_progress(*, job: Job, done: int | None = None, total: int | None = None,
 
 
 def job_progress_outside(*, job: Job, done: int, message: str = "") -> None:
-    """Progress of a job whose work runs in one long transaction (an import): written through a connection of
-    its own, so the Jobs page sees it before that transaction commits; JobCancelled when the user cancelled.
-    On SQLite (one writer at a time) the work's transaction holds the lock, so nothing is written there."""
-    if connection.vendor != "postgresql":
-        return
+    """Progress of a job whose work runs in one long transaction (an import), seen before that transaction
+    commits: written through a connection of its own on PostgreSQL; on SQLite (one writer at a time, the
+    work's transaction holds the lock) kept in the cache, where job_get finds it. JobCancelled when the user
+    cancelled (read through the side connection: SQLite's WAL lets it read)."""
     side = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
         with side.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Job._meta.db_table} SET done = %s, message = %s, updated = %s, lease_until = %s "
-                "WHERE id = %s AND state = %s RETURNING id",
-                [done, message[:500], timezone.now(), timezone.now() + lease(), job.pk, Job.RUNNING],
-            )
-            updated = cursor.fetchone()
+            if side.vendor == "postgresql":
+                cursor.execute(
+                    f"UPDATE {Job._meta.db_table} SET done = %s, message = %s, updated = %s, lease_until = %s "
+                    "WHERE id = %s AND state = %s",
+                    [done, message[:500], timezone.now(), timezone.now() + lease(), job.pk, Job.RUNNING],
+                )
+            else:
+                cache.set(live_progress_key(job.pk), {"done": done, "message": message[:500]}, settings.HYPERDATA_JOB_LEASE_SECONDS)
             cursor.execute(f"SELECT state FROM {Job._meta.db_table} WHERE id = %s", [job.pk])
             row = cursor.fetchone()
     finally:
         side.close()
-    if updated is None and row is not None and row[0] == Job.CANCELLED:
+    if row is not None and row[0] == Job.CANCELLED:
         raise JobCancelled(job.pk)
 
 
