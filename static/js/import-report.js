@@ -6,6 +6,7 @@
 const $ = (id) => document.getElementById(id);
 export const number = (value) => Number(value || 0).toLocaleString("en-US");
 export const plural = (n, unit) => `${number(n)} ${unit}${n === 1 ? "" : "s"}`;
+export const duration = (seconds) => (seconds < 1 ? `${Math.round((seconds || 0) * 1000)} ms` : `${Number(seconds).toFixed(1)} s`);
 
 export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -27,7 +28,7 @@ export function showReport(report) {
       : card("Frames imported", number(report.frames), `${number(report.added)} added · ${number(report.replaced)} replaced`, "import-card-frames"),
     card("Labels", number(labels.length), `${plural(rois, "ROI")}`, "import-card-labels"),
     card("Problems", number(report.problem_count), report.problem_count ? "nothing is imported" : "none", "import-card-problems"),
-    card("Time", `${Number(report.seconds || 0).toFixed(1)} s`, report.generated_files ? `${plural(report.generated_files, "file")} generated` : report.format, "import-card-time"),
+    card("Time", duration(report.seconds), report.generated_files ? `${plural(report.generated_files, "file")} generated` : report.format, "import-card-time"),
   );
   $("import-cards").hidden = false;
   $("import-cards").querySelector("#import-card-problems").classList.toggle("im-card-bad", report.problem_count > 0);

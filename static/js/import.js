@@ -9,7 +9,7 @@
 // - A refused request (400, {errors: [{field, message}]}) puts each message beside its field.
 // - Changing the form after a check asks for a new check before importing.
 
-import { h, number, plural, showReport } from "./import-report.js";
+import { duration, h, number, plural, showReport } from "./import-report.js";
 
 const POLL_MS = 1000;
 const ACTIVE = new Set(["queued", "running"]);
@@ -315,7 +315,7 @@ function showCheck(report) {
 function showImported(report) {
   const frames = h("a", { href: page.dataset.frames, id: "import-frames-link" }, "Open the frames →");
   outcome("im-ok", h("strong", {}, `Imported ${plural(report.frames, "frame")}`),
-    ` (${number(report.added)} added, ${number(report.replaced)} replaced) in ${Number(report.seconds || 0).toFixed(1)} s. `, frames);
+    ` (${number(report.added)} added, ${number(report.replaced)} replaced) in ${duration(report.seconds)}. `, frames);
   $("import-run-hint").textContent = "Done. Check another input to import more.";
   const count = document.querySelector(".vh-meta strong.num");
   if (count && report.added) count.textContent = number(Number(count.textContent.replace(/\D/g, "")) + report.added);
