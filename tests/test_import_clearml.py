@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -21,6 +20,7 @@ from frames.importers.base import ImportSource
 from frames.models import FrameRevision, Job
 
 from .clients import api_client
+from .worker_jobs import wait_for_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SERVER_FIELDS = ("saved", "saved_in_version", "dataset")
@@ -181,20 +181,20 @@ def test_an_upload_through_the_api_is_imported_by_the_worker(owner, tmp_path, ce
     body = "".join(json.dumps(f) + "\n" for f in rich_frames(5)).encode()
     dry = api.post(f"/api/versions/{draft.pk}/imports/", {"format": "clearml", "dry_run": "true", "file": io.BytesIO(body)}, format="multipart")
     assert dry.status_code == 202, dry.content
-    report = wait_for(dry.json()["id"], celery_worker_process)
+    report = wait_for_job(dry.json()["id"], celery_worker_process)
     assert report.state == Job.DONE and report.result["frames"] == 5 and report.result["added"] == 0
     assert all_frames(owner, draft) == {}
 
     upload = io.BytesIO(body)
     upload.name = "frames.jsonl"
     run = api.post(f"/api/versions/{draft.pk}/imports/", {"format": "clearml", "file": upload, "total": 5}, format="multipart")
-    done = wait_for(run.json()["id"], celery_worker_process)
+    done = wait_for_job(run.json()["id"], celery_worker_process)
     assert done.state == Job.DONE and (done.done, done.total, done.result["added"]) == (5, 5, 5)
     assert len(all_frames(owner, draft)) == 5
 
     bad = io.BytesIO(b'{"id": "x", "sources": "nope"}\n')
     bad.name = "bad.jsonl"
-    failed = wait_for(api.post(f"/api/versions/{draft.pk}/imports/", {"format": "clearml", "file": bad}, format="multipart").json()["id"], celery_worker_process)
+    failed = wait_for_job(api.post(f"/api/versions/{draft.pk}/imports/", {"format": "clearml", "file": bad}, format="multipart").json()["id"], celery_worker_process)
     assert failed.state == Job.FAILED and "nothing was imported" in failed.error
     assert failed.result["problems"][0]["line"] == 1 and len(all_frames(owner, draft)) == 5
 
@@ -212,14 +212,6 @@ def test_bad_import_requests_are_refused_naming_the_field(owner):
         answer = api.post(url, body, format="json")
         assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == field, (body, answer.content)
     assert not Job.objects.filter(kind="import").exists()
-
-
-def wait_for(job_id: str, worker, seconds: float = 60) -> Job:
-    deadline = time.monotonic() + seconds
-    while (job := Job.objects.get(pk=job_id)).state in Job.ACTIVE:
-        assert time.monotonic() < deadline, f"job {job.state}:\n{worker.log()[-3000:]}"
-        time.sleep(0.1)
-    return job
 
 
 def test_a_large_import_brings_the_planner_statistics_up_to_date(owner, tmp_path):

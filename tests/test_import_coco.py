@@ -9,7 +9,6 @@ import contextlib
 import io
 import json
 import shutil
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -28,6 +27,7 @@ from frames.models import Dataset, Job
 from frames.schema import parse_frame, split_poly
 
 from .clients import api_client
+from .worker_jobs import wait_for_job
 
 COCO_FILES = ["labelformat/instances.json", "labelformat/instances_with_binary_mask.json", "labelme/annotations.json", "mmpose/test_coco.json"]
 
@@ -304,21 +304,13 @@ def test_the_cli_imports_a_coco_folder_and_refuses_a_bad_file_writing_nothing(ow
     assert sorted(api_frames(owner, draft)) == sorted(frames)
 
 
-def wait_for(job_id: str, worker, seconds: float = 60) -> Job:
-    deadline = time.monotonic() + seconds
-    while (job := Job.objects.get(pk=job_id)).state in Job.ACTIVE:
-        assert time.monotonic() < deadline, f"job {job.state}:\n{worker.log()[-3000:]}"
-        time.sleep(0.1)
-    return job
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_coco_json_uploaded_through_the_api_is_imported_by_the_worker_with_its_masks(owner, testdata, celery_worker_process, request):
     version = services.dataset_create(user=owner, name="uploaded coco").versions.get()
     folder = testdata / "coco" / "labelformat"
     with (folder / "instances_with_binary_mask.json").open("rb") as upload:
         form = {"format": "coco", "media_root": str(folder), "file": upload}
-        job = wait_for(api_client(owner).post(f"/api/versions/{version.pk}/imports/", form, format="multipart").json()["id"], celery_worker_process)
+        job = wait_for_job(api_client(owner).post(f"/api/versions/{version.pk}/imports/", form, format="multipart").json()["id"], celery_worker_process)
     assert job.state == Job.DONE, job.error
     assert (job.result["added"], job.result["generated_files"], job.result["labels"]) == (3, 1, {"person": 2, "elephant": 1, "sports ball": 1})
     assert "000000374545.jpg" in job.result["notes"][0]

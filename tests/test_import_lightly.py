@@ -4,7 +4,6 @@ upload run by the worker."""
 import io
 import json
 import shutil
-import time
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -19,6 +18,7 @@ from frames.importers.lenient_json import JSONSyntaxError, parse
 from frames.models import Job
 
 from .clients import api_client
+from .worker_jobs import wait_for_job
 
 PUBLISHED = Path("imports/lightly-custom-metadata/lightly-metadata")
 SEED_NAMES = {  # the file as published -> the name seed 004 gives it in .lightly/metadata/
@@ -429,26 +429,18 @@ def zipped_metadata(testdata) -> io.BytesIO:
     return buffer
 
 
-def wait_for(job_id: str, worker, seconds: float = 60) -> Job:
-    deadline = time.monotonic() + seconds
-    while (job := Job.objects.get(pk=job_id)).state in Job.ACTIVE:
-        assert time.monotonic() < deadline, f"job {job.state}:\n{worker.log()[-3000:]}"
-        time.sleep(0.1)
-    return job
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_zipped_metadata_folder_uploaded_through_the_api_is_imported_by_the_worker(owner, testdata, celery_worker_process):
     version = services.dataset_create(user=owner, name="uploaded").versions.get()
     api = api_client(owner)
     url = f"/api/versions/{version.pk}/imports/"
     form = {"format": "lightly", "media_root": "s3://bucket/datasource/", "options": '{"fps": 25}'}
-    strict = wait_for(api.post(url, {**form, "file": zipped_metadata(testdata)}, format="multipart").json()["id"], celery_worker_process)
+    strict = wait_for_job(api.post(url, {**form, "file": zipped_metadata(testdata)}, format="multipart").json()["id"], celery_worker_process)
     assert strict.state == Job.FAILED and "nothing was imported" in strict.error
     assert (strict.result["problems"][0]["file"], strict.result["problems"][0]["line"], strict.result["problems"][0]["column"]) == ("schema.json", 8, 5)
 
     lenient = {**form, "options": '{"fps": 25, "lenient": true}', "file": zipped_metadata(testdata)}
-    done = wait_for(api.post(url, lenient, format="multipart").json()["id"], celery_worker_process)
+    done = wait_for_job(api.post(url, lenient, format="multipart").json()["id"], celery_worker_process)
     assert done.state == Job.DONE, done.error
     assert (done.result["added"], len(done.result["notes"])) == (2, 4)
     frame = api.get(f"/api/versions/{version.pk}/frames/my_image.png/").json()

@@ -27,7 +27,6 @@ from frames.selectors import FrameQuery
 from frames.selectors.previews import source_request
 from viewer import media
 from viewer import tiles as frame_views
-from viewer.views import export as export_views
 
 from .pages import html as page_html
 from .test_viewer_module import assert_drawn, contract_of
@@ -328,7 +327,7 @@ def test_invalid_lucene_is_reported_where_it_fails(admin_client, version_data):
 
 def test_export_streams_the_filtered_frames_as_clearml_json(admin_client, version_data, monkeypatch):
     version, data = version_data
-    monkeypatch.setattr(export_views, "EXPORT_PAGE_SIZE", 7)  # many keyset pages, joined into one array
+    monkeypatch.setattr("frames.selectors.exports.EXPORT_PAGE_SIZE", 7)  # many keyset pages, joined into one array
     raw = [{"rois": [{"labels": ["car"]}], "frame_query": "NOT meta.video:true"}, {"frame_query": "meta.weather:rain"}]
     response = admin_client.get(reverse("viewer:version-export", args=[version.pk]), {"filters": json.dumps(raw), "sort": "id"})
     assert response.status_code == 200 and response.streaming

@@ -14,6 +14,7 @@ from pathlib import Path
 from django.core.cache import cache
 
 from frames import services
+from frames.models import Job
 
 
 def executions_key(job_id: str) -> str:
@@ -66,3 +67,12 @@ def _wait_for_gate(gate: Path, step: int) -> str:
 
 
 services.register_job_kind(GATED, gated_steps)
+
+
+def wait_for_job(job_id: str, worker, seconds: float = 60) -> Job:
+    """The job once it ended (done, failed or cancelled), read from the database; the worker's log on time-out."""
+    deadline = time.monotonic() + seconds
+    while (job := Job.objects.get(pk=job_id)).state in Job.ACTIVE:
+        assert time.monotonic() < deadline, f"job {job.state}:\n{worker.log()[-3000:]}"
+        time.sleep(0.1)
+    return job

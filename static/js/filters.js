@@ -7,6 +7,7 @@
 
 import { formParams, labels, navigate } from "./frames.js";
 import { readJson } from "./viewer/contract.js";
+import { el } from "./dom.js";
 
 const panel = document.getElementById("fb-advanced");
 const blocksNode = document.getElementById("fb-blocks");
@@ -90,17 +91,6 @@ function serialise() {
     if (Object.keys(item).length) out.push(item);
   }
   return out;
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child);
-  return node;
 }
 
 function fieldError(errors, ...fields) {

@@ -5,22 +5,13 @@
 // (meta.weather:"rain" OR meta.weather:"sun")) and ANDs it into the first filter's frame rule, so the editor
 // (filters.js) and the URL carry it as any typed query: the server's Lucene filter does the rest.
 
+import { el } from "./dom.js";
+
 const panel = document.getElementById("fb-advanced");
 const blocksNode = document.getElementById("fb-blocks");
 const fmt = new Intl.NumberFormat("en-US");
 const NUMBERS = ["integer", "float"];
 const CATEGORIES = ["categorical_int", "categorical_string", "boolean"];
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 function versionId() {
   const match = window.location.pathname.match(/^\/versions\/([^/]+)\//);
