@@ -13,6 +13,7 @@ from frames import selectors, services
 from frames.models import CloudCredential, Job, MediaPreview
 from frames.selectors import FrameQuery
 from frames.selectors.previews import source_request
+from frames.selectors.query import encode_cursor
 
 from .conftest import TESTDATA_DIR
 
@@ -45,6 +46,10 @@ def _credential_get(user):
     return selectors.credential_get(user=user, credential_id=row.pk)
 
 
+def _context_cursor(context_id):
+    return encode_cursor([context_id])
+
+
 def calls(w):
     user, published, draft = w["user"], w["published"], w["draft"]
     row = selectors.frame_get(user=user, version=draft, frame_id="f1")
@@ -65,6 +70,11 @@ def calls(w):
         "credentials_provider": lambda: selectors.credentials_provider(user=user)(scheme="s3", host="127.0.0.1:9000", bucket="b"),
         "context_frames": lambda: selectors.context_frames(user=user, version=draft, context_id="c1", query=query),
         "contexts_before": lambda: selectors.contexts_before(user=user, version=draft, context_id="c1", query=query),
+        "context_positions_compute": lambda: selectors.context_positions_compute(user=user, version=draft, query=query),
+        "context_cursor_at": lambda: selectors.context_cursor_at(
+            user=user, version=draft, query=query, positions=selectors.ContextPositions(2, ()), offset=1),
+        "context_cursor_offset": lambda: selectors.context_cursor_offset(
+            user=user, version=draft, query=FrameQuery(cursor=_context_cursor("c0"))),
         "contexts_list": lambda: selectors.contexts_list(user=user, version=published, query=query),
         "frame_neighbours": lambda: selectors.frame_neighbours(user=user, version=draft, frame=row, query=query),
         "previous_page_cursor": lambda: selectors.previous_page_cursor(user=user, version=draft, first_row=row, query=query),

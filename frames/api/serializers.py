@@ -165,6 +165,8 @@ class ContextSerializer(serializers.Serializer):
 
 
 class ContextPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(required=False, help_text="With offset or page: how many contexts there are")
+    offset = serializers.IntegerField(required=False, help_text="With offset or page: where this page starts (0-based)")
     next = serializers.CharField(allow_null=True)
     cursor = serializers.CharField(allow_null=True)
     results = ContextSerializer(many=True)

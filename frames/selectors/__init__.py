@@ -14,6 +14,7 @@ Selectors take the acting user first and decide access through `access.require`;
 - stats:    label statistics (kept, inherited or counted), a metadata key's distribution, ROI confidence and ROI
             metadata distributions, the metadata keys
 - overlap:  the frames two views both show (Split Preview): as one query when a URL can say it, else counted
+- context_positions: checkpoints of the Group-by-URL contexts, and the page at any context offset
 - positions: checkpoints of an order, and the page (or cursor) at any offset through them
 - previews: the renditions frames need, frames with their previews attached, preview progress
 - jobs:     a user's jobs, a version's job history
@@ -23,6 +24,7 @@ Selectors take the acting user first and decide access through `access.require`;
 """
 from .access import ANNOTATOR, OWNER, SYSTEM, VIEWER, allows, role_of
 from .credentials import credential_for, credential_get, credentials_list, credentials_provider
+from .context_positions import ContextPositions, context_cursor_at, context_cursor_offset, context_positions_compute
 from .contexts import (
     CONTEXT_PAGE_SIZE, ContextFramesPage, ContextPage, ContextRow, Neighbours, context_frames, contexts_before, contexts_list,
     frame_neighbours, previous_page_cursor,
@@ -47,6 +49,7 @@ from .stats import (
 __all__ = [
     "ANNOTATOR", "OWNER", "SYSTEM", "VIEWER", "allows", "role_of",
     "credential_for", "credential_get", "credentials_list", "credentials_provider",
+    "ContextPositions", "context_cursor_at", "context_cursor_offset", "context_positions_compute",
     "CONTEXT_PAGE_SIZE", "ContextFramesPage", "ContextPage", "ContextRow", "Neighbours", "context_frames", "contexts_before",
     "contexts_list", "frame_neighbours", "previous_page_cursor",
     "dataset_get", "datasets_list", "members_list", "version_get", "version_lineage", "versions_list",

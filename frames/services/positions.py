@@ -16,12 +16,15 @@ from django.core.cache import cache
 from django.db import transaction
 
 from ..models import DatasetVersion, FramePosition
+from ..selectors import context_positions as context_position_selectors
 from ..selectors import positions as position_selectors
+from ..selectors.context_positions import ContextPositions
+from ..selectors.contexts import ContextPage
 from ..selectors.positions import POSITION_STEP, STORED_SORTS, PageAt, Positions
 from ..selectors.query import FrameQuery
 from .job_kinds import register_job_kind
 from .jobs import job_start
-from .stats import counted_by_worker
+from .stats import contexts_page, counted_by_worker
 
 DRAFT_CACHE_SECONDS = 600
 PUBLISHED_CACHE_SECONDS = None  # for good: a published version never changes
@@ -103,3 +106,28 @@ def cursor_offset(*, user, version: DatasetVersion, query: FrameQuery) -> tuple[
     kept if needed)."""
     positions = frame_positions(user=user, version=version, query=query)
     return position_selectors.cursor_offset(user=user, version=version, query=query, positions=positions), positions.total
+
+
+# -- Group by URL at any page ----------------------------------------------------------------------------------
+
+
+def context_positions(*, user, version: DatasetVersion, query: FrameQuery) -> ContextPositions:
+    """The checkpoints of the query's contexts (selectors.context_positions), computed on the first jump and
+    kept like a frame order's: for good on a published version, under the draft's state on a draft."""
+    what = [repr(list(query.filters)), query.changed, repr(query.sample)]
+    state = [] if version.is_published else [version.updated.isoformat(), version.frame_count]
+    key = f"context-positions:{version.pk}:{hashlib.sha1(json.dumps(what + state).encode()).hexdigest()}"
+    positions = cache.get(key)
+    if positions is None:
+        positions = context_position_selectors.context_positions_compute(user=user, version=version, query=query)
+        cache.set(key, positions, PUBLISHED_CACHE_SECONDS if version.is_published else DRAFT_CACHE_SECONDS)
+    return positions
+
+
+def contexts_page_at(*, user, version: DatasetVersion, query: FrameQuery, offset: int) -> tuple[ContextPage | None, int]:
+    """(the Group-by-URL page starting at context `offset`, None past the end; how many contexts there are)."""
+    positions = context_positions(user=user, version=version, query=query)
+    if offset >= positions.total:
+        return None, positions.total
+    cursor = context_position_selectors.context_cursor_at(user=user, version=version, query=query, positions=positions, offset=offset)
+    return contexts_page(user=user, version=version, query=query.page(cursor=cursor)), positions.total

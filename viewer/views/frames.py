@@ -152,7 +152,17 @@ def _with_source_size(item: dict, frame: dict) -> dict:
 
 
 def _contexts_page(user, version, state: BrowseState) -> dict:
-    page = services.contexts_page(user=user, version=version, query=state.query)
+    """A Group-by-URL page after the URL's cursor, or (page N without a cursor: the page box, the slider, a shared
+    link) the page starting at context (N - 1) * limit, found through the contexts' checkpoints
+    (frames.selectors.context_positions); its number is then known, a cursor page's is asked for after it is shown."""
+    jumped = state.page > 1 and not state.cursor
+    total = None
+    if jumped:
+        page, total = position_services.contexts_page_at(user=user, version=version, query=state.query, offset=(state.page - 1) * state.limit)
+        if page is None:
+            return _contexts_past_end(state, total)
+    else:
+        page = services.contexts_page(user=user, version=version, query=state.query)
     firsts = selectors.frames_to_dicts([row.first_frame for row in page.contexts], user=user, version=version)
     context_url = reverse("viewer:context", args=[version.id]) + state.filter_query()
     context_url += "&" if "?" in context_url else "?"
@@ -171,28 +181,41 @@ def _contexts_page(user, version, state: BrowseState) -> dict:
         })
         rois[row.context_id] = tile_rois(first)
     previous_url = None
-    if state.cursor and page.contexts:
+    if (state.cursor or jumped) and page.contexts:
         before = selectors.contexts_before(user=user, version=version, context_id=page.contexts[0].context_id, query=state.query)
         if before.exists:
             previous_url = state.url(cursor=before.cursor, page=max(1, state.page - 1) if before.cursor else None)
     elif state.cursor:
         previous_url = state.url(cursor=None, page=None)
-    count = None
-    if not state.cursor and not page.next_cursor:
-        count = len(page.contexts)
+    if total is None and not state.cursor and not page.next_cursor:
+        total = len(page.contexts)
+    page_known = not state.cursor
+    position_url = reverse("viewer:version-position", args=[version.id]) + state.url_query(cursor=state.cursor, page=None)
     return {
         "contexts": contexts,
         "tile_rois": rois,
-        "context_count": count,
+        "context_count": total,
         "count": version.frame_count if not state.filtered else None,
         "next_url": state.url(cursor=page.next_cursor, page=state.page + 1) if page.next_cursor else None,
         "previous_url": previous_url,
-        "first_url": state.url(cursor=None, page=None) if state.cursor else None,
+        "first_url": state.url(cursor=None, page=None) if state.cursor or jumped else None,
         "source_ids": source_ids(firsts),
         "meta_keys": [],
         "page_start": (state.page - 1) * state.limit + 1,
         "page_end": (state.page - 1) * state.limit + len(contexts),
+        "page_number": state.page if page_known else None,
+        "last_page": _last_page(total, state),
+        # Asked after the page is shown: a cursor page's number, or how many contexts there are (the slider's end).
+        "position_url": position_url if not page_known or total is None else None,
     }
+
+
+def _contexts_past_end(state: BrowseState, total: int) -> dict:
+    last = _last_page(total, state)
+    return {"contexts": [], "tile_rois": {}, "context_count": total, "count": None, "next_url": None,
+            "previous_url": state.url(cursor=None, page=None), "first_url": state.url(cursor=None, page=None),
+            "source_ids": [], "meta_keys": [], "page_start": 0, "page_end": 0, "page_number": None, "last_page": last,
+            "last_page_url": state.url(cursor=None, page=last) if total else None, "past_end": True, "position_url": None}
 
 
 @require_GET
@@ -207,7 +230,14 @@ def version_count(request, version, state: BrowseState):
 @json_view
 def version_position(request, version, state: BrowseState):
     """Where the page after the URL's cursor is: {"offset", "total", "page"} (page: when the offset starts one of
-    `limit` frames, else null), for the Frames tab's label when the page number in its URL was not checked."""
+    `limit` frames, else null), for the Frames tab's label when the page number in its URL was not checked. In
+    Group by URL (group=context) it counts contexts, and the cursor may be left out (offset 0: the total alone,
+    for the slider's end)."""
+    if state.group:
+        total = position_services.context_positions(user=request.user, version=version, query=state.query).total
+        offset = selectors.context_cursor_offset(user=request.user, version=version, query=state.query)
+        page = offset // state.limit + 1 if offset % state.limit == 0 else None
+        return JsonResponse({"offset": offset, "total": total, "page": page, "limit": state.limit, "unit": "contexts"})
     if not state.cursor:
         return JsonResponse({"errors": [{"field": "cursor", "message": "required"}]}, status=400)
     offset, total = position_services.cursor_offset(user=request.user, version=version, query=state.query)

@@ -158,15 +158,24 @@ def _expected(request, version, frame_id) -> dict | None:
 
 
 class ContextListView(APIView):
-    @extend_schema(parameters=FILTER_PARAMETERS + SAMPLE_PARAMETERS + PAGE_PARAMETERS, responses=s.ContextPageSerializer)
+    @extend_schema(parameters=FILTER_PARAMETERS + SAMPLE_PARAMETERS + PAGE_PARAMETERS + OFFSET_PARAMETERS, responses=s.ContextPageSerializer)
     def get(self, request, version_id):
-        """Group by URL: one row per context_id with its frame count and first frame by timestamp."""
+        """Group by URL: one row per context_id with its frame count and first frame by timestamp, after `cursor`
+        or from the context at `offset` (or `page` of `limit` contexts): with an offset the body also has `offset`
+        and `count` (how many contexts; past the end: no results)."""
         version = selectors.version_get(user=request.user, version_id=version_id)
-        query = selectors.parse_frame_query(request.query_params, cursor_columns=selectors.CONTEXT_CURSOR)
-        page = services.contexts_page(user=request.user, version=version, query=query)
-        firsts = selectors.frames_to_dicts([row.first_frame for row in page.contexts], user=request.user, version=version)
+        query = selectors.parse_frame_query(request.query_params, cursor_columns=selectors.CONTEXT_CURSOR, positions=True)
+        extra, page = {}, None
+        if query.offset is not None:
+            page, total = position_services.contexts_page_at(user=request.user, version=version, query=query, offset=query.offset)
+            extra = {"count": total, "offset": query.offset}
+        else:
+            page = services.contexts_page(user=request.user, version=version, query=query)
+        rows = page.contexts if page else []
+        firsts = selectors.frames_to_dicts([row.first_frame for row in rows], user=request.user, version=version)
         results = [
             {"context_id": row.context_id, "frame_count": row.frame_count, "first_frame": first}
-            for row, first in zip(page.contexts, firsts)
+            for row, first in zip(rows, firsts)
         ]
-        return Response({"next": next_url(request, page.next_cursor), "cursor": page.next_cursor, "results": results})
+        cursor = page.next_cursor if page else None
+        return Response({**extra, "next": next_url(request, cursor), "cursor": cursor, "results": results})
