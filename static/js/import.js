@@ -252,8 +252,7 @@ function showJob(job) {
   state.textContent = STATE_LABELS[job.state] || job.state;
   const bar = $("import-bar");
   for (const name of ["done", "failed", "cancelled"]) bar.classList.toggle(`job-bar-${name}`, job.state === name);
-  // Nothing reported yet (or never before the end: on SQLite the import's transaction holds the only writer):
-  // an indeterminate bar rather than one that looks stuck at 0.
+  // Nothing reported yet (the worker reports every 10,000 frames): an indeterminate bar, not one stuck at 0.
   if (job.total && !job.done && ACTIVE.has(job.state)) setBar(null, `0 / ${number(job.total)}`);
   else if (job.total) setBar(job.done / job.total, `${number(job.done)} / ${number(job.total)}`);
   else setBar(job.state === "done" ? 1 : null, job.done ? `${number(job.done)} frames read` : "");
