@@ -74,7 +74,7 @@ def calls(w):
         "context_cursor_at": lambda: selectors.context_cursor_at(
             user=user, version=draft, query=query, positions=selectors.ContextPositions(2, ()), offset=1),
         "context_cursor_offset": lambda: selectors.context_cursor_offset(
-            user=user, version=draft, query=FrameQuery(cursor=_context_cursor("c0"))),
+            user=user, version=draft, query=FrameQuery(cursor=_context_cursor("c0")), positions=selectors.ContextPositions(2, ("c0",))),
         "contexts_list": lambda: selectors.contexts_list(user=user, version=published, query=query),
         "frame_neighbours": lambda: selectors.frame_neighbours(user=user, version=draft, frame=row, query=query),
         "previous_page_cursor": lambda: selectors.previous_page_cursor(user=user, version=draft, first_row=row, query=query),

@@ -101,9 +101,12 @@ def test_position_answers_count_contexts(admin_client, admin_user, no_previews):
     api = api_client(admin_user)
     body = admin_client.get(f"/versions/{version.pk}/frames/position/?group=context&limit=50").json()
     assert body == {"offset": 0, "total": CONTEXTS, "page": 1, "limit": 50, "unit": "contexts"}
-    cursor = api_contexts(api, version, limit=50)["cursor"]
-    body = admin_client.get(f"/versions/{version.pk}/frames/position/?{urlencode({'group': 'context', 'limit': 50, 'cursor': cursor})}").json()
-    assert (body["offset"], body["page"]) == (50, 2)
+    cursor = None
+    for n in range(1, 5):  # pages of 30: offsets 30, 60, 90 and 120 (past the first checkpoint, context 100)
+        cursor = api_contexts(api, version, limit=30, **({"cursor": cursor} if cursor else {}))["cursor"]
+        params = {"group": "context", "limit": 30, "cursor": cursor}
+        body = admin_client.get(f"/versions/{version.pk}/frames/position/?{urlencode(params)}").json()
+        assert (body["offset"], body["page"], body["total"]) == (30 * n, n + 1, CONTEXTS)
 
 
 def tile_ids(page) -> list[str]:

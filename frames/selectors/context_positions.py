@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
+
 from ..models import DatasetVersion
 from .access import VIEWER, require
 from .frames import index_order_for, query_rows
@@ -63,12 +65,28 @@ def context_cursor_at(*, user, version: DatasetVersion, query: FrameQuery, posit
     return encode_cursor([before]) if before is not None else None
 
 
-def context_cursor_offset(*, user, version: DatasetVersion, query: FrameQuery) -> int:
-    """How many contexts come before the page after the query's cursor (0 without one): for the page label of a
-    page reached by Next, checked after the page is shown."""
+def context_cursor_offset(*, user, version: DatasetVersion, query: FrameQuery, positions: ContextPositions) -> int:
+    """How many contexts come before the page after the query's cursor (0 without one), for the page label of a
+    page reached by Next: a binary search over the checkpoints (compared by the database, in its collation, as
+    the keyset pages are ordered), then a count of the fewer than CONTEXT_STEP contexts after the nearest one."""
     require(user, version, VIEWER)
     if not query.cursor:
         return 0
     last = decode_cursor(query.cursor, CONTEXT_CURSOR)[0]
+    low, high = 0, len(positions.keys)  # keys[:low] are at or before the cursor, keys[high:] after it
+    while low < high:
+        middle = (low + high) // 2
+        if _at_or_before(positions.keys[middle], last):
+            low = middle + 1
+        else:
+            high = middle
+    anchor = positions.keys[low - 1] if low else None
     with index_order_for(query.filters):
-        return query_rows(version, query).filter(context_id__lte=last).values("context_id").distinct().count()
+        return low * CONTEXT_STEP + _contexts(version, query, anchor).filter(context_id__lte=last).count()
+
+
+def _at_or_before(context_id: str, other: str) -> bool:
+    """context_id <= other in the database's order of context ids (its collation, not Python's)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CASE WHEN %s <= %s THEN 1 ELSE 0 END", [context_id, other])
+        return cursor.fetchone()[0] == 1

@@ -234,8 +234,9 @@ def version_position(request, version, state: BrowseState):
     Group by URL (group=context) it counts contexts, and the cursor may be left out (offset 0: the total alone,
     for the slider's end)."""
     if state.group:
-        total = position_services.context_positions(user=request.user, version=version, query=state.query).total
-        offset = selectors.context_cursor_offset(user=request.user, version=version, query=state.query)
+        positions = position_services.context_positions(user=request.user, version=version, query=state.query)
+        total = positions.total
+        offset = selectors.context_cursor_offset(user=request.user, version=version, query=state.query, positions=positions)
         page = offset // state.limit + 1 if offset % state.limit == 0 else None
         return JsonResponse({"offset": offset, "total": total, "page": page, "limit": state.limit, "unit": "contexts"})
     if not state.cursor:

@@ -1,0 +1,137 @@
+"""Group by URL at any page: page 1 of contexts vs a deep page reached by a jump (checkpoints of every 100th
+context, selectors.context_positions) vs the naive GROUP BY ... OFFSET query vs walking Next there (PostgreSQL).
+
+Builds its own database (hyperdata_bench_contexts): BENCH_FRAMES root frames (default 100,000) in contexts of
+BENCH_PER_CONTEXT frames (default 10: 10,000 contexts, 100 pages of 100), published, and a draft child of it (sees
+the parent's frames through its lineage). Timed at the selector/service level (server time), medians of BENCH_RUNS;
+every jumped page is checked against the page the cursors walk to.
+
+    python bench/contexts_jump.py
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+from _django import setup
+
+FRAMES = int(os.environ.get("BENCH_FRAMES", "100000"))
+PER_CONTEXT = int(os.environ.get("BENCH_PER_CONTEXT", "10"))
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+setup(os.environ.get("BENCH_DB", "hyperdata_bench_contexts"))
+
+from django.core.cache import cache  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count, Min  # noqa: E402
+
+from frames import selectors, services  # noqa: E402
+from frames.filters import parse_filters  # noqa: E402
+from frames.models import Dataset, DatasetVersion, FrameRevision  # noqa: E402
+from frames.selectors import SYSTEM, FrameQuery  # noqa: E402
+from frames.selectors.frames import query_rows  # noqa: E402
+from frames.services import positions as position_services  # noqa: E402
+from frames.services.bulk import insert_revisions  # noqa: E402
+
+DATASET = f"contexts-jump-{FRAMES}-{PER_CONTEXT}"
+LIMIT = 100
+
+
+def make_revision(version, i: int, saved: int) -> FrameRevision:
+    labels = [["car"], ["car", "person"], ["truck"], ["car"], ["bike"]][i % 5]
+    video = i // PER_CONTEXT
+    return FrameRevision(
+        dataset_id=version.dataset_id, version_id=version.pk, version_seq=version.seq, frame_id=f"frame-{i:08d}",
+        context_id=f"s3://bench/videos/{video:07d}.mp4", timestamp=(i % PER_CONTEXT) * 100, saved=saved, num_frames=1,
+        meta={"speed": i % 120}, sources=[{"id": "default", "uri": f"s3://bench/videos/{video:07d}.mp4", "width": 1920, "height": 1080}],
+        rois=[{"id": f"{i}-0", "labels": labels, "poly": [10, 10, 60, 10, 60, 40], "confidence": (i % 100) / 100}],
+    )
+
+
+def build():
+    dataset = Dataset.objects.filter(name=DATASET).first()
+    if dataset and dataset.versions.count() == 2:
+        print(f"reusing {DATASET}", flush=True)
+        return dataset.versions.get(seq=1), dataset.versions.get(seq=2)
+    if dataset:
+        services.dataset_delete(user=SYSTEM, dataset=dataset)
+    dataset = services.dataset_create(user=SYSTEM, name=DATASET)
+    root = dataset.versions.get()
+    start, saved = time.perf_counter(), int(time.time() * 1000)
+    for offset in range(0, FRAMES, 10_000):
+        with transaction.atomic():
+            insert_revisions([make_revision(root, i, saved) for i in range(offset, min(FRAMES, offset + 10_000))])
+    DatasetVersion.objects.filter(pk=root.pk).update(frame_count=FRAMES)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"loaded {FRAMES:,} frames in {time.perf_counter() - start:.0f} s", flush=True)
+    root.refresh_from_db()
+    published, child = services.version_snapshot(user=SYSTEM, version=root, name="v1")
+    return published, child
+
+
+def ms(fn, runs=RUNS) -> float:
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def naive(version, query: FrameQuery, offset: int) -> list[str]:
+    groups = query_rows(version, query).values("context_id").annotate(n=Count("pk"), first=Min("timestamp"))
+    return [g["context_id"] for g in groups.order_by("context_id")[offset: offset + query.limit]]
+
+
+def walk(version, query: FrameQuery, pages: int) -> list[str]:
+    """Next, Next, ...: the contexts of page `pages` reached by cursors (what the tab offered before)."""
+    cursor = None
+    for _ in range(pages):
+        page = selectors.contexts_list(user=SYSTEM, version=version, query=query.page(cursor=cursor))
+        cursor = page.next_cursor
+    return [row.context_id for row in page.contexts]
+
+
+def measure(name, version, query: FrameQuery):
+    version = selectors.version_get(user=SYSTEM, version_id=version.pk)
+    cache.clear()
+    start = time.perf_counter()
+    total = position_services.context_positions(user=SYSTEM, version=version, query=query).total
+    checkpoints_ms = (time.perf_counter() - start) * 1000
+    last = (total - 1) // LIMIT * LIMIT
+    deep = min(89 * LIMIT, last)
+    page1 = ms(lambda: selectors.contexts_list(user=SYSTEM, version=version, query=query))
+    print(f"\n{name}: {total:,} contexts ({LIMIT} a page, {-(-total // LIMIT)} pages); checkpoints computed once in {checkpoints_ms:.0f} ms, then cached")
+    print(f"  page 1 (keyset)                      {page1:8.1f} ms")
+    for label, offset in ((f"page {deep // LIMIT + 1}", deep), ("last page", last)):
+        def jump():
+            cursor = selectors.context_cursor_at(user=SYSTEM, version=version, query=query,
+                                                 positions=position_services.context_positions(user=SYSTEM, version=version, query=query), offset=offset)
+            return selectors.contexts_list(user=SYSTEM, version=version, query=query.page(cursor=cursor))
+        jumped = [row.context_id for row in jump().contexts]
+        assert jumped == naive(version, query, offset) == walk(version, query, offset // LIMIT + 1), (name, label)
+        jump_ms = ms(jump)
+        naive_ms = ms(lambda: naive(version, query, offset))
+        walk_ms = ms(lambda: walk(version, query, offset // LIMIT + 1), runs=1)
+        cursor = selectors.context_cursor_at(user=SYSTEM, version=version, query=query,
+                                             positions=position_services.context_positions(user=SYSTEM, version=version, query=query), offset=offset)
+        positions = position_services.context_positions(user=SYSTEM, version=version, query=query)
+        assert selectors.context_cursor_offset(user=SYSTEM, version=version, query=query.page(cursor=cursor), positions=positions) == offset
+        label_ms = ms(lambda: selectors.context_cursor_offset(user=SYSTEM, version=version, query=query.page(cursor=cursor), positions=positions))
+        print(f"  {label:9} offset {offset:>7,}  jump {jump_ms:7.1f} ms (x{jump_ms / page1:4.2f} page 1)  naive OFFSET {naive_ms:7.1f} ms  "
+              f"Next x{offset // LIMIT}: {walk_ms:8.0f} ms  label check of a cursor page {label_ms:6.1f} ms")
+
+
+def main():
+    published, draft = build()
+    car = tuple(parse_filters([{"rois": [{"labels": ["car"]}]}]))
+    print(f"{FRAMES:,} frames, {PER_CONTEXT} per context; PostgreSQL {connection.pg_version}")
+    for name, version in (("published", published), ("draft child", draft)):
+        measure(f"{name}, no filter", version, FrameQuery(limit=LIMIT))
+        measure(f"{name}, label=car (60%)", version, FrameQuery(filters=car, limit=LIMIT))
+
+
+if __name__ == "__main__":
+    main()
