@@ -52,6 +52,7 @@ class JobTask(HyperDataTask):
             try:
                 result = self.run(job)
             except services.JobCancelled:
+                services.job_mark_cancelled(job_id=job_id)  # a cancel still waiting for SQLite's lock
                 return None
             except services.JobFailed as exc:
                 services.job_fail(job=job, error=exc.message, result=exc.result)

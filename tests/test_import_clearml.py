@@ -7,13 +7,16 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.core.cache import cache
 from django.db import connection
 
 from frames import selectors, services
 from frames.services.import_jobs import import_job_run
+from frames.services.jobs import cancel_requested_key
 from frames.services.meta_schema import meta_schema_set
 from frames.exceptions import ServiceError
 from frames.importers.base import ImportSource
@@ -302,15 +305,27 @@ def test_an_imports_progress_is_seen_before_it_commits_and_cancelling_stops_it(o
     assert seen == [(1000, 0), (2000, 0), (3000, 0)]  # progress shown while nothing is committed yet
     assert Job.objects.get(pk=job.pk).result["added"] == 3500
 
-    if connection.vendor != "postgresql":
-        return  # SQLite has one writer: a cancel waits until the import's transaction ends (see job_progress_outside)
     cancelled = started_import_job(owner, path, "cancelled")
+    cancelling = []
+
+    def cancel(job_id):
+        try:
+            services.job_cancel(user=owner, job_id=job_id)  # on SQLite it waits for the import's lock
+        finally:
+            connection.close()
 
     def cancel_at_first_report(*, job, done, message=""):
-        _other_thread(lambda: services.job_cancel(user=owner, job_id=job.pk))
+        if not cancelling:
+            cancelling.append(threading.Thread(target=cancel, args=(job.pk,)))
+            cancelling[0].start()
+            deadline = time.monotonic() + 10
+            while not cache.get(cancel_requested_key(job.pk)) and time.monotonic() < deadline:
+                time.sleep(0.02)
         reporting(job=job, done=done, message=message)
 
     monkeypatch.setattr("frames.services.import_jobs.job_progress_outside", cancel_at_first_report)
     with pytest.raises(services.JobCancelled):
         import_job_run(user=owner, job=cancelled)
+    cancelling[0].join(30)
+    assert Job.objects.get(pk=cancelled.pk).state == Job.CANCELLED
     assert FrameRevision.objects.filter(version_id=cancelled.version_id).count() == 0  # rolled back

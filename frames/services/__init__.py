@@ -25,8 +25,8 @@ from .imports import ImportRefused, ImportResult, import_formats, import_frames,
 from .job_kinds import job_run, register_job_kind
 from .planner import planner_stats_refresh
 from .jobs import (
-    JobCancelled, JobFailed, job_cancel, job_claim, job_fail, job_finish, job_heartbeat, job_progress, job_progress_outside,
-    job_retry_later, job_start,
+    JobCancelled, JobFailed, job_cancel, job_claim, job_fail, job_finish, job_heartbeat, job_mark_cancelled, job_progress,
+    job_progress_outside, job_retry_later, job_start,
 )
 from .previews import previews_progress, previews_regenerate, previews_request, rendition_request
 from .projects import project_create, project_delete, project_update
@@ -41,7 +41,7 @@ __all__ = [
     "FramesDeleteResult", "FramesWriteResult", "frames_add", "frames_delete", "frames_update",
     "import_start", "server_input", "ImportRefused", "ImportResult", "import_formats", "import_frames", "import_output_dir",
     "job_run", "register_job_kind", "planner_stats_refresh",
-    "JobCancelled", "JobFailed", "job_cancel", "job_claim", "job_fail", "job_finish", "job_heartbeat", "job_progress", "job_progress_outside", "job_retry_later",
+    "JobCancelled", "JobFailed", "job_cancel", "job_claim", "job_fail", "job_finish", "job_heartbeat", "job_mark_cancelled", "job_progress", "job_progress_outside", "job_retry_later",
     "job_start",
     "previews_progress", "previews_regenerate", "previews_request", "rendition_request",
     "project_create", "project_delete", "project_update",

@@ -128,7 +128,8 @@ def job_progress_outside(*, job: Job, done: int, message: str = "") -> None:
     """Progress of a job whose work runs in one long transaction (an import), seen before that transaction
     commits: written through a connection of its own on PostgreSQL; on SQLite (one writer at a time, the
     work's transaction holds the lock) kept in the cache, where job_get finds it. JobCancelled when the user
-    cancelled (read through the side connection: SQLite's WAL lets it read)."""
+    cancelled (its state read through the side connection, or the request job_cancel leaves in the cache before
+    it waits for SQLite's lock: the work then rolls back and the cancel goes through)."""
     side = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
         with side.cursor() as cursor:
@@ -144,7 +145,7 @@ def job_progress_outside(*, job: Job, done: int, message: str = "") -> None:
             row = cursor.fetchone()
     finally:
         side.close()
-    if row is not None and row[0] == Job.CANCELLED:
+    if (row is not None and row[0] == Job.CANCELLED) or cache.get(cancel_requested_key(job.pk)):
         raise JobCancelled(job.pk)
 
 
@@ -181,12 +182,23 @@ def job_cancel(*, user, job_id: str) -> Job:
     job = job_get(user=user, job_id=job_id)
     if job.is_active and not can_cancel(user, job):
         raise Forbidden("only the user who started a job, an owner of its dataset or staff can cancel it", field="job")
-    now = timezone.now()
-    if not Job.objects.filter(pk=job.pk, state__in=Job.ACTIVE).update(state=Job.CANCELLED, finished=now, updated=now, lease_until=None):
+    if job.is_active:  # seen at once by work in one long transaction, which on SQLite holds the lock this waits for
+        cache.set(cancel_requested_key(job.pk), True, settings.HYPERDATA_JOB_LEASE_SECONDS)
+    if not job_mark_cancelled(job_id=job.pk):
         job.refresh_from_db()
         raise Conflict(f"the job is {job.state} already", field="job")
     job.refresh_from_db()
     return job
+
+
+def job_mark_cancelled(*, job_id: str) -> bool:
+    """Cancelled, if it is still queued or running (False otherwise)."""
+    now = timezone.now()
+    return bool(Job.objects.filter(pk=job_id, state__in=Job.ACTIVE).update(state=Job.CANCELLED, finished=now, updated=now, lease_until=None))
+
+
+def cancel_requested_key(job_id: str) -> str:
+    return f"job-cancel:{job_id}"
 
 
 # -- jobs moved forward by many tasks (preview generation) ---------------------------------------------------
