@@ -165,6 +165,8 @@ def test_browser_go_to_a_page_of_contexts(logged_in_page, live_server, admin_use
     # Past the end: the last page is named; under a filter the pages are its contexts'.
     page.goto(f"/versions/{version.pk}/?group=context&limit=50&page=9")
     expect(page.locator("#fb-past-end")).to_contain_text("the last page is 3")
+    expect(page.locator(".fb-empty")).to_contain_text("Page 9 is past the end")
+    expect(page.locator("#fb-count")).to_contain_text("259 frames")
     page.screenshot(path=str(SHOTS / "03-group-past-end.png"))
     page.goto(f"/versions/{version.pk}/?group=context&limit=10&label=car")
     page.fill("#fb-page-input", "5")

@@ -160,7 +160,7 @@ def _contexts_page(user, version, state: BrowseState) -> dict:
     if jumped:
         page, total = position_services.contexts_page_at(user=user, version=version, query=state.query, offset=(state.page - 1) * state.limit)
         if page is None:
-            return _contexts_past_end(state, total)
+            return _contexts_past_end(state, total, version.frame_count if not state.filtered else None)
     else:
         page = services.contexts_page(user=user, version=version, query=state.query)
     firsts = selectors.frames_to_dicts([row.first_frame for row in page.contexts], user=user, version=version)
@@ -210,9 +210,9 @@ def _contexts_page(user, version, state: BrowseState) -> dict:
     }
 
 
-def _contexts_past_end(state: BrowseState, total: int) -> dict:
+def _contexts_past_end(state: BrowseState, total: int, count: int | None) -> dict:
     last = _last_page(total, state)
-    return {"contexts": [], "tile_rois": {}, "context_count": total, "count": None, "next_url": None,
+    return {"contexts": [], "tile_rois": {}, "context_count": total, "count": count, "next_url": None,
             "previous_url": state.url(cursor=None, page=None), "first_url": state.url(cursor=None, page=None),
             "source_ids": [], "meta_keys": [], "page_start": 0, "page_end": 0, "page_number": None, "last_page": last,
             "last_page_url": state.url(cursor=None, page=last) if total else None, "past_end": True, "position_url": None}
