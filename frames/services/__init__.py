@@ -32,7 +32,7 @@ from .previews import previews_progress, previews_regenerate, previews_request, 
 from .projects import project_create, project_delete, project_update
 from .pyramids import pyramid_request
 from .renditions import render_previews
-from .stats import StatsPending, contexts_page, frames_count, label_stats, meta_distribution, meta_keys
+from .stats import StatsPending, contexts_page, frames_count, frames_overlap_count, label_stats, meta_distribution, meta_keys
 from .versions import version_create, version_delete, version_publish, version_snapshot, version_update
 
 __all__ = [
@@ -47,6 +47,6 @@ __all__ = [
     "project_create", "project_delete", "project_update",
     "pyramid_request",
     "render_previews",
-    "StatsPending", "contexts_page", "frames_count", "label_stats", "meta_distribution", "meta_keys",
+    "StatsPending", "contexts_page", "frames_count", "frames_overlap_count", "label_stats", "meta_distribution", "meta_keys",
     "version_create", "version_delete", "version_publish", "version_snapshot", "version_update",
 ]

@@ -26,6 +26,7 @@ from ..models import DatasetVersion, FrameRevision, Job
 from ..schema import is_frame_label
 from ..selectors import contexts as context_selectors
 from ..selectors import frames as frame_selectors
+from ..selectors import overlap as frame_selectors_overlap
 from ..selectors import stats as stat_selectors
 from ..selectors.access import VIEWER, require
 from ..selectors.query import FrameQuery
@@ -140,6 +141,16 @@ def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = ""
         return frame_selectors.frames_count(user=user, version=version)
     compute = lambda: frame_selectors.frames_count(user=user, version=version, filters=filters, changed=changed, sample=sample)  # noqa: E731
     return _answer("count", version, (list(filters), changed) + ((sample,) if sample else ()), compute, user=user)
+
+
+def frames_overlap_count(*, user, version: DatasetVersion, a: FrameQuery, b: FrameQuery) -> int:
+    """How many frames two views both show when no one filter says it (a sampled side of Split Preview), kept
+    like a count."""
+    def view(q: FrameQuery) -> tuple:
+        return (list(q.filters), q.changed) + _sampled(q.sample)
+
+    compute = lambda: frame_selectors_overlap.frames_overlap_count(user=user, version=version, a=a, b=b)  # noqa: E731
+    return _answer("overlap", version, (view(a), view(b)), compute, user=user)
 
 
 def contexts_page(*, user, version: DatasetVersion, query: FrameQuery) -> context_selectors.ContextPage:

@@ -118,7 +118,7 @@ def _overlap(request, version, a: Side, b: Side) -> Overlap | None:
         return None
     both = selectors.overlap_query(a.query, b.query)
     if both is None:
-        return Overlap(selectors.frames_overlap_count(user=request.user, version=version, a=a.query, b=b.query), None)
+        return Overlap(services.frames_overlap_count(user=request.user, version=version, a=a.query, b=b.query), None)
     count = services.frames_count(user=request.user, version=version, filters=both.filters, changed=both.changed)
     params = QueryDict(mutable=True)
     if both.filters:
