@@ -18,7 +18,7 @@ from ..importers.base import ImportSource
 from ..models import DatasetVersion, Job
 from ..selectors.access import ANNOTATOR, require
 from ..storage.local import media_roots
-from .imports import ImportRefused, import_formats, import_frames, import_output_dir
+from .imports import ImportRefused, import_frames, import_output_dir, import_reader
 from .job_kinds import register_job_kind
 from .jobs import JobFailed, job_progress_outside, job_start
 from .versions import refuse_published
@@ -34,8 +34,7 @@ def import_start(
     """Queue an import (or its dry run) of `upload` (a Django UploadedFile) or the server path `path`."""
     require(user, version, ANNOTATOR)
     refuse_published(version)
-    if format not in import_formats():
-        raise ServiceError(f"unknown format {format!r}; one of: {', '.join(import_formats())}", field="format")
+    import_reader(format)  # an unknown format is refused before anything is kept
     if options is not None and not isinstance(options, dict):
         raise ServiceError("must be a JSON object of the format's options", field="options")
     if not isinstance(media_root, str):

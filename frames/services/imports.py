@@ -69,14 +69,14 @@ class ImportRefused(ServiceError):
     def __init__(self, result: ImportResult):
         self.result = result
         first = result.problems[0]
-        where = ":".join(str(p) for p in (first["file"], first["line"], first["column"]) if p)
         super().__init__(
-            f"{result.problem_count} problem(s), nothing was imported; first: {where} {first['field']}: {first['message']}".replace("  ", " "),
+            f"{result.problem_count} problem(s), nothing was imported; first: {_problem_field(first)}: {first['message']}",
             errors=[{"field": _problem_field(p), "message": p["message"]} for p in result.problems],
         )
 
 
 def _problem_field(problem: dict) -> str:
+    """`file:line:column field`, leaving out what is not known."""
     where = ":".join(str(p) for p in (problem["file"], problem["line"], problem["column"]) if p)
     return f"{where} {problem['field']}".strip()
 
@@ -91,7 +91,7 @@ def import_frames(
 ) -> ImportResult:
     """Import `source` (read as `format`) into the draft `version`; ImportRefused (nothing written) when any
     record cannot be read or validated. `progress(frames_read)` is called every PROGRESS_EVERY frames."""
-    reader = _reader(format)
+    reader = import_reader(format)
     require(user, version, ANNOTATOR)
     refuse_published(version)
     started = time.perf_counter()
@@ -108,7 +108,8 @@ def import_frames(
     return result
 
 
-def _reader(format: str):
+def import_reader(format: str):
+    """The reader of `format`; ServiceError naming the field for an unknown one."""
     if format not in FORMATS:
         raise ServiceError(f"unknown format {format!r}; one of: {', '.join(import_formats())}", field="format")
     return FORMATS[format]
