@@ -190,7 +190,12 @@ def test_the_export_menu_downloads_json_lines_of_the_filtered_view(page, live_se
     assert len(lines) == expected
     assert all(any("bike" in roi["labels"] for roi in frame["rois"]) and frame["meta"]["speed"] <= 20 for frame in lines)
 
-    with page.expect_download() as download_info:  # the menu is still open
+    expect(page.locator("#fb-export-menu")).not_to_have_attribute("open", "")  # closed once a format is chosen
+    page.click("#fb-export-menu summary")
+    page.mouse.click(5, 800)  # a click elsewhere closes it too
+    expect(page.locator("#fb-export-menu")).not_to_have_attribute("open", "")
+    page.click("#fb-export-menu summary")
+    with page.expect_download() as download_info:
         page.click("#fb-export-coco")
     coco = json.loads(Path(download_info.value.path()).read_text())
     assert len(coco["images"]) == expected

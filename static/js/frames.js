@@ -162,6 +162,14 @@ function setupColumns() {
   });
 }
 
+function setupExportMenu() {
+  // A <details> menu stays open until toggled: close it once a format is chosen or the user clicks elsewhere.
+  const menu = document.getElementById("fb-export-menu");
+  if (!menu) return;
+  menu.addEventListener("click", (event) => { if (event.target.closest("a[role=menuitem]")) menu.open = false; });
+  document.addEventListener("click", (event) => { if (menu.open && !menu.contains(event.target)) menu.open = false; });
+}
+
 function placeholder(reason, failed) {
   const div = document.createElement("div");
   div.className = "tile-ph" + (failed ? " tile-ph-failed" : "");
@@ -246,6 +254,7 @@ setupChips("#fb-grid .tile-info .chips, #fb-contexts .tile-info .chips", documen
 setupScrollMemory();
 setupTileRois("#fb-grid [data-frame-id], #fb-table [data-frame-id], #fb-contexts [data-context-id]");
 setupColumns();
+setupExportMenu();
 setupImageErrors();
 setupCount();
 setupQuickLabels();
