@@ -103,7 +103,7 @@ def _load(folder: _Folder, path: Path) -> Parsed | Problem:
     try:
         parsed = parse(path.read_text(encoding="utf-8-sig"), file=name, lenient=folder.lenient)
     except JSONSyntaxError as exc:
-        hint = "" if folder.lenient else " (the lenient option, --lenient, accepts trailing and missing commas)"
+        hint = "" if folder.lenient else " (importing leniently accepts trailing and missing commas: the Lenient box, or --lenient)"
         return Problem(file=name, field="", message=f"invalid JSON: {exc.message}{hint}", line=exc.line, column=exc.column)
     except (OSError, UnicodeDecodeError) as exc:
         return Problem(file=name, field="", message=f"cannot read: {exc}")
