@@ -66,7 +66,8 @@ ensure_venv() {
     local args=()
     for file in "$@"; do args+=(-r "${HD_ROOT}/${file}"); done
     hd_log "installing ${*} into .venv"
-    "${HD_VENV}/bin/python" -m pip install --disable-pip-version-check -q "${args[@]}"
+    # From the root: pip reads paths inside requirement files (`-e ./client`) against the working directory.
+    (cd "${HD_ROOT}" && "${HD_VENV}/bin/python" -m pip install --disable-pip-version-check -q "${args[@]}")
     echo "$wanted" >"$stamp"
 }
 
