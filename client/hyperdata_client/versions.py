@@ -1,0 +1,116 @@
+"""A version's frames: add, update, delete, iterate, and its label statistics."""
+from __future__ import annotations
+
+import os
+import time
+from typing import Iterable, Iterator, NamedTuple
+
+import requests
+
+from .api import TIMEOUT, api
+from .errors import ApiError, HyperDataError, raise_for_answer
+from .frames import FrameGroup, SingleFrame
+
+DEFAULT_BATCH = 500
+PAGE_SIZE = 500  # frames per request while iterating (the server allows up to 1000)
+STATS_POLL_SECONDS = 1.0
+
+
+class FailedFrame(NamedTuple):
+    """A frame add_frames could not register, and why (the server's field errors, or the transport error)."""
+
+    frame: "SingleFrame | FrameGroup"
+    reason: str
+
+
+def _local_sources(frame) -> list[str]:
+    """Sources that name a file on this machine: the server cannot read them, and it has no upload endpoint."""
+    sources = [frame] if isinstance(frame, SingleFrame) else list(frame.values())
+    return [s.source for s in sources if s.source and "://" not in s.source and os.path.exists(s.source)]
+
+
+def _reason(failure: dict) -> str:
+    return "; ".join(f"{e.get('field')}: {e.get('message')}" for e in failure.get("errors") or []) or "refused"
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), max(1, size)):
+        yield items[start:start + size]
+
+
+class VersionFrames:
+    id: str
+
+    def add_frames(self, frames: Iterable, auto_upload: bool = True, upload_retries: int = 5,
+                   batch_size: int = DEFAULT_BATCH, **_ignored) -> list[FailedFrame]:
+        """Add frames (a frame whose id the version has is replaced), `batch_size` per request. A request that
+        is lost or finds the server busy is sent again up to `upload_retries` times; a batch that still fails, or
+        a frame the server refuses, is listed in the answer with the reason and the next frames go on. Frames
+        the server named get their id set."""
+        failed: list[FailedFrame] = []
+        for batch in _batches(list(frames), batch_size):
+            failed += self._add_batch(batch, upload_retries)
+        return failed
+
+    def _add_batch(self, batch: list, retries: int) -> list[FailedFrame]:
+        local = {id(f): path for f in batch for path in _local_sources(f)}
+        failed = [FailedFrame(f, f"source {local[id(f)]!r} is a local file: this server has no upload endpoint; "
+                                 "put it in storage the server can read and use its URI") for f in batch if id(f) in local]
+        sendable = [f for f in batch if id(f) not in local]
+        if not sendable:
+            return failed
+        try:
+            answer = api().post(f"versions/{self.id}/frames/", [f.to_dict() for f in sendable], params={"partial": "true"}, retries=retries)
+        except (ApiError, requests.RequestException) as exc:
+            return failed + [FailedFrame(f, str(exc)) for f in sendable]
+        refused = {failure["index"]: failure for failure in answer.get("failed") or []}
+        failed += [FailedFrame(sendable[i], _reason(refused[i])) for i in sorted(refused)]
+        written = [f for i, f in enumerate(sendable) if i not in refused]
+        if len(answer.get("ids") or []) == len(written):
+            for frame, frame_id in zip(written, answer["ids"]):
+                frame.id = frame.id or frame_id
+        return failed
+
+    def update_frames(self, frames: Iterable, batch_size: int = DEFAULT_BATCH, **_ignored) -> None:
+        """Write changed frames (each needs its id). A frame read from the server carries the `saved` it was read
+        with, so if someone saved it since, the batch is refused (ApiError 412) instead of overwriting theirs.
+        `meta` is merged key by key (as the REST API's PATCH does): a key removed locally stays on the server."""
+        for batch in _batches(list(frames), batch_size):
+            bodies = [f.to_dict() for f in batch]
+            if any(not body.get("id") for body in bodies):
+                raise HyperDataError("update_frames needs frames with an id (use add_frames for new frames)")
+            api().patch(f"versions/{self.id}/frames/", bodies)
+            for frame in batch:  # the server moved `saved` on; the old value would now make the next update stale
+                frame.saved = None
+
+    def delete_frames(self, frames: Iterable, batch_size: int = DEFAULT_BATCH, **_ignored) -> list[str]:
+        """Delete frames (objects or ids); returns the ids the version did not have."""
+        ids = [f if isinstance(f, str) else f.id for f in frames]
+        missing: list[str] = []
+        for batch in _batches(ids, batch_size):
+            missing += api().post(f"versions/{self.id}/delete-frames/", {"ids": batch})["missing"]
+        return missing
+
+    def get_iterator(self, page_size: int = PAGE_SIZE, **query) -> Iterator:
+        """Every frame of the version, page by page (keyset cursor: as fast at the end as at the start).
+        Keyword arguments are the frames API's query (`label`, `frame_query`, `roi_query`, `sort`, `order`...)."""
+        params = {**query, "limit": page_size}
+        while True:
+            page = api().get(f"versions/{self.id}/frames/", params=params)
+            yield from (SingleFrame.from_dict(frame) for frame in page["results"])
+            if not page.get("cursor"):
+                return
+            params = {**query, "limit": page_size, "cursor": page["cursor"]}
+
+    def get_stats(self, timeout: float = 600, **query) -> dict:
+        """Label statistics (frames, annotated frames, per label ROIs and frames); a large version is counted by
+        a job on the server, which this waits for."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = api().http.get(api().url(f"versions/{self.id}/stats/"), params=query, timeout=TIMEOUT)
+            raise_for_answer(answer)
+            if answer.status_code != 202:  # 202: a job is counting them
+                return answer.json()
+            if time.monotonic() > deadline:
+                raise HyperDataError(f"the statistics of version {self.id} were not counted within {timeout} s")
+            time.sleep(STATS_POLL_SECONDS)
