@@ -14,7 +14,7 @@ from .annotations import Annotation, build_annotations
 
 DEFAULT_SOURCE = "default"
 SOURCE_KEYS = {"id", "uri", "width", "height", "timestamp", "preview", "masks"}
-FRAME_KEYS = {"id", "context_id", "timestamp", "meta", "sources", "rois", "saved", "dataset", "saved_in_version", "num_frames"}
+FRAME_KEYS = {"id", "context_id", "timestamp", "meta", "sources", "rois", "saved", "dataset", "saved_in_version"}
 
 
 class _Annotated:
