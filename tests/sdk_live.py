@@ -6,10 +6,13 @@ what the SDK reads, as it would be on a user's machine after `hyperdata login`.
 """
 from __future__ import annotations
 
+import gc
+
 import pytest
 from django.contrib.auth.models import User
 
 import hyperdata_client
+import hyperdata_client.api
 
 PASSWORD = "pw-sdk-user-12345"
 
@@ -22,4 +25,9 @@ def sdk_user(live_server, transactional_db, settings, tmp_path, monkeypatch):
     monkeypatch.delenv("HYPERDATA_API_TOKEN", raising=False)
     user = User.objects.create_user("sdk-user", password=PASSWORD)
     hyperdata_client.login(live_server.url, "sdk-user", PASSWORD)
-    return user
+    yield user
+    # The live server keeps a database connection per kept-alive HTTP connection: close ours so the test
+    # database can be dropped at the end. An exception a test kept (pytest.raises) holds the frames, and so the
+    # sockets, of the call that raised it in a reference cycle: collect it first.
+    gc.collect()
+    hyperdata_client.api.close()

@@ -3,6 +3,7 @@ what failed and why, uploads retried through a server that fails the first attem
 statistics and mask labels."""
 from __future__ import annotations
 
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -10,9 +11,7 @@ import pytest
 import requests
 from django.contrib.auth.models import User
 
-from frames import services
-
-from hyperdata_client import ApiError, Dataset, DatasetVersion, HyperDataError, NotFoundError, SingleFrame
+from hyperdata_client import ApiError, Dataset, DatasetVersion, HyperDataError, NotFoundError, SingleFrame, login
 from hyperdata_client.config import load_config
 from tests.sdk_live import sdk_user  # noqa: F401 (fixture)
 
@@ -121,14 +120,19 @@ def test_mask_labels_are_version_metadata_in_clearmls_form(sdk_user):
                                                                 {"value": [147, 44, 209], "labels": ["person"]}]}
 
 
-def test_someone_elses_dataset_does_not_exist_for_you(sdk_user):
-    theirs = services.dataset_create(user=User.objects.create_user("owner"), name="private")
+def test_someone_elses_dataset_does_not_exist_for_you(sdk_user, live_server, tmp_path, monkeypatch):
+    mine = os.environ["HYPERDATA_CONFIG"]
+    User.objects.create_user("owner", password="pw-owner-12345")
+    monkeypatch.setenv("HYPERDATA_CONFIG", str(tmp_path / "owner.json"))
+    login(live_server.url, "owner", "pw-owner-12345")
+    theirs = Dataset.create(dataset_name="private")
+    monkeypatch.setenv("HYPERDATA_CONFIG", mine)  # back to sdk-user
     assert not Dataset.exists(dataset_name="private")
     with pytest.raises(NotFoundError) as missing:
-        Dataset.get(dataset_id=theirs.pk)
+        Dataset.get(dataset_id=theirs.id)
     assert missing.value.status == 404
     with pytest.raises(NotFoundError):
-        DatasetVersion.get_single_frame(frame_id="x", dataset_id=theirs.pk)
+        DatasetVersion.get_single_frame(frame_id="x", dataset_id=theirs.id)
 
 
 class FlakyProxy(BaseHTTPRequestHandler):

@@ -37,9 +37,10 @@ class Api:
                 if attempt >= retries:
                     raise
             else:
-                if answer.status_code not in RETRIABLE_STATUS or attempt >= retries:
-                    raise_for_answer(answer)
-                    return answer.json() if answer.content else None
+                with answer:  # hands the connection back to the pool even when an error keeps `answer` alive
+                    if answer.status_code not in RETRIABLE_STATUS or attempt >= retries:
+                        raise_for_answer(answer)
+                        return answer.json() if answer.content else None
             attempt += 1
             time.sleep(min(0.2 * 2 ** attempt, 10))
 
@@ -71,5 +72,15 @@ def api() -> Api:
     global _current
     config = load_config()
     if _current is None or _current.config != config:
+        if _current is not None:
+            _current.http.close()  # its kept-alive connections would otherwise hold resources on the old server
         _current = Api(config)
     return _current
+
+
+def close() -> None:
+    """Close the client's connections (a server keeps a kept-alive connection, and its resources, until then)."""
+    global _current
+    if _current is not None:
+        _current.http.close()
+        _current = None

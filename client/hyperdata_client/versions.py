@@ -107,10 +107,10 @@ class VersionFrames:
         a job on the server, which this waits for."""
         deadline = time.monotonic() + timeout
         while True:
-            answer = api().http.get(api().url(f"versions/{self.id}/stats/"), params=query, timeout=TIMEOUT)
-            raise_for_answer(answer)
-            if answer.status_code != 202:  # 202: a job is counting them
-                return answer.json()
+            with api().http.get(api().url(f"versions/{self.id}/stats/"), params=query, timeout=TIMEOUT) as answer:
+                raise_for_answer(answer)
+                if answer.status_code != 202:  # 202: a job is counting them
+                    return answer.json()
             if time.monotonic() > deadline:
                 raise HyperDataError(f"the statistics of version {self.id} were not counted within {timeout} s")
             time.sleep(STATS_POLL_SECONDS)
