@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from frames import services
+from frames import selectors, services
 from frames.filters import parse_filters
 from frames.models import DatasetVersion, RoiLabel
 from frames.selectors import stats as stat_selectors
@@ -133,3 +133,35 @@ def test_roi_distributions_count_what_the_frames_hold(admin_user):
     assert sum(b["count"] for b in area["buckets"]) == len(values)
     assert RoiLabel.objects.filter(revision__version=root).count() == 10
     assert stat_selectors.roi_meta_keys(user=user, version=root) == ["rois.meta.area"]
+
+
+def test_a_one_label_count_is_read_from_the_kept_statistics_and_equals_a_count(admin_user):
+    """Frames with a label (as an ROI's or the frame's), or without it: the count the version keeps per label,
+    with no query of the label index, equal to the count from the frames after every kind of write."""
+    user = admin_user
+    root = services.dataset_create(user=user, name="one-label").versions.get()
+    services.frames_add(user=user, version=root, frames=[
+        frame(0), frame(1, labels=("car", "red")), frame(2, labels=(), frame_labels=("car",)),
+        frame(3, labels=("bus",), frame_labels=("car",)), frame(4, labels=("bus",)), frame(5, labels=()),
+    ])
+
+    def assert_counts(version, expected_car):
+        version = fresh(version)
+        for rules, expected in (([{"labels": ["car"]}], expected_car), ([{"labels": ["car"], "logic": "exclude"}], version.frame_count - expected_car),
+                                ([{"labels": ["unicorn"]}], 0)):
+            filters = parse_filters([{"rois": rules}])
+            with CaptureQueriesContext(connection) as queries:
+                kept = stat_services.frames_count(user=user, version=version, filters=filters)
+            counted = selectors.frames_count(user=user, version=version, filters=filters)  # from the frames, by SQL
+            assert (kept, counted) == (expected, expected), rules
+            assert not any("frames_roilabel" in q["sql"] for q in queries.captured_queries)
+
+    assert_counts(root, 4)
+    services.frames_update(user=user, version=root, frames=[{"id": "f0", "rois": []}])
+    services.frames_delete(user=user, version=root, frame_ids=["f2"])
+    assert_counts(root, 2)
+    published, child = services.version_snapshot(user=user, version=root)
+    assert_counts(published, 2)
+    assert_counts(child, 2)  # inherited from the parent
+    services.frames_add(user=user, version=child, frames=[frame(7), frame(8, labels=(), frame_labels=("car",))])
+    assert_counts(child, 4)

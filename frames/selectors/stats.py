@@ -100,6 +100,19 @@ def kept_stats(version: DatasetVersion) -> dict | None:
     return inherited_stats(version)
 
 
+def kept_label_count(version: DatasetVersion, filters) -> int | None:
+    """The frame count of a filter that is one label (frames with an ROI carrying it, or without: excluded),
+    read from the label statistics the version keeps; None for any other filter or when none are kept."""
+    if len(filters or ()) != 1 or filters[0].frame_query or filters[0].sources_query or len(filters[0].roi_rules) != 1:
+        return None
+    rule = filters[0].roi_rules[0]
+    stats = kept_stats(version) if len(rule.labels) == 1 and not rule.query and not rule.conf_range else None
+    if stats is None:
+        return None
+    carrying = next((e["frame_count"] for e in stats["labels"] if e["label"] == rule.labels[0]), 0)
+    return stats["frame_count"] - carrying if rule.exclude else carrying
+
+
 def label_stats(*, user, version: DatasetVersion, filters=(), sample: Sample | None = None) -> dict:
     """Frame count, annotated frames, and per label the number of ROIs, of frame labels and of frames
     carrying it; the statistics the version keeps when there is no filter and no sample."""

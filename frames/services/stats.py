@@ -139,6 +139,10 @@ def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = ""
     the version is unchanged."""
     if not filtering(filters) and not changed and not sample:
         return frame_selectors.frames_count(user=user, version=version)
+    kept = None if changed or sample else stat_selectors.kept_label_count(version, filters)
+    if kept is not None:  # one label: the count the version keeps per label, at any size
+        require(user, version, VIEWER)
+        return kept
     compute = lambda: frame_selectors.frames_count(user=user, version=version, filters=filters, changed=changed, sample=sample)  # noqa: E731
     return _answer("count", version, (list(filters), changed) + ((sample,) if sample else ()), compute, user=user)
 
