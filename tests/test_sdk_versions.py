@@ -72,11 +72,12 @@ def test_add_frames_lists_the_refused_frames_with_their_reasons_and_writes_the_r
     assert [f.id for f in draft.get_iterator()] == [f.id for f in good]
 
 
-def test_frames_without_an_id_get_the_one_the_server_gave(sdk_user):
-    Dataset.create(dataset_name="named by server")
-    draft = DatasetVersion.get_current(dataset_name="named by server")
+def test_frames_without_an_id_get_one_and_adding_them_again_does_not_make_copies(sdk_user):
+    Dataset.create(dataset_name="unnamed")
+    draft = DatasetVersion.get_current(dataset_name="unnamed")
     unnamed = [SingleFrame(source=f"s3://bucket/{n}.jpg") for n in range(3)]
     assert draft.add_frames(unnamed) == []
+    assert draft.add_frames(unnamed) == []  # what a retry after a lost answer does
     assert sorted(f.id for f in unnamed) == sorted(f.id for f in draft.get_iterator())
 
 
@@ -136,9 +137,11 @@ def test_someone_elses_dataset_does_not_exist_for_you(sdk_user, live_server, tmp
 
 
 class FlakyProxy(BaseHTTPRequestHandler):
-    """Answers 503 to the first `failures` requests, then passes requests on to the live server."""
+    """Answers 503 to the first `failures` requests, then passes requests on to the live server; the answers of
+    the next `lost_answers` that went through are replaced by a 502 (the server wrote, the client never heard)."""
 
     failures = 0
+    lost_answers = 0
     target = ""
     seen = 0
 
@@ -154,6 +157,12 @@ class FlakyProxy(BaseHTTPRequestHandler):
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
         answer = requests.request(self.command, cls.target + self.path, data=body, headers=headers, timeout=60)
+        if cls.lost_answers > 0:
+            cls.lost_answers -= 1
+            self.send_response(502)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(answer.status_code)
         self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
         self.send_header("Content-Length", str(len(answer.content)))
@@ -168,7 +177,7 @@ class FlakyProxy(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def flaky_server(sdk_user, live_server, monkeypatch):
-    handler = type("Flaky", (FlakyProxy,), {"target": live_server.url, "failures": 0, "seen": 0})
+    handler = type("Flaky", (FlakyProxy,), {"target": live_server.url, "failures": 0, "lost_answers": 0, "seen": 0})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -192,3 +201,13 @@ def test_uploads_are_retried_through_a_server_that_fails_the_first_attempts(flak
     assert [(f.frame.id, f.reason) for f in failed] == [("late/0000.jpg", "HTTP 503: Service Unavailable"),
                                                         ("late/0001.jpg", "HTTP 503: Service Unavailable")]
     assert len(list(draft.get_iterator())) == 4, "the frames that failed were not written"
+
+
+def test_a_retry_after_a_lost_answer_does_not_add_the_frames_twice(flaky_server):
+    Dataset.create(dataset_name="lost answers")
+    draft = DatasetVersion.get_current(dataset_name="lost answers")
+    unnamed = [SingleFrame(source=f"s3://bucket/{n}.jpg", metadata={"n": n}) for n in range(3)]
+    flaky_server.lost_answers, flaky_server.seen = 1, 0
+    assert draft.add_frames(unnamed, upload_retries=1) == []
+    assert flaky_server.seen == 2, "the answer of the first attempt was lost, the second came back"
+    assert sorted(f.meta["n"] for f in draft.get_iterator()) == [0, 1, 2]

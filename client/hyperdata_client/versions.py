@@ -9,6 +9,7 @@ import requests
 
 from .api import TIMEOUT, api
 from .errors import ApiError, HyperDataError, raise_for_answer
+from .annotations import new_id
 from .frames import FrameGroup, SingleFrame
 
 DEFAULT_BATCH = 500
@@ -59,16 +60,16 @@ class VersionFrames:
         sendable = [f for f in batch if id(f) not in local]
         if not sendable:
             return failed
+        for frame in sendable:
+            # Named here, not by the server: a retry after a lost answer then replaces what the first attempt
+            # wrote instead of adding the frames twice.
+            frame.id = frame.id or new_id()
         try:
             answer = api().post(f"versions/{self.id}/frames/", [f.to_dict() for f in sendable], params={"partial": "true"}, retries=retries)
         except (ApiError, requests.RequestException) as exc:
             return failed + [FailedFrame(f, str(exc)) for f in sendable]
         refused = {failure["index"]: failure for failure in answer.get("failed") or []}
         failed += [FailedFrame(sendable[i], _reason(refused[i])) for i in sorted(refused)]
-        written = [f for i, f in enumerate(sendable) if i not in refused]
-        if len(answer.get("ids") or []) == len(written):
-            for frame, frame_id in zip(written, answer["ids"]):
-                frame.id = frame.id or frame_id
         return failed
 
     def update_frames(self, frames: Iterable, batch_size: int = DEFAULT_BATCH, **_ignored) -> None:
