@@ -11,7 +11,7 @@ import pytest
 import requests
 from django.contrib.auth.models import User
 
-from hyperdata_client import ApiError, Dataset, DatasetVersion, HyperDataError, NotFoundError, SingleFrame, login
+from hyperdata_client import ApiError, Dataset, DatasetVersion, FrameGroup, HyperDataError, NotFoundError, SingleFrame, login
 from hyperdata_client.config import load_config
 from tests.sdk_live import sdk_user  # noqa: F401 (fixture)
 
@@ -211,3 +211,25 @@ def test_a_retry_after_a_lost_answer_does_not_add_the_frames_twice(flaky_server)
     assert draft.add_frames(unnamed, upload_retries=1) == []
     assert flaky_server.seen == 2, "the answer of the first attempt was lost, the second came back"
     assert sorted(f.meta["n"] for f in draft.get_iterator()) == [0, 1, 2]
+
+
+def test_a_frame_group_is_read_changed_and_written_back_whole(sdk_user):
+    Dataset.create(dataset_name="rig")
+    draft = DatasetVersion.get_current(dataset_name="rig")
+    group = FrameGroup(id="rig/0001", metadata={"velocity": 60})
+    group["front"] = SingleFrame(source="s3://rig/front/0001.jpg", width=800, height=600, metadata={"fov": 129})
+    group["rear"] = SingleFrame(source="s3://rig/rear/0001.jpg", width=800, height=600)
+    group["front"].add_annotation(poly2d_xy=[1, 1, 9, 1, 9, 9], labels=["car"])
+    assert draft.add_frames([group]) == []
+
+    stored = draft.get_single_frame("rig/0001")
+    stored["rear"].add_annotation(box2d_xywh=[5, 5, 20, 10], labels=["truck"], id="t1")
+    stored.add_annotation(labels=["rain"])
+    stored.meta["checked"] = True
+    draft.update_frames([stored])
+
+    again = draft.get_single_frame("rig/0001")
+    assert isinstance(again, FrameGroup) and list(again) == ["front", "rear"]
+    assert [a.labels for a in again["front"].get_annotations()] == [["car"]] and again["front"].meta == {"fov": 129}
+    assert [(a.id, a.shape) for a in again["rear"].get_annotations()] == [("t1", {"type": "box", "xywh": [5, 5, 20, 10]})]
+    assert [a.labels for a in again.get_annotations()] == [["rain"]] and again.meta == {"velocity": 60, "checked": True}
