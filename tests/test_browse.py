@@ -176,9 +176,11 @@ def many_frames(n):
         # lists are paginated with their total: the count, then the page (the dataset first, with the user's role)
         ("/api/datasets/", 2),
         ("/api/datasets/{d}/versions/", 3),
-        # version (with the user's role), page of frames, their previews (+ the count of a filtered view)
+        # version (with the user's role), page of frames, their previews (+ the count of a filtered view; one
+        # label's count is the version's kept statistics, read with the version)
         ("/api/versions/{v}/frames/?limit=50", 3),
-        ("/api/versions/{v}/frames/?limit=50&label=car&count=true", 4),
+        ("/api/versions/{v}/frames/?limit=50&label=car&count=true", 3),
+        ("/api/versions/{v}/frames/?limit=50&label=car&label=tree&count=true", 4),
         ("/api/versions/{v}/frames/?limit=50&sort=meta.i&order=desc", 3),
         ("/api/versions/{v}/contexts/", 4),
         ("/api/versions/{v}/stats/", 1),

@@ -282,9 +282,12 @@ def _other_thread(work):
 
 
 def started_import_job(owner, path, name: str) -> Job:
+    """An import job claimed by the test itself: no task is queued, so the session's worker leaves it alone."""
     draft = draft_of(owner, name)
-    job = services.import_start(user=owner, version=draft, format="clearml", path=str(path))
-    return services.job_claim(job_id=job.pk)  # as the worker does, without one
+    params = {"format": "clearml", "path": str(path), "media_root": "", "options": {}, "dry_run": False,
+              "output_dir": str(services.import_output_dir(name))}
+    job = services.job_start(user=owner, kind="import", key=f"import:{name}", version=draft, params=params, task=None)
+    return services.job_claim(job_id=job.pk)
 
 
 def test_an_imports_progress_is_seen_before_it_commits_and_cancelling_stops_it(owner, tmp_path, monkeypatch, settings):
