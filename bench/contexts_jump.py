@@ -22,50 +22,25 @@ RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 setup(os.environ.get("BENCH_DB", "hyperdata_bench_contexts"))
 
 from django.core.cache import cache  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.db.models import Count, Min  # noqa: E402
 
+from _frames import kept_or_loaded  # noqa: E402
 from frames import selectors, services  # noqa: E402
 from frames.filters import parse_filters  # noqa: E402
-from frames.models import Dataset, DatasetVersion, FrameRevision  # noqa: E402
 from frames.selectors import SYSTEM, FrameQuery  # noqa: E402
 from frames.selectors.frames import query_rows  # noqa: E402
 from frames.services import positions as position_services  # noqa: E402
-from frames.services.bulk import insert_revisions  # noqa: E402
 
 DATASET = f"contexts-jump-{FRAMES}-{PER_CONTEXT}"
 LIMIT = 100
 
 
-def make_revision(version, i: int, saved: int) -> FrameRevision:
-    labels = [["car"], ["car", "person"], ["truck"], ["car"], ["bike"]][i % 5]
-    video = i // PER_CONTEXT
-    return FrameRevision(
-        dataset_id=version.dataset_id, version_id=version.pk, version_seq=version.seq, frame_id=f"frame-{i:08d}",
-        context_id=f"s3://bench/videos/{video:07d}.mp4", timestamp=(i % PER_CONTEXT) * 100, saved=saved, num_frames=1,
-        meta={"speed": i % 120}, sources=[{"id": "default", "uri": f"s3://bench/videos/{video:07d}.mp4", "width": 1920, "height": 1080}],
-        rois=[{"id": f"{i}-0", "labels": labels, "poly": [10, 10, 60, 10, 60, 40], "confidence": (i % 100) / 100}],
-    )
-
-
 def build():
-    dataset = Dataset.objects.filter(name=DATASET).first()
-    if dataset and dataset.versions.count() == 2:
-        print(f"reusing {DATASET}", flush=True)
-        return dataset.versions.get(seq=1), dataset.versions.get(seq=2)
-    if dataset:
-        services.dataset_delete(user=SYSTEM, dataset=dataset)
-    dataset = services.dataset_create(user=SYSTEM, name=DATASET)
-    root = dataset.versions.get()
-    start, saved = time.perf_counter(), int(time.time() * 1000)
-    for offset in range(0, FRAMES, 10_000):
-        with transaction.atomic():
-            insert_revisions([make_revision(root, i, saved) for i in range(offset, min(FRAMES, offset + 10_000))])
-    DatasetVersion.objects.filter(pk=root.pk).update(frame_count=FRAMES)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(f"loaded {FRAMES:,} frames in {time.perf_counter() - start:.0f} s", flush=True)
-    root.refresh_from_db()
+    published, child = kept_or_loaded(DATASET, FRAMES, PER_CONTEXT)
+    if child is not None:
+        return published, child
+    root = published
     published, child = services.version_snapshot(user=SYSTEM, version=root, name="v1")
     return published, child
 
