@@ -12,6 +12,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from .dataview_models import DataView  # noqa: F401  (registered with the app through this module)
+
 
 def new_id() -> str:
     return uuid.uuid4().hex
