@@ -37,6 +37,7 @@ from .conftest import TESTDATA_DIR
 
 ANYONE, SIGNED_IN, VIEWER, ANNOTATOR, OWNER = "anyone", "signed in", "viewer", "annotator", "owner"
 STAFF = "staff"  # staff only (shared cloud credentials)
+DATAVIEW_OWNER = "dataview owner"  # the walked DataView is the owner's: only they (and staff) see it, others get 404
 RANK = {VIEWER: 1, ANNOTATOR: 2, OWNER: 3}
 ACTORS = ["anonymous", "outsider", VIEWER, ANNOTATOR, OWNER, "staff"]
 OK_GET = (200,)
@@ -152,6 +153,13 @@ ROUTES = {
     "DELETE /api/datasets/{dataset_id}/members/{member_id}/": Rule(OWNER, ok=(204,)),
     "GET /api/datasets/{dataset_id}/versions/": Rule(VIEWER),
     "POST /api/datasets/{dataset_id}/versions/": Rule(OWNER, ok=(201,), body={"parent": "{published}", "name": "walk-child"}),
+    "GET /api/dataviews/": Rule(SIGNED_IN),
+    "POST /api/dataviews/": Rule(VIEWER, ok=(201,), body={"queries": [{"version": "{published}"}]}),  # who sees the version
+    "GET /api/dataviews/{dataview_id}/": Rule(DATAVIEW_OWNER),
+    "PATCH /api/dataviews/{dataview_id}/": Rule(DATAVIEW_OWNER, body={"name": "walked"}),
+    "DELETE /api/dataviews/{dataview_id}/": Rule(DATAVIEW_OWNER, ok=(204,)),
+    "GET /api/dataviews/{dataview_id}/frames/": Rule(DATAVIEW_OWNER),
+    "GET /api/dataviews/{dataview_id}/count/": Rule(DATAVIEW_OWNER),
     "GET /api/jobs/": Rule(SIGNED_IN, lists=True),
     "GET /api/jobs/{job_id}/": Rule(VIEWER),
     "POST /api/jobs/{job_id}/cancel/": Rule(OWNER),
@@ -275,8 +283,9 @@ def make_world(media_files) -> SimpleNamespace:
     wanted = view_request(view_link)
     MediaPreview.objects.create(key=wanted.key, kind=wanted.kind, uri=wanted.uri, media=wanted.media, max_size=wanted.max_size,
                                 status=MediaPreview.DONE, file=media_files.preview_file, content_type="image/jpeg")
+    dataview = services.dataview_create(user=owner, data={"queries": [{"version": draft.pk, "roi_query": "car"}]})
     return SimpleNamespace(users=users, dataset=dataset, published=published, draft=draft, member=bystander, job=job, credential=credential,
-                           uri=media_files.uri, preview_file=media_files.preview_file, view_link=view_link)
+                           dataview=dataview, uri=media_files.uri, preview_file=media_files.preview_file, view_link=view_link)
 
 
 def fill(template: str, rule: Rule, world) -> str:
@@ -284,7 +293,8 @@ def fill(template: str, rule: Rule, world) -> str:
         return rule.url(world)
     version = world.published if rule.version == "published" else world.draft
     values = {"dataset_id": world.dataset.pk, "version_id": version.pk, "frame_id": "f1", "member_id": world.member.pk,
-              "job_id": world.job.pk, "credential_id": world.credential.pk, "project_id": world.dataset.project_id}
+              "job_id": world.job.pk, "credential_id": world.credential.pk, "project_id": world.dataset.project_id,
+              "dataview_id": world.dataview.pk}
     url = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
     return f"{url}?{rule.query}" if rule.query else url
 
@@ -327,6 +337,8 @@ def expected(rule: Rule, actor: str, *, api: bool) -> tuple:
         return rule.ok
     if rule.need == STAFF:
         return (403,)
+    if rule.need == DATAVIEW_OWNER:
+        return rule.ok if actor == OWNER else (404,)
     if actor == "outsider":
         return (404,)
     return rule.ok if RANK[actor] >= RANK[rule.need] else (403,)
@@ -360,7 +372,9 @@ def test_access_walk(key, actor, media_files):
             assert shown == hidden, f"{actor} does not see the dataset in {template}"
 
 
-API_WRITES = [key for key, rule in ROUTES.items() if key.split(" ")[1].startswith("/api/") and not key.startswith("GET ") and rule.need in RANK]
+# A new DataView's access is the versions its body names: a malformed body (400) comes before any version.
+API_WRITES = [key for key, rule in ROUTES.items() if key.split(" ")[1].startswith("/api/") and not key.startswith("GET ") and rule.need in RANK
+              and key != "POST /api/dataviews/"]
 
 
 @pytest.mark.django_db

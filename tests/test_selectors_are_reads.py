@@ -38,7 +38,10 @@ def world(admin_user):
                              result={"total": 6, "done": 0, "failed": 0, "pending": 6})
     services.credential_create(user=admin_user, data={"provider": "s3", "name": "minio", "host": "127.0.0.1:9000",
                                                        "key": "k", "secret": "s", "use_tls": False})
-    return {"user": admin_user, "dataset": dataset, "published": published, "draft": draft, "job": job, "frames": frames}
+    sequential = services.dataview_create(user=admin_user, data={"queries": [{"version": published.pk}, {"version": draft.pk, "roi_query": "car"}]})
+    drawn = services.dataview_create(user=admin_user, data={"queries": [{"version": draft.pk}], "iteration_order": "random"})
+    return {"user": admin_user, "dataset": dataset, "published": published, "draft": draft, "job": job, "frames": frames,
+            "dataviews": (sequential, drawn)}
 
 
 def _credential_get(user):
@@ -78,6 +81,10 @@ def calls(w):
         "contexts_list": lambda: selectors.contexts_list(user=user, version=published, query=query),
         "frame_neighbours": lambda: selectors.frame_neighbours(user=user, version=draft, frame=row, query=query),
         "previous_page_cursor": lambda: selectors.previous_page_cursor(user=user, version=draft, first_row=row, query=query),
+        "dataviews_list": lambda: list(selectors.dataviews_list(user=user)),
+        "dataview_get": lambda: selectors.dataview_get(user=user, dataview_id=w["dataviews"][0].pk),
+        "dataview_count": lambda: [selectors.dataview_count(user=user, dataview=v) for v in w["dataviews"]],
+        "dataview_frames": lambda: [selectors.dataview_frames(user=user, dataview=v, limit=3) for v in w["dataviews"]],
         "dataset_get": lambda: selectors.dataset_get(user=user, dataset_id=w["dataset"].pk),
         "datasets_list": lambda: list(selectors.datasets_list(user=user)),
         "members_list": lambda: selectors.members_list(user=user, dataset=w["dataset"]),

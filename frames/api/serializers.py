@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import schema
-from ..models import Dataset, DatasetMember, DatasetVersion, Job, Project
+from ..models import DataView, Dataset, DatasetMember, DatasetVersion, Job, Project
 from . import openapi  # noqa: F401  (registers the frame models' OpenAPI extension)
 
 
@@ -206,3 +206,35 @@ class JobSerializer(serializers.ModelSerializer):
         if not job.total:
             return 1.0 if job.state == Job.DONE else None
         return round(min(1.0, job.done / job.total), 4)
+
+
+class DataViewQuerySerializer(serializers.Serializer):
+    dataset = serializers.CharField(required=False, help_text="Id of the version's dataset (optional; checked)")
+    version = serializers.CharField(help_text="Id of a dataset version you can see")
+    roi_query = serializers.CharField(required=False, allow_blank=True, help_text="Lucene rule on one ROI, as the frames API's")
+    frame_query = serializers.CharField(required=False, allow_blank=True, help_text="Lucene rule on meta.*, as the frames API's")
+    weight = serializers.FloatField(required=False, default=1, help_text="Share of the random draws (relative to the other queries)")
+
+
+class DataViewWriteSerializer(serializers.Serializer):
+    """What a DataView is made of (the service checks each field and names the bad ones)."""
+
+    name = serializers.CharField(required=False, allow_blank=True)
+    queries = DataViewQuerySerializer(many=True)
+    iteration_order = serializers.ChoiceField(choices=["sequential", "random"], required=False)
+    infinite = serializers.BooleanField(required=False)
+    maximum_number_of_frames = serializers.IntegerField(required=False, allow_null=True)
+    random_seed = serializers.IntegerField(required=False)
+    labels = serializers.DictField(child=serializers.IntegerField(), required=False, help_text="Label enumeration {label: number}")
+    mapping_rules = serializers.ListField(child=serializers.DictField(), required=False,
+                                          help_text='[{"from_labels": [...], "to_label": "...", "version": id or null}]')
+
+
+class DataViewSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = DataView
+        fields = ["id", "name", "owner", "queries", "iteration_order", "infinite", "maximum_number_of_frames", "random_seed",
+                  "labels", "mapping_rules", "created", "updated"]
+        read_only_fields = fields

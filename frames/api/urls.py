@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from .views import credentials, datasets, frames, imports, jobs, meta_schema, projects, root, versions
+from .views import credentials, dataviews, datasets, frames, imports, jobs, meta_schema, projects, root, versions
 
 app_name = "api"
 FRAME_ID = "<path:frame_id>"  # frame ids may hold slashes (file paths)
@@ -31,6 +31,10 @@ urlpatterns = [
     path("versions/<str:version_id>/frames/", frames.FrameListView.as_view(), name="frame-list"),
     path("versions/<str:version_id>/delete-frames/", frames.FrameDeleteView.as_view(), name="frame-delete"),
     path(f"versions/<str:version_id>/frames/{FRAME_ID}/", frames.FrameDetailView.as_view(), name="frame-detail"),
+    path("dataviews/", dataviews.DataViewListView.as_view(), name="dataview-list"),
+    path("dataviews/<str:dataview_id>/", dataviews.DataViewDetailView.as_view(), name="dataview-detail"),
+    path("dataviews/<str:dataview_id>/frames/", dataviews.DataViewFramesView.as_view(), name="dataview-frames"),
+    path("dataviews/<str:dataview_id>/count/", dataviews.DataViewCountView.as_view(), name="dataview-count"),
     path("jobs/", jobs.JobListView.as_view(), name="job-list"),
     path("jobs/<str:job_id>/", jobs.JobDetailView.as_view(), name="job-detail"),
     path("jobs/<str:job_id>/cancel/", jobs.JobCancelView.as_view(), name="job-cancel"),

@@ -20,6 +20,7 @@ Selectors take the acting user first and decide access through `access.require`;
 - jobs:     a user's jobs, a version's job history
 - pyramids: which sources are shown through a deep zoom pyramid, and its state
 - credentials: cloud credentials a user sees and uses, the row for a host and bucket, the storage credentials provider
+- dataviews: a user's DataViews, and their frames evaluated (sequential by context, or seeded random draws by weight)
 - meta_schema: a version's typed metadata fields (its own or inherited), the values its frames hold, the write check
 """
 from .access import ANNOTATOR, OWNER, SYSTEM, VIEWER, allows, role_of
@@ -30,6 +31,7 @@ from .contexts import (
     frame_neighbours, previous_page_cursor,
 )
 from .changes import ParentFrame, frame_changes, parent_frame
+from .dataviews import DataViewCount, DataViewPage, dataview_count, dataview_frames, dataview_get, dataviews_list
 from .datasets import dataset_get, datasets_list, members_list, version_get, version_lineage, versions_list
 from .exports import EXPORT_FORMATS, frames_export
 from .frames import FramePage, cursor_of, frame_get, frame_pages, frame_to_dict, frames_browse, frames_count
@@ -52,6 +54,7 @@ __all__ = [
     "ContextPositions", "context_cursor_at", "context_cursor_offset", "context_positions_compute",
     "CONTEXT_PAGE_SIZE", "ContextFramesPage", "ContextPage", "ContextRow", "Neighbours", "context_frames", "contexts_before",
     "contexts_list", "frame_neighbours", "previous_page_cursor",
+    "DataViewCount", "DataViewPage", "dataview_count", "dataview_frames", "dataview_get", "dataviews_list",
     "dataset_get", "datasets_list", "members_list", "version_get", "version_lineage", "versions_list",
     "EXPORT_FORMATS", "frames_export",
     "FramePage", "cursor_of", "frame_get", "frame_pages", "frame_to_dict", "frames_browse", "frames_count",

@@ -1,0 +1,261 @@
+"""DataViews evaluated: the frames a user's saved queries select, in the order the DataView asks for.
+
+Each query goes through the Frames tab's own code: its `roi_query` and `frame_query` are read by
+parse_frame_query, its frames come from frames_browse (keyset pages) or query_rows, so a DataView and the
+browser select the same frames for the same query.
+
+    sequential  every query's frames merged by context, then timestamp (then frame id, then query order), as
+                ClearML's DataView returns them; a cursor holds each query's keyset cursor, so page 1,000 costs
+                what page 1 costs. Infinite: starts again after the last frame.
+    random      draw n picks a query with probability weight / sum of weights (queries matching nothing left
+                out), then one of its frames uniformly, both from random.Random("<seed>:<n>"): the same seed
+                gives the same frames at any page size, another seed others. Draws are with replacement; a finite
+                random view yields as many draws as its queries match frames (one epoch's worth).
+    maximum_number_of_frames  caps either order.
+
+A cursor is opaque JSON: {"p": frames yielded before the page, "c": [each query's keyset cursor]}.
+"""
+from __future__ import annotations
+
+import base64
+import heapq
+import json
+import random
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+
+from ..dataview_models import DataView
+from ..exceptions import NotFound, ServiceError
+from ..models import DatasetVersion, FrameRevision
+from .access import _signed_in
+from .datasets import version_get
+from .frames import cursor_of, frames_browse, frames_count, keyset_order, query_rows
+from .previews import frames_to_dicts
+from .query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_COLUMNS, FrameQuery, QueryInvalid, parse_frame_query
+
+QUERY_TEXTS = ("roi_query", "frame_query")
+
+
+@dataclass
+class DataViewPage:
+    frames: list[dict]
+    next_cursor: str | None
+    position: int  # frames yielded before this page
+
+
+@dataclass
+class DataViewCount:
+    count: int  # frames the queries match (a frame two queries match counts twice, as iterating yields it twice)
+    per_query: list[int]
+    length: int | None  # frames an iteration yields; None: endless (infinite, no maximum)
+
+
+@dataclass
+class _Query:
+    version: DatasetVersion
+    frame_query: FrameQuery
+    weight: float
+
+
+def dataviews_list(*, user) -> QuerySet[DataView]:
+    """The user's own DataViews, newest first (staff too: a list of everybody's would bury one's own)."""
+    if not _signed_in(user):
+        return DataView.objects.none()
+    return DataView.objects.filter(owner_id=user.pk).select_related("owner")
+
+
+def dataview_get(*, user, dataview_id: str) -> DataView:
+    """The DataView, if it is the user's (staff: anyone's); NotFound otherwise, so others' ids do not leak."""
+    if not _signed_in(user):
+        raise NotFound(f"no dataview with id {dataview_id!r}", field="dataview")
+    rows = DataView.objects.select_related("owner")
+    view = (rows if user.is_staff else rows.filter(owner_id=user.pk)).filter(pk=dataview_id).first()
+    if view is None:
+        raise NotFound(f"no dataview with id {dataview_id!r}", field="dataview")
+    return view
+
+
+def dataview_frame_query(query: dict, *, index: int, limit: int = DEFAULT_PAGE_SIZE) -> FrameQuery:
+    """A DataView query's FrameQuery (context order), read by the browser's parser; errors name queries[i]."""
+    params = QueryDict(mutable=True)
+    for key in QUERY_TEXTS:
+        if query.get(key):
+            params[key] = query[key]
+    params["limit"] = str(limit)
+    try:
+        return parse_frame_query(params)
+    except QueryInvalid as exc:
+        # The parser reads the two rules as one filter block ("filters[0].roi_query"): name the query's own key.
+        errors = [{**e, "field": f"queries[{index}].{e['field'].removeprefix('filters[0].')}"} for e in exc.errors]
+        raise QueryInvalid(errors) from None
+
+
+def dataview_versions(*, user, queries: list[dict]) -> list[DatasetVersion]:
+    """Each query's version as the user sees it; NotFound naming queries[i].version for one they cannot."""
+    found = []
+    for index, query in enumerate(queries):
+        try:
+            found.append(version_get(user=user, version_id=str(query.get("version") or "")))
+        except NotFound:
+            raise NotFound(f"no version with id {query.get('version')!r}", field=f"queries[{index}].version") from None
+    return found
+
+
+def _queries(user, view: DataView, limit: int = DEFAULT_PAGE_SIZE) -> list[_Query]:
+    versions = dataview_versions(user=user, queries=view.queries)
+    return [_Query(version, dataview_frame_query(q, index=i, limit=limit), float(q.get("weight", 1)))
+            for i, (q, version) in enumerate(zip(view.queries, versions))]
+
+
+def dataview_count(*, user, dataview: DataView) -> DataViewCount:
+    queries = _queries(user, dataview)
+    per_query = [frames_count(user=user, version=q.version, filters=q.frame_query.filters) for q in queries]
+    count = sum(per_query)
+    cap = dataview.maximum_number_of_frames
+    if dataview.infinite:
+        length = cap
+    else:
+        length = count if cap is None else min(count, cap)
+    return DataViewCount(count, per_query, length)
+
+
+def dataview_frames(*, user, dataview: DataView, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> DataViewPage:
+    """One page of the DataView's frames (the API's frame JSON, each with its dataset and version), after `cursor`."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ServiceError(f"must be between 1 and {MAX_PAGE_SIZE}", field="limit")
+    queries = _queries(user, dataview, limit)
+    position, cursors = _decode(cursor, len(queries))
+    cap = dataview.maximum_number_of_frames
+    if cap is not None:
+        limit = min(limit, max(cap - position, 0))
+    if dataview.iteration_order == DataView.RANDOM:
+        rows, more = _random_rows(user, dataview, queries, position, limit)
+        cursors = []
+    else:
+        rows, cursors, more = _sequential_rows(user, queries, cursors, limit, wrap=dataview.infinite)
+    position_after = position + len(rows)
+    if cap is not None and position_after >= cap:
+        more = False
+    frames = _mapped(_as_dicts(user, rows), dataview.mapping_rules)
+    return DataViewPage(frames, _encode(position_after, cursors) if more and rows else None, position)
+
+
+# -- sequential: the queries' keyset pages merged -----------------------------------------------------------
+
+
+def _sequential_rows(user, queries: list[_Query], cursors: list, limit: int, *, wrap: bool):
+    """Up to `limit` rows merged in context order, the cursors after them, and whether more follow."""
+    if limit == 0:
+        return [], cursors, False
+    pages = [frames_browse(user=user, version=q.version, query=q.frame_query.page(cursor=c, limit=limit))
+             for q, c in zip(queries, cursors)]
+    merged = heapq.merge(*[[(_context_key(row), index, row) for row in page.frames] for index, page in enumerate(pages)])
+    taken: list[tuple[int, FrameRevision]] = []
+    for _key, index, row in merged:
+        if len(taken) == limit:
+            break
+        taken.append((index, row))
+    after = list(cursors)
+    used = [0] * len(queries)
+    for index, row in taken:
+        after[index] = cursor_of(row, sort="context")
+        used[index] += 1
+    more = any(used[i] < len(p.frames) or p.next_cursor for i, p in enumerate(pages))
+    if not more and wrap and taken:
+        return _with_versions(queries, taken), [None] * len(queries), True  # the next page starts again
+    return _with_versions(queries, taken), after, more
+
+
+def _context_key(row: FrameRevision) -> tuple:
+    return tuple(getattr(row, name) for name in SORT_COLUMNS["context"])
+
+
+def _with_versions(queries: list[_Query], taken) -> list[tuple[DatasetVersion, FrameRevision]]:
+    return [(queries[index].version, row) for index, row in taken]
+
+
+# -- random: seeded draws by weight -------------------------------------------------------------------------
+
+
+def draw(seed: int, n: int, weights: list[float], counts: list[int]) -> tuple[int, int] | None:
+    """Draw n: (query index, frame offset in the query's context order), or None when nothing can be drawn."""
+    live = [(i, w) for i, (w, c) in enumerate(zip(weights, counts)) if c > 0 and w > 0]
+    if not live:
+        return None
+    rng = random.Random(f"{seed}:{n}")
+    point = rng.random() * sum(w for _, w in live)
+    chosen = live[-1][0]
+    for index, weight in live:
+        if point < weight:
+            chosen = index
+            break
+        point -= weight
+    return chosen, rng.randrange(counts[chosen])
+
+
+def _random_rows(user, view: DataView, queries: list[_Query], position: int, limit: int):
+    """Up to `limit` drawn rows from draw `position` on, and whether more follow (a finite view: one epoch)."""
+    counts = [frames_count(user=user, version=q.version, filters=q.frame_query.filters) for q in queries]
+    if not view.infinite:
+        limit = min(limit, max(sum(counts) - position, 0))
+    more = view.infinite or position + limit < sum(counts)
+    weights = [q.weight for q in queries]
+    draws = [draw(view.random_seed, n, weights, counts) for n in range(position, position + limit)]
+    ordering = [keyset_order(name, False) for name in SORT_COLUMNS["context"]]
+    rows = []
+    for picked in draws:
+        if picked is None:
+            break
+        index, offset = picked
+        query = queries[index]
+        row = query_rows(query.version, query.frame_query).order_by(*ordering)[offset]
+        rows.append((query.version, row))
+    return rows, more and bool(rows)
+
+
+# -- output ---------------------------------------------------------------------------------------------------
+
+
+def _as_dicts(user, rows: list[tuple[DatasetVersion, FrameRevision]]) -> list[dict]:
+    """The frames as the frames API shows them (previews attached), in the page's order."""
+    by_version: dict[str, list[int]] = {}
+    for position, (version, _row) in enumerate(rows):
+        by_version.setdefault(version.pk, []).append(position)
+    out: list[dict | None] = [None] * len(rows)
+    for positions in by_version.values():
+        version = rows[positions[0]][0]
+        for position, frame in zip(positions, frames_to_dicts([rows[p][1] for p in positions], user=user, version=version)):
+            out[position] = frame
+    return out
+
+
+def _mapped(frames: list[dict], rules: list[dict]) -> list[dict]:
+    """ROI labels renamed by the mapping rules (a rule naming a version applies to that version's frames)."""
+    if not rules:
+        return frames
+    for frame in frames:
+        version = frame["dataset"]["version"]
+        table = {label: rule["to_label"] for rule in rules if rule.get("version") in (None, version) for label in rule["from_labels"]}
+        for roi in frame.get("rois") or []:
+            labels = [table.get(label, label) for label in roi.get("labels") or []]
+            roi["labels"] = list(dict.fromkeys(labels))
+    return frames
+
+
+def _encode(position: int, cursors: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"p": position, "c": cursors}, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None, queries: int) -> tuple[int, list]:
+    if not cursor:
+        return 0, [None] * queries
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        position, cursors = int(payload["p"]), list(payload["c"]) or [None] * queries
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise ServiceError("not a cursor of this dataview", field="cursor") from None
+    if position < 0 or len(cursors) != queries or not all(c is None or isinstance(c, str) for c in cursors):
+        raise ServiceError("not a cursor of this dataview", field="cursor")
+    return position, cursors

@@ -1,0 +1,146 @@
+"""DataViews through the REST API: saved queries over versions that the server evaluates with the Frames tab's
+own query code. Sequential order by context then timestamp across queries, seeded random draws that repeat
+and respect the weights, the browser's selection for the same roi_query/frame_query, others' views hidden,
+bad input named."""
+from __future__ import annotations
+
+import pytest
+
+from frames import services
+
+from .clients import api_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice():
+    return api_client("alice")
+
+
+def frame(frame_id, context, timestamp, *, label="car", confidence=0.9, weather="sunny"):
+    return {"id": frame_id, "context_id": context, "timestamp": timestamp, "meta": {"weather": weather},
+            "sources": [{"id": "default", "uri": f"s3://bucket/{frame_id}.jpg"}],
+            "rois": [{"labels": [label], "confidence": confidence, "poly": [0, 0, 4, 0, 4, 4]}]}
+
+
+def version_with(client, name, frames) -> str:
+    dataset = services.dataset_create(user=client.user, name=name)
+    version = dataset.versions.get()
+    services.frames_add(user=client.user, version=version, frames=frames)
+    return version.pk
+
+
+def created(client, body) -> dict:
+    answer = client.post("/api/dataviews/", body, format="json")
+    assert answer.status_code == 201, answer.json()
+    return answer.json()
+
+
+def every_frame(client, view_id, limit=100) -> list[dict]:
+    frames, cursor = [], None
+    while True:
+        answer = client.get(f"/api/dataviews/{view_id}/frames/", {"limit": limit, **({"cursor": cursor} if cursor else {})})
+        assert answer.status_code == 200, answer.json()
+        frames += answer.json()["results"]
+        cursor = answer.json()["cursor"]
+        if not cursor:
+            return frames
+
+
+def test_sequential_order_is_by_context_then_timestamp_across_two_queries(alice):
+    a = version_with(alice, "a", [frame("a-late", "c1", 2), frame("a-c3", "c3", 0), frame("a-early", "c1", 0)])
+    b = version_with(alice, "b", [frame("b-c2", "c2", 5), frame("b-middle", "c1", 1)])
+    view = created(alice, {"name": "two", "queries": [{"version": a}, {"version": b}]})
+    assert view["iteration_order"] == "sequential" and view["owner"] == "alice"
+
+    frames = every_frame(alice, view["id"])
+    assert [f["id"] for f in frames] == ["a-early", "b-middle", "a-late", "b-c2", "a-c3"]
+    assert [f["dataset"]["version"] for f in frames] == [a, b, a, b, a]
+    assert [f["id"] for f in every_frame(alice, view["id"], limit=2)] == [f["id"] for f in frames], "pages of 2 keep the order"
+    assert alice.get(f"/api/dataviews/{view['id']}/count/").json() == {"count": 5, "per_query": [3, 2], "length": 5}
+
+
+def test_maximum_number_of_frames_caps_and_mapping_rules_rename_labels(alice):
+    a = version_with(alice, "cap", [frame(f"f{i}", "c", i, label="taxi" if i % 2 else "car") for i in range(6)])
+    view = created(alice, {"queries": [{"version": a}], "maximum_number_of_frames": 4,
+                           "mapping_rules": [{"from_labels": ["taxi"], "to_label": "car"}], "labels": {"car": 1}})
+    frames = every_frame(alice, view["id"], limit=3)
+    assert [f["id"] for f in frames] == ["f0", "f1", "f2", "f3"]
+    assert {label for f in frames for roi in f["rois"] for label in roi["labels"]} == {"car"}
+    assert alice.get(f"/api/dataviews/{view['id']}/count/").json()["length"] == 4
+
+
+def test_a_seed_repeats_its_random_frames_and_another_seed_draws_others(alice):
+    a = version_with(alice, "random", [frame(f"f{i:02d}", f"c{i % 4}", i) for i in range(20)])
+    view = created(alice, {"queries": [{"version": a}], "iteration_order": "random", "random_seed": 7})
+    first = [f["id"] for f in every_frame(alice, view["id"], limit=20)]
+    assert len(first) == 20, "a finite random view draws as many frames as its queries match"
+    assert [f["id"] for f in every_frame(alice, view["id"], limit=6)] == first, "the same seed, other page sizes: the same draws"
+    assert alice.patch(f"/api/dataviews/{view['id']}/", {"random_seed": 8}, format="json").status_code == 200
+    assert [f["id"] for f in every_frame(alice, view["id"], limit=20)] != first
+
+
+def test_weights_three_to_one_hold_over_4000_draws(alice):
+    """Query A has weight 3, B weight 1: A's share of 4,000 draws is 0.75 give or take 0.03. The share's
+    standard deviation is sqrt(0.75 * 0.25 / 4000) = 0.0068, so 0.03 is 4.4 of them: a correct draw fails
+    this about once in 100,000 seeds, while a 2:1 or 4:1 draw (0.667, 0.8) is refused."""
+    a = version_with(alice, "heavy", [frame(f"a{i}", "ca", i) for i in range(10)])
+    b = version_with(alice, "light", [frame(f"b{i}", "cb", i) for i in range(30)])
+    view = created(alice, {"queries": [{"version": a, "weight": 3}, {"version": b, "weight": 1}], "iteration_order": "random",
+                           "infinite": True, "maximum_number_of_frames": 4000, "random_seed": 2026})
+    frames = every_frame(alice, view["id"], limit=1000)
+    assert len(frames) == 4000
+    share = sum(f["dataset"]["version"] == a for f in frames) / len(frames)
+    assert 0.72 <= share <= 0.78, share
+    assert len({f["id"] for f in frames if f["dataset"]["version"] == b}) == 30, "every frame of B is drawn in 1,000 draws"
+
+
+def test_roi_query_and_frame_query_select_what_the_frames_tab_selects(alice):
+    frames = [frame(f"f{i}", "c", i, label=("car", "person")[i % 2], confidence=(0.3, 0.6, 0.9)[i % 3],
+                    weather=("sunny", "rain")[i % 4 == 0]) for i in range(24)]
+    a = version_with(alice, "parity", frames)
+    query = {"roi_query": "labels:car AND confidence:[0.5 TO 1]", "frame_query": "meta.weather:sunny"}
+    view = created(alice, {"queries": [{"version": a, **query}]})
+    browser = alice.get(f"/api/versions/{a}/frames/", {**query, "limit": 1000}).json()["results"]
+    assert [f["id"] for f in every_frame(alice, view["id"])] == [f["id"] for f in browser]
+    assert 0 < len(browser) < 24
+    assert alice.get(f"/api/dataviews/{view['id']}/count/").json()["count"] == len(browser)
+
+
+def test_another_users_dataview_and_version_are_not_found(alice):
+    a = version_with(alice, "mine", [frame("f1", "c", 1)])
+    view = created(alice, {"queries": [{"version": a}]})
+    bob = api_client("bob")
+    url = f"/api/dataviews/{view['id']}/"
+    for answer in (bob.get(url), bob.patch(url, {"name": "x"}, format="json"), bob.delete(url), bob.get(f"{url}frames/"),
+                   bob.get(f"{url}count/")):
+        assert answer.status_code == 404, answer.json()
+    assert bob.get("/api/dataviews/").json()["count"] == 0
+    refused = bob.post("/api/dataviews/", {"queries": [{"version": a}]}, format="json")
+    assert refused.status_code == 404 and refused.json()["errors"][0]["field"] == "queries[0].version"
+    assert alice.get("/api/dataviews/").json()["count"] == 1
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"iteration_order": "shuffled"}, "iteration_order"),
+    ({"queries": [{"version": "{a}", "roi_query": "labels:("}]}, "queries[0].roi_query"),
+    ({"queries": [{"version": "{a}", "frame_query": "meta.weather:[1 TO"}]}, "queries[0].frame_query"),
+    ({"queries": [{"version": "{a}", "weight": -1}]}, "queries[0].weight"),
+    ({"queries": [{"version": "{a}", "dataset": "elsewhere"}]}, "queries[0].dataset"),
+    ({"queries": []}, "queries"),
+    ({"random_seed": "seven"}, "random_seed"),
+    ({"maximum_number_of_frames": 0}, "maximum_number_of_frames"),
+    ({"labels": {"car": "one"}}, "labels.car"),
+    ({"mapping_rules": [{"from_labels": [], "to_label": "car"}]}, "mapping_rules[0].from_labels"),
+])
+def test_bad_input_is_refused_naming_the_field_and_changes_nothing(alice, change, field):
+    a = version_with(alice, "checked", [frame("f1", "c", 1)])
+    view = created(alice, {"name": "kept", "queries": [{"version": a}]})
+    body = {key: ([{**q, "version": a} for q in value] if key == "queries" else value) for key, value in change.items()}
+    for answer in (alice.post("/api/dataviews/", {"queries": [{"version": a}], **body}, format="json"),
+                   alice.patch(f"/api/dataviews/{view['id']}/", body, format="json")):
+        assert answer.status_code == 400, answer.json()
+        assert field in [e["field"] for e in answer.json()["errors"]], answer.json()
+    assert alice.get("/api/dataviews/").json()["count"] == 1
+    assert alice.get(f"/api/dataviews/{view['id']}/").json() == view
