@@ -213,6 +213,7 @@ class DataViewQuerySerializer(serializers.Serializer):
     version = serializers.CharField(help_text="Id of a dataset version you can see")
     roi_query = serializers.CharField(required=False, allow_blank=True, help_text="Lucene rule on one ROI, as the frames API's")
     frame_query = serializers.CharField(required=False, allow_blank=True, help_text="Lucene rule on meta.*, as the frames API's")
+    filters = serializers.ListField(child=serializers.DictField(), required=False, help_text="Frame filters (OR-ed blocks), as the frames API's `filters`")
     weight = serializers.FloatField(required=False, default=1, help_text="Share of the random draws (relative to the other queries)")
 
 

@@ -83,12 +83,15 @@ def dataview_frame_query(query: dict, *, index: int, limit: int = DEFAULT_PAGE_S
     for key in QUERY_TEXTS:
         if query.get(key):
             params[key] = query[key]
+    if query.get("filters"):  # the Frames tab's filter blocks (the SDK's add_multi_query: several ROI rules)
+        params["filters"] = json.dumps(query["filters"])
     params["limit"] = str(limit)
     try:
         return parse_frame_query(params)
     except QueryInvalid as exc:
         # The parser reads the two rules as one filter block ("filters[0].roi_query"): name the query's own key.
-        errors = [{**e, "field": f"queries[{index}].{e['field'].removeprefix('filters[0].')}"} for e in exc.errors]
+        prefix = "" if query.get("filters") else "filters[0]."
+        errors = [{**e, "field": f"queries[{index}].{e['field'].removeprefix(prefix)}"} for e in exc.errors]
         raise QueryInvalid(errors) from None
 
 

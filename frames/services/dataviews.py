@@ -17,7 +17,7 @@ from .validation import NAME_LIMIT
 MAX_QUERIES = 100
 MAX_SEED = 2**63 - 1
 FIELDS = ("name", "queries", "iteration_order", "infinite", "maximum_number_of_frames", "random_seed", "labels", "mapping_rules")
-QUERY_KEYS = {"dataset", "version", "roi_query", "frame_query", "weight"}
+QUERY_KEYS = {"dataset", "version", "roi_query", "frame_query", "filters", "weight"}
 
 
 class _Errors(list):
@@ -119,15 +119,19 @@ def _query(query: dict, version, index: int, errors: _Errors) -> dict:
             errors.add(f"{where}.{key}", "must be a Lucene query string")
             text = ""
         texts[key] = text
+    blocks = query.get("filters") or []
+    if not isinstance(blocks, list):
+        errors.add(f"{where}.filters", "must be a list of frame filters, as the frames API's `filters`")
+        blocks = []
     try:
-        dataview_frame_query(texts, index=index)
+        dataview_frame_query({**texts, "filters": blocks}, index=index)
     except QueryInvalid as exc:
         errors.extend(exc.errors)
     weight = query.get("weight", 1)
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1e6:
         errors.add(f"{where}.weight", "must be a number above 0 (and at most 1,000,000)")
         weight = 1
-    return {"dataset": version.dataset_id, "version": version.id, **texts, "weight": weight}
+    return {"dataset": version.dataset_id, "version": version.id, **texts, **({"filters": blocks} if blocks else {}), "weight": weight}
 
 
 def _order(value, errors: _Errors) -> str:
