@@ -123,6 +123,7 @@ ROUTES = {
     # "Annotate in a new draft": an owner's POST makes a draft child of the published version (a draft just redirects).
     "POST /versions/{version_id}/annotate/": Rule(OWNER, ok=OK_FORM, version="published", body={"frame": "f1"}),
     "GET /versions/{version_id}/import/": Rule(ANNOTATOR),
+    "GET /dataviews/": Rule(SIGNED_IN),
     "GET /jobs/": Rule(SIGNED_IN, lists=True),
     "GET /jobs/{job_id}/": Rule(VIEWER),
     "GET /media/source/": Rule(VIEWER, url=_media("source")),

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import annotate, context, datasets, export, frames, imports, jobs, media, members, navigation, settings, split, system, versions
+from .views import annotate, context, dataviews, datasets, export, frames, imports, jobs, media, members, navigation, settings, split, system, versions
 
 # Pages live in the "viewer" namespace (viewer:home, viewer:dataset, viewer:version, ...); login, logout and
 # healthz keep their plain names (settings.LOGIN_URL = "login").
@@ -41,6 +41,7 @@ pages = [
     path("settings/cloud-access/<str:credential_id>/edit/", settings.credential_edit, name="credential-edit"),
     path("settings/cloud-access/<str:credential_id>/delete/", settings.credential_delete, name="credential-delete"),
     path("settings/cloud-access/<str:credential_id>/test/", settings.credential_test, name="credential-test"),
+    path("dataviews/", dataviews.dataviews_page, name="dataviews"),
     path("jobs/", jobs.jobs_page, name="jobs"),
     path("jobs/<str:job_id>/", jobs.job_page, name="job"),
     path("media/source/", media.source_media, name="source-media"),
