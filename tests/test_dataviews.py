@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from frames import services
+from frames import selectors, services
 
 from .clients import api_client
 
@@ -144,3 +144,14 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(alice, change
         assert field in [e["field"] for e in answer.json()["errors"]], answer.json()
     assert alice.get("/api/dataviews/").json()["count"] == 1
     assert alice.get(f"/api/dataviews/{view['id']}/").json() == view
+
+
+def test_a_page_of_1000_random_draws_costs_a_few_queries_not_one_per_draw(alice, django_assert_max_num_queries):
+    a = version_with(alice, "q-a", [frame(f"a{i}", "ca", i) for i in range(50)])
+    b = version_with(alice, "q-b", [frame(f"b{i}", "cb", i) for i in range(50)])
+    view = created(alice, {"queries": [{"version": a, "roi_query": "car"}, {"version": b, "weight": 2}],
+                           "iteration_order": "random", "infinite": True})
+    dataview = selectors.dataview_get(user=alice.user, dataview_id=view["id"])
+    with django_assert_max_num_queries(12):
+        page = selectors.dataview_frames(user=alice.user, dataview=dataview, limit=1000)
+    assert len(page.frames) == 1000 and page.next_cursor

@@ -206,16 +206,25 @@ def _random_rows(user, view: DataView, queries: list[_Query], position: int, lim
     more = view.infinite or position + limit < sum(counts)
     weights = [q.weight for q in queries]
     draws = [draw(view.random_seed, n, weights, counts) for n in range(position, position + limit)]
-    ordering = [keyset_order(name, False) for name in SORT_COLUMNS["context"]]
-    rows = []
-    for picked in draws:
-        if picked is None:
-            break
-        index, offset = picked
-        query = queries[index]
-        row = query_rows(query.version, query.frame_query).order_by(*ordering)[offset]
-        rows.append((query.version, row))
+    draws = draws[: draws.index(None)] if None in draws else draws
+    picked = _rows_at(queries, draws)
+    rows = [(queries[index].version, picked[index, offset]) for index, offset in draws if (index, offset) in picked]
     return rows, more and bool(rows)
+
+
+def _rows_at(queries: list[_Query], draws: list[tuple[int, int]]) -> dict[tuple[int, int], FrameRevision]:
+    """The rows at the drawn offsets of each query's context order: one walk of the order's ids per query, up to
+    the deepest offset drawn (an OFFSET per draw would walk it once per frame), then the rows by id."""
+    ordering = [keyset_order(name, False) for name in SORT_COLUMNS["context"]]
+    found = {}
+    for index in sorted({index for index, _ in draws}):
+        offsets = {offset for i, offset in draws if i == index}
+        query = queries[index]
+        ids = list(query_rows(query.version, query.frame_query).order_by(*ordering).values_list("pk", flat=True)[: max(offsets) + 1])
+        offsets = {offset for offset in offsets if offset < len(ids)}  # a frame deleted since it was counted
+        rows = FrameRevision.objects.in_bulk([ids[offset] for offset in offsets])
+        found.update({(index, offset): rows[ids[offset]] for offset in offsets if ids[offset] in rows})
+    return found
 
 
 # -- output ---------------------------------------------------------------------------------------------------
