@@ -155,3 +155,19 @@ def test_a_page_of_1000_random_draws_costs_a_few_queries_not_one_per_draw(alice,
     with django_assert_max_num_queries(12):
         page = selectors.dataview_frames(user=alice.user, dataview=dataview, limit=1000)
     assert len(page.frames) == 1000 and page.next_cursor
+
+
+def test_an_infinite_sequential_view_starts_again_until_its_maximum(alice):
+    a = version_with(alice, "loop", [frame("x", "c", 0), frame("y", "c", 1), frame("z", "c", 2)])
+    view = created(alice, {"queries": [{"version": a}], "infinite": True, "maximum_number_of_frames": 7})
+    assert [f["id"] for f in every_frame(alice, view["id"], limit=2)] == ["x", "y", "z", "x", "y", "z", "x"]
+
+
+def test_a_view_whose_version_was_deleted_says_which_query(alice):
+    kept = version_with(alice, "kept", [frame("k", "c", 0)])
+    gone = version_with(alice, "gone", [frame("g", "c", 0)])
+    view = created(alice, {"queries": [{"version": kept}, {"version": gone}]})
+    services.dataset_delete(user=alice.user, dataset=selectors.dataset_get(user=alice.user, dataset_id=view["queries"][1]["dataset"]))
+    for path in ("frames/", "count/"):
+        answer = alice.get(f"/api/dataviews/{view['id']}/{path}")
+        assert answer.status_code == 404 and answer.json()["errors"][0]["field"] == "queries[1].version", answer.json()
