@@ -1,5 +1,5 @@
 """The `hyperdata` command line run as a user runs it (a subprocess) against a live server: login writes the
-config file, datasets / versions / frames print what the API lists, an import is followed to its report and its
+config file, datasets / versions / frames / dataview print what the API lists, an import is followed to its report and its
 frames are there, a bad file exits 1 naming file and line, an export writes the frames as JSON lines, and the exit
 codes scripts rely on (1 refused, 2 usage, 3 not logged in or no server)."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import User
 
 import hyperdata_client.api
-from hyperdata_client import Dataset, DatasetVersion, SingleFrame
+from hyperdata_client import Dataset, DatasetVersion, DataView, SingleFrame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "pw-cli-user-12345"
@@ -89,6 +89,22 @@ def test_login_writes_the_config_and_the_lists_print_what_the_api_lists(logged_i
     assert rainy == ["cam/001.jpg\tcar", "cam/005.jpg\tcar"]
 
 
+def test_dataview_lists_your_dataviews_and_the_frames_one_yields_in_its_order(logged_in):
+    Dataset.create(dataset_name="views")
+    draft = DatasetVersion.get_current(dataset_name="views")
+    assert draft.add_frames(street_frames(6)) == []
+    view = DataView(name="cars only")
+    view.add_query(dataset_name="views", roi_query="car")
+    view.save()
+
+    listed = hyperdata("dataview")
+    assert listed.returncode == 0 and f"{view.id}\tcars only\tsequential\t1 queries" in listed.stdout
+    frames = hyperdata("dataview", view.id, "--limit", "3")
+    assert frames.returncode == 0 and "4 frames match; an iteration yields 4" in frames.stderr
+    assert frames.stdout.splitlines() == [f"cam/{i:03d}.jpg\t{draft.id}\tcar" for i in (1, 2, 4)]
+    assert hyperdata("dataview", "no-such-view").returncode == 1
+
+
 def test_an_import_is_followed_to_its_report_and_a_bad_file_exits_1_naming_file_and_line(logged_in, tmp_path, celery_worker_process):
     Dataset.create(dataset_name="imports")
     draft = DatasetVersion.get_current(dataset_name="imports")
@@ -140,11 +156,13 @@ def test_exit_codes_refused_usage_wrong_token_and_no_server(logged_in, live_serv
     missing = hyperdata("frames", "no-such-version")
     assert missing.returncode == 1 and "HTTP 404" in missing.stderr
 
-    assert hyperdata("dataview").returncode == 2
+    assert hyperdata("dataviews").returncode == 2
     assert hyperdata("frames").returncode == 2
+    zero = hyperdata("frames", published.id, "--limit", "0")
+    assert zero.returncode == 2 and "--limit: '0' is not a whole number of at least 1" in zero.stderr
     bad_options = hyperdata("import", published.id, str(frames_file), "--format", "clearml", "--options", "[1]")
     assert bad_options.returncode == 2 and "--options must be a JSON object" in bad_options.stderr
-    assert "DataViews do not exist" in hyperdata("--help").stdout
+    assert "dataview" in hyperdata("--help").stdout
 
     wrong_token = hyperdata("datasets", env={"HYPERDATA_API_TOKEN": "not-a-token"})
     assert wrong_token.returncode == 3 and "run `hyperdata login` again" in wrong_token.stderr

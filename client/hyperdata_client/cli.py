@@ -1,4 +1,4 @@
-"""`hyperdata`: the command line on the SDK's client (login, datasets, versions, frames, import, export).
+"""`hyperdata`: the command line on the SDK's client (login, datasets, versions, frames, import, export, dataview).
 
     hyperdata login http://127.0.0.1:8000 --username alice      # password: --password, $HYPERDATA_PASSWORD or a prompt
     hyperdata datasets
@@ -6,6 +6,7 @@
     hyperdata frames VERSION_ID --limit 20 --label car --frame-query 'meta.weather:rain' --roi-query 'label:car'
     hyperdata import VERSION_ID frames.jsonl --format clearml [--options '{"lenient": true}'] [--dry-run]
     hyperdata export VERSION_ID --format jsonl|clearml [-o out.jsonl] [--label ... --frame-query ... --roi-query ...]
+    hyperdata dataview [DATAVIEW_ID] [--limit 100]               # your DataViews, or the frames one yields
 
 Exit codes, for scripts:
     0  done
@@ -20,7 +21,6 @@ Progress (imports and exports) goes to stderr as lines, results to stdout.
 `export` reads the frames API (token authentication) page by page with its keyset cursor and writes ClearML
 frame JSON (`jsonl`: one frame a line; `clearml`: one JSON array). The browser's export page
 (/versions/<id>/frames/export/) answers only a signed-in session, not a token, so COCO export is in the browser only.
-DataViews do not exist on the server yet, so there is no `dataview` command.
 """
 from __future__ import annotations
 
@@ -86,12 +86,13 @@ def _filters(args) -> dict:
     return {key: value for key, value in named.items() if value}
 
 
-def frame_pages(version_id: str, params: dict, limit: int | None = None):
-    """The version's frames as the API returns them, following the keyset cursor, at most `limit`."""
+def frame_pages(path: str, params: dict, limit: int | None = None):
+    """Frames as the API returns them at `path` (a version's, a DataView's), following the keyset cursor, at most
+    `limit`."""
     sent = 0
     query = {**params, "limit": PAGE_SIZE if limit is None else min(PAGE_SIZE, limit)}
     while limit is None or sent < limit:
-        page = api().get(f"versions/{version_id}/frames/", params=query)
+        page = api().get(path, params=query)
         for frame in page["results"][: None if limit is None else limit - sent]:
             sent += 1
             yield frame
@@ -105,8 +106,22 @@ def frame_labels(frame: dict) -> list[str]:
 
 
 def cmd_frames(args) -> int:
-    for frame in frame_pages(args.version, _filters(args), args.limit):
+    for frame in frame_pages(f"versions/{args.version}/frames/", _filters(args), args.limit):
         print(f"{frame['id']}\t{','.join(frame_labels(frame))}")
+    return OK
+
+
+def cmd_dataview(args) -> int:
+    """Without an id, your DataViews; with one, the frames it yields (in its order), at most --limit."""
+    if not args.dataview:
+        for view in api().pages("dataviews/", {"limit": 1000}):
+            print(f"{view['id']}\t{view.get('name') or '-'}\t{view['iteration_order']}\t{len(view.get('queries') or [])} queries")
+        return OK
+    counted = api().get(f"dataviews/{args.dataview}/count/")
+    say(f"dataview: {counted['count']:,} frames match; an iteration yields {'no end' if counted['length'] is None else format(counted['length'], ',')}")
+    for frame in frame_pages(f"dataviews/{args.dataview}/frames/", {}, args.limit):
+        version = (frame.get("dataset") or {}).get("version")  # {"id", "version"}: where a DataView's frame is from
+        print(f"{frame['id']}\t{version}\t{','.join(frame_labels(frame))}")
     return OK
 
 
@@ -178,7 +193,7 @@ def cmd_export(args) -> int:
                          "COCO export is on the version's Frames tab in the browser (it needs a signed-in session)")
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
-        count = write_frames(out, frame_pages(args.version, _filters(args)), args.format)
+        count = write_frames(out, frame_pages(f"versions/{args.version}/frames/", _filters(args)), args.format)
     finally:
         if args.output:
             out.close()
@@ -200,6 +215,12 @@ def write_frames(out, frames, export_format: str) -> int:
 
 
 # -- parsing and exit codes --------------------------------------------------------------------------------------
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def _add_filters(parser) -> None:
     parser.add_argument("--label", help="frames with this label")
     parser.add_argument("--frame-query", help="Lucene query on the frame (e.g. 'meta.weather:rain')")
@@ -218,8 +239,7 @@ def not_authenticated(exc: ApiError) -> bool:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hyperdata", description="HyperData from the command line (the SDK's client, its config and token).",
-        epilog="Exit codes: 0 ok, 1 the server refused, 2 usage error, 3 cannot reach the server or not logged in. "
-               "DataViews do not exist on the server yet: there is no `dataview` command.")
+        epilog="Exit codes: 0 ok, 1 the server refused, 2 usage error, 3 cannot reach the server or not logged in.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     login_parser = commands.add_parser("login", help="trade a password for an API token and save it")
     login_parser.add_argument("url", help="the server, e.g. http://127.0.0.1:8000")
@@ -232,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     versions.set_defaults(run=cmd_versions)
     frames = commands.add_parser("frames", help="a version's frames: id and labels")
     frames.add_argument("version", help="the version's id")
-    frames.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    frames.add_argument("--limit", type=positive, default=100, help="at most this many (default 100)")
     _add_filters(frames)
     frames.set_defaults(run=cmd_frames)
     imports = commands.add_parser("import", help="import a file into a draft version and follow the job")
@@ -248,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="the file to write (default: stdout)")
     _add_filters(export)
     export.set_defaults(run=cmd_export)
+    dataview = commands.add_parser("dataview", help="your DataViews, or the frames one yields: id, version, labels")
+    dataview.add_argument("dataview", nargs="?", help="the DataView's id (none: list them)")
+    dataview.add_argument("--limit", type=positive, default=100, help="at most this many frames (default 100)")
+    dataview.set_defaults(run=cmd_dataview)
     return parser
 
 
