@@ -8,6 +8,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def drop_database(db_name: str) -> None:
+    """Drop a benchmark's database (before a run that starts from empty tables, and after it unless BENCH_KEEP)."""
+    server = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
 def setup(db_name: str) -> str:
     """Create `db_name` on the PostgreSQL at BENCH_PG (default: this machine's), migrate it, set up Django."""
     server = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")

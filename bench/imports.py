@@ -17,9 +17,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import psycopg
 import requests
-from _django import ROOT, setup
+from _django import ROOT, drop_database, setup
 
 SIZES = [int(n) for n in os.environ.get("BENCH_FRAMES", "100000,1000000").split(",")]
 OTHER_FORMATS_AT = SIZES[0]
@@ -27,10 +26,8 @@ NAIVE_FRAMES = 5000
 PARTS = os.environ.get("BENCH_PARTS", "planner,naive,clearml,formats,rest").split(",")
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/hyperdata-bench-imports"))
 DB = os.environ.get("BENCH_DB", "hyperdata_bench_imports")
-SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 LABELS = ["car", "person", "bike", "truck", "bus", "dog"]
-with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:  # start from empty tables, as a new install
-    admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+drop_database(DB)  # start from empty tables, as a new install
 setup(DB)
 
 from django.contrib.auth.models import User  # noqa: E402
@@ -292,5 +289,4 @@ if __name__ == "__main__":
     finally:
         connection.close()
         if not os.environ.get("BENCH_KEEP"):
-            with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+            drop_database(DB)

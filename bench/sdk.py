@@ -21,20 +21,17 @@ import random
 import subprocess
 import time
 
-import psycopg
 import requests
-from _django import ROOT, setup
+from _django import ROOT, drop_database, setup
 
 FRAMES = int(os.environ.get("BENCH_FRAMES", "100000"))
 DB = os.environ.get("BENCH_DB", "hyperdata_bench_sdk")
-SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 WARM_UP_FRAMES = 20000
 SDK_FIRST = os.environ.get("BENCH_ORDER") == "sdk-first"  # to tell what the order of a pair does from what the SDK does
 BIND = os.environ.get("BENCH_BIND", "127.0.0.1:8797")
 URL = f"http://{BIND}"
 LABELS = ["car", "person", "bike", "truck", "bus", "dog"]
-with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:  # start from empty tables, as a new install
-    admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+drop_database(DB)  # start from empty tables, as a new install
 setup(DB)
 
 from django.contrib.auth.models import User  # noqa: E402
@@ -173,5 +170,4 @@ if __name__ == "__main__":
     finally:
         connection.close()
         if not os.environ.get("BENCH_KEEP"):
-            with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+            drop_database(DB)
