@@ -58,6 +58,7 @@ class Rule:
     query: str = ""
     lists: bool = False
     url: object = None  # world -> URL, for the signed media links
+    multipart: bool = False  # the API body is a multipart form whose bytes values are sent as files
 
 
 CREDENTIAL_FORM = {"provider": "s3", "name": "walk", "delivery": "proxy", "azure_auth": "key", "anonymous": "on"}
@@ -177,6 +178,7 @@ ROUTES = {
     "PATCH /api/versions/{version_id}/frames/{frame_id}/": Rule(ANNOTATOR, body={"meta": {"walked": True}}),
     "DELETE /api/versions/{version_id}/frames/{frame_id}/": Rule(ANNOTATOR, ok=(204,)),
     "POST /api/versions/{version_id}/imports/": Rule(ANNOTATOR, ok=(202,), body={"format": "clearml", "dry_run": True, "path": str(CLEARML_EXAMPLE)}),
+    "POST /api/versions/{version_id}/uploads/": Rule(ANNOTATOR, ok=(201,), body={"file": b"\x89PNG walked"}, multipart=True),
     "GET /api/versions/{version_id}/meta-schema/": Rule(VIEWER, query="seen=true"),
     "PUT /api/versions/{version_id}/meta-schema/": Rule(ANNOTATOR, body={"fields": [{"name": "Weather", "path": "weather", "type": "categorical_string"}]}),
     "GET /api/versions/{version_id}/previews/": Rule(VIEWER),
@@ -312,8 +314,16 @@ def client_for(actor: str, world, *, api: bool) -> Client:
     return client
 
 
+def _named_file(name: str, content: bytes) -> io.BytesIO:
+    upload = io.BytesIO(content)
+    upload.name = f"{name}.bin"
+    return upload
+
+
 def send(client: Client, method: str, url: str, rule: Rule, world, *, api: bool):
     body = rule.body
+    if api and rule.multipart:
+        return client.post(url, {name: _named_file(name, value) for name, value in body.items()})
     if api:
         payload = json.dumps(body).replace("{published}", world.published.pk) if body is not None else ""
         return client.generic(method, url, payload, content_type="application/json")

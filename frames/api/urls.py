@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from .views import credentials, dataviews, datasets, frames, imports, jobs, meta_schema, projects, root, versions
+from .views import credentials, dataviews, datasets, frames, imports, jobs, meta_schema, projects, root, uploads, versions
 
 app_name = "api"
 FRAME_ID = "<path:frame_id>"  # frame ids may hold slashes (file paths)
@@ -26,6 +26,7 @@ urlpatterns = [
     path("versions/<str:version_id>/previews/", versions.VersionPreviewsView.as_view(), name="version-previews"),
     path("versions/<str:version_id>/previews/regenerate/", versions.VersionPreviewsRegenerateView.as_view(), name="version-previews-regenerate"),
     path("versions/<str:version_id>/imports/", imports.VersionImportView.as_view(), name="version-import"),
+    path("versions/<str:version_id>/uploads/", uploads.VersionUploadView.as_view(), name="version-upload"),
     path("versions/<str:version_id>/meta-schema/", meta_schema.MetaSchemaView.as_view(), name="version-meta-schema"),
     path("versions/<str:version_id>/contexts/", frames.ContextListView.as_view(), name="context-list"),
     path("versions/<str:version_id>/frames/", frames.FrameListView.as_view(), name="frame-list"),
