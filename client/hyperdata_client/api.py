@@ -6,6 +6,7 @@ pool is kept.
 """
 from __future__ import annotations
 
+import os
 import time
 
 import requests
@@ -49,6 +50,13 @@ class Api:
 
     def post(self, path, body=None, **kwargs):
         return self.request("POST", path, json=body, **kwargs)
+
+    def upload(self, path, file_path: str, *, retries: int = 0):
+        """POST a local file as the multipart field `file`. Its bytes are read once so every retry sends them
+        whole (a file object would be at its end after the first attempt)."""
+        with open(file_path, "rb") as local:
+            content = local.read()
+        return self.request("POST", path, retries=retries, files={"file": (os.path.basename(file_path), content)})
 
     def patch(self, path, body=None, **kwargs):
         return self.request("PATCH", path, json=body, **kwargs)

@@ -24,10 +24,13 @@ class FailedFrame(NamedTuple):
     reason: str
 
 
-def _local_sources(frame) -> list[str]:
-    """Sources that name a file on this machine: the server cannot read them, and it has no upload endpoint."""
-    sources = [frame] if isinstance(frame, SingleFrame) else list(frame.values())
-    return [s.source for s in sources if s.source and "://" not in s.source and os.path.exists(s.source)]
+def _singles(frame) -> list[SingleFrame]:
+    return [frame] if isinstance(frame, SingleFrame) else list(frame.values())
+
+
+def _is_local(source: str | None) -> bool:
+    """A source naming a file on this machine (the server cannot read it: it is uploaded first)."""
+    return bool(source) and "://" not in source and os.path.isfile(source)
 
 
 def _reason(failure: dict) -> str:
@@ -47,17 +50,21 @@ class VersionFrames:
         """Add frames (a frame whose id the version has is replaced), `batch_size` per request. A request that
         is lost or finds the server busy is sent again up to `upload_retries` times; a batch that still fails, or
         a frame the server refuses, is listed in the answer with the reason and the next frames go on. Frames
-        the server named get their id set."""
+        the server named get their id set. A `source` that is a file on this machine is first uploaded to the
+        server (with the same retries) and replaced by the server's URI; a frame whose file still fails is listed."""
         failed: list[FailedFrame] = []
         for batch in _batches(list(frames), batch_size):
-            failed += self._add_batch(batch, upload_retries)
+            failed += self._add_batch(batch, upload_retries, auto_upload)
         return failed
 
-    def _add_batch(self, batch: list, retries: int) -> list[FailedFrame]:
-        local = {id(f): path for f in batch for path in _local_sources(f)}
-        failed = [FailedFrame(f, f"source {local[id(f)]!r} is a local file: this server has no upload endpoint; "
-                                 "put it in storage the server can read and use its URI") for f in batch if id(f) in local]
-        sendable = [f for f in batch if id(f) not in local]
+    def _add_batch(self, batch: list, retries: int, auto_upload: bool) -> list[FailedFrame]:
+        failed = []
+        for frame in batch if auto_upload else []:
+            problem = self._upload_local_sources(frame, retries)
+            if problem:
+                failed.append(FailedFrame(frame, problem))
+        not_uploaded = {id(f.frame) for f in failed}
+        sendable = [f for f in batch if id(f) not in not_uploaded]
         if not sendable:
             return failed
         for frame in sendable:
@@ -71,6 +78,18 @@ class VersionFrames:
         refused = {failure["index"]: failure for failure in answer.get("failed") or []}
         failed += [FailedFrame(sendable[i], _reason(refused[i])) for i in sorted(refused)]
         return failed
+
+    def _upload_local_sources(self, frame, retries: int) -> str:
+        """Upload the frame's local source files and point the sources at the server's copies; the reason the
+        first one failed, or "" (the server keeps content-addressed files, so a retried upload is not a copy)."""
+        for single in _singles(frame):
+            if not _is_local(single.source):
+                continue
+            try:
+                single.source = api().upload(f"versions/{self.id}/uploads/", single.source, retries=retries)["uri"]
+            except (ApiError, requests.RequestException, OSError) as exc:
+                return f"source {single.source!r} could not be uploaded: {exc}"
+        return ""
 
     def update_frames(self, frames: Iterable, batch_size: int = DEFAULT_BATCH, **_ignored) -> None:
         """Write changed frames (each needs its id). A frame read from the server carries the `saved` it was read
