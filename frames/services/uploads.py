@@ -53,6 +53,7 @@ def _write_hashed(upload, folder: Path) -> tuple[str, Path]:
         for piece in upload.chunks():
             digest.update(piece)
             out.write(piece)
+    os.chmod(partial, 0o644)  # mkstemp makes it private; workers and the media proxy may run as another user
     return digest.hexdigest(), Path(partial)
 
 
