@@ -34,3 +34,15 @@ def setup(db_name: str) -> str:
 
     call_command("migrate", verbosity=0)
     return os.environ["DATABASE_URL"]
+
+
+def run_then_drop(main, db_name: str) -> None:
+    """Run a benchmark's main(), then drop its database unless BENCH_KEEP (also when main fails)."""
+    from django.db import connection
+
+    try:
+        main()
+    finally:
+        connection.close()
+        if not os.environ.get("BENCH_KEEP"):
+            drop_database(db_name)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import requests
-from _django import ROOT, drop_database, setup
+from _django import ROOT, drop_database, run_then_drop, setup
 
 SIZES = [int(n) for n in os.environ.get("BENCH_FRAMES", "100000,1000000").split(",")]
 OTHER_FORMATS_AT = SIZES[0]
@@ -284,9 +284,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        connection.close()
-        if not os.environ.get("BENCH_KEEP"):
-            drop_database(DB)
+    run_then_drop(main, DB)

@@ -22,7 +22,7 @@ import subprocess
 import time
 
 import requests
-from _django import ROOT, drop_database, setup
+from _django import ROOT, drop_database, run_then_drop, setup
 
 FRAMES = int(os.environ.get("BENCH_FRAMES", "100000"))
 DB = os.environ.get("BENCH_DB", "hyperdata_bench_sdk")
@@ -165,9 +165,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        connection.close()
-        if not os.environ.get("BENCH_KEEP"):
-            drop_database(DB)
+    run_then_drop(main, DB)

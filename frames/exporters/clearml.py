@@ -32,4 +32,3 @@ def json_lines_chunks(pages: Iterable[list], to_dict: Callable[[object], dict]) 
 
 
 CHUNKERS = {"clearml": json_array_chunks, "jsonl": json_lines_chunks}
-SUFFIXES = {"clearml": ".json", "jsonl": ".jsonl"}

@@ -23,7 +23,7 @@ from .credentials import credential_create, credential_delete, credential_test, 
 from .dataviews import dataview_create, dataview_delete, dataview_update
 from .datasets import INITIAL_VERSION_NAME, dataset_create, dataset_delete, dataset_update, member_remove, member_set
 from .frames import FramesDeleteResult, FramesWriteResult, frames_add, frames_delete, frames_update
-from .import_jobs import import_start, server_input
+from .import_jobs import import_start
 from .imports import ImportRefused, ImportResult, import_formats, import_frames, import_output_dir
 from .job_kinds import job_run, register_job_kind
 from .planner import planner_stats_refresh
@@ -44,7 +44,7 @@ __all__ = [
     "dataview_create", "dataview_delete", "dataview_update",
     "INITIAL_VERSION_NAME", "dataset_create", "dataset_delete", "dataset_update", "member_remove", "member_set",
     "FramesDeleteResult", "FramesWriteResult", "frames_add", "frames_delete", "frames_update",
-    "import_start", "server_input", "ImportRefused", "ImportResult", "import_formats", "import_frames", "import_output_dir",
+    "import_start", "ImportRefused", "ImportResult", "import_formats", "import_frames", "import_output_dir",
     "job_run", "register_job_kind", "planner_stats_refresh",
     "JobCancelled", "JobFailed", "job_cancel", "job_claim", "job_fail", "job_finish", "job_heartbeat", "job_mark_cancelled", "job_progress", "job_progress_outside", "job_retry_later",
     "job_start",

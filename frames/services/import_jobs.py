@@ -5,7 +5,6 @@ reporting frames read as progress. A dry run's job finishes with the report whet
 """
 from __future__ import annotations
 
-import re
 import shutil
 import uuid
 import zipfile
@@ -21,6 +20,7 @@ from ..storage.local import media_roots
 from .imports import ImportRefused, import_frames, import_output_dir, import_reader
 from .job_kinds import register_job_kind
 from .jobs import JobFailed, job_progress_outside, job_start
+from .validation import safe_file_name
 from .versions import refuse_published
 
 UPLOAD_LIMIT = 2 * 1024**3  # bytes of an uploaded file, and of a zip once extracted
@@ -74,7 +74,7 @@ def _keep_upload(upload, key: str) -> Path:
         raise ServiceError(f"is larger than {UPLOAD_LIMIT // 1024**2} MiB", field="file")
     folder = Path(settings.HYPERDATA_IMPORTS_DIR) / "uploads" / key
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / (re.sub(r"[^A-Za-z0-9._-]+", "_", Path(upload.name or "upload").name).strip("._") or "upload")
+    target = folder / safe_file_name(upload.name)
     with target.open("wb") as out:
         for piece in upload.chunks():
             out.write(piece)

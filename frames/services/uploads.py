@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import NamedTuple
@@ -16,6 +15,7 @@ from ..exceptions import ServiceError
 from ..models import DatasetVersion
 from ..selectors.access import ANNOTATOR, require
 from .import_jobs import UPLOAD_LIMIT
+from .validation import safe_file_name
 from .versions import refuse_published
 
 
@@ -38,7 +38,7 @@ def media_upload(*, user, version: DatasetVersion, upload) -> StoredUpload:
     folder = Path(settings.HYPERDATA_IMPORTS_DIR) / "media" / str(version.dataset_id)
     folder.mkdir(parents=True, exist_ok=True)
     digest, partial = _write_hashed(upload, folder)
-    target = folder / digest / _safe_name(upload.name)
+    target = folder / digest / safe_file_name(upload.name)
     target.parent.mkdir(exist_ok=True)
     # A rename is atomic: two uploads of the same bytes at once both end with the one whole file.
     os.replace(partial, target)
@@ -56,6 +56,3 @@ def _write_hashed(upload, folder: Path) -> tuple[str, Path]:
     os.chmod(partial, 0o644)  # mkstemp makes it private; workers and the media proxy may run as another user
     return digest.hexdigest(), Path(partial)
 
-
-def _safe_name(name: str | None) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name or "upload").name).strip("._") or "upload"

@@ -1,5 +1,8 @@
-"""Checks the services share: names, tags, metadata, the mask-label map, write preconditions."""
+"""Checks the services share: names, tags, metadata, file names, the mask-label map, write preconditions."""
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 from ..exceptions import Conflict, PreconditionFailed, ServiceError
 
@@ -84,3 +87,9 @@ def require_fresh(obj, if_match: list[str] | None) -> None:
             f"this {kind} was changed by someone else since you read it (ETag {obj.etag}, you sent {', '.join(if_match)}); "
             "reload it and apply your change again", current=obj,
         )
+
+
+def safe_file_name(name: str | None) -> str:
+    """A file name kept on the server: its last part, characters other than letters, digits, `.`, `_` and `-`
+    replaced, no leading or trailing dots (never empty)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name or "upload").name).strip("._") or "upload"
