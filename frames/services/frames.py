@@ -230,16 +230,14 @@ def _write(user, version: DatasetVersion, frames: list[dict], result: FramesWrit
 def _write_chunks(user, version: DatasetVersion, chunks: Iterable[list[dict]], result: FramesWriteResult) -> None:
     counts = LabelCounts.before_write(user=user, version=version)  # the label statistics, kept in step
     fresh = version.frame_count == 0
-    written = 0
     for chunk in chunks:
         _write_chunk(version, chunk, result, counts, fresh=fresh)
         previews_request(user=user, version=version, frames=chunk)
-        written += len(chunk)
     frame_count = version.frame_count + result.added
     DatasetVersion.objects.filter(pk=version.pk).update(
         frame_count=frame_count, updated=timezone.now(), stats=counts.stats(frame_count=frame_count)
     )
-    planner_stats_refresh_after(written)
+    planner_stats_refresh_after(result.added + result.replaced)
 
 
 def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWriteResult, counts: LabelCounts, *, fresh: bool = False) -> None:

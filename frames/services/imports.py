@@ -75,10 +75,13 @@ class ImportRefused(ServiceError):
         )
 
 
+def problem_place(problem: dict) -> str:
+    """`file:line:column` of a reported problem, leaving out what is not known."""
+    return ":".join(str(p) for p in (problem["file"], problem["line"], problem["column"]) if p)
+
+
 def _problem_field(problem: dict) -> str:
-    """`file:line:column field`, leaving out what is not known."""
-    where = ":".join(str(p) for p in (problem["file"], problem["line"], problem["column"]) if p)
-    return f"{where} {problem['field']}".strip()
+    return f"{problem_place(problem)} {problem['field']}".strip()
 
 
 def import_formats() -> list[str]:

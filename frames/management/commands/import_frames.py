@@ -12,6 +12,7 @@ from frames import services
 from frames.exceptions import ServiceError
 from frames.importers.base import ImportSource
 from frames.management.cli import acting_user, version_for
+from frames.services.imports import problem_place
 
 
 class Command(BaseCommand):
@@ -62,8 +63,7 @@ class Command(BaseCommand):
         if report["labels"]:
             self.stdout.write("labels: " + ", ".join(f"{k} {v:,}" for k, v in list(report["labels"].items())[:20]))
         for problem in report["problems"]:
-            where = ":".join(str(p) for p in (problem["file"], problem["line"], problem["column"]) if p)
-            self.stderr.write(f"{where}: {problem['field']}: {problem['message']}")
+            self.stderr.write(f"{problem_place(problem)}: {problem['field']}: {problem['message']}")
         if report["problem_count"] > len(report["problems"]):
             self.stderr.write(f"... and {report['problem_count'] - len(report['problems']):,} more problem(s)")
 
