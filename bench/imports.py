@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 import requests
+from _clearml import LABELS, clearml_frame
+from _clearml import clearml_lines as _clearml_lines
 from _django import ROOT, drop_database, run_then_drop, setup
 
 SIZES = [int(n) for n in os.environ.get("BENCH_FRAMES", "100000,1000000").split(",")]
@@ -26,7 +28,6 @@ NAIVE_FRAMES = 5000
 PARTS = os.environ.get("BENCH_PARTS", "planner,naive,clearml,formats,rest").split(",")
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/hyperdata-bench-imports"))
 DB = os.environ.get("BENCH_DB", "hyperdata_bench_imports")
-LABELS = ["car", "person", "bike", "truck", "bus", "dog"]
 drop_database(DB)  # start from empty tables, as a new install
 setup(DB)
 
@@ -48,26 +49,8 @@ USER = User.objects.filter(username="bench").first() or User.objects.create_supe
 # -- inputs ---------------------------------------------------------------------------------------------------
 
 
-def clearml_frame(i: int, rnd: random.Random) -> dict:
-    rois = []
-    for r in range(2):
-        x, y = rnd.randint(0, 600), rnd.randint(0, 400)
-        rois.append({"id": f"r{r}", "labels": [LABELS[(i + r) % 6]], "poly": [x, y, x + 30, y, x + 30, y + 20, x, y + 20], "confidence": round(rnd.random(), 3)})
-    return {
-        "id": f"img/{i:07d}.jpg", "context_id": f"seq-{i // 100}", "timestamp": i % 100,
-        "meta": {"split": "val" if i % 5 == 0 else "train", "weather": ["fog", "sun", "rain"][i % 3], "score": i % 97, "camera": f"cam{i % 4}"},
-        "sources": [{"id": "default", "uri": f"s3://bucket/img/{i:07d}.jpg", "width": 640, "height": 480}], "rois": rois,
-    }
-
-
 def clearml_lines(n: int) -> Path:
-    path = BENCH_DIR / f"clearml-{n}.jsonl"
-    if not path.exists():
-        rnd = random.Random(n)
-        with path.open("w") as out:
-            for i in range(n):
-                out.write(json.dumps(clearml_frame(i, rnd)) + "\n")
-    return path
+    return _clearml_lines(BENCH_DIR, n)
 
 
 def coco_file(n: int) -> Path:
