@@ -382,3 +382,13 @@ class VersionMetaSchema(models.Model):
 
     def __str__(self):
         return f"meta schema of {self.version_id}"
+
+
+class TaskOutbox(models.Model):
+    """A task the broker did not take (Redis was down): kept here and sent again by the workers' sweep, so the
+    work a write asked for runs once the broker is back (frames.services.outbox)."""
+
+    task = models.CharField(max_length=100)
+    args = models.JSONField(default=list)
+    priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
