@@ -115,3 +115,10 @@ def generate_previews(self, uri: str, keys: list[str], job_id: str | None = None
     finally:
         cache.delete(lock)
         close_old_connections()
+
+
+@shared_task(base=HyperDataTask, name="frames.tasks.clean_uploads")
+def clean_uploads() -> int:
+    """Remove the uploaded media files no frame names, past the grace period (Celery beat runs it: settings'
+    CELERY_BEAT_SCHEDULE). Idempotent: a second run finds nothing more to remove."""
+    return len(services.uploads_clean_scheduled().removed)

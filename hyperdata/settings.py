@@ -10,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 
 from hyperdata.previews_storage import previews_storage
+from hyperdata.uploads_storage import uploads_bucket
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -165,6 +166,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_DEFAULT_QUEUE = env("HYPERDATA_CELERY_QUEUE", "hyperdata")
 # Redis takes priority 0 first: the large renditions a viewer waits for are sent with 0, go ahead of the rest.
 CELERY_TASK_DEFAULT_PRIORITY = 6
+# Periodic tasks (Celery beat: `celery -A hyperdata beat`, or the embedded worker of `manage.py serve`).
+CELERY_BEAT_SCHEDULE = {
+    "clean-uploads": {"task": "frames.tasks.clean_uploads", "schedule": env_float("HYPERDATA_UPLOADS_CLEAN_SECONDS", 3600)},
+}
 # A job's worker holds it this long without a sign of life (it renews the lease every third of it); a job
 # whose worker died is taken over by the task's next delivery after that.
 HYPERDATA_JOB_LEASE_SECONDS = env_int("HYPERDATA_JOB_LEASE_SECONDS", 300)
@@ -204,6 +209,15 @@ WHITENOISE_USE_FINDERS = True
 # importers generate); HYPERDATA_MEDIA_ROOTS adds the operator's own. A server-side folder import must lie in one.
 HYPERDATA_IMPORTS_DIR = Path(env("HYPERDATA_IMPORTS_DIR", VAR_DIR / "imports"))
 HYPERDATA_MEDIA_ROOTS = list(dict.fromkeys([str(VAR_DIR / "demo"), str(HYPERDATA_IMPORTS_DIR), *env_list("HYPERDATA_MEDIA_ROOTS")]))
+# Media the SDK uploads (a frame's local source and mask files): HYPERDATA_IMPORTS_DIR/media, or the bucket
+# HYPERDATA_UPLOADS_STORAGE names (hyperdata/uploads_storage.py). Those no frame names are removed once older than
+# HYPERDATA_UPLOADS_GRACE_HOURS, by `manage.py clean_uploads` or the periodic task (CELERY_BEAT_SCHEDULE).
+HYPERDATA_UPLOADS_BUCKET = uploads_bucket(
+    env("HYPERDATA_UPLOADS_STORAGE"), access_key=env("HYPERDATA_UPLOADS_ACCESS_KEY"),
+    secret_key=env("HYPERDATA_UPLOADS_SECRET_KEY"), region=env("HYPERDATA_UPLOADS_REGION"),
+    tls=env_bool("HYPERDATA_UPLOADS_TLS", True),
+)
+HYPERDATA_UPLOADS_GRACE_HOURS = env_float("HYPERDATA_UPLOADS_GRACE_HOURS", 24)
 
 # --- Source fetching (frames/storage): what a source URI may make the server read ---
 # Loopback, private, link-local... addresses are refused unless listed here (comma-separated CIDRs).

@@ -81,6 +81,7 @@ def calls(w):
         "contexts_list": lambda: selectors.contexts_list(user=user, version=published, query=query),
         "frame_neighbours": lambda: selectors.frame_neighbours(user=user, version=draft, frame=row, query=query),
         "previous_page_cursor": lambda: selectors.previous_page_cursor(user=user, version=draft, first_row=row, query=query),
+        "upload_uris_in_use": lambda: selectors.upload_uris_in_use(user=user, dataset_id=w["dataset"].pk, prefixes=("s3://b/",)),
         "dataviews_list": lambda: list(selectors.dataviews_list(user=user)),
         "dataview_get": lambda: selectors.dataview_get(user=user, dataview_id=w["dataviews"][0].pk),
         "dataview_count": lambda: [selectors.dataview_count(user=user, dataview=v) for v in w["dataviews"]],

@@ -51,7 +51,8 @@ class VersionFrames:
         is lost or finds the server busy is sent again up to `upload_retries` times; a batch that still fails, or
         a frame the server refuses, is listed in the answer with the reason and the next frames go on. Frames
         the server named get their id set. A `source` that is a file on this machine is first uploaded to the
-        server (with the same retries) and replaced by the server's URI; a frame whose file still fails is listed."""
+        server (with the same retries) and replaced by the server's URI, and so are `mask_source` / `masks_source`
+        files; a frame whose file still fails is listed."""
         failed: list[FailedFrame] = []
         for batch in _batches(list(frames), batch_size):
             failed += self._add_batch(batch, upload_retries, auto_upload)
@@ -80,15 +81,22 @@ class VersionFrames:
         return failed
 
     def _upload_local_sources(self, frame, retries: int) -> str:
-        """Upload the frame's local source files and point the sources at the server's copies; the reason the
-        first one failed, or "" (the server keeps content-addressed files, so a retried upload is not a copy)."""
+        """Upload the frame's local source and mask files and point the sources and masks at the server's copies;
+        the reason the first one failed, or "" (the server keeps content-addressed files, so a retried upload is
+        not a copy). A frame is changed only once all its files are uploaded."""
+        uploaded: dict[str, str] = {}
         for single in _singles(frame):
-            if not _is_local(single.source):
-                continue
-            try:
-                single.source = api().upload(f"versions/{self.id}/uploads/", single.source, retries=retries)["uri"]
-            except (ApiError, requests.RequestException, OSError) as exc:
-                return f"source {single.source!r} could not be uploaded: {exc}"
+            for what, path in [("source", single.source)] + [("mask", mask.get("uri")) for mask in single.masks]:
+                if not _is_local(path) or path in uploaded:
+                    continue
+                try:
+                    uploaded[path] = api().upload(f"versions/{self.id}/uploads/", path, retries=retries)["uri"]
+                except (ApiError, requests.RequestException, OSError) as exc:
+                    return f"{what} {path!r} could not be uploaded: {exc}"
+        for single in _singles(frame):
+            single.source = uploaded.get(single.source, single.source)
+            for mask in single.masks:
+                mask["uri"] = uploaded.get(mask.get("uri"), mask.get("uri"))
         return ""
 
     def update_frames(self, frames: Iterable, batch_size: int = DEFAULT_BATCH, **_ignored) -> None:

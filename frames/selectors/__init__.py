@@ -22,6 +22,7 @@ Selectors take the acting user first and decide access through `access.require`;
 - credentials: cloud credentials a user sees and uses, the row for a host and bucket, the storage credentials provider
 - dataviews: a user's DataViews, and their frames evaluated (sequential by context, or seeded random draws by weight)
 - meta_schema: a version's typed metadata fields (its own or inherited), the values its frames hold, the write check
+- uploads:  which of the SDK's uploaded media files a dataset's frames still name (for their clean-up)
 """
 from .access import ANNOTATOR, OWNER, SYSTEM, VIEWER, allows, role_of
 from .credentials import credential_for, credential_get, credentials_list, credentials_provider
@@ -44,11 +45,13 @@ from .previews import frames_to_dicts, latest_previews_count, previews_count, re
 from .positions import cursor_at, cursor_is_at, cursor_offset, page_at, positions_compute, positions_stored
 from .pyramids import source_pyramid, source_pyramids
 from .query import CONTEXT_CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STRIP_CURSOR, FrameQuery, QueryInvalid, decode_cursor, parse_frame_query
+from .uploads import upload_uris_in_use
 from .stats import (
     counted_label_stats, inherited_stats, kept_stats, label_stats, meta_distribution, meta_keys, roi_distribution, roi_meta_keys, stored_stats,
 )
 
 __all__ = [
+    "upload_uris_in_use",
     "ANNOTATOR", "OWNER", "SYSTEM", "VIEWER", "allows", "role_of",
     "credential_for", "credential_get", "credentials_list", "credentials_provider",
     "ContextPositions", "context_cursor_at", "context_cursor_offset", "context_positions_compute",

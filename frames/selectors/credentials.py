@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from .. import secrets
 from ..exceptions import NotFound
 from ..models import CloudCredential
 from ..storage import PermanentStorageError
+from ..storage.uploads import bucket_credential
 
 # URI scheme (or the scheme a storage asks with) -> the provider of the rows that read it. Azure's own https
 # URLs are asked for with scheme "https": only rows of an Azure account host match those.
@@ -68,6 +70,9 @@ def credentials_provider(*, user) -> Callable[..., Mapping | None]:
         kind = SCHEME_PROVIDERS.get((scheme or "").lower())
         if kind is None:
             return None
+        uploads = getattr(settings, "HYPERDATA_UPLOADS_BUCKET", None)
+        if kind == "s3" and uploads and (uploads["host"], uploads["bucket"]) == ((host or "").lower(), bucket):
+            return bucket_credential(uploads)  # the operator's uploads bucket: the SDK's files are read back
         row = credential_for(user=user, provider=kind, host=host, bucket=bucket)
         if row is None:
             return None

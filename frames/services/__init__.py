@@ -16,7 +16,8 @@ one transaction, and queue tasks only after it commits. Nothing else writes rows
 - imports:    frames from other tools' formats, all or nothing (frames.importers reads them); import_jobs: as jobs
 - planner:    planner statistics (ANALYZE) brought up to date after large writes
 - dataviews:  a user's DataViews (saved queries over versions, iteration order, labels, mapping rules)
-- uploads:    media files the SDK uploads for frames (content-addressed)
+- uploads:    media files the SDK uploads for frames (content-addressed, locally or in a bucket), and the
+              clean-up of those no frame names
 - jobs:       the Job lifecycle; job_kinds: what each kind of job runs
 """
 from .credentials import credential_create, credential_delete, credential_test, credential_update
@@ -35,7 +36,7 @@ from .previews import previews_progress, previews_regenerate, previews_request, 
 from .projects import project_create, project_delete, project_update
 from .pyramids import pyramid_request
 from .renditions import render_previews
-from .uploads import StoredUpload, media_upload
+from .uploads import StoredUpload, UploadsCleaned, media_upload, uploads_clean, uploads_clean_scheduled
 from .stats import StatsPending, contexts_page, frames_count, frames_overlap_count, label_stats, meta_distribution, meta_keys
 from .versions import version_create, version_delete, version_publish, version_snapshot, version_update
 
@@ -53,6 +54,6 @@ __all__ = [
     "pyramid_request",
     "render_previews",
     "StatsPending", "contexts_page", "frames_count", "frames_overlap_count", "label_stats", "meta_distribution", "meta_keys",
-    "StoredUpload", "media_upload",
+    "StoredUpload", "UploadsCleaned", "media_upload", "uploads_clean", "uploads_clean_scheduled",
     "version_create", "version_delete", "version_publish", "version_snapshot", "version_update",
 ]

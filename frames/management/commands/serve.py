@@ -72,6 +72,8 @@ class Command(BaseCommand):
                 sys.executable, "-m", "celery", "-A", "hyperdata", "worker", "-l", "info",
                 "--concurrency", str(concurrency), "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
                 "-n", f"hyperdata-{os.getpid()}@%h",
+                # One machine: this worker also runs the periodic tasks (settings.CELERY_BEAT_SCHEDULE).
+                "--beat", "--schedule", str(run_dir / "celerybeat-schedule"),
             ], env)
             self._spawn("web", gunicorn_command(workers, _bind_address(host, port), *_control_socket_args(run_dir)), env)
             url = f"http://{_url_host(host)}:{port}/"
