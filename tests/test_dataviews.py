@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from frames import selectors, services
+from frames.selectors.dataview_draws import permuted
 
 from .clients import api_client
 
@@ -171,3 +172,55 @@ def test_a_view_whose_version_was_deleted_says_which_query(alice):
     for path in ("frames/", "count/"):
         answer = alice.get(f"/api/dataviews/{view['id']}/{path}")
         assert answer.status_code == 404 and answer.json()["errors"][0]["field"] == "queries[1].version", answer.json()
+
+
+def test_the_label_enumeration_is_applied_to_every_roi_after_the_mapping_rules(alice):
+    frames = [frame("f0", "c", 0, label="car"), frame("f1", "c", 1, label="taxi"), frame("f2", "c", 2, label="person"),
+              frame("f3", "c", 3, label="tree")]
+    frames[2]["rois"].append({"labels": ["person", "car"]})  # a frame label: the first enumerated label counts
+    a = version_with(alice, "enumerated", frames)
+    view = created(alice, {"queries": [{"version": a}], "labels": {"car": 1, "person": 2},
+                           "mapping_rules": [{"from_labels": ["taxi"], "to_label": "car"}]})
+    rois = [[(roi["labels"], roi["label_num"]) for roi in f["rois"]] for f in every_frame(alice, view["id"])]
+    assert rois == [[(["car"], 1)], [(["car"], 1)], [(["person"], 2), (["person", "car"], 2)], [(["tree"], None)]]
+
+    plain = created(alice, {"queries": [{"version": a}]})
+    assert not any("label_num" in roi for f in every_frame(alice, plain["id"]) for roi in f["rois"]), "no enumeration, no numbers"
+
+
+def test_a_finite_random_view_yields_each_frame_once_per_pass_by_its_seed(alice):
+    a = version_with(alice, "pass-a", [frame(f"a{i:02d}", "ca", i) for i in range(10)])
+    b = version_with(alice, "pass-b", [frame(f"b{i:02d}", "cb", i) for i in range(30)])
+    view = created(alice, {"queries": [{"version": a, "weight": 3}, {"version": b, "weight": 1}],
+                           "iteration_order": "random", "random_seed": 5})
+    drawn = [f["id"] for f in every_frame(alice, view["id"], limit=7)]
+    assert sorted(drawn) == [f"a{i:02d}" for i in range(10)] + [f"b{i:02d}" for i in range(30)], "each frame once"
+    assert [f["id"] for f in every_frame(alice, view["id"], limit=40)] == drawn, "other page sizes: the same order"
+    assert sum(d.startswith("a") for d in drawn[:20]) > sum(d.startswith("a") for d in drawn[20:]), "weight 3 comes early"
+    assert alice.patch(f"/api/dataviews/{view['id']}/", {"random_seed": 6}, format="json").status_code == 200
+    other = [f["id"] for f in every_frame(alice, view["id"], limit=40)]
+    assert other != drawn and sorted(other) == sorted(drawn)
+
+
+def test_a_finite_random_view_follows_the_weights_while_both_queries_have_frames(alice, settings):
+    """A (weight 3) and B (weight 1) match 1,000 frames each; the first 1,200 draws of a pass take A's with
+    probability 0.75 (A runs out only if it is drawn 1,000 times: 6.7 standard deviations above its mean of 900).
+    The share's standard deviation is sqrt(0.75 * 0.25 / 1200) = 0.0125, so 0.70-0.80 is 4 of them either side,
+    and a 2:1 draw (0.667) or one by the queries' sizes (0.5) is refused."""
+    settings.HYPERDATA_PREVIEWS_AUTO = False
+    a = version_with(alice, "w-a", [frame(f"a{i}", "ca", i) for i in range(1000)])
+    b = version_with(alice, "w-b", [frame(f"b{i}", "cb", i) for i in range(1000)])
+    view = created(alice, {"queries": [{"version": a, "weight": 3}, {"version": b, "weight": 1}], "iteration_order": "random",
+                           "maximum_number_of_frames": 1200, "random_seed": 99})
+    drawn = every_frame(alice, view["id"], limit=1000)
+    assert len(drawn) == 1200 and len({(f["dataset"]["version"], f["id"]) for f in drawn}) == 1200, "no frame twice"
+    share = sum(f["dataset"]["version"] == a for f in drawn) / len(drawn)
+    assert 0.70 <= share <= 0.80, share
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 17, 64, 1000, 4097])
+def test_the_pass_permutation_is_a_permutation_that_depends_on_its_key(size):
+    order = [permuted(i, size, "7:0") for i in range(size)]
+    assert sorted(order) == list(range(size))
+    if size > 16:
+        assert order != [permuted(i, size, "8:0") for i in range(size)] and order != list(range(size))

@@ -82,3 +82,18 @@ def test_another_users_dataview_is_not_found(sdk_user):
     view = DataView()
     with pytest.raises(NotFoundError):
         view.add_query(dataset_name="theirs")
+
+
+def test_label_enumeration_numbers_the_annotations_and_a_finite_random_view_has_no_repeats(sdk_user):
+    version_with("numbered", [(f"n{i:02d}", "c", i, [("car", "taxi", "person", "tree")[i % 4]]) for i in range(24)])
+    view = DataView(iteration_order="random", iteration_infinite=False, iteration_random_seed=3)
+    view.add_query(dataset_name="numbered")
+    view.set_labels({"car": 1, "person": 2})
+    view.add_mapping_rule(from_labels=["taxi"], to_label="car")
+
+    frames = view.to_list()
+    assert sorted(f.id for f in frames) == [f"n{i:02d}" for i in range(24)], "one pass: every frame once"
+    numbers = {a.labels[0]: a.label_num for f in frames for a in f.get_annotations()}
+    assert numbers == {"car": 1, "person": 2, "tree": None}
+    assert "label_num" not in frames[0].to_dict()["rois"][0], "the view's numbers are not written back to a frame"
+    assert [f.id for f in view.get_iterator(page_size=5)] == [f.id for f in frames], "the seed repeats the pass"

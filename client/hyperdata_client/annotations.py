@@ -34,6 +34,9 @@ class Annotation:
     mask: dict[str, Any] | None = None
     sources: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The DataView's label enumeration of this ROI's label (set_labels), as the server evaluated the view; None
+    # when the view has none or enumerates none of the labels. Never sent back: it belongs to the view.
+    label_num: int | None = None
 
     @property
     def is_frame_label(self) -> bool:
@@ -61,12 +64,13 @@ class Annotation:
 
     @classmethod
     def from_dict(cls, roi: dict[str, Any]) -> "Annotation":
-        known = {"id", "labels", "label", "confidence", "meta", "poly", "shape", "mask", "sources"}
+        known = {"id", "labels", "label", "confidence", "meta", "poly", "shape", "mask", "sources", "label_num"}
         labels = roi.get("labels", roi.get("label")) or []
         return cls(
             id=roi.get("id") or new_id(), labels=[labels] if isinstance(labels, str) else list(labels),
             confidence=roi.get("confidence"), metadata=roi.get("meta"), poly=roi.get("poly"), shape=roi.get("shape"),
             mask=roi.get("mask"), sources=roi.get("sources"), extra={k: v for k, v in roi.items() if k not in known},
+            label_num=roi.get("label_num"),
         )
 
 

@@ -7,20 +7,20 @@ browser select the same frames for the same query.
     sequential  every query's frames merged by context, then timestamp (then frame id, then query order), as
                 ClearML's DataView returns them; a cursor holds each query's keyset cursor, so page 1,000 costs
                 what page 1 costs. Infinite: starts again after the last frame.
-    random      draw n picks a query with probability weight / sum of weights (queries matching nothing left
-                out), then one of its frames uniformly, both from random.Random("<seed>:<n>"): the same seed
-                gives the same frames at any page size, another seed others. Draws are with replacement; a finite
-                random view yields as many draws as its queries match frames (one epoch's worth).
+    random      seeded draws by weight (frames.selectors.dataview_draws): the same seed gives the same frames at
+                any page size, another seed others. A finite view is one pass that yields each frame its queries
+                match once (no replacement), the queries picked by weight while they have frames left; an
+                infinite view draws with replacement, so the weights hold over any run.
     maximum_number_of_frames  caps either order.
 
-A cursor is opaque JSON: {"p": frames yielded before the page, "c": [each query's keyset cursor]}.
+A cursor is opaque JSON: {"p": frames yielded before the page, "c": [each query's keyset cursor], "k": [frames
+each query yielded in this pass] (finite random views)}.
 """
 from __future__ import annotations
 
 import base64
 import heapq
 import json
-import random
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -31,6 +31,7 @@ from ..exceptions import NotFound, ServiceError
 from ..models import DatasetVersion, FrameRevision
 from .access import _signed_in
 from .datasets import version_get
+from .dataview_draws import draw, pass_draws
 from .frames import cursor_of, frames_browse, frames_count, keyset_order, query_rows
 from .previews import frames_to_dicts
 from .query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_COLUMNS, FrameQuery, QueryInvalid, parse_frame_query
@@ -129,20 +130,20 @@ def dataview_frames(*, user, dataview: DataView, cursor: str | None = None, limi
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ServiceError(f"must be between 1 and {MAX_PAGE_SIZE}", field="limit")
     queries = _queries(user, dataview, limit)
-    position, cursors = _decode(cursor, len(queries))
+    position, cursors, taken = _decode(cursor, len(queries))
     cap = dataview.maximum_number_of_frames
     if cap is not None:
         limit = min(limit, max(cap - position, 0))
     if dataview.iteration_order == DataView.RANDOM:
-        rows, more = _random_rows(user, dataview, queries, position, limit)
+        rows, more, taken = _random_rows(user, dataview, queries, position, limit, taken)
         cursors = []
     else:
         rows, cursors, more = _sequential_rows(user, queries, cursors, limit, wrap=dataview.infinite)
     position_after = position + len(rows)
     if cap is not None and position_after >= cap:
         more = False
-    frames = _mapped(_as_dicts(user, rows), dataview.mapping_rules)
-    return DataViewPage(frames, _encode(position_after, cursors) if more and rows else None, position)
+    frames = _enumerated(_mapped(_as_dicts(user, rows), dataview.mapping_rules), dataview.labels)
+    return DataViewPage(frames, _encode(position_after, cursors, taken) if more and rows else None, position)
 
 
 # -- sequential: the queries' keyset pages merged -----------------------------------------------------------
@@ -182,34 +183,21 @@ def _with_versions(queries: list[_Query], taken) -> list[tuple[DatasetVersion, F
 # -- random: seeded draws by weight -------------------------------------------------------------------------
 
 
-def draw(seed: int, n: int, weights: list[float], counts: list[int]) -> tuple[int, int] | None:
-    """Draw n: (query index, frame offset in the query's context order), or None when nothing can be drawn."""
-    live = [(i, w) for i, (w, c) in enumerate(zip(weights, counts)) if c > 0 and w > 0]
-    if not live:
-        return None
-    rng = random.Random(f"{seed}:{n}")
-    point = rng.random() * sum(w for _, w in live)
-    chosen = live[-1][0]
-    for index, weight in live:
-        if point < weight:
-            chosen = index
-            break
-        point -= weight
-    return chosen, rng.randrange(counts[chosen])
-
-
-def _random_rows(user, view: DataView, queries: list[_Query], position: int, limit: int):
-    """Up to `limit` drawn rows from draw `position` on, and whether more follow (a finite view: one epoch)."""
+def _random_rows(user, view: DataView, queries: list[_Query], position: int, limit: int, taken: list[int] | None):
+    """Up to `limit` drawn rows from draw `position` on, whether more follow, and (finite views: one pass without
+    replacement) how many frames each query has yielded in the pass so far."""
     counts = [frames_count(user=user, version=q.version, filters=q.frame_query.filters) for q in queries]
-    if not view.infinite:
-        limit = min(limit, max(sum(counts) - position, 0))
-    more = view.infinite or position + limit < sum(counts)
     weights = [q.weight for q in queries]
-    draws = [draw(view.random_seed, n, weights, counts) for n in range(position, position + limit)]
-    draws = draws[: draws.index(None)] if None in draws else draws
+    if view.infinite:
+        draws = [draw(view.random_seed, n, weights, counts) for n in range(position, position + limit)]
+        draws = draws[: draws.index(None)] if None in draws else draws
+        more, taken = True, None
+    else:
+        draws, taken = pass_draws(view.random_seed, position, limit, weights, counts, taken or [0] * len(queries))
+        more = any(t < c for t, c in zip(taken, counts))
     picked = _rows_at(queries, draws)
     rows = [(queries[index].version, picked[index, offset]) for index, offset in draws if (index, offset) in picked]
-    return rows, more and bool(rows)
+    return rows, more and bool(rows), taken
 
 
 def _rows_at(queries: list[_Query], draws: list[tuple[int, int]]) -> dict[tuple[int, int], FrameRevision]:
@@ -256,18 +244,34 @@ def _mapped(frames: list[dict], rules: list[dict]) -> list[dict]:
     return frames
 
 
-def _encode(position: int, cursors: list) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"p": position, "c": cursors}, separators=(",", ":")).encode()).decode().rstrip("=")
+def _enumerated(frames: list[dict], labels: dict[str, int]) -> list[dict]:
+    """Each ROI's `label_num`: the enumeration (set_labels) of its first label that has one, after the mapping
+    rules renamed them; null when none has. A view without an enumeration leaves the ROIs as they are."""
+    if not labels:
+        return frames
+    for frame in frames:
+        for roi in frame.get("rois") or []:
+            roi["label_num"] = next((labels[label] for label in roi.get("labels") or [] if label in labels), None)
+    return frames
 
 
-def _decode(cursor: str | None, queries: int) -> tuple[int, list]:
+def _encode(position: int, cursors: list, taken: list[int] | None = None) -> str:
+    payload = {"p": position, "c": cursors, **({"k": taken} if taken is not None else {})}
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None, queries: int) -> tuple[int, list, list[int] | None]:
     if not cursor:
-        return 0, [None] * queries
+        return 0, [None] * queries, None
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         position, cursors = int(payload["p"]), list(payload["c"]) or [None] * queries
-    except (ValueError, KeyError, TypeError, RecursionError):
+        taken = payload.get("k")
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise ServiceError("not a cursor of this dataview", field="cursor") from None
     if position < 0 or len(cursors) != queries or not all(c is None or isinstance(c, str) for c in cursors):
         raise ServiceError("not a cursor of this dataview", field="cursor")
-    return position, cursors
+    if taken is not None and (not isinstance(taken, list) or len(taken) != queries
+                              or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in taken)):
+        raise ServiceError("not a cursor of this dataview", field="cursor")
+    return position, cursors, taken
