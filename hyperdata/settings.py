@@ -5,6 +5,7 @@ With no environment at all HyperData runs embedded: SQLite under var/ and the Va
 """
 import base64
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "frames",
     "viewer",
 ]
@@ -82,7 +85,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "hyperdata.middleware.LoginRequiredExceptApiMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hyperdata.urls"
@@ -264,9 +270,56 @@ HYPERDATA_PROGRESS_SYNC_FRAMES = env_int("HYPERDATA_PROGRESS_SYNC_FRAMES", 20000
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+# HTTPS: off by default because ./run.sh serves plain http on 127.0.0.1. HYPERDATA_HTTPS=1 turns on all of
+# the following (each can still be set on its own); `manage.py check --deploy` is then clean (README, SECURITY).
+HTTPS = env_bool("HYPERDATA_HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+if env("SECURE_PROXY_SSL_HEADER"):  # behind a TLS-terminating proxy, e.g. "X-Forwarded-Proto"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + env("SECURE_PROXY_SSL_HEADER").upper().replace("-", "_"), "https")
+
+# Content-Security-Policy (django-csp): scripts only from this site's files, never inline, so text a user typed
+# cannot run even if some page forgot to escape it. Styles keep 'unsafe-inline' (templates and OpenSeadragon set
+# style attributes; a style cannot run code). Media may come straight from a bucket: a "signed" source redirects
+# the browser to the provider's URL, so images, video and the mask worker's fetches may go to any http(s) host
+# unless HYPERDATA_CSP_MEDIA_SOURCES narrows it (e.g. "https://my-bucket.s3.amazonaws.com").
+CSP_MEDIA_SOURCES = env_list("HYPERDATA_CSP_MEDIA_SOURCES", "https:,http:")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *CSP_MEDIA_SOURCES],
+        "media-src": ["'self'", "blob:", *CSP_MEDIA_SOURCES],
+        "connect-src": ["'self'", *CSP_MEDIA_SOURCES],
+        "worker-src": ["'self'", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Password guessing (django-axes): after HYPERDATA_LOGIN_FAILURE_LIMIT failed sign-ins for one user name, or
+# from one address, further tries from there (right password included) are refused with 429 for
+# HYPERDATA_LOGIN_COOLOFF_MINUTES; on /login/ and on the API's token endpoint alike (both call authenticate()).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("HYPERDATA_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("HYPERDATA_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client's address as DRF's throttles see it (REMOTE_ADDR, or X-Forwarded-For behind HYPERDATA_NUM_PROXIES
+# proxies): a header a client sets itself is never trusted by default.
+AXES_CLIENT_IP_CALLABLE = "frames.api.throttles.client_address"
+AXES_VERBOSE = False
+
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024 * 1024
 
@@ -279,6 +332,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "frames.api.errors.exception_handler",
+    # Only X-Forwarded-For entries added by this many trusted proxies count as the client's address.
+    "NUM_PROXIES": env_int("HYPERDATA_NUM_PROXIES", 0),
+    # POST /api/auth/token/ per client address (frames/api/throttles.py), beside django-axes' lockout.
+    "DEFAULT_THROTTLE_RATES": {"login": env("HYPERDATA_LOGIN_RATE", "10/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HyperData API",

@@ -139,6 +139,22 @@ def celery_broker_url():
             server.stop()
 
 
+# Addresses the tests sign in from: the live server and the test client (127.0.0.1), and those that
+# tests/test_login_limits.py pretends to be.
+TEST_CLIENT_ADDRESSES = ("127.0.0.1", "::1", "10.9.0.1", "10.9.0.2", "10.9.0.3")
+
+
+@pytest.fixture(autouse=True)
+def login_rate_reset(celery_broker_url):
+    """Every test starts with the token endpoint's request count at zero (it lives in the cache, which outlives
+    a test; django-axes' failure counts live in the database and go with it)."""
+    from django.core.cache import cache
+
+    from frames.api.throttles import login_throttle_keys
+
+    cache.delete_many(login_throttle_keys(TEST_CLIENT_ADDRESSES))
+
+
 # ------------------------------------------------------------------------------------------------ worker
 @shared_task(name="tests.smoke_touch_user")
 def smoke_touch_user(username):
@@ -261,7 +277,9 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args, live_server):
-    return {**browser_context_args, "base_url": live_server.url, "viewport": {"width": 1280, "height": 800}}
+    # bypass_csp: Playwright evaluates string predicates (wait_for_function("...")) with eval, which the site's
+    # Content-Security-Policy forbids; tests/test_csp.py opens its own contexts that keep the policy.
+    return {**browser_context_args, "base_url": live_server.url, "viewport": {"width": 1280, "height": 800}, "bypass_csp": True}
 
 
 @pytest.fixture

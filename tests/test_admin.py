@@ -8,6 +8,7 @@ import re
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -88,14 +89,14 @@ def test_staff_see_each_list_with_its_columns(admin_client, world):
 def test_signed_out_and_plain_users_do_not_get_in(client, django_user_model, world):
     assert client.get(changelist(Dataset)).status_code == 302  # to the admin's sign-in
     django_user_model.objects.create_user("plain", password="x")
-    client.login(username="plain", password="x")
+    client.login(request=HttpRequest(), username="plain", password="x")  # django-axes wants the request
     assert client.get(changelist(Dataset)).status_code == 302  # not staff
 
 
 def test_a_staff_member_with_view_permissions_only_reads(client, django_user_model, world):
     staff = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
     staff.user_permissions.set(Permission.objects.filter(codename__in=[f"view_{m._meta.model_name}" for m in MODELS]))
-    client.login(username="clerk", password="x")
+    client.login(request=HttpRequest(), username="clerk", password="x")
     assert "harbour-cams" in page_html(client.get(changelist(Dataset)))
     assert client.get(reverse("admin:frames_dataset_change", args=[world["dataset"].pk])).status_code == 200
     assert client.get(reverse("admin:frames_dataset_add")).status_code == 403
