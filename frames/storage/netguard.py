@@ -16,6 +16,7 @@ MinIO on a private network) are meant to reuse :class:`AddressPolicy` for their 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable
 
@@ -37,6 +38,15 @@ SETTING = "HYPERDATA_ALLOWED_FETCH_NETWORKS"
 # What an endpoint named by a credential row may be beyond the public internet. Link-local (169.254.169.254, the
 # cloud metadata service) stays refused even then.
 NAMED_ENDPOINT_KINDS = ("private", "loopback", "non-public", "site-local")
+# The part of a refusal that tells which addresses a host name resolves to: useful to the operator, but to
+# anyone else a probe of the internal network (hide_resolution removes it; hyperdata.middleware applies it).
+RESOLUTION = re.compile(r": it resolves to .+?, which (?P<setting>\w+) does not allow")
+RESOLUTION_MARK = ": it resolves to "
+
+
+def hide_resolution(text: str) -> str:
+    """``text`` with the addresses a refused host name resolved to replaced by "the host is not allowed"."""
+    return RESOLUTION.sub(r": the host is not allowed (\g<setting>)", text) if RESOLUTION_MARK in text else text
 
 
 def _embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
@@ -148,7 +158,7 @@ class AddressPolicy:
                 article = "an" if refused[0][1][0] in "aeiou" else "a"
                 what = f"{refused[0][0]}, {article} {refused[0][1]} address"  # the host is an address literal
             except ValueError:
-                what = f"{host}: it resolves to {listed}"
+                what = f"{host}{RESOLUTION_MARK}{listed}"
             raise LocationNotAllowedError(f"refused to connect to {what}, which {SETTING} does not allow", uri)
         return allowed
 
