@@ -179,6 +179,7 @@ ROUTES = {
     "DELETE /api/versions/{version_id}/frames/{frame_id}/": Rule(ANNOTATOR, ok=(204,)),
     "POST /api/versions/{version_id}/imports/": Rule(ANNOTATOR, ok=(202,), body={"format": "clearml", "dry_run": True, "path": str(CLEARML_EXAMPLE)}),
     "POST /api/versions/{version_id}/uploads/": Rule(ANNOTATOR, ok=(201,), body={"file": b"\x89PNG walked"}, multipart=True),
+    "GET /api/versions/{version_id}/export/": Rule(VIEWER, query="format=coco"),
     "GET /api/versions/{version_id}/meta-schema/": Rule(VIEWER, query="seen=true"),
     "PUT /api/versions/{version_id}/meta-schema/": Rule(ANNOTATOR, body={"fields": [{"name": "Weather", "path": "weather", "type": "categorical_string"}]}),
     "GET /api/versions/{version_id}/previews/": Rule(VIEWER),

@@ -1,10 +1,12 @@
 """The `hyperdata` command line run as a user runs it (a subprocess) against a live server: login writes the
 config file, datasets / versions / frames / dataview print what the API lists, an import is followed to its report and its
-frames are there, a bad file exits 1 naming file and line, an export writes the frames as JSON lines, and the exit
+frames are there, a bad file exits 1 naming file and line, an export writes the frames as JSON lines or COCO, and the exit
 codes scripts rely on (1 refused, 2 usage, 3 not logged in or no server)."""
 from __future__ import annotations
 
+import contextlib
 import gc
+import io
 import json
 import os
 import socket
@@ -13,6 +15,7 @@ import sys
 
 import pytest
 from django.contrib.auth.models import User
+from pycocotools.coco import COCO
 
 import hyperdata_client.api
 from hyperdata_client import Dataset, DatasetVersion, DataView, SingleFrame
@@ -139,8 +142,31 @@ def test_export_writes_the_frames_as_json_lines_and_as_one_array(logged_in, tmp_
 
     array = hyperdata("export", draft.id, "--format", "clearml")
     assert [frame["id"] for frame in json.loads(array.stdout)] == [f"cam/{i:03d}.jpg" for i in range(4)]
-    coco = hyperdata("export", draft.id, "--format", "coco")
-    assert coco.returncode == 2 and "COCO export is on the version's Frames tab" in coco.stderr
+    unknown = hyperdata("export", draft.id, "--format", "yolo")
+    assert unknown.returncode == 2 and "--format yolo" in unknown.stderr and "coco" in unknown.stderr
+
+
+def test_export_coco_writes_the_servers_coco_with_the_filters(logged_in, tmp_path):
+    Dataset.create(dataset_name="coco out")
+    draft = DatasetVersion.get_current(dataset_name="coco out")
+    assert draft.add_frames(street_frames(6)) == []
+
+    out = tmp_path / "people.json"
+    written = hyperdata("export", draft.id, "--format", "coco", "-o", str(out), "--label", "person")
+    assert written.returncode == 0 and "export: coco written" in written.stderr and str(out) in written.stderr, written.stderr
+    with contextlib.redirect_stdout(io.StringIO()):  # COCO() prints its timings
+        coco = COCO(str(out))
+    assert sorted(image["file_name"] for image in coco.dataset["images"]) == ["s3://bucket/cam/000.jpg", "s3://bucket/cam/003.jpg"]
+    assert [c["name"] for c in coco.dataset["categories"]] == ["person"]
+    assert [a["bbox"] for a in coco.dataset["annotations"]] == [[1, 1, 10, 10], [1, 1, 10, 10]]
+    assert not list(tmp_path.glob("*.partial"))
+
+    everything = hyperdata("export", draft.id, "--format", "coco")
+    assert everything.returncode == 0 and len(json.loads(everything.stdout)["images"]) == 6
+
+    refused = hyperdata("export", draft.id, "--format", "coco", "-o", str(tmp_path / "bad.json"), "--frame-query", "meta.speed:[10 TO")
+    assert refused.returncode == 1 and "frame_query" in refused.stderr, refused.stderr
+    assert not (tmp_path / "bad.json").exists() and not list(tmp_path.glob("*.partial")), "nothing written when refused"
 
 
 def test_exit_codes_refused_usage_wrong_token_and_no_server(logged_in, live_server):

@@ -5,7 +5,7 @@
     hyperdata versions "street scenes"                           # a dataset's name or id
     hyperdata frames VERSION_ID --limit 20 --label car --frame-query 'meta.weather:rain' --roi-query 'label:car'
     hyperdata import VERSION_ID frames.jsonl --format clearml [--options '{"lenient": true}'] [--dry-run]
-    hyperdata export VERSION_ID --format jsonl|clearml [-o out.jsonl] [--label ... --frame-query ... --roi-query ...]
+    hyperdata export VERSION_ID --format jsonl|clearml|coco [-o out.jsonl] [--label ... --frame-query ... --roi-query ...]
     hyperdata dataview [DATAVIEW_ID] [--limit 100]               # your DataViews, or the frames one yields
 
 Exit codes, for scripts:
@@ -19,8 +19,8 @@ Exit codes, for scripts:
 Progress (imports and exports) goes to stderr as lines, results to stdout.
 
 `export` reads the frames API (token authentication) page by page with its keyset cursor and writes ClearML
-frame JSON (`jsonl`: one frame a line; `clearml`: one JSON array). The browser's export page
-(/versions/<id>/frames/export/) answers only a signed-in session, not a token, so COCO export is in the browser only.
+frame JSON (`jsonl`: one frame a line; `clearml`: one JSON array); `coco` streams the server's COCO export
+(GET /api/versions/<id>/export/?format=coco, the same exporter as the browser's export page) into the file.
 """
 from __future__ import annotations
 
@@ -33,16 +33,18 @@ import time
 
 import requests
 
-from .api import api
+from .api import TIMEOUT, api
 from .config import login
 from .datasets import dataset_body
-from .errors import ApiError, ConfigError, NotFoundError
+from .errors import ApiError, ConfigError, NotFoundError, raise_for_answer
 
 OK, REFUSED, USAGE, UNREACHABLE = 0, 1, 2, 3
 PAGE_SIZE = 500
 POLL_SECONDS = 0.5
 JOB_ENDED = {"done", "failed", "cancelled"}
-EXPORT_FORMATS = ("jsonl", "clearml")
+EXPORT_FORMATS = ("jsonl", "clearml", "coco")
+SERVER_EXPORTS = ("coco",)  # written by the server's exporter, streamed as they come
+STREAM_CHUNK = 1024 * 1024
 
 
 class UsageError(Exception):
@@ -189,8 +191,9 @@ def print_report(job: dict, file: str) -> int:
 
 def cmd_export(args) -> int:
     if args.format not in EXPORT_FORMATS:
-        raise UsageError(f"--format {args.format}: the CLI exports {' or '.join(EXPORT_FORMATS)} through the API; "
-                         "COCO export is on the version's Frames tab in the browser (it needs a signed-in session)")
+        raise UsageError(f"--format {args.format}: the CLI exports {', '.join(EXPORT_FORMATS)}")
+    if args.format in SERVER_EXPORTS:
+        return export_from_server(args)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
         count = write_frames(out, frame_pages(f"versions/{args.version}/frames/", _filters(args)), args.format)
@@ -198,6 +201,33 @@ def cmd_export(args) -> int:
         if args.output:
             out.close()
     say(f"export: {count:,} frames written" + (f" to {args.output}" if args.output else ""))
+    return OK
+
+
+def export_from_server(args) -> int:
+    """Stream the server's export (COCO) to the file or stdout; a refused filter is an error before any byte.
+    The file is written under a temporary name and renamed at the end, so a broken download leaves no half file."""
+    params = {**_filters(args), "format": args.format}
+    with api().http.get(api().url(f"versions/{args.version}/export/"), params=params, stream=True, timeout=TIMEOUT) as answer:
+        raise_for_answer(answer)
+        partial = f"{args.output}.partial" if args.output else None
+        out = open(partial, "wb") if partial else sys.stdout.buffer
+        written, shown = 0, 0
+        try:
+            for chunk in answer.iter_content(STREAM_CHUNK):
+                out.write(chunk)
+                written += len(chunk)
+                if written - shown >= 10 * STREAM_CHUNK:
+                    say(f"export: {written / STREAM_CHUNK:,.0f} MiB")
+                    shown = written
+        finally:
+            if partial:
+                out.close()
+            else:
+                out.flush()
+    if partial:
+        os.replace(partial, args.output)
+    say(f"export: {args.format} written, {written:,} bytes" + (f" to {args.output}" if args.output else ""))
     return OK
 
 
@@ -262,9 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--options", default="{}", help="the format's options as a JSON object")
     imports.add_argument("--dry-run", action="store_true", help="read and check only; import nothing")
     imports.set_defaults(run=cmd_import)
-    export = commands.add_parser("export", help="write a version's frames as ClearML frame JSON")
+    export = commands.add_parser("export", help="write a version's frames as ClearML frame JSON or COCO")
     export.add_argument("version", help="the version's id")
-    export.add_argument("--format", default="jsonl", help="jsonl (one frame a line, the default) or clearml (a JSON array)")
+    export.add_argument("--format", default="jsonl",
+                        help="jsonl (one frame a line, the default), clearml (a JSON array) or coco (COCO JSON: images, annotations, categories)")
     export.add_argument("-o", "--output", help="the file to write (default: stdout)")
     _add_filters(export)
     export.set_defaults(run=cmd_export)
