@@ -8,9 +8,10 @@ the first is still running) does nothing, and a job whose worker died is taken o
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 
-from celery import Task, shared_task
+from celery import Task, bootsteps, current_app, shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
@@ -19,9 +20,9 @@ from django.db import OperationalError, close_old_connections, connection
 from . import services
 from .storage import TransientStorageError
 
+logger = logging.getLogger(__name__)
 MAX_RETRIES = 6
 RETRY_BACKOFF_MAX = 300
-PREVIEW_LOCK_SECONDS = 15 * 60
 
 
 class HyperDataTask(Task):
@@ -48,7 +49,7 @@ class JobTask(HyperDataTask):
         job = services.job_claim(job_id=job_id)
         if job is None:
             return None  # finished, cancelled, or being run by another delivery
-        with _Heartbeat(job_id):
+        with _Every(lambda: services.job_heartbeat(job_id=job_id)):
             try:
                 result = self.run(job)
             except services.JobCancelled:
@@ -70,12 +71,13 @@ class JobTask(HyperDataTask):
         return None
 
 
-class _Heartbeat:
-    """Renews a running job's lease from a thread of its own while the work holds the task's thread (one long
-    query reports no progress), so no second delivery takes a job that is alive."""
+class _Every:
+    """Calls `renew` every third of the lease from a thread of its own while the work holds the task's thread
+    (one long query reports no progress), so no second delivery takes work that is alive; once the worker dies
+    the renewals stop and the lease runs out."""
 
-    def __init__(self, job_id: str):
-        self.job_id = job_id
+    def __init__(self, renew):
+        self.renew = renew
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
@@ -91,7 +93,7 @@ class _Heartbeat:
         interval = settings.HYPERDATA_JOB_LEASE_SECONDS / 3
         try:
             while not self.stop.wait(interval):
-                services.job_heartbeat(job_id=self.job_id)
+                self.renew()
         finally:
             connection.close()  # this thread's own database connection
 
@@ -104,12 +106,14 @@ def run_job(job):
 @shared_task(base=HyperDataTask, bind=True, name="frames.tasks.generate_previews", autoretry_for=())
 def generate_previews(self, uri: str, keys: list[str], job_id: str | None = None) -> None:
     """Render the previews `keys` of one uri. Idempotent: rows already rendered are skipped, and a lock per
-    uri keeps two workers from rendering the same video at once (the second one retries shortly)."""
-    lock = "preview-lock:" + hashlib.sha256(uri.encode()).hexdigest()
-    if not cache.add(lock, self.request.id or "1", PREVIEW_LOCK_SECONDS):
+    uri keeps two workers from rendering the same video at once (the second one retries shortly). The lock is
+    a lease renewed while the work runs: a worker killed mid-render holds it for one lease at most."""
+    lock, hold = "preview-lock:" + hashlib.sha256(uri.encode()).hexdigest(), settings.HYPERDATA_JOB_LEASE_SECONDS
+    if not cache.add(lock, self.request.id or "1", hold):
         raise self.retry(countdown=5, max_retries=None)
     try:
-        services.render_previews(uri=uri, keys=keys, job_id=job_id, give_up=self.request.retries >= MAX_RETRIES)
+        with _Every(lambda: cache.touch(lock, hold)):
+            services.render_previews(uri=uri, keys=keys, job_id=job_id, give_up=self.request.retries >= MAX_RETRIES)
     except TransientStorageError as exc:
         raise self.retry(exc=exc, countdown=self.backoff(exc))
     finally:
@@ -122,3 +126,38 @@ def clean_uploads() -> int:
     """Remove the uploaded media files no frame names, past the grace period (Celery beat runs it: settings'
     CELERY_BEAT_SCHEDULE). Idempotent: a second run finds nothing more to remove."""
     return len(services.uploads_clean_scheduled().removed)
+
+
+class WorkSweep(bootsteps.StartStopStep):
+    """Every worker runs services.work_sweep when it starts and every HYPERDATA_SWEEP_SECONDS, from its timer
+    thread: tasks kept while the broker was down are sent, stalled jobs queued again. No beat process to run;
+    several workers sweeping at once is harmless (every task tolerates a second delivery)."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.timer_entry = None
+
+    def start(self, worker):
+        worker.timer.call_after(0.5, sweep_now)
+        self.timer_entry = worker.timer.call_repeatedly(settings.HYPERDATA_SWEEP_SECONDS, sweep_now)
+
+    def stop(self, worker):
+        if self.timer_entry is not None:
+            self.timer_entry.cancel()
+
+
+def sweep_now() -> None:
+    try:
+        swept = services.work_sweep()
+        if any(swept.values()):
+            logger.info("work sweep: %s", swept)
+    except Exception:  # the database is down: the next sweep tries again
+        logger.exception("work sweep failed")
+    finally:
+        close_old_connections()
+
+
+# The worker imports this module (autodiscovery) before it builds its bootsteps.
+current_app.steps["worker"].add(WorkSweep)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-FILESYSTEM = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+FILESYSTEM = {"BACKEND": "hyperdata.atomic_storage.AtomicFileSystemStorage"}  # whole files or none
 
 
 class PreviewsStorageError(ValueError):

@@ -117,7 +117,9 @@ TEMPLATES = [
 WSGI_APPLICATION = "hyperdata.wsgi.application"
 
 SQLITE_PATH = VAR_DIR / "hyperdata.sqlite3"
-DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"), conn_max_age=60)}
+# Health checks: a connection kept from before a database restart is tested before a request uses it.
+DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"), conn_max_age=60,
+                                              conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while a worker writes; IMMEDIATE avoids deadlocking upgrades.
     DATABASES["default"]["OPTIONS"] = {
@@ -149,7 +151,7 @@ REDIS_URL = env("REDIS_URL") or (
 if REDIS_URL and env("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "hyperdata.resilient_cache.ResilientRedisCache",  # goes on without Redis (a miss)
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "hyperdata",
         }
@@ -181,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
 # whose worker died is taken over by the task's next delivery after that.
 HYPERDATA_JOB_LEASE_SECONDS = env_int("HYPERDATA_JOB_LEASE_SECONDS", 300)
 HYPERDATA_TASK_SOFT_TIME_LIMIT = env_int("HYPERDATA_TASK_SOFT_TIME_LIMIT", 6 * 3600)
+# Every worker sweeps this often (frames.tasks.WorkSweep): tasks kept while the broker was down are sent,
+# and jobs queued or with a lease run out for longer than HYPERDATA_SWEEP_STALE_SECONDS are queued again.
+HYPERDATA_SWEEP_SECONDS = env_float("HYPERDATA_SWEEP_SECONDS", 30)
+HYPERDATA_SWEEP_STALE_SECONDS = env_float("HYPERDATA_SWEEP_STALE_SECONDS", 600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -37,6 +37,7 @@ from .projects import project_create, project_delete, project_update
 from .pyramids import pyramid_request
 from .renditions import render_previews
 from .uploads import StoredUpload, UploadsCleaned, media_upload, uploads_clean, uploads_clean_scheduled
+from .sweep import work_sweep
 from .stats import StatsPending, contexts_page, frames_count, frames_overlap_count, label_stats, meta_distribution, meta_keys
 from .versions import version_create, version_delete, version_publish, version_snapshot, version_update
 
@@ -56,4 +57,5 @@ __all__ = [
     "StatsPending", "contexts_page", "frames_count", "frames_overlap_count", "label_stats", "meta_distribution", "meta_keys",
     "StoredUpload", "UploadsCleaned", "media_upload", "uploads_clean", "uploads_clean_scheduled",
     "version_create", "version_delete", "version_publish", "version_snapshot", "version_update",
+    "work_sweep",
 ]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
@@ -26,10 +25,12 @@ from django.utils import timezone
 from ..exceptions import Conflict, Forbidden
 from ..models import Dataset, DatasetVersion, Job
 from ..selectors.jobs import can_cancel, job_get, live_progress_key
+from .outbox import task_send
 
 logger = logging.getLogger(__name__)
 RUN_JOB_TASK = "frames.tasks.run_job"
 ERROR_LIMIT = 4000
+BROKER_DOWN_MESSAGE = "waiting for the task broker (Redis did not answer): it runs once the broker is back"
 
 
 class JobCancelled(Exception):
@@ -76,16 +77,17 @@ def _active(key: str) -> Job | None:
 
 
 def send_task(task: str, args: list, *, job: Job | None, priority: int | None = None) -> bool:
-    """Queue a task (call it after commit); when the broker does not answer, the job it works for fails with
-    that reason instead of staying queued forever. False when it could not be queued."""
-    try:
-        current_app.send_task(task, args=args, priority=priority, retry=False)
+    """Queue a task (call it after commit). When the broker does not answer, the task is kept in the outbox and
+    sent by the workers' sweep once it is back; the job stays queued and says what it waits for."""
+    if task_send(task, args, priority=priority):
         return True
-    except Exception as exc:  # the broker is down
-        logger.warning("could not queue %s %s: %s", task, args[:1], exc)
-        if job is not None:
-            _finish(job.id, Job.FAILED, error=f"could not queue {job.kind}: the task broker did not answer ({exc})")
-        return False
+    if job is not None:
+        job_waiting_for_broker(job_id=job.pk)
+    return False
+
+
+def job_waiting_for_broker(*, job_id: str) -> None:
+    Job.objects.filter(pk=job_id, state__in=Job.ACTIVE).update(message=BROKER_DOWN_MESSAGE, updated=timezone.now())
 
 
 def lease() -> timedelta:

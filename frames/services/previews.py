@@ -17,7 +17,8 @@ from ..models import Dataset, DatasetVersion, Job, MediaPreview
 from ..selectors import previews as preview_selectors
 from ..selectors.access import ANNOTATOR, VIEWER, require
 from ..selectors.previews import PreviewRequest
-from .jobs import job_add_work, job_progress, job_start, send_task
+from .jobs import job_add_work, job_progress, job_start, job_waiting_for_broker
+from .outbox import tasks_send
 
 RENDER_TASK = "frames.tasks.generate_previews"
 CHUNK = 500
@@ -71,11 +72,11 @@ def _previews_job(user, version: DatasetVersion, count: int) -> Job:
 
 
 def _enqueue(by_uri: dict[str, list[str]], job: Job | None, priority: int | None = None) -> None:
-    """One render task per source file; when the broker is down the rows stay pending ("regenerate" queues
-    them again) and the job says why."""
-    for uri, keys in by_uri.items():
-        if not send_task(RENDER_TASK, [uri, sorted(keys), job.pk if job else None], job=job, priority=priority):
-            return
+    """One render task per source file; when the broker is down they are kept in the outbox (sent by the
+    workers' sweep once it is back) and the job says what it waits for."""
+    many = [[uri, sorted(keys), job.pk if job else None] for uri, keys in by_uri.items()]
+    if not tasks_send(RENDER_TASK, many, priority=priority) and job is not None:
+        job_waiting_for_broker(job_id=job.pk)
 
 
 # -- regenerating -----------------------------------------------------------------------------------------------
