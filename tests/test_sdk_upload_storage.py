@@ -192,3 +192,17 @@ def test_a_published_versions_upload_is_kept_when_its_child_deletes_the_frame(sd
     assert [k.rsplit("/", 1)[1] for k in keys(client, name)] == ["old.png"], "the published version still shows it"
     with pytest.raises(Forbidden):  # a user who is not staff would read every dataset's frames
         services.uploads_clean(user=sdk_user, grace_seconds=0)
+
+
+def test_a_bucket_that_is_down_answers_503_which_the_sdk_retries_and_a_missing_one_502(sdk_user, moto, settings, tmp_path):
+    Dataset.create(dataset_name="down")
+    draft = DatasetVersion.get_current(dataset_name="down")
+    image = str(png(tmp_path / "x.png"))
+    settings.HYPERDATA_UPLOADS_BUCKET = uploads_bucket(f"s3://127.0.0.1:{free_port()}/gone", access_key="k", secret_key="s", tls=False)
+    failed = draft.add_frames([SingleFrame(id="x", source=image)], upload_retries=1)
+    assert [f.frame.id for f in failed] == ["x"] and "HTTP 503" in failed[0].reason and "connection refused" in failed[0].reason, failed
+
+    settings.HYPERDATA_UPLOADS_BUCKET = uploads_bucket(f"s3://{moto[0]}/no-such-bucket", access_key="k", secret_key="s", tls=False)
+    failed = draft.add_frames([SingleFrame(id="x", source=image)], upload_retries=1)
+    assert "HTTP 502" in failed[0].reason and "'no-such-bucket' does not exist" in failed[0].reason, failed
+    assert list(draft.get_iterator()) == [], "no frame names a file the server could not keep"

@@ -24,10 +24,19 @@ from ..exceptions import Forbidden, ServiceError
 from ..models import DatasetVersion
 from ..selectors.access import ANNOTATOR, SYSTEM, require
 from ..selectors.uploads import upload_uris_in_use
+from ..storage import StorageError
 from ..storage.uploads import LocalUploads, uploads_store
 from .import_jobs import UPLOAD_LIMIT
 from .validation import safe_file_name
 from .versions import refuse_published
+
+
+class UploadsStoreFailed(ServiceError):
+    """The uploads bucket did not take the file: 503 when it may pass (the SDK sends the file again), else 502."""
+
+    def __init__(self, error: StorageError):
+        super().__init__(f"the uploads storage did not take the file: {error.reason}", field="file")
+        self.status_code = 503 if error.transient else 502
 
 
 class StoredUpload(NamedTuple):
@@ -54,7 +63,10 @@ def media_upload(*, user, version: DatasetVersion, upload) -> StoredUpload:
     store = uploads_store()
     digest, partial = _write_hashed(upload, store.scratch())
     name = safe_file_name(upload.name)
-    uri = store.put(partial, f"{version.dataset_id}/{digest}/{name}", mimetypes.guess_type(name)[0] or "")
+    try:
+        uri = store.put(partial, f"{version.dataset_id}/{digest}/{name}", mimetypes.guess_type(name)[0] or "")
+    except StorageError as exc:
+        raise UploadsStoreFailed(exc) from exc
     return StoredUpload(uri=uri, size=upload.size, sha256=digest)
 
 
