@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 
 from .dataview_models import DataView  # noqa: F401  (registered with the app through this module)
+from .outbox_models import TaskOutbox  # noqa: F401  (likewise)
 
 
 def new_id() -> str:
@@ -382,13 +383,3 @@ class VersionMetaSchema(models.Model):
 
     def __str__(self):
         return f"meta schema of {self.version_id}"
-
-
-class TaskOutbox(models.Model):
-    """A task the broker did not take (Redis was down): kept here and sent again by the workers' sweep, so the
-    work a write asked for runs once the broker is back (frames.services.outbox)."""
-
-    task = models.CharField(max_length=100)
-    args = models.JSONField(default=list)
-    priority = models.PositiveSmallIntegerField(null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
