@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -147,26 +148,26 @@ def start_web(env: dict, log_path: Path) -> WebServer:
 
 @dataclass
 class PostgresCluster:
-    """A throwaway PostgreSQL cluster (initdb) on a loopback port of its own, run as the postgres user."""
+    """A throwaway PostgreSQL cluster (initdb) on a loopback port of its own, run as the postgres user (it
+    refuses root), in a folder under /tmp that user can reach; `remove` deletes it."""
 
-    folder: Path
+    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="hyperdata-pg-")))
     port: int = field(default_factory=free_port)
 
-    @property
-    def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, tool: str, *args: str) -> None:
         binaries = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{tool}"))
         if not binaries:
             pytest.fail(f"{tool} is needed: apt-get install postgresql", pytrace=False)
         command = [binaries[-1], *args]
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"{tool} failed:\n{done.stdout}\n{done.stderr}"
 
     def init(self) -> "PostgresCluster":
-        self.folder.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
         self._run("initdb", "-D", str(self.folder / "data"), "-A", "trust", "-U", "postgres", "--no-sync")
@@ -178,6 +179,11 @@ class PostgresCluster:
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        if (self.folder / "data" / "postmaster.pid").exists():
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class ImageServer(http.server.ThreadingHTTPServer):
