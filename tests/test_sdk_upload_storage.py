@@ -170,6 +170,7 @@ def test_uploads_no_frame_names_go_after_the_grace_period(sdk_user, own_uploads_
     call_command("clean_uploads", stdout=out)
     assert f"removed {orphan}" in out.getvalue() and "removed 2 unused upload(s); kept 2" in out.getvalue(), out.getvalue()
     assert [Path(u).exists() for u in (uris["kept"], uris["dropped"], orphan, fresh)] == [True, False, False, True]
+    assert not Path(orphan).parent.exists(), "the emptied folder of its digest goes too"
     assert served(sdk_user, "tidy", uris["kept"]) == kept.read_bytes()
 
     settings.HYPERDATA_UPLOADS_GRACE_HOURS = 0  # the periodic task, as Celery beat runs it

@@ -31,7 +31,7 @@ class StoredObject(NamedTuple):
 
 def uploads_store() -> "LocalUploads | BucketUploads":
     bucket = getattr(settings, "HYPERDATA_UPLOADS_BUCKET", None)
-    return BucketUploads(bucket) if bucket else LocalUploads(Path(settings.HYPERDATA_IMPORTS_DIR) / FOLDER)
+    return BucketUploads(bucket) if bucket else LocalUploads((Path(settings.HYPERDATA_IMPORTS_DIR) / FOLDER).resolve())
 
 
 def bucket_credential(bucket: dict) -> dict:
@@ -71,7 +71,7 @@ class LocalUploads:
             pattern = "*" if dataset.name == ".incoming" else "*/*"
             for path in dataset.glob(pattern) if dataset.is_dir() else []:
                 if path.is_file():
-                    yield StoredObject(str(path.resolve()), dataset.name.lstrip("."), path.stat().st_mtime)
+                    yield StoredObject(str(path.resolve()), "" if dataset.name.startswith(".") else dataset.name, path.stat().st_mtime)
 
     def delete(self, uri: str) -> None:
         path = Path(uri)
