@@ -221,6 +221,8 @@ def celery_worker_process(django_db_setup, django_db_blocker, celery_broker_url,
         "HYPERDATA_MEDIA_ROOTS": ",".join(settings.HYPERDATA_MEDIA_ROOTS),
         # Tests serve http(s) sources from loopback servers of their own.
         "HYPERDATA_ALLOWED_FETCH_NETWORKS": "127.0.0.0/8",
+        # Its periodic sweep would send tasks that fault tests keep in the outbox for workers of their own.
+        "HYPERDATA_SWEEP_SECONDS": "3600",
         "PYTHONUNBUFFERED": "1",
     }
     argv = [
