@@ -16,6 +16,12 @@ class NotFound(ServiceError):
     status_code = 404
 
 
+class TooLarge(ServiceError):
+    """A request body over its limit (frames.limits), refused before it is read (HTTP 413)."""
+
+    status_code = 413
+
+
 class Conflict(ServiceError):
     """The request is valid but the resource's state forbids it (HTTP 409)."""
 

@@ -24,11 +24,12 @@ from pydantic import (
     model_validator,
 )
 
+from . import limits
 from .models import new_id
 from .shapes import RoiShape, compact
 
 POLY_SEPARATOR = -999999999
-LABEL_LIMIT = 255  # the label index column's width
+LABEL_LIMIT = limits.LABEL_LENGTH  # the label index column's width
 INT32 = 2**31 - 1  # integer columns (sizes, frame counts)
 INT64 = 2**63 - 1  # big integer columns (timestamps)
 ROI_LIMIT = 32767  # ROIs of one frame (the label index keeps each ROI's position in a small integer)
@@ -51,6 +52,14 @@ class FrameError(ValueError):
     def __init__(self, errors: list[dict[str, str]]):
         self.errors = errors
         super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+
+
+def _meta_within_limits(meta):
+    """Metadata nested too deeply or too large is refused (frames.limits)."""
+    problem = limits.meta_problem(meta)
+    if problem:
+        raise ValueError(problem)
+    return meta
 
 
 class _Open(BaseModel):
@@ -90,6 +99,8 @@ class Source(_Open):
     masks: list[Mask] | None = None
     preview: Preview | None = None
 
+    _meta_limits = field_validator("meta")(_meta_within_limits)
+
 
 class RoiMask(_Open):
     """The pixels of a mask (`id`) that belong to the ROI: those of RGB(A) `value` (-1: any)."""
@@ -120,10 +131,20 @@ class Roi(_Open):
     mask: RoiMask | None = None
     meta: dict[str, Any] | None = None
 
+    _meta_limits = field_validator("meta")(_meta_within_limits)
+
     @field_validator("labels", mode="before")
     @classmethod
     def _one_label(cls, value):
         return [value] if isinstance(value, str) else value
+
+    @field_validator("labels")
+    @classmethod
+    def _not_too_many(cls, labels):
+        problem = limits.labels_problem(labels)
+        if problem:
+            raise ValueError(problem)
+        return labels
 
     @field_validator("poly")
     @classmethod
@@ -135,6 +156,9 @@ class Roi(_Open):
                 raise ValueError(f"a polygon has an odd number of coordinates ({len(part)}); expected x,y pairs")
             if len(part) < 4:
                 raise ValueError("a polygon needs at least two points")
+        problem = limits.poly_problem(poly, POLY_SEPARATOR)
+        if problem:
+            raise ValueError(problem)
         return compact(poly)
 
 
@@ -157,6 +181,8 @@ class FrameInput(BaseModel):
     meta: dict[str, Any] = Field(default_factory=dict)
     sources: list[Source] = Field(min_length=1)
     rois: list[Roi] = Field(default_factory=list, max_length=ROI_LIMIT)
+
+    _meta_limits = field_validator("meta")(_meta_within_limits)
 
     @model_validator(mode="after")
     def _references(self):
@@ -314,6 +340,9 @@ def parse_frame(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise FrameError([{"field": "frame", "message": f"expected a JSON object, got {type(data).__name__}"}])
     data = {key: value for key, value in data.items() if key not in SERVER_FIELDS}
+    unstorable = limits.unstorable_text(data)
+    if unstorable:
+        raise FrameError([{"field": unstorable[0] or "frame", "message": unstorable[1]}])
     try:
         frame = FrameInput.model_validate(data)
     except ValidationError as exc:

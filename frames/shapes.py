@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .limits import points_problem
+
 
 class _Open(BaseModel):
     """Keeps keys we do not know, as frames.schema's models do."""
@@ -67,6 +69,9 @@ class PointsShape(_Open):
     def _pairs(cls, xy):
         if len(xy) % 2:
             raise ValueError(f"an odd number of coordinates ({len(xy)}); expected x,y pairs")
+        problem = points_problem(xy)
+        if problem:
+            raise ValueError(problem)
         return compact(xy)
 
 

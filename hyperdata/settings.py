@@ -328,8 +328,18 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "frames.api.throttles.client_address"
 AXES_VERBOSE = False
 
-
-DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024 * 1024
+# --- Limits on what a client may send (frames/limits.py; the README's Limits table) ---
+# Bad input over a limit is a 4xx naming the field and the limit, and nothing is written. One answer for the API,
+# the SDK (it goes through the API) and the imports (they validate frames with the same code).
+HYPERDATA_MAX_BODY_BYTES = env_int("HYPERDATA_MAX_BODY_BYTES", 64 * 1024**2)  # a JSON or form request body (413)
+HYPERDATA_MAX_UPLOAD_BYTES = env_int("HYPERDATA_MAX_UPLOAD_BYTES", 2 * 1024**3)  # a multipart media or import upload (413)
+HYPERDATA_MAX_FRAMES_PER_REQUEST = env_int("HYPERDATA_MAX_FRAMES_PER_REQUEST", 10000)  # bulk add, update, delete
+HYPERDATA_MAX_POLY_VERTICES = env_int("HYPERDATA_MAX_POLY_VERTICES", 10000)  # x,y pairs of one ROI (poly or key points)
+HYPERDATA_MAX_LABELS_PER_ROI = env_int("HYPERDATA_MAX_LABELS_PER_ROI", 100)
+HYPERDATA_MAX_META_DEPTH = env_int("HYPERDATA_MAX_META_DEPTH", 10)  # nesting of objects and lists in any metadata
+HYPERDATA_MAX_META_BYTES = env_int("HYPERDATA_MAX_META_BYTES", 256 * 1024)  # one metadata object as compact JSON
+# Django's own parsing (pages' forms, the non-file fields of a multipart body): the same as the API's.
+DATA_UPLOAD_MAX_MEMORY_SIZE = HYPERDATA_MAX_BODY_BYTES
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -337,7 +347,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "frames.api.autoschema.ApiAutoSchema",  # documents the error statuses too
+    # Parsers that refuse a body over HYPERDATA_MAX_BODY_BYTES (uploads: HYPERDATA_MAX_UPLOAD_BYTES) before reading it.
+    "DEFAULT_PARSER_CLASSES": ["frames.api.parsers.JSONParser", "frames.api.parsers.FormParser", "frames.api.parsers.MultiPartParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "frames.api.errors.exception_handler",
     # Only X-Forwarded-For entries added by this many trusted proxies count as the client's address.

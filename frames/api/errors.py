@@ -1,4 +1,5 @@
 """One error shape for the whole API: {"detail": "...", "errors": [{"field": "...", "message": "..."}]}."""
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -33,6 +34,11 @@ def exception_handler(exc, context):
         if isinstance(exc, PreconditionFailed):
             body["current"] = _current(exc, context)
         return Response(body, status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):  # form fields beside the files of a multipart body
+        return Response({"detail": str(exc), "errors": [{"field": "body", "message": str(exc)}]},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, TooManyFieldsSent):
+        return Response({"detail": str(exc), "errors": [{"field": "body", "message": str(exc)}]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, RecursionError):  # JSON nested deeper than Python's parser goes
         return Response({"detail": "the JSON is nested too deeply", "errors": [{"field": "body", "message": "nested too deeply"}]},
                         status=status.HTTP_400_BAD_REQUEST)
@@ -45,7 +51,24 @@ def exception_handler(exc, context):
             {"detail": str(exc.detail), "errors": [{"field": "body", "message": str(exc.detail)}]},
             status=status.HTTP_400_BAD_REQUEST,
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "errors" not in response.data:
+        detail = str(response.data.get("detail", ""))
+        response.data["errors"] = [{"field": _field_of(exc), "message": detail}]
+    return response
+
+
+def _field_of(exc) -> str:
+    """What a request-level refusal (authentication, permission, method, media type...) is about."""
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        return "Authorization"
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return "Content-Type"
+    if isinstance(exc, exceptions.NotAcceptable):
+        return "Accept"
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return "method"
+    return "non_field_errors"
 
 
 def _current(exc: PreconditionFailed, context):

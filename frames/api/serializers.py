@@ -1,5 +1,5 @@
 """Serializers shape and type-check input and output; business rules live in the services."""
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from .. import schema
@@ -53,7 +53,7 @@ class ProjectWriteSerializer(serializers.Serializer):
 
 
 class VersionSerializer(serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="null for a dataset's first version")
     dataset = serializers.PrimaryKeyRelatedField(read_only=True)
     etag = serializers.CharField(read_only=True, help_text="The write precondition: send it as If-Match")
 
@@ -136,6 +136,19 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     errors = FieldErrorSerializer(many=True)
+
+
+class StaleSerializer(ErrorSerializer):
+    """The client's copy is stale (If-Match): nothing was written; `current` is what is stored now."""
+
+    current = serializers.JSONField(allow_null=True, help_text="The representation as it is now (null: deleted since)")
+
+
+def stale_serializer(name: str, current: serializers.Serializer):
+    """A 412 body whose `current` is typed (`current`: the operation's own representation)."""
+    return inline_serializer(name, fields={
+        "detail": serializers.CharField(), "errors": FieldErrorSerializer(many=True), "current": current,
+    })
 
 
 class FramesInvalidSerializer(ErrorSerializer):

@@ -23,6 +23,7 @@ from .bulk import NewRevision, insert_index_rows, insert_revisions
 from .planner import planner_stats_refresh_after
 from .previews import previews_request
 from .stats import LabelCounts
+from .validation import check_frames_per_request
 from .versions import lock_version, refuse_published
 
 WRITE_CHUNK = 500
@@ -78,8 +79,7 @@ def frames_add(*, user, version: DatasetVersion, frames: list, atomic: bool = Tr
     (ClearML's add_frames returning the frames that were not registered). `expected_saved` ({id: [saved
     values]}, from an If-Match) is the write precondition of the frames it names.
     """
-    if not isinstance(frames, list):
-        raise ServiceError("expected a list of frames", field="frames")
+    check_frames_per_request(frames)
     version = _lock_writable(user, version)
     good, failed = _parse_all(frames, meta_checked(version, parse_frame))  # typed metadata: checked, defaults filled
     if failed and atomic:
@@ -98,8 +98,7 @@ def frames_update(*, user, version: DatasetVersion, frames: list, atomic: bool =
     A frame that carries `saved` (the value it was read with), or is named in `expected_saved`, is only
     written if nobody saved it since; otherwise the whole batch is refused, listing the stale ids.
     """
-    if not isinstance(frames, list):
-        raise ServiceError("expected a list of frames", field="frames")
+    check_frames_per_request(frames)
     version = _lock_writable(user, version)
     ids = [str(f["id"]) for f in frames if isinstance(f, dict) and f.get("id") not in (None, "")]
     current = FrameRevision.objects.latest_in(version, ids)
@@ -159,6 +158,7 @@ def _refuse_stale(version: DatasetVersion, expected: dict, *, ids: list[str], cu
 def frames_delete(*, user, version: DatasetVersion, frame_ids: list, expected_saved: dict | None = None) -> FramesDeleteResult:
     if not isinstance(frame_ids, list) or not all(isinstance(i, (str, int)) and not isinstance(i, bool) for i in frame_ids):
         raise ServiceError("expected a list of frame ids", field="ids")
+    check_frames_per_request(frame_ids, field="ids")
     version = _lock_writable(user, version)
     ids = list(dict.fromkeys(str(i) for i in frame_ids))
     _refuse_stale(version, expected_saved or {}, ids=ids)

@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .. import limits
 from ..exceptions import Conflict, PreconditionFailed, ServiceError
 
-NAME_LIMIT = 255
+NAME_LIMIT = limits.NAME_LENGTH
 
 
 def clean_name(name, *, field_name="name") -> str:
@@ -49,10 +50,22 @@ def clean_metadata(metadata) -> dict:
         return {}
     if not isinstance(metadata, dict):
         raise ServiceError("must be a JSON object", field="metadata")
+    problem = limits.meta_problem(metadata)
+    if problem:
+        raise ServiceError(problem, field="metadata")
     mask_labels = metadata.get("mask_labels")
     if mask_labels is not None:
         check_mask_labels(mask_labels)
     return metadata
+
+
+def check_frames_per_request(frames, *, field: str = "frames") -> None:
+    """A bulk write is a list of at most HYPERDATA_MAX_FRAMES_PER_REQUEST frames (or ids)."""
+    if not isinstance(frames, list):
+        raise ServiceError("expected a list of frames" if field == "frames" else "expected a list of frame ids", field=field)
+    problem = limits.too_many(frames, limits.frames_per_request(), "frames" if field == "frames" else "frame ids")
+    if problem:
+        raise ServiceError(problem, field=field)
 
 
 def check_mask_labels(mask_labels) -> None:

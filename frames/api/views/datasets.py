@@ -13,6 +13,8 @@ from ...selectors.filtersets import DatasetFilterSet, VersionFilterSet
 from .. import serializers as s
 from .common import IF_MATCH, PagedListView, if_match, validated, with_etag
 
+DATASET_STALE = s.stale_serializer("DatasetStale", s.DatasetSerializer(allow_null=True))
+
 
 def dataset_body(user, dataset_id: str) -> dict:
     """A dataset as the API shows it (with its version count and newest version's frame count)."""
@@ -46,7 +48,7 @@ class DatasetDetailView(APIView):
         body = dataset_body(request.user, dataset_id)
         return with_etag(body, body["etag"])
 
-    @extend_schema(request=s.DatasetWriteSerializer(partial=True), responses={200: s.DatasetSerializer, 412: s.DatasetSerializer},
+    @extend_schema(request=s.DatasetWriteSerializer(partial=True), responses={200: s.DatasetSerializer, 412: DATASET_STALE},
                    parameters=[IF_MATCH])
     def patch(self, request, dataset_id):
         """Change name, description, tags or metadata (owners). With If-Match, only if nobody changed it since."""
@@ -56,7 +58,7 @@ class DatasetDetailView(APIView):
         body = dataset_body(request.user, dataset_id)
         return with_etag(body, body["etag"])
 
-    @extend_schema(responses={204: None}, parameters=[IF_MATCH])
+    @extend_schema(responses={204: None, 412: DATASET_STALE}, parameters=[IF_MATCH])
     def delete(self, request, dataset_id):
         """Delete the dataset with all its versions and frames (owners)."""
         dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)

@@ -7,13 +7,13 @@ import json
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ... import selectors, services
 from ...importers.formats import FORMATS
 from .. import serializers as s
+from ..parsers import FormParser, JSONParser, MultiPartParser
 from .common import validated
 
 

@@ -10,6 +10,7 @@ from ... import selectors
 from ...exceptions import ServiceError
 from ...selectors.meta_schema import CATEGORICAL, TYPES, meta_field_values, meta_schema_get
 from ...services.meta_schema import meta_schema_set
+from .. import serializers as s
 from .common import IF_MATCH, flag, if_match, with_etag
 
 
@@ -62,7 +63,7 @@ class MetaSchemaView(APIView):
             ]
         return with_etag(schema, version.etag)
 
-    @extend_schema(request=MetaSchemaSerializer, responses={200: MetaSchemaSerializer, 412: MetaSchemaSerializer}, examples=[EXAMPLE],
+    @extend_schema(request=MetaSchemaSerializer, responses={200: MetaSchemaSerializer, 412: s.stale_serializer("MetaSchemaStale", MetaSchemaSerializer(allow_null=True))}, examples=[EXAMPLE],
                    parameters=[IF_MATCH])
     def put(self, request, version_id):
         """Replace a draft version's schema (annotators and owners). Frames written afterwards are checked

@@ -14,6 +14,8 @@ from ...selectors.sampling import parse_sample
 from .. import serializers as s
 from .common import FILTER_PARAMETERS, IF_MATCH, SAMPLE_PARAMETERS, flag, if_match, validated, with_etag
 
+VERSION_STALE = s.stale_serializer("VersionStale", s.VersionSerializer(allow_null=True))
+
 
 class VersionDetailView(APIView):
     def current_representation(self, exc):
@@ -24,7 +26,7 @@ class VersionDetailView(APIView):
         version = selectors.version_get(user=request.user, version_id=version_id)
         return with_etag(s.VersionSerializer(version).data, version.etag)
 
-    @extend_schema(request=s.VersionUpdateSerializer, responses={200: s.VersionSerializer, 412: s.VersionSerializer}, parameters=[IF_MATCH])
+    @extend_schema(request=s.VersionUpdateSerializer, responses={200: s.VersionSerializer, 412: VERSION_STALE}, parameters=[IF_MATCH])
     def patch(self, request, version_id):
         """Rename or describe a version, or change a draft's metadata (owners)."""
         version = selectors.version_get(user=request.user, version_id=version_id)
@@ -32,7 +34,7 @@ class VersionDetailView(APIView):
         version = services.version_update(user=request.user, version=version, if_match=if_match(request), **data)
         return with_etag(s.VersionSerializer(version).data, version.etag)
 
-    @extend_schema(responses={204: None}, parameters=[IF_MATCH])
+    @extend_schema(responses={204: None, 412: VERSION_STALE}, parameters=[IF_MATCH])
     def delete(self, request, version_id):
         """Delete a draft version with the changes saved in it (owners)."""
         version = selectors.version_get(user=request.user, version_id=version_id)
@@ -44,7 +46,7 @@ class VersionPublishView(APIView):
     def current_representation(self, exc):
         return s.VersionSerializer(exc.current).data
 
-    @extend_schema(request=s.PublishSerializer, responses=s.VersionSerializer(many=True), parameters=[IF_MATCH])
+    @extend_schema(request=s.PublishSerializer, responses={200: s.VersionSerializer(many=True), 412: VERSION_STALE}, parameters=[IF_MATCH])
     def post(self, request, version_id):
         """Publish a draft (it becomes immutable); with open_child, also open a draft child of it (owners)."""
         version = selectors.version_get(user=request.user, version_id=version_id)
@@ -62,7 +64,7 @@ class VersionSnapshotView(APIView):
     def current_representation(self, exc):
         return s.VersionSerializer(exc.current).data
 
-    @extend_schema(request=s.SnapshotSerializer, responses={201: s.VersionSerializer(many=True)}, parameters=[IF_MATCH])
+    @extend_schema(request=s.SnapshotSerializer, responses={201: s.VersionSerializer(many=True), 412: VERSION_STALE}, parameters=[IF_MATCH])
     def post(self, request, version_id):
         """Publish the draft and open a new draft child of it in one step (owners). Returns [published, child]."""
         version = selectors.version_get(user=request.user, version_id=version_id)
