@@ -30,6 +30,7 @@ from hyperdata.celery import app
 ADMIN_USERNAME = "admin"
 STOP_TIMEOUT = 20  # seconds a child gets to exit after SIGTERM before its process group is killed
 THREADS_PER_WORKER = 4
+KEEP_ALIVE = 75  # seconds, as nginx's default keepalive_timeout: longer than people pause between clicks
 READY_TIMEOUT = 180  # a busy 2-core machine boots gunicorn's workers slowly
 
 
@@ -346,11 +347,16 @@ def gunicorn_command(workers: int, bind: str, *extra: str) -> list[str]:
     time, and a connection a browser opened ahead of need (Chromium preconnects) holds that worker until it
     times out, so the next page waits ~100 ms for a free worker. gthread workers park idle and kept-alive
     connections in a poller instead.
+
+    Kept-alive connections stay open KEEP_ALIVE seconds (gunicorn's default is 2): gthread closes one whose
+    time is up in its main loop, even when the client's next request has just arrived on it, and that client
+    gets a connection reset. With 2 s, people pausing a second or two between clicks on a busy machine hit
+    that on 3% of their requests (bench/load.py); an idle connection costs only a file descriptor in the poller.
     """
     return [
         sys.executable, "-m", "gunicorn", "hyperdata.wsgi:application",
         "--workers", str(workers), "--worker-class", "gthread", "--threads", str(THREADS_PER_WORKER),
-        "--bind", bind, "--graceful-timeout", "10", "--timeout", "120", *extra,
+        "--keep-alive", str(KEEP_ALIVE), "--bind", bind, "--graceful-timeout", "10", "--timeout", "120", *extra,
     ]
 
 
