@@ -43,7 +43,9 @@ def make_hostile_world(owner, media_dir: Path) -> World:
     first = dataset.versions.get()
     services.frames_add(user=owner, version=first, frames=hostile_frames(image))
     published = services.version_publish(user=owner, version=first, name=SCRIPT)
-    draft = services.version_create(user=owner, parent=published, name=IMG, description=SCRIPT, metadata={IMG: SCRIPT})
+    mask_labels = {"_all_": [{"value": [10, 20, 30], "labels": [IMG, SCRIPT]}]}  # the metadata tab's table
+    draft = services.version_create(user=owner, parent=published, name=IMG, description=SCRIPT,
+                                    metadata={IMG: SCRIPT, "mask_labels": mask_labels})
     services.dataview_create(user=owner, data={"name": IMG, "queries": [{"version": published.pk, "frame_query": ""}]})
     job = services.job_start(user=owner, kind="stats", key=f"hostile:{published.pk}", version=published, subject=SCRIPT, task=None)
     services.job_fail(job=job, error=IMG)

@@ -10,6 +10,7 @@ Screenshots: /tmp/shots-16/hostile/ (or $HYPERDATA_SCREENSHOTS/hostile/).
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from .hostile_world import IMG, SCRIPT, make_hostile_world, pages
+from .hostile_world import IMG, SCRIPT, hostile_frames, make_hostile_world, pages
 
 SHOTS = Path(os.environ.get("HYPERDATA_SCREENSHOTS") or "/tmp/shots-16") / "hostile"
 WATCH = """
@@ -42,6 +43,10 @@ def visit(page, path: str, name: str):
     page.goto(path)
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(300)  # charts and panels drawn after their fetches
+    shoot(page, name)
+
+
+def shoot(page, name: str):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
@@ -66,6 +71,27 @@ def test_markup_typed_by_users_is_shown_as_text_on_every_page(logged_in_page, wo
         text = shown_text(page)
         for literal in texts:
             assert literal in text, f"{name}: {literal!r} is not shown as text"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_import_report_shows_a_hostile_file_name_frame_ids_and_labels_as_text(logged_in_page, world, celery_worker_process, tmp_path):
+    frames = [{**frame, "id": f"{SCRIPT}{n}"} for n, frame in enumerate(hostile_frames(world.image))]
+    lines = [json.dumps(frame) for frame in frames] + [json.dumps({"id": IMG, "sources": "not a list"})]
+    upload = tmp_path / f"{IMG}.jsonl"
+    upload.write_text("\n".join(lines) + "\n")
+    page = logged_in_page
+    page.goto(f"/versions/{world.draft.pk}/import/")
+    page.check('input[name=format][value="clearml"]')
+    page.set_input_files("#import-file", str(upload))
+    page.click("#import-check")
+    page.locator("#import-state").filter(has_text="Done").wait_for(timeout=60_000)
+    page.locator("#import-problems tbody tr").first.wait_for()
+    shoot(page, "text-import-report")
+    assert page.evaluate("window.__xss") is None and page.locator('img[src="x"]').count() == 0
+    problems = page.locator("#import-problems").inner_text()
+    labels = page.locator("#import-labels").inner_text()
+    assert IMG in labels and SCRIPT in labels, labels
+    assert IMG in problems and "sources" in problems and ".jsonl" in problems, problems  # the bad frame, by its id
 
 
 @pytest.mark.django_db(transaction=True)
