@@ -7,6 +7,7 @@ ORM's own lookups, never as SQL text. Field names are resolved by a `FieldResolv
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -73,9 +74,16 @@ class Related:
 FieldResolver = Callable[[str], "Column | JsonPath | Related"]
 
 
+# luqum's parser is PLY's, one object per process whose lexer keeps the text and position it reads: two threads
+# of a web worker (gunicorn's gthread) parsing at once read each other's tokens and get a wrong tree or an error.
+_PARSER_LOCK = threading.Lock()
+
+
 def parse(query: str) -> tree.Item:
     try:
-        return UnknownOperationResolver()(parser.parse(query))
+        with _PARSER_LOCK:
+            parsed = parser.parse(query)
+        return UnknownOperationResolver()(parsed)
     except ParseError as exc:
         raise LuceneError(str(exc).replace("Syntax error in input : ", "")) from None
 
