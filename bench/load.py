@@ -28,11 +28,13 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 import urllib.request
 from pathlib import Path
 
 import psutil
 import redis
+import requests
 from _clearml import clearml_lines
 from _django import ROOT, run_then_drop, setup
 
@@ -190,13 +192,34 @@ class RssSampler(threading.Thread):
 # -- the run ---------------------------------------------------------------------------------------------------------
 
 
+def sign_in(base: str, username: str) -> dict:
+    """One user's session cookies from the login form (a browser's sign-in)."""
+    with requests.Session() as session:
+        session.get(f"{base}/login/", timeout=300).raise_for_status()
+        response = session.post(f"{base}/login/", timeout=300, headers={"Referer": f"{base}/login/"}, data={
+            "username": username, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]})
+        response.raise_for_status()
+        if "sessionid" not in session.cookies:
+            raise SystemExit(f"{username} could not sign in: {response.status_code} {response.url}")
+        return {"sessionid": session.cookies["sessionid"], "csrftoken": session.cookies["csrftoken"]}
+
+
+def sign_in_all(config: dict, port: int) -> None:
+    """Every user signs in before the timed run: 50 password hashes at once would be the first 30 s of it,
+    and people sign in once a day, not once per two minutes."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        config["sessions"] = list(pool.map(lambda login: sign_in(f"http://127.0.0.1:{port}", login[0]), config.pop("logins")))
+    print(f"{len(config['sessions'])} users signed in through /login/ in {time.perf_counter() - started:.0f} s", flush=True)
+
+
 def run_locust(config: dict, port: int, out_dir: str) -> Path:
     prefix = Path(out_dir) / "locust"
     env = {**os.environ, "LOAD_CONFIG": json.dumps(config)}
     subprocess.run([sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-                    "--users", str(USERS), "--spawn-rate", "10", "--run-time", f"{SECONDS}s", "--stop-timeout", "30",
+                    "--users", str(USERS), "--spawn-rate", "10", "--run-time", f"{SECONDS}s", "--stop-timeout", "120",
                     "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"],
-                   env=env, check=False, cwd=ROOT)
+                   env=env, check=False, cwd=ROOT, stdout=open(Path(out_dir) / "locust.log", "w"), stderr=subprocess.STDOUT)
     return prefix
 
 
@@ -232,6 +255,20 @@ def report(prefix: Path, sampler: RssSampler, load_before: tuple, load_after: tu
         print(f"web workers over {RSS_LIMIT_MB} MB: {over}")
 
 
+def server_errors(log: Path) -> None:
+    """What the stack logged as errors, with their tracebacks; BENCH_SERVE_LOG=1: the log's end as well."""
+    lines = log.read_text(errors="replace").splitlines()
+    if os.environ.get("BENCH_SERVE_LOG"):
+        print("\n".join(lines[-100:]))
+    shown, count = [], 0
+    for number, line in enumerate(lines):
+        if any(word in line for word in ("[ERROR]", "ERROR/", "CRITICAL", "WORKER TIMEOUT")):
+            count += 1
+            if count <= 5:  # each error once, with the traceback that follows it
+                shown += [line] + [following for following in lines[number + 1:number + 40] if not following.startswith("[")][:39]
+    print(f"\nthe stack logged {count} error(s)" + "".join(f"\n  {line[:300]}" for line in shown))
+
+
 def main() -> None:
     load_seed = os.getloadavg()
     config = seeded()
@@ -244,6 +281,7 @@ def main() -> None:
         sampler.sample()
         print(f"stack up on port {port} (serve pid {serve.pid}); {USERS} users for {SECONDS} s", flush=True)
         try:
+            sign_in_all(config, port)
             sampler.start()
             load_before = os.getloadavg()
             prefix = run_locust(config, port, var_dir)
@@ -254,8 +292,7 @@ def main() -> None:
             report(prefix, sampler, load_before, load_after)
         finally:
             stop_stack(serve)
-            if os.environ.get("BENCH_SERVE_LOG"):
-                print(Path(var_dir, "serve.log").read_text()[-5000:])
+            server_errors(Path(var_dir, "serve.log"))
 
 
 if __name__ == "__main__":
