@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WAIT_SECONDS = 120
 # Short enough that a killed worker's work comes back within seconds.
 FAST_RECOVERY = {
-    "CELERY_VISIBILITY_TIMEOUT": "3", "HYPERDATA_JOB_LEASE_SECONDS": "4",
+    "CELERY_VISIBILITY_TIMEOUT": "3", "HYPERDATA_JOB_LEASE_SECONDS": "8",
     "HYPERDATA_SWEEP_SECONDS": "1", "HYPERDATA_SWEEP_STALE_SECONDS": "2",
 }
 
