@@ -160,7 +160,9 @@ class FrameRevision(models.Model):
     """One frame as saved in one version (or a tombstone saying the version deleted it)."""
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, db_index=False, related_name="+")
-    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="saved_frames")
+    # Indexed in Meta: a plain index, without the LIKE-pattern twin PostgreSQL gets for a character key (every
+    # index costs each import row an insert, and nothing matches version ids by pattern).
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, db_index=False, related_name="saved_frames")
     version_seq = models.PositiveIntegerField()
     frame_id = models.CharField(max_length=255)
     deleted = models.BooleanField(default=False)
@@ -181,6 +183,7 @@ class FrameRevision(models.Model):
         ]
         # The browse orders skip tombstones: a version's deletes must not sit in the way of its pages.
         indexes = [
+            models.Index(fields=["version"], name="frame_version"),
             models.Index(fields=["dataset", "context_id", "timestamp", "frame_id"], name="frame_context_order",
                          condition=models.Q(deleted=False)),
             models.Index(fields=["dataset", "timestamp", "frame_id"], name="frame_timestamp_order",
@@ -252,14 +255,16 @@ class MediaPreview(models.Model):
     DONE = "done"
     FAILED = "failed"
 
-    key = models.CharField(max_length=64, unique=True)
+    # Unique and status indexes declared in Meta, without PostgreSQL's LIKE-pattern twins: a key is a random
+    # hash, so each index on it costs an import a random B-tree insert per source.
+    key = models.CharField(max_length=64)
     kind = models.CharField(max_length=8, choices=[(SOURCE, "Source"), (MASK, "Mask")])
     uri = models.CharField(max_length=4096)
     media = models.CharField(max_length=8, default="image")  # image | video: how the worker reads the uri
     timestamp = models.BigIntegerField(default=0)
     page = models.IntegerField(default=0)
     max_size = models.IntegerField(default=0)  # 0 = full size (masks are never resized)
-    status = models.CharField(max_length=8, default=PENDING, db_index=True)
+    status = models.CharField(max_length=8, default=PENDING)
     file = models.CharField(max_length=255, blank=True, default="")
     content_type = models.CharField(max_length=64, blank=True, default="")
     width = models.IntegerField(null=True)  # of the source, recorded for sources that came without them
@@ -270,6 +275,10 @@ class MediaPreview(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key"], name="mediapreview_key_unique")]
+        indexes = [models.Index(fields=["status"], name="mediapreview_status")]
 
 
 class Job(models.Model):

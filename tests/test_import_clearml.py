@@ -20,7 +20,7 @@ from frames.services.jobs import cancel_requested_key
 from frames.services.meta_schema import meta_schema_set
 from frames.exceptions import ServiceError
 from frames.importers.base import ImportSource
-from frames.models import FrameRevision, Job
+from frames.models import FrameRevision, Job, MediaPreview
 
 from .clients import api_client
 from .worker_jobs import wait_for_job
@@ -225,10 +225,49 @@ def test_a_large_import_brings_the_planner_statistics_up_to_date(owner, tmp_path
     services.import_frames(user=owner, version=draft_of(owner, "many"), format="clearml", source=ImportSource(path=path))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [FrameRevision._meta.db_table])
-            assert cursor.fetchone()[0] >= 3000  # ANALYZE ran after the commit and counted the rows
+            for table in (FrameRevision._meta.db_table, MediaPreview._meta.db_table):  # frames, and their renditions
+                cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+                assert cursor.fetchone()[0] >= 3000, table  # ANALYZE ran after the commit and counted the rows
     else:
         assert services.planner_stats_refresh(written=3000) == []  # SQLite: nothing to do, nothing done
+
+
+def test_json_lines_keep_numbers_beyond_64_bits_and_nulls_as_written(owner, tmp_path):
+    # JSON lines are read by orjson where it reads them as json does; a 30-digit integer is not such a case.
+    meta = {"huge": 123456789012345678901234567890, "nothing": None, "digits": "12345678901234567890123", "pi": 3.141592653589793}
+    path = tmp_path / "numbers.jsonl"
+    path.write_text(json.dumps({"id": "n", "meta": meta, "sources": [{"uri": "s3://b/n.jpg", "meta": {"none": None}}]}) + "\n")
+    draft = draft_of(owner, "numbers")
+    services.import_frames(user=owner, version=draft, format="clearml", source=ImportSource(path=path))
+    (frame,) = all_frames(owner, draft).values()
+    assert frame["meta"] == meta and frame["sources"][0]["meta"] == {"none": None}
+    assert type(frame["meta"]["huge"]) is int
+
+
+def test_an_import_asks_for_each_rendition_once(owner, tmp_path):
+    path = tmp_path / "shared.jsonl"
+    frames = [{"id": f"f{i}", "sources": [{"uri": f"s3://b/{i % 3}.jpg"}]} for i in range(6)]  # 3 images, twice each
+    path.write_text("".join(json.dumps(f) + "\n" for f in frames))
+    first = draft_of(owner, "first")
+    services.import_frames(user=owner, version=first, format="clearml", source=ImportSource(path=path))
+    rows = MediaPreview.objects.order_by("uri")
+    assert [(r.uri, r.status, r.requested_by_id) for r in rows] == [(f"s3://b/{i}.jpg", "pending", owner.pk) for i in range(3)]
+    created = {r.key: r.created for r in rows}
+    services.import_frames(user=owner, version=draft_of(owner, "second"), format="clearml", source=ImportSource(path=path))
+    assert {r.key: r.created for r in MediaPreview.objects.all()} == created  # the same rows, none added
+    assert {s.get("preview_status") for f in all_frames(owner, first).values() for s in f["sources"]} == {"pending"}
+
+
+def test_a_file_that_breaks_off_midway_writes_nothing_and_stops_its_reader(owner, tmp_path, monkeypatch):
+    # Chunks are read ahead by a thread while earlier ones are written: what it meets is raised to the import.
+    monkeypatch.setattr("frames.services.imports.IMPORT_CHUNK", 10)
+    path = tmp_path / "broken-off.jsonl"
+    path.write_bytes(b"".join(json.dumps({"id": f"f{i}", "sources": [{"uri": f"s3://b/{i}.jpg"}]}).encode() + b"\n" for i in range(400)) + b'{"id": "\xff"}\n')
+    draft = draft_of(owner, "broken off")
+    with pytest.raises(UnicodeDecodeError):
+        services.import_frames(user=owner, version=draft, format="clearml", source=ImportSource(path=path))
+    assert FrameRevision.objects.filter(version=draft).count() == 0
+    assert not [t for t in threading.enumerate() if t.name == "import-read-ahead"]
 
 
 def test_a_frame_id_repeated_later_in_an_import_replaces_the_earlier_one(owner, tmp_path, monkeypatch):

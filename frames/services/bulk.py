@@ -1,14 +1,17 @@
 """Bulk inserts of frame revisions and their index rows.
 
 PostgreSQL gets COPY (ids taken from the table's sequence up front so index rows can point at their
-revision); other databases get Django's bulk_create. Both write the same rows.
+revision; JSON columns serialised by orjson, 5-10x faster than json); other databases get Django's bulk_create.
+Both write the same rows.
 """
 import json
 from dataclasses import dataclass, fields
 
+import orjson
 from django.db import connection
+from django.utils import timezone
 
-from ..models import FrameRevision, FrameSource, RoiLabel
+from ..models import FrameRevision, FrameSource, MediaPreview, RoiLabel
 from ..schema import is_frame_label
 
 REVISION_COLUMNS = [
@@ -61,7 +64,7 @@ def insert_index_rows(revisions: list[FrameRevision]) -> None:
     sources = [row for revision in revisions for row in source_values(revision)]
     if connection.vendor == "postgresql":
         _copy(RoiLabel, ROI_LABEL_COLUMNS, labels)
-        _copy(FrameSource, SOURCE_COLUMNS, ([*row[:-1], json.dumps(row[-1])] for row in sources))
+        _copy(FrameSource, SOURCE_COLUMNS, ([*row[:-1], json_text(row[-1])] for row in sources))
     else:
         RoiLabel.objects.bulk_create(RoiLabel(**dict(zip(ROI_LABEL_COLUMNS, row))) for row in labels)
         FrameSource.objects.bulk_create(FrameSource(**dict(zip(SOURCE_COLUMNS, row))) for row in sources)
@@ -99,8 +102,19 @@ def _revision_values(revision: FrameRevision) -> list:
     return [
         revision.pk, revision.dataset_id, revision.version_id, revision.version_seq, revision.frame_id,
         revision.deleted, revision.context_id, revision.timestamp, revision.saved, revision.num_frames,
-        json.dumps(revision.meta), json.dumps(revision.sources), json.dumps(revision.rois),
+        json_text(revision.meta), json_text(revision.sources), json_text(revision.rois),
     ]
+
+
+def json_text(value) -> str:
+    """`value` as JSON text for a jsonb column, as json.dumps writes it: through orjson unless orjson refuses it
+    (integers beyond 64 bits) or may have written a NaN or an infinity as null (json writes them, and the
+    database refuses them, as it always did)."""
+    try:
+        text = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+    return json.dumps(value) if b"null" in text else text.decode()
 
 
 def _copy(model, columns: list[str], rows) -> None:
@@ -111,3 +125,45 @@ def _copy(model, columns: list[str], rows) -> None:
         with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+PREVIEW_COLUMNS = ["key", "kind", "uri", "media", "timestamp", "page", "max_size"]
+_PREVIEW_STAGE = "hyperdata_preview_stage"
+
+
+def insert_missing_previews(rows: list[tuple], *, requested_by_id: int | None) -> list[str]:
+    """Insert the MediaPreview rows (tuples of PREVIEW_COLUMNS, distinct keys) whose key no row has yet, as
+    pending; the keys inserted. PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO
+    NOTHING (the ORM's bulk_create cost ~45 us a row, more than the frame's own rows); others: bulk_create."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        return _create_missing_previews(rows, requested_by_id)
+    table = connection.ops.quote_name(MediaPreview._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in PREVIEW_COLUMNS)
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        # Made once a session (a temporary table is the session's own), emptied before each use.
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_PREVIEW_STAGE} AS SELECT {columns} FROM {table} WITH NO DATA")
+        cursor.execute(f"TRUNCATE {_PREVIEW_STAGE}")
+        with cursor.cursor.copy(f"COPY {_PREVIEW_STAGE} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        now = timezone.now()
+        cursor.execute(
+            f"""INSERT INTO {table} ({columns}, status, file, content_type, error, attempts, requested_by_id, created, updated)
+                SELECT {columns}, %s, '', '', '', 0, %s, %s, %s FROM {_PREVIEW_STAGE}
+                ON CONFLICT (key) DO NOTHING RETURNING key""",
+            [MediaPreview.PENDING, requested_by_id, now, now],
+        )
+        return [key for (key,) in cursor.fetchall()]
+
+
+def _create_missing_previews(rows: list[tuple], requested_by_id: int | None) -> list[str]:
+    keys = [row[0] for row in rows]
+    existing = set(MediaPreview.objects.filter(key__in=keys).values_list("key", flat=True))
+    new = [row for row in rows if row[0] not in existing]
+    MediaPreview.objects.bulk_create(
+        [MediaPreview(**dict(zip(PREVIEW_COLUMNS, row)), requested_by_id=requested_by_id) for row in new],
+        ignore_conflicts=True,
+    )
+    return [row[0] for row in new]

@@ -13,12 +13,14 @@ import logging
 
 from django.db import connection, transaction
 
-from ..models import FrameRevision, FrameSource, RoiLabel
+from ..models import FrameRevision, FrameSource, MediaPreview, RoiLabel
 
 logger = logging.getLogger(__name__)
 SCALE = 0.2  # analyze when the changed rows reach this share of the table...
 THRESHOLD = 1000  # ...plus this many (autovacuum's defaults are 0.1 and 50, checked only once a minute)
-FRAME_TABLES = [FrameRevision._meta.db_table, RoiLabel._meta.db_table, FrameSource._meta.db_table]
+# The rendition rows grow with the frames (one per new source): a never-analyzed table is planned from its size
+# alone, and the lookup of a write's keys was a sequential scan that grew with every chunk.
+FRAME_TABLES = [FrameRevision._meta.db_table, RoiLabel._meta.db_table, FrameSource._meta.db_table, MediaPreview._meta.db_table]
 
 
 def planner_stats_refresh_after(written: int) -> None:

@@ -17,6 +17,7 @@ from ..models import Dataset, DatasetVersion, Job, MediaPreview
 from ..selectors import previews as preview_selectors
 from ..selectors.access import ANNOTATOR, VIEWER, require
 from ..selectors.previews import PreviewRequest
+from .bulk import insert_missing_previews
 from .jobs import job_add_work, job_progress, job_start, job_waiting_for_broker
 from .outbox import tasks_send
 
@@ -35,13 +36,17 @@ def previews_request(*, user, version: DatasetVersion, frames: list[dict], regen
     wanted = {r.key: r for frame in frames for r in preview_selectors.frame_requests(frame)}
     if not wanted:
         return 0
-    existing = dict(MediaPreview.objects.filter(key__in=list(wanted)).values_list("key", "status"))
-    queue = [key for key in wanted if key not in existing]
-    MediaPreview.objects.bulk_create([_row(wanted[k], user) for k in queue], ignore_conflicts=True)
-    if regenerate:
+    requested_by = getattr(user, "pk", None)
+    if not regenerate:  # a write: only the rows nobody asked for yet (COPY on PostgreSQL)
+        rows = [(key, r.kind, r.uri, r.media, r.timestamp, r.page, r.max_size) for key, r in wanted.items()]
+        queue = insert_missing_previews(rows, requested_by_id=requested_by)
+    else:
+        existing = dict(MediaPreview.objects.filter(key__in=list(wanted)).values_list("key", "status"))
+        queue = [key for key in wanted if key not in existing]
+        MediaPreview.objects.bulk_create([_row(wanted[k], user) for k in queue], ignore_conflicts=True)
         again = [k for k, status in existing.items() if regenerate == "all" or status != MediaPreview.DONE]
         MediaPreview.objects.filter(key__in=again).update(status=MediaPreview.PENDING, error="", attempts=0,
-                                                          requested_by_id=getattr(user, "pk", None))
+                                                          requested_by_id=requested_by)
         queue += again
     if queue and settings.HYPERDATA_PREVIEWS_AUTO:
         job = _previews_job(user, version, len(queue))
