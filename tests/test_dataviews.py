@@ -224,3 +224,27 @@ def test_the_pass_permutation_is_a_permutation_that_depends_on_its_key(size):
     assert sorted(order) == list(range(size))
     if size > 16:
         assert order != [permuted(i, size, "8:0") for i in range(size)] and order != list(range(size))
+
+
+def test_a_random_pass_keeps_the_counts_it_started_with(alice):
+    """The counts are read on the first page and carried in the cursor: frames added to the draft mid-pass do not
+    reshuffle the rest of it (no frame twice, none of the first frames lost), and later pages count nothing."""
+    a = version_with(alice, "growing", [frame(f"f{i:02d}", "c", i) for i in range(30)])
+    view = created(alice, {"queries": [{"version": a}], "iteration_order": "random", "random_seed": 11})
+    first = alice.get(f"/api/dataviews/{view['id']}/frames/", {"limit": 10}).json()
+    services.frames_add(user=alice.user, version=selectors.version_get(user=alice.user, version_id=a),
+                        frames=[frame(f"new{i}", "c", 100 + i) for i in range(10)])
+    rest = every_frame_from(alice, view["id"], first["cursor"], limit=10)
+    drawn = [f["id"] for f in first["results"] + rest]
+    assert sorted(drawn) == [f"f{i:02d}" for i in range(30)], drawn
+    again = [f["id"] for f in every_frame(alice, view["id"], limit=40)]
+    assert len(again) == 40 and len(set(again)) == 40, "a new pass counts the frames the draft has now"
+
+
+def every_frame_from(client, view_id, cursor, limit) -> list[dict]:
+    frames = []
+    while cursor:
+        answer = client.get(f"/api/dataviews/{view_id}/frames/", {"limit": limit, "cursor": cursor}).json()
+        frames += answer["results"]
+        cursor = answer["cursor"]
+    return frames

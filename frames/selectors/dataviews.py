@@ -13,8 +13,9 @@ browser select the same frames for the same query.
                 infinite view draws with replacement, so the weights hold over any run.
     maximum_number_of_frames  caps either order.
 
-A cursor is opaque JSON: {"p": frames yielded before the page, "c": [each query's keyset cursor], "k": [frames
-each query yielded in this pass] (finite random views)}.
+A cursor is opaque JSON: {"p": frames yielded before the page, "c": [each query's keyset cursor]}, and for random
+views "n": [each query's frame count, counted on the first page] and "k": [frames each query yielded in this pass]
+(finite views).
 """
 from __future__ import annotations
 
@@ -130,12 +131,12 @@ def dataview_frames(*, user, dataview: DataView, cursor: str | None = None, limi
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ServiceError(f"must be between 1 and {MAX_PAGE_SIZE}", field="limit")
     queries = _queries(user, dataview, limit)
-    position, cursors, taken = _decode(cursor, len(queries))
+    position, cursors, drawn = _decode(cursor, len(queries))
     cap = dataview.maximum_number_of_frames
     if cap is not None:
         limit = min(limit, max(cap - position, 0))
     if dataview.iteration_order == DataView.RANDOM:
-        rows, more, taken = _random_rows(user, dataview, queries, position, limit, taken)
+        rows, more, drawn = _random_rows(user, dataview, queries, position, limit, drawn)
         cursors = []
     else:
         rows, cursors, more = _sequential_rows(user, queries, cursors, limit, wrap=dataview.infinite)
@@ -143,7 +144,7 @@ def dataview_frames(*, user, dataview: DataView, cursor: str | None = None, limi
     if cap is not None and position_after >= cap:
         more = False
     frames = _enumerated(_mapped(_as_dicts(user, rows), dataview.mapping_rules), dataview.labels)
-    return DataViewPage(frames, _encode(position_after, cursors, taken) if more and rows else None, position)
+    return DataViewPage(frames, _encode(position_after, cursors, drawn) if more and rows else None, position)
 
 
 # -- sequential: the queries' keyset pages merged -----------------------------------------------------------
@@ -183,21 +184,23 @@ def _with_versions(queries: list[_Query], taken) -> list[tuple[DatasetVersion, F
 # -- random: seeded draws by weight -------------------------------------------------------------------------
 
 
-def _random_rows(user, view: DataView, queries: list[_Query], position: int, limit: int, taken: list[int] | None):
-    """Up to `limit` drawn rows from draw `position` on, whether more follow, and (finite views: one pass without
-    replacement) how many frames each query has yielded in the pass so far."""
-    counts = [frames_count(user=user, version=q.version, filters=q.frame_query.filters) for q in queries]
+def _random_rows(user, view: DataView, queries: list[_Query], position: int, limit: int, drawn: dict):
+    """Up to `limit` drawn rows from draw `position` on, whether more follow, and the draws' state for the next
+    page: each query's frame count, counted on the first page only (the draws of an iteration stay those of the
+    counts it started with, and later pages skip the counting), and for a finite view (one pass without
+    replacement) how many frames each query has yielded so far."""
+    counts = drawn.get("n") or [frames_count(user=user, version=q.version, filters=q.frame_query.filters) for q in queries]
     weights = [q.weight for q in queries]
     if view.infinite:
         draws = [draw(view.random_seed, n, weights, counts) for n in range(position, position + limit)]
         draws = draws[: draws.index(None)] if None in draws else draws
-        more, taken = True, None
+        more, drawn = True, {"n": counts}
     else:
-        draws, taken = pass_draws(view.random_seed, position, limit, weights, counts, taken or [0] * len(queries))
-        more = any(t < c for t, c in zip(taken, counts))
+        draws, taken = pass_draws(view.random_seed, position, limit, weights, counts, drawn.get("k") or [0] * len(queries))
+        more, drawn = any(t < c for t, c in zip(taken, counts)), {"n": counts, "k": taken}
     picked = _rows_at(queries, draws)
     rows = [(queries[index].version, picked[index, offset]) for index, offset in draws if (index, offset) in picked]
-    return rows, more and bool(rows), taken
+    return rows, more and bool(rows), drawn
 
 
 def _rows_at(queries: list[_Query], draws: list[tuple[int, int]]) -> dict[tuple[int, int], FrameRevision]:
@@ -255,23 +258,25 @@ def _enumerated(frames: list[dict], labels: dict[str, int]) -> list[dict]:
     return frames
 
 
-def _encode(position: int, cursors: list, taken: list[int] | None = None) -> str:
-    payload = {"p": position, "c": cursors, **({"k": taken} if taken is not None else {})}
+def _encode(position: int, cursors: list, drawn: dict) -> str:
+    payload = {"p": position, "c": cursors, **drawn}
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str | None, queries: int) -> tuple[int, list, list[int] | None]:
+def _decode(cursor: str | None, queries: int) -> tuple[int, list, dict]:
+    """(frames yielded before, each query's keyset cursor, the random draws' state: "n" counts, "k" taken)."""
     if not cursor:
-        return 0, [None] * queries, None
+        return 0, [None] * queries, {}
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         position, cursors = int(payload["p"]), list(payload["c"]) or [None] * queries
-        taken = payload.get("k")
+        drawn = {key: payload[key] for key in ("n", "k") if key in payload}
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise ServiceError("not a cursor of this dataview", field="cursor") from None
     if position < 0 or len(cursors) != queries or not all(c is None or isinstance(c, str) for c in cursors):
         raise ServiceError("not a cursor of this dataview", field="cursor")
-    if taken is not None and (not isinstance(taken, list) or len(taken) != queries
-                              or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in taken)):
-        raise ServiceError("not a cursor of this dataview", field="cursor")
-    return position, cursors, taken
+    for numbers in drawn.values():
+        if not isinstance(numbers, list) or len(numbers) != queries or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
+            raise ServiceError("not a cursor of this dataview", field="cursor")
+    return position, cursors, drawn
