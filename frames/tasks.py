@@ -156,7 +156,7 @@ def sweep_now() -> None:
     except Exception:  # the database is down: the next sweep tries again
         logger.exception("work sweep failed")
     finally:
-        close_old_connections()
+        connection.close()  # none kept open in the main process, where pool processes are forked from
 
 
 # The worker imports this module (autodiscovery) before it builds its bootsteps.
