@@ -6,6 +6,7 @@ can name the exact frames it saw (`DataView.get(id)` reads it back).
     dv.add_query(dataset_name="street scenes", version_name="v1", roi_query="car", weight=3)
     dv.set_iteration_parameters(maximum_number_of_frames=1000, random_seed=7)
     for frame in dv.get_iterator():   # sequential: by context, then timestamp; random: seeded draws by weight
+                                      # (finite: each frame once per pass; infinite: with replacement)
         ...
 """
 from __future__ import annotations
@@ -78,7 +79,8 @@ class DataView:
             self.random_seed = random_seed
 
     def set_labels(self, labels: dict) -> None:
-        """The label enumeration: {label: number} (kept with the view for a training loop's class ids)."""
+        """The label enumeration: {label: number}. The server applies it: each annotation the view yields has
+        `label_num`, the number of its first enumerated label (after the mapping rules), or None."""
         self.labels = dict(labels)
 
     def get_labels(self) -> dict:
