@@ -10,7 +10,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 
 from ..throttles import LoginRateThrottle
 
-LOCKED_OUT = "too many failed sign-ins for this user name or from this address; try again later"
+LOCKED_OUT = "too many failed sign-ins for this user name or from this address; try again later."
 
 
 class TokenView(ObtainAuthToken):
