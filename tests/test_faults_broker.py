@@ -90,7 +90,7 @@ def test_writes_while_redis_is_down_succeed_and_their_work_runs_when_it_is_back(
     wait_for(lambda: not jobs.filter(state__in=Job.ACTIVE).exists(), "every job finishing", worker.log)
     assert set(jobs.values_list("kind", "state")) == {("previews", Job.DONE), ("import", Job.DONE), ("stats", Job.DONE)}
     assert set(rows.values_list("status", flat=True)) == {MediaPreview.DONE}
-    assert jobs.get(kind="previews", version=pictures).done == 6
+    assert jobs.get(kind="previews", version=pictures).done == 6 and not jobs.filter(message=BROKER_DOWN_MESSAGE).exists()
     assert DatasetVersion.objects.get(pk=imported.pk).frame_count == 50
     assert api.get(f"{web.url}/api/versions/{pictures.pk}/stats/?label=car", timeout=30).json()["frame_count"] == 0
     assert not TaskOutbox.objects.exists()

@@ -221,7 +221,8 @@ def job_count_done(*, job_id: str | None, count: int) -> None:
         return
     now = timezone.now()
     Job.objects.filter(pk=job_id, state__in=Job.ACTIVE).update(
-        done=F("done") + count, state=Job.RUNNING, started=Coalesce(F("started"), now), updated=now
+        done=F("done") + count, state=Job.RUNNING, started=Coalesce(F("started"), now), updated=now,
+        message="",  # no longer waiting for the broker, if it was
     )
     Job.objects.filter(pk=job_id, state=Job.RUNNING, done__gte=F("total")).update(
         state=Job.DONE, finished=now, lease_until=None
