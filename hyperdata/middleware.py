@@ -1,4 +1,5 @@
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.http import HttpResponseBadRequest, JsonResponse
 
 from frames.storage.netguard import RESOLUTION_MARK, hide_resolution
 
@@ -29,3 +30,30 @@ class HideResolvedAddressesMiddleware:
         charset = response.charset or "utf-8"
         response.content = hide_resolution(response.content.decode(charset)).encode(charset)
         return response
+
+
+class RefuseNulInAddressMiddleware:
+    """A NUL character in the path or a query parameter is refused with 400 naming it: PostgreSQL cannot hold it
+    in text, so a filter or an id carrying one would otherwise reach the database and fail there (a 500). The
+    bodies are checked by the API's parsers (frames/api/parsers.py) and the frame validation."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        field = _nul_field(request)
+        if field is None:
+            return self.get_response(request)
+        message = "contains a NUL character (\\u0000)"
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": f"{field}: {message}", "errors": [{"field": field, "message": message}]}, status=400)
+        return HttpResponseBadRequest(f"{field}: {message}", content_type="text/plain")
+
+
+def _nul_field(request) -> str | None:
+    if "\x00" in request.path:
+        return "path"
+    for name, values in request.GET.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            return name.replace("\x00", "\\u0000")
+    return None

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hyperdata.unavailable.DatabaseUnavailableMiddleware",  # the database down: 503, not 500
+    "hyperdata.middleware.RefuseNulInAddressMiddleware",  # a NUL in the path or query: 400, before any database use
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -368,6 +369,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The metadata field types appear in two components (a field as written, and as read with `seen`): one enum.
+    "ENUM_NAME_OVERRIDES": {"MetaFieldTypeEnum": "frames.selectors.meta_schema.TYPES"},
 }
 
 LOGGING = {

@@ -62,8 +62,9 @@ def test_a_json_body_over_the_limit_is_a_413_and_nothing_is_read(api, draft):
     assert api.post(f"/api/versions/{draft.pk}/frames/", [frame("small")], format="json").status_code == 201
 
 
-@override_settings(HYPERDATA_MAX_BODY_BYTES=2000, HYPERDATA_MAX_UPLOAD_BYTES=50_000)
 def test_uploads_keep_their_own_larger_limit(api, draft, tmp_path, settings):
+    settings.HYPERDATA_MAX_BODY_BYTES = 2000
+    settings.HYPERDATA_MAX_UPLOAD_BYTES = 50_000
     settings.HYPERDATA_IMPORTS_DIR = tmp_path / "imports"
     settings.HYPERDATA_MEDIA_ROOTS = [*settings.HYPERDATA_MEDIA_ROOTS, str(tmp_path / "imports")]
     url = f"/api/versions/{draft.pk}/uploads/"
@@ -161,3 +162,14 @@ def test_name_lengths(api, draft):
     refused(api.patch(f"/api/datasets/{draft.dataset_id}/", {"tags": ["t" * 256]}, format="json"), 400, "tags", "at most 255")
     assert not Dataset.objects.filter(name=long).exists() and not Project.objects.filter(name=long).exists()
     assert DatasetVersion.objects.get(pk=draft.pk).name == "Current"
+
+
+def test_a_nul_in_the_address_or_a_form_is_a_400(api, draft):
+    """Filters and ids reach the database: a NUL in them used to be a 500 on PostgreSQL."""
+    response = api.get(f"/api/versions/{draft.pk}/contexts/", {"label": "car\x00"})
+    refused(response, 400, "label", "NUL character")
+    refused(api.get("/api/datasets/", {"name": "\x00"}), 400, "name", "NUL character")
+    refused(api.get(f"/api/versions/{draft.pk}%00/"), 400, "path", "NUL character")
+    refused(api.post("/api/datasets/", {"name": "a\x00b"}, format="multipart"), 400, "name", "NUL character")
+    assert not Dataset.objects.filter(name__startswith="a").exists()
+    assert api.get(f"/api/versions/{draft.pk}/contexts/", {"label": "car"}).status_code == 200

@@ -53,10 +53,20 @@ class JSONParser(parsers.JSONParser):
         return data
 
 
+def _refuse_unstorable_fields(data) -> None:
+    """A form's fields: the same refusal as a JSON body's text (frames.limits.unstorable_text)."""
+    for name, values in data.lists():
+        unstorable = limits.unstorable_text({name: values})
+        if unstorable:
+            raise ServiceError(unstorable[1], field=name if "\x00" not in name else "body")
+
+
 class FormParser(parsers.FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
         _refuse_over(limits.body_bytes(), _declared_length(parser_context))
-        return super().parse(_read_within(stream, limits.body_bytes()), media_type, parser_context)
+        data = super().parse(_read_within(stream, limits.body_bytes()), media_type, parser_context)
+        _refuse_unstorable_fields(data)
+        return data
 
 
 class MultiPartParser(parsers.MultiPartParser):
@@ -64,5 +74,7 @@ class MultiPartParser(parsers.MultiPartParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         _refuse_over(limits.upload_bytes(), _declared_length(parser_context))
-        return super().parse(stream, media_type, parser_context)
+        parsed = super().parse(stream, media_type, parser_context)
+        _refuse_unstorable_fields(parsed.data)
+        return parsed
 

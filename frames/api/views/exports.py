@@ -34,7 +34,10 @@ class _JsonErrors(DefaultContentNegotiation):
 class VersionExportView(APIView):
     content_negotiation_class = _JsonErrors
 
-    @extend_schema(parameters=[FORMAT, *FILTER_PARAMETERS], responses={(200, "application/json"): OpenApiResponse(OpenApiTypes.BINARY)})
+    @extend_schema(parameters=[FORMAT, *FILTER_PARAMETERS], responses={
+        (200, "application/json"): OpenApiResponse(OpenApiTypes.ANY, description="clearml: a JSON array of frames; coco: a COCO object"),
+        (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR, description="jsonl: a frame a line"),
+    })
     def get(self, request, version_id):
         """The version's frames (those the filters select) in the format asked for, as a download; a bad filter or
         format is a 400 naming it, before anything is sent."""

@@ -26,7 +26,12 @@ class MetaFieldSerializer(serializers.Serializer):
         "Filled in, on write, for frames without the key; null = no default"))
     values = serializers.ListField(child=serializers.JSONField(), required=False, help_text=(
         "Categorical types only: the values allowed (others are refused on write)"))
-    seen = serializers.ListField(child=serializers.DictField(), read_only=True, required=False, help_text=(
+
+
+class MetaFieldSeenSerializer(MetaFieldSerializer):
+    """A field as GET answers it: with ?seen=true, categorical ones also carry `seen` (not required: absent otherwise)."""
+
+    seen = serializers.ListField(child=serializers.DictField(), required=False, help_text=(
         "With ?seen=true, categorical fields only: the most frequent values the frames hold, [{value, count}]"))
 
 
@@ -34,6 +39,10 @@ class MetaSchemaSerializer(serializers.Serializer):
     fields = MetaFieldSerializer(many=True)
     inherited_from = serializers.CharField(read_only=True, allow_null=True, help_text=(
         "The ancestor version whose schema this is (a child inherits its parent's until it sets its own), or null"))
+
+
+class MetaSchemaSeenSerializer(MetaSchemaSerializer):
+    fields = MetaFieldSeenSerializer(many=True)
 
 
 EXAMPLE = OpenApiExample("Lightly-like schema", value={"fields": [
@@ -50,7 +59,7 @@ class MetaSchemaView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("seen", OpenApiTypes.BOOL, description=(
             "Add `seen` to each categorical field: the values the version's frames hold, most frequent first"))],
-        responses=MetaSchemaSerializer,
+        responses=MetaSchemaSeenSerializer,
     )
     def get(self, request, version_id):
         """The version's typed metadata fields (its own, or inherited from its nearest ancestor)."""
