@@ -150,7 +150,7 @@ def role(process: psutil.Process, serve_pid: int) -> str:
     if "gunicorn" in command:
         return "gunicorn master" if parent == serve_pid else "gunicorn worker"
     if "celery" in command:
-        return "celery main" if parent == serve_pid else "celery pool process"
+        return "celery main" if parent == serve_pid else "celery child (pool or beat)"
     return process.name()
 
 
@@ -182,7 +182,7 @@ class RssSampler(threading.Thread):
                 rss = psutil.Process(pid).memory_info().rss
             except psutil.Error:
                 continue
-            entry = self.seen.setdefault(pid, {"role": name, "peak": 0, "end": 0, "alive": True})
+            entry = self.seen.setdefault(pid, {"role": name, "start": rss, "peak": 0, "end": 0, "alive": True})
             entry["peak"], entry["end"] = max(entry["peak"], rss), rss
         alive = stack_processes(self.serve_pid)
         for pid, entry in self.seen.items():
@@ -242,15 +242,18 @@ def report(prefix: Path, sampler: RssSampler, load_before: tuple, load_after: tu
     with open(f"{prefix}_failures.csv") as f:
         for failure in list(csv.DictReader(f))[:10]:
             print(f"  failed: {failure['Name']} x{failure['Occurrences']}: {failure['Error'][:300]}")
-    print("\n| process | pid | peak RSS MB | end RSS MB |\n|---|---|---|---|")
+    with open(f"{prefix}_exceptions.csv") as f:
+        for exception in csv.DictReader(f):  # the users' own code failed: the run does not measure what it says
+            print(f"  USER CODE FAILED x{exception['Count']}: {exception['Message'][:200]}\n{exception['Traceback'][-600:]}")
+    print("\n| process | pid | RSS MB at start | peak | end |\n|---|---|---|---|---|")
     over = []
     for pid, entry in sorted(sampler.seen.items(), key=lambda item: (item[1]["role"], item[0])):
         end = f"{entry['end'] / MB:.0f}" if entry["alive"] else f"{entry['end'] / MB:.0f} (exited)"
-        print(f"| {entry['role']} | {pid} | {entry['peak'] / MB:.0f} | {end} |")
+        print(f"| {entry['role']} | {pid} | {entry['start'] / MB:.0f} | {entry['peak'] / MB:.0f} | {end} |")
         if entry["role"] == "gunicorn worker" and entry["peak"] / MB >= RSS_LIMIT_MB:
             over.append(pid)
     total_end = sum(e["end"] for e in sampler.seen.values() if e["alive"]) / MB
-    print(f"| **all processes, at the end** | | | {total_end:.0f} |")
+    print(f"| **all processes, at the end** | | | | {total_end:.0f} |")
     if over:
         print(f"web workers over {RSS_LIMIT_MB} MB: {over}")
 

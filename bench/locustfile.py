@@ -51,6 +51,10 @@ class Annotator(HttpUser):
         for name, value in next(SESSIONS).items():
             self.client.cookies.set(name, value)
 
+    def _csrf_token(self) -> str:
+        """The CSRF cookie's value (pages send it again, so the jar may hold it twice: the same value)."""
+        return next(cookie.value for cookie in self.client.cookies if cookie.name == "csrftoken")
+
     def _get(self, url: str, name: str, expect: tuple = (200,)):
         with self.client.get(url, name=name, catch_response=True) as response:
             if response.status_code not in expect:
@@ -135,7 +139,7 @@ class Annotator(HttpUser):
         for frame in frames:
             frame["meta"]["reviewed"] = True
         with self.client.post(f"/api/versions/{self.draft}/frames/", json={"frames": frames}, name="api: bulk write 100 frames (draft)",
-                              headers={"X-CSRFToken": self.client.cookies.get("csrftoken", ""), "Referer": self.host + "/"},
+                              headers={"X-CSRFToken": self._csrf_token(), "Referer": self.host + "/"},
                               catch_response=True) as response:
             if response.status_code != 201:
                 response.failure(f"{response.status_code}: {response.error or response.text[:200]}")
