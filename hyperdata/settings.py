@@ -322,7 +322,9 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 AXES_FAILURE_LIMIT = env_int("HYPERDATA_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_float("HYPERDATA_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks
-AXES_RESET_ON_SUCCESS = True
+# Failures age out after the cool-off instead: a success would also wipe its address's count, so an attacker
+# signing in to an account of their own between guesses could guess on forever.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The client's address as DRF's throttles see it (REMOTE_ADDR, or X-Forwarded-For behind HYPERDATA_NUM_PROXIES
 # proxies): a header a client sets itself is never trusted by default.

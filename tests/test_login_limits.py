@@ -109,3 +109,13 @@ def test_a_forwarded_for_header_does_not_change_the_address_counted(users):
     refused = client.post("/api/auth/token/", {"username": "bob", "password": PASSWORDS["bob"]},
                           HTTP_X_FORWARDED_FOR="192.0.2.200")
     assert refused.status_code == 429
+
+
+@pytest.mark.django_db
+def test_signing_in_to_an_account_of_ones_own_does_not_wipe_the_address_count(users):
+    """bob is the attacker's own account: his success between guesses at other accounts resets nothing."""
+    limit = settings.AXES_FAILURE_LIMIT
+    for n in range(limit - 1):
+        assert sign_in(ATTACKER, f"victim-{n}", "guess")[0].status_code == 200
+    assert sign_in(ATTACKER, "bob", PASSWORDS["bob"])[0].status_code == 302
+    assert sign_in(ATTACKER, "victim-last", "guess")[0].status_code == 429  # the address's fifth failure
