@@ -24,6 +24,9 @@ SHOTS = Path(os.environ.get("HYPERDATA_SCREENSHOTS") or "/tmp/shots-16") / "host
 WATCH = """
 window.__violations = [];
 document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+// When the Frames tab's <head> script marks the ROI preference: while the page is still loading, before modules run.
+new MutationObserver(() => { window.__tileRoisSet = window.__tileRoisSet || document.readyState; })
+  .observe(document, { attributes: true, subtree: true, attributeFilter: ["data-tile-rois"] });
 """
 
 
@@ -115,6 +118,13 @@ def test_every_page_works_under_the_content_security_policy(browser, live_server
             for literal in texts:
                 assert literal in shown_text(page), f"{name}: the page did not show its data under the policy"
             check_clean(page, problems, name)
+        # The Frames tab's saved choice to hide ROIs on tiles is applied from <head> by a script file (it was an
+        # inline script): static/js/tile-prefs.js.
+        page.evaluate("localStorage.setItem('hd.tileRois', 'off')")
+        visit(page, f"/versions/{world.published.pk}/", "csp-frames-grid-rois-off")
+        assert page.evaluate("document.documentElement.dataset.tileRois") == "off"
+        assert page.evaluate("window.__tileRoisSet") == "loading"  # by static/js/tile-prefs.js, not a module
+        check_clean(page, problems, "frames grid with ROIs hidden")
         # The frame viewer really drew the picture and the ROIs (module scripts, the vendored OpenSeadragon).
         visit(page, f"/versions/{world.published.pk}/frame/f1", "csp-frame-viewer-drawn")
         page.wait_for_function("() => [...document.querySelectorAll('canvas')].some(c => c.width > 0)")
