@@ -25,11 +25,24 @@ class HideResolvedAddressesMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if response.streaming or user is None or user.is_staff or RESOLUTION_MARK.encode() not in response.content:
+        if user is None or user.is_staff:
             return response
         charset = response.charset or "utf-8"
-        response.content = hide_resolution(response.content.decode(charset)).encode(charset)
+        if not response.streaming:
+            if MARK in response.content:
+                response.content = hide_resolution(response.content.decode(charset)).encode(charset)
+        elif response.get("Content-Type", "").startswith("text/html"):
+            # Streamed pages (viewer/streaming.py) send whole rendered blocks: a sentence never spans two chunks.
+            response.streaming_content = _hidden(response.streaming_content, charset)
         return response
+
+
+MARK = RESOLUTION_MARK.encode()
+
+
+def _hidden(chunks, charset):
+    for chunk in chunks:
+        yield hide_resolution(chunk.decode(charset)).encode(charset) if MARK in chunk else chunk
 
 
 class RefuseNulInAddressMiddleware:

@@ -1,6 +1,6 @@
 """A source the server may not fetch because its host name resolves to an address the operator did not allow
 (frames/storage/netguard.py) is reported without the addresses to users who are not staff (issue 16): the
-frames API's preview_error, the frame page and the source link say "the host is not allowed"; staff see which
+frames API's preview_error, the frame page, the Frames tab's tiles and the source link say "the host is not allowed"; staff see which
 address the name resolved to. The refusal is made for real: `localhost` resolves to loopback, which the
 address guard refuses when HYPERDATA_ALLOWED_FETCH_NETWORKS is empty."""
 from __future__ import annotations
@@ -10,6 +10,8 @@ from django.test import Client
 
 from frames import links, services
 from frames.models import MediaPreview
+
+from .pages import html
 
 SOURCE = "http://localhost:9/cam/0001.jpg"
 HIDDEN = "refused to connect to localhost: the host is not allowed (HYPERDATA_ALLOWED_FETCH_NETWORKS)"
@@ -43,6 +45,7 @@ def answers(client, version) -> dict[str, str]:
     return {
         "api": frames[0]["sources"][0]["preview_error"],
         "frame page": client.get(f"/versions/{version.pk}/frame/f1").content.decode(),
+        "frames tab": html(client.get(f"/versions/{version.pk}/")),  # streamed: the tile says why it has no preview
         "source link": source_link.content.decode(),
     }
 
