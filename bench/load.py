@@ -10,11 +10,14 @@
    a draft child for the writes, one annotator login per user and a few more datasets for the list.
 2. Starts `manage.py serve --no-demo` (gunicorn web workers and a Celery worker, as ./run.sh does, with the
    default settings) against that database and the machine's Redis (BENCH_REDIS_URL, flushed first).
-3. Runs locust headless on loopback (bench/locustfile.py: browsing, Lucene frame and ROI filters, the frame page
-   and its JSON, statistics, bulk writes into the draft) while sampling the RSS of every process of the stack
-   once a second with psutil.
-4. Prints per request kind the count, failures, p50/p95/p99 (ms), the error rate, and per process the peak
-   and end RSS; the load average before and after. Stops the stack and drops the database (unless BENCH_KEEP).
+3. Signs every user in through /login/ (before the timed run: people sign in once a day, and 50 password
+   hashes at once would be the first 40 s of it), then runs locust headless on loopback (bench/locustfile.py:
+   browsing, Lucene frame and ROI filters, the frame page and its JSON, statistics, bulk writes into the
+   draft; 1-2 s between a user's clicks) while sampling the RSS of every process of the stack once a second
+   with psutil.
+4. Prints per request kind the count, failures, p50/p95/p99 (ms; locust's percentiles, two significant
+   digits), the error rate, per process the RSS at the start, its peak and at the end, the load average before
+   and after, and what the stack logged as errors. Stops the stack and drops the database (unless BENCH_KEEP).
 """
 from __future__ import annotations
 
@@ -28,8 +31,8 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
