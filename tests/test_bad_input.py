@@ -122,3 +122,17 @@ def test_nulls_mean_absent_and_server_markers_are_not_taken_from_clients(api_and
     assert api.get(f"/api/versions/{draft.pk}/stats/").json()["labels"][0]["frame_label_count"] == 1
     bad = api.post(f"/api/versions/{draft.pk}/frames/", [frame(sources=[{"uri": "s3://b/a.jpg", "masks": [{"id": "m", "uri": "s3://b/m.png", "preview": "p"}]}])], format="json")
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "frames[0].sources[0].masks[0].preview"
+
+
+def test_text_and_sizes_are_judged_as_json_writes_them(api_and_draft, settings):
+    """Strings and metadata sizes are checked through orjson first (a frame's validation, twice as fast): what
+    only looks like a NUL is kept, a number beyond 64 bits is kept, and a size is counted as json writes it."""
+    api, draft = api_and_draft
+    kept = frame(id="kept", meta={"path": "C:\\u0000dir", "huge": 2**70})
+    response = api.post(f"/api/versions/{draft.pk}/frames/", [kept], format="json")
+    assert response.status_code in (200, 201), response.content[:300]
+    assert api.get(f"/api/versions/{draft.pk}/frames/kept/").json()["meta"] == {"path": "C:\\u0000dir", "huge": 2**70}
+    settings.HYPERDATA_MAX_META_BYTES = 100
+    tiny = [1e-07] * 16  # 103 bytes as json writes them ("1e-07"), 87 as orjson does ("1e-7")
+    response = api.post(f"/api/versions/{draft.pk}/frames/", [frame(id="over", meta={"v": tiny})], format="json")
+    assert response.status_code == 400 and response.json()["errors"][0]["message"].startswith("103 bytes as JSON"), response.content
