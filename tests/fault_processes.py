@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,11 +34,12 @@ STOP_SECONDS = 20
 @dataclass
 class RedisServer:
     """A redis-server on a loopback port of its own, which a test may stop and start again (same port, data
-    kept in its folder)."""
+    kept in its folder; persist=False: nothing kept, like a Redis run as a cache)."""
 
     folder: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    persist: bool = True
 
     @property
     def url(self) -> str:
@@ -50,7 +52,7 @@ class RedisServer:
         log = self.folder / "redis.log"
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder), "--save", "",
-             "--appendonly", "yes", "--logfile", str(log)],
+             "--appendonly", "yes" if self.persist else "no", "--logfile", str(log)],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         )
         wait_for_port(self.port, self.process, log)
@@ -60,6 +62,11 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=STOP_SECONDS)
+
+    def kill(self) -> None:
+        """SIGKILL: what it held in memory only is gone."""
+        self.process.kill()
+        self.process.wait(timeout=STOP_SECONDS)
 
 
 def app_env(*, redis_url: str, queue: str, database: str | None = None, **extra: str) -> dict:
@@ -192,6 +199,8 @@ class ImageServer(http.server.ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), _ImageHandler)
         self.arrived, self.release = threading.Event(), threading.Event()
+        self.hits: Counter[str] = Counter()  # GETs per path
+        self.hits_lock = threading.Lock()
         buffer = io.BytesIO()
         Image.new("RGB", (64, 48), (200, 40, 40)).save(buffer, format="PNG")
         self.png = buffer.getvalue()
@@ -203,6 +212,8 @@ class ImageServer(http.server.ThreadingHTTPServer):
 
 class _ImageHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        with self.server.hits_lock:
+            self.server.hits[self.path] += 1
         if self.path == "/stall.png" and not self.server.release.is_set():
             self.server.arrived.set()
             self.server.release.wait(120)

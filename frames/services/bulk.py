@@ -131,14 +131,14 @@ PREVIEW_COLUMNS = ["key", "kind", "uri", "media", "timestamp", "page", "max_size
 _PREVIEW_STAGE = "hyperdata_preview_stage"
 
 
-def insert_missing_previews(rows: list[tuple], *, requested_by_id: int | None) -> list[str]:
+def insert_missing_previews(rows: list[tuple], *, requested_by_id: int | None, job_id: str | None = None) -> list[str]:
     """Insert the MediaPreview rows (tuples of PREVIEW_COLUMNS, distinct keys) whose key no row has yet, as
-    pending; the keys inserted. PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO
+    pending under the previews job `job_id`; the keys inserted. PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO
     NOTHING (the ORM's bulk_create cost ~45 us a row, more than the frame's own rows); others: bulk_create."""
     if not rows:
         return []
     if connection.vendor != "postgresql":
-        return _create_missing_previews(rows, requested_by_id)
+        return _create_missing_previews(rows, requested_by_id, job_id)
     table = connection.ops.quote_name(MediaPreview._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in PREVIEW_COLUMNS)
     with connection.cursor() as cursor, connection.wrap_database_errors:
@@ -150,20 +150,20 @@ def insert_missing_previews(rows: list[tuple], *, requested_by_id: int | None) -
                 copy.write_row(row)
         now = timezone.now()
         cursor.execute(
-            f"""INSERT INTO {table} ({columns}, status, file, content_type, error, attempts, requested_by_id, created, updated)
-                SELECT {columns}, %s, '', '', '', 0, %s, %s, %s FROM {_PREVIEW_STAGE}
+            f"""INSERT INTO {table} ({columns}, status, file, content_type, error, attempts, requested_by_id, job_id, created, updated)
+                SELECT {columns}, %s, '', '', '', 0, %s, %s, %s, %s FROM {_PREVIEW_STAGE}
                 ON CONFLICT (key) DO NOTHING RETURNING key""",
-            [MediaPreview.PENDING, requested_by_id, now, now],
+            [MediaPreview.PENDING, requested_by_id, job_id, now, now],
         )
         return [key for (key,) in cursor.fetchall()]
 
 
-def _create_missing_previews(rows: list[tuple], requested_by_id: int | None) -> list[str]:
+def _create_missing_previews(rows: list[tuple], requested_by_id: int | None, job_id: str | None) -> list[str]:
     keys = [row[0] for row in rows]
     existing = set(MediaPreview.objects.filter(key__in=keys).values_list("key", flat=True))
     new = [row for row in rows if row[0] not in existing]
     MediaPreview.objects.bulk_create(
-        [MediaPreview(**dict(zip(PREVIEW_COLUMNS, row)), requested_by_id=requested_by_id) for row in new],
+        [MediaPreview(**dict(zip(PREVIEW_COLUMNS, row)), requested_by_id=requested_by_id, job_id=job_id) for row in new],
         ignore_conflicts=True,
     )
     return [row[0] for row in new]

@@ -50,10 +50,11 @@ class JobFailed(Exception):
 def job_start(
     *, user, kind: str, key: str = "", subject: str = "", dataset: Dataset | None = None,
     version: DatasetVersion | None = None, params: dict | None = None, total: int | None = None,
-    task: str | None = RUN_JOB_TASK,
+    task: str | None = RUN_JOB_TASK, job_id: str | None = None,
 ) -> Job:
     """The active job doing this work (`key`), or a new one whose task is queued after commit. With task=None
-    nobody is queued (work moved forward by other tasks, e.g. preview generation)."""
+    nobody is queued (work moved forward by other tasks, e.g. preview generation). `job_id`: the new job's id,
+    when rows naming it were written before it (renditions)."""
     with transaction.atomic():
         existing = _active(key)
         if existing is not None:
@@ -61,7 +62,7 @@ def job_start(
         try:
             with transaction.atomic():
                 job = Job.objects.create(
-                    kind=kind, key=key, subject=subject[:300], user=user if getattr(user, "pk", None) else None,
+                    **({"id": job_id} if job_id else {}), kind=kind, key=key, subject=subject[:300], user=user if getattr(user, "pk", None) else None,
                     dataset=dataset or (version.dataset if version else None), version=version,
                     params=params or {}, total=total,
                 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from celery import current_app
+from kombu.exceptions import ChannelError
 
 from ..models import TaskOutbox
 
@@ -60,3 +61,17 @@ def outbox_send(*, user=None) -> tuple[int, bool]:
             sent += 1
         if len(rows) < SEND_BATCH:
             return sent, True
+
+
+def broker_waiting() -> int | None:
+    """How many tasks wait in the workers' queue (every priority; not those a worker holds); None when the
+    broker did not answer."""
+    try:
+        with current_app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1)
+            return conn.default_channel.queue_declare(queue=current_app.conf.task_default_queue, passive=True).message_count
+    except ChannelError:  # Redis keeps no empty list: no such queue is an empty one
+        return 0
+    except Exception as exc:  # the broker is down
+        logger.warning("could not read the queue's length: %s", exc)
+        return None

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..filters import frames_matching
-from ..models import Dataset, DatasetVersion, Job, MediaPreview
+from ..models import Dataset, DatasetVersion, Job, MediaPreview, new_id
 from ..selectors import previews as preview_selectors
 from ..selectors.access import ANNOTATOR, VIEWER, require
 from ..selectors.previews import PreviewRequest
@@ -31,45 +31,71 @@ INTERACTIVE_PRIORITY = 0
 
 def previews_request(*, user, version: DatasetVersion, frames: list[dict], regenerate: str = "") -> int:
     """Create the missing rendition rows of these frames and queue their tasks once the write commits, under
-    the version's `previews` job. regenerate="failed" queues failed and still-pending rows again; "all"
-    re-renders every one. Returns the number of renditions queued."""
+    the version's `previews` job (each row names it, so the workers' sweep can send a stalled job's rows
+    again). regenerate="failed" queues failed and still-pending rows again; "all" re-renders every one.
+    Returns the number of renditions queued."""
     wanted = {r.key: r for frame in frames for r in preview_selectors.frame_requests(frame)}
     if not wanted:
         return 0
-    requested_by = getattr(user, "pk", None)
+    job_id = _previews_job_id(version)
     if not regenerate:  # a write: only the rows nobody asked for yet (COPY on PostgreSQL)
         rows = [(key, r.kind, r.uri, r.media, r.timestamp, r.page, r.max_size) for key, r in wanted.items()]
-        queue = insert_missing_previews(rows, requested_by_id=requested_by)
+        queue, owned = insert_missing_previews(rows, requested_by_id=getattr(user, "pk", None), job_id=job_id), []
     else:
-        existing = dict(MediaPreview.objects.filter(key__in=list(wanted)).values_list("key", "status"))
-        queue = [key for key in wanted if key not in existing]
-        MediaPreview.objects.bulk_create([_row(wanted[k], user) for k in queue], ignore_conflicts=True)
-        again = [k for k, status in existing.items() if regenerate == "all" or status != MediaPreview.DONE]
-        MediaPreview.objects.filter(key__in=again).update(status=MediaPreview.PENDING, error="", attempts=0,
-                                                          requested_by_id=requested_by)
-        queue += again
-    if queue and settings.HYPERDATA_PREVIEWS_AUTO:
-        job = _previews_job(user, version, len(queue))
+        queue, owned = _reset_for_regenerating(user, wanted, regenerate, job_id)
+    if (queue or owned) and settings.HYPERDATA_PREVIEWS_AUTO:
+        job = _previews_job(user, version, len(queue), job_id) if queue else Job.objects.get(pk=owned[0][1])
+        if job.pk != job_id and queue:  # another write started the version's job meanwhile (rare)
+            MediaPreview.objects.filter(key__in=queue).update(job=job)
         by_uri: dict[str, list[str]] = {}
-        for key in queue:
+        for key in queue + [key for key, _ in owned]:
             by_uri.setdefault(wanted[key].uri, []).append(key)
         transaction.on_commit(lambda: _enqueue(by_uri, job))
-    return len(queue)
+    return len(queue) + len(owned)
 
 
-def _row(request: PreviewRequest, user) -> MediaPreview:
+def _previews_job_id(version: DatasetVersion) -> str | None:
+    """The id new rendition rows name: the version's active previews job, or the one about to be started."""
+    if not settings.HYPERDATA_PREVIEWS_AUTO:
+        return None  # nobody renders them unless asked (regenerating)
+    return Job.objects.filter(key=_job_key(version), state__in=Job.ACTIVE).values_list("pk", flat=True).first() or new_id()
+
+
+def _job_key(version: DatasetVersion) -> str:
+    return f"previews:{version.pk}"
+
+
+def _reset_for_regenerating(user, wanted: dict, regenerate: str, job_id: str | None) -> tuple[list[str], list[tuple]]:
+    """Create the missing rows and set the failed (or all) ones pending again, under `job_id`: the keys it
+    adds to that job's total. A row still pending under an active job (its task was lost) is sent again but
+    stays that job's (it is in its total already): those come back as (key, job id)."""
+    existing = {key: (status, owner) for key, status, owner in
+                MediaPreview.objects.filter(key__in=list(wanted)).values_list("key", "status", "job_id")}
+    active = set(Job.objects.filter(pk__in={o for _, o in existing.values() if o}, state__in=Job.ACTIVE).values_list("pk", flat=True))
+    owned = [(key, owner) for key, (status, owner) in existing.items() if status == MediaPreview.PENDING and owner in active]
+    sent_again = {key for key, _ in owned}
+    again = [key for key, (status, _) in existing.items()
+             if (regenerate == "all" or status != MediaPreview.DONE) and key not in sent_again]
+    new = [key for key in wanted if key not in existing]
+    MediaPreview.objects.bulk_create([_row(wanted[k], user, job_id) for k in new], ignore_conflicts=True)
+    MediaPreview.objects.filter(key__in=again).update(status=MediaPreview.PENDING, error="", attempts=0,
+                                                      requested_by_id=getattr(user, "pk", None), job_id=job_id)
+    return new + again, owned
+
+
+def _row(request: PreviewRequest, user, job_id: str | None = None) -> MediaPreview:
     # The worker reads the source with the cloud credentials of the user who asked (the system: shared ones).
     return MediaPreview(key=request.key, kind=request.kind, uri=request.uri, media=request.media,
                         timestamp=request.timestamp, page=request.page, max_size=request.max_size,
-                        requested_by_id=getattr(user, "pk", None))
+                        requested_by_id=getattr(user, "pk", None), job_id=job_id)
 
 
-def _previews_job(user, version: DatasetVersion, count: int) -> Job:
-    """The version's active `previews` job with `count` more renditions to make (a new job when none is
-    active: the last one finished or was cancelled)."""
-    for _ in range(3):
-        job = job_start(user=user, kind="previews", key=f"previews:{version.pk}", version=version, total=0, task=None,
-                        subject=f"previews of {version.dataset.name} / {version.name}")
+def _previews_job(user, version: DatasetVersion, count: int, job_id: str | None) -> Job:
+    """The version's active `previews` job with `count` more renditions to make (a new job, with id `job_id`
+    the rows name, when none is active: the last one finished or was cancelled)."""
+    for attempt in range(3):
+        job = job_start(user=user, kind="previews", key=_job_key(version), version=version, total=0, task=None,
+                        subject=f"previews of {version.dataset.name} / {version.name}", job_id=job_id if attempt == 0 else None)
         if job_add_work(job=job, count=count):
             job.total = (job.total or 0) + count
             return job

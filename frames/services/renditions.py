@@ -22,8 +22,9 @@ VIDEO_INDEX_SECONDS = 7 * 24 * 3600
 
 def render_previews(*, uri: str, keys: list[str], job_id: str | None = None, give_up: bool = False) -> int:
     """Render the pending rows of `keys` (all of one uri), reading the uri once; returns how many rows this
-    call finished (done or failed). Each row counts towards the job's progress in the transaction that
-    finishes it, so a worker killed midway leaves no row finished but uncounted (the redelivery does the rest).
+    call finished (done or failed). Each row counts towards its own previews job (the one it names, else
+    `job_id`) in the transaction that finishes it, so a worker killed midway leaves no row finished but
+    uncounted (the redelivery does the rest), and a row sent again by the sweep or the viewer counts once.
 
     A storage error that may pass (timeout, 5xx) is raised for the task to retry, unless `give_up`, when it
     is recorded like a permanent one; a file that cannot be previewed is recorded with the reason. A
@@ -137,13 +138,17 @@ def _store(row: MediaPreview, result: media.Preview, job_id: str | None) -> None
             status=MediaPreview.DONE, file=saved, content_type=result.content_type,
             width=result.width, height=result.height, error="",
         )
-        job_count_done(job_id=job_id, count=finished)
+        job_count_done(job_id=row.job_id or job_id, count=finished)
 
 
 def _fail(rows: list[MediaPreview], reason: str, job_id: str | None) -> None:
     """Record the reason on the rows not yet rendered (a pass that fails midway keeps what it made)."""
+    by_job: dict[str | None, list[int]] = {}
+    for row in rows:
+        by_job.setdefault(row.job_id or job_id, []).append(row.pk)
     with transaction.atomic():
-        failed = MediaPreview.objects.filter(pk__in=[r.pk for r in rows], status=MediaPreview.PENDING).update(
-            status=MediaPreview.FAILED, error=reason[:2000]
-        )
-        job_count_done(job_id=job_id, count=failed)
+        for owner, pks in by_job.items():
+            failed = MediaPreview.objects.filter(pk__in=pks, status=MediaPreview.PENDING).update(
+                status=MediaPreview.FAILED, error=reason[:2000]
+            )
+            job_count_done(job_id=owner, count=failed)
