@@ -15,7 +15,8 @@ First, untimed, 20,000 frames are posted and the tables analyzed, so no row pays
   "car": 60% of the frames, weight 1; "truck": 20%, weight 3) in sequential, finite random (one pass without
   replacement) and infinite random order, next to the version's plain `get_iterator` pages: the first
   BENCH_DATAVIEW_PAGES pages (10) of each, timed page by page. Below BENCH_FULL_PASS_FRAMES (200,000) the finite
-  random pass is also read whole.
+  random pass is also read whole. With BENCH_KEEP, a DataViews-only run keeps its database and the next one
+  reuses the loaded version (minutes of COPY at a million frames).
 
     python bench/sdk.py                       # BENCH_FRAMES=100000
     BENCH_PART=dataviews BENCH_DATAVIEW_FRAMES=100000 python bench/sdk.py
@@ -43,7 +44,8 @@ SDK_FIRST = os.environ.get("BENCH_ORDER") == "sdk-first"  # to tell what the ord
 BIND = os.environ.get("BENCH_BIND", "127.0.0.1:8797")
 URL = f"http://{BIND}"
 LABELS = ["car", "person", "bike", "truck", "bus", "dog"]
-drop_database(DB)  # start from empty tables, as a new install
+if not (PART == "dataviews" and os.environ.get("BENCH_KEEP")):  # DataViews alone, kept: reuse the loaded version
+    drop_database(DB)  # start from empty tables, as a new install
 setup(DB)
 
 from django.contrib.auth.models import User  # noqa: E402

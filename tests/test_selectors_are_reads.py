@@ -86,6 +86,9 @@ def calls(w):
         "dataview_get": lambda: selectors.dataview_get(user=user, dataview_id=w["dataviews"][0].pk),
         "dataview_count": lambda: [selectors.dataview_count(user=user, dataview=v) for v in w["dataviews"]],
         "dataview_frames": lambda: [selectors.dataview_frames(user=user, dataview=v, limit=3) for v in w["dataviews"]],
+        "dataview_queries": lambda: selectors.dataview_queries(user=user, dataview=w["dataviews"][0]),
+        "dataview_query_ids": lambda: [selectors.dataview_query_ids(user=user, version=q.version, frame_query=q.frame_query)
+                                       for q in selectors.dataview_queries(user=user, dataview=w["dataviews"][0])],
         "dataset_get": lambda: selectors.dataset_get(user=user, dataset_id=w["dataset"].pk),
         "datasets_list": lambda: list(selectors.datasets_list(user=user)),
         "members_list": lambda: selectors.members_list(user=user, dataset=w["dataset"]),

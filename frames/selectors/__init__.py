@@ -32,7 +32,10 @@ from .contexts import (
     frame_neighbours, previous_page_cursor,
 )
 from .changes import ParentFrame, frame_changes, parent_frame
-from .dataviews import DataViewCount, DataViewPage, dataview_count, dataview_frames, dataview_get, dataviews_list
+from .dataviews import (
+    DataViewCount, DataViewPage, DataViewQuery, dataview_count, dataview_frames, dataview_get, dataview_queries, dataview_query_ids,
+    dataviews_list,
+)
 from .datasets import dataset_get, datasets_list, members_list, version_get, version_lineage, versions_list
 from .exports import EXPORT_FORMATS, frames_export
 from .frames import FramePage, cursor_of, frame_get, frame_pages, frame_to_dict, frames_browse, frames_count
@@ -57,7 +60,8 @@ __all__ = [
     "ContextPositions", "context_cursor_at", "context_cursor_offset", "context_positions_compute",
     "CONTEXT_PAGE_SIZE", "ContextFramesPage", "ContextPage", "ContextRow", "Neighbours", "context_frames", "contexts_before",
     "contexts_list", "frame_neighbours", "previous_page_cursor",
-    "DataViewCount", "DataViewPage", "dataview_count", "dataview_frames", "dataview_get", "dataviews_list",
+    "DataViewCount", "DataViewPage", "DataViewQuery", "dataview_count", "dataview_frames", "dataview_get", "dataview_queries",
+    "dataview_query_ids", "dataviews_list",
     "dataset_get", "datasets_list", "members_list", "version_get", "version_lineage", "versions_list",
     "EXPORT_FORMATS", "frames_export",
     "FramePage", "cursor_of", "frame_get", "frame_pages", "frame_to_dict", "frames_browse", "frames_count",

@@ -14,14 +14,17 @@ browser select the same frames for the same query.
     maximum_number_of_frames  caps either order.
 
 A cursor is opaque JSON: {"p": frames yielded before the page, "c": [each query's keyset cursor]}, and for random
-views "n": [each query's frame count, counted on the first page] and "k": [frames each query yielded in this pass]
-(finite views).
+views "n": [each query's frame count], "m": [each query's highest revision id], both read on the first page, and
+"k": [frames each query yielded in this pass] (finite views). A random page draws offsets into each query's
+matched revision ids (dataview_query_ids, kept by services.dataview_pages), so it reads only the rows drawn.
 """
 from __future__ import annotations
 
 import base64
+import bisect
 import heapq
 import json
+from array import array
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -30,10 +33,10 @@ from django.http import QueryDict
 from ..dataview_models import DataView
 from ..exceptions import NotFound, ServiceError
 from ..models import DatasetVersion, FrameRevision
-from .access import _signed_in
+from .access import VIEWER, _signed_in, require
 from .datasets import version_get
 from .dataview_draws import draw, pass_draws
-from .frames import cursor_of, frames_browse, frames_count, keyset_order, query_rows
+from .frames import cursor_of, frames_browse, frames_count, query_rows
 from .previews import frames_to_dicts
 from .query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_COLUMNS, FrameQuery, QueryInvalid, parse_frame_query
 
@@ -55,7 +58,7 @@ class DataViewCount:
 
 
 @dataclass
-class _Query:
+class DataViewQuery:
     version: DatasetVersion
     frame_query: FrameQuery
     weight: float
@@ -108,9 +111,15 @@ def dataview_versions(*, user, queries: list[dict]) -> list[DatasetVersion]:
     return found
 
 
-def _queries(user, view: DataView, limit: int = DEFAULT_PAGE_SIZE) -> list[_Query]:
+def dataview_queries(*, user, dataview: DataView) -> list[DataViewQuery]:
+    """The view's queries, each with its version (NotFound naming queries[i].version for one the user cannot see)
+    and its FrameQuery."""
+    return _queries(user, dataview)
+
+
+def _queries(user, view: DataView, limit: int = DEFAULT_PAGE_SIZE) -> list[DataViewQuery]:
     versions = dataview_versions(user=user, queries=view.queries)
-    return [_Query(version, dataview_frame_query(q, index=i, limit=limit), float(q.get("weight", 1)))
+    return [DataViewQuery(version, dataview_frame_query(q, index=i, limit=limit), float(q.get("weight", 1)))
             for i, (q, version) in enumerate(zip(view.queries, versions))]
 
 
@@ -126,8 +135,11 @@ def dataview_count(*, user, dataview: DataView) -> DataViewCount:
     return DataViewCount(count, per_query, length)
 
 
-def dataview_frames(*, user, dataview: DataView, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> DataViewPage:
-    """One page of the DataView's frames (the API's frame JSON, each with its dataset and version), after `cursor`."""
+def dataview_frames(*, user, dataview: DataView, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE,
+                    matched: list[array] | None = None) -> DataViewPage:
+    """One page of the DataView's frames (the API's frame JSON, each with its dataset and version), after `cursor`.
+    `matched`: a random view's dataview_query_ids for each query, when the caller keeps them (services.dataviews
+    caches them); read here otherwise."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ServiceError(f"must be between 1 and {MAX_PAGE_SIZE}", field="limit")
     queries = _queries(user, dataview, limit)
@@ -136,7 +148,7 @@ def dataview_frames(*, user, dataview: DataView, cursor: str | None = None, limi
     if cap is not None:
         limit = min(limit, max(cap - position, 0))
     if dataview.iteration_order == DataView.RANDOM:
-        rows, more, drawn = _random_rows(user, dataview, queries, position, limit, drawn)
+        rows, more, drawn = _random_rows(user, dataview, queries, position, limit, drawn, matched)
         cursors = []
     else:
         rows, cursors, more = _sequential_rows(user, queries, cursors, limit, wrap=dataview.infinite)
@@ -150,7 +162,7 @@ def dataview_frames(*, user, dataview: DataView, cursor: str | None = None, limi
 # -- sequential: the queries' keyset pages merged -----------------------------------------------------------
 
 
-def _sequential_rows(user, queries: list[_Query], cursors: list, limit: int, *, wrap: bool):
+def _sequential_rows(user, queries: list[DataViewQuery], cursors: list, limit: int, *, wrap: bool):
     """Up to `limit` rows merged in context order, the cursors after them, and whether more follow."""
     if limit == 0:
         return [], cursors, False
@@ -177,45 +189,43 @@ def _context_key(row: FrameRevision) -> tuple:
     return tuple(getattr(row, name) for name in SORT_COLUMNS["context"])
 
 
-def _with_versions(queries: list[_Query], taken) -> list[tuple[DatasetVersion, FrameRevision]]:
+def _with_versions(queries: list[DataViewQuery], taken) -> list[tuple[DatasetVersion, FrameRevision]]:
     return [(queries[index].version, row) for index, row in taken]
 
 
 # -- random: seeded draws by weight -------------------------------------------------------------------------
 
 
-def _random_rows(user, view: DataView, queries: list[_Query], position: int, limit: int, drawn: dict):
+def dataview_query_ids(*, user, version: DatasetVersion, frame_query: FrameQuery) -> array:
+    """The revision ids of the frames a DataView query matches, ascending: one pass over the query (the cost of
+    counting it), after which a random page reads its draws by position instead of walking the query again."""
+    require(user, version, VIEWER)
+    return array("q", query_rows(version, frame_query).order_by("pk").values_list("pk", flat=True))
+
+
+def _random_rows(user, view: DataView, queries: list[DataViewQuery], position: int, limit: int, drawn: dict, matched):
     """Up to `limit` drawn rows from draw `position` on, whether more follow, and the draws' state for the next
-    page: each query's frame count, counted on the first page only (the draws of an iteration stay those of the
-    counts it started with, and later pages skip the counting), and for a finite view (one pass without
-    replacement) how many frames each query has yielded so far."""
-    counts = drawn.get("n") or [frames_count(user=user, version=q.version, filters=q.frame_query.filters) for q in queries]
+    page. The pass is frozen on its first page: each query's frame count and highest revision id (frames saved
+    into a draft later wait for the next pass, and the draws stay those of the counts it started with); a finite
+    view (one pass without replacement) also carries how many frames each query has yielded."""
+    if matched is None:
+        matched = [dataview_query_ids(user=user, version=q.version, frame_query=q.frame_query) for q in queries]
+    bounds = drawn.get("m") or [ids[-1] if ids else 0 for ids in matched]
+    matched = [ids[: bisect.bisect_right(ids, bound)] for ids, bound in zip(matched, bounds)]
+    counts = drawn.get("n") or [len(ids) for ids in matched]
     weights = [q.weight for q in queries]
     if view.infinite:
         draws = [draw(view.random_seed, n, weights, counts) for n in range(position, position + limit)]
         draws = draws[: draws.index(None)] if None in draws else draws
-        more, drawn = True, {"n": counts}
+        more, drawn = True, {"n": counts, "m": bounds}
     else:
         draws, taken = pass_draws(view.random_seed, position, limit, weights, counts, drawn.get("k") or [0] * len(queries))
-        more, drawn = any(t < c for t, c in zip(taken, counts)), {"n": counts, "k": taken}
-    picked = _rows_at(queries, draws)
-    rows = [(queries[index].version, picked[index, offset]) for index, offset in draws if (index, offset) in picked]
+        more, drawn = any(t < c for t, c in zip(taken, counts)), {"n": counts, "k": taken, "m": bounds}
+    # An offset past a query's ids: frames deleted since the pass began (their draws are skipped).
+    pks = [(index, matched[index][offset]) for index, offset in draws if offset < len(matched[index])]
+    found = FrameRevision.objects.in_bulk([pk for _, pk in pks])
+    rows = [(queries[index].version, found[pk]) for index, pk in pks if pk in found]
     return rows, more and bool(rows), drawn
-
-
-def _rows_at(queries: list[_Query], draws: list[tuple[int, int]]) -> dict[tuple[int, int], FrameRevision]:
-    """The rows at the drawn offsets of each query's context order: one walk of the order's ids per query, up to
-    the deepest offset drawn (an OFFSET per draw would walk it once per frame), then the rows by id."""
-    ordering = [keyset_order(name, False) for name in SORT_COLUMNS["context"]]
-    found = {}
-    for index in sorted({index for index, _ in draws}):
-        offsets = {offset for i, offset in draws if i == index}
-        query = queries[index]
-        ids = list(query_rows(query.version, query.frame_query).order_by(*ordering).values_list("pk", flat=True)[: max(offsets) + 1])
-        offsets = {offset for offset in offsets if offset < len(ids)}  # a frame deleted since it was counted
-        rows = FrameRevision.objects.in_bulk([ids[offset] for offset in offsets])
-        found.update({(index, offset): rows[ids[offset]] for offset in offsets if ids[offset] in rows})
-    return found
 
 
 # -- output ---------------------------------------------------------------------------------------------------
@@ -264,13 +274,14 @@ def _encode(position: int, cursors: list, drawn: dict) -> str:
 
 
 def _decode(cursor: str | None, queries: int) -> tuple[int, list, dict]:
-    """(frames yielded before, each query's keyset cursor, the random draws' state: "n" counts, "k" taken)."""
+    """(frames yielded before, each query's keyset cursor, the random draws' state: "n" counts, "k" taken, "m"
+    highest revision ids)."""
     if not cursor:
         return 0, [None] * queries, {}
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         position, cursors = int(payload["p"]), list(payload["c"]) or [None] * queries
-        drawn = {key: payload[key] for key in ("n", "k") if key in payload}
+        drawn = {key: payload[key] for key in ("n", "k", "m") if key in payload}
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise ServiceError("not a cursor of this dataview", field="cursor") from None
     if position < 0 or len(cursors) != queries or not all(c is None or isinstance(c, str) for c in cursors):

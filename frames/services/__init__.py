@@ -16,11 +16,13 @@ one transaction, and queue tasks only after it commits. Nothing else writes rows
 - imports:    frames from other tools' formats, all or nothing (frames.importers reads them); import_jobs: as jobs
 - planner:    planner statistics (ANALYZE) brought up to date after large writes
 - dataviews:  a user's DataViews (saved queries over versions, iteration order, labels, mapping rules)
+- dataview_pages: a DataView's pages, a random view's matched ids kept in the cache
 - uploads:    media files the SDK uploads for frames (content-addressed, locally or in a bucket), and the
               clean-up of those no frame names
 - jobs:       the Job lifecycle; job_kinds: what each kind of job runs
 """
 from .credentials import credential_create, credential_delete, credential_test, credential_update
+from .dataview_pages import dataview_frames_page
 from .dataviews import dataview_create, dataview_delete, dataview_update
 from .datasets import INITIAL_VERSION_NAME, dataset_create, dataset_delete, dataset_update, member_remove, member_set
 from .frames import FramesDeleteResult, FramesWriteResult, frames_add, frames_delete, frames_update
@@ -43,7 +45,7 @@ from .versions import version_create, version_delete, version_publish, version_s
 
 __all__ = [
     "credential_create", "credential_delete", "credential_test", "credential_update",
-    "dataview_create", "dataview_delete", "dataview_update",
+    "dataview_create", "dataview_delete", "dataview_frames_page", "dataview_update",
     "INITIAL_VERSION_NAME", "dataset_create", "dataset_delete", "dataset_update", "member_remove", "member_set",
     "FramesDeleteResult", "FramesWriteResult", "frames_add", "frames_delete", "frames_update",
     "import_start", "ImportRefused", "ImportResult", "import_formats", "import_frames", "import_output_dir",

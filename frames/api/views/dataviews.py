@@ -59,8 +59,8 @@ class DataViewFramesView(APIView):
         """A page of the DataView's frames (each with its dataset and version), after `cursor`: sequential by
         context then timestamp across the queries, or random draws by weight from the view's seed."""
         view = selectors.dataview_get(user=request.user, dataview_id=dataview_id)
-        page = selectors.dataview_frames(user=request.user, dataview=view, cursor=request.query_params.get("cursor") or None,
-                                         limit=_limit(request.query_params.get("limit")))
+        page = services.dataview_frames_page(user=request.user, dataview=view, cursor=request.query_params.get("cursor") or None,
+                                             limit=_limit(request.query_params.get("limit")))
         return Response({"next": next_url(request, page.next_cursor), "cursor": page.next_cursor, "position": page.position,
                          "results": page.frames})
 
