@@ -251,6 +251,8 @@ class Frame(FrameInput):
                                    "a PATCH that sends it back is refused (412) if someone saved the frame since")
     saved_in_version: str = Field(description="The version that saved this state of the frame")
     dataset: FrameDataset
+    change: Literal["added", "edited", "deleted"] | None = Field(default=None, description=(
+        "Only in a frame list asked for with `changed`: what this version did to the frame against its parent"))
 
 
 def _changes_only(schema: dict) -> None:

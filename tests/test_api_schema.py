@@ -258,3 +258,11 @@ def test_previews_a_worker_made_or_could_not_make_conform(api, openapi, draft, c
     assert_conforms(openapi, FRAME, "get", shown)
     assert_conforms(openapi, FRAMES, "get", api.get(f"/api/versions/{draft}/frames/"))
     assert_conforms(openapi, CONTEXTS, "get", api.get(f"/api/versions/{draft}/contexts/"))
+
+
+def test_a_list_of_changes_conforms(api, openapi, draft):
+    """With ?changed= each frame carries `change` (schemathesis' coverage phase found it undocumented)."""
+    assert api.post(f"/api/versions/{draft}/frames/", list(seed_frames().values())[:2], format="json").status_code == 201
+    changes = api.get(f"/api/versions/{draft}/frames/", {"changed": "any"})
+    assert {frame["change"] for frame in changes.json()["results"]} == {"added"}
+    assert_conforms(openapi, FRAMES, "get", changes)
