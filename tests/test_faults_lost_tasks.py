@@ -63,6 +63,13 @@ def waiting_tasks(redis: RedisServer, queue: str) -> int:
     return sum(client.llen(name) for name in client.keys(f"{queue}*"))
 
 
+def wait_until_done(job: Job, worker) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while Job.objects.get(pk=job.pk).state != Job.DONE:
+        assert time.monotonic() < deadline, f"the previews job did not finish:\n{worker.log()[-4000:]}"
+        time.sleep(0.2)
+
+
 def add_frames(api, web, version, images, names):
     written = api.post(f"{web.url}/api/versions/{version.pk}/frames/", timeout=30,
                        json=[{"id": name, "sources": [{"uri": images.uri(name)}]} for name in names])
@@ -86,10 +93,7 @@ def test_render_tasks_redis_lost_are_sent_again_by_the_sweep_and_each_rendition_
     assert (job.state, job.done, job.total) == (Job.QUEUED, 0, 6)
 
     worker = start_sweeping_worker()
-    deadline = time.monotonic() + WAIT_SECONDS
-    while Job.objects.get(pk=job.pk).state != Job.DONE:
-        assert time.monotonic() < deadline, f"the previews job did not finish:\n{worker.log()[-4000:]}"
-        time.sleep(0.2)
+    wait_until_done(job, worker)
 
     job.refresh_from_db()
     assert (job.done, job.total) == (6, 6)
@@ -103,4 +107,32 @@ def test_render_tasks_redis_lost_are_sent_again_by_the_sweep_and_each_rendition_
     # Only the lost ones were sent again: the kept ones waited in the queue, which is not lost work.
     resent = [int(n) for n in re.findall(r"'renditions_resent': (\d+)", worker.log())]
     assert sum(resent) == 3, worker.log()[-4000:]
+    images.shutdown()
+
+
+def test_retrying_renditions_whose_tasks_were_lost_keeps_the_job_count(lossy_stack, owner):
+    """A user clicks "Retry failed previews" before any sweep: the lost rows are sent again under the job that
+    counts them already (its total stays 3, it finishes at 3 of 3), each made once."""
+    redis, queue, web, api, start_sweeping_worker = lossy_stack
+    images = ImageServer()
+    images.release.set()
+    version = services.dataset_create(user=owner, name="lost-then-retried").versions.get()
+    names = [f"retried-{n}.png" for n in range(3)]
+    add_frames(api, web, version, images, names)
+    redis.kill()
+    redis.start()
+    retried = api.post(f"{web.url}/api/versions/{version.pk}/previews/regenerate/", json={}, timeout=30)
+    assert retried.status_code in (200, 202), retried.text
+    assert waiting_tasks(redis, queue) == 3
+    job = Job.objects.get(kind="previews", version=version)
+    assert (job.state, job.done, job.total) == (Job.QUEUED, 0, 3)
+
+    worker = start_sweeping_worker()
+    wait_until_done(job, worker)
+    job.refresh_from_db()
+    assert (job.done, job.total) == (3, 3)
+    assert Job.objects.filter(kind="previews", version=version).count() == 1
+    rows = MediaPreview.objects.filter(uri__in=[images.uri(n) for n in names])
+    assert set(rows.values_list("status", "attempts", "job_id")) == {(MediaPreview.DONE, 1, job.pk)}
+    assert images.hits == {f"/{name}": 1 for name in names}
     images.shutdown()
