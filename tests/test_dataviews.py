@@ -5,6 +5,8 @@ bad input named."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from frames import selectors, services
 from frames.selectors.dataview_draws import permuted
@@ -239,6 +241,24 @@ def test_a_random_pass_keeps_the_counts_it_started_with(alice):
     assert sorted(drawn) == [f"f{i:02d}" for i in range(30)], drawn
     again = [f["id"] for f in every_frame(alice, view["id"], limit=40)]
     assert len(again) == 40 and len(set(again)) == 40, "a new pass counts the frames the draft has now"
+
+
+def test_random_pages_after_the_first_read_the_drawn_frames_not_the_query_again(alice):
+    """The first page of a random pass reads each query's matched frames once (kept in the cache); later pages
+    fetch only the frames drawn, so a page costs the same at a million frames. A page that ran the query's filter
+    (the ROI label rule) again would walk the whole query."""
+    a = version_with(alice, "kept-ids", [frame(f"f{i:02d}", "c", i, label="car" if i % 3 else "bus") for i in range(30)])
+    for infinite in (False, True):
+        view = created(alice, {"queries": [{"version": a, "roi_query": "car"}], "iteration_order": "random",
+                               "infinite": infinite, "random_seed": 1})
+        first = alice.get(f"/api/dataviews/{view['id']}/frames/", {"limit": 5}).json()
+        with CaptureQueriesContext(connection) as queries:
+            second = alice.get(f"/api/dataviews/{view['id']}/frames/", {"limit": 5, "cursor": first["cursor"]}).json()
+        assert len(second["results"]) == 5 and all(f["rois"][0]["labels"] == ["car"] for f in second["results"])
+        assert not [q["sql"] for q in queries.captured_queries if "roilabel" in q["sql"]], "the filter ran again"
+        if not infinite:
+            drawn = [f["id"] for f in every_frame(alice, view["id"], limit=7)]
+            assert sorted(drawn) == [f"f{i:02d}" for i in range(30) if i % 3], "a finite pass: each matching frame once"
 
 
 def every_frame_from(client, view_id, cursor, limit) -> list[dict]:
