@@ -130,7 +130,8 @@ def clean_uploads() -> int:
 
 class WorkSweep(bootsteps.StartStopStep):
     """Every worker runs services.work_sweep when it starts and every HYPERDATA_SWEEP_SECONDS, from its timer
-    thread: tasks kept while the broker was down are sent, stalled jobs queued again. No beat process to run;
+    thread: tasks kept while the broker was down are sent, stalled jobs queued again, the pending renditions of a
+    previews job that stopped moving (their tasks lost by the broker) sent again. No beat process to run;
     several workers sweeping at once is harmless (every task tolerates a second delivery)."""
 
     requires = {"celery.worker.components:Timer"}

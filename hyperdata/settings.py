@@ -186,7 +186,8 @@ CELERY_BEAT_SCHEDULE = {
 HYPERDATA_JOB_LEASE_SECONDS = env_int("HYPERDATA_JOB_LEASE_SECONDS", 300)
 HYPERDATA_TASK_SOFT_TIME_LIMIT = env_int("HYPERDATA_TASK_SOFT_TIME_LIMIT", 6 * 3600)
 # Every worker sweeps this often (frames.tasks.WorkSweep): tasks kept while the broker was down are sent,
-# and jobs queued or with a lease run out for longer than HYPERDATA_SWEEP_STALE_SECONDS are queued again.
+# jobs queued or with a lease run out for longer than HYPERDATA_SWEEP_STALE_SECONDS are queued again, and the
+# pending renditions of a previews job that has not moved for that long are sent again (tasks the broker lost).
 HYPERDATA_SWEEP_SECONDS = env_float("HYPERDATA_SWEEP_SECONDS", 30)
 HYPERDATA_SWEEP_STALE_SECONDS = env_float("HYPERDATA_SWEEP_STALE_SECONDS", 600)
 
