@@ -4,6 +4,7 @@ import each into another dataset, compare field by field), imports that write no
 statistics brought up to date after a large import."""
 from __future__ import annotations
 
+import gc
 import io
 import json
 import threading
@@ -268,6 +269,17 @@ def test_a_file_that_breaks_off_midway_writes_nothing_and_stops_its_reader(owner
         services.import_frames(user=owner, version=draft, format="clearml", source=ImportSource(path=path))
     assert FrameRevision.objects.filter(version=draft).count() == 0
     assert not [t for t in threading.enumerate() if t.name == "import-read-ahead"]
+
+
+def test_the_cycle_collector_is_on_again_after_any_import(owner, tmp_path):
+    path = tmp_path / "two.jsonl"
+    path.write_text(json.dumps({"id": "a", "sources": [{"uri": "s3://b/a.jpg"}]}) + "\n" + '{"id": "b", "sources": 7}\n')
+    with pytest.raises(services.ImportRefused):
+        services.import_frames(user=owner, version=draft_of(owner, "refused gc"), format="clearml", source=ImportSource(path=path))
+    assert gc.isenabled()
+    path.write_text(json.dumps({"id": "a", "sources": [{"uri": "s3://b/a.jpg"}]}) + "\n")
+    services.import_frames(user=owner, version=draft_of(owner, "gc"), format="clearml", source=ImportSource(path=path), dry_run=True)
+    assert gc.isenabled()
 
 
 def test_a_frame_id_repeated_later_in_an_import_replaces_the_earlier_one(owner, tmp_path, monkeypatch):

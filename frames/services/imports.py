@@ -10,12 +10,14 @@ a real run, and removed again when it rolls back.
 """
 from __future__ import annotations
 
+import gc
 import queue
 import shutil
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -103,15 +105,31 @@ def import_frames(
     started = time.perf_counter()
     result = ImportResult(format=format, dry_run=dry_run)
     parse = meta_checked(version, parse_frame)  # the version's typed fields, as the API checks them
-    if dry_run:
-        for _chunk in _valid_chunks(reader(source), result, source, progress, parse, write_files=False):
-            pass
-    else:
-        _import(user, version, reader, source, result, progress, parse)
+    with _cyclic_gc_paused():
+        if dry_run:
+            for _chunk in _valid_chunks(reader(source), result, source, progress, parse, write_files=False):
+                pass
+        else:
+            _import(user, version, reader, source, result, progress, parse)
     result.seconds = round(time.perf_counter() - started, 3)
     if not result.ok:
         raise ImportRefused(result)
     return result
+
+
+@contextmanager
+def _cyclic_gc_paused():
+    """Python's cycle collector off while importing: a few chunks of frames stay alive (hundreds of thousands of
+    objects) and every full collection walks them all (19 of them, a quarter of the CPU, at 100,000 frames),
+    while an import leaves almost no cycles to collect (224 objects after 100,000 frames; reference counting
+    frees the rest as it goes). On again afterwards, whatever happened."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def import_reader(format: str):
