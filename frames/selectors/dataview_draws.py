@@ -5,14 +5,15 @@ the same frames at any page size.
     finite (one pass)  each frame once, as ClearML's finite random DataView: position n picks a query with
                        probability weight / sum of the weights of the queries with frames left, then that query's
                        next frame in a seeded permutation of its frames (a keyed Feistel network, so the k-th
-                       element costs a few hashes whatever the query's size, and no list of its frames is kept).
+                       element costs a few hashes whatever the query's size, and no shuffled list is ever built).
                        The state between pages is how many frames each query has yielded (in the cursor).
     infinite           draws with replacement: position n picks a query by weight among the queries matching
                        anything, then one of its frames uniformly, so the weights hold over any run however small
                        a query is.
 
 random.Random("<seed>:<n>") makes position n's draw, so a page never depends on the pages before it except
-through the counts a finite pass carries.
+through the counts a finite pass carries. An offset is a position in the query's matched revision ids, ascending
+(selectors.dataviews.dataview_query_ids): reading the drawn frames costs one lookup by id, whatever the query's size.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def _pick(rng: random.Random, weights: list[float], available: list[int]) -> int
 
 
 def draw(seed: int, n: int, weights: list[float], counts: list[int]) -> tuple[int, int] | None:
-    """Infinite views, draw n: (query index, frame offset in the query's context order), or None when nothing can
+    """Infinite views, draw n: (query index, offset in the query's matched frames), or None when nothing can
     be drawn. With replacement."""
     rng = random.Random(f"{seed}:{n}")
     chosen = _pick(rng, weights, counts)

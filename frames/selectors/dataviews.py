@@ -138,7 +138,7 @@ def dataview_count(*, user, dataview: DataView) -> DataViewCount:
 def dataview_frames(*, user, dataview: DataView, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE,
                     matched: list[array] | None = None) -> DataViewPage:
     """One page of the DataView's frames (the API's frame JSON, each with its dataset and version), after `cursor`.
-    `matched`: a random view's dataview_query_ids for each query, when the caller keeps them (services.dataviews
+    `matched`: a random view's dataview_query_ids for each query, when the caller keeps them (services.dataview_pages
     caches them); read here otherwise."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ServiceError(f"must be between 1 and {MAX_PAGE_SIZE}", field="limit")
