@@ -12,6 +12,8 @@
 - Playwright: Debian's /usr/bin/chromium with the flags that work here; contexts get `base_url` = the
   live server; `logged_in_page` is a page signed in as pytest-django's `admin_user`.
 - A run that skips tests fails (set HYPERDATA_ALLOW_SKIPS=1 to allow it locally).
+- The flush that empties the database after a transactional test is tried again when PostgreSQL picks it as a
+  deadlock's victim (see _flush_retrying_deadlocks).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from urllib.parse import quote
 
 import pytest
 from celery import shared_task
+from django.test import TransactionTestCase
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTDATA_DIR = BASE_DIR.parent / "shared" / "testdata"
@@ -43,6 +46,28 @@ CHROMIUM_ARGS = [
 # Generous: on a busy 2-core machine a worker (Django, PyAV, libvips) can take a while to boot.
 WORKER_READY_TIMEOUT = 180
 WORKER_STOP_TIMEOUT = 20
+FLUSH_ATTEMPTS = 5
+
+
+def _flush_retrying_deadlocks(original):
+    """The session's worker may still be finishing what a test queued (the previews an import asked for) when
+    the test's database is emptied: its transaction (a rendition marked done and its job counted) and the
+    TRUNCATE of every table can wait for each other, and PostgreSQL then aborts the TRUNCATE. It was rolled back
+    whole, so trying again once the worker's transaction has ended is safe."""
+
+    def teardown(self):
+        for attempt in range(1, FLUSH_ATTEMPTS + 1):
+            try:
+                return original(self)
+            except Exception as exc:  # flush raises CommandError from the database's OperationalError
+                if attempt == FLUSH_ATTEMPTS or "deadlock detected" not in str(exc.__cause__ or exc):
+                    raise
+                time.sleep(0.5 * attempt)
+
+    return teardown
+
+
+TransactionTestCase._fixture_teardown = _flush_retrying_deadlocks(TransactionTestCase._fixture_teardown)
 
 
 def pytest_configure(config):
