@@ -6,9 +6,11 @@ Both write the same rows.
 """
 import json
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import orjson
 from django.db import connection
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from ..models import FrameRevision, FrameSource, MediaPreview, RoiLabel
@@ -131,12 +133,18 @@ PREVIEW_COLUMNS = ["key", "kind", "uri", "media", "timestamp", "page", "max_size
 _PREVIEW_STAGE = "hyperdata_preview_stage"
 
 
-def insert_missing_previews(rows: list[tuple], *, requested_by_id: int | None, job_id: str | None = None) -> list[str]:
+class InsertedPreviews(NamedTuple):
+    keys: list[str]
+    pk_range: tuple[int, int] | None  # the lowest and highest primary key among them
+
+
+def insert_missing_previews(rows: list[tuple], *, requested_by_id: int | None, job_id: str | None = None) -> InsertedPreviews:
     """Insert the MediaPreview rows (tuples of PREVIEW_COLUMNS, distinct keys) whose key no row has yet, as
-    pending under the previews job `job_id`; the keys inserted. PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO
-    NOTHING (the ORM's bulk_create cost ~45 us a row, more than the frame's own rows); others: bulk_create."""
+    pending under the previews job `job_id`; the keys inserted and their primary keys' range. PostgreSQL: COPY
+    into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING (the ORM's bulk_create cost ~45 us a row,
+    more than the frame's own rows); others: bulk_create."""
     if not rows:
-        return []
+        return InsertedPreviews([], None)
     if connection.vendor != "postgresql":
         return _create_missing_previews(rows, requested_by_id, job_id)
     table = connection.ops.quote_name(MediaPreview._meta.db_table)
@@ -152,13 +160,15 @@ def insert_missing_previews(rows: list[tuple], *, requested_by_id: int | None, j
         cursor.execute(
             f"""INSERT INTO {table} ({columns}, status, file, content_type, error, attempts, requested_by_id, job_id, created, updated)
                 SELECT {columns}, %s, '', '', '', 0, %s, %s, %s, %s FROM {_PREVIEW_STAGE}
-                ON CONFLICT (key) DO NOTHING RETURNING key""",
+                ON CONFLICT (key) DO NOTHING RETURNING id, key""",
             [MediaPreview.PENDING, requested_by_id, job_id, now, now],
         )
-        return [key for (key,) in cursor.fetchall()]
+        inserted = cursor.fetchall()
+    pks = [pk for pk, _ in inserted]
+    return InsertedPreviews([key for _, key in inserted], (min(pks), max(pks)) if pks else None)
 
 
-def _create_missing_previews(rows: list[tuple], requested_by_id: int | None, job_id: str | None) -> list[str]:
+def _create_missing_previews(rows: list[tuple], requested_by_id: int | None, job_id: str | None) -> InsertedPreviews:
     keys = [row[0] for row in rows]
     existing = set(MediaPreview.objects.filter(key__in=keys).values_list("key", flat=True))
     new = [row for row in rows if row[0] not in existing]
@@ -166,4 +176,6 @@ def _create_missing_previews(rows: list[tuple], requested_by_id: int | None, job
         [MediaPreview(**dict(zip(PREVIEW_COLUMNS, row)), requested_by_id=requested_by_id, job_id=job_id) for row in new],
         ignore_conflicts=True,
     )
-    return [row[0] for row in new]
+    new_keys = [row[0] for row in new]
+    bounds = MediaPreview.objects.filter(key__in=new_keys).aggregate(low=Min("pk"), high=Max("pk"))
+    return InsertedPreviews(new_keys, (bounds["low"], bounds["high"]) if new_keys else None)

@@ -40,18 +40,36 @@ def previews_request(*, user, version: DatasetVersion, frames: list[dict], regen
     job_id = _previews_job_id(version)
     if not regenerate:  # a write: only the rows nobody asked for yet (COPY on PostgreSQL)
         rows = [(key, r.kind, r.uri, r.media, r.timestamp, r.page, r.max_size) for key, r in wanted.items()]
-        queue, owned = insert_missing_previews(rows, requested_by_id=getattr(user, "pk", None), job_id=job_id), []
+        inserted = insert_missing_previews(rows, requested_by_id=getattr(user, "pk", None), job_id=job_id)
+        queue, owned = inserted.keys, []
     else:
         queue, owned = _reset_for_regenerating(user, wanted, regenerate, job_id)
     if (queue or owned) and settings.HYPERDATA_PREVIEWS_AUTO:
         job = _previews_job(user, version, len(queue), job_id) if queue else Job.objects.get(pk=owned[0][1])
         if job.pk != job_id and queue:  # another write started the version's job meanwhile (rare)
             MediaPreview.objects.filter(key__in=queue).update(job=job)
-        by_uri: dict[str, list[str]] = {}
-        for key in queue + [key for key, _ in owned]:
-            by_uri.setdefault(wanted[key].uri, []).append(key)
-        transaction.on_commit(lambda: _enqueue(by_uri, job))
+        if not regenerate:
+            pk_range = inserted.pk_range  # the callback keeps two numbers, not the chunk's keys
+            transaction.on_commit(lambda: _enqueue_inserted(pk_range, job))
+        else:
+            by_uri: dict[str, list[str]] = {}
+            for key in queue + [key for key, _ in owned]:
+                by_uri.setdefault(wanted[key].uri, []).append(key)
+            transaction.on_commit(lambda: _enqueue(by_uri, job))
     return len(queue) + len(owned)
+
+
+def _enqueue_inserted(pk_range: tuple[int, int], job: Job) -> None:
+    """Queue the renditions a write inserted, read back after its commit by their primary keys' range: an
+    import of a million frames writes a few hundred chunks in one transaction, and holding every chunk's URIs
+    and keys until it commits would grow its memory with the file. A concurrent write's rows in the range under
+    the same job may be sent twice: the per-file lease and the skipping of finished rows make that harmless."""
+    pending = (MediaPreview.objects.filter(pk__range=pk_range, job_id=job.pk, status=MediaPreview.PENDING)
+               .order_by().values_list("uri", "key"))
+    by_uri: dict[str, list[str]] = {}
+    for uri, key in pending.iterator(chunk_size=CHUNK):
+        by_uri.setdefault(uri, []).append(key)
+    _enqueue(by_uri, job)
 
 
 def _previews_job_id(version: DatasetVersion) -> str | None:
