@@ -11,7 +11,7 @@ by the web process from this storage.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from hyperdata.bucket_uri import bucket_address
 
 FILESYSTEM = {"BACKEND": "hyperdata.atomic_storage.AtomicFileSystemStorage"}  # whole files or none
 
@@ -24,19 +24,8 @@ def previews_storage(uri: str | None, *, access_key=None, secret_key=None, regio
     """The STORAGES["default"] entry for HYPERDATA_PREVIEWS_STORAGE (`None`: local disk)."""
     if not uri:
         return FILESYSTEM
-    parts = urlsplit(uri)
-    if parts.scheme != "s3":
-        raise PreviewsStorageError(f"HYPERDATA_PREVIEWS_STORAGE: expected s3://bucket/prefix or s3://host:port/bucket/prefix, got {uri!r}")
-    path = [part for part in parts.path.split("/") if part]
-    if parts.port is not None:  # s3://host:port/bucket/prefix: an S3-compatible server
-        if not path:
-            raise PreviewsStorageError("HYPERDATA_PREVIEWS_STORAGE: the bucket is missing after host:port")
-        endpoint = f"{'https' if tls else 'http'}://{parts.netloc}"
-        bucket, prefix = path[0], "/".join(path[1:])
-    else:
-        endpoint, bucket, prefix = None, parts.netloc, "/".join(path)
-    if not bucket:
-        raise PreviewsStorageError("HYPERDATA_PREVIEWS_STORAGE: the bucket is missing")
+    netloc, bucket, prefix = bucket_address(uri, setting="HYPERDATA_PREVIEWS_STORAGE", error=PreviewsStorageError)
+    endpoint = f"{'https' if tls else 'http'}://{netloc}" if netloc else None
     options = {
         "bucket_name": bucket,
         "location": prefix,

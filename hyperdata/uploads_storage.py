@@ -13,7 +13,7 @@ so a loopback or private server is allowed, as for a credential row staff made).
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from hyperdata.bucket_uri import bucket_address
 
 
 class UploadsStorageError(ValueError):
@@ -25,17 +25,7 @@ def uploads_bucket(uri: str | None, *, access_key=None, secret_key=None, region=
     AWS), bucket, prefix and the credential mapping the S3 storage reads it with."""
     if not uri:
         return None
-    parts = urlsplit(uri)
-    if parts.scheme != "s3" or parts.query or parts.fragment:
-        raise UploadsStorageError(f"HYPERDATA_UPLOADS_STORAGE: expected s3://bucket/prefix or s3://host:port/bucket/prefix, got {uri!r}")
-    path = [part for part in parts.path.split("/") if part]
-    if parts.port is not None:  # s3://host:port/bucket/prefix: an S3-compatible server
-        if not path:
-            raise UploadsStorageError("HYPERDATA_UPLOADS_STORAGE: the bucket is missing after host:port")
-        host, bucket, prefix = parts.netloc.lower(), path[0], "/".join(path[1:])
-    else:
-        host, bucket, prefix = "", parts.netloc, "/".join(path)
-    if not bucket:
-        raise UploadsStorageError("HYPERDATA_UPLOADS_STORAGE: the bucket is missing")
+    address = bucket_address(uri, setting="HYPERDATA_UPLOADS_STORAGE", error=UploadsStorageError)
+    host, bucket, prefix = address.netloc.lower(), address.bucket, address.prefix
     return {"host": host, "bucket": bucket, "prefix": prefix, "key": access_key or "", "secret": secret_key or "",
             "region": region or "", "use_tls": tls}
