@@ -274,6 +274,9 @@ HYPERDATA_PYRAMID_MIN_SIDE_WEB = env_int("HYPERDATA_PYRAMID_MIN_SIDE_WEB", 4096)
 HYPERDATA_PREVIEWS_AUTO = env_bool("HYPERDATA_PREVIEWS_AUTO", True)
 # Versions with more frames than this get their statistics from a worker after publishing, not in the request.
 HYPERDATA_STATS_SYNC_FRAMES = env_int("HYPERDATA_STATS_SYNC_FRAMES", 100000)
+# From this many frames a draft child's statistics and counts are derived from its published parent's (below it,
+# counting its frames costs less than the few queries a derivation takes).
+HYPERDATA_STATS_DERIVE_FRAMES = env_int("HYPERDATA_STATS_DERIVE_FRAMES", 10000)
 # Preview progress of larger versions is counted by a worker (it reads every frame's sources).
 HYPERDATA_PROGRESS_SYNC_FRAMES = env_int("HYPERDATA_PROGRESS_SYNC_FRAMES", 20000)
 

@@ -7,9 +7,11 @@ from celery import Celery
 from django.core.cache import cache
 from django.db import connection
 from django.http import QueryDict
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from frames import selectors, services
+from frames.filters import parse_filters
 from frames.models import CloudCredential, Job, MediaPreview
 from frames.selectors import FrameQuery
 from frames.selectors.previews import source_request
@@ -63,6 +65,10 @@ def calls(w):
 
     def positions():
         return selectors.positions_compute(user=user, version=draft, query=FrameQuery())
+
+    def delta():
+        with override_settings(HYPERDATA_STATS_DERIVE_FRAMES=0):  # derived at any size
+            return selectors.delta_of(user=user, version=draft)
 
     return {
         "allows": lambda: selectors.allows(user, published, selectors.OWNER),
@@ -137,6 +143,14 @@ def calls(w):
         "counted_label_stats": lambda: selectors.counted_label_stats(user=user, version=draft),
         "roi_distribution": lambda: selectors.roi_distribution(user=user, version=published, key="rois.confidence"),
         "roi_meta_keys": lambda: selectors.roi_meta_keys(user=user, version=draft),
+        "delta_of": lambda: selectors.delta_of(user=user, version=draft),
+        "count_from_parent": lambda: selectors.count_from_parent(user=user, version=draft, delta=delta(), parent_count=6),
+        "label_stats_from_parent": lambda: selectors.label_stats_from_parent(
+            user=user, version=draft, delta=delta(), parent_answer=selectors.label_stats(user=user, version=published)),
+        "distribution_from_parent": lambda: selectors.distribution_from_parent(
+            user=user, version=draft, delta=delta(), key="speed", bins=20, top=20,
+            parent_answer=selectors.meta_distribution(user=user, version=published, key="speed")),
+        "kept_label_filter_stats": lambda: selectors.kept_label_filter_stats(draft, parse_filters([{"rois": [{"labels": ["car"]}]}])),
         "frame_step": lambda: selectors.frame_step(user=user, version=draft, frame=row, query=FrameQuery(changed="any"),
                                                    step=selectors.Step("previous", 10, 0.5, "context")),
         "parse_step": lambda: selectors.parse_step(QueryDict("direction=previous&step=10&min_confidence=0.5")),

@@ -10,6 +10,7 @@ from frames import selectors, services
 from frames.filters import parse_filters
 from frames.models import DatasetVersion, RoiLabel
 from frames.selectors import stats as stat_selectors
+from frames.selectors.stats_kept import PAIRS, kept_label_filter_stats, kept_stats_with_pairs, public_stats
 from frames.services import stats as stat_services
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +30,15 @@ def assert_exact(user, version):
     """What the version keeps equals a count from its frames (and the RoiLabel index agrees)."""
     version = fresh(version)
     kept = stat_selectors.label_stats(user=user, version=version)
-    counted = stat_selectors.counted_label_stats(user=user, version=version)
-    assert kept == counted
+    counted = stat_selectors.counted_label_stats(user=user, version=version, pairs=True)
+    assert kept == public_stats(counted)
     assert kept["frame_count"] == version.frame_count
+    # The pairs kept beside them: what each single-label filter's statistics are read from.
+    assert kept_stats_with_pairs(version)[PAIRS] == counted[PAIRS]
+    for label in [e["label"] for e in kept["labels"]] + ["absent"]:
+        for logic in ("include", "exclude"):
+            filters = parse_filters([{"rois": [{"labels": [label], "logic": logic}]}])
+            assert kept_label_filter_stats(version, filters) == stat_selectors.counted_label_stats(user=user, version=version, filters=filters)
     return kept
 
 
@@ -56,7 +63,7 @@ def test_counts_stay_exact_through_adds_replaces_updates_deletes_children_and_pu
     assert stats["frame_count"] == 29 and stats["annotated_frame_count"] == 27
 
     published = services.version_publish(user=user, version=root)
-    assert published.stats == stats  # publishing keeps them: nothing counted again, no job
+    assert public_stats(published.stats) == stats  # publishing keeps them: nothing counted again, no job
 
     child = services.version_create(user=user, parent=published, name="child")
     with CaptureQueriesContext(connection) as queries:
@@ -122,17 +129,17 @@ def test_roi_distributions_count_what_the_frames_hold(admin_user):
     for i, f in enumerate(frames):
         f["rois"][0]["meta"] = {"area": i * 10} if i % 5 else {"area": "big"}
     services.frames_add(user=user, version=root, frames=frames)
-    conf = stat_selectors.roi_distribution(user=user, version=root, key="rois.confidence", bins=10)
+    conf = selectors.roi_distribution(user=user, version=root, key="rois.confidence", bins=10)
     assert conf["kind"] == "numeric" and sum(b["count"] for b in conf["buckets"]) == 10
     assert {s["label"]: sum(s["counts"]) for s in conf["series"]} == {"car": 6, "bus": 4}
     assert [b["count"] for b in conf["buckets"]] == [1] * 10
-    area = stat_selectors.roi_distribution(user=user, version=root, key="rois.meta.area", bins=4)
+    area = selectors.roi_distribution(user=user, version=root, key="rois.meta.area", bins=4)
     values = [i * 10 for i in range(10) if i % 5]
     assert area["kind"] == "numeric" and area["with_key"] == 10 and area["other_types"] == 2
     assert area["min"] == min(values) and area["max"] == max(values)
     assert sum(b["count"] for b in area["buckets"]) == len(values)
     assert RoiLabel.objects.filter(revision__version=root).count() == 10
-    assert stat_selectors.roi_meta_keys(user=user, version=root) == ["rois.meta.area"]
+    assert selectors.roi_meta_keys(user=user, version=root) == ["rois.meta.area"]
 
 
 def test_a_one_label_count_is_read_from_the_kept_statistics_and_equals_a_count(admin_user):

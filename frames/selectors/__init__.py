@@ -49,9 +49,10 @@ from .positions import cursor_at, cursor_is_at, cursor_offset, page_at, position
 from .pyramids import source_pyramid, source_pyramids
 from .query import CONTEXT_CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STRIP_CURSOR, FrameQuery, QueryInvalid, decode_cursor, parse_frame_query
 from .uploads import upload_uris_in_use
-from .stats import (
-    counted_label_stats, inherited_stats, kept_stats, label_stats, meta_distribution, meta_keys, roi_distribution, roi_meta_keys, stored_stats,
-)
+from .roi_stats import roi_distribution, roi_meta_keys
+from .stats import counted_label_stats, label_stats, meta_distribution, meta_keys
+from .stats_delta import count_from_parent, delta_of, distribution_from_parent, label_stats_from_parent
+from .stats_kept import inherited_stats, kept_label_filter_stats, kept_stats, stored_stats
 
 __all__ = [
     "upload_uris_in_use",
@@ -77,4 +78,5 @@ __all__ = [
     "CONTEXT_CURSOR", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "STRIP_CURSOR", "FrameQuery", "QueryInvalid", "decode_cursor", "parse_frame_query",
     "counted_label_stats", "inherited_stats", "kept_stats", "label_stats", "meta_distribution", "meta_keys", "roi_distribution",
     "roi_meta_keys", "stored_stats",
+    "count_from_parent", "delta_of", "distribution_from_parent", "label_stats_from_parent", "kept_label_filter_stats",
 ]

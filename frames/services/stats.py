@@ -27,10 +27,14 @@ from ..schema import is_frame_label
 from ..selectors import contexts as context_selectors
 from ..selectors import frames as frame_selectors
 from ..selectors import overlap as frame_selectors_overlap
+from ..selectors import roi_stats as roi_selectors
 from ..selectors import stats as stat_selectors
+from ..selectors import stats_delta as delta_selectors
 from ..selectors.access import VIEWER, require
 from ..selectors.query import FrameQuery
 from ..selectors.sampling import Sample, parse_sample
+from ..selectors import stats_kept as kept_selectors
+from ..selectors.stats_kept import PAIRS, PAIRS_MAX_LABELS
 from .jobs import job_start
 
 DRAFT_CACHE_SECONDS = 600
@@ -70,7 +74,7 @@ def published_stats_store_or_queue(*, user, version: DatasetVersion) -> None:
         job_start(user=user, kind="stats_publish", key=f"stats-publish:{version.pk}", version=version,
                   subject=f"statistics of {version.dataset.name} / {version.name}")
         return
-    version.stats = stat_selectors.label_stats(user=user, version=version)
+    version.stats = stat_selectors.counted_label_stats(user=user, version=version, pairs=True)
     DatasetVersion.objects.filter(pk=version.pk).update(stats=version.stats)
 
 
@@ -79,7 +83,7 @@ def published_stats_store(*, user, version_id: str) -> dict | None:
     version = DatasetVersion.objects.select_related("dataset").get(pk=version_id)
     if not version.is_published or version.stats is not None:
         return None
-    stats = stat_selectors.label_stats(user=user, version=version)
+    stats = stat_selectors.counted_label_stats(user=user, version=version, pairs=True)
     DatasetVersion.objects.filter(pk=version_id, stats__isnull=True).update(stats=stats)
     return {"frame_count": stats["frame_count"], "labels": len(stats["labels"])}
 
@@ -88,14 +92,40 @@ def published_stats_store(*, user, version_id: str) -> dict | None:
 
 
 def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: bool = False, sample: Sample | None = None) -> dict:
-    """selectors.label_stats, kept: a published version's stored statistics, else cached (see `_answer`)."""
-    if not filters and not sample and stat_selectors.kept_stats(version) is not None:
+    """selectors.label_stats, kept: a published version's stored statistics, or read from the pairs the version
+    keeps (one label), or a draft's derived from its parent's (see `_derived`), else cached (see `_answer`)."""
+    if not filters and not sample and kept_selectors.kept_stats(version) is not None:
         return stat_selectors.label_stats(user=user, version=version)
+    if not sample:
+        kept = kept_selectors.kept_label_filter_stats(version, filters)
+        if kept is not None:
+            require(user, version, VIEWER)
+            return kept
+        derived = _derived("labels", user, version, filters, (), lambda delta: delta_selectors.label_stats_from_parent(
+            user=user, version=version, delta=delta,
+            parent_answer=label_stats(user=user, version=delta.parent, filters=filters, single_flight=single_flight)))
+        if derived is not None:
+            return derived
     return _answer(
         "labels", version, (list(filters),) + _sampled(sample),
         lambda: stat_selectors.label_stats(user=user, version=version, filters=filters, sample=sample),
         user=user, single_flight=single_flight, params={"filters": filters_to_json(filters), **_sample_params(sample)},
     )
+
+
+def _derived(kind: str, user, version: DatasetVersion, filters, args: tuple, derive):
+    """A draft child's answer derived from its published parent's (selectors.stats_delta), cached under the
+    draft's state like a counted one; None when it cannot be (no published parent, too many own revisions,
+    or an answer that has to be counted). The parent's own answer is counted once, or by a job (StatsPending)."""
+    key = _cache_key(f"{kind}-derived", version, list(filters), *args)
+    result = cache.get(key)
+    if result is not None:
+        return result
+    delta = delta_selectors.delta_of(user=user, version=version, filters=filters)
+    result = derive(delta) if delta is not None else None
+    if result is not None:
+        cache.set(key, result, DRAFT_CACHE_SECONDS)
+    return result
 
 
 def _sampled(sample: Sample | None) -> tuple:
@@ -112,9 +142,9 @@ def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bi
                       sample: Sample | None = None) -> dict:
     """selectors.meta_distribution, kept (see `_answer`); an ROI key (`rois.confidence`, `rois.meta.<key>`) is
     selectors.roi_distribution's. `categorical`: counts per value even for numbers (typed categorical_int)."""
-    if stat_selectors.is_roi_key(key):
-        key, bins = stat_selectors.roi_args(key, bins)
-        compute = lambda: stat_selectors.roi_distribution(user=user, version=version, key=key, filters=filters, bins=bins,  # noqa: E731
+    if roi_selectors.is_roi_key(key):
+        key, bins = roi_selectors.roi_args(key, bins)
+        compute = lambda: roi_selectors.roi_distribution(user=user, version=version, key=key, filters=filters, bins=bins,  # noqa: E731
                                                           sample=sample)
     else:
         parts, bins, top = stat_selectors.meta_args(key, bins, top)
@@ -123,6 +153,13 @@ def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bi
                                                            categorical=categorical, sample=sample)
     params = {"filters": filters_to_json(filters), "key": key, "bins": bins, "top": top, "categorical": categorical, **_sample_params(sample)}
     args = (key, list(filters), bins, top) + (("categorical",) if categorical else ()) + _sampled(sample)
+    if not sample:
+        derived = _derived("meta", user, version, filters, args, lambda delta: delta_selectors.distribution_from_parent(
+            user=user, version=version, delta=delta, key=key, bins=bins, top=top, categorical=categorical,
+            parent_answer=meta_distribution(user=user, version=delta.parent, key=key, filters=filters, bins=bins, top=top,
+                                            single_flight=single_flight, categorical=categorical)))
+        if derived is not None:
+            return derived
     return _answer("meta", version, args, compute, user=user, single_flight=single_flight, params=params)
 
 
@@ -131,7 +168,7 @@ def meta_keys(*, user, version: DatasetVersion) -> list[str]:
 
 
 def roi_meta_keys(*, user, version: DatasetVersion) -> list[str]:
-    return _answer("roi-keys", version, (stat_selectors.KEY_SAMPLE,), lambda: stat_selectors.roi_meta_keys(user=user, version=version), user=user)
+    return _answer("roi-keys", version, (stat_selectors.KEY_SAMPLE,), lambda: roi_selectors.roi_meta_keys(user=user, version=version), user=user)
 
 
 def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = "", sample=None) -> int:
@@ -139,10 +176,15 @@ def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = ""
     the version is unchanged."""
     if not filtering(filters) and not changed and not sample:
         return frame_selectors.frames_count(user=user, version=version)
-    kept = None if changed or sample else stat_selectors.kept_label_count(version, filters)
+    kept = None if changed or sample else kept_selectors.kept_label_count(version, filters)
     if kept is not None:  # one label: the count the version keeps per label, at any size
         require(user, version, VIEWER)
         return kept
+    if not changed and not sample:
+        derived = _derived("count", user, version, filters, (), lambda delta: delta_selectors.count_from_parent(
+            user=user, version=version, delta=delta, parent_count=frames_count(user=user, version=delta.parent, filters=filters)))
+        if derived is not None:
+            return derived
     compute = lambda: frame_selectors.frames_count(user=user, version=version, filters=filters, changed=changed, sample=sample)  # noqa: E731
     return _answer("count", version, (list(filters), changed) + ((sample,) if sample else ()), compute, user=user)
 
@@ -242,11 +284,14 @@ def frame_label_counts(rois) -> dict[str, list[int]]:
 class LabelCounts:
     """A draft's label statistics kept through one write: started before the write (from what the version
     keeps, or its parent's when it has no revisions of its own, or counted once), moved frame by frame, and
-    stored in the same UPDATE that moves `frame_count`."""
+    stored in the same UPDATE that moves `frame_count`. The pairs (selectors.stats_kept) move with them while
+    they are kept and the labels stay within PAIRS_MAX_LABELS."""
 
     def __init__(self, stats: dict):
         self.labels = {e["label"]: [e["roi_count"], e["frame_label_count"], e["frame_count"]] for e in stats["labels"]}
         self.annotated = stats["annotated_frame_count"]
+        pairs = stats.get(PAIRS)
+        self.pairs = {a: {b: list(counts) for b, counts in row.items()} for a, row in pairs.items()} if pairs is not None else None
 
     @classmethod
     def before_write(cls, *, user, version: DatasetVersion) -> "LabelCounts":
@@ -271,22 +316,39 @@ class LabelCounts:
             entry[1] += sign * frame_label_count
             entry[2] += sign
         self.annotated += sign if counts else 0
+        if self.pairs is not None and counts:
+            self._move_pairs(counts, sign)
+
+    def _move_pairs(self, counts: dict[str, list[int]], sign: int) -> None:
+        if len(self.labels) > PAIRS_MAX_LABELS:
+            self.pairs = None  # too many labels to keep every pair: single-label filters are counted instead
+            return
+        for a in counts:
+            row = self.pairs.setdefault(a, {})
+            for b, (roi_count, frame_label_count) in counts.items():
+                entry = row.setdefault(b, [0, 0, 0])
+                entry[0] += sign * roi_count
+                entry[1] += sign * frame_label_count
+                entry[2] += sign
 
     def stats(self, *, frame_count: int) -> dict:
         labels = [
             {"label": label, "roi_count": rois, "frame_count": frames, "frame_label_count": frame_labels}
             for label, (rois, frame_labels, frames) in self.labels.items() if frames
         ]
-        return {"frame_count": frame_count, "annotated_frame_count": self.annotated,
-                "labels": sorted(labels, key=lambda e: (-e["frame_count"], e["label"]))}
+        stats = {"frame_count": frame_count, "annotated_frame_count": self.annotated,
+                 "labels": sorted(labels, key=lambda e: (-e["frame_count"], e["label"]))}
+        if self.pairs is not None:
+            stats[PAIRS] = {a: {b: c for b, c in row.items() if c[2]} for a, row in self.pairs.items() if row.get(a, (0, 0, 0))[2]}
+        return stats
 
 
 def starting_stats(*, user, version: DatasetVersion) -> dict:
     """A draft's label statistics when it keeps none yet: its parent's stored ones while it has no revisions
     of its own (copy-on-write: it shows exactly its parent's frames), else counted from its frames once."""
-    parent_stats = stat_selectors.inherited_stats(version)
+    parent_stats = kept_selectors.inherited_stats(version)
     if parent_stats is not None:
         return parent_stats
     if not version.parent_id and not FrameRevision.objects.filter(version_id=version.pk).exists():
-        return {"frame_count": 0, "annotated_frame_count": 0, "labels": []}
-    return stat_selectors.counted_label_stats(user=user, version=version)
+        return {"frame_count": 0, "annotated_frame_count": 0, "labels": [], PAIRS: {}}
+    return stat_selectors.counted_label_stats(user=user, version=version, pairs=True)

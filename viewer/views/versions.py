@@ -21,7 +21,8 @@ from frames.services import stats as stat_services
 from frames.exceptions import ServiceError
 from frames.selectors.query import FILTER_KEYS, parse_filter_params
 from frames.selectors.sampling import SAMPLE_KEYS, parse_sample
-from frames.selectors.stats import CONFIDENCE_KEY, DEFAULT_BINS, MAX_BINS
+from frames.selectors.roi_stats import CONFIDENCE_KEY
+from frames.selectors.stats import DEFAULT_BINS, MAX_BINS
 
 from .. import charts, forms
 from ..roles import role_chip

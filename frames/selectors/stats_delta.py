@@ -1,0 +1,168 @@
+"""A draft's statistics from its published parent's: the parent's answer plus what the draft changed.
+
+A draft child shows its parent's frames except those it replaced or deleted, plus its own revisions
+(copy-on-write). Counts, label statistics and histogram buckets add up over frames, so the draft's answer under
+any filter is the parent's answer (counted once and kept for good: a published version never changes), minus
+what the replaced or deleted parent frames contribute, plus what the draft's own revisions contribute: a few
+queries over the draft's own rows instead of a pass over every frame.
+
+Distributions are combined only where the result is exactly what counting would give: the same bucket edges
+(the draft's values within the parent's min and max, and the parent's extremes not among the frames it
+replaced), the same kind (numbers or categories), and for top values a parent answer that lists every value.
+Otherwise the functions answer None and the caller counts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from ..filters import filters_q, frames_matching
+from ..models import DatasetVersion, FrameRevision
+from .access import VIEWER, require
+from .roi_stats import (
+    TOP_LABELS, confidence_aggregate, confidence_answer, confidence_counts, is_roi_key, roi_key_parts, roi_meta_aggregate,
+    roi_meta_answer, roi_meta_counts,
+)
+from .stats import categorical_answer, histogram_edges, key_aggregate, key_parts, label_stats_of, meta_bucket_counts, numeric_answer, value_counts
+from .stats_kept import label_stats_shape
+
+DELTA_MAX_OWN_ROWS = 25_000  # beyond this the draft's own rows cost what counting its frames does
+
+
+@dataclass(frozen=True)
+class Delta:
+    parent: DatasetVersion
+    removed: QuerySet  # the parent's revisions under the filters that the draft replaced or deleted
+    added: QuerySet  # the draft's own revisions under the filters
+
+
+def delta_of(*, user, version: DatasetVersion, filters=()) -> Delta | None:
+    """How the version differs from its parent, when its answers can be derived from the parent's: a draft
+    child of a published version, of HYPERDATA_STATS_DERIVE_FRAMES frames or more, with at most
+    DELTA_MAX_OWN_ROWS revisions of its own; else None."""
+    require(user, version, VIEWER)
+    large = version.frame_count >= settings.HYPERDATA_STATS_DERIVE_FRAMES
+    parent = version.parent if large and version.parent_id and not version.is_published else None
+    if parent is None or not parent.is_published or list(version.lineage) != [*parent.lineage, version.seq]:
+        return None
+    own = FrameRevision.objects.filter(version_id=version.pk)  # the draft's own rows (indexed by version)
+    if own[: DELTA_MAX_OWN_ROWS + 1].count() > DELTA_MAX_OWN_ROWS:
+        return None
+    removed = frames_matching(parent, filters).filter(frame_id__in=own.values("frame_id"))
+    return Delta(parent, removed=removed, added=own.filter(deleted=False).filter(filters_q(filters or ())))
+
+
+def count_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_count: int) -> int:
+    require(user, version, VIEWER)
+    return parent_count - delta.removed.count() + delta.added.count()
+
+
+def label_stats_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_answer: dict) -> dict:
+    require(user, version, VIEWER)
+    parts = ((parent_answer, 1), (label_stats_of(delta.removed), -1), (label_stats_of(delta.added), 1))
+    counts: dict[str, list[int]] = {}
+    for stats, sign in parts:
+        for e in stats["labels"]:
+            entry = counts.setdefault(e["label"], [0, 0, 0])
+            entry[0] += sign * e["roi_count"]
+            entry[1] += sign * e["frame_label_count"]
+            entry[2] += sign * e["frame_count"]
+    return label_stats_shape(counts, frame_count=sum(sign * stats["frame_count"] for stats, sign in parts),
+                             annotated=sum(sign * stats["annotated_frame_count"] for stats, sign in parts))
+
+
+def distribution_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_answer: dict, key: str, bins: int,
+                             top: int, categorical: bool = False) -> dict | None:
+    """meta_distribution's (or roi_distribution's) answer for the draft, or None when it has to be counted."""
+    require(user, version, VIEWER)
+    if not is_roi_key(key):
+        return _meta(delta, parent_answer, key_parts(key), bins, top, categorical)
+    parts = roi_key_parts(key)
+    return _roi_meta(delta, parent_answer, parts, bins) if parts else _confidence(delta, parent_answer, bins)
+
+
+def _meta(delta: Delta, parent: dict, parts: list[str], bins: int, top: int, categorical: bool) -> dict | None:
+    removed, added = key_aggregate(delta.removed, parts), key_aggregate(delta.added, parts)
+    if parent["kind"] == "numeric":
+        agg = _combined(parent, parent["with_key"] - parent["other_types"], removed, added)
+        if categorical or agg["numbers"] * 2 < agg["with_key"] or not _within(parent, removed, added):
+            return None
+        edges = histogram_edges(parent["min"], parent["max"], bins)
+        counts = _bucket_counts(parent, meta_bucket_counts(delta.removed, parts, edges), meta_bucket_counts(delta.added, parts, edges))
+        return numeric_answer(agg, edges, counts, key=parent["key"])
+    if parent["kind"] == "categorical" and parent["other"]:
+        return None  # only its top values are known
+    # A categorical parent held fewer numbers than half its values: at most that many are left, plus the added.
+    most_numbers = max(0, (parent["with_key"] - 1) // 2) + added["numbers"]
+    agg = _combined(parent, 0, removed, added)
+    if not categorical and agg["with_key"] and most_numbers * 2 >= agg["with_key"]:
+        return None  # it may have become numeric
+    values = {v["value"]: v["count"] for v in parent.get("values", [])}
+    _add(values, value_counts(delta.removed, parts, None), -1)
+    _add(values, value_counts(delta.added, parts, None), 1)
+    return categorical_answer(agg, {v: n for v, n in values.items() if n}, top, key=parent["key"])
+
+
+def _roi_meta(delta: Delta, parent: dict, parts: list[str], bins: int) -> dict | None:
+    removed, added = roi_meta_aggregate(delta.removed, parts), roi_meta_aggregate(delta.added, parts)
+    agg = _combined(parent, parent["with_key"] - parent["other_types"], removed, added)
+    if parent["kind"] != "numeric":
+        return roi_meta_answer(agg, parts, None, {}) if not added["numbers"] else None
+    if not agg["numbers"] or not _within(parent, removed, added):
+        return None
+    edges = histogram_edges(parent["min"], parent["max"], bins)
+    counts = _bucket_counts(parent, roi_meta_counts(delta.removed, parts, edges) if removed["numbers"] else {},
+                            roi_meta_counts(delta.added, parts, edges) if added["numbers"] else {})
+    return roi_meta_answer(agg, parts, edges, counts)
+
+
+def _confidence(delta: Delta, parent: dict, bins: int) -> dict | None:
+    removed, added = confidence_aggregate(delta.removed), confidence_aggregate(delta.added)
+    agg = _combined(parent, parent["with_key"], removed, added)
+    agg["numbers"] = agg["with_key"]  # a confidence is there or missing
+    if parent["kind"] != "numeric":
+        return confidence_answer(agg, None, {}) if not added["numbers"] else None
+    if len(parent["series"]) > TOP_LABELS or not agg["numbers"] or not _within(parent, removed, added):
+        return None  # past TOP_LABELS the parent's rarer labels are summed as "other": each one's counts are unknown
+    axis = (min(0.0, parent["min"]), max(1.0, parent["max"]), bins)
+    by_label = {series["label"]: list(series["counts"]) for series in parent["series"]}
+    for counts, sign in ((confidence_counts(delta.removed, axis), -1), (confidence_counts(delta.added, axis), 1)):
+        for label, buckets in counts.items():
+            row = by_label.setdefault(label, [0] * bins)
+            for index, n in enumerate(buckets):
+                row[index] += sign * n
+    return confidence_answer(agg, axis, by_label)
+
+
+def _combined(parent: dict, parent_numbers: int, removed: dict, added: dict) -> dict:
+    """The draft's aggregate: the parent's (from its answer) - the removed frames' + the added ones'; its
+    min and max stay the parent's (the callers make sure they do)."""
+    with_key = parent["with_key"]
+    agg = {"total": parent["frames"], "with_key": with_key, "numbers": parent_numbers, "lo": parent.get("min"), "hi": parent.get("max")}
+    for part, sign in ((removed, -1), (added, 1)):
+        for name in ("total", "with_key", "numbers"):
+            agg[name] += sign * part[name if name in part else "numbers"]
+    return agg
+
+
+def _within(parent: dict, removed: dict, added: dict) -> bool:
+    """Whether the draft's numbers keep the parent's min and max, and with them every bucket's edges: the
+    added ones within them, the removed ones strictly inside (an extreme removed may have been the only one)."""
+    lo, hi = parent["min"], parent["max"]
+    removed_inside = not removed["numbers"] or (lo < removed["lo"] and removed["hi"] < hi)
+    added_inside = not added["numbers"] or (lo <= added["lo"] and added["hi"] <= hi)
+    return removed_inside and added_inside
+
+
+def _bucket_counts(parent: dict, removed: dict[int, int], added: dict[int, int]) -> dict[int, int]:
+    counts = {index: bucket["count"] for index, bucket in enumerate(parent["buckets"])}
+    _add(counts, removed, -1)
+    _add(counts, added, 1)
+    return counts
+
+
+def _add(counts: dict, more: dict, sign: int) -> None:
+    for key, n in more.items():
+        counts[key] = counts.get(key, 0) + sign * n

@@ -1,0 +1,161 @@
+"""A draft child's statistics and counts under any filter come from its published parent's answer plus what the
+draft changed (frames.selectors.stats_delta), and single-label filters from the pairs a version keeps
+(frames.selectors.stats_kept). Either way the answer must be exactly what counting the draft's frames gives:
+checked here after edits, additions, deletions, values outside the parent's range, and for every kind of
+distribution the Statistics tab shows."""
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from frames import selectors, services
+from frames.filters import parse_filters
+from frames.models import DatasetVersion
+from frames.selectors import stats as stat_selectors
+from frames.selectors import stats_delta
+from frames.services import stats as stat_services
+
+pytestmark = [pytest.mark.django_db]
+
+FILTERS = {
+    "none": [],
+    "label car": [{"rois": [{"labels": ["car"]}]}],
+    "not car": [{"rois": [{"labels": ["car"], "logic": "exclude"}]}],
+    "car, confident": [{"rois": [{"labels": ["car"], "conf_range": [0.5, 1]}]}],
+    "fog": [{"frame_query": "meta.weather:fog"}],
+    "speed 10-40 or bus": [{"frame_query": "meta.speed:[10 TO 40]"}, {"rois": [{"labels": ["bus"]}]}],
+}
+KEYS = ["speed", "weather", "rois.confidence", "rois.meta.area"]
+
+
+def frame(i, *, speed=None, label=None, confidence=None, area=None):
+    label = label or ["car", "bus", "car", "person"][i % 4]
+    roi = {"labels": [label], "poly": [0, 0, 8, 0, 8, 8], "confidence": (i % 10) / 10 if confidence is None else confidence,
+           "meta": {"area": (i * 7) % 90 + 5 if area is None else area}}
+    rois = [roi] + ([{"labels": ["night"]}] if i % 3 == 0 else [])  # a frame label on every third frame
+    return {"id": f"f{i:03d}", "context_id": f"v{i // 10}", "timestamp": i % 10, "sources": [{"uri": f"s3://b/{i}.jpg"}],
+            "meta": {"speed": (i * 3) % 60 + 1 if speed is None else speed, "weather": ["sun", "rain", "fog"][i % 3]}, "rois": rois}
+
+
+def fresh(version):
+    return DatasetVersion.objects.select_related("dataset", "parent").get(pk=version.pk)
+
+
+@pytest.fixture
+def family(admin_user, settings):
+    """A published parent of 120 frames and a draft child of it (no frames of its own yet)."""
+    settings.HYPERDATA_PREVIEWS_AUTO = False
+    settings.HYPERDATA_STATS_SYNC_FRAMES = 10**9
+    settings.HYPERDATA_STATS_DERIVE_FRAMES = 0  # derive at any size (the default starts at 10,000 frames)
+    cache.clear()
+    root = services.dataset_create(user=admin_user, name="derived").versions.get()
+    services.frames_add(user=admin_user, version=root, frames=[frame(i) for i in range(120)])
+    parent = services.version_publish(user=admin_user, version=root)
+    child = services.version_create(user=admin_user, parent=parent, name="draft")
+    return admin_user, fresh(parent), fresh(child)
+
+
+def counted(user, version, name):
+    """Everything the Statistics tab and the Frames tab's count show, counted from the version's frames."""
+    filters = parse_filters(FILTERS[name])
+    answers = {"labels": stat_selectors.counted_label_stats(user=user, version=version, filters=filters),
+               "count": selectors.frames_count(user=user, version=version, filters=filters)}
+    for key in KEYS:
+        read = selectors.roi_distribution if key.startswith("rois.") else selectors.meta_distribution
+        answers[key] = read(user=user, version=version, key=key, filters=filters)
+    return answers
+
+
+def served(user, version, name):
+    """The same, as the services answer it (kept, derived or cached)."""
+    filters = parse_filters(FILTERS[name])
+    answers = {"labels": stat_services.label_stats(user=user, version=version, filters=filters),
+               "count": stat_services.frames_count(user=user, version=version, filters=filters)}
+    for key in KEYS:
+        answers[key] = stat_services.meta_distribution(user=user, version=version, key=key, filters=filters)
+    return answers
+
+
+def assert_served_as_counted(user, version):
+    for name in FILTERS:
+        assert served(user, fresh(version), name) == counted(user, fresh(version), name), name
+
+
+def test_a_drafts_answers_equal_a_count_after_every_kind_of_write(family):
+    user, parent, child = family
+    assert_served_as_counted(user, child)  # nothing of its own yet: the parent's
+    services.frames_add(user=user, version=child, frames=[
+        frame(5, label="bus", speed=30, confidence=0.55, area=40),  # edited, values inside the parent's range
+        frame(6, label="car"),  # same frame again
+        frame(500, label="truck", speed=12),  # new frame, new label
+    ])
+    services.frames_delete(user=user, version=child, frame_ids=["f007", "f008", "f500"])
+    services.frames_update(user=user, version=child, frames=[{"id": "f009", "meta": {"speed": 44}}, {"id": "f010", "rois": []}])
+    assert_served_as_counted(user, child)
+
+    # Values beyond the parent's min and max: the histograms' edges move, so they are counted, and still exact.
+    services.frames_add(user=user, version=child, frames=[frame(11, speed=500, confidence=1.0, area=10_000),
+                                                          frame(12, speed="fast")])
+    assert_served_as_counted(user, child)
+    # The parent's extreme values removed: its min and max may no longer hold.
+    low = min(range(120), key=lambda i: ((i * 3) % 60 + 1, i))
+    services.frames_delete(user=user, version=child, frame_ids=[f"f{low:03d}"])
+    assert_served_as_counted(user, child)
+    assert_served_as_counted(user, parent)
+
+
+def test_answers_are_derived_from_the_parent_with_a_few_small_queries(family):
+    user, parent, child = family
+    services.frames_add(user=user, version=child, frames=[frame(3, label="bus", speed=20, confidence=0.3, area=50)])
+    services.frames_delete(user=user, version=child, frame_ids=["f004"])
+    child = fresh(child)
+    filters = parse_filters(FILTERS["fog"])
+    for key in KEYS:  # the parent's answers, counted once (and kept for good)
+        stat_services.meta_distribution(user=user, version=parent, key=key, filters=filters)
+    stat_services.label_stats(user=user, version=parent, filters=filters)
+    delta = stats_delta.delta_of(user=user, version=child, filters=filters)
+    assert delta is not None and delta.parent == parent
+    for key in KEYS:
+        parent_answer = stat_services.meta_distribution(user=user, version=parent, key=key, filters=filters)
+        derived = stats_delta.distribution_from_parent(user=user, version=child, delta=delta, parent_answer=parent_answer,
+                                                       key=key, bins=stat_selectors.DEFAULT_BINS, top=stat_selectors.DEFAULT_TOP)
+        assert derived is not None, key  # within the parent's range: derived, not counted
+        assert derived == counted(user, child, "fog")[key]
+    with CaptureQueriesContext(connection) as queries:
+        stat_services.label_stats(user=user, version=child, filters=filters)
+    # Only the draft's own rows are read: every query that reads frames is bounded by the draft's own revisions.
+    frame_queries = [q["sql"] for q in queries.captured_queries if "frames_frame" in q["sql"]]
+    assert frame_queries and all('"version_id" =' in sql for sql in frame_queries), frame_queries
+
+
+def test_a_draft_with_many_own_revisions_is_counted(family, monkeypatch):
+    user, parent, child = family
+    monkeypatch.setattr(stats_delta, "DELTA_MAX_OWN_ROWS", 2)
+    services.frames_add(user=user, version=child, frames=[frame(i, label="bus") for i in range(3)])
+    assert stats_delta.delta_of(user=user, version=fresh(child)) is None
+    assert_served_as_counted(user, child)
+
+
+def test_single_label_filters_are_read_from_the_kept_pairs_without_counting(family):
+    user, parent, child = family
+    services.frames_add(user=user, version=child, frames=[frame(1, label="truck"), frame(900, label="car")])
+    for version in (parent, fresh(child)):
+        for name in ("label car", "not car"):
+            filters = parse_filters(FILTERS[name])
+            with CaptureQueriesContext(connection) as queries:
+                answer = stat_services.label_stats(user=user, version=version, filters=filters)
+            assert answer == stat_selectors.counted_label_stats(user=user, version=version, filters=filters)
+            assert not any("roilabel" in q["sql"].lower() for q in queries.captured_queries), name
+
+
+def test_api_statistics_of_a_draft_follow_its_writes(family, client):
+    user, parent, child = family
+    client.force_login(user)
+    url = f"/api/versions/{child.id}/stats/"
+    query = {"filters": '[{"frame_query": "meta.weather:fog"}]'}
+    before = client.get(url, query).json()
+    services.frames_add(user=user, version=child, frames=[frame(2, label="truck")])  # f002 is a fog frame
+    after = client.get(url, query).json()
+    labels = {e["label"]: e["frame_count"] for e in after["labels"]}
+    assert labels["truck"] == 1 and after["frame_count"] == before["frame_count"]
+    assert after == stat_selectors.counted_label_stats(user=user, version=fresh(child), filters=parse_filters([{"frame_query": "meta.weather:fog"}]))
