@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from frames import selectors, services
 from frames.filters import parse_filters
-from frames.models import DatasetVersion
+from frames.models import DatasetVersion, Job
 from frames.selectors import stats as stat_selectors
 from frames.selectors import stats_delta
 from frames.services import stats as stat_services
@@ -159,3 +159,24 @@ def test_api_statistics_of_a_draft_follow_its_writes(family, client):
     labels = {e["label"]: e["frame_count"] for e in after["labels"]}
     assert labels["truck"] == 1 and after["frame_count"] == before["frame_count"]
     assert after == stat_selectors.counted_label_stats(user=user, version=fresh(child), filters=parse_filters([{"frame_query": "meta.weather:fog"}]))
+
+
+def test_publishing_counts_the_statistics_panels_once_for_the_version_and_its_children(admin_user, settings):
+    settings.HYPERDATA_PREVIEWS_AUTO = False
+    settings.HYPERDATA_STATS_DERIVE_FRAMES = 50
+    cache.clear()
+    root = services.dataset_create(user=admin_user, name="warm").versions.get()
+    services.frames_add(user=admin_user, version=root, frames=[frame(i) for i in range(60)])
+    published = services.version_publish(user=admin_user, version=root)
+    job = Job.objects.get(kind="stats_warm", version=published)  # queued by the publish, for a worker
+    assert job.subject.startswith("statistics panels of warm")
+    services.published_distributions_warm(user=admin_user, version_id=published.pk)  # what the worker runs
+    child = services.version_create(user=admin_user, parent=published, name="draft")
+    services.frames_add(user=admin_user, version=child, frames=[frame(3, speed=20)])
+    for version in (fresh(published), fresh(child)):
+        with CaptureQueriesContext(connection) as queries:
+            panels = {key: stat_services.meta_distribution(user=admin_user, version=version, key=key) for key in KEYS}
+        # The published version's panels come from what the job kept; the draft's only read its own rows.
+        frame_queries = [q["sql"] for q in queries.captured_queries if "frames_frame" in q["sql"]]
+        assert all('"version_id" =' in sql for sql in frame_queries), frame_queries
+        assert panels == {key: counted(admin_user, version, "none")[key] for key in KEYS}

@@ -40,7 +40,7 @@ from .pyramids import pyramid_request
 from .renditions import render_previews
 from .uploads import StoredUpload, UploadsCleaned, media_upload, uploads_clean, uploads_clean_scheduled
 from .sweep import work_sweep
-from .stats import StatsPending, contexts_page, frames_count, frames_overlap_count, label_stats, meta_distribution, meta_keys
+from .stats import StatsPending, contexts_page, frames_count, frames_overlap_count, label_stats, meta_distribution, meta_keys, published_distributions_warm
 from .versions import version_create, version_delete, version_publish, version_snapshot, version_update
 
 __all__ = [
@@ -56,7 +56,7 @@ __all__ = [
     "project_create", "project_delete", "project_update",
     "pyramid_request",
     "render_previews",
-    "StatsPending", "contexts_page", "frames_count", "frames_overlap_count", "label_stats", "meta_distribution", "meta_keys",
+    "StatsPending", "contexts_page", "frames_count", "frames_overlap_count", "label_stats", "meta_distribution", "meta_keys", "published_distributions_warm",
     "StoredUpload", "UploadsCleaned", "media_upload", "uploads_clean", "uploads_clean_scheduled",
     "version_create", "version_delete", "version_publish", "version_snapshot", "version_update",
     "work_sweep",

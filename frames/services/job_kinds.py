@@ -8,7 +8,7 @@ from ..selectors.access import SYSTEM
 from ..selectors.previews import previews_count
 from .previews import regenerate_frames
 from .pyramids import pyramid_build
-from .stats import published_stats_store, stats_job_run
+from .stats import published_distributions_warm, published_stats_store, stats_job_run
 
 JobRunner = Callable[..., object]  # runner(user=..., job=...) -> the job's result (JSON) or None
 
@@ -29,6 +29,7 @@ def _version(job: Job) -> DatasetVersion:
 RUNNERS: dict[str, JobRunner] = {
     "stats": stats_job_run,
     "stats_publish": lambda *, user, job: published_stats_store(user=user, version_id=job.version_id),
+    "stats_warm": lambda *, user, job: published_distributions_warm(user=user, version_id=job.version_id),
     "previews_count": _count_previews,
     "previews_regenerate": _regenerate_previews,
     "pyramid": pyramid_build,

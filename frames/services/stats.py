@@ -68,6 +68,9 @@ def published_stats_store_or_queue(*, user, version: DatasetVersion) -> None:
     """Called while publishing: a draft whose counts were kept as its frames were written already has them;
     other small versions get them now; large ones from a job (seconds at a million frames), and until it is
     done, readers compute them live."""
+    if version.frame_count >= settings.HYPERDATA_STATS_DERIVE_FRAMES:
+        job_start(user=user, kind="stats_warm", key=f"stats-warm:{version.pk}", version=version,
+                  subject=f"statistics panels of {version.dataset.name} / {version.name}")
     if version.stats is not None:
         return
     if counted_by_worker(version):
@@ -86,6 +89,20 @@ def published_stats_store(*, user, version_id: str) -> dict | None:
     stats = stat_selectors.counted_label_stats(user=user, version=version, pairs=True)
     DatasetVersion.objects.filter(pk=version_id, stats__isnull=True).update(stats=stats)
     return {"frame_count": stats["frame_count"], "labels": len(stats["labels"])}
+
+
+WARM_KEYS = 20
+
+
+def published_distributions_warm(*, user, version_id: str) -> dict:
+    """What the `stats_warm` job does after a publish: count the Statistics tab's unfiltered panels (the
+    metadata keys, the ROI confidence and ROI metadata keys) once, so that the version's viewers, and its
+    draft children through their derived answers, find them kept instead of waiting for a count each."""
+    version = DatasetVersion.objects.select_related("dataset").get(pk=version_id)
+    keys = meta_keys(user=user, version=version)[:WARM_KEYS] + [roi_selectors.CONFIDENCE_KEY] + roi_meta_keys(user=user, version=version)[:WARM_KEYS]
+    for key in keys:
+        meta_distribution(user=user, version=version, key=key)
+    return {"panels": len(keys)}
 
 
 # -- cached answers -----------------------------------------------------------------------------------------------
