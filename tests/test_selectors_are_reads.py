@@ -68,7 +68,7 @@ def calls(w):
 
     def delta():
         with override_settings(HYPERDATA_STATS_DERIVE_FRAMES=0):  # derived at any size
-            return selectors.delta_of(user=user, version=draft)
+            return selectors.delta_of(user=user, version=draft, changes=selectors.draft_changes(user=user, version=draft))
 
     return {
         "allows": lambda: selectors.allows(user, published, selectors.OWNER),
@@ -143,7 +143,8 @@ def calls(w):
         "counted_label_stats": lambda: selectors.counted_label_stats(user=user, version=draft),
         "roi_distribution": lambda: selectors.roi_distribution(user=user, version=published, key="rois.confidence"),
         "roi_meta_keys": lambda: selectors.roi_meta_keys(user=user, version=draft),
-        "delta_of": lambda: selectors.delta_of(user=user, version=draft),
+        "delta_of": delta,
+        "draft_changes": lambda: selectors.draft_changes(user=user, version=draft),
         "count_from_parent": lambda: selectors.count_from_parent(user=user, version=draft, delta=delta(), parent_count=6),
         "label_stats_from_parent": lambda: selectors.label_stats_from_parent(
             user=user, version=draft, delta=delta(), parent_answer=selectors.label_stats(user=user, version=published)),

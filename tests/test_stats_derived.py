@@ -23,6 +23,7 @@ FILTERS = {
     "not car": [{"rois": [{"labels": ["car"], "logic": "exclude"}]}],
     "car, confident": [{"rois": [{"labels": ["car"], "conf_range": [0.5, 1]}]}],
     "fog": [{"frame_query": "meta.weather:fog"}],
+    "snow (none)": [{"frame_query": "meta.weather:snow"}],
     "speed 10-40 or bus": [{"frame_query": "meta.speed:[10 TO 40]"}, {"rois": [{"labels": ["bus"]}]}],
 }
 KEYS = ["speed", "weather", "rois.confidence", "rois.meta.area"]
@@ -113,8 +114,9 @@ def test_answers_are_derived_from_the_parent_with_a_few_small_queries(family):
     for key in KEYS:  # the parent's answers, counted once (and kept for good)
         stat_services.meta_distribution(user=user, version=parent, key=key, filters=filters)
     stat_services.label_stats(user=user, version=parent, filters=filters)
-    delta = stats_delta.delta_of(user=user, version=child, filters=filters)
-    assert delta is not None and delta.parent == parent
+    changes = stats_delta.draft_changes(user=user, version=child)
+    assert changes is not None and changes.parent_id == parent.pk
+    delta = stats_delta.delta_of(user=user, version=child, changes=changes, filters=filters)
     for key in KEYS:
         parent_answer = stat_services.meta_distribution(user=user, version=parent, key=key, filters=filters)
         derived = stats_delta.distribution_from_parent(user=user, version=child, delta=delta, parent_answer=parent_answer,
@@ -123,16 +125,21 @@ def test_answers_are_derived_from_the_parent_with_a_few_small_queries(family):
         assert derived == counted(user, child, "fog")[key]
     with CaptureQueriesContext(connection) as queries:
         stat_services.label_stats(user=user, version=child, filters=filters)
-    # Only the draft's own rows are read: every query that reads frames is bounded by the draft's own revisions.
+    # Only the draft's changes are read: the parent's replaced rows and its own, found by the draft's own rows.
     frame_queries = [q["sql"] for q in queries.captured_queries if "frames_frame" in q["sql"]]
-    assert frame_queries and all('"version_id" =' in sql for sql in frame_queries), frame_queries
+    assert frame_queries and all(_bounded(sql) for sql in frame_queries), frame_queries
+
+
+def _bounded(sql: str) -> bool:
+    """A query over the draft's own rows (by version) or over rows named by primary key."""
+    return '"version_id" =' in sql or '"id" IN (' in sql
 
 
 def test_a_draft_with_many_own_revisions_is_counted(family, monkeypatch):
     user, parent, child = family
     monkeypatch.setattr(stats_delta, "DELTA_MAX_OWN_ROWS", 2)
     services.frames_add(user=user, version=child, frames=[frame(i, label="bus") for i in range(3)])
-    assert stats_delta.delta_of(user=user, version=fresh(child)) is None
+    assert stats_delta.draft_changes(user=user, version=fresh(child)) is None
     assert_served_as_counted(user, child)
 
 
@@ -178,5 +185,5 @@ def test_publishing_counts_the_statistics_panels_once_for_the_version_and_its_ch
             panels = {key: stat_services.meta_distribution(user=admin_user, version=version, key=key) for key in KEYS}
         # The published version's panels come from what the job kept; the draft's only read its own rows.
         frame_queries = [q["sql"] for q in queries.captured_queries if "frames_frame" in q["sql"]]
-        assert all('"version_id" =' in sql for sql in frame_queries), frame_queries
+        assert all(_bounded(sql) for sql in frame_queries), frame_queries
         assert panels == {key: counted(admin_user, version, "none")[key] for key in KEYS}

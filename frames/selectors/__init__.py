@@ -51,7 +51,7 @@ from .query import CONTEXT_CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STRIP_CURSO
 from .uploads import upload_uris_in_use
 from .roi_stats import roi_distribution, roi_meta_keys
 from .stats import counted_label_stats, label_stats, meta_distribution, meta_keys
-from .stats_delta import count_from_parent, delta_of, distribution_from_parent, label_stats_from_parent
+from .stats_delta import count_from_parent, delta_of, distribution_from_parent, draft_changes, label_stats_from_parent
 from .stats_kept import inherited_stats, kept_label_filter_stats, kept_stats, stored_stats
 
 __all__ = [
@@ -78,5 +78,5 @@ __all__ = [
     "CONTEXT_CURSOR", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "STRIP_CURSOR", "FrameQuery", "QueryInvalid", "decode_cursor", "parse_frame_query",
     "counted_label_stats", "inherited_stats", "kept_stats", "label_stats", "meta_distribution", "meta_keys", "roi_distribution",
     "roi_meta_keys", "stored_stats",
-    "count_from_parent", "delta_of", "distribution_from_parent", "label_stats_from_parent", "kept_label_filter_stats",
+    "count_from_parent", "delta_of", "distribution_from_parent", "draft_changes", "label_stats_from_parent", "kept_label_filter_stats",
 ]

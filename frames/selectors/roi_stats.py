@@ -89,6 +89,11 @@ def confidence_counts(frames, axis) -> dict[str, list[int]]:
     return by_label
 
 
+def confidence_held(frames, value: float) -> bool:
+    """Whether an ROI label of the frames has exactly this confidence (a search that stops at the first)."""
+    return RoiLabel.objects.filter(revision__in=frames.values("pk"), confidence=value).exists()
+
+
 def confidence_answer(agg: dict, axis, by_label: dict[str, list[int]]) -> dict:
     base = {"key": CONFIDENCE_KEY, "frames": agg["total"], "with_key": agg["numbers"], "missing": agg["total"] - agg["numbers"],
             "other_types": 0, "unit": "ROI labels"}
@@ -145,6 +150,14 @@ def roi_meta_counts(frames, parts: list[str], edges) -> dict[int, int]:
         for index, n in cursor.fetchall():  # the maximum lands one past the last bucket: it belongs in it
             counts[min(index, bins - 1)] = counts.get(min(index, bins - 1), 0) + n
     return counts
+
+
+def roi_number_held(frames, parts: list[str], value: float) -> bool:
+    """Whether an ROI of the frames holds the number `value` under key `parts` (stops at the first)."""
+    sql, params = _roi_values_sql(frames, parts)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM ({sql}) x WHERE v = %s LIMIT 1", [*params, value])
+        return cursor.fetchone() is not None
 
 
 def _roi_values_sql(frames, parts: list[str]) -> tuple[str, list]:

@@ -242,6 +242,12 @@ def meta_bucket_counts(frames, parts, edges) -> dict[int, int]:
     return {row["b"]: row["n"] for row in numeric.annotate(b=bucket).values("b").annotate(n=Count("pk")).order_by()}
 
 
+def frames_with_number(frames, parts, value: float):
+    """The frames whose key `parts` holds the number `value`."""
+    numeric = _typed(frames, parts).filter(NUMBER).annotate(_value=Cast(_json_key(parts, KeyTextTransform), FloatField()))
+    return numeric.filter(_value=value)
+
+
 def numeric_answer(agg: dict, edges, counts: dict[int, int], *, key: str, **extra) -> dict:
     """A numeric distribution: `agg` as key_aggregate's, the buckets of `edges` holding `counts`."""
     answer = {"key": key, "frames": agg["total"], "with_key": agg["with_key"], "missing": agg["total"] - agg["with_key"],

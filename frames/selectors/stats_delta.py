@@ -22,13 +22,26 @@ from ..filters import filters_q, frames_matching
 from ..models import DatasetVersion, FrameRevision
 from .access import VIEWER, require
 from .roi_stats import (
-    TOP_LABELS, confidence_aggregate, confidence_answer, confidence_counts, is_roi_key, roi_key_parts, roi_meta_aggregate,
-    roi_meta_answer, roi_meta_counts,
+    TOP_LABELS, confidence_aggregate, confidence_answer, confidence_counts, confidence_held, is_roi_key, roi_key_parts, roi_meta_aggregate,
+    roi_meta_answer, roi_meta_counts, roi_number_held,
 )
-from .stats import categorical_answer, histogram_edges, key_aggregate, key_parts, label_stats_of, meta_bucket_counts, numeric_answer, value_counts
+from .stats import (
+    categorical_answer, frames_with_number, histogram_edges, key_aggregate, key_parts, label_stats_of, meta_bucket_counts, numeric_answer,
+    value_counts,
+)
 from .stats_kept import label_stats_shape
 
 DELTA_MAX_OWN_ROWS = 25_000  # beyond this the draft's own rows cost what counting its frames does
+
+
+@dataclass(frozen=True)
+class DraftChanges:
+    """What a draft child changed against its published parent, as primary keys (at most DELTA_MAX_OWN_ROWS
+    each): read once per state of the draft and shared by every question about it."""
+
+    parent_id: str
+    replaced: tuple[int, ...]  # the parent's revisions the draft replaced or deleted
+    own: tuple[int, ...]  # the draft's own revisions (tombstones left out)
 
 
 @dataclass(frozen=True)
@@ -36,11 +49,12 @@ class Delta:
     parent: DatasetVersion
     removed: QuerySet  # the parent's revisions under the filters that the draft replaced or deleted
     added: QuerySet  # the draft's own revisions under the filters
+    kept: QuerySet  # the parent's revisions under the filters that the draft still shows
 
 
-def delta_of(*, user, version: DatasetVersion, filters=()) -> Delta | None:
-    """How the version differs from its parent, when its answers can be derived from the parent's: a draft
-    child of a published version, of HYPERDATA_STATS_DERIVE_FRAMES frames or more, with at most
+def draft_changes(*, user, version: DatasetVersion) -> DraftChanges | None:
+    """What the version changed against its parent, when its answers can be derived from the parent's: a
+    draft child of a published version, of HYPERDATA_STATS_DERIVE_FRAMES frames or more, with at most
     DELTA_MAX_OWN_ROWS revisions of its own; else None."""
     require(user, version, VIEWER)
     large = version.frame_count >= settings.HYPERDATA_STATS_DERIVE_FRAMES
@@ -48,10 +62,27 @@ def delta_of(*, user, version: DatasetVersion, filters=()) -> Delta | None:
     if parent is None or not parent.is_published or list(version.lineage) != [*parent.lineage, version.seq]:
         return None
     own = FrameRevision.objects.filter(version_id=version.pk)  # the draft's own rows (indexed by version)
-    if own[: DELTA_MAX_OWN_ROWS + 1].count() > DELTA_MAX_OWN_ROWS:
+    rows = list(own.values_list("pk", "deleted")[: DELTA_MAX_OWN_ROWS + 1])
+    if len(rows) > DELTA_MAX_OWN_ROWS:
         return None
-    removed = frames_matching(parent, filters).filter(frame_id__in=own.values("frame_id"))
-    return Delta(parent, removed=removed, added=own.filter(deleted=False).filter(filters_q(filters or ())))
+    replaced = FrameRevision.objects.visible_in(parent).filter(frame_id__in=own.values("frame_id")).values_list("pk", flat=True)
+    return DraftChanges(parent.pk, replaced=tuple(replaced), own=tuple(pk for pk, deleted in rows if not deleted))
+
+
+def delta_of(*, user, version: DatasetVersion, changes: DraftChanges, filters=()) -> Delta:
+    """The parent's revisions the draft replaced and its own, under the filters (querysets over the few
+    primary keys `changes` lists: the filters are checked on those rows only)."""
+    require(user, version, VIEWER)
+    q = filters_q(filters or ())
+    parent = DatasetVersion.objects.select_related("dataset").get(pk=changes.parent_id)
+    kept = frames_matching(parent, filters).exclude(pk__in=changes.replaced or (0,))
+    return Delta(parent, removed=_revisions(changes.replaced).filter(q), added=_revisions(changes.own).filter(q), kept=kept)
+
+
+def _revisions(pks: tuple[int, ...]) -> QuerySet:
+    # Never an empty IN: the ROI statistics compile their queryset into raw SQL, where Django refuses one
+    # (EmptyResultSet). No revision has primary key 0.
+    return FrameRevision.objects.filter(pk__in=pks or (0,))
 
 
 def count_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_count: int) -> int:
@@ -87,7 +118,8 @@ def _meta(delta: Delta, parent: dict, parts: list[str], bins: int, top: int, cat
     removed, added = key_aggregate(delta.removed, parts), key_aggregate(delta.added, parts)
     if parent["kind"] == "numeric":
         agg = _combined(parent, parent["with_key"] - parent["other_types"], removed, added)
-        if categorical or agg["numbers"] * 2 < agg["with_key"] or not _within(parent, removed, added):
+        held = lambda value: frames_with_number(delta.kept, parts, value).exists()  # noqa: E731
+        if categorical or agg["numbers"] * 2 < agg["with_key"] or not _within(parent, removed, added, held):
             return None
         edges = histogram_edges(parent["min"], parent["max"], bins)
         counts = _bucket_counts(parent, meta_bucket_counts(delta.removed, parts, edges), meta_bucket_counts(delta.added, parts, edges))
@@ -110,7 +142,7 @@ def _roi_meta(delta: Delta, parent: dict, parts: list[str], bins: int) -> dict |
     agg = _combined(parent, parent["with_key"] - parent["other_types"], removed, added)
     if parent["kind"] != "numeric":
         return roi_meta_answer(agg, parts, None, {}) if not added["numbers"] else None
-    if not agg["numbers"] or not _within(parent, removed, added):
+    if not agg["numbers"] or not _within(parent, removed, added, lambda value: roi_number_held(delta.kept, parts, value)):
         return None
     edges = histogram_edges(parent["min"], parent["max"], bins)
     counts = _bucket_counts(parent, roi_meta_counts(delta.removed, parts, edges) if removed["numbers"] else {},
@@ -124,7 +156,8 @@ def _confidence(delta: Delta, parent: dict, bins: int) -> dict | None:
     agg["numbers"] = agg["with_key"]  # a confidence is there or missing
     if parent["kind"] != "numeric":
         return confidence_answer(agg, None, {}) if not added["numbers"] else None
-    if len(parent["series"]) > TOP_LABELS or not agg["numbers"] or not _within(parent, removed, added):
+    held = lambda value: confidence_held(delta.kept, value)  # noqa: E731
+    if len(parent["series"]) > TOP_LABELS or not agg["numbers"] or not _within(parent, removed, added, held):
         return None  # past TOP_LABELS the parent's rarer labels are summed as "other": each one's counts are unknown
     axis = (min(0.0, parent["min"]), max(1.0, parent["max"]), bins)
     by_label = {series["label"]: list(series["counts"]) for series in parent["series"]}
@@ -147,13 +180,16 @@ def _combined(parent: dict, parent_numbers: int, removed: dict, added: dict) -> 
     return agg
 
 
-def _within(parent: dict, removed: dict, added: dict) -> bool:
-    """Whether the draft's numbers keep the parent's min and max, and with them every bucket's edges: the
-    added ones within them, the removed ones strictly inside (an extreme removed may have been the only one)."""
+def _within(parent: dict, removed: dict, added: dict, held) -> bool:
+    """Whether the draft's numbers keep the parent's min and max, and with them every bucket's edges: the added
+    ones within them, and an extreme that a removed frame held still held (by an added frame, or by one of the
+    parent's frames the draft still shows: `held(value)`, a search that stops at the first)."""
     lo, hi = parent["min"], parent["max"]
-    removed_inside = not removed["numbers"] or (lo < removed["lo"] and removed["hi"] < hi)
-    added_inside = not added["numbers"] or (lo <= added["lo"] and added["hi"] <= hi)
-    return removed_inside and added_inside
+    if added["numbers"] and (added["lo"] < lo or added["hi"] > hi):
+        return False
+    touched = removed["numbers"] and removed["lo"] <= lo, removed["numbers"] and removed["hi"] >= hi
+    restored = added["numbers"] and added["lo"] == lo, added["numbers"] and added["hi"] == hi
+    return all(not t or r or held(extreme) for extreme, t, r in zip((lo, hi), touched, restored))
 
 
 def _bucket_counts(parent: dict, removed: dict[int, int], added: dict[int, int]) -> dict[int, int]:

@@ -40,6 +40,7 @@ from .jobs import job_start
 DRAFT_CACHE_SECONDS = 600
 PUBLISHED_CACHE_SECONDS = None  # for good: a published version never changes
 LOCK_SECONDS = 300
+NOT_DERIVED = "not derived"  # kept in place of an answer that has to be counted (the cache cannot keep None)
 
 
 class StatsPending(Exception):
@@ -134,15 +135,27 @@ def _derived(kind: str, user, version: DatasetVersion, filters, args: tuple, der
     """A draft child's answer derived from its published parent's (selectors.stats_delta), cached under the
     draft's state like a counted one; None when it cannot be (no published parent, too many own revisions,
     or an answer that has to be counted). The parent's own answer is counted once, or by a job (StatsPending)."""
+    if version.is_published or not version.parent_id:
+        return None
     key = _cache_key(f"{kind}-derived", version, list(filters), *args)
     result = cache.get(key)
-    if result is not None:
-        return result
-    delta = delta_selectors.delta_of(user=user, version=version, filters=filters)
-    result = derive(delta) if delta is not None else None
-    if result is not None:
-        cache.set(key, result, DRAFT_CACHE_SECONDS)
-    return result
+    if result is None:
+        changes = _draft_changes(user, version)
+        if changes is None:
+            return None
+        result = derive(delta_selectors.delta_of(user=user, version=version, changes=changes, filters=filters))
+        cache.set(key, NOT_DERIVED if result is None else result, DRAFT_CACHE_SECONDS)  # counted instead, until a write
+    return None if result == NOT_DERIVED else result
+
+
+def _draft_changes(user, version: DatasetVersion):
+    """selectors.draft_changes, read once per state of the draft."""
+    key = _cache_key("draft-changes", version)
+    changes = cache.get(key)
+    if changes is None:
+        changes = delta_selectors.draft_changes(user=user, version=version) or NOT_DERIVED
+        cache.set(key, changes, DRAFT_CACHE_SECONDS)
+    return None if changes == NOT_DERIVED else changes
 
 
 def _sampled(sample: Sample | None) -> tuple:
