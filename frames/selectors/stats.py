@@ -206,7 +206,8 @@ def categorical_answer(agg: dict, values: dict[str, int], top: int, *, key: str)
         return {**base, "kind": "empty", "values": [], "other": 0}
     ranked = sorted(values.items(), key=lambda item: (-item[1], item[0]))[:top]
     shown = sum(n for _, n in ranked)
-    return {**base, "kind": "categorical", "values": [{"value": v, "count": n} for v, n in ranked], "other": agg["with_key"] - shown}
+    return {**base, "kind": "categorical", "values": [{"value": v, "count": n} for v, n in ranked], "other": agg["with_key"] - shown,
+            "numbers": agg["numbers"]}
 
 
 def _label(value) -> str:

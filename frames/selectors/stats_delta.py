@@ -124,13 +124,11 @@ def _meta(delta: Delta, parent: dict, parts: list[str], bins: int, top: int, cat
         edges = histogram_edges(parent["min"], parent["max"], bins)
         counts = _bucket_counts(parent, meta_bucket_counts(delta.removed, parts, edges), meta_bucket_counts(delta.added, parts, edges))
         return numeric_answer(agg, edges, counts, key=parent["key"])
-    if parent["kind"] == "categorical" and parent["other"]:
-        return None  # only its top values are known
-    # A categorical parent held fewer numbers than half its values: at most that many are left, plus the added.
-    most_numbers = max(0, (parent["with_key"] - 1) // 2) + added["numbers"]
-    agg = _combined(parent, 0, removed, added)
-    if not categorical and agg["with_key"] and most_numbers * 2 >= agg["with_key"]:
-        return None  # it may have become numeric
+    if parent["kind"] == "categorical" and (parent["other"] or "numbers" not in parent):
+        return None  # only its top values are known (or an answer kept from before it said how many were numbers)
+    agg = _combined(parent, parent.get("numbers", 0), removed, added)
+    if not categorical and agg["with_key"] and agg["numbers"] * 2 >= agg["with_key"]:
+        return None  # it has become numeric
     values = {v["value"]: v["count"] for v in parent.get("values", [])}
     _add(values, value_counts(delta.removed, parts, None), -1)
     _add(values, value_counts(delta.added, parts, None), 1)
