@@ -4,7 +4,8 @@ run, and the pages right after a bulk import with stale planner statistics, anal
 
     python bench/imports.py                       # BENCH_FRAMES=100000,1000000 (ClearML JSON lines at each)
     BENCH_FRAMES=100000 python bench/imports.py   # quicker
-    BENCH_PARTS=planner,naive,clearml,formats,rest  # the default: all parts
+    BENCH_PARTS=planner,naive,clearml,formats,rest  # the default: all parts ("coco": COCO's rows only)
+    BENCH_COCO_FRAMES=100000,300000               # COCO at these sizes (default: the first of BENCH_FRAMES)
 
 Every frame has one source, two polygon ROIs with a confidence, and four metadata keys. Each import runs in a
 child process of its own, so its peak RSS is its own (the input file is generated once under BENCH_DIR), and
@@ -27,6 +28,7 @@ from _django import ROOT, drop_database, run_then_drop, setup
 
 SIZES = [int(n) for n in os.environ.get("BENCH_FRAMES", "100000,1000000").split(",")]
 OTHER_FORMATS_AT = SIZES[0]
+COCO_SIZES = [int(n) for n in os.environ.get("BENCH_COCO_FRAMES", str(OTHER_FORMATS_AT)).split(",")]
 NAIVE_FRAMES = 5000
 PARTS = os.environ.get("BENCH_PARTS", "planner,naive,clearml,formats,rest").split(",")
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/hyperdata-bench-imports"))
@@ -57,18 +59,26 @@ def clearml_lines(n: int) -> Path:
 
 
 def coco_file(n: int) -> Path:
+    """n images with two polygon annotations each; written piece by piece (this process stays small: the
+    children it forks to measure share its pages) with the categories last, after the annotations."""
     path = BENCH_DIR / f"coco-{n}.json"
     if not path.exists():
         rnd = random.Random(n)
-        images = [{"id": i, "file_name": f"{i:07d}.jpg", "width": 640, "height": 480} for i in range(n)]
-        annotations = []
-        for i in range(n):
-            for r in range(2):
-                x, y = rnd.randint(0, 600), rnd.randint(0, 400)
-                annotations.append({"id": 2 * i + r, "image_id": i, "category_id": (i + r) % 6 + 1, "iscrowd": 0, "area": 600,
-                                    "bbox": [x, y, 30, 20], "segmentation": [[x, y, x + 30, y, x + 30, y + 20, x, y + 20]]})
         categories = [{"id": k + 1, "name": name, "supercategory": "thing"} for k, name in enumerate(LABELS)]
-        path.write_text(json.dumps({"info": {"description": "bench"}, "licenses": [], "images": images, "annotations": annotations, "categories": categories}))
+        partial = path.with_suffix(".partial")
+        with partial.open("w") as out:
+            out.write('{"info": {"description": "bench"}, "licenses": [], "images": [')
+            for i in range(n):
+                out.write((", " if i else "") + json.dumps({"id": i, "file_name": f"{i:07d}.jpg", "width": 640, "height": 480}))
+            out.write('], "annotations": [')
+            for i in range(n):
+                for r in range(2):
+                    x, y = rnd.randint(0, 600), rnd.randint(0, 400)
+                    annotation = {"id": 2 * i + r, "image_id": i, "category_id": (i + r) % 6 + 1, "iscrowd": 0, "area": 600,
+                                  "bbox": [x, y, 30, 20], "segmentation": [[x, y, x + 30, y, x + 30, y + 20, x, y + 20]]}
+                    out.write((", " if i or r else "") + json.dumps(annotation))
+            out.write(f'], "categories": {json.dumps(categories)}}}')
+        partial.rename(path)
     return path
 
 
@@ -279,8 +289,12 @@ def main() -> None:
         path = clearml_lines(n)
         result, rss = in_child(lambda: import_into_new_draft("clearml", path))
         row(f"ClearML JSON lines, {n:,}", result, rss, naive["fps"])
+    for n in COCO_SIZES if {"formats", "coco"} & set(PARTS) else ():
+        path = coco_file(n)
+        result, rss = in_child(lambda: import_into_new_draft("coco", path))
+        row(f"COCO instances, {n:,} ({path.stat().st_size / 2**20:.0f} MiB file)", result, rss, naive["fps"])
     n = OTHER_FORMATS_AT
-    for name, make, fmt in [] if "formats" not in PARTS else (("COCO instances", coco_file, "coco"), ("Encord import JSON (images)", encord_file, "encord"), ("Lightly metadata folder", lightly_folder, "lightly")):
+    for name, make, fmt in [] if "formats" not in PARTS else (("Encord import JSON (images)", encord_file, "encord"), ("Lightly metadata folder", lightly_folder, "lightly")):
         path = make(n)
         result, rss = in_child(lambda: import_into_new_draft(fmt, path))
         row(f"{name}, {n:,}", result, rss, naive["fps"])

@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import shutil
+import tempfile
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -226,6 +227,84 @@ def test_broken_json_and_unusable_folders_are_problems_with_a_line_when_there_is
     listed.write_text("[]")
     _, (problem,), _ = read_all(listed)
     assert "expected a COCO object" in problem.message
+
+
+def test_keys_in_any_order_give_the_same_frames_problems_and_metadata(testdata, tmp_path):
+    """COCO files put their keys in any order: annotations before images, categories last."""
+    path = testdata / "coco" / "mmpose" / "test_coco.json"
+    data = json.loads(path.read_text())
+    data["annotations"][1]["bbox"] = [0, 0, -1, 1]  # a problem too
+    reordered = tmp_path / "test_coco.json"
+    reordered.write_text(json.dumps({key: data[key] for key in ("annotations", "info", "images", "licenses", "categories")}))
+    in_order = tmp_path / "in_order" / "test_coco.json"
+    in_order.parent.mkdir()
+    in_order.write_text(json.dumps({key: data[key] for key in ("info", "licenses", "categories", "images", "annotations")}, indent=1))
+    records, problems, extras = read_all(reordered, media_root=str(path.parent))
+    expected_records, expected_problems, expected_extras = read_all(in_order, media_root=str(path.parent))
+    assert [r.frame for r in records] == [r.frame for r in expected_records] and len(records) == len(data["images"]) - 1
+    assert [(p.field, p.message) for p in problems] == [(p.field, p.message) for p in expected_problems] == [
+        ("annotations[1].bbox", "the width and height of a bbox cannot be negative")]
+    assert (problems[0].line, problems[0].column) == (1, reordered.read_text().index(json.dumps(data["annotations"][1])) + 1)
+    assert extras.metadata == expected_extras.metadata and extras.metadata["coco"]["categories"] == data["categories"]
+
+
+def test_a_file_larger_than_what_is_read_at_once_keeps_every_element_and_its_place(tmp_path):
+    """The file is read a piece at a time (a MiB): elements cut between two pieces are read whole, lines go on
+    counting, and a syntax error far into the file is reported where it is."""
+    images = [{"id": i, "file_name": f"{i:06d}.jpg", "width": 640, "height": 480} for i in range(4000)]
+    annotations = [{"id": n, "image_id": n // 5, "category_id": 1 + n % 2, "bbox": [n % 600, 1.5, 30, 20],
+                    "segmentation": [[n % 600, 1.5, n % 600 + 30, 1.5, n % 600 + 30, 21.5, n % 600, 21.5]]} for n in range(20000)]
+    path = tmp_path / "large.json"
+    path.write_text(json.dumps({"annotations": annotations, "images": images, "categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]}, indent=2))
+    assert path.stat().st_size > 3 * 2**20
+    records, problems, _ = read_all(path)
+    assert problems == [] and len(records) == 4000
+    assert sum(len(r.frame["rois"]) for r in records) == 20000 and records[-1].frame["rois"][-1]["id"] == "19999"
+    lines = path.read_text().splitlines()
+    assert '"id": 3999' in lines[records[-1].line]
+
+    text = path.read_text()
+    broken = text.replace('"id": 19000,', '"id": 19000,,', 1)
+    path.write_text(broken)
+    _, (problem,), _ = read_all(path)
+    line_text = broken.splitlines()[problem.line - 1]
+    assert "invalid JSON" in problem.message and line_text.strip() == '"id": 19000,,' and line_text[problem.column - 1] == ","
+
+
+def test_an_image_or_annotation_id_given_twice_is_a_problem_at_the_second(tmp_path):
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.jpg"}, {"id": 1, "file_name": "b.jpg"}, {"id": "1", "file_name": "c.jpg"}],
+        "annotations": [{"id": 5, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}, {"id": 5, "image_id": "1", "category_id": 1, "bbox": [0, 0, 1, 1]}],
+        "categories": [{"id": 1, "name": "cat"}],
+    }, indent=2))
+    records, problems, _ = read_all(path)
+    assert [(p.field, p.message) for p in problems] == [("images[1].id", "image id 1 appears twice"), ("annotations[1].id", "annotation id 5 appears twice")]
+    lines = path.read_text().splitlines()
+    assert '"file_name": "b.jpg"' in lines[problems[0].line + 1] and '"image_id": "1"' in lines[problems[1].line + 1]
+    assert [(r.frame["id"], r.frame["meta"]["file_name"], len(r.frame["rois"])) for r in records] == [("1", "a.jpg", 1), ("1", "c.jpg", 0)]
+
+
+def test_a_key_given_twice_counts_with_its_later_value_as_json_reads_it(tmp_path):
+    path = tmp_path / "twice.json"
+    path.write_text('{"images": [{"id": 1, "file_name": "a.jpg"}], "categories": [], "info": {"year": 1},'
+                    ' "images": [{"id": 2, "file_name": "b.jpg"}], "info": {"year": 2}}')
+    records, problems, extras = read_all(path)
+    assert problems == [] and [r.frame["id"] for r in records] == ["2"]
+    assert extras.metadata["coco"] == {"categories": [], "info": {"year": 2}}
+
+
+def test_the_files_kept_while_reading_are_removed_when_the_reading_ends_or_stops(testdata, tmp_path, monkeypatch):
+    spool_dir = tmp_path / "tmp"
+    spool_dir.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool_dir))
+    path = testdata / "coco" / "labelme" / "annotations.json"
+    read_all(path)
+    assert list(spool_dir.iterdir()) == []
+    reading = coco.read(ImportSource(path=path))
+    assert isinstance(next(reading), Record) and len(list(spool_dir.iterdir())) == 1  # held while the frames are read
+    reading.close()
+    assert list(spool_dir.iterdir()) == []
 
 
 def test_panoptic_segments_point_at_their_colour_in_the_png(tmp_path):

@@ -10,26 +10,27 @@ metadata under `coco`.
 
 An image file that is not where its `file_name` points is not an error (sources are URIs: the images may be
 copied there later); the summary says which are missing. Annotations of an image that is not listed, of an
-unknown category or with geometry that cannot be read are problems, reported as `annotations[12].segmentation`.
-The file is one JSON object, read whole; a problem has the line and column where its image or annotation
-starts (coco_json.py), a frame the line of its image.
+unknown category or with geometry that cannot be read are problems, reported as `annotations[12].segmentation`,
+with the line and column where the image or annotation starts; a frame has the line of its image.
+
+The file is read as a stream (coco_json.py) into a temporary SQLite file (coco_spool.py), since its keys come
+in any order; then images are checked, then annotations, then each image becomes a frame with its annotations
+fetched from there: memory stays bounded whatever the file's size.
 """
 from __future__ import annotations
 
-import json
 import mimetypes
-import re
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 from .base import ImportSource, Item, Problem, Record, VersionExtras
 from .coco_annotations import SOURCE_ID, BadAnnotation, Category, annotation_roi, safe_name
-from .coco_json import load_with_positions
+from .coco_json import LISTED, Element, ListStart, walk
 from .coco_panoptic import is_panoptic, panoptic_rois
+from .coco_spool import Spool, is_id, key
 
 MISSING_SHOWN = 5  # missing image names listed in the summary
-_ELEMENT = re.compile(r"(images|annotations)\[(\d+)\]")
+SPOOLED = object()  # stands for a listed key's array, which is in the spool
 
 
 def read(source: ImportSource) -> Iterator[Item]:
@@ -37,54 +38,52 @@ def read(source: ImportSource) -> Iterator[Item]:
     if isinstance(path, Problem):
         yield path
         return
-    loaded = _load(path)
-    if isinstance(loaded, Problem):
-        yield loaded
-        return
-    data, positions = loaded
-    context = _Context(source=source, file=path.name, json_path=path, positions=positions)
-    categories = yield from _categories(data.get("categories"), context)
-    images = yield from _images(data.get("images"), context)
-    annotations = yield from _annotations_by_image(data.get("annotations"), images, categories, context)
-    for image_id, image in images.items():
-        yield from _frame(image_id, image, annotations.get(image_id, []), categories, context)
-    metadata = {key: value for key, value in data.items() if key not in ("images", "annotations")}
+    with Spool() as spool:
+        top = _spool_file(path, spool)
+        if isinstance(top, Problem):
+            yield top
+            return
+        context = _Context(source=source, file=path.name, json_path=path)
+        categories = yield from _categories(top.get("categories"), context)
+        yield from _check_images(top.get("images"), spool, context)
+        yield from _check_annotations(top.get("annotations"), spool, categories, context)
+        for line, image, annotations in spool.frames():
+            yield from _frame(image, line, annotations, categories, context)
+    metadata = {name: value for name, value in top.items() if name not in LISTED}
     yield VersionExtras(metadata={"coco": metadata}, notes=context.notes())
 
 
 class _Context:
     """What every part of the reading needs: the input, the file's name for problems, images found missing."""
 
-    def __init__(self, *, source: ImportSource, file: str, json_path: Path, positions: dict):
+    def __init__(self, *, source: ImportSource, file: str, json_path: Path):
         self.source = source
         self.file = file
         self.json_path = json_path
-        self.positions = positions  # {"images": [(line, column), ...], "annotations": [...]}
-        self.image_index: dict = {}  # image id: its position in `images`
-        self.missing: list[str] = []
+        self.missing: list[str] = []  # the first MISSING_SHOWN + 1 names
+        self.missing_count = 0
         self.images = 0
 
-    def problem(self, field: str, message: str) -> Problem:
-        """A problem at `field` (`annotations[12].bbox`), with the line and column where that element starts."""
-        line, column = self.where(field)
-        return Problem(file=self.file, field=field, message=message, line=line, column=column)
-
-    def where(self, field: str) -> tuple[int | None, int | None]:
-        match = _ELEMENT.match(field)
-        starts = self.positions.get(match[1], []) if match else []
-        return starts[int(match[2])] if match and int(match[2]) < len(starts) else (None, None)
+    def problem(self, field: str, message: str, at: tuple = (None, None)) -> Problem:
+        """A problem at `field` (`annotations[12].bbox`), with the line and column `at` where its element starts."""
+        return Problem(file=self.file, field=field, message=message, line=at[0], column=at[1])
 
     def mask_uri(self, name: str) -> str:
         if self.source.output_dir is None:
             raise BadAnnotation("segmentation", "an RLE is drawn as a mask image, and this import has no folder for the files it makes")
         return self.source.output_uri(name)
 
+    def note_missing(self, name: str) -> None:
+        self.missing_count += 1
+        if len(self.missing) <= MISSING_SHOWN:
+            self.missing.append(name)
+
     def notes(self) -> list[str]:
-        if not self.missing:
+        if not self.missing_count:
             return []
-        shown = ", ".join(self.missing[:MISSING_SHOWN]) + (", ..." if len(self.missing) > MISSING_SHOWN else "")
+        shown = ", ".join(self.missing[:MISSING_SHOWN]) + (", ..." if self.missing_count > MISSING_SHOWN else "")
         return [
-            f"{len(self.missing)} of {self.images} images are not in the media folder ({shown}): their frames are "
+            f"{self.missing_count} of {self.images} images are not in the media folder ({shown}): their frames are "
             "imported with sources pointing where the images should be"
         ]
 
@@ -103,17 +102,25 @@ def _annotations_file(source: ImportSource) -> Path | Problem:
     return Problem(file=source.path.name, field="", message="no COCO annotations (.json) in this folder or its annotations/ folder")
 
 
-def _load(path: Path) -> tuple[dict, dict] | Problem:
-    """The COCO object and where its images and annotations start (coco_json.py)."""
+def _spool_file(path: Path, spool: Spool) -> dict | Problem:
+    """Read the file into `spool`; {key: value} of the top level, SPOOLED for the arrays the spool holds."""
+    top: dict = {}
     try:
-        data, positions = load_with_positions(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        return Problem(file=path.name, field="", message=f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno)
+        with path.open(encoding="utf-8-sig") as stream:
+            for part in walk(stream, path.name):
+                if isinstance(part, Element):
+                    spool.add(part.key, part.index, part.value, part.line, part.column)
+                elif isinstance(part, Problem):
+                    return part
+                else:
+                    if part.key in LISTED:
+                        spool.reset(part.key)
+                    top.pop(part.key, None)  # a key given twice: its later value counts, last in the order too
+                    top[part.key] = SPOOLED if isinstance(part, ListStart) else part.value
     except (OSError, UnicodeDecodeError) as exc:
         return Problem(file=path.name, field="", message=f"cannot read the file: {exc}")
-    if not isinstance(data, dict):
-        return Problem(file=path.name, field="", message=f"expected a COCO object ({{\"images\": ..., \"annotations\": ...}}), got a JSON {type(data).__name__}")
-    return data, positions
+    spool.finish()
+    return top
 
 
 def _categories(value, context: _Context):
@@ -126,7 +133,7 @@ def _categories(value, context: _Context):
         return categories
     for index, entry in enumerate(value):
         where = f"categories[{index}]"
-        if not isinstance(entry, dict) or not _is_id(entry.get("id")):
+        if not isinstance(entry, dict) or not is_id(entry.get("id")):
             yield context.problem(f"{where}.id", "a category needs an id (a number or a text)")
         elif not isinstance(entry.get("name"), str) or not entry["name"].strip():
             yield context.problem(f"{where}.name", "a category needs a name (it becomes the label)")
@@ -139,76 +146,67 @@ def _categories(value, context: _Context):
     return categories
 
 
-def _is_id(value) -> bool:
-    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value != "")
-
-
-def _images(value, context: _Context):
-    """{image id: image}, in the file's order; a problem for each image without an id or a file name."""
-    images: dict = {}
-    if not isinstance(value, list):
+def _check_images(value, spool: Spool, context: _Context):
+    """Accept each image with an id and a file name; a problem for each other."""
+    if value is not SPOOLED:
         yield context.problem("images", "expected a list of images")
-        return images
-    for index, image in enumerate(value):
-        where = f"images[{index}]"
-        if not isinstance(image, dict) or not _is_id(image.get("id")):
-            yield context.problem(f"{where}.id", "an image needs an id (a number or a text)")
+        return
+    for index, line, column, image in spool.images():
+        where, at = f"images[{index}]", (line, column)
+        if not isinstance(image, dict) or not is_id(image.get("id")):
+            yield context.problem(f"{where}.id", "an image needs an id (a number or a text)", at)
         elif not isinstance(image.get("file_name"), str) or not image["file_name"]:
-            yield context.problem(f"{where}.file_name", "an image needs a file_name")
-        elif image["id"] in images:
-            yield context.problem(f"{where}.id", f"image id {image['id']!r} appears twice")
+            yield context.problem(f"{where}.file_name", "an image needs a file_name", at)
         else:
             bad_size = next((k for k in ("width", "height") if image.get(k) is not None and not _is_size(image[k])), None)
-            if bad_size:
-                yield context.problem(f"{where}.{bad_size}", f"expected a whole number of pixels, got {image[bad_size]!r}")
+            # One lookup for a good image: accepting it is what finds its id taken.
+            if bad_size is None and spool.accept_image(key(image["id"]), index):
                 continue
-            images[image["id"]] = image
-            context.image_index[image["id"]] = index
-    return images
+            if spool.image_id_taken(key(image["id"])):
+                yield context.problem(f"{where}.id", f"image id {image['id']!r} appears twice", at)
+            else:
+                yield context.problem(f"{where}.{bad_size}", f"expected a whole number of pixels, got {image[bad_size]!r}", at)
 
 
 def _is_size(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _annotations_by_image(value, images: dict, categories: dict, context: _Context):
-    """{image id: [(index, annotation), ...]}; a problem for an annotation of an unknown image or category."""
-    by_image: dict = defaultdict(list)
+def _check_annotations(value, spool: Spool, categories: dict, context: _Context):
+    """Accept each annotation of an accepted image and a known category; a problem for each other."""
     if value is None:
-        return by_image
-    if not isinstance(value, list):
+        return
+    if value is not SPOOLED:
         yield context.problem("annotations", "expected a list of annotations")
-        return by_image
-    seen_ids: set = set()
-    for index, annotation in enumerate(value):
-        where = f"annotations[{index}]"
-        if not isinstance(annotation, dict):
-            yield context.problem(where, "expected an annotation object")
-        elif not _is_id(annotation.get("image_id")) or annotation["image_id"] not in images:
-            yield context.problem(f"{where}.image_id", f"image {annotation.get('image_id')!r} is not in images")
-        elif not is_panoptic(annotation) and not (_is_id(annotation.get("category_id")) and annotation["category_id"] in categories):
-            yield context.problem(f"{where}.category_id", f"category {annotation.get('category_id')!r} is not in categories")
-        elif annotation.get("id") is not None and not _is_id(annotation["id"]):
-            yield context.problem(f"{where}.id", f"an annotation id is a number or a text, not {annotation['id']!r}")
-        elif annotation.get("id") is not None and annotation["id"] in seen_ids:
-            yield context.problem(f"{where}.id", f"annotation id {annotation['id']!r} appears twice")
+        return
+    category_keys = {key(category_id) for category_id in categories}
+    for index, line, column, is_object, panoptic, image_index, category_key, id_key, id_bad, id_shared in spool.annotation_checks():
+        where, at = f"annotations[{index}]", (line, column)
+        if not is_object:
+            yield context.problem(where, "expected an annotation object", at)
+        elif image_index is None:
+            yield context.problem(f"{where}.image_id", f"image {spool.annotation(index).get('image_id')!r} is not in images", at)
+        elif not panoptic and category_key not in category_keys:
+            yield context.problem(f"{where}.category_id", f"category {spool.annotation(index).get('category_id')!r} is not in categories", at)
+        elif id_bad:
+            yield context.problem(f"{where}.id", f"an annotation id is a number or a text, not {spool.annotation(index)['id']!r}", at)
+        elif id_shared and not spool.claim_annotation_id(id_key):
+            yield context.problem(f"{where}.id", f"annotation id {spool.annotation(index)['id']!r} appears twice", at)
         else:
-            if annotation.get("id") is not None:
-                seen_ids.add(annotation["id"])
-            by_image[annotation["image_id"]].append((index, annotation))
-    return by_image
+            spool.accept_annotation(image_index, index)
 
 
-def _frame(image_id, image: dict, annotations: list, categories: dict, context: _Context) -> Iterator[Item]:
-    frame_id = str(image_id)
+def _frame(image: dict, line: int, annotations: list, categories: dict, context: _Context) -> Iterator[Item]:
+    frame_id = str(image["id"])
     source = _source(image, context)
     frame = {"id": frame_id, "timestamp": 0, "meta": _image_meta(image), "sources": [source], "rois": []}
-    record = Record(frame=frame, file=context.file, line=context.where(f"images[{context.image_index[image_id]}]")[0])
+    record = Record(frame=frame, file=context.file, line=line)
     masks: list[dict] = []
     problems = 0
-    for index, annotation in annotations:
+    for index, annotation_line, annotation_column, annotation in annotations:
+        at = (annotation_line, annotation_column)
         if is_panoptic(annotation):
-            converted = yield from panoptic_rois(annotation, index=index, categories=categories, context=context)
+            converted = yield from panoptic_rois(annotation, index=index, at=at, categories=categories, context=context)
             frame["rois"].extend(converted.rois)
             masks.extend(converted.masks)
             continue
@@ -219,7 +217,7 @@ def _frame(image_id, image: dict, annotations: list, categories: dict, context: 
             )
         except BadAnnotation as exc:
             problems += 1
-            yield context.problem(f"annotations[{index}].{exc.field}", str(exc))
+            yield context.problem(f"annotations[{index}].{exc.field}", str(exc), at)
             continue
         frame["rois"].append(converted.roi)
         masks.extend([converted.mask] if converted.mask else [])
@@ -234,7 +232,7 @@ def _source(image: dict, context: _Context) -> dict:
     uri = context.source.resolve(image["file_name"])
     context.images += 1
     if "://" not in uri and not Path(uri).is_file():
-        context.missing.append(image["file_name"])
+        context.note_missing(image["file_name"])
     source = {"id": SOURCE_ID, "uri": uri, "timestamp": 0}
     content_type = mimetypes.guess_type(image["file_name"])[0]
     if content_type:

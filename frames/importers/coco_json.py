@@ -1,94 +1,130 @@
-"""A COCO file read whole, with the line and column where each image and each annotation starts, so a problem
-can point there (in a file written on one line, the column does).
+"""A COCO file read as a stream: the top-level object key by key, and the elements of its `images` and
+`annotations` lists one at a time with the line and column where each starts (so a problem can point there; in
+a file written on one line, the column does). The keys come in any order. Memory holds one element at a time
+(and the values of the other keys: `categories`, `info`, `licenses`, small), whatever the file's size.
 
-The top-level object is walked key by key with the C scanner of `json` (raw_decode), and its `images` and
-`annotations` lists element by element; lines are counted once, front to back. Anything unusual (a syntax
-error, a top level that is not an object) goes back to `json.loads`, whose error has the line and column.
+The C scanner of `json` does the parsing (jsonstream.JsonBuffer), so values are what `json.load` gives. A
+syntax error is a Problem with the line and column, and reading stops there.
 """
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from typing import NamedTuple, TextIO
 
-LISTED = ("images", "annotations")  # the lists whose elements' positions are kept
-_decoder = json.JSONDecoder()
+from .base import Problem
+from .jsonstream import JsonBuffer
+
+LISTED = ("images", "annotations")  # the lists read element by element
 _WHITESPACE = " \t\n\r"
 
 
-class _Lines:
-    """Line and column of increasing offsets in `text`, counting each newline once."""
+# Named tuples: made once per element, they cost a tenth of a frozen dataclass.
+class ListStart(NamedTuple):
+    """A listed key's array begins (a key given twice: its later value counts, as in `json.load`)."""
 
-    def __init__(self, text: str):
-        self.text = text
-        self.offset = 0
-        self.line = 1
-        self.line_start = 0
-
-    def at(self, offset: int) -> tuple[int, int]:
-        newlines = self.text.count("\n", self.offset, offset)
-        if newlines:
-            self.line += newlines
-            self.line_start = self.text.rfind("\n", self.offset, offset) + 1
-        self.offset = offset
-        return self.line, offset - self.line_start + 1
+    key: str
 
 
-def _skip(text: str, position: int) -> int:
-    while position < len(text) and text[position] in _WHITESPACE:
-        position += 1
-    return position
+class Element(NamedTuple):
+    """One element of a listed array: its index, its value, and the line and column where it starts."""
+
+    key: str
+    index: int
+    value: object
+    line: int
+    column: int
 
 
-def load_with_positions(text: str) -> tuple[object, dict[str, list[tuple[int, int]]]]:
-    """The parsed document, and {"images": [(line, column), ...], "annotations": [...]} for its lists.
-    Raises json.JSONDecodeError (with line and column) when the text is not JSON."""
-    try:
-        return _walk(text)
-    except (ValueError, IndexError):
-        return json.loads(text), {}  # raises the error with its line and column (or reads what the walk did not)
+class Value(NamedTuple):
+    """A top-level key and its whole value (a listed key whose value is not an array comes this way too)."""
+
+    key: str
+    value: object
 
 
-def _walk(text: str):
-    lines = _Lines(text)
-    position = _skip(text, 0)
-    if text[position] != "{":
-        raise ValueError("not an object")
-    data: dict = {}
-    positions: dict[str, list[tuple[int, int]]] = {}
-    position = _skip(text, position + 1)
-    if text[position] == "}":
-        return data, positions
-    while True:
-        key, position = _decoder.raw_decode(text, position)
-        position = _skip(text, position)
-        if not isinstance(key, str) or text[position] != ":":
-            raise ValueError("not a key")
-        position = _skip(text, position + 1)
-        if key in LISTED and text[position] == "[":
-            data[key], positions[key], position = _array(text, position, lines)
-        else:
-            data[key], position = _decoder.raw_decode(text, position)
-        position = _skip(text, position)
-        if text[position] == "}":
-            if _skip(text, position + 1) != len(text):
-                raise ValueError("extra data")
-            return data, positions
-        if text[position] != ",":
-            raise ValueError("expected ','")
-        position = _skip(text, position + 1)
+def walk(stream: TextIO, file: str) -> Iterator[ListStart | Element | Value | Problem]:
+    """The parts of the COCO object in `stream`, in the file's order; a Problem (the last item) where the text
+    is not JSON or not an object."""
+    buffer = JsonBuffer(stream)
+    first = buffer.skip(_WHITESPACE + "\ufeff")
+    if first != "{":
+        yield _not_an_object(buffer, first, file)
+        return
+    buffer.advance_to(buffer.pos + 1)
+    following = buffer.skip(_WHITESPACE)
+    while following != "}":
+        if following != '"':
+            yield _invalid(buffer, file, "Expecting property name enclosed in double quotes")
+            return
+        problem = yield from _member(buffer, file)
+        if problem:
+            yield problem
+            return
+        following = buffer.skip(_WHITESPACE)
+        if following == ",":
+            buffer.advance_to(buffer.pos + 1)
+            following = buffer.skip(_WHITESPACE)
+        elif following != "}":
+            yield _invalid(buffer, file, "Expecting ',' delimiter")
+            return
+    buffer.advance_to(buffer.pos + 1)
+    if buffer.skip(_WHITESPACE) is not None:
+        yield _invalid(buffer, file, "Extra data")
 
 
-def _array(text: str, position: int, lines: _Lines):
-    values, where = [], []
-    position = _skip(text, position + 1)
-    if text[position] == "]":
-        return values, where, position + 1
-    while True:
-        where.append(lines.at(position))
-        value, position = _decoder.raw_decode(text, position)
-        values.append(value)
-        position = _skip(text, position)
-        if text[position] == "]":
-            return values, where, position + 1
-        if text[position] != ",":
-            raise ValueError("expected ','")
-        position = _skip(text, position + 1)
+def _member(buffer: JsonBuffer, file: str):
+    """Read `"key": value` (a listed array element by element); the Problem that stops the reading, if any."""
+    decoded = buffer.decode(file)
+    if isinstance(decoded, Problem):
+        return decoded
+    key = decoded[0]
+    if buffer.skip(_WHITESPACE) != ":":
+        return _invalid(buffer, file, "Expecting ':' delimiter")
+    buffer.advance_to(buffer.pos + 1)
+    if buffer.skip(_WHITESPACE) == "[" and key in LISTED:
+        yield ListStart(key)
+        return (yield from _elements(buffer, key, file))
+    decoded = buffer.decode(file)
+    if isinstance(decoded, Problem):
+        return decoded
+    yield Value(key, decoded[0])
+    return None
+
+
+def _elements(buffer: JsonBuffer, key: str, file: str):
+    buffer.advance_to(buffer.pos + 1)
+    following = buffer.skip(_WHITESPACE)
+    index = 0
+    while following != "]":
+        column = buffer.column()
+        decoded = buffer.decode(file)
+        if isinstance(decoded, Problem):
+            return decoded
+        yield Element(key, index, decoded[0], decoded[1], column)
+        index += 1
+        following = buffer.skip(_WHITESPACE)
+        if following == ",":
+            buffer.advance_to(buffer.pos + 1)
+            buffer.skip(_WHITESPACE)  # a "]" here is no element: decoding it says so
+            following = None
+        elif following != "]":
+            return _invalid(buffer, file, "Expecting ',' delimiter")
+    buffer.advance_to(buffer.pos + 1)
+    return None
+
+
+def _not_an_object(buffer: JsonBuffer, first: str | None, file: str) -> Problem:
+    if first is None:
+        return _invalid(buffer, file, "Expecting value")
+    if first == "[":  # named without reading it: a list may be as large as the file
+        kind = "list"
+    else:
+        decoded = buffer.decode(file)
+        if isinstance(decoded, Problem):
+            return decoded
+        kind = type(decoded[0]).__name__
+    return Problem(file=file, field="", message=f'expected a COCO object ({{"images": ..., "annotations": ...}}), got a JSON {kind}')
+
+
+def _invalid(buffer: JsonBuffer, file: str, message: str) -> Problem:
+    return buffer.problem(file, f"invalid JSON: {message}")

@@ -31,20 +31,21 @@ def segment_colour(segment_id: int) -> list[int]:
     return [segment_id % 256, segment_id // 256 % 256, segment_id // 65536 % 256]
 
 
-def panoptic_rois(annotation: dict, *, index: int, categories: dict, context):
-    """The ROIs of one panoptic annotation and its mask entry; yields a Problem for each segment it cannot read."""
+def panoptic_rois(annotation: dict, *, index: int, at: tuple, categories: dict, context):
+    """The ROIs of one panoptic annotation (the `index`th, starting at line and column `at`) and its mask entry;
+    yields a Problem for each segment it cannot read."""
     result = PanopticRois()
     where = f"annotations[{index}]"
     if not isinstance(annotation.get("file_name"), str) or not annotation["file_name"]:
-        yield context.problem(f"{where}.file_name", "a panoptic annotation names its PNG in file_name")
+        yield context.problem(f"{where}.file_name", "a panoptic annotation names its PNG in file_name", at)
         return result
     if not isinstance(annotation["segments_info"], list):
-        yield context.problem(f"{where}.segments_info", "expected a list of segments")
+        yield context.problem(f"{where}.segments_info", "expected a list of segments", at)
         return result
     for number, segment in enumerate(annotation["segments_info"]):
         problem = _segment_problem(segment, categories)
         if problem:
-            yield context.problem(f"{where}.segments_info[{number}].{problem[0]}", problem[1])
+            yield context.problem(f"{where}.segments_info[{number}].{problem[0]}", problem[1], at)
             continue
         result.rois.append(_segment_roi(segment, categories[segment["category_id"]]))
     result.masks.append({"id": MASK_ID, "content_type": "image/png", "uri": _png_uri(annotation["file_name"], context), "timestamp": 0})
