@@ -127,9 +127,14 @@ def label_stats_of(frames, *, total: int | None = None) -> dict:
     ).order_by()
     by_label = {row["label"]: {"label": row["label"], "roi_count": row["rois"], "frame_count": row["frames"],
                                "frame_label_count": row["frame_labels"]} for row in counted}
-    annotated = frames.filter(Exists(RoiLabel.objects.filter(revision=OuterRef("pk")))).count()
+    annotated = Q(Exists(RoiLabel.objects.filter(revision=OuterRef("pk"))))
+    if total is None:  # both in one pass over the frames
+        counts = frames.aggregate(total=Count("pk"), annotated=Count("pk", filter=annotated))
+        total, annotated = counts["total"], counts["annotated"]
+    else:
+        annotated = frames.filter(annotated).count()
     return {
-        "frame_count": frames.count() if total is None else total,
+        "frame_count": total,
         "annotated_frame_count": annotated,
         "labels": sorted(by_label.values(), key=lambda e: (-e["frame_count"], e["label"])),
     }
