@@ -2,9 +2,12 @@
 
 Builds its own database (hyperdata_bench_jump): a dataset with BENCH_FRAMES root frames (COPY, as bench/versions.py),
 published (its position index stored by the publish: timed), and a draft child of it (sees the parent's frames
-through its lineage; no stored index: its checkpoints are computed on the first jump and cached). For each:
-page 1 (keyset), page 900 and the last page through `offset` (services.positions.frames_page_at), the same pages
-with the naive `ORDER BY ... OFFSET k LIMIT 100`, under no filter and under a label filter; medians of BENCH_RUNS.
+through its lineage) with an annotator's edits (DRAFT_EDITS: edited, re-timed, deleted and added frames, the added
+ones sorting at the start, in the middle and at the end; made once and kept). For each: page 1 (keyset), page 900
+and the last page through `offset` (services.positions.frames_page_at), the same pages with the naive
+`ORDER BY ... OFFSET k LIMIT 100`, under no filter and under a label filter; medians of BENCH_RUNS. Then "edit and
+jump": one frame edited in the draft, then page 900 (the edit changes the draft, so any kept index is stale), and
+the first source's width sort (a JSON sort path) of the published version.
 
     python bench/jump.py              # BENCH_FRAMES=100000 (default 1,000,000), BENCH_RUNS
 """
@@ -27,7 +30,8 @@ from frames import selectors, services  # noqa: E402
 from frames.filters import parse_filters  # noqa: E402
 from frames.selectors import SYSTEM, FrameQuery  # noqa: E402
 from frames.selectors.frames import keyset_order, query_rows  # noqa: E402
-from frames.selectors.query import sort_columns  # noqa: E402
+from frames.models import FrameRevision  # noqa: E402
+from frames.selectors.query import META_SORT_ALIAS, json_sort_expression, sort_columns  # noqa: E402
 from frames.services import positions as position_services  # noqa: E402
 
 DATASET = f"jump-{FRAMES}"
@@ -46,6 +50,26 @@ def build():
     return published, child
 
 
+def edit_draft(draft):
+    """An annotator's edits, made once (kept with the database): 2,000 frames edited (their ROIs), 500 re-timed,
+    300 deleted, and 300 added (ids and contexts sorting before, among and after the parent's)."""
+    if FrameRevision.objects.filter(version_id=draft.pk).exists():
+        return
+    step = max(FRAMES // 2000, 1)
+    edited = [{"id": f"frame-{i:08d}", "rois": [{"labels": ["edited"], "poly": [0, 0, 9, 0, 9, 9]}]} for i in range(7, FRAMES, step)]
+    retimed = [{"id": f"frame-{i:08d}", "timestamp": 4242} for i in range(11, FRAMES, 4 * step)]
+    services.frames_update(user=SYSTEM, version=draft, frames=edited)
+    services.frames_update(user=SYSTEM, version=draft, frames=retimed)
+    services.frames_delete(user=SYSTEM, version=draft, frame_ids=[f"frame-{i:08d}" for i in range(13, FRAMES, FRAMES // 300)])
+    added = [{"id": f"{prefix}-{i:04d}", "context_id": context, "timestamp": i,
+              "sources": [{"id": "default", "uri": f"s3://bench/new/{prefix}{i}.jpg", "width": 640, "height": 480}],
+              "rois": [{"labels": ["car"], "poly": [0, 0, 9, 0, 9, 9]}]}
+             for prefix, context in (("a-new", "s3://a"), (f"frame-{FRAMES // 2:08d}-new", f"s3://bench/videos/{FRAMES // 100:07d}.mp4"),
+                                     ("zz-new", "s3://zz"))
+             for i in range(100)]
+    services.frames_add(user=SYSTEM, version=draft, frames=added)
+
+
 def ms(fn, runs=RUNS) -> float:
     fn()
     times = []
@@ -57,8 +81,11 @@ def ms(fn, runs=RUNS) -> float:
 
 
 def naive(version, query: FrameQuery, offset: int):
-    ordering = [keyset_order(n, query.descending) for n in sort_columns(query.sort)]
-    return list(query_rows(version, query).order_by(*ordering)[offset: offset + query.limit])
+    names = sort_columns(query.sort)
+    rows = query_rows(version, query)
+    if names[0] == META_SORT_ALIAS:
+        rows = rows.alias(**{META_SORT_ALIAS: json_sort_expression(query.sort)})
+    return list(rows.order_by(*[keyset_order(n, query.descending) for n in names])[offset: offset + query.limit])
 
 
 def measure(name, version, query: FrameQuery):
@@ -87,13 +114,32 @@ def measure(name, version, query: FrameQuery):
               f"naive/jump {plain / jump:6.1f}x  jump/page 1 {jump / keyset:4.2f}x")
 
 
+def edit_and_jump(draft, query: FrameQuery, runs=5):
+    """One frame edited, then page 900: what an annotator who edits and jumps waits for each time."""
+    times = []
+    for run in range(runs):
+        services.frames_update(user=SYSTEM, version=draft, frames=[{"id": f"frame-{run * 1013 + 5:08d}", "meta": {"checked": run}}])
+        version = selectors.version_get(user=SYSTEM, version_id=draft.pk)
+        start = time.perf_counter()
+        position_services.frames_page_at(user=SYSTEM, version=version, query=query, offset=899 * LIMIT)
+        times.append((time.perf_counter() - start) * 1000)
+    print(f"\ndraft child, {query.sort} {query.order}: edit one frame, then page 900: median {statistics.median(times):.1f} ms"
+          f" (each run: {', '.join(f'{t:.0f}' for t in times)} ms)")
+
+
 def main():
     published, draft = build()
+    edit_draft(draft)
+    own = FrameRevision.objects.filter(version_id=draft.pk)
+    print(f"draft child: {own.count():,} own rows ({own.filter(deleted=True).count():,} tombstones)", flush=True)
     car = tuple(parse_filters([{"rois": [{"labels": ["car"]}]}]))
     for name, version in (("published", published), ("draft child", draft)):
         measure(f"{name}, sort context", version, FrameQuery(sort="context", limit=LIMIT))
         measure(f"{name}, sort timestamp desc", version, FrameQuery(sort="timestamp", descending=True, limit=LIMIT))
         measure(f"{name}, label=car", version, FrameQuery(filters=car, sort="context", limit=LIMIT))
+    measure("draft child, sort saved (every edit sorts last)", draft, FrameQuery(sort="saved", limit=LIMIT))
+    edit_and_jump(draft, FrameQuery(sort="context", limit=LIMIT))
+    measure("published, sort width (first source's, a JSON path)", published, FrameQuery(sort="width", limit=LIMIT))
 
 
 if __name__ == "__main__":

@@ -66,6 +66,9 @@ def calls(w):
     def positions():
         return selectors.positions_compute(user=user, version=draft, query=FrameQuery())
 
+    def drafted():  # the draft's order through its parent's stored checkpoints (a draft child of a published version)
+        return selectors.draft_positions(user=user, version=draft, query=FrameQuery())
+
     def delta():
         with override_settings(HYPERDATA_STATS_DERIVE_FRAMES=0):  # derived at any size
             return selectors.delta_of(user=user, version=draft, changes=selectors.draft_changes(user=user, version=draft))
@@ -139,6 +142,11 @@ def calls(w):
         "cursor_at": lambda: selectors.cursor_at(user=user, version=draft, query=FrameQuery(), positions=positions(), offset=2),
         "cursor_is_at": lambda: selectors.cursor_is_at(user=user, version=draft, query=cursored, positions=positions(), offset=1),
         "cursor_offset": lambda: selectors.cursor_offset(user=user, version=draft, query=cursored, positions=positions()),
+        "draft_positions": lambda: selectors.draft_positions(user=user, version=draft, query=FrameQuery()),
+        "draft_page_at": lambda: selectors.draft_page_at(user=user, version=draft, query=FrameQuery(), positions=drafted(), offset=2),
+        "draft_cursor_at": lambda: selectors.draft_cursor_at(user=user, version=draft, query=FrameQuery(), positions=drafted(), offset=2),
+        "draft_cursor_is_at": lambda: selectors.draft_cursor_is_at(user=user, version=draft, query=cursored, positions=drafted(), offset=1),
+        "draft_cursor_offset": lambda: selectors.draft_cursor_offset(user=user, version=draft, query=cursored, positions=drafted()),
         "inherited_stats": lambda: selectors.inherited_stats(draft),
         "counted_label_stats": lambda: selectors.counted_label_stats(user=user, version=draft),
         "roi_distribution": lambda: selectors.roi_distribution(user=user, version=published, key="rois.confidence"),

@@ -16,6 +16,7 @@ Selectors take the acting user first and decide access through `access.require`;
 - overlap:  the frames two views both show (Split Preview): as one query when a URL can say it, else counted
 - context_positions: checkpoints of the Group-by-URL contexts, and the page at any context offset
 - positions: checkpoints of an order, and the page (or cursor) at any offset through them
+- draft_positions: the same for a draft child of a published version, through its parent's stored checkpoints
 - previews: the renditions frames need, frames with their previews attached, preview progress
 - jobs:     a user's jobs, a version's job history
 - pyramids: which sources are shown through a deep zoom pyramid, and its state
@@ -45,6 +46,7 @@ from .projects import may_manage_project, project_get, projects_list
 from .navigation import Step, frame_step, parse_step
 from .overlap import frames_overlap_count, overlap_query
 from .previews import frames_to_dicts, latest_previews_count, previews_count, rendition_wait
+from .draft_positions import DraftPositions, draft_cursor_at, draft_cursor_is_at, draft_cursor_offset, draft_page_at, draft_positions
 from .positions import cursor_at, cursor_is_at, cursor_offset, page_at, positions_compute, positions_stored
 from .pyramids import source_pyramid, source_pyramids
 from .query import CONTEXT_CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STRIP_CURSOR, FrameQuery, QueryInvalid, decode_cursor, parse_frame_query
@@ -73,6 +75,7 @@ __all__ = [
     "frames_overlap_count", "overlap_query",
     "ParentFrame", "frame_changes", "parent_frame",
     "frames_to_dicts", "latest_previews_count", "previews_count", "rendition_wait",
+    "DraftPositions", "draft_cursor_at", "draft_cursor_is_at", "draft_cursor_offset", "draft_page_at", "draft_positions",
     "cursor_at", "cursor_is_at", "cursor_offset", "page_at", "positions_compute", "positions_stored",
     "source_pyramid", "source_pyramids",
     "CONTEXT_CURSOR", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "STRIP_CURSOR", "FrameQuery", "QueryInvalid", "decode_cursor", "parse_frame_query",

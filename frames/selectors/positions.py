@@ -128,6 +128,12 @@ def cursor_at(*, user, version: DatasetVersion, query: FrameQuery, positions: Po
     """The cursor after which the page at `offset` starts (None: it is the first page)."""
     require(user, version, VIEWER)
     key, skip = anchor(positions, offset, descending=query.descending)
+    return skipped_cursor(version, query, key, skip)
+
+
+def skipped_cursor(version: DatasetVersion, query: FrameQuery, key: list | None, skip: int) -> str | None:
+    """The cursor of the `skip`-th frame after `key` in the query's order (`key` itself for 0; None: the start).
+    One keyset seek and a walk of `skip` rows (access is the caller's)."""
     cursor = encode_cursor(key) if key is not None else None
     if skip == 0:
         return cursor

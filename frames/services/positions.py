@@ -3,6 +3,8 @@
 - Publishing stores a published version's checkpoints of every STORED_SORTS order (one pass per sort, in a job
   for versions of HYPERDATA_STATS_SYNC_FRAMES frames or more, seconds at a million frames). Until they are
   stored, the orders are served like a draft's.
+- A draft child of a published version reads the same orders through its parent's stored checkpoints and its
+  own rows (selectors.draft_positions): nothing to compute or keep, so an edit costs the next jump nothing.
 - Any other order (a draft, a filter, a sample, a JSON sort) is computed on its first jump (one pass over the
   frames it matches, the cost of counting them) and cached: for good on a published version, and under the
   draft's state (every write moves `updated` or `frame_count`) on a draft, so a changed draft is recomputed.
@@ -19,6 +21,7 @@ from ..models import DatasetVersion, FramePosition
 from ..selectors import context_positions as context_position_selectors
 from ..selectors import positions as position_selectors
 from ..selectors.context_positions import ContextPositions
+from ..selectors.draft_positions import draft_cursor_is_at, draft_cursor_offset, draft_page_at, draft_positions
 from ..selectors.contexts import ContextPage
 from ..selectors.positions import POSITION_STEP, STORED_SORTS, PageAt, Positions
 from ..selectors.query import FrameQuery
@@ -87,6 +90,9 @@ def _cache_key(version: DatasetVersion, query: FrameQuery) -> str:
 
 def frames_page_at(*, user, version: DatasetVersion, query: FrameQuery, offset: int) -> PageAt:
     """The page starting at `offset` of the query's order, with its total."""
+    derived = draft_positions(user=user, version=version, query=query)
+    if derived is not None:
+        return draft_page_at(user=user, version=version, query=query, positions=derived, offset=offset)
     positions = frame_positions(user=user, version=version, query=query)
     return position_selectors.page_at(user=user, version=version, query=query, positions=positions, offset=offset)
 
@@ -94,6 +100,9 @@ def frames_page_at(*, user, version: DatasetVersion, query: FrameQuery, offset: 
 def page_checked(*, user, version: DatasetVersion, query: FrameQuery, page: int, compute: bool = False) -> bool | None:
     """Whether the query's cursor starts page `page` (of `query.limit` frames): True or False, or None when that
     needs checkpoints nobody has computed yet and `compute` is off."""
+    derived = draft_positions(user=user, version=version, query=query)
+    if derived is not None:
+        return draft_cursor_is_at(user=user, version=version, query=query, positions=derived, offset=(page - 1) * query.limit)
     positions = frame_positions(user=user, version=version, query=query, compute=compute)
     if positions is None:
         return None
@@ -104,6 +113,9 @@ def page_checked(*, user, version: DatasetVersion, query: FrameQuery, page: int,
 def cursor_offset(*, user, version: DatasetVersion, query: FrameQuery) -> tuple[int, int]:
     """(the offset of the page after the query's cursor, the total), found from the checkpoints (computed and
     kept if needed)."""
+    derived = draft_positions(user=user, version=version, query=query)
+    if derived is not None:
+        return draft_cursor_offset(user=user, version=version, query=query, positions=derived), derived.total
     positions = frame_positions(user=user, version=version, query=query)
     return position_selectors.cursor_offset(user=user, version=version, query=query, positions=positions), positions.total
 
