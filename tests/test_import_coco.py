@@ -285,6 +285,27 @@ def test_an_image_or_annotation_id_given_twice_is_a_problem_at_the_second(tmp_pa
     assert [(r.frame["id"], r.frame["meta"]["file_name"], len(r.frame["rois"])) for r in records] == [("1", "a.jpg", 1), ("1", "c.jpg", 0)]
 
 
+def test_each_image_that_cannot_be_a_frame_is_a_problem_in_the_files_order(tmp_path):
+    path = write_coco(tmp_path / "images.json", images=[
+        {"id": 1, "file_name": "a.jpg"},
+        {"id": 1, "file_name": "b.jpg", "width": -1},  # its id is taken: that is said first
+        {"id": 2, "file_name": "c.jpg", "width": "wide"},
+        {"id": 2, "file_name": "d.jpg"},  # the image before it with id 2 was refused: this one is not a second
+        {"id": 3},
+        {"id": True, "file_name": "e.jpg"},
+        "f.jpg",
+    ], annotations=[{"id": 1, "image_id": 2, "category_id": 1, "bbox": [0, 0, 1, 1]}])
+    records, problems, _ = read_all(path)
+    assert [(p.field, p.message) for p in problems] == [
+        ("images[1].id", "image id 1 appears twice"),
+        ("images[2].width", "expected a whole number of pixels, got 'wide'"),
+        ("images[4].file_name", "an image needs a file_name"),
+        ("images[5].id", "an image needs an id (a number or a text)"),
+        ("images[6].id", "an image needs an id (a number or a text)"),
+    ]
+    assert [(r.frame["meta"]["file_name"], len(r.frame["rois"])) for r in records] == [("a.jpg", 0), ("d.jpg", 1)]
+
+
 def test_a_key_given_twice_counts_with_its_later_value_as_json_reads_it(tmp_path):
     path = tmp_path / "twice.json"
     path.write_text('{"images": [{"id": 1, "file_name": "a.jpg"}], "categories": [], "info": {"year": 1},'

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 from .base import ImportSource, Item, Problem, Record, VersionExtras
 from .coco_annotations import SOURCE_ID, BadAnnotation, Category, annotation_roi, safe_name
-from .coco_json import LISTED, Element, ListStart, walk
+from .coco_json import LISTED, ListStart, walk
 from .coco_panoptic import is_panoptic, panoptic_rois
 from .coco_spool import Spool, is_id, key
 
@@ -107,20 +108,25 @@ def _spool_file(path: Path, spool: Spool) -> dict | Problem:
     top: dict = {}
     try:
         with path.open(encoding="utf-8-sig") as stream:
-            for part in walk(stream, path.name):
-                if isinstance(part, Element):
-                    spool.add(part.key, part.index, part.value, part.line, part.column)
-                elif isinstance(part, Problem):
+            for part in walk(stream, path.name, partial(_spool_element, spool)):
+                if isinstance(part, Problem):
                     return part
-                else:
-                    if part.key in LISTED:
-                        spool.reset(part.key)
-                    top.pop(part.key, None)  # a key given twice: its later value counts, last in the order too
-                    top[part.key] = SPOOLED if isinstance(part, ListStart) else part.value
+                if part.key in LISTED:
+                    spool.reset(part.key)
+                top.pop(part.key, None)  # a key given twice: its later value counts, last in the order too
+                top[part.key] = SPOOLED if isinstance(part, ListStart) else part.value
     except (OSError, UnicodeDecodeError) as exc:
         return Problem(file=path.name, field="", message=f"cannot read the file: {exc}")
-    spool.finish()
     return top
+
+
+def _spool_element(spool: Spool, list_key: str, index: int, value, line: int, column: int) -> None:
+    if list_key == "annotations":
+        spool.add_annotation(index, value, line, column)
+    else:
+        well_formed = _image_problem(value) is None
+        spool.add_image(index, value, line, column, id_key=key(value["id"]) if well_formed else None,
+                        size_ok=well_formed and _bad_size(value) is None)
 
 
 def _categories(value, context: _Context):
@@ -147,25 +153,34 @@ def _categories(value, context: _Context):
 
 
 def _check_images(value, spool: Spool, context: _Context):
-    """Accept each image with an id and a file name; a problem for each other."""
+    """Accept each image with an id and a file name (the first of each id); a problem for each other."""
     if value is not SPOOLED:
         yield context.problem("images", "expected a list of images")
         return
-    for index, line, column, image in spool.images():
+    for index, line, column, image, id_taken in spool.check_images():
         where, at = f"images[{index}]", (line, column)
-        if not isinstance(image, dict) or not is_id(image.get("id")):
-            yield context.problem(f"{where}.id", "an image needs an id (a number or a text)", at)
-        elif not isinstance(image.get("file_name"), str) or not image["file_name"]:
-            yield context.problem(f"{where}.file_name", "an image needs a file_name", at)
+        problem = _image_problem(image)
+        if problem:
+            yield context.problem(f"{where}.{problem[0]}", problem[1], at)
+        elif id_taken:
+            yield context.problem(f"{where}.id", f"image id {image['id']!r} appears twice", at)
         else:
-            bad_size = next((k for k in ("width", "height") if image.get(k) is not None and not _is_size(image[k])), None)
-            # One lookup for a good image: accepting it is what finds its id taken.
-            if bad_size is None and spool.accept_image(key(image["id"]), index):
-                continue
-            if spool.image_id_taken(key(image["id"])):
-                yield context.problem(f"{where}.id", f"image id {image['id']!r} appears twice", at)
-            else:
-                yield context.problem(f"{where}.{bad_size}", f"expected a whole number of pixels, got {image[bad_size]!r}", at)
+            bad_size = _bad_size(image)
+            yield context.problem(f"{where}.{bad_size}", f"expected a whole number of pixels, got {image[bad_size]!r}", at)
+
+
+def _image_problem(image) -> tuple[str, str] | None:
+    """(field, message) when the image has no id or no file name."""
+    if not isinstance(image, dict) or not is_id(image.get("id")):
+        return "id", "an image needs an id (a number or a text)"
+    if not isinstance(image.get("file_name"), str) or not image["file_name"]:
+        return "file_name", "an image needs a file_name"
+    return None
+
+
+def _bad_size(image: dict) -> str | None:
+    """"width" or "height" when it is given and not a whole number of pixels."""
+    return next((k for k in ("width", "height") if image.get(k) is not None and not _is_size(image[k])), None)
 
 
 def _is_size(value) -> bool:
@@ -173,27 +188,26 @@ def _is_size(value) -> bool:
 
 
 def _check_annotations(value, spool: Spool, categories: dict, context: _Context):
-    """Accept each annotation of an accepted image and a known category; a problem for each other."""
+    """Accept each annotation of an accepted image and a known category (the first of each id); a problem for
+    each other."""
     if value is None:
         return
     if value is not SPOOLED:
         yield context.problem("annotations", "expected a list of annotations")
         return
-    category_keys = {key(category_id) for category_id in categories}
-    for index, line, column, is_object, panoptic, image_index, category_key, id_key, id_bad, id_shared in spool.annotation_checks():
+    refused = spool.check_annotations(key(category_id) for category_id in categories)
+    for index, line, column, annotation, is_object, image_known, category_known, id_bad in refused:
         where, at = f"annotations[{index}]", (line, column)
         if not is_object:
             yield context.problem(where, "expected an annotation object", at)
-        elif image_index is None:
-            yield context.problem(f"{where}.image_id", f"image {spool.annotation(index).get('image_id')!r} is not in images", at)
-        elif not panoptic and category_key not in category_keys:
-            yield context.problem(f"{where}.category_id", f"category {spool.annotation(index).get('category_id')!r} is not in categories", at)
+        elif not image_known:
+            yield context.problem(f"{where}.image_id", f"image {annotation.get('image_id')!r} is not in images", at)
+        elif not category_known:
+            yield context.problem(f"{where}.category_id", f"category {annotation.get('category_id')!r} is not in categories", at)
         elif id_bad:
-            yield context.problem(f"{where}.id", f"an annotation id is a number or a text, not {spool.annotation(index)['id']!r}", at)
-        elif id_shared and not spool.claim_annotation_id(id_key):
-            yield context.problem(f"{where}.id", f"annotation id {spool.annotation(index)['id']!r} appears twice", at)
+            yield context.problem(f"{where}.id", f"an annotation id is a number or a text, not {annotation['id']!r}", at)
         else:
-            spool.accept_annotation(image_index, index)
+            yield context.problem(f"{where}.id", f"annotation id {annotation['id']!r} appears twice", at)
 
 
 def _frame(image: dict, line: int, annotations: list, categories: dict, context: _Context) -> Iterator[Item]:

@@ -1,19 +1,20 @@
 """Where a COCO import keeps the images and annotations it has read until the whole file is read: a temporary
-SQLite database (stdlib sqlite3) beside nothing else, removed when the import ends. COCO files list images and
-annotations in any order (annotations may come first, categories last), so nothing can be checked or grouped
-before the end of the file; held in Python, 100,000 images with two annotations each took 538 MiB. Here memory
-holds SQLite's page cache (CACHE_KIB) and one image's annotations at a time; the disk holds about the file's size.
+SQLite database (stdlib sqlite3), removed when the import ends. COCO files list images and annotations in any
+order (annotations may come first, categories last), so nothing can be checked or grouped before the end of the
+file; held in Python, 100,000 images with two annotations each took 538 MiB. Here memory holds SQLite's page
+cache (CACHE_KIB) and one image's annotations at a time; the disk holds about the file's size.
 
 Values are stored with `marshal` (they are what `json` gives: dicts, lists, strings, numbers; marshal keeps
-them exactly, and reads them back faster than JSON). An annotation's ids are stored beside it as keys (`key`)
-so the checks that need every image (does its image exist? is its id taken?) are joins and lookups in SQLite.
+them exactly, and reads them back faster than JSON). Beside each element, the facts its checks need (its ids as
+`key`s, whether it is well formed) are columns, so the checks that need every element (is an id taken? does the
+image exist?) are a few set-wise statements in SQLite, and only the elements with a problem come back to Python.
 """
 from __future__ import annotations
 
 import marshal
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -23,15 +24,16 @@ from .coco_panoptic import is_panoptic
 CACHE_KIB = 16 * 1024
 BATCH = 5000  # elements written per executemany
 _SCHEMA = """
-CREATE TABLE images (position INTEGER PRIMARY KEY, line INTEGER, col INTEGER, data BLOB);
+CREATE TABLE images (position INTEGER PRIMARY KEY, line INTEGER, col INTEGER, data BLOB, id_key TEXT, size_ok INTEGER);
 CREATE TABLE annotations (
     position INTEGER PRIMARY KEY, line INTEGER, col INTEGER, data BLOB,
     is_object INTEGER, panoptic INTEGER, image_key TEXT, category_key TEXT, id_key TEXT, id_bad INTEGER
 );
 CREATE TABLE image_ids (key TEXT PRIMARY KEY, position INTEGER UNIQUE) WITHOUT ROWID;
-CREATE TABLE annotation_ids (key TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE accepted (image_position INTEGER, position INTEGER, PRIMARY KEY (image_position, position)) WITHOUT ROWID;
+CREATE TABLE category_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE accepted (position INTEGER PRIMARY KEY, image_position INTEGER);
 """
+_COLUMNS = {"images": 6, "annotations": 10}
 
 
 def is_id(value) -> bool:
@@ -60,7 +62,6 @@ class Spool:
         self.db.executescript(_SCHEMA)
         self.db.execute("BEGIN")  # one transaction, never committed: the file is thrown away
         self._pending: dict[str, list[tuple]] = {"images": [], "annotations": []}
-        self._accepted: list[tuple[int, int]] = []
 
     def __enter__(self) -> Spool:
         return self
@@ -71,10 +72,15 @@ class Spool:
 
     # -- while the file is read ---------------------------------------------------------------------------
 
-    def add(self, list_key: str, index: int, value, line: int, column: int) -> None:
-        row = (index, line, column, marshal.dumps(value))
-        if list_key == "annotations":
-            row += _annotation_keys(value)
+    def add_image(self, index: int, image, line: int, column: int, *, id_key: str | None, size_ok: bool) -> None:
+        """An image as read; `id_key` None when it has no id or no file name (it is refused whatever else),
+        `size_ok` whether its width and height can be used."""
+        self._add("images", (index, line, column, marshal.dumps(image), id_key, size_ok))
+
+    def add_annotation(self, index: int, annotation, line: int, column: int) -> None:
+        self._add("annotations", (index, line, column, marshal.dumps(annotation), *_annotation_keys(annotation)))
+
+    def _add(self, list_key: str, row: tuple) -> None:
         pending = self._pending[list_key]
         pending.append(row)
         if len(pending) >= BATCH:
@@ -85,61 +91,56 @@ class Spool:
         self._pending[list_key].clear()
         self.db.execute(f"DELETE FROM {list_key}")  # noqa: S608 (one of two table names)
 
-    def finish(self) -> None:
-        for list_key in self._pending:
-            self._flush(list_key)
-
     def _flush(self, list_key: str) -> None:
         rows, self._pending[list_key] = self._pending[list_key], []
-        marks = ", ".join("?" * (4 if list_key == "images" else 10))
+        marks = ", ".join("?" * _COLUMNS[list_key])
         self.db.executemany(f"INSERT INTO {list_key} VALUES ({marks})", rows)  # noqa: S608
 
     # -- checks, once the file is read ---------------------------------------------------------------------
 
-    def images(self) -> Iterator[tuple[int, int, int, object]]:
-        """(index, line, column, image) in the file's order."""
-        for position, line, column, data in self.db.execute("SELECT position, line, col, data FROM images ORDER BY position"):
-            yield position, line, column, marshal.loads(data)
-
-    def image_id_taken(self, id_key: str) -> bool:
-        return self.db.execute("SELECT 1 FROM image_ids WHERE key = ?", (id_key,)).fetchone() is not None
-
-    def accept_image(self, id_key: str, position: int) -> bool:
-        """False, accepting nothing, when an image with this id was accepted before."""
-        return self.db.execute("INSERT OR IGNORE INTO image_ids VALUES (?, ?)", (id_key, position)).rowcount == 1
-
-    def annotation_checks(self) -> Iterator[tuple]:
-        """(index, line, column, is_object, panoptic, image index or None when not an accepted image,
-        category_key, id_key, id_bad, id_shared) of each annotation, in the file's order. `id_shared`: other
-        annotations have the same id (only those need claim_annotation_id, one lookup each)."""
-        return self.db.execute(
-            "SELECT a.position, a.line, a.col, a.is_object, a.panoptic, i.position, a.category_key, a.id_key, a.id_bad,"
-            " a.id_key IN (SELECT id_key FROM annotations WHERE id_key IS NOT NULL GROUP BY id_key HAVING count(*) > 1)"
-            " FROM annotations a LEFT JOIN image_ids i ON i.key = a.image_key ORDER BY a.position"
+    def check_images(self) -> Iterator[tuple[int, int, int, object, bool]]:
+        """Accept the first image of each id among those with an id, a file name and a usable size; yield
+        (index, line, column, image, id taken) for each other, in the file's order. `id taken`: an image
+        with its id was accepted before it."""
+        self._flush("images")
+        self.db.execute("INSERT INTO image_ids SELECT id_key, min(position) FROM images WHERE id_key IS NOT NULL AND size_ok GROUP BY id_key")
+        refused = self.db.execute(
+            "SELECT i.position, i.line, i.col, i.data, k.position < i.position FROM images i LEFT JOIN image_ids k ON k.key = i.id_key"
+            " WHERE i.id_key IS NULL OR NOT i.size_ok OR k.position < i.position ORDER BY i.position"
         )
+        for position, line, column, data, taken in refused:
+            yield position, line, column, marshal.loads(data), bool(taken)
 
-    def annotation(self, index: int):
-        return marshal.loads(self.db.execute("SELECT data FROM annotations WHERE position = ?", (index,)).fetchone()[0])
-
-    def claim_annotation_id(self, id_key: str) -> bool:
-        """True the first time `id_key` is claimed."""
-        return self.db.execute("INSERT OR IGNORE INTO annotation_ids VALUES (?)", (id_key,)).rowcount == 1
-
-    def accept_annotation(self, image_position: int, position: int) -> None:
-        self._accepted.append((image_position, position))
-        if len(self._accepted) >= BATCH:
-            self._flush_accepted()
-
-    def _flush_accepted(self) -> None:
-        self.db.executemany("INSERT INTO accepted VALUES (?, ?)", self._accepted)
-        self._accepted = []
+    def check_annotations(self, category_keys: Iterable[str]) -> Iterator[tuple]:
+        """Accept each annotation that is an object, of an accepted image, of one of `category_keys` (or
+        panoptic), with a usable id not taken by an accepted annotation before it; yield (index, line, column,
+        annotation, is_object, image accepted, category known, id_bad) for each other, in the file's order
+        (one that passes every check but the last has its id taken)."""
+        self._flush("annotations")
+        self.db.executemany("INSERT INTO category_keys VALUES (?)", [(k,) for k in set(category_keys)])
+        self.db.execute(
+            "INSERT INTO accepted SELECT position, image_position FROM ("
+            "  SELECT a.position, k.position AS image_position, a.id_key,"
+            "         row_number() OVER (PARTITION BY a.id_key ORDER BY a.position) AS nth"
+            "  FROM annotations a JOIN image_ids k ON k.key = a.image_key"
+            "  WHERE a.is_object AND NOT a.id_bad AND (a.panoptic OR a.category_key IN (SELECT key FROM category_keys))"
+            ") WHERE id_key IS NULL OR nth = 1"
+        )
+        self.db.execute("CREATE INDEX accepted_by_image ON accepted (image_position, position)")
+        refused = self.db.execute(
+            "SELECT a.position, a.line, a.col, a.data, a.is_object, k.key IS NOT NULL,"
+            " a.panoptic OR a.category_key IN (SELECT key FROM category_keys), a.id_bad"
+            " FROM annotations a LEFT JOIN image_ids k ON k.key = a.image_key"
+            " WHERE NOT EXISTS (SELECT 1 FROM accepted x WHERE x.position = a.position) ORDER BY a.position"
+        )
+        for position, line, column, data, is_object, image_known, category_known, id_bad in refused:
+            yield position, line, column, marshal.loads(data), bool(is_object), bool(image_known), bool(category_known), bool(id_bad)
 
     # -- frames --------------------------------------------------------------------------------------------
 
     def frames(self) -> Iterator[tuple[int, object, list[tuple[int, int, int, dict]]]]:
         """(line, image, [(index, line, column, annotation), ...]) for each accepted image in the file's order,
         with its accepted annotations in the file's order."""
-        self._flush_accepted()
         rows = self.db.execute(
             "SELECT i.position, i.line, i.data, a.position, a.line, a.col, a.data FROM image_ids k"
             " JOIN images i ON i.position = k.position"
