@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from . import lookups  # noqa: F401  (registers `__any`)
 from .dataview_models import DataView  # noqa: F401  (registered with the app through this module)
 from .outbox_models import TaskOutbox  # noqa: F401  (likewise)
 
