@@ -322,6 +322,7 @@ class LabelCounts:
         self.annotated = stats["annotated_frame_count"]
         pairs = stats.get(PAIRS)
         self.pairs = {a: {b: list(counts) for b, counts in row.items()} for a, row in pairs.items()} if pairs is not None else None
+        self.pending: dict[tuple, int] = {}  # frames by their labels' counts, not yet folded in
 
     @classmethod
     def before_write(cls, *, user, version: DatasetVersion) -> "LabelCounts":
@@ -339,29 +340,29 @@ class LabelCounts:
             self._move(old.rois, -1)
 
     def _move(self, rois, sign: int) -> None:
+        # Frames are tallied by their labels' counts (few distinct ones in a write) and folded into the labels
+        # and pairs once, in stats(): a frame costs one dictionary update, not one per pair of its labels.
         counts = frame_label_counts(rois)
-        for label, (roi_count, frame_label_count) in counts.items():
-            entry = self.labels.setdefault(label, [0, 0, 0])
-            entry[0] += sign * roi_count
-            entry[1] += sign * frame_label_count
-            entry[2] += sign
-        self.annotated += sign if counts else 0
-        if self.pairs is not None and counts:
-            self._move_pairs(counts, sign)
+        if counts:
+            signature = tuple(sorted((label, rois_, frame_labels) for label, (rois_, frame_labels) in counts.items()))
+            self.pending[signature] = self.pending.get(signature, 0) + sign
 
-    def _move_pairs(self, counts: dict[str, list[int]], sign: int) -> None:
-        if len(self.labels) > PAIRS_MAX_LABELS:
+    def _fold(self) -> None:
+        for signature, frames in self.pending.items():
+            self.annotated += frames
+            for label, roi_count, frame_label_count in signature:
+                _add_counts(self.labels.setdefault(label, [0, 0, 0]), roi_count, frame_label_count, frames)
+            if self.pairs is not None:
+                for a, _, _ in signature:
+                    row = self.pairs.setdefault(a, {})
+                    for b, roi_count, frame_label_count in signature:
+                        _add_counts(row.setdefault(b, [0, 0, 0]), roi_count, frame_label_count, frames)
+        self.pending = {}
+        if self.pairs is not None and len(self.labels) > PAIRS_MAX_LABELS:
             self.pairs = None  # too many labels to keep every pair: single-label filters are counted instead
-            return
-        for a in counts:
-            row = self.pairs.setdefault(a, {})
-            for b, (roi_count, frame_label_count) in counts.items():
-                entry = row.setdefault(b, [0, 0, 0])
-                entry[0] += sign * roi_count
-                entry[1] += sign * frame_label_count
-                entry[2] += sign
 
     def stats(self, *, frame_count: int) -> dict:
+        self._fold()
         labels = [
             {"label": label, "roi_count": rois, "frame_count": frames, "frame_label_count": frame_labels}
             for label, (rois, frame_labels, frames) in self.labels.items() if frames
@@ -371,6 +372,13 @@ class LabelCounts:
         if self.pairs is not None:
             stats[PAIRS] = {a: {b: c for b, c in row.items() if c[2]} for a, row in self.pairs.items() if row.get(a, (0, 0, 0))[2]}
         return stats
+
+
+def _add_counts(entry: list[int], roi_count: int, frame_label_count: int, frames: int) -> None:
+    """Add `frames` frames (negative: removed), each with these ROIs and frame labels of one label."""
+    entry[0] += frames * roi_count
+    entry[1] += frames * frame_label_count
+    entry[2] += frames
 
 
 def starting_stats(*, user, version: DatasetVersion) -> dict:
