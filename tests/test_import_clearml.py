@@ -235,14 +235,14 @@ def test_a_large_import_brings_the_planner_statistics_up_to_date(owner, tmp_path
 
 def test_json_lines_keep_numbers_beyond_64_bits_and_nulls_as_written(owner, tmp_path):
     # JSON lines are read by orjson where it reads them as json does; a 30-digit integer is not such a case.
-    meta = {"huge": 123456789012345678901234567890, "nothing": None, "digits": "12345678901234567890123", "pi": 3.141592653589793}
+    meta = {"huge": 123456789012345678901234567890, "low": -9999999999999999999, "nothing": None, "digits": "12345678901234567890123", "pi": 3.141592653589793}
     path = tmp_path / "numbers.jsonl"
     path.write_text(json.dumps({"id": "n", "meta": meta, "sources": [{"uri": "s3://b/n.jpg", "meta": {"none": None}}]}) + "\n")
     draft = draft_of(owner, "numbers")
     services.import_frames(user=owner, version=draft, format="clearml", source=ImportSource(path=path))
     (frame,) = all_frames(owner, draft).values()
     assert frame["meta"] == meta and frame["sources"][0]["meta"] == {"none": None}
-    assert type(frame["meta"]["huge"]) is int
+    assert type(frame["meta"]["huge"]) is int and type(frame["meta"]["low"]) is int  # 19 digits, below -2**63
 
 
 def test_an_import_asks_for_each_rendition_once(owner, tmp_path):

@@ -306,6 +306,14 @@ def test_each_image_that_cannot_be_a_frame_is_a_problem_in_the_files_order(tmp_p
     assert [(r.frame["meta"]["file_name"], len(r.frame["rois"])) for r in records] == [("a.jpg", 0), ("d.jpg", 1)]
 
 
+def test_values_come_out_as_json_reads_them_whole_numbers_of_any_size_included(tmp_path):
+    path = write_coco(tmp_path / "values.json", images=[{"id": 1, "file_name": "a.jpg", "serial": -9999999999999999999, "big": 2**70}],
+                      annotations=[{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "track": -(2**63) - 1, "note": "caf\u00e9 \U0001F600"}])
+    (record,), problems, _ = read_all(path)
+    assert problems == [] and record.frame["meta"] == {"file_name": "a.jpg", "serial": -9999999999999999999, "big": 2**70}
+    assert record.frame["rois"][0]["meta"] == {"track": -(2**63) - 1, "note": "caf\u00e9 \U0001F600"}
+
+
 def test_a_key_given_twice_counts_with_its_later_value_as_json_reads_it(tmp_path):
     path = tmp_path / "twice.json"
     path.write_text('{"images": [{"id": 1, "file_name": "a.jpg"}], "categories": [], "info": {"year": 1},'

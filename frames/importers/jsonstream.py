@@ -22,9 +22,9 @@ CHUNK = 1 << 20
 _decoder = json.JSONDecoder()
 _WHITESPACE = " \t\n\r"
 _LONGEST_TOKEN = 16  # characters of a literal or escape the scanner may stop at the start of (-Infinity, \\uXXXX)
-# orjson reads an integer of more than 64 bits as a float; json keeps it whole. 20 digits in a row (inside a
-# string too, harmlessly) send the line to json.
-_MAYBE_HUGE_INTEGER = re.compile(r"\d{20}")
+# orjson reads an integer beyond 64 bits (below -2**63 or above 2**64 - 1) as a float; json keeps it whole. 19
+# digits in a row (inside a string too, harmlessly) send the text to json: -9999999999999999999 has 19.
+_MAYBE_HUGE_INTEGER = re.compile(r"\d{19}")
 
 
 class JsonBuffer:
