@@ -3,6 +3,8 @@ draft changed (frames.selectors.stats_delta), and single-label filters from the 
 (frames.selectors.stats_kept). Either way the answer must be exactly what counting the draft's frames gives:
 checked here after edits, additions, deletions, values outside the parent's range, and for every kind of
 distribution the Statistics tab shows."""
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -14,8 +16,10 @@ from frames.models import DatasetVersion, Job
 from frames.selectors import stats as stat_selectors
 from frames.selectors import stats_delta
 from frames.services import stats as stat_services
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.django_db]
+SHOTS = Path("/tmp/shots-13/statistics")
 
 FILTERS = {
     "none": [],
@@ -187,3 +191,37 @@ def test_publishing_counts_the_statistics_panels_once_for_the_version_and_its_ch
         frame_queries = [q["sql"] for q in queries.captured_queries if "frames_frame" in q["sql"]]
         assert all(_bounded(sql) for sql in frame_queries), frame_queries
         assert panels == {key: counted(admin_user, version, "none")[key] for key in KEYS}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_browser_statistics_tab_of_an_edited_draft_shows_its_own_counts(logged_in_page, live_server, admin_user, settings):
+    """The Statistics tab of a draft whose answers are derived from its parent's shows the draft's frames under
+    the filter: the relabelled frame's new label counted, the parent's old one not. Screenshot in
+    /tmp/shots-13/statistics/."""
+    settings.HYPERDATA_PREVIEWS_AUTO = False
+    settings.HYPERDATA_STATS_SYNC_FRAMES = 10**9
+    settings.HYPERDATA_STATS_DERIVE_FRAMES = 0
+    cache.clear()
+    page = logged_in_page
+    page.set_default_timeout(30_000)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    root = services.dataset_create(user=admin_user, name="derived-ui").versions.get()
+    services.frames_add(user=admin_user, version=root, frames=[frame(i) for i in range(120)])
+    parent = services.version_publish(user=admin_user, version=root)
+    child = services.version_create(user=admin_user, parent=parent, name="draft")
+    page.goto(f"/versions/{parent.pk}/stats/?frame_query=meta.weather:fog")  # the parent answers first
+    expect(page.locator("#stat-frames")).to_have_text("40")
+    services.frames_add(user=admin_user, version=child, frames=[frame(2, label="truck", speed=33)])  # f002 is a fog frame
+    services.frames_delete(user=admin_user, version=child, frame_ids=["f005"])  # and so is f005
+    page.goto(f"/versions/{child.pk}/stats/?frame_query=meta.weather:fog")
+    expected = counted(admin_user, fresh(child), "fog")["labels"]
+    assert expected["frame_count"] == 39
+    expect(page.locator("#stat-frames")).to_have_text("39")
+    expect(page.locator("#stat-annotated")).to_have_text(str(expected["annotated_frame_count"]))
+    for entry in expected["labels"]:
+        row = page.locator(f'tr[data-label="{entry["label"]}"]').first
+        expect(row.locator('[data-col="frames"]')).to_have_text(str(entry["frame_count"]))
+    assert "truck" in {e["label"] for e in expected["labels"]}
+    page.wait_for_selector('figure[data-chart="chart-confidence"][data-drawn="true"]')
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "stats-derived-draft.png"), full_page=True)
