@@ -6,8 +6,9 @@ through its lineage) with an annotator's edits (DRAFT_EDITS: edited, re-timed, d
 ones sorting at the start, in the middle and at the end; made once and kept). For each: page 1 (keyset), page 900
 and the last page through `offset` (services.positions.frames_page_at), the same pages with the naive
 `ORDER BY ... OFFSET k LIMIT 100`, under no filter and under a label filter; medians of BENCH_RUNS. Then "edit and
-jump": one frame edited in the draft, then page 900 (the edit changes the draft, so any kept index is stale), and
-the first source's width sort (a JSON sort path) of the published version.
+jump": one frame edited in the draft, then page 900 (the edit changes the draft, so any kept index is stale); a jump
+in drafts of 100 to 40,000 edited frames (made and deleted by the run); and the first source's width sort (a JSON
+sort path) of the published version.
 
     python bench/jump.py              # BENCH_FRAMES=100000 (default 1,000,000), BENCH_RUNS
 """
@@ -105,9 +106,13 @@ def measure(name, version, query: FrameQuery):
         got = [r.frame_id for r in position_services.frames_page_at(user=SYSTEM, version=version, query=query, offset=offset).frames]
         assert got == [r.frame_id for r in naive(version, query, offset)], (name, label)
         rows.append((label, offset, jump, plain))
-    stored = bool(position_services.frame_positions(user=SYSTEM, version=version, query=query, compute=False).stored)
-    print(f"\n{name}: {total:,} frames, index {'stored at publish' if stored else 'computed on the first jump, cached'}"
-          f" (first jump {first_ms:.0f} ms{', incl. computing it' if not stored else ''}; {len(first_jump.frames)} frames)")
+    if selectors.draft_positions(user=SYSTEM, version=version, query=query) is not None:
+        index, computed = "the parent's stored one and the draft's own rows", False
+    else:
+        computed = not position_services.frame_positions(user=SYSTEM, version=version, query=query, compute=False).stored
+        index = "computed on the first jump, cached" if computed else "stored at publish"
+    print(f"\n{name}: {total:,} frames, index {index}"
+          f" (first jump {first_ms:.0f} ms{', incl. computing it' if computed else ''}; {len(first_jump.frames)} frames)")
     print(f"  page 1 (keyset)          {keyset:8.1f} ms")
     for label, offset, jump, plain in rows:
         print(f"  {label:9} offset {offset:>9,}  jump {jump:7.1f} ms  naive OFFSET {plain:8.1f} ms  "
@@ -127,6 +132,31 @@ def edit_and_jump(draft, query: FrameQuery, runs=5):
           f" (each run: {', '.join(f'{t:.0f}' for t in times)} ms)")
 
 
+def edit_size(published, edits: int):
+    """Page 900 and the last page of a draft child with `edits` edited frames spread over the order (a second
+    child, deleted afterwards so the kept database stays as it was): how a jump's cost follows the edit's size."""
+    draft = services.version_create(user=SYSTEM, parent=published, name=f"bench-edits-{edits}")
+    try:
+        step = max(FRAMES // edits, 1)
+        ids = [f"frame-{i:08d}" for i in range(3, FRAMES, step)][:edits]
+        for start in range(0, len(ids), 5000):
+            services.frames_update(user=SYSTEM, version=draft, frames=[{"id": i, "meta": {"checked": True}} for i in ids[start: start + 5000]])
+        draft = selectors.version_get(user=SYSTEM, version_id=draft.pk)
+        query = FrameQuery(sort="context", limit=LIMIT)
+        derived = selectors.draft_positions(user=SYSTEM, version=draft, query=query) is not None
+        cache.clear()
+        start = time.perf_counter()
+        position_services.frames_page_at(user=SYSTEM, version=draft, query=query, offset=899 * LIMIT)
+        first = (time.perf_counter() - start) * 1000
+        cells = []
+        for offset in (899 * LIMIT, (draft.frame_count - 1) // LIMIT * LIMIT):
+            cells.append(ms(lambda: position_services.frames_page_at(user=SYSTEM, version=draft, query=query, offset=offset)))
+        print(f"draft child with {len(ids):>6,} edited frames ({'through the parent' if derived else 'computed'}): first jump "
+              f"{first:7.1f} ms, then page 900 {cells[0]:6.1f} ms, last page {cells[1]:6.1f} ms", flush=True)
+    finally:
+        services.version_delete(user=SYSTEM, version=draft)
+
+
 def main():
     published, draft = build()
     edit_draft(draft)
@@ -139,6 +169,9 @@ def main():
         measure(f"{name}, label=car", version, FrameQuery(filters=car, sort="context", limit=LIMIT))
     measure("draft child, sort saved (every edit sorts last)", draft, FrameQuery(sort="saved", limit=LIMIT))
     edit_and_jump(draft, FrameQuery(sort="context", limit=LIMIT))
+    print()
+    for edits in (100, 1000, 10_000, 40_000):
+        edit_size(published, edits)
     measure("published, sort width (first source's, a JSON path)", published, FrameQuery(sort="width", limit=LIMIT))
 
 

@@ -143,6 +143,7 @@ def calls(w):
         "cursor_is_at": lambda: selectors.cursor_is_at(user=user, version=draft, query=cursored, positions=positions(), offset=1),
         "cursor_offset": lambda: selectors.cursor_offset(user=user, version=draft, query=cursored, positions=positions()),
         "draft_positions": lambda: selectors.draft_positions(user=user, version=draft, query=FrameQuery()),
+        "draft_net": lambda: selectors.draft_net(user=user, version=draft, query=FrameQuery(), positions=drafted()),
         "draft_page_at": lambda: selectors.draft_page_at(user=user, version=draft, query=FrameQuery(), positions=drafted(), offset=2),
         "draft_cursor_at": lambda: selectors.draft_cursor_at(user=user, version=draft, query=FrameQuery(), positions=drafted(), offset=2),
         "draft_cursor_is_at": lambda: selectors.draft_cursor_is_at(user=user, version=draft, query=cursored, positions=drafted(), offset=1),

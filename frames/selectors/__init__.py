@@ -46,7 +46,7 @@ from .projects import may_manage_project, project_get, projects_list
 from .navigation import Step, frame_step, parse_step
 from .overlap import frames_overlap_count, overlap_query
 from .previews import frames_to_dicts, latest_previews_count, previews_count, rendition_wait
-from .draft_positions import DraftPositions, draft_cursor_at, draft_cursor_is_at, draft_cursor_offset, draft_page_at, draft_positions
+from .draft_positions import DraftPositions, draft_cursor_at, draft_cursor_is_at, draft_cursor_offset, draft_net, draft_page_at, draft_positions
 from .positions import cursor_at, cursor_is_at, cursor_offset, page_at, positions_compute, positions_stored
 from .pyramids import source_pyramid, source_pyramids
 from .query import CONTEXT_CURSOR, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STRIP_CURSOR, FrameQuery, QueryInvalid, decode_cursor, parse_frame_query
@@ -75,7 +75,8 @@ __all__ = [
     "frames_overlap_count", "overlap_query",
     "ParentFrame", "frame_changes", "parent_frame",
     "frames_to_dicts", "latest_previews_count", "previews_count", "rendition_wait",
-    "DraftPositions", "draft_cursor_at", "draft_cursor_is_at", "draft_cursor_offset", "draft_page_at", "draft_positions",
+    "DraftPositions", "draft_cursor_at", "draft_cursor_is_at", "draft_cursor_offset", "draft_net", "draft_page_at",
+    "draft_positions",
     "cursor_at", "cursor_is_at", "cursor_offset", "page_at", "positions_compute", "positions_stored",
     "source_pyramid", "source_pyramids",
     "CONTEXT_CURSOR", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "STRIP_CURSOR", "FrameQuery", "QueryInvalid", "decode_cursor", "parse_frame_query",

@@ -39,12 +39,15 @@ MAX_OWN_SHARE = 0.10
 @dataclass(frozen=True)
 class DraftPositions:
     """A draft's order through its `parent`'s `stored` checkpoints (ascending): `shadowed` is how many parent
-    frames the draft's own rows replace or delete, `own` how many own frames it shows."""
+    frames the draft's own rows replace or delete, `own` how many own frames it shows; `net[j]` (draft_net),
+    what the draft adds (own frames less shadowed ones) at or before the j-th checkpoint met in the order's
+    direction."""
 
     parent: DatasetVersion
     stored: Positions
     shadowed: int
     own: int
+    net: tuple[int, ...] | None = None
 
     @property
     def total(self) -> int:
@@ -110,22 +113,48 @@ def draft_cursor_offset(*, user, version: DatasetVersion, query: FrameQuery, pos
     return _draft_count(version, query, positions, decode_cursor(query.cursor, sort_columns(query.sort)), parent_count)
 
 
+def draft_net(*, user, version: DatasetVersion, query: FrameQuery, positions: DraftPositions) -> tuple[int, ...]:
+    """What the draft adds at or before each checkpoint, in the query's direction, from one query: the own frames
+    (+1), the parent frames they replace (-1) and the checkpoints' stored keys, in the query's order by the
+    database (its collation, as the pages are ordered), each checkpoint after the frames of its very key; the
+    running sum at a checkpoint is its net. It costs what the edit's size costs (each replaced frame is one
+    probe into the parent) plus reading the checkpoints."""
+    require(user, version, VIEWER)
+    return _net(version, query, positions)
+
+
+def _net(version: DatasetVersion, query: FrameQuery, positions: DraftPositions) -> tuple[int, ...]:
+    names = sort_columns(query.sort)
+    marks = FramePosition.objects.filter(version_id=positions.parent.pk, sort=query.sort)
+    marks = marks.annotate(**{f"_c{i}": _stored_value(i, name) for i, name in enumerate(names)}, _weight=Value(0), _tag=F("position"))
+    own = _own(version).filter(deleted=False).annotate(_weight=Value(1), _tag=Value(-1))
+    shadowed = _shadowed(version, positions.parent).annotate(_weight=Value(-1), _tag=Value(-1))
+    rows = own.values_list("_weight", "_tag", *names).union(
+        shadowed.values_list("_weight", "_tag", *names), marks.values_list("_weight", "_tag", *[f"_c{i}" for i in range(len(names))]),
+        all=True,
+    ).order_by(*[keyset_order(name, query.descending) for name in names], "_tag")
+    added, at = 0, {}
+    for weight, tag, *_ in rows.iterator(chunk_size=5000):
+        if tag < 0:
+            added += weight
+        else:
+            at[tag] = added
+    checkpoints = _Checkpoints(positions.stored.total, query.descending)
+    return tuple(at[checkpoints[j][0]] for j in range(len(checkpoints)))
+
+
 def _anchor(version: DatasetVersion, query: FrameQuery, positions: DraftPositions, offset: int) -> tuple[list | None, int]:
     """(the parent checkpoint to seek after, None for the start; how many draft frames to walk after it) for the
     page at `offset`: the last checkpoint with fewer than `offset` draft frames at or before it. (Not at most: a
     checkpoint may be a frame the draft changed or deleted, and the cursor must name the frame before the page,
-    as Next's does.) Checkpoint j's draft count lies within [parent count - shadowed, parent count + own]: only
-    the checkpoints where that range holds the offset are counted."""
+    as Next's does.)"""
+    net = positions.net if positions.net is not None else _net(version, query, positions)
     checkpoints = _Checkpoints(positions.stored.total, query.descending)
-    before = offset - 1
-    low = _first(len(checkpoints), lambda j: checkpoints[j][1] + positions.own > before) - 1  # certainly before; -1: the start
-    high = _first(len(checkpoints), lambda j: checkpoints[j][1] - positions.shadowed > before)  # certainly not
-    best_key, best_count = None, 0
-    for key, drafted in _draft_counts(version, query, positions, [checkpoints[j] for j in range(max(low, 0), high)]):
-        if drafted > before:
-            break  # the counts grow with j
-        best_key, best_count = key, drafted
-    return best_key, offset - best_count
+    past = _first(len(checkpoints), lambda j: checkpoints[j][1] + net[j] >= offset)
+    if past == 0:
+        return None, offset
+    position, parent_count = checkpoints[past - 1]
+    return positions.stored.key_at(position), offset - (parent_count + net[past - 1])
 
 
 @dataclass(frozen=True)
@@ -145,32 +174,6 @@ class _Checkpoints:
             return position, self.total - position  # the frames with keys >= the checkpoint's
         position = (j + 1) * POSITION_STEP - 1
         return position, position + 1
-
-
-def _draft_counts(version: DatasetVersion, query: FrameQuery, positions: DraftPositions, checkpoints: list) -> list[tuple[list, int]]:
-    """(key, draft frames at or before it) of each checkpoint, in one query: the own frames (+1), the parent
-    frames they replace (-1) and the checkpoints' stored keys, in the query's order by the database (its
-    collation, as the pages are ordered), a checkpoint after the frames of its very key; the running sum at
-    each checkpoint is what the draft adds at or before it."""
-    if not checkpoints:
-        return []
-    names = sort_columns(query.sort)
-    marks = FramePosition.objects.filter(version_id=positions.parent.pk, sort=query.sort, position__in=[p for p, _ in checkpoints])
-    marks = marks.annotate(**{f"_c{i}": _stored_value(i, name) for i, name in enumerate(names)}, _weight=Value(0), _tag=F("position"))
-    own = _own(version).filter(deleted=False).annotate(_weight=Value(1), _tag=Value(-1))
-    shadowed = _shadowed(version, positions.parent).annotate(_weight=Value(-1), _tag=Value(-1))
-    rows = own.values_list(*names, "_weight", "_tag").union(
-        shadowed.values_list(*names, "_weight", "_tag"), marks.values_list(*[f"_c{i}" for i in range(len(names))], "_weight", "_tag"),
-        all=True,
-    ).order_by(*[keyset_order(name, query.descending) for name in names], "_tag")
-    added, at = 0, {}
-    for *_, weight, tag in rows:
-        if tag < 0:
-            added += weight
-        else:
-            at[tag] = added
-    keys = dict(marks.values_list("position", "key"))
-    return [(keys[p], parent_count + at[p]) for p, parent_count in checkpoints]
 
 
 def _stored_value(index: int, column: str):

@@ -3,8 +3,9 @@
 - Publishing stores a published version's checkpoints of every STORED_SORTS order (one pass per sort, in a job
   for versions of HYPERDATA_STATS_SYNC_FRAMES frames or more, seconds at a million frames). Until they are
   stored, the orders are served like a draft's.
-- A draft child of a published version reads the same orders through its parent's stored checkpoints and its
-  own rows (selectors.draft_positions): nothing to compute or keep, so an edit costs the next jump nothing.
+- A draft child of a published version reads the same orders through its parent's stored checkpoints and what
+  its own rows add at each (selectors.draft_positions: one query the size of the edit, not of the version),
+  kept under the draft's state like a computed order: an edit costs the next jump that query, not a pass.
 - Any other order (a draft, a filter, a sample, a JSON sort) is computed on its first jump (one pass over the
   frames it matches, the cost of counting them) and cached: for good on a published version, and under the
   draft's state (every write moves `updated` or `frame_count`) on a draft, so a changed draft is recomputed.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 from django.core.cache import cache
 from django.db import transaction
@@ -21,7 +23,7 @@ from ..models import DatasetVersion, FramePosition
 from ..selectors import context_positions as context_position_selectors
 from ..selectors import positions as position_selectors
 from ..selectors.context_positions import ContextPositions
-from ..selectors.draft_positions import draft_cursor_is_at, draft_cursor_offset, draft_page_at, draft_positions
+from ..selectors.draft_positions import DraftPositions, draft_cursor_is_at, draft_cursor_offset, draft_net, draft_page_at, draft_positions
 from ..selectors.contexts import ContextPage
 from ..selectors.positions import POSITION_STEP, STORED_SORTS, PageAt, Positions
 from ..selectors.query import FrameQuery
@@ -81,6 +83,20 @@ def frame_positions(*, user, version: DatasetVersion, query: FrameQuery, compute
     return positions
 
 
+def draft_frame_positions(*, user, version: DatasetVersion, query: FrameQuery) -> DraftPositions | None:
+    """A draft child's order through its published parent's stored checkpoints (None: not such a draft, or not
+    such an order), with what the draft adds at each, kept until the draft changes."""
+    derived = draft_positions(user=user, version=version, query=query)
+    if derived is None:
+        return None
+    key = "draft-" + _cache_key(version, query)
+    net = cache.get(key)
+    if net is None or len(net) != derived.stored.total // POSITION_STEP:
+        net = draft_net(user=user, version=version, query=query, positions=derived)
+        cache.set(key, net, DRAFT_CACHE_SECONDS)
+    return replace(derived, net=net)
+
+
 def _cache_key(version: DatasetVersion, query: FrameQuery) -> str:
     what = [repr(list(query.filters)), query.changed, repr(query.sample), query.sort, query.descending, repr(query.min_confidence)]
     state = [] if version.is_published else [version.updated.isoformat(), version.frame_count]
@@ -90,7 +106,7 @@ def _cache_key(version: DatasetVersion, query: FrameQuery) -> str:
 
 def frames_page_at(*, user, version: DatasetVersion, query: FrameQuery, offset: int) -> PageAt:
     """The page starting at `offset` of the query's order, with its total."""
-    derived = draft_positions(user=user, version=version, query=query)
+    derived = draft_frame_positions(user=user, version=version, query=query)
     if derived is not None:
         return draft_page_at(user=user, version=version, query=query, positions=derived, offset=offset)
     positions = frame_positions(user=user, version=version, query=query)
@@ -100,7 +116,7 @@ def frames_page_at(*, user, version: DatasetVersion, query: FrameQuery, offset: 
 def page_checked(*, user, version: DatasetVersion, query: FrameQuery, page: int, compute: bool = False) -> bool | None:
     """Whether the query's cursor starts page `page` (of `query.limit` frames): True or False, or None when that
     needs checkpoints nobody has computed yet and `compute` is off."""
-    derived = draft_positions(user=user, version=version, query=query)
+    derived = draft_frame_positions(user=user, version=version, query=query)
     if derived is not None:
         return draft_cursor_is_at(user=user, version=version, query=query, positions=derived, offset=(page - 1) * query.limit)
     positions = frame_positions(user=user, version=version, query=query, compute=compute)
