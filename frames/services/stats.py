@@ -30,10 +30,10 @@ from ..selectors import overlap as frame_selectors_overlap
 from ..selectors import roi_stats as roi_selectors
 from ..selectors import stats as stat_selectors
 from ..selectors import stats_delta as delta_selectors
+from ..selectors import stats_kept as kept_selectors
 from ..selectors.access import VIEWER, require
 from ..selectors.query import FrameQuery
 from ..selectors.sampling import Sample, parse_sample
-from ..selectors import stats_kept as kept_selectors
 from ..selectors.stats_kept import PAIRS, PAIRS_MAX_LABELS
 from .jobs import job_start
 
@@ -363,12 +363,7 @@ class LabelCounts:
 
     def stats(self, *, frame_count: int) -> dict:
         self._fold()
-        labels = [
-            {"label": label, "roi_count": rois, "frame_count": frames, "frame_label_count": frame_labels}
-            for label, (rois, frame_labels, frames) in self.labels.items() if frames
-        ]
-        stats = {"frame_count": frame_count, "annotated_frame_count": self.annotated,
-                 "labels": sorted(labels, key=lambda e: (-e["frame_count"], e["label"]))}
+        stats = kept_selectors.label_stats_shape(self.labels, frame_count=frame_count, annotated=self.annotated)
         if self.pairs is not None:
             stats[PAIRS] = {a: {b: c for b, c in row.items() if c[2]} for a, row in self.pairs.items() if row.get(a, (0, 0, 0))[2]}
         return stats
