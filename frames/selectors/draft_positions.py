@@ -134,7 +134,7 @@ def _net(version: DatasetVersion, query: FrameQuery, positions: DraftPositions) 
         all=True,
     ).order_by(*[keyset_order(name, query.descending) for name in names], "_tag")
     added, at = 0, {}
-    for weight, tag, *_ in rows.iterator(chunk_size=5000):
+    for weight, tag, *_ in rows:  # fetched at once (a server-side cursor is planned for its first rows)
         if tag < 0:
             added += weight
         else:
