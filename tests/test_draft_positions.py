@@ -141,3 +141,20 @@ def test_api_offset_and_page_on_a_draft(draft, admin_user):
     assert body["count"] == draft.frame_count and body["offset"] == 555
     by_page = client.get(f"/api/versions/{draft.id}/frames/", {"sort": "saved", "order": "desc", "page": 52, "limit": 20}).json()
     assert [f["id"] for f in by_page["results"]] == reference[1020:1040] and by_page["offset"] == 1020
+
+
+def test_a_draft_of_a_published_child_reads_through_both_lineages(draft):
+    """The draft's parent is itself a child (its view: the root's frames and its own); the grandchild's jumps
+    still match the walked order, tombstones of the parent's own frames and re-added frames included."""
+    parent, child = services.version_snapshot(user=ACTOR, version=draft)
+    services.frames_update(user=ACTOR, version=child, frames=[{"id": "zz000", "timestamp": 1}, {"id": "f0100", "context_id": "a-first"}])
+    services.frames_delete(user=ACTOR, version=child, frame_ids=["a001", "f0200"])
+    services.frames_add(user=ACTOR, version=child, frames=added("f0017", 1, "ctx5", 4) + added("m", 5, "ctx2", 30))  # f0017000 is new
+    child = selectors.version_get(user=ACTOR, version_id=child.id)
+    for query in [FrameQuery(sort=sort, descending=descending, limit=50) for sort in STORED_SORTS for descending in (False, True)]:
+        assert position_services.draft_frame_positions(user=ACTOR, version=child, query=query) is not None
+        reference = walked(child, query)
+        assert len(reference) == child.frame_count
+        for offset in (0, 1, 99, 100, 101, 500, 999, 1000, len(reference) - 1):
+            page = position_services.frames_page_at(user=ACTOR, version=child, query=query, offset=offset)
+            assert [r.frame_id for r in page.frames] == reference[offset: offset + 50] == naive(child, query, offset), (query.sort, offset)

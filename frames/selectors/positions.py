@@ -7,6 +7,8 @@ most STEP + limit rows), so page 9,000 costs what page 1 costs, and it is the ve
 
 - A published version never changes: its unfiltered orders by column (STORED_SORTS) are stored in
   FramePosition when it is published (services.positions); a descending page reads them from the other end.
+- A draft child of a published version reads those stored checkpoints too, moved by what its own rows add
+  (selectors.draft_positions).
 - Any other order (a draft, a filter, a sample, a JSON sort) gets its checkpoints from one pass over the frames
   it matches (`positions_compute`, as costly as counting them), kept by services.positions while the version
   is unchanged.
