@@ -72,7 +72,7 @@ def test_writes_while_redis_is_down_succeed_and_their_work_runs_when_it_is_back(
         assert written.status_code in (200, 201), written.text
     started = api.post(f"{web.url}/api/versions/{imported.pk}/imports/", json={"format": "clearml", "path": str(lines)}, timeout=30)
     assert started.status_code == 202, started.text
-    counted = api.get(f"{web.url}/api/versions/{pictures.pk}/stats/?label=car", timeout=30)  # a job's work
+    counted = api.get(f"{web.url}/api/versions/{pictures.pk}/stats/?roi_query=labels:car", timeout=30)  # a job's work
     assert counted.status_code == 202, counted.text
     published = api.post(f"{web.url}/api/versions/{pictures.pk}/publish/", json={}, timeout=30)
     assert published.status_code == 200, published.text
@@ -92,6 +92,6 @@ def test_writes_while_redis_is_down_succeed_and_their_work_runs_when_it_is_back(
     assert set(rows.values_list("status", flat=True)) == {MediaPreview.DONE}
     assert jobs.get(kind="previews", version=pictures).done == 6 and not jobs.filter(message=BROKER_DOWN_MESSAGE).exists()
     assert DatasetVersion.objects.get(pk=imported.pk).frame_count == 50
-    assert api.get(f"{web.url}/api/versions/{pictures.pk}/stats/?label=car", timeout=30).json()["frame_count"] == 0
+    assert api.get(f"{web.url}/api/versions/{pictures.pk}/stats/?roi_query=labels:car", timeout=30).json()["frame_count"] == 0
     assert not TaskOutbox.objects.exists()
     images.shutdown()

@@ -128,10 +128,10 @@ def test_statistics_of_a_large_version_through_the_api_are_a_job(alice, celery_w
         for i in range(4)
     ])
     api = api_client(alice)
-    first = api.get(f"/api/versions/{draft.pk}/stats/?label=car")
+    first = api.get(f"/api/versions/{draft.pk}/stats/?roi_query=labels:car")
     assert first.status_code == 202 and first.json()["kind"] == "stats" and first.headers["Retry-After"]
-    assert api.get(f"/api/versions/{draft.pk}/stats/?label=car").json()["id"] == first.json()["id"]  # the same job
+    assert api.get(f"/api/versions/{draft.pk}/stats/?roi_query=labels:car").json()["id"] == first.json()["id"]  # the same job
     wait_until(Job.objects.get(pk=first.json()["id"]), Job.DONE, worker=celery_worker_process)
-    answer = api.get(f"/api/versions/{draft.pk}/stats/?label=car")
+    answer = api.get(f"/api/versions/{draft.pk}/stats/?roi_query=labels:car")
     assert answer.status_code == 200 and answer.json()["frame_count"] == 4
     assert {e["label"]: e["roi_count"] for e in answer.json()["labels"]} == {"car": 4}

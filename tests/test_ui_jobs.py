@@ -177,7 +177,7 @@ def test_the_statistics_note_names_the_counting_job(alice):
         {"id": f"f{i}", "sources": [{"uri": f"s3://bucket/{i}.jpg"}], "rois": [{"labels": ["car"], "poly": [0, 0, 4, 0, 4, 4]}]}
         for i in range(8)
     ])
-    response = client_of(alice).get(reverse("viewer:version-stats-labels", args=[version.pk]) + "?label=car")
+    response = client_of(alice).get(reverse("viewer:version-stats-labels", args=[version.pk]) + "?roi_query=labels:car")
     assert response.status_code == 202
     job = Job.objects.get(kind="stats", version=version)
     html = response.content.decode()
