@@ -28,8 +28,10 @@ from django.db.models.functions import Cast
 
 from ..models import DatasetVersion, FramePosition, FrameRevision
 from .access import VIEWER, require
-from .frames import frames_browse, keyset_after, keyset_order
-from .positions import POSITION_STEP, PageAt, Positions, cursor_offset, positions_stored, skipped_cursor, stored_order
+from .frames import keyset_after, keyset_order
+from .positions import (
+    POSITION_STEP, PageAt, Positions, cursor_found, cursor_offset, page_after, positions_stored, skipped_cursor, stored_order,
+)
 from .query import COLUMN_TYPES, FrameQuery, decode_cursor, sort_columns
 
 MAX_OWN_ROWS = 50_000
@@ -86,21 +88,14 @@ def draft_cursor_at(*, user, version: DatasetVersion, query: FrameQuery, positio
 
 def draft_page_at(*, user, version: DatasetVersion, query: FrameQuery, positions: DraftPositions, offset: int) -> PageAt:
     """The page of `query.limit` frames starting at `offset` (empty past the end), with the order's total."""
-    require(user, version, VIEWER)
-    if offset >= positions.total:
-        return PageAt([], None, offset, positions.total)
-    cursor = draft_cursor_at(user=user, version=version, query=query, positions=positions, offset=offset)
-    page = frames_browse(user=user, version=version, query=query.page(cursor=cursor))
-    return PageAt(page.frames, page.next_cursor, offset, positions.total)
+    find = lambda: draft_cursor_at(user=user, version=version, query=query, positions=positions, offset=offset)  # noqa: E731
+    return page_after(user=user, version=version, query=query, total=positions.total, offset=offset, find_cursor=find)
 
 
 def draft_cursor_is_at(*, user, version: DatasetVersion, query: FrameQuery, positions: DraftPositions, offset: int) -> bool:
     """Whether the query's cursor starts the page at `offset` (a page number in a URL, checked)."""
-    if offset <= 0 or offset > positions.total or not query.cursor:
-        return False
-    expected = draft_cursor_at(user=user, version=version, query=query, positions=positions, offset=offset)
-    names = sort_columns(query.sort)
-    return expected is not None and decode_cursor(expected, names) == decode_cursor(query.cursor, names)
+    find = lambda: draft_cursor_at(user=user, version=version, query=query, positions=positions, offset=offset)  # noqa: E731
+    return cursor_found(query, total=positions.total, offset=offset, find_cursor=find)
 
 
 def draft_cursor_offset(*, user, version: DatasetVersion, query: FrameQuery, positions: DraftPositions) -> int:

@@ -151,19 +151,31 @@ def skipped_cursor(version: DatasetVersion, query: FrameQuery, key: list | None,
 
 def page_at(*, user, version: DatasetVersion, query: FrameQuery, positions: Positions, offset: int) -> PageAt:
     """The page of `query.limit` frames starting at `offset` (empty past the end), with the order's total."""
+    find = lambda: cursor_at(user=user, version=version, query=query, positions=positions, offset=offset)  # noqa: E731
+    return page_after(user=user, version=version, query=query, total=positions.total, offset=offset, find_cursor=find)
+
+
+def page_after(*, user, version: DatasetVersion, query: FrameQuery, total: int, offset: int, find_cursor) -> PageAt:
+    """The page at `offset` of an order of `total` frames, read after the cursor `find_cursor()` finds (any
+    kind of checkpoints: a version's own, or a draft's through its parent's)."""
     require(user, version, VIEWER)
-    if offset >= positions.total:
-        return PageAt([], None, offset, positions.total)
-    cursor = cursor_at(user=user, version=version, query=query, positions=positions, offset=offset)
-    page = frames_browse(user=user, version=version, query=query.page(cursor=cursor))
-    return PageAt(page.frames, page.next_cursor, offset, positions.total)
+    if offset >= total:
+        return PageAt([], None, offset, total)
+    page = frames_browse(user=user, version=version, query=query.page(cursor=find_cursor()))
+    return PageAt(page.frames, page.next_cursor, offset, total)
 
 
 def cursor_is_at(*, user, version: DatasetVersion, query: FrameQuery, positions: Positions, offset: int) -> bool:
     """Whether the query's cursor starts the page at `offset` (a page number in a URL, checked)."""
-    if offset <= 0 or offset > positions.total or not query.cursor:
+    find = lambda: cursor_at(user=user, version=version, query=query, positions=positions, offset=offset)  # noqa: E731
+    return cursor_found(query, total=positions.total, offset=offset, find_cursor=find)
+
+
+def cursor_found(query: FrameQuery, *, total: int, offset: int, find_cursor) -> bool:
+    """Whether the query's cursor is the one `find_cursor()` finds for the page at `offset`."""
+    if offset <= 0 or offset > total or not query.cursor:
         return False
-    expected = cursor_at(user=user, version=version, query=query, positions=positions, offset=offset)
+    expected = find_cursor()
     names = sort_columns(query.sort)
     return expected is not None and decode_cursor(expected, names) == decode_cursor(query.cursor, names)
 
