@@ -106,16 +106,41 @@ def run_job(job):
 @shared_task(base=HyperDataTask, bind=True, name="frames.tasks.generate_previews", autoretry_for=())
 def generate_previews(self, uri: str, keys: list[str], job_id: str | None = None) -> None:
     """Render the previews `keys` of one uri. Idempotent: rows already rendered are skipped, and a lock per
-    uri keeps two workers from rendering the same video at once (the second one retries shortly). The lock is
-    a lease renewed while the work runs: a worker killed mid-render holds it for one lease at most."""
-    lock, hold = "preview-lock:" + hashlib.sha256(uri.encode()).hexdigest(), settings.HYPERDATA_JOB_LEASE_SECONDS
-    if not cache.add(lock, self.request.id or "1", hold):
-        raise self.retry(countdown=5, max_retries=None)
+    uri keeps two workers from rendering the same video at once (the second one retries shortly)."""
     try:
-        with _Every(lambda: cache.touch(lock, hold)):
-            services.render_previews(uri=uri, keys=keys, job_id=job_id, give_up=self.request.retries >= MAX_RETRIES)
+        _render_file(uri, keys, job_id, owner=self.request.id, give_up=self.request.retries >= MAX_RETRIES)
+    except FileBusy:
+        raise self.retry(countdown=5, max_retries=None)
     except TransientStorageError as exc:
         raise self.retry(exc=exc, countdown=self.backoff(exc))
+
+
+@shared_task(base=HyperDataTask, bind=True, name="frames.tasks.generate_previews_many", autoretry_for=())
+def generate_previews_many(self, items: list[list]) -> None:
+    """Render several files' previews one after the other ([uri, keys, job id] each): an import queues a task
+    per file otherwise, and each costs its sender about a millisecond. A file another worker holds, or whose
+    storage failed for now, is queued again on its own, to be retried as generate_previews retries. A batch
+    delivered again (its worker died) skips what was rendered already."""
+    for uri, keys, job_id in items:
+        try:
+            _render_file(uri, keys, job_id, owner=self.request.id, give_up=False)
+        except (FileBusy, TransientStorageError):
+            generate_previews.apply_async(args=[uri, keys, job_id], countdown=5)
+
+
+class FileBusy(Exception):
+    """Another worker holds the file's lock."""
+
+
+def _render_file(uri: str, keys: list[str], job_id: str | None, *, owner: str | None, give_up: bool) -> None:
+    """The lock is a lease renewed while the work runs: a worker killed mid-render holds it for one lease at
+    most."""
+    lock, hold = "preview-lock:" + hashlib.sha256(uri.encode()).hexdigest(), settings.HYPERDATA_JOB_LEASE_SECONDS
+    if not cache.add(lock, owner or "1", hold):
+        raise FileBusy(uri)
+    try:
+        with _Every(lambda: cache.touch(lock, hold)):
+            services.render_previews(uri=uri, keys=keys, job_id=job_id, give_up=give_up)
     finally:
         cache.delete(lock)
         close_old_connections()

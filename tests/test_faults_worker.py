@@ -70,10 +70,11 @@ def wait_for(condition, what: str, log) -> None:
         time.sleep(0.1)
 
 
-def test_a_worker_killed_mid_preview_leaves_every_rendition_made_once_after_a_restart(stack, owner):
+@pytest.mark.parametrize("files", [5, 24])  # a task per file; a task per ten files (a write of 20 or more)
+def test_a_worker_killed_mid_preview_leaves_every_rendition_made_once_after_a_restart(stack, owner, files):
     web, worker, api = stack
     images = ImageServer()
-    names = ["a.png", "b.png", "stall.png", "d.png", "e.png"]
+    names = ["a.png", "b.png", "stall.png"] + [f"{n}.png" for n in range(files - 3)]
     version = services.dataset_create(user=owner, name="killed-previews").versions.get()
     written = api.post(f"{web.url}/api/versions/{version.pk}/frames/", timeout=30,
                        json=[{"id": name, "sources": [{"uri": images.uri(name)}]} for name in names])

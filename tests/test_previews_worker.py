@@ -6,6 +6,7 @@ import time
 import av
 import numpy as np
 import pytest
+from celery.signals import before_task_publish
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.test import override_settings
@@ -273,3 +274,27 @@ def test_large_versions_regenerate_in_a_worker(api, celery_worker_process, media
     while MediaPreview.objects.filter(uri__contains="later-", status="done").count() < 3:
         assert time.monotonic() < deadline, celery_worker_process.log()[-2000:]
         time.sleep(0.3)
+
+
+def test_a_write_of_many_files_sends_a_render_task_per_ten_files_and_each_preview_is_made_once(api, celery_worker_process, media_roots):
+    """Sending a task costs its sender about a millisecond: an import of many files sends one per ten."""
+    sent = []
+
+    def count(sender=None, **_):
+        sent.append(sender)
+
+    before_task_publish.connect(count)
+    try:
+        for i in range(25):
+            Image.new("RGB", (64, 48), (i * 9, 100, 200)).save(media_roots / f"many-{i}.png")
+        version = services.dataset_create(user=api.user, name="many-files").versions.get()
+        frames = [{"id": f"m{i}", "sources": [{"uri": file_uri(media_roots / f"many-{i}.png")}]} for i in range(25)]
+        assert api.post(f"/api/versions/{version.pk}/frames/", frames, format="json").status_code in (200, 201)
+    finally:
+        before_task_publish.disconnect(count)
+    assert sorted(sent) == ["frames.tasks.generate_previews_many"] * 3  # 10 + 10 + 5 files
+    assert wait_for_previews(api, version.pk) == {"total": 25, "done": 25, "failed": 0, "pending": 0}
+    rows = MediaPreview.objects.filter(uri__contains="/many-")
+    assert rows.count() == 25 and set(rows.values_list("status", flat=True)) == {MediaPreview.DONE}
+    for i, frame in sorted(frames_by_id(api, version.pk).items()):
+        assert preview_image(frame["sources"][0]).getpixel((5, 5))[0] == pytest.approx(int(i[1:]) * 9, abs=4)
