@@ -13,11 +13,9 @@ Otherwise the functions answer None and the caller counts.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from ..filters import filters_q, frames_matching
@@ -29,7 +27,7 @@ from .roi_stats import (
 )
 from .stats import (
     categorical_answer, frames_with_number, histogram_edges, key_aggregate, key_parts, label_stats_of, meta_bucket_counts, numeric_answer,
-    value_counts,
+    planner_settings, value_counts,
 )
 from .stats_kept import label_stats_shape
 
@@ -119,17 +117,11 @@ def distribution_from_parent(*, user, version: DatasetVersion, delta: Delta, par
         return _roi_meta(delta, parent_answer, parts, bins) if parts else _confidence(delta, parent_answer, bins)
 
 
-@contextmanager
 def _index_probes():
     """The delta's rows are a few thousand scattered ones: PostgreSQL's default cost of a random page read (4,
     for spinning disks) makes it scan every label row to join them (225 ms at a million frames) where probing
     the index row by row takes 27 ms. Costed as on an SSD (1.1) for these queries only."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL random_page_cost = 1.1")
-        yield
+    return planner_settings("random_page_cost = 1.1")
 
 
 def _meta(delta: Delta, parent: dict, parts: list[str], bins: int, top: int, categorical: bool) -> dict | None:
