@@ -94,13 +94,7 @@ def test_render_tasks_redis_lost_are_sent_again_by_the_sweep_and_each_rendition_
 
     worker = start_sweeping_worker()
     wait_until_done(job, worker)
-
-    job.refresh_from_db()
-    assert (job.done, job.total) == (6, 6)
-    rows = MediaPreview.objects.filter(uri__in=[images.uri(n) for n in lost + kept])
-    assert rows.count() == 6
-    assert set(rows.values_list("status", "attempts", "job_id")) == {(MediaPreview.DONE, 1, job.pk)}
-    assert images.hits == {f"/{name}": 1 for name in lost + kept}  # each source read once: rendered once
+    rows = assert_each_made_once(job, images, lost + kept)
     for row in rows:  # one file per rendition
         folder = Path(settings.MEDIA_ROOT) / "previews" / row.key[:2]
         assert [p.name for p in folder.iterdir() if row.key in p.name] == [Path(row.file).name]
@@ -129,10 +123,18 @@ def test_retrying_renditions_whose_tasks_were_lost_keeps_the_job_count(lossy_sta
 
     worker = start_sweeping_worker()
     wait_until_done(job, worker)
-    job.refresh_from_db()
-    assert (job.done, job.total) == (3, 3)
+    assert_each_made_once(job, images, names)
     assert Job.objects.filter(kind="previews", version=version).count() == 1
-    rows = MediaPreview.objects.filter(uri__in=[images.uri(n) for n in names])
-    assert set(rows.values_list("status", "attempts", "job_id")) == {(MediaPreview.DONE, 1, job.pk)}
-    assert images.hits == {f"/{name}": 1 for name in names}
     images.shutdown()
+
+
+def assert_each_made_once(job, images, names):
+    """The job finished at n of n, and each source's rendition was made once, under it, from one read of the
+    source; the renditions' rows."""
+    job.refresh_from_db()
+    assert (job.done, job.total) == (len(names), len(names))
+    rows = MediaPreview.objects.filter(uri__in=[images.uri(n) for n in names])
+    assert rows.count() == len(names)
+    assert set(rows.values_list("status", "attempts", "job_id")) == {(MediaPreview.DONE, 1, job.pk)}
+    assert images.hits == {f"/{name}": 1 for name in names}  # each source read once: rendered once
+    return rows
