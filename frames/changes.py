@@ -33,7 +33,7 @@ def changed_rows(version: DatasetVersion, changed: str) -> QuerySet[FrameRevisio
     if version.parent_id is None:
         visible = FrameRevision.objects.visible_in(version)
         return visible if changed in (ANY, ADDED) else visible.none()
-    own = FrameRevision.objects.filter(version_id=version.pk, deleted=False)
+    own = own_rows(version).filter(deleted=False)
     parts = {
         ADDED: [own.alias(_gone=_parent_deleted(version)).filter(Q(_gone__isnull=True) | Q(_gone=True))],
         EDITED: [own.alias(_gone=_parent_deleted(version)).filter(_gone=False)],
@@ -44,6 +44,27 @@ def changed_rows(version: DatasetVersion, changed: str) -> QuerySet[FrameRevisio
     for part in parts[1:]:
         pks = pks.union(part.values("pk"), all=True)
     return FrameRevision.objects.filter(pk__in=pks)
+
+
+def published_parent(version: DatasetVersion) -> DatasetVersion | None:
+    """A draft's published parent, whose view it shows but for its own rows (its lineage is the parent's and
+    its own), or None (a published version, a root, a draft of a draft)."""
+    if version.is_published or version.parent_id is None:
+        return None
+    parent = DatasetVersion.objects.filter(pk=version.parent_id).first()
+    if parent is None or not parent.is_published or list(version.lineage[:-1]) != list(parent.lineage):
+        return None
+    return parent
+
+
+def own_rows(version: DatasetVersion) -> QuerySet[FrameRevision]:
+    """The revisions saved in this version, tombstones included (the `version_id` index)."""
+    return FrameRevision.objects.filter(version_id=version.pk)
+
+
+def replaced_in_parent(version: DatasetVersion, parent: DatasetVersion) -> QuerySet[FrameRevision]:
+    """The parent's view's revisions of the frame ids this version saved or deleted: what its own rows replace."""
+    return FrameRevision.objects.visible_in(parent).filter(frame_id__in=own_rows(version).values("frame_id"))
 
 
 def listed_as_deleted(version: DatasetVersion, changed: str, row: FrameRevision) -> bool:

@@ -26,7 +26,8 @@ from django.db.models import BigIntegerField, CharField, Count, F, Q, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
-from ..models import DatasetVersion, FramePosition, FrameRevision
+from ..changes import own_rows, published_parent, replaced_in_parent
+from ..models import DatasetVersion, FramePosition
 from .access import VIEWER, require
 from .frames import keyset_after, keyset_order
 from .positions import (
@@ -60,12 +61,10 @@ def draft_positions(*, user, version: DatasetVersion, query: FrameQuery) -> Draf
     """The query's order of a draft through its published parent's stored checkpoints; None when that does not
     apply (not a draft child of a published version with its index stored, a filtered or JSON order, a large edit)."""
     require(user, version, VIEWER)
-    if version.is_published or version.parent_id is None or not stored_order(query):
+    parent = published_parent(version) if stored_order(query) else None
+    if parent is None:
         return None
-    parent = DatasetVersion.objects.filter(pk=version.parent_id).first()
-    if parent is None or not parent.is_published or list(version.lineage[:-1]) != list(parent.lineage):
-        return None
-    rows = _own(version).aggregate(all=Count("pk"), shown=Count("pk", filter=Q(deleted=False)), tombstones=Count("pk", filter=Q(deleted=True)))
+    rows = own_rows(version).aggregate(all=Count("pk"), shown=Count("pk", filter=Q(deleted=False)), tombstones=Count("pk", filter=Q(deleted=True)))
     if rows["all"] > min(MAX_OWN_ROWS, MAX_OWN_SHARE * parent.frame_count):
         return None
     # Every own row but an addition replaces one parent frame (tombstones only ever replace one: frames.changes),
@@ -122,8 +121,8 @@ def _net(version: DatasetVersion, query: FrameQuery, positions: DraftPositions) 
     names = sort_columns(query.sort)
     marks = FramePosition.objects.filter(version_id=positions.parent.pk, sort=query.sort)
     marks = marks.annotate(**{f"_c{i}": _stored_value(i, name) for i, name in enumerate(names)}, _weight=Value(0), _tag=F("position"))
-    own = _own(version).filter(deleted=False).annotate(_weight=Value(1), _tag=Value(-1))
-    shadowed = _shadowed(version, positions.parent).annotate(_weight=Value(-1), _tag=Value(-1))
+    own = own_rows(version).filter(deleted=False).annotate(_weight=Value(1), _tag=Value(-1))
+    shadowed = replaced_in_parent(version, positions.parent).annotate(_weight=Value(-1), _tag=Value(-1))
     rows = own.values_list("_weight", "_tag", *names).union(
         shadowed.values_list("_weight", "_tag", *names), marks.values_list("_weight", "_tag", *[f"_c{i}" for i in range(len(names))]),
         all=True,
@@ -180,8 +179,8 @@ def _stored_value(index: int, column: str):
 def _draft_count(version: DatasetVersion, query: FrameQuery, positions: DraftPositions, key: list, parent_count: int) -> int:
     """The draft frames at or before `key` in the query's direction, from the parent's count there."""
     not_after = ~keyset_after(sort_columns(query.sort), key, descending=query.descending)
-    shadowed = _shadowed(version, positions.parent).filter(not_after).count() if positions.shadowed else 0
-    own = _own(version).filter(not_after, deleted=False).count() if positions.own else 0
+    shadowed = replaced_in_parent(version, positions.parent).filter(not_after).count() if positions.shadowed else 0
+    own = own_rows(version).filter(not_after, deleted=False).count() if positions.own else 0
     return parent_count - shadowed + own
 
 
@@ -195,13 +194,3 @@ def _first(count: int, passes) -> int:
         else:
             low = middle + 1
     return low
-
-
-def _own(version: DatasetVersion):
-    """The draft's own rows, tombstones included (the `version_id` index)."""
-    return FrameRevision.objects.filter(version_id=version.pk)
-
-
-def _shadowed(version: DatasetVersion, parent: DatasetVersion):
-    """The parent's frames the draft's own rows (edits and tombstones) replace."""
-    return FrameRevision.objects.visible_in(parent).filter(frame_id__in=_own(version).values("frame_id"))

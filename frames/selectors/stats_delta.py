@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import QuerySet
 
+from ..changes import own_rows, published_parent, replaced_in_parent
 from ..filters import filters_q, frames_matching
 from ..models import DatasetVersion, FrameRevision
 from .access import VIEWER, require
@@ -57,15 +58,13 @@ def draft_changes(*, user, version: DatasetVersion) -> DraftChanges | None:
     draft child of a published version, of HYPERDATA_STATS_DERIVE_FRAMES frames or more, with at most
     DELTA_MAX_OWN_ROWS revisions of its own; else None."""
     require(user, version, VIEWER)
-    large = version.frame_count >= settings.HYPERDATA_STATS_DERIVE_FRAMES
-    parent = version.parent if large and version.parent_id and not version.is_published else None
-    if parent is None or not parent.is_published or list(version.lineage) != [*parent.lineage, version.seq]:
+    parent = published_parent(version) if version.frame_count >= settings.HYPERDATA_STATS_DERIVE_FRAMES else None
+    if parent is None:
         return None
-    own = FrameRevision.objects.filter(version_id=version.pk)  # the draft's own rows (indexed by version)
-    rows = list(own.values_list("pk", "deleted")[: DELTA_MAX_OWN_ROWS + 1])
+    rows = list(own_rows(version).values_list("pk", "deleted")[: DELTA_MAX_OWN_ROWS + 1])
     if len(rows) > DELTA_MAX_OWN_ROWS:
         return None
-    replaced = FrameRevision.objects.visible_in(parent).filter(frame_id__in=own.values("frame_id")).values_list("pk", flat=True)
+    replaced = replaced_in_parent(version, parent).values_list("pk", flat=True)
     return DraftChanges(parent.pk, replaced=tuple(replaced), own=tuple(pk for pk, deleted in rows if not deleted))
 
 
