@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+import sys
 import threading
 import time
 
@@ -271,15 +272,16 @@ def test_a_file_that_breaks_off_midway_writes_nothing_and_stops_its_reader(owner
     assert not [t for t in threading.enumerate() if t.name == "import-read-ahead"]
 
 
-def test_the_cycle_collector_is_on_again_after_any_import(owner, tmp_path):
+def test_the_cycle_collector_and_the_thread_switch_interval_are_as_before_after_any_import(owner, tmp_path):
+    interval = sys.getswitchinterval()
     path = tmp_path / "two.jsonl"
     path.write_text(json.dumps({"id": "a", "sources": [{"uri": "s3://b/a.jpg"}]}) + "\n" + '{"id": "b", "sources": 7}\n')
     with pytest.raises(services.ImportRefused):
         services.import_frames(user=owner, version=draft_of(owner, "refused gc"), format="clearml", source=ImportSource(path=path))
-    assert gc.isenabled()
+    assert gc.isenabled() and sys.getswitchinterval() == interval
     path.write_text(json.dumps({"id": "a", "sources": [{"uri": "s3://b/a.jpg"}]}) + "\n")
     services.import_frames(user=owner, version=draft_of(owner, "gc"), format="clearml", source=ImportSource(path=path), dry_run=True)
-    assert gc.isenabled()
+    assert gc.isenabled() and sys.getswitchinterval() == interval
 
 
 def test_a_frame_id_repeated_later_in_an_import_replaces_the_earlier_one(owner, tmp_path, monkeypatch):
@@ -383,3 +385,56 @@ def test_an_imports_progress_is_seen_before_it_commits_and_cancelling_stops_it(o
     cancelling[0].join(30)
     assert Job.objects.get(pk=cancelled.pk).state == Job.CANCELLED
     assert FrameRevision.objects.filter(version_id=cancelled.version_id).count() == 0  # rolled back
+
+
+ODD_TEXT = "tab\there, new\nline, cr\rback\\slash \\N \b\f\v ü"
+
+
+def odd_frame(i: int) -> dict:
+    """A frame whose text holds every character COPY's text format escapes, in each column and index row."""
+    return {
+        "id": f"{ODD_TEXT} {i}", "context_id": f"ctx {ODD_TEXT}", "timestamp": i, "num_frames": 1,
+        "meta": {ODD_TEXT: ODD_TEXT, "n": i},
+        "sources": [{"id": f"src {ODD_TEXT}", "uri": f"s3://b/{ODD_TEXT}/{i}.jpg", "content_type": f"image/{ODD_TEXT}", "meta": {"k": ODD_TEXT}}],
+        "rois": [
+            {"id": "a", "labels": [f"label {ODD_TEXT}"], "poly": [0, 0, 5, 0, 5, 5], "confidence": 1},
+            {"id": "b", "labels": ["plain"], "confidence": None},
+            {"id": "c", "labels": ["plain", f"label {ODD_TEXT}"], "confidence": 0.125},
+        ],
+    }
+
+
+def stored_columns(version) -> list[tuple]:
+    """What the index rows say about each revision: its labels with their confidence, its sources."""
+    rows = []
+    for revision in FrameRevision.objects.filter(version=version).prefetch_related("roi_labels", "source_rows").order_by("frame_id"):
+        labels = sorted((r.roi_index, r.label, r.confidence, r.is_frame_label) for r in revision.roi_labels.all())
+        sources = [(s.source_id, s.uri, s.content_type, s.meta) for s in revision.source_rows.all()]
+        rows.append((revision.frame_id, revision.context_id, labels, sources))
+    return rows
+
+
+def test_text_with_copy_escapes_is_stored_as_written_by_imports_and_the_api(owner, tmp_path):
+    # Imports write COPY text themselves (frames.services.bulk); the API's writes and a second import into a
+    # version that has frames (replacing some, adding others) go through the other paths of the same code.
+    path = tmp_path / "odd.jsonl"
+    path.write_text("".join(json.dumps(odd_frame(i)) + "\n" for i in range(3)))
+    imported = draft_of(owner, "imported")
+    services.import_frames(user=owner, version=imported, format="clearml", source=ImportSource(path=path))
+    path.write_text("".join(json.dumps(odd_frame(i)) + "\n" for i in range(1, 5)))
+    services.import_frames(user=owner, version=imported, format="clearml", source=ImportSource(path=path))
+    written = draft_of(owner, "written")
+    services.frames_add(user=owner, version=written, frames=[odd_frame(i) for i in range(5)])
+
+    for version in (imported, written):
+        stored = all_frames(owner, version)
+        assert sorted(stored) == sorted(f"{ODD_TEXT} {i}" for i in range(5))
+        for i in range(5):
+            frame, expected = stored[f"{ODD_TEXT} {i}"], odd_frame(i)
+            assert {k: frame[k] for k in ("context_id", "meta", "rois")} == {k: expected[k] for k in ("context_id", "meta", "rois")}
+            assert [{k: s[k] for k in ("id", "uri", "content_type", "meta")} for s in frame["sources"]] == expected["sources"]
+    assert stored_columns(imported) == stored_columns(written)
+    label = f"label {ODD_TEXT}"
+    assert stored_columns(imported)[0][2] == [(0, label, 1.0, False), (1, "plain", None, True), (2, label, 0.125, True), (2, "plain", 0.125, True)]
+    found = api_client(owner).get(f"/api/versions/{imported.pk}/frames/", {"label": label}).json()
+    assert len(found["results"]) == 5

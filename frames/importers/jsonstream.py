@@ -23,8 +23,10 @@ _decoder = json.JSONDecoder()
 _WHITESPACE = " \t\n\r"
 _LONGEST_TOKEN = 16  # characters of a literal or escape the scanner may stop at the start of (-Infinity, \\uXXXX)
 # orjson reads an integer beyond 64 bits (below -2**63 or above 2**64 - 1) as a float; json keeps it whole. 19
-# digits in a row (inside a string too, harmlessly) send the text to json: -9999999999999999999 has 19.
-_MAYBE_HUGE_INTEGER = re.compile(r"\d{19}")
+# digits in a row (inside a string too, harmlessly) send the text to json: -9999999999999999999 has 19. Looked
+# for with every digit made a 0 (1.9 us a frame), not a regular expression (4.9 us).
+_DIGITS_AS_ZEROS = str.maketrans("123456789", "000000000")
+_NINETEEN_DIGITS = "0" * 19
 
 
 class JsonBuffer:
@@ -144,7 +146,7 @@ def iter_json_lines(stream: TextIO, file: str) -> Iterator[tuple[object, int] | 
 
 def _loads(text: str):
     """json.loads(text), through orjson when it gives the same value (json raises what is wrong)."""
-    if not _MAYBE_HUGE_INTEGER.search(text):
+    if _NINETEEN_DIGITS not in text.translate(_DIGITS_AS_ZEROS):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:

@@ -19,7 +19,7 @@ from ..schema import FrameError, parse_frame
 from ..selectors.access import ANNOTATOR, require
 from ..selectors.frames import frame_to_dict
 from ..selectors.meta_schema import meta_checked
-from .bulk import NewRevision, insert_index_rows, insert_revisions
+from .bulk import copy_text_of, frame_references_checked_per_statement, insert_frames, insert_index_rows, insert_revisions, new_revision
 from .planner import planner_stats_refresh_after
 from .previews import previews_request
 from .stats import LabelCounts
@@ -67,7 +67,10 @@ def _parse_all(frames: Iterable, parse) -> tuple[list[dict], list[dict]]:
 
 
 def _dedupe_last_wins(frames: list[dict]) -> list[dict]:
-    return list({frame["id"]: frame for frame in frames}.values())
+    """`frames` without the earlier of two with one id; the same list (and the COPY text it carries) when
+    every id is once."""
+    by_id = {frame["id"]: frame for frame in frames}
+    return frames if len(by_id) == len(frames) else list(by_id.values())
 
 
 @transaction.atomic
@@ -218,6 +221,7 @@ def frames_write_stream(*, user, version: DatasetVersion, chunks: Iterable[list[
     version stays locked from the first chunk to the last, and an exception raised by `chunks` rolls all of
     it back. A frame id seen again replaces the earlier one. The ids written are not collected (millions)."""
     version = _lock_writable(user, version)
+    frame_references_checked_per_statement()
     result = FramesWriteResult(frame_ids=None)
     _write_chunks(user, version, (_dedupe_last_wins(chunk) for chunk in chunks), result)
     return result
@@ -252,8 +256,9 @@ def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWrit
         return
     latest = FrameRevision.objects.latest_in(version, [f["id"] for f in frames])
     now = _now_ms()
-    own, new = [], []
-    for frame in frames:
+    texts = copy_text_of(frames)
+    own, new, new_texts = [], [], []
+    for index, frame in enumerate(frames):
         current = latest.get(frame["id"])
         counts.replace(current, frame["rois"])
         if current is None or current.deleted:
@@ -265,7 +270,9 @@ def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWrit
         if current is not None and current.version_seq == version.seq:
             own.append(_fill(current, frame, saved))
         else:
-            new.append(_new_revision(version, frame, saved))
+            new.append(new_revision(version, frame, saved))
+            if texts:
+                new_texts.append(texts[index])
     _clear_index_rows([r.pk for r in own])
     if own:
         FrameRevision.objects.bulk_update(
@@ -274,28 +281,19 @@ def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWrit
         insert_index_rows(own)
     try:
         with transaction.atomic():
-            insert_revisions(new)
+            insert_revisions(new, new_texts or None)
     except IntegrityError:
         raise Conflict("another write to this version saved the same frame ids at the same time; retry", field="frames") from None
     _note_ids(result, frames)
 
 
 def _insert_fresh(version: DatasetVersion, frames: list[dict]) -> bool:
-    now = _now_ms()
     try:
         with transaction.atomic():
-            insert_revisions([_new_revision(version, frame, now) for frame in frames])
+            insert_frames(version=version, saved=_now_ms(), frames=frames)
     except IntegrityError:
         return False
     return True
-
-
-def _new_revision(version: DatasetVersion, frame: dict, saved: int) -> NewRevision:
-    return NewRevision(
-        dataset_id=version.dataset_id, version_id=version.pk, version_seq=version.seq, frame_id=frame["id"],
-        context_id=frame["context_id"], timestamp=frame["timestamp"], num_frames=frame["num_frames"],
-        meta=frame["meta"], sources=frame["sources"], rois=frame["rois"], saved=saved,
-    )
 
 
 def _note_ids(result: FramesWriteResult, frames: list[dict]) -> None:

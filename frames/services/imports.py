@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import queue
 import shutil
+import sys
 import threading
 import time
 from collections import Counter
@@ -32,6 +33,7 @@ from ..models import DatasetVersion
 from ..schema import FrameError, parse_frame
 from ..selectors.access import ANNOTATOR, require
 from ..selectors.meta_schema import meta_checked
+from .bulk import prepared_frames
 from .frames import frames_write_stream
 from .meta_schema import meta_schema_merge
 from .validation import check_mask_labels
@@ -105,7 +107,7 @@ def import_frames(
     started = time.perf_counter()
     result = ImportResult(format=format, dry_run=dry_run)
     parse = meta_checked(version, parse_frame)  # the version's typed fields, as the API checks them
-    with _cyclic_gc_paused():
+    with _cyclic_gc_paused(), _short_thread_turns():
         if dry_run:
             for _chunk in _valid_chunks(reader(source), result, source, progress, parse, write_files=False):
                 pass
@@ -130,6 +132,20 @@ def _cyclic_gc_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def _short_thread_turns(seconds: float = 0.0002):
+    """Python's thread switch interval at 0.2 ms instead of 5 while importing. The writing thread waits for
+    PostgreSQL dozens of times a chunk (a COPY sends its data in pieces) and each time must take the GIL back
+    from the reading thread, which keeps it for a whole interval: 5 ms a wait cost a quarter of an import's time
+    (11,300 frames/s at 5 ms, 14,000 at 0.2 ms, the same from 0.05 to 0.2). The previous interval is restored."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
 
 
 def import_reader(format: str):
@@ -221,11 +237,16 @@ def _valid_chunks(items: Iterator, result: ImportResult, source: ImportSource, p
             _write_generated(item, source, result)
         chunk.append(frame)
         if len(chunk) >= IMPORT_CHUNK:
-            yield chunk
+            yield _for_writing(chunk, write_files)
             chunk = []
     result.labels = dict(labels.most_common())
     if chunk and result.ok:
-        yield chunk
+        yield _for_writing(chunk, write_files)
+
+
+def _for_writing(chunk: list[dict], real_run: bool) -> list[dict]:
+    """A real run's chunk with its COPY text, made here in the reading thread (bulk.PreparedFrames)."""
+    return prepared_frames(chunk) if real_run else chunk
 
 
 def _parse(item: Record | Problem, result: ImportResult, parse) -> dict | None:

@@ -17,7 +17,7 @@ from ..models import Dataset, DatasetVersion, Job, MediaPreview, new_id
 from ..selectors import previews as preview_selectors
 from ..selectors.access import ANNOTATOR, VIEWER, require
 from ..selectors.previews import PreviewRequest
-from .bulk import insert_missing_previews
+from .bulk import frames_preview_requests, insert_missing_previews
 from .jobs import job_add_work, job_progress, job_start, job_waiting_for_broker
 from .outbox import tasks_send
 
@@ -36,7 +36,7 @@ def previews_request(*, user, version: DatasetVersion, frames: list[dict], regen
     the version's `previews` job (each row names it, so the workers' sweep can send a stalled job's rows
     again). regenerate="failed" queues failed and still-pending rows again; "all" re-renders every one.
     Returns the number of renditions queued."""
-    wanted = {r.key: r for frame in frames for r in preview_selectors.frame_requests(frame)}
+    wanted = frames_preview_requests(frames)
     if not wanted:
         return 0
     job_id = _previews_job_id(version)
