@@ -81,7 +81,8 @@ def meta_problem(value) -> str | None:
     """Metadata (a frame's, a source's, an ROI's, a dataset's or a version's) nested too deeply or too large."""
     if value is None:
         return None
-    deepest = depth(value, settings.HYPERDATA_MAX_META_DEPTH)
+    flat = isinstance(value, dict) and not any(isinstance(child, (dict, list)) for child in value.values())
+    deepest = 1 if flat else depth(value, settings.HYPERDATA_MAX_META_DEPTH)  # most metadata is one level
     if deepest > settings.HYPERDATA_MAX_META_DEPTH:
         return f"nested more than {settings.HYPERDATA_MAX_META_DEPTH} levels deep"
     limit = settings.HYPERDATA_MAX_META_BYTES

@@ -151,7 +151,7 @@ class Roi(_Open):
     def _polygons(cls, poly):
         if poly is None:  # no polygon: a frame label, or an ROI of a mask
             return None
-        for part in split_poly(poly):
+        for part in split_poly(poly) if POLY_SEPARATOR in poly else (poly,):
             if len(part) % 2:
                 raise ValueError(f"a polygon has an odd number of coordinates ({len(part)}); expected x,y pairs")
             if len(part) < 4:
