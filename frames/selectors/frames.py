@@ -12,6 +12,7 @@ from typing import Iterator
 
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 from ..exceptions import NotFound
 from ..filters import filtering, frames_matching
@@ -120,12 +121,23 @@ def frame_pages(*, user, version: DatasetVersion, query: FrameQuery, first: Fram
 
 
 def keyset_after(names: list[str], values: list, *, descending: bool) -> Q:
-    """Rows strictly after `values` in `names` order: a >= va AND (a > va OR (a = va AND (b > vb ...))).
+    """Rows strictly after `values` in `names` order (frame columns: NOT NULL, all one direction).
 
-    The leading `a >= va` lets the database start its index scan at the cursor instead of filtering.
+    PostgreSQL gets a row comparison, (a, b) > (va, vb), which its index scan starts at: the expanded form only
+    lets it start at `a >= va` and then walk every row with a = va (a version's every frame, in timestamp
+    order, when its images all have timestamp 0). Databases without row comparisons get the expanded form.
     """
     if names[0] == META_SORT_ALIAS:
         return _after_meta(values, descending=descending)
+    if len(names) > 1 and connection.features.supports_tuple_lookups:
+        after = TupleLessThan if descending else TupleGreaterThan
+        return Q(after(Tuple(*(F(name) for name in names)), list(values)))
+    return expanded_after(names, values, descending=descending)
+
+
+def expanded_after(names: list[str], values: list, *, descending: bool) -> Q:
+    """a >= va AND (a > va OR (a = va AND (b > vb ...))): the leading `a >= va` lets the database start its
+    index scan at the cursor's first value instead of filtering."""
     strict, loose = ("lt", "lte") if descending else ("gt", "gte")
     tail = Q(**{f"{names[-1]}__{strict}": values[-1]})
     for name, value in zip(reversed(names[:-1]), reversed(values[:-1])):
