@@ -19,7 +19,7 @@ from ..schema import FrameError, parse_frame
 from ..selectors.access import ANNOTATOR, require
 from ..selectors.frames import frame_to_dict
 from ..selectors.meta_schema import meta_checked
-from .bulk import copy_text_of, frame_references_checked_per_statement, insert_frames, insert_index_rows, insert_revisions, new_revision
+from .bulk import copy_text_of, references_checked_per_statement, insert_frames, insert_index_rows, insert_revisions, new_revision
 from .planner import planner_stats_refresh_after
 from .previews import previews_request
 from .stats import LabelCounts
@@ -221,7 +221,7 @@ def frames_write_stream(*, user, version: DatasetVersion, chunks: Iterable[list[
     version stays locked from the first chunk to the last, and an exception raised by `chunks` rolls all of
     it back. A frame id seen again replaces the earlier one. The ids written are not collected (millions)."""
     version = _lock_writable(user, version)
-    frame_references_checked_per_statement()
+    references_checked_per_statement()
     result = FramesWriteResult(frame_ids=None)
     _write_chunks(user, version, (_dedupe_last_wins(chunk) for chunk in chunks), result)
     return result
