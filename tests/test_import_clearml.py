@@ -438,3 +438,18 @@ def test_text_with_copy_escapes_is_stored_as_written_by_imports_and_the_api(owne
     assert stored_columns(imported)[0][2] == [(0, label, 1.0, False), (1, "plain", None, True), (2, label, 0.125, True), (2, "plain", 0.125, True)]
     found = api_client(owner).get(f"/api/versions/{imported.pk}/frames/", {"label": label}).json()
     assert len(found["results"]) == 5
+
+
+def test_renditions_outlive_the_user_who_asked_for_them(owner, tmp_path, django_user_model):
+    # `requested_by` has no database constraint (an import writes one per source): deleting the user nulls it
+    # through the ORM, and the rows and frames stay.
+    importer = django_user_model.objects.create_user("importer", password="pw-importer-123456")
+    draft = draft_of(owner, "asked")
+    services.member_set(user=owner, dataset=draft.dataset, username="importer", role="annotator")
+    path = tmp_path / "asked.jsonl"
+    path.write_text("".join(json.dumps({"id": f"f{i}", "sources": [{"uri": f"s3://b/{i}.jpg"}]}) + "\n" for i in range(3)))
+    services.import_frames(user=importer, version=draft, format="clearml", source=ImportSource(path=path))
+    assert sorted(MediaPreview.objects.values_list("requested_by_id", flat=True)) == [importer.pk] * 3
+    importer.delete()
+    assert list(MediaPreview.objects.values_list("requested_by_id", flat=True)) == [None] * 3
+    assert len(all_frames(owner, draft)) == 3

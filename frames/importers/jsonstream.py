@@ -24,9 +24,10 @@ _WHITESPACE = " \t\n\r"
 _LONGEST_TOKEN = 16  # characters of a literal or escape the scanner may stop at the start of (-Infinity, \\uXXXX)
 # orjson reads an integer beyond 64 bits (below -2**63 or above 2**64 - 1) as a float; json keeps it whole. 19
 # digits in a row (inside a string too, harmlessly) send the text to json: -9999999999999999999 has 19. Looked
-# for with every digit made a 0 (1.9 us a frame), not a regular expression (4.9 us).
-_DIGITS_AS_ZEROS = str.maketrans("123456789", "000000000")
-_NINETEEN_DIGITS = "0" * 19
+# for in the UTF-8 bytes with every digit made a 0 (0.7 us a frame with the encoding; a regular expression 4.9 us,
+# the same on the str 2.2 us), which orjson then reads as they are.
+_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_DIGITS = b"0" * 19
 
 
 class JsonBuffer:
@@ -146,9 +147,10 @@ def iter_json_lines(stream: TextIO, file: str) -> Iterator[tuple[object, int] | 
 
 def _loads(text: str):
     """json.loads(text), through orjson when it gives the same value (json raises what is wrong)."""
-    if _NINETEEN_DIGITS not in text.translate(_DIGITS_AS_ZEROS):
+    data = text.encode("utf-8", "surrogatepass")  # half a surrogate pair: orjson refuses it, json reads it
+    if _NINETEEN_DIGITS not in data.translate(_DIGITS_AS_ZEROS):
         try:
-            return orjson.loads(text)
+            return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass  # json says why (its messages, its columns), or reads what orjson refuses (NaN, Infinity)
     return json.loads(text)
