@@ -62,12 +62,16 @@ class FrameCopyText:
 
 class PreparedFrames(list):
     """Parsed frames together with what their write needs that depends on them alone, made ahead of the write
-    (by an import's reading thread): their FrameCopyText and the renditions they need ({key: PreviewRequest}).
-    A write given a plain list makes these itself."""
+    (by an import's reading thread): their FrameCopyText, their label_signature and the renditions they need
+    ({key: PreviewRequest}). A write given a plain list makes these itself."""
 
     def __init__(self, frames: list[dict]):
         super().__init__(frames)
-        self.copy_text = [frame_copy_text(f["id"], f["context_id"], f["timestamp"], f["num_frames"], f["meta"], f["sources"], f["rois"]) for f in frames]
+        self.copy_text, self.label_signatures = [], []
+        for f in frames:
+            label_rows = list(roi_label_rows(f["rois"]))
+            self.copy_text.append(frame_copy_text(f["id"], f["context_id"], f["timestamp"], f["num_frames"], f["meta"], f["sources"], f["rois"], label_rows))
+            self.label_signatures.append(label_signature(label_rows))
         self.preview_requests = frames_preview_requests(frames)
 
 
@@ -87,12 +91,26 @@ def copy_text_of(frames: list[dict]) -> list[FrameCopyText] | None:
     return frames.copy_text if isinstance(frames, PreparedFrames) else None
 
 
-def frame_copy_text(frame_id, context_id, timestamp, num_frames, meta, sources, rois) -> FrameCopyText:
+def label_signatures_of(frames: list[dict]) -> list[tuple] | None:
+    return frames.label_signatures if isinstance(frames, PreparedFrames) else None
+
+
+def label_signature(label_rows: list[tuple]) -> tuple:
+    """A frame's part of the label statistics from its roi_label_rows: ((label, ROIs, frame labels), ...) by
+    label (an ROI without poly, shape or mask labels the frame)."""
+    counts: dict[str, list[int]] = {}
+    for _, label, _, frame_label in label_rows:
+        counts.setdefault(label, [0, 0])[frame_label] += 1
+    return tuple(sorted((label, rois, frame_labels) for label, (rois, frame_labels) in counts.items()))
+
+
+def frame_copy_text(frame_id, context_id, timestamp, num_frames, meta, sources, rois, label_rows=None) -> FrameCopyText:
+    """`label_rows`: the ROIs' roi_label_rows when the caller has them."""
     return FrameCopyText(
         f"{copy_field(frame_id)}\t{copy_field(context_id)}\t{copy_field(timestamp)}\t{copy_field(num_frames)}\t"
         f"{json_copy_field(meta)}\t{json_copy_field(sources)}\t{json_copy_field(rois)}\n",
         [f"{index}\t{copy_field(label)}\t{copy_field(confidence)}\t{copy_field(frame_label)}\n"
-         for index, label, confidence, frame_label in roi_label_rows(rois)],
+         for index, label, confidence, frame_label in (roi_label_rows(rois) if label_rows is None else label_rows)],
         ["\t".join([*map(copy_field, row[:-1]), json_copy_field(row[-1])]) + "\n" for row in source_rows(sources)],
     )
 

@@ -19,7 +19,7 @@ from ..schema import FrameError, parse_frame
 from ..selectors.access import ANNOTATOR, require
 from ..selectors.frames import frame_to_dict
 from ..selectors.meta_schema import meta_checked
-from .bulk import copy_text_of, references_checked_per_statement, insert_frames, insert_index_rows, insert_revisions, new_revision
+from .bulk import copy_text_of, label_signatures_of, references_checked_per_statement, insert_frames, insert_index_rows, insert_revisions, new_revision
 from .planner import planner_stats_refresh_after
 from .previews import previews_request
 from .stats import LabelCounts
@@ -248,9 +248,10 @@ def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWrit
     """Write one chunk. `fresh`: the version showed no frames when the write began, so the chunk is first
     inserted without looking its ids up; an id met earlier in the same write makes that fail, and the chunk
     is then written the ordinary way."""
+    signatures = label_signatures_of(frames) or [None] * len(frames)
     if fresh and _insert_fresh(version, frames):
-        for frame in frames:
-            counts.replace(None, frame["rois"])
+        for frame, signature in zip(frames, signatures):
+            counts.replace(None, frame["rois"], signature)
         result.added += len(frames)
         _note_ids(result, frames)
         return
@@ -260,7 +261,7 @@ def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWrit
     own, new, new_texts = [], [], []
     for index, frame in enumerate(frames):
         current = latest.get(frame["id"])
-        counts.replace(current, frame["rois"])
+        counts.replace(current, frame["rois"], signatures[index])
         if current is None or current.deleted:
             result.added += 1
         else:

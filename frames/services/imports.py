@@ -40,6 +40,7 @@ from .validation import check_mask_labels
 from .versions import lock_version, refuse_published
 
 IMPORT_CHUNK = 5000
+FIRST_CHUNK = 500  # the writer starts once this many are read; chunks then double up to IMPORT_CHUNK
 READ_AHEAD = 2  # chunks read and validated ahead of the one being written (memory: a few chunks, any file size)
 PROBLEM_LIMIT = 200  # problems kept in the report; `problem_count` counts them all
 PROGRESS_EVERY = 10000
@@ -218,6 +219,7 @@ def _read_ahead(chunks: Iterator[list[dict]], depth: int = READ_AHEAD) -> Iterat
 def _valid_chunks(items: Iterator, result: ImportResult, source: ImportSource, progress, parse, *, write_files: bool) -> Iterator[list[dict]]:
     """Chunks of parsed frames while no problem has been met; after the first, only validation goes on."""
     chunk: list[dict] = []
+    size = min(FIRST_CHUNK, IMPORT_CHUNK)  # small at first: the database starts writing sooner
     labels: Counter = Counter()
     for item in items:
         if isinstance(item, VersionExtras):
@@ -236,9 +238,9 @@ def _valid_chunks(items: Iterator, result: ImportResult, source: ImportSource, p
         if write_files:
             _write_generated(item, source, result)
         chunk.append(frame)
-        if len(chunk) >= IMPORT_CHUNK:
+        if len(chunk) >= size:
             yield _for_writing(chunk, write_files)
-            chunk = []
+            chunk, size = [], min(size * 2, IMPORT_CHUNK)
     result.labels = dict(labels.most_common())
     if chunk and result.ok:
         yield _for_writing(chunk, write_files)

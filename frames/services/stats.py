@@ -23,7 +23,6 @@ from django.core.cache import cache
 
 from ..filters import filtering, filters_to_json, parse_filters
 from ..models import DatasetVersion, FrameRevision, Job
-from ..schema import is_frame_label
 from ..selectors import contexts as context_selectors
 from ..selectors import frames as frame_selectors
 from ..selectors import overlap as frame_selectors_overlap
@@ -35,6 +34,7 @@ from ..selectors.access import VIEWER, require
 from ..selectors.query import FrameQuery
 from ..selectors.sampling import Sample, parse_sample
 from ..selectors.stats_kept import PAIRS, PAIRS_MAX_LABELS
+from .bulk import label_signature, roi_label_rows
 from .jobs import job_start
 
 DRAFT_CACHE_SECONDS = 600
@@ -300,17 +300,6 @@ def stats_job_run(*, user, job: Job):
 # -- label counts kept as frames are written ---------------------------------------------------------------------
 
 
-def frame_label_counts(rois) -> dict[str, list[int]]:
-    """One frame's part of the label statistics, {label: [ROIs, frame labels]}, counted as the RoiLabel index
-    rows are (a label once per ROI; an ROI without poly, shape or mask labels the frame)."""
-    counts: dict[str, list[int]] = {}
-    for roi in rois or ():
-        column = 1 if is_frame_label(roi) else 0
-        for label in dict.fromkeys(roi.get("labels", [])):
-            counts.setdefault(label, [0, 0])[column] += 1
-    return counts
-
-
 class LabelCounts:
     """A draft's label statistics kept through one write: started before the write (from what the version
     keeps, or its parent's when it has no revisions of its own, or counted once), moved frame by frame, and
@@ -329,22 +318,21 @@ class LabelCounts:
         """Call with the version locked, before any of the write's rows change."""
         return cls(version.stats if version.stats is not None else starting_stats(user=user, version=version))
 
-    def replace(self, old: FrameRevision | None, new_rois) -> None:
-        """A frame written: `old` is what the version showed (None, or a tombstone, for a new frame)."""
+    def replace(self, old: FrameRevision | None, new_rois, signature: tuple | None = None) -> None:
+        """A frame written: `old` is what the version showed (None, or a tombstone, for a new frame);
+        `signature`, the new ROIs' label_signature when it was made ahead."""
         if old is not None:
             self.remove(old)
-        self._move(new_rois, +1)
+        self._tally(label_signature(roi_label_rows(new_rois)) if signature is None else signature, +1)
 
     def remove(self, old: FrameRevision) -> None:
         if not old.deleted:
-            self._move(old.rois, -1)
+            self._tally(label_signature(roi_label_rows(old.rois)), -1)
 
-    def _move(self, rois, sign: int) -> None:
+    def _tally(self, signature: tuple, sign: int) -> None:
         # Frames are tallied by their labels' counts (few distinct ones in a write) and folded into the labels
         # and pairs once, in stats(): a frame costs one dictionary update, not one per pair of its labels.
-        counts = frame_label_counts(rois)
-        if counts:
-            signature = tuple(sorted((label, rois_, frame_labels) for label, (rois_, frame_labels) in counts.items()))
+        if signature:
             self.pending[signature] = self.pending.get(signature, 0) + sign
 
     def _fold(self) -> None:
