@@ -111,7 +111,7 @@ def frame_copy_text(frame_id, context_id, timestamp, num_frames, meta, sources, 
         f"{json_copy_field(meta)}\t{json_copy_field(sources)}\t{json_copy_field(rois)}\n",
         [f"{index}\t{copy_field(label)}\t{copy_field(confidence)}\t{copy_field(frame_label)}\n"
          for index, label, confidence, frame_label in (roi_label_rows(rois) if label_rows is None else label_rows)],
-        ["\t".join([*map(copy_field, row[:-1]), json_copy_field(row[-1])]) + "\n" for row in source_rows(sources)],
+        ["\t".join([*map(copy_field, row[:-1]), json_copy_field(row[-1]) if row[-1] else "{}"]) + "\n" for row in source_rows(sources)],
     )
 
 
@@ -131,6 +131,8 @@ def copy_field(value) -> str:
     if isinstance(value, bool):
         return "t" if value else "f"
     text = value if isinstance(value, str) else str(value)
+    if text.isprintable() and "\\" not in text:  # the usual case, twice as fast as the search below
+        return text
     return text.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(text) else text
 
 
