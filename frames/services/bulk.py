@@ -83,7 +83,7 @@ def frames_preview_requests(frames: list[dict]) -> dict[str, PreviewRequest]:
 
 
 def prepared_frames(frames: list[dict]) -> list[dict]:
-    """`frames` with their COPY text when the database takes COPY, else as they are."""
+    """`frames` as PreparedFrames when the database takes COPY, else as they are."""
     return PreparedFrames(frames) if connection.vendor == "postgresql" else frames
 
 

@@ -247,7 +247,8 @@ def _valid_chunks(items: Iterator, result: ImportResult, source: ImportSource, p
 
 
 def _for_writing(chunk: list[dict], real_run: bool) -> list[dict]:
-    """A real run's chunk with its COPY text, made here in the reading thread (bulk.PreparedFrames)."""
+    """A real run's chunk with what its write needs that depends on its frames alone, made here in the reading
+    thread while the writer waits for the database (bulk.PreparedFrames)."""
     return prepared_frames(chunk) if real_run else chunk
 
 
