@@ -6,6 +6,7 @@ run, and the pages right after a bulk import with stale planner statistics, anal
     BENCH_FRAMES=100000 python bench/imports.py   # quicker
     BENCH_PARTS=planner,naive,clearml,formats,rest  # the default: all parts ("coco": COCO's rows only)
     BENCH_COCO_FRAMES=100000,300000               # COCO at these sizes (default: the first of BENCH_FRAMES)
+    BENCH_OTHER_FRAMES=100000,1000000             # Encord and Lightly at these sizes (default: the same)
 
 Every frame has one source, two polygon ROIs with a confidence, and four metadata keys. Each import runs in a
 child process of its own, so its peak RSS is its own (the input file is generated once under BENCH_DIR), and
@@ -29,6 +30,7 @@ from _django import ROOT, drop_database, run_then_drop, setup
 SIZES = [int(n) for n in os.environ.get("BENCH_FRAMES", "100000,1000000").split(",")]
 OTHER_FORMATS_AT = SIZES[0]
 COCO_SIZES = [int(n) for n in os.environ.get("BENCH_COCO_FRAMES", str(OTHER_FORMATS_AT)).split(",")]
+OTHER_SIZES = [int(n) for n in os.environ.get("BENCH_OTHER_FRAMES", str(OTHER_FORMATS_AT)).split(",")]
 NAIVE_FRAMES = 5000
 PARTS = os.environ.get("BENCH_PARTS", "planner,naive,clearml,formats,rest").split(",")
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/hyperdata-bench-imports"))
@@ -293,11 +295,13 @@ def main() -> None:
         path = coco_file(n)
         result, rss = in_child(lambda: import_into_new_draft("coco", path))
         row(f"COCO instances, {n:,} ({path.stat().st_size / 2**20:.0f} MiB file)", result, rss, naive["fps"])
+    others = (("Encord import JSON (images)", encord_file, "encord"), ("Lightly metadata folder", lightly_folder, "lightly"))
+    for name, make, fmt in others if "formats" in PARTS else ():
+        for size in OTHER_SIZES:
+            path = make(size)
+            result, rss = in_child(lambda: import_into_new_draft(fmt, path))
+            row(f"{name}, {size:,}", result, rss, naive["fps"])
     n = OTHER_FORMATS_AT
-    for name, make, fmt in [] if "formats" not in PARTS else (("Encord import JSON (images)", encord_file, "encord"), ("Lightly metadata folder", lightly_folder, "lightly")):
-        path = make(n)
-        result, rss = in_child(lambda: import_into_new_draft(fmt, path))
-        row(f"{name}, {n:,}", result, rss, naive["fps"])
     for batch in (1000, 10000) if "rest" in PARTS else ():
         result, _ = in_child(lambda: rest_bulk(n, batch))
         row(f"REST bulk endpoint over HTTP, batches of {batch:,}", result, None, naive["fps"])
