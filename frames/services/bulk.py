@@ -70,7 +70,7 @@ class PreparedFrames(list):
         self.copy_text, self.label_signatures = [], []
         for f in frames:
             label_rows = list(roi_label_rows(f["rois"]))
-            self.copy_text.append(frame_copy_text(f["id"], f["context_id"], f["timestamp"], f["num_frames"], f["meta"], f["sources"], f["rois"], label_rows))
+            self.copy_text.append(dict_copy_text(f, label_rows))
             self.label_signatures.append(label_signature(label_rows))
         self.preview_requests = frames_preview_requests(frames)
 
@@ -109,15 +109,28 @@ def frame_copy_text(frame_id, context_id, timestamp, num_frames, meta, sources, 
     return FrameCopyText(
         f"{copy_field(frame_id)}\t{copy_field(context_id)}\t{copy_field(timestamp)}\t{copy_field(num_frames)}\t"
         f"{json_copy_field(meta)}\t{json_copy_field(sources)}\t{json_copy_field(rois)}\n",
-        [f"{index}\t{copy_field(label)}\t{copy_field(confidence)}\t{copy_field(frame_label)}\n"
-         for index, label, confidence, frame_label in (roi_label_rows(rois) if label_rows is None else label_rows)],
-        ["\t".join([*map(copy_field, row[:-1]), json_copy_field(row[-1]) if row[-1] else "{}"]) + "\n" for row in source_rows(sources)],
+        *index_copy_lines(rois, sources, label_rows),
     )
+
+
+def dict_copy_text(frame: dict, label_rows=None) -> FrameCopyText:
+    """frame_copy_text of a parsed frame."""
+    f = frame
+    return frame_copy_text(f["id"], f["context_id"], f["timestamp"], f["num_frames"], f["meta"], f["sources"], f["rois"], label_rows)
 
 
 def revision_copy_text(revision: FrameRevision | NewRevision) -> FrameCopyText:
     r = revision
     return frame_copy_text(r.frame_id, r.context_id, r.timestamp, r.num_frames, r.meta, r.sources, r.rois)
+
+
+def index_copy_lines(rois: list[dict], sources: list[dict], label_rows=None) -> tuple[list[str], list[str]]:
+    """A frame's ROI-label and source rows in COPY text, after revision_id."""
+    labels = [f"{index}\t{copy_field(label)}\t{copy_field(confidence)}\t{copy_field(frame_label)}\n"
+              for index, label, confidence, frame_label in (roi_label_rows(rois) if label_rows is None else label_rows)]
+    source_lines = ["\t".join([*map(copy_field, row[:-1]), json_copy_field(row[-1]) if row[-1] else "{}"]) + "\n"
+                    for row in source_rows(sources)]
+    return labels, source_lines
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\b": "\\b", "\v": "\\v", "\f": "\\f"})
@@ -176,7 +189,7 @@ def insert_frames(*, version, saved: int, frames: list[dict]) -> None:
     if connection.vendor != "postgresql":
         _create_revisions([new_revision(version, frame, saved) for frame in frames])
         return
-    texts = copy_text_of(frames) or PreparedFrames(frames).copy_text
+    texts = copy_text_of(frames) or [dict_copy_text(f) for f in frames]  # only the text: a write's other work is its own
     _copy_new_revisions(repeat(_revision_head(saved, version.dataset_id, version.pk, version.seq, False)), texts)
 
 
@@ -197,7 +210,7 @@ def _copy_new_revisions(heads, texts: list[FrameCopyText]) -> list[int]:
     """COPY revision rows (each its new id, its head, its frame text) and their index rows; their ids."""
     pks = _new_ids(FrameRevision, len(texts))
     _copy_text(FrameRevision, REVISION_COLUMNS, [f"{pk}{head}{text.frame}" for pk, head, text in zip(pks, heads, texts)])
-    _copy_index_text(pks, texts)
+    _copy_index_text(pks, [(text.labels, text.sources) for text in texts])
     return pks
 
 
@@ -210,9 +223,10 @@ def _new_ids(model, count: int) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _copy_index_text(pks: list[int], texts: list[FrameCopyText]) -> None:
-    _copy_text(RoiLabel, ROI_LABEL_COLUMNS, [f"{pk}\t{line}" for pk, text in zip(pks, texts) for line in text.labels])
-    _copy_text(FrameSource, SOURCE_COLUMNS, [f"{pk}\t{line}" for pk, text in zip(pks, texts) for line in text.sources])
+def _copy_index_text(pks: list[int], index_lines: list[tuple[list[str], list[str]]]) -> None:
+    """COPY each revision's (label lines, source lines) of index_copy_lines, prefixed with its id."""
+    _copy_text(RoiLabel, ROI_LABEL_COLUMNS, [f"{pk}\t{line}" for pk, (labels, _) in zip(pks, index_lines) for line in labels])
+    _copy_text(FrameSource, SOURCE_COLUMNS, [f"{pk}\t{line}" for pk, (_, sources) in zip(pks, index_lines) for line in sources])
 
 
 def _create_revisions(revisions: list) -> None:
@@ -226,7 +240,7 @@ def _create_revisions(revisions: list) -> None:
 def insert_index_rows(revisions: list[FrameRevision]) -> None:
     """The ROI-label and source rows of revisions that have their ids (rewritten in place)."""
     if connection.vendor == "postgresql":
-        _copy_index_text([r.pk for r in revisions], [revision_copy_text(r) for r in revisions])
+        _copy_index_text([r.pk for r in revisions], [index_copy_lines(r.rois, r.sources) for r in revisions])
         return
     RoiLabel.objects.bulk_create(RoiLabel(revision_id=r.pk, **dict(zip(ROI_LABEL_COLUMNS[1:], row))) for r in revisions for row in roi_label_rows(r.rois))
     FrameSource.objects.bulk_create(FrameSource(revision_id=r.pk, **dict(zip(SOURCE_COLUMNS[1:], row))) for r in revisions for row in source_rows(r.sources))
