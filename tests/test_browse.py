@@ -185,7 +185,9 @@ def many_frames(n):
         ("/api/versions/{v}/frames/?limit=50", 3),
         ("/api/versions/{v}/frames/?limit=50&label=car&count=true", 3),
         ("/api/versions/{v}/frames/?limit=50&label=car&label=tree&count=true", 4),
-        ("/api/versions/{v}/frames/?limit=50&sort=meta.i&order=desc", 3),
+        # a JSON sort reads the frames with the value, then (when the page is not full yet) those without
+        ("/api/versions/{v}/frames/?limit=5&sort=meta.i&order=desc", 3),
+        ("/api/versions/{v}/frames/?limit=100&sort=meta.i&order=desc", 4),
         ("/api/versions/{v}/contexts/", 4),
         ("/api/versions/{v}/stats/", 1),
     ],
@@ -242,3 +244,28 @@ def test_keyset_pages_through_repeated_sort_values_match_the_full_order(sort, de
     services.frames_add(user=ACTOR, version=draft, frames=[frame(f"g{i:03d}", context="c1", ts=0) for i in range(15)])  # a later `saved`
     everything = ids(draft, sort=sort, descending=descending, limit=500)
     assert len(everything) == 75 and paged_ids(draft, sort=sort, descending=descending, limit=7) == everything
+
+
+@pytest.mark.parametrize("sort", ["width", "height"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_size_sorts_page_through_repeats_and_frames_without_a_size(sort, descending):
+    # A size sort reads the frames with the size (seeking its index on PostgreSQL), then those without, where a
+    # size of null belongs too.
+    sizes = [640, 1280, 1920, None, "absent"]
+    draft = services.dataset_create(user=ACTOR, name=f"sizes {sort} {descending}").versions.get()
+    made = []
+    for i in range(70):
+        size = sizes[(i * 7) % len(sizes)]
+        made.append(frame(f"f{i:03d}", ts=0))
+        source = {"id": "default", "uri": f"file:///d/{i}.jpg"}
+        if size != "absent":
+            source[sort] = size
+        made[-1]["sources"] = [source]
+    services.frames_add(user=ACTOR, version=draft, frames=made)
+    valued = {f["id"]: f["sources"][0].get(sort) for f in made if f["sources"][0].get(sort) is not None}
+    with_size = sorted(valued, key=lambda frame_id: (valued[frame_id], frame_id), reverse=descending)
+    without = sorted((f["id"] for f in made if f["id"] not in valued), reverse=descending)
+    expected = with_size + without
+    assert ids(draft, sort=sort, descending=descending, limit=500) == expected
+    for limit in (1, 7, 30):
+        assert paged_ids(draft, sort=sort, descending=descending, limit=limit) == expected

@@ -19,14 +19,15 @@ TOTAL = 2 * POSITION_STEP + 37  # 237 frames: checkpoints at 99 and 199, and a t
 
 
 def frames(n=TOTAL, prefix="f"):
-    """Frames whose orders all differ: contexts of 7, timestamps repeating, `speed` missing on every 5th."""
+    """Frames whose orders all differ: contexts of 7, timestamps repeating, `speed` missing on every 5th, the
+    source's width on every 4th."""
     return [
         {
             "id": f"{prefix}{i:04d}",
             "context_id": f"ctx{(i * 37) % 7}",
             "timestamp": (i * 7919) % 50,
             "meta": {"speed": (i * 13) % 41} if i % 5 else {},
-            "sources": [{"id": "default", "uri": f"file:///data/{i}.jpg", "width": 100 + (i * 3) % 17}],
+            "sources": [{"id": "default", "uri": f"file:///data/{i}.jpg", **({"width": 100 + (i * 3) % 17} if i % 4 else {})}],
             "rois": [{"labels": ["car" if i % 3 else "person"], "poly": [0, 0, 5, 0, 5, 5]}],
         }
         for i in range(n)

@@ -13,6 +13,7 @@ from typing import Iterator
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.lookups import IsNull
 
 from ..exceptions import NotFound
 from ..filters import filtering, frames_matching
@@ -85,19 +86,48 @@ def index_order_for(filters):
 def frames_browse(*, user, version: DatasetVersion, query: FrameQuery) -> FramePage:
     """One page of the version's frames that the query's filters match, in its order, after its cursor."""
     require(user, version, VIEWER)
-    names = sort_columns(query.sort)
-    qs = query_rows(version, query)
-    if names[0] == META_SORT_ALIAS:
-        qs = qs.alias(**{META_SORT_ALIAS: json_sort_expression(query.sort)})
-    if query.cursor:
-        qs = qs.filter(keyset_after(names, decode_cursor(query.cursor, names), descending=query.descending))
-    ordering = [keyset_order(n, query.descending) for n in names]
+    after = decode_cursor(query.cursor, sort_columns(query.sort)) if query.cursor else None
+    parts = ordered_parts(query_rows(version, query), query.sort, after, descending=query.descending)
     with index_order_for(query.filters):
-        rows = list(qs.order_by(*ordering)[: query.limit + 1])
+        rows = first_rows(parts, query.limit + 1)
     if len(rows) <= query.limit:
         return FramePage(rows, None)
     rows = rows[: query.limit]
     return FramePage(rows, cursor_of(rows[-1], sort=query.sort))
+
+
+def ordered_parts(rows, sort: str, after: list | None, *, descending: bool) -> list:
+    """`rows` after the sort key `after` (None: from the start) in `sort` order, as querysets to read one after
+    the other (first_rows). A sort on columns is one query. A JSON sort is two: the frames with the value, then
+    those without it. Frames without come last in both directions, and no single ORDER BY with that rule can
+    walk the ascending (dataset, width, frame_id) index backwards: split, each part seeks in an index."""
+    names = sort_columns(sort)
+    if names[0] != META_SORT_ALIAS:
+        if after is not None:
+            rows = rows.filter(keyset_after(names, after, descending=descending))
+        return [rows.order_by(*(keyset_order(name, descending) for name in names))]
+    value_of = json_sort_expression(sort)
+    rows = rows.alias(**{META_SORT_ALIAS: value_of})
+    by_id = F("frame_id").desc() if descending else F("frame_id").asc()
+    missing = rows.filter(IsNull(value_of, True)).order_by(by_id)
+    if after is not None and after[0] is None:  # the cursor is already among the frames without the value
+        return [missing.filter(**{f"frame_id__{'lt' if descending else 'gt'}": after[1]})]
+    valued = rows.filter(IsNull(value_of, False))
+    if after is not None:
+        valued = valued.filter(row_after([META_SORT_ALIAS, "frame_id"], after, descending=descending))
+    # NULLS FIRST: the same order here (no NULLs), and what a backward walk of the ascending index gives.
+    value_order = F(META_SORT_ALIAS).desc(nulls_first=True) if descending else F(META_SORT_ALIAS).asc()
+    return [valued.order_by(value_order, by_id), missing]
+
+
+def first_rows(parts: list, count: int) -> list:
+    """The first `count` rows of ordered_parts' querysets read in turn (a later part only when needed)."""
+    rows = []
+    for part in parts:
+        if len(rows) >= count:
+            break
+        rows += list(part[: count - len(rows)])
+    return rows
 
 
 def query_rows(version: DatasetVersion, query: FrameQuery):
@@ -121,14 +151,20 @@ def frame_pages(*, user, version: DatasetVersion, query: FrameQuery, first: Fram
 
 
 def keyset_after(names: list[str], values: list, *, descending: bool) -> Q:
-    """Rows strictly after `values` in `names` order (frame columns: NOT NULL, all one direction).
+    """Rows strictly after `values` in `names` order, as one condition (frame columns: NOT NULL, all one
+    direction; a JSON sort's missing values last). Pages seek with ordered_parts instead."""
+    if names[0] == META_SORT_ALIAS:
+        return _after_meta(values, descending=descending)
+    return row_after(names, values, descending=descending)
+
+
+def row_after(names: list[str], values: list, *, descending: bool) -> Q:
+    """Rows strictly after `values` in `names` order (no NULLs among them).
 
     PostgreSQL gets a row comparison, (a, b) > (va, vb), which its index scan starts at: the expanded form only
     lets it start at `a >= va` and then walk every row with a = va (a version's every frame, in timestamp
     order, when its images all have timestamp 0). Databases without row comparisons get the expanded form.
     """
-    if names[0] == META_SORT_ALIAS:
-        return _after_meta(values, descending=descending)
     if len(names) > 1 and connection.features.supports_tuple_lookups:
         after = TupleLessThan if descending else TupleGreaterThan
         return Q(after(Tuple(*(F(name) for name in names)), list(values)))
@@ -150,7 +186,7 @@ def _after_meta(values: list, *, descending: bool) -> Q:
     value, last_id = values
     strict = "lt" if descending else "gt"
     id_after = Q(**{f"frame_id__{strict}": last_id})
-    missing = Q(**{f"{META_SORT_ALIAS}__isnull": True})
+    missing = Q(IsNull(F(META_SORT_ALIAS), True))  # SQL NULL; `__isnull` on a JSON key would test for the key
     if value is None:
         return missing & id_after
     return Q(**{f"{META_SORT_ALIAS}__{strict}": value}) | (Q(**{META_SORT_ALIAS: value}) & id_after) | missing

@@ -24,7 +24,7 @@ from django.db.models.functions import RowNumber
 
 from ..models import DatasetVersion, FramePosition
 from .access import VIEWER, require
-from .frames import cursor_of, frames_browse, keyset_after, keyset_order, query_rows, sort_values
+from .frames import cursor_of, first_rows, frames_browse, keyset_after, keyset_order, ordered_parts, query_rows, sort_values
 from .query import META_SORT_ALIAS, FrameQuery, decode_cursor, encode_cursor, json_sort_expression, json_sort_path, sort_columns
 
 POSITION_STEP = 100
@@ -79,8 +79,8 @@ def positions_compute(*, user, version: DatasetVersion, query: FrameQuery) -> Po
     """The checkpoints of the query's order, in its direction, from one pass over the frames it matches."""
     require(user, version, VIEWER)
     keys = tuple(tuple(key) for key in _checkpoint_keys(version, query))
-    after = _ordered(version, query, encode_cursor(list(keys[-1])) if keys else None)
-    tail = len(after.values_list("pk")[:POSITION_STEP])
+    after = _seek(version, query, list(keys[-1]) if keys else None)
+    tail = len(first_rows([part.values_list("pk") for part in after], POSITION_STEP))
     return Positions(len(keys) * POSITION_STEP + tail, query.descending, keys)
 
 
@@ -98,7 +98,8 @@ def _checkpoint_keys(version: DatasetVersion, query: FrameQuery):
 
 
 def _ordered(version: DatasetVersion, query: FrameQuery, cursor: str | None):
-    """The query's frames after `cursor` in its order (frames_browse's keyset query, unsliced)."""
+    """The query's frames after `cursor` in its order, as one query (for numbering the order and testing
+    membership; pages seek with _seek)."""
     names = sort_columns(query.sort)
     qs = query_rows(version, query)
     if names[0] == META_SORT_ALIAS:
@@ -106,6 +107,11 @@ def _ordered(version: DatasetVersion, query: FrameQuery, cursor: str | None):
     if cursor:
         qs = qs.filter(keyset_after(names, decode_cursor(cursor, names), descending=query.descending))
     return qs.order_by(*[keyset_order(n, query.descending) for n in names])
+
+
+def _seek(version: DatasetVersion, query: FrameQuery, key: list | None) -> list:
+    """The query's frames after the sort key `key` in its order, as frames_browse seeks them (ordered_parts)."""
+    return ordered_parts(query_rows(version, query), query.sort, key, descending=query.descending)
 
 
 def anchor(positions: Positions, offset: int, *, descending: bool) -> tuple[list | None, int]:
@@ -136,17 +142,12 @@ def cursor_at(*, user, version: DatasetVersion, query: FrameQuery, positions: Po
 def skipped_cursor(version: DatasetVersion, query: FrameQuery, key: list | None, skip: int) -> str | None:
     """The cursor of the `skip`-th frame after `key` in the query's order (`key` itself for 0; None: the start).
     One keyset seek and a walk of `skip` rows (access is the caller's)."""
-    cursor = encode_cursor(key) if key is not None else None
     if skip == 0:
-        return cursor
+        return encode_cursor(key) if key is not None else None
     names = sort_columns(query.sort)
-    rows = _ordered(version, query, cursor)
-    if names[0] == META_SORT_ALIAS:
-        rows = rows.only(json_sort_path(query.sort)[0], "frame_id")
-    else:
-        rows = rows.only(*names)
-    row = next(iter(rows[skip - 1: skip]), None)
-    return cursor_of(row, sort=query.sort) if row is not None else None
+    fields = (json_sort_path(query.sort)[0], "frame_id") if names[0] == META_SORT_ALIAS else names
+    rows = first_rows([part.only(*fields) for part in _seek(version, query, key)], skip)
+    return cursor_of(rows[-1], sort=query.sort) if len(rows) == skip else None
 
 
 def page_at(*, user, version: DatasetVersion, query: FrameQuery, positions: Positions, offset: int) -> PageAt:
@@ -193,10 +194,11 @@ def cursor_offset(*, user, version: DatasetVersion, query: FrameQuery, positions
         else:
             low = middle + 1
     start_offset = offsets[low - 1] + 1 if low else 0
-    start = encode_cursor(positions.key_at(_position(positions, offsets[low - 1], query.descending))) if low else None
+    start = positions.key_at(_position(positions, offsets[low - 1], query.descending)) if low else None
     span = 3 * POSITION_STEP
-    walked = list(_ordered(version, query, start).values_list("frame_id", flat=True)[:span])
-    after = list(_ordered(version, query, start).filter(_cursor_filter(query)).values_list("frame_id", flat=True)[:span])
+    walked = first_rows([part.values_list("frame_id", flat=True) for part in _seek(version, query, start)], span)
+    after = first_rows([part.filter(_cursor_filter(query)).values_list("frame_id", flat=True)
+                        for part in _seek(version, query, start)], span)
     if len(walked) < span:
         return start_offset + len(walked) - len(after)
     return positions.total - _ordered(version, query, query.cursor).order_by().count()  # not expected: count

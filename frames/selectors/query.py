@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass, field, replace
 
 from django.db.models import F
-from django.db.models.fields.json import KeyTransform
+from django.db.models.fields.json import KeyTransform, compile_json_path
 
 from ..changes import CHANGES
 from ..exceptions import ServiceError
@@ -241,12 +241,29 @@ def json_sort_path(sort: str) -> tuple[str, ...] | None:
 
 
 def json_sort_expression(sort: str):
-    """The database expression of a JSON sort (a digit key is an array index)."""
+    """The database expression of a JSON sort (a digit key is an array index), a JSON null read as no value."""
     name, *keys = json_sort_path(sort)
     expr = F(name)
-    for key in keys:
+    for key in keys[:-1]:
         expr = KeyTransform(key, expr)
-    return expr
+    return ValueAt(keys[-1], expr)
+
+
+class ValueAt(KeyTransform):
+    """A JSON key's value, or NULL when the key is missing or its value is JSON null: frames with a null sort
+    with the frames without, as json_sort_value reads both (on their own, PostgreSQL orders a JSON null before
+    every number and SQLite reads it as the text 'null'). Migration 0017 indexes this very expression for the
+    size sorts. KeyTransform's lookups apply."""
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = super().as_postgresql(compiler, connection)
+        return f"NULLIF({sql}, 'null'::jsonb)", params
+
+    def as_sqlite(self, compiler, connection):
+        lhs, params, key_transforms = self.preprocess_lhs(compiler, connection)
+        sql, value_params = super().as_sqlite(compiler, connection)
+        case = f"(CASE WHEN JSON_TYPE({lhs}, %s) = 'null' THEN NULL ELSE {sql} END)"
+        return case, (*params, compile_json_path(key_transforms), *value_params)
 
 
 def json_sort_value(row, sort: str):
