@@ -2,16 +2,16 @@
 sends, (timestamp, frame_id) > (0, 'img/...'), against the expanded condition it sent before,
 timestamp >= 0 AND (timestamp > 0 OR (timestamp = 0 AND frame_id > 'img/...')).
 
-The size sorts (the first source's width and height, a JSON value): now two queries seeking the size's index
-(migration 0017), the frames with the size and then those without; before, one query with the missing sizes last
-and the cursor as one OR condition, which sorted the version (measured with the index dropped in a transaction
-that is rolled back, as the database was before).
+The size sorts (the first source's width and height, a JSON value): now two queries seeking the dataset's size
+indexes (frames.services.size_indexes, built here as the publish's job builds them: timed), the frames with the
+size and then those without; before, one query with the missing sizes last and the cursor as one OR condition,
+which sorted the version (measured with the indexes dropped in a transaction that is rolled back).
 
 The version is a folder of images, as most are: every frame has timestamp 0, and an import gives every frame of
 one chunk the same `saved`; five common image sizes, 2% of the images without one. For each sort, the page after
 the frame at each depth (a cursor, as Next sends it), median of BENCH_RUNS, in a database of its own
-(hyperdata_bench_keyset, kept between runs with BENCH_KEEP=1). The load is timed: with BENCH_SIZE_INDEXES=0 the
-size indexes are dropped before it, to measure what they cost an import.
+(hyperdata_bench_keyset, kept between runs with BENCH_KEEP=1). The load is timed; with BENCH_SIZE_INDEXES=before
+the size indexes are built before it, to measure what they cost an import into a dataset that has them.
 
     python bench/keyset.py              # BENCH_FRAMES=1000000 (default 300000), BENCH_RUNS
 """
@@ -35,7 +35,6 @@ setup(DB)
 import random  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from frames import services  # noqa: E402
@@ -46,11 +45,11 @@ from frames.selectors import frames as frame_selectors  # noqa: E402
 from frames.selectors import positions as position_selectors  # noqa: E402
 from frames.selectors.frames import frames_browse, sort_values  # noqa: E402
 from frames.selectors.query import encode_cursor  # noqa: E402
+from frames.services.size_indexes import size_index_names, size_indexes_build  # noqa: E402
 
 DATASET = f"keyset-{FRAMES}"
 SORTS = [("timestamp", False), ("saved", False), ("context", False), ("id", False)]
 SIZE_SORTS = [("width", False), ("width", True), ("height", False), ("height", True)]
-SIZE_INDEXES = ("frame_width_order", "frame_height_order")
 LIMIT = 100
 SIZES = [(640, 480), (1280, 720), (1920, 1080), (4032, 3024), (1024, 768)]
 
@@ -70,10 +69,9 @@ def build():
     if dataset is not None:  # a run stopped while loading
         services.dataset_delete(user=SYSTEM, dataset=dataset)
     version = services.dataset_create(user=SYSTEM, name=DATASET).versions.get()
-    indexed = os.environ.get("BENCH_SIZE_INDEXES", "1") != "0"
-    if not indexed:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP INDEX IF EXISTS {', '.join(SIZE_INDEXES)}")
+    indexed_first = os.environ.get("BENCH_SIZE_INDEXES") == "before"
+    if indexed_first:
+        size_indexes_build(user=SYSTEM, dataset=version.dataset)
     rnd = random.Random(FRAMES)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "images.jsonl"
@@ -82,10 +80,11 @@ def build():
         services.import_frames(user=SYSTEM, version=version, format="clearml", source=ImportSource(path=path))
     took = time.perf_counter() - started
     print(f"imported {FRAMES:,} frames in {took:.1f} s, {FRAMES / took:,.0f} frames/s "
-          f"({'with' if indexed else 'without'} the size indexes)", flush=True)
-    if not indexed:
-        call_command("migrate", "frames", "0016", verbosity=0)  # then 0017 again: the indexes, built in one pass
-        call_command("migrate", verbosity=0)
+          f"({'into a dataset with' if indexed_first else 'without'} size indexes)", flush=True)
+    if not indexed_first:
+        started = time.perf_counter()
+        size_indexes_build(user=SYSTEM, dataset=version.dataset)
+        print(f"size indexes built in {time.perf_counter() - started:.1f} s (as the publish's job builds them)", flush=True)
     return version
 
 
@@ -112,11 +111,11 @@ def single_query_page(version, query: FrameQuery) -> float:
 
 
 @contextmanager
-def size_indexes_dropped():
-    """The database as it was before migration 0017, for the statements inside (rolled back after)."""
+def size_indexes_dropped(version):
+    """The dataset without its size indexes, for the statements inside (rolled back after)."""
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP INDEX {', '.join(SIZE_INDEXES)}")
+            cursor.execute(f"DROP INDEX {', '.join(size_index_names(version.dataset_id))}")
         yield
         transaction.set_rollback(True)
 
@@ -154,7 +153,7 @@ def main():
     table(version, "now (row comparison) / before (expanded condition)", SORTS, expanded_page)
 
     def without_index(version, query):
-        with size_indexes_dropped():
+        with size_indexes_dropped(version):
             return single_query_page(version, query)
     table(version, "now (two queries, size index) / before (one query, no size index)", SIZE_SORTS, without_index)
 

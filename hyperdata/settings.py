@@ -277,6 +277,9 @@ HYPERDATA_STATS_SYNC_FRAMES = env_int("HYPERDATA_STATS_SYNC_FRAMES", 100000)
 # From this many frames a draft child's statistics and counts are derived from its published parent's (below it,
 # counting its frames costs less than the few queries a derivation takes).
 HYPERDATA_STATS_DERIVE_FRAMES = env_int("HYPERDATA_STATS_DERIVE_FRAMES", 10000)
+# From this many frames, publishing a version gives its dataset indexes of its own for the width and height sorts
+# (PostgreSQL; frames.services.size_indexes): below it, sorting the version for each page is quick enough.
+HYPERDATA_SIZE_INDEX_FRAMES = env_int("HYPERDATA_SIZE_INDEX_FRAMES", 50000)
 # Preview progress of larger versions is counted by a worker (it reads every frame's sources).
 HYPERDATA_PROGRESS_SYNC_FRAMES = env_int("HYPERDATA_PROGRESS_SYNC_FRAMES", 20000)
 

@@ -15,6 +15,7 @@ one transaction, and queue tasks only after it commits. Nothing else writes rows
 - credentials: cloud credentials (secrets encrypted), and the Test button
 - imports:    frames from other tools' formats, all or nothing (frames.importers reads them); import_jobs: as jobs
 - planner:    planner statistics (ANALYZE) brought up to date after large writes
+- size_indexes: a large published dataset's own indexes for the width and height sorts (PostgreSQL)
 - dataviews:  a user's DataViews (saved queries over versions, iteration order, labels, mapping rules)
 - dataview_pages: a DataView's pages, a random view's matched ids kept in the cache
 - uploads:    media files the SDK uploads for frames (content-addressed, locally or in a bucket), and the

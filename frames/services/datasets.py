@@ -9,6 +9,7 @@ from ..exceptions import Conflict, Forbidden, NotFound, ServiceError
 from ..models import Dataset, DatasetMember, DatasetVersion, FrameRevision, FrameSource, RoiLabel
 from ..selectors.access import OWNER, RANK, require
 from .projects import project_for_dataset
+from .size_indexes import size_indexes_drop
 from .validation import clean_metadata, clean_tags, clean_text, require_fresh, unique_name
 
 INITIAL_VERSION_NAME = "Current"
@@ -63,6 +64,7 @@ def dataset_delete(*, user, dataset: Dataset, if_match=None) -> None:
     require_fresh(dataset, if_match)
     delete_revisions(dataset=dataset)
     DatasetVersion.objects.filter(dataset=dataset).update(parent=None)
+    size_indexes_drop(user=user, dataset=dataset)
     dataset.delete()
 
 

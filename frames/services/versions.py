@@ -11,6 +11,7 @@ from ..models import Dataset, DatasetVersion
 from ..selectors.access import OWNER, require
 from .datasets import INITIAL_VERSION_NAME, delete_revisions
 from .positions import positions_store_or_queue
+from .size_indexes import size_indexes_queue
 from .stats import published_stats_store_or_queue
 from .validation import clean_metadata, clean_name, clean_text, require_fresh
 
@@ -83,6 +84,7 @@ def version_publish(*, user, version: DatasetVersion, name=None, if_match=None) 
     version = _saved(version)
     published_stats_store_or_queue(user=user, version=version)
     positions_store_or_queue(user=user, version=version)  # pages at any offset (selectors.positions)
+    size_indexes_queue(user=user, version=version)  # the width and height sorts of a large dataset
     return version
 
 
