@@ -108,10 +108,11 @@ def build(owner):
     return published, draft
 
 
-def median_ms(fn, *, first: bool, before=None):
+def median_ms(fn, *, first: bool, before=None, warm=True):
     """Median ms of fn(); first=True empties the cache before each run (what the first visitor waits), then
-    calls `before` (untimed)."""
-    fn()
+    calls `before` (untimed). warm=False: the first call is timed too (nothing called it before)."""
+    if warm:
+        fn()
     samples = []
     for _ in range(RUNS):
         if first:
@@ -147,6 +148,26 @@ def small_draft_rows(owner, published):
         derived = median_ms(lambda: stat_services.meta_distribution(user=owner, version=fresh(small), key=key), first=True,
                             before=lambda: stat_services.meta_distribution(user=owner, version=fresh(published), key=key))
         print(f"  distribution {key:<18} {derived:7.1f}", flush=True)
+
+
+def published_draft_rows(owner, published):
+    """A draft child with 100 frames edited whose filters were asked (derived answers), then published: the first
+    answer of the version it became, carried over from the draft, against counting it (the cache emptied). Each run
+    publishes a new child (published versions are kept)."""
+    draft = services.version_create(user=owner, parent=published, name=f"carried {time.time():.0f}")
+    services.frames_add(user=owner, version=draft, frames=[make_frame(i * 991 % FRAMES, "edited") for i in range(100)])
+    asked = {name: parse_filters(raw) for name, raw in FILTERS.items() if raw}
+    for filters in asked.values():
+        stat_services.label_stats(user=owner, version=fresh(draft), filters=filters)
+        stat_services.frames_count(user=owner, version=fresh(draft), filters=filters)
+    start = time.perf_counter()
+    services.version_publish(user=owner, version=fresh(draft))  # carries the answers once it commits
+    print(f"\ndraft child (100 frames edited, its filters asked) published in {time.perf_counter() - start:.1f} s; "
+          "the published version's first answer, ms: carried / counted", flush=True)
+    for name, filters in asked.items():
+        carried = [median_ms(lambda: ask(user=owner, version=fresh(draft), filters=filters), first=False, warm=False) for ask in (stat_services.label_stats, stat_services.frames_count)]
+        counted = [median_ms(lambda: ask(user=owner, version=fresh(draft), filters=filters), first=True) for ask in (stat_services.label_stats, stat_services.frames_count)]
+        print(f"  {name:<28} statistics {carried[0]:7.1f} / {counted[0]:7.1f}   count {carried[1]:7.1f} / {counted[1]:7.1f}", flush=True)
 
 
 def main():
@@ -189,6 +210,7 @@ def main():
             stat_selectors.meta_distribution if "." not in key else roi_selectors.roi_distribution)(user=owner, version=fresh(draft), key=key)
         print(f"distribution {key:<18} draft first {first:8.1f}   parent known {derived:8.1f}   cached {cached:6.1f}", flush=True)
     small_draft_rows(owner, published)
+    published_draft_rows(owner, published)
     write = median_ms(lambda: services.frames_add(user=owner, version=fresh(draft), frames=[make_frame(i, "edited") for i in range(100)]), first=False)
     print(f"frames_add of 100 frames to the draft (counts kept in the same transaction): {write:.1f} ms")
     print("\nREADME rows:")

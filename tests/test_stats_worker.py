@@ -22,7 +22,7 @@ def frames(n):
 
 
 def keeping_no_counts(version):
-    """The draft as if written before drafts kept their label counts (frames.services.stats.LabelCounts): a
+    """The draft as if written before drafts kept their label counts (frames.services.label_counts.LabelCounts): a
     draft that keeps them is published with them, and no job is needed."""
     DatasetVersion.objects.filter(pk=version.pk).update(stats=None)
     return DatasetVersion.objects.get(pk=version.pk)

@@ -108,16 +108,18 @@ def ordered_parts(rows, sort: str, after: list | None, *, descending: bool) -> l
         return [rows.order_by(*(keyset_order(name, descending) for name in names))]
     value_of = json_sort_expression(sort)
     rows = rows.alias(**{META_SORT_ALIAS: value_of})
-    by_id = F("frame_id").desc() if descending else F("frame_id").asc()
-    missing = rows.filter(IsNull(value_of, True)).order_by(by_id)
+    # One order for both parts (the value is NULL throughout the second): a size index, (value, frame_id), then
+    # serves the second part too, where the planner would otherwise walk the frame-id index past every frame
+    # with the value. NULLS FIRST when descending: what a backward walk of that ascending index gives.
+    value_order = F(META_SORT_ALIAS).desc(nulls_first=True) if descending else F(META_SORT_ALIAS).asc(nulls_last=True)
+    order = (value_order, F("frame_id").desc() if descending else F("frame_id").asc())
+    missing = rows.filter(IsNull(value_of, True)).order_by(*order)
     if after is not None and after[0] is None:  # the cursor is already among the frames without the value
         return [missing.filter(**{f"frame_id__{'lt' if descending else 'gt'}": after[1]})]
     valued = rows.filter(IsNull(value_of, False))
     if after is not None:
         valued = valued.filter(row_after([META_SORT_ALIAS, "frame_id"], after, descending=descending))
-    # NULLS FIRST: the same order here (no NULLs), and what a backward walk of the ascending index gives.
-    value_order = F(META_SORT_ALIAS).desc(nulls_first=True) if descending else F(META_SORT_ALIAS).asc()
-    return [valued.order_by(value_order, by_id), missing]
+    return [valued.order_by(*order), missing]
 
 
 def first_rows(parts: list, count: int) -> list:

@@ -1,7 +1,7 @@
 """The label statistics a version keeps, and what can be read from them without counting any frame.
 
 A version keeps its unfiltered label statistics (`DatasetVersion.stats`): stored when it is published, kept up
-to date by the frame services on a draft (frames.services.stats.LabelCounts), or its published parent's while a
+to date by the frame services on a draft (frames.services.label_counts.LabelCounts), or its published parent's while a
 draft child has no revisions of its own. Beside them it keeps, under PAIRS, the same statistics restricted to
 the frames carrying each label: {label A: {label B: [ROIs, frame labels, frames]}} over the frames carrying A.
 A filter that is one label (frames carrying it, or not carrying it) is then answered from them at any size, as

@@ -22,7 +22,7 @@ from ..selectors.meta_schema import meta_checked
 from .bulk import copy_text_of, label_signatures_of, references_checked_per_statement, insert_frames, insert_index_rows, insert_revisions, new_revision
 from .planner import planner_stats_refresh_after
 from .previews import previews_request
-from .stats import LabelCounts
+from .label_counts import LabelCounts
 from .validation import check_frames_per_request
 from .versions import lock_version, refuse_published
 

@@ -8,9 +8,9 @@
   parameter set: the same parameters on an unchanged version pick the same frames.
 - A question about a large version that is not answered yet becomes a job (kind `stats`): the request gets
   StatsPending with the job at once, and asks again; the job's result is the answer (and is cached).
-- A draft's unfiltered label statistics are kept on it as frames are written (LabelCounts, called by the frame
-  services inside the write's transaction, under the version's row lock), so reading them counts nothing; a
-  child starts from its parent's, and publishing keeps them as the version's stored statistics.
+- A draft's unfiltered label statistics are kept on it as frames are written (services.label_counts), so reading
+  them counts nothing.
+- What a draft answered is carried over to the version it becomes when it is published (its frames are the same).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from ..filters import filtering, filters_to_json, parse_filters
-from ..models import DatasetVersion, FrameRevision, Job
+from ..models import DatasetVersion, Job
 from ..selectors import contexts as context_selectors
 from ..selectors import frames as frame_selectors
 from ..selectors import overlap as frame_selectors_overlap
@@ -33,13 +33,12 @@ from ..selectors import stats_kept as kept_selectors
 from ..selectors.access import VIEWER, require
 from ..selectors.query import FrameQuery
 from ..selectors.sampling import Sample, parse_sample
-from ..selectors.stats_kept import PAIRS, PAIRS_MAX_LABELS
-from .bulk import label_signature, roi_label_rows
 from .jobs import job_start
 
 DRAFT_CACHE_SECONDS = 600
 PUBLISHED_CACHE_SECONDS = None  # for good: a published version never changes
 LOCK_SECONDS = 300
+ASKED_KEPT = 50  # questions a draft remembers for its publishing (published_answers_carry)
 NOT_DERIVED = "not derived"  # kept in place of an answer that has to be counted (the cache cannot keep None)
 
 
@@ -119,7 +118,7 @@ def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: boo
         if kept is not None:
             require(user, version, VIEWER)
             return kept
-        derived = _derived("labels", user, version, filters, (), lambda delta: delta_selectors.label_stats_from_parent(
+        derived = _derived("labels", user, version, filters, (list(filters),), lambda delta: delta_selectors.label_stats_from_parent(
             user=user, version=version, delta=delta,
             parent_answer=label_stats(user=user, version=delta.parent, filters=filters, single_flight=single_flight)))
         if derived is not None:
@@ -134,10 +133,11 @@ def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: boo
 def _derived(kind: str, user, version: DatasetVersion, filters, args: tuple, derive):
     """A draft child's answer derived from its published parent's (selectors.stats_delta), cached under the
     draft's state like a counted one; None when it cannot be (no published parent, too many own revisions,
-    or an answer that has to be counted). The parent's own answer is counted once, or by a job (StatsPending)."""
+    or an answer that has to be counted). The parent's own answer is counted once, or by a job (StatsPending).
+    `args`: the question's, as `_answer` keys it (`filters` among them)."""
     if version.is_published or not version.parent_id:
         return None
-    key = _cache_key(f"{kind}-derived", version, list(filters), *args)
+    key = _cache_key(f"{kind}-derived", version, *args)
     result = cache.get(key)
     if result is None:
         changes = _draft_changes(user, version)
@@ -145,6 +145,8 @@ def _derived(kind: str, user, version: DatasetVersion, filters, args: tuple, der
             return None
         result = derive(delta_selectors.delta_of(user=user, version=version, changes=changes, filters=filters))
         cache.set(key, NOT_DERIVED if result is None else result, DRAFT_CACHE_SECONDS)  # counted instead, until a write
+        if result is not None:
+            _remember_asked(kind, version, args)
     return None if result == NOT_DERIVED else result
 
 
@@ -211,7 +213,7 @@ def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = ""
         require(user, version, VIEWER)
         return kept
     if not changed and not sample:
-        derived = _derived("count", user, version, filters, (), lambda delta: delta_selectors.count_from_parent(
+        derived = _derived("count", user, version, filters, (list(filters), changed), lambda delta: delta_selectors.count_from_parent(
             user=user, version=version, delta=delta, parent_count=frames_count(user=user, version=delta.parent, filters=filters)))
         if derived is not None:
             return derived
@@ -245,9 +247,51 @@ def contexts_page(*, user, version: DatasetVersion, query: FrameQuery) -> contex
 
 
 def _cache_key(kind: str, version: DatasetVersion, *args) -> str:
-    state = [] if version.is_published else [version.updated.isoformat(), version.frame_count]
-    digest = hashlib.sha1(json.dumps([repr(a) for a in args] + state).encode()).hexdigest()
-    return f"stats:{kind}:{version.pk}:{digest}"
+    return _key_of(kind, version.pk, [repr(a) for a in args], _state(version))
+
+
+def _state(version: DatasetVersion) -> list:
+    """What a draft's keys follow (every write moves one of them); nothing for a published version."""
+    return [] if version.is_published else [version.updated.isoformat(), version.frame_count]
+
+
+def _key_of(kind: str, version_id: str, question: list[str], state: list) -> str:
+    digest = hashlib.sha1(json.dumps(question + state).encode()).hexdigest()
+    return f"stats:{kind}:{version_id}:{digest}"
+
+
+# -- a draft's answers, carried over when it is published ------------------------------------------------------
+
+
+def _asked_key(version_id: str) -> str:
+    return f"stats-asked:{version_id}"
+
+
+def _remember_asked(kind: str, version: DatasetVersion, args: tuple) -> None:
+    """Note a question a draft answered (the last ASKED_KEPT), for published_answers_carry. Two requests noting
+    at once may lose one note: that answer is then counted again after publishing, nothing worse."""
+    question = [kind, [repr(a) for a in args]]
+    asked = cache.get(_asked_key(version.pk)) or []
+    if question not in asked:
+        cache.set(_asked_key(version.pk), (asked + [question])[-ASKED_KEPT:], DRAFT_CACHE_SECONDS)
+
+
+def published_answers_carry(*, user, version: DatasetVersion, draft_state: list) -> int:
+    """Called once a draft's publishing commits: the answers its viewers got in its last state (`draft_state`,
+    counted or derived) hold for the published version too, whose frames are the same. They are kept under the
+    published version's keys, so the filters people used on the draft answer at once, for good, instead of being
+    counted again (seconds at a million frames). Returns how many were carried."""
+    require(user, version, VIEWER)
+    carried = 0
+    for kind, question in cache.get(_asked_key(version.pk)) or []:
+        for source in (kind, f"{kind}-derived"):
+            answer = cache.get(_key_of(source, version.pk, question, draft_state))
+            if answer is not None and answer != NOT_DERIVED:
+                cache.set(_key_of(kind, version.pk, question, []), answer, PUBLISHED_CACHE_SECONDS)
+                carried += 1
+                break
+    cache.delete(_asked_key(version.pk))
+    return carried
 
 
 def _answer(kind, version, args, compute, *, user, single_flight=False, params=None):
@@ -262,6 +306,8 @@ def _answer(kind, version, args, compute, *, user, single_flight=False, params=N
     result = cache.get(key)
     if result is not None:
         return result
+    if not version.is_published:
+        _remember_asked(kind, version, args)
     if single_flight and params is not None and counted_by_worker(version):
         job_key = f"stats:{key.split(':', 2)[2]}:{kind}"
         finished = Job.objects.filter(key=job_key, state=Job.DONE).order_by("-finished").first()
@@ -295,81 +341,3 @@ def stats_job_run(*, user, job: Job):
         return label_stats(user=user, version=version, filters=filters, sample=sample)
     return meta_distribution(user=user, version=version, key=params["key"], filters=filters, bins=params["bins"], top=params["top"],
                              categorical=params.get("categorical", False), sample=sample)
-
-
-# -- label counts kept as frames are written ---------------------------------------------------------------------
-
-
-class LabelCounts:
-    """A draft's label statistics kept through one write: started before the write (from what the version
-    keeps, or its parent's when it has no revisions of its own, or counted once), moved frame by frame, and
-    stored in the same UPDATE that moves `frame_count`. The pairs (selectors.stats_kept) move with them while
-    they are kept and the labels stay within PAIRS_MAX_LABELS."""
-
-    def __init__(self, stats: dict):
-        self.labels = {e["label"]: [e["roi_count"], e["frame_label_count"], e["frame_count"]] for e in stats["labels"]}
-        self.annotated = stats["annotated_frame_count"]
-        pairs = stats.get(PAIRS)
-        self.pairs = {a: {b: list(counts) for b, counts in row.items()} for a, row in pairs.items()} if pairs is not None else None
-        self.pending: dict[tuple, int] = {}  # frames by their labels' counts, not yet folded in
-
-    @classmethod
-    def before_write(cls, *, user, version: DatasetVersion) -> "LabelCounts":
-        """Call with the version locked, before any of the write's rows change."""
-        return cls(version.stats if version.stats is not None else starting_stats(user=user, version=version))
-
-    def replace(self, old: FrameRevision | None, new_rois, signature: tuple | None = None) -> None:
-        """A frame written: `old` is what the version showed (None, or a tombstone, for a new frame);
-        `signature`, the new ROIs' label_signature when it was made ahead."""
-        if old is not None:
-            self.remove(old)
-        self._tally(label_signature(roi_label_rows(new_rois)) if signature is None else signature, +1)
-
-    def remove(self, old: FrameRevision) -> None:
-        if not old.deleted:
-            self._tally(label_signature(roi_label_rows(old.rois)), -1)
-
-    def _tally(self, signature: tuple, sign: int) -> None:
-        # Frames are tallied by their labels' counts (few distinct ones in a write) and folded into the labels
-        # and pairs once, in stats(): a frame costs one dictionary update, not one per pair of its labels.
-        if signature:
-            self.pending[signature] = self.pending.get(signature, 0) + sign
-
-    def _fold(self) -> None:
-        for signature, frames in self.pending.items():
-            self.annotated += frames
-            for label, roi_count, frame_label_count in signature:
-                _add_counts(self.labels.setdefault(label, [0, 0, 0]), roi_count, frame_label_count, frames)
-            if self.pairs is not None:
-                for a, _, _ in signature:
-                    row = self.pairs.setdefault(a, {})
-                    for b, roi_count, frame_label_count in signature:
-                        _add_counts(row.setdefault(b, [0, 0, 0]), roi_count, frame_label_count, frames)
-        self.pending = {}
-        if self.pairs is not None and len(self.labels) > PAIRS_MAX_LABELS:
-            self.pairs = None  # too many labels to keep every pair: single-label filters are counted instead
-
-    def stats(self, *, frame_count: int) -> dict:
-        self._fold()
-        stats = kept_selectors.label_stats_shape(self.labels, frame_count=frame_count, annotated=self.annotated)
-        if self.pairs is not None:
-            stats[PAIRS] = {a: {b: c for b, c in row.items() if c[2]} for a, row in self.pairs.items() if row.get(a, (0, 0, 0))[2]}
-        return stats
-
-
-def _add_counts(entry: list[int], roi_count: int, frame_label_count: int, frames: int) -> None:
-    """Add `frames` frames (negative: removed), each with these ROIs and frame labels of one label."""
-    entry[0] += frames * roi_count
-    entry[1] += frames * frame_label_count
-    entry[2] += frames
-
-
-def starting_stats(*, user, version: DatasetVersion) -> dict:
-    """A draft's label statistics when it keeps none yet: its parent's stored ones while it has no revisions
-    of its own (copy-on-write: it shows exactly its parent's frames), else counted from its frames once."""
-    parent_stats = kept_selectors.inherited_stats(version)
-    if parent_stats is not None:
-        return parent_stats
-    if not version.parent_id and not FrameRevision.objects.filter(version_id=version.pk).exists():
-        return {"frame_count": 0, "annotated_frame_count": 0, "labels": [], PAIRS: {}}
-    return stat_selectors.counted_label_stats(user=user, version=version, pairs=True)

@@ -12,7 +12,7 @@ from ..selectors.access import OWNER, require
 from .datasets import INITIAL_VERSION_NAME, delete_revisions
 from .positions import positions_store_or_queue
 from .size_indexes import size_indexes_queue
-from .stats import published_stats_store_or_queue
+from .stats import published_answers_carry, published_stats_store_or_queue
 from .validation import clean_metadata, clean_name, clean_text, require_fresh
 
 
@@ -77,11 +77,13 @@ def version_publish(*, user, version: DatasetVersion, name=None, if_match=None) 
     version = lock_version(version)
     require_fresh(version, if_match)
     refuse_published(version)
+    draft_state = [version.updated.isoformat(), version.frame_count]  # what its cached answers were keyed by
     if name is not None:
         version.name = clean_name(name)
     version.status = DatasetVersion.PUBLISHED
     version.published = timezone.now()
     version = _saved(version)
+    transaction.on_commit(lambda: published_answers_carry(user=user, version=version, draft_state=draft_state))
     published_stats_store_or_queue(user=user, version=version)
     positions_store_or_queue(user=user, version=version)  # pages at any offset (selectors.positions)
     size_indexes_queue(user=user, version=version)  # the width and height sorts of a large dataset
