@@ -100,7 +100,7 @@ def ordered_parts(rows, sort: str, after: list | None, *, descending: bool) -> l
     """`rows` after the sort key `after` (None: from the start) in `sort` order, as querysets to read one after
     the other (first_rows). A sort on columns is one query. A JSON sort is two: the frames with the value, then
     those without it. Frames without come last in both directions, and no single ORDER BY with that rule can
-    walk the ascending (dataset, width, frame_id) index backwards: split, each part seeks in an index."""
+    walk an ascending (width, frame_id) index (services.size_indexes) backwards: split, each part seeks in it."""
     names = sort_columns(sort)
     if names[0] != META_SORT_ALIAS:
         if after is not None:

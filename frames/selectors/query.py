@@ -252,8 +252,8 @@ def json_sort_expression(sort: str):
 class ValueAt(KeyTransform):
     """A JSON key's value, or NULL when the key is missing or its value is JSON null: frames with a null sort
     with the frames without, as json_sort_value reads both (on their own, PostgreSQL orders a JSON null before
-    every number and SQLite reads it as the text 'null'). Migration 0017 indexes this very expression for the
-    size sorts. KeyTransform's lookups apply."""
+    every number and SQLite reads it as the text 'null'). A large dataset's size indexes are built on this very
+    expression (services.size_indexes). KeyTransform's lookups apply."""
 
     def as_postgresql(self, compiler, connection):
         sql, params = super().as_postgresql(compiler, connection)
