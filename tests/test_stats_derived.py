@@ -129,14 +129,16 @@ def test_answers_are_derived_from_the_parent_with_a_few_small_queries(family):
         assert derived == counted(user, child, "fog")[key]
     with CaptureQueriesContext(connection) as queries:
         stat_services.label_stats(user=user, version=child, filters=filters)
-    # Only the draft's changes are read: the parent's replaced rows and its own, found by the draft's own rows.
+    # Only the draft's changes are read: the parent's replaced rows and its own, found by the draft's own rows or
+    # (after a write, from the changes kept before it) by the frame ids it wrote.
     frame_queries = [q["sql"] for q in queries.captured_queries if "frames_frame" in q["sql"]]
     assert frame_queries and all(_bounded(sql) for sql in frame_queries), frame_queries
 
 
 def _bounded(sql: str) -> bool:
-    """A query over the draft's own rows (by version) or over rows named by primary key."""
-    return '"version_id" =' in sql or '"id" IN (' in sql or '"id" = ANY(' in sql
+    """A query over the draft's own rows (by version) or over rows named by primary key or frame id (the frame ids
+    a write added to the draft, looked up in the parent)."""
+    return '"version_id" =' in sql or '"id" IN (' in sql or '"id" = ANY(' in sql or '"frame_id" IN (' in sql
 
 
 def test_a_draft_with_many_own_revisions_is_counted(family, monkeypatch):
@@ -225,3 +227,19 @@ def test_browser_statistics_tab_of_an_edited_draft_shows_its_own_counts(logged_i
     page.wait_for_selector('figure[data-chart="chart-confidence"][data-drawn="true"]')
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "stats-derived-draft.png"), full_page=True)
+
+
+def test_after_a_write_only_the_frame_ids_it_wrote_first_are_looked_up_in_the_parent(family):
+    # The parent's revision of a frame id never changes (it is published): the changes kept from the draft's last
+    # state say it for every frame id written before, so a write costs the next answer a lookup of its own ids only.
+    user, parent, child = family
+    services.frames_add(user=user, version=child, frames=[frame(i, label="bus") for i in range(0, 60, 2)])
+    assert_served_as_counted(user, child)
+    services.frames_add(user=user, version=child, frames=[frame(2, label="truck"), frame(7, label="car"), frame(700)])
+    services.frames_delete(user=user, version=child, frame_ids=["f009"])
+    with CaptureQueriesContext(connection) as queries:
+        stat_services.frames_count(user=user, version=fresh(child), filters=parse_filters(FILTERS["fog"]))
+    lookups = [q["sql"] for q in queries.captured_queries if '"frame_id" IN (' in q["sql"]]
+    assert len(lookups) == 1 and all(f"'{frame_id}'" in lookups[0] for frame_id in ("f007", "f700", "f009")), lookups
+    assert "'f002'" not in lookups[0]  # written before: known
+    assert_served_as_counted(user, child)

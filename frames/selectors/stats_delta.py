@@ -13,7 +13,7 @@ Otherwise the functions answer None and the caller counts.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -33,6 +33,7 @@ from .stats import (
 from .stats_kept import label_stats_shape
 
 DELTA_MAX_OWN_ROWS = 25_000  # beyond this the draft's own rows cost what counting its frames does
+KNOWN_LOOKUPS_MAX = 1_000  # frame ids looked up in the parent by a list; more go through a join
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class DraftChanges:
     parent_id: str
     replaced: tuple[int, ...]  # the parent's revisions the draft replaced or deleted
     own: tuple[int, ...]  # the draft's own revisions (tombstones left out)
+    # For each frame id the draft saved or deleted, the parent's revision of it (None: the parent has none). The
+    # parent never changes, so a later state of the draft looks up only the frame ids this does not list.
+    parent_of: dict[str, int | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,19 +57,28 @@ class Delta:
     kept: QuerySet  # the parent's revisions under the filters that the draft still shows
 
 
-def draft_changes(*, user, version: DatasetVersion) -> DraftChanges | None:
+def draft_changes(*, user, version: DatasetVersion, known: DraftChanges | None = None) -> DraftChanges | None:
     """What the version changed against its parent, when its answers can be derived from the parent's: a
     draft child of a published version, of HYPERDATA_STATS_DERIVE_FRAMES frames or more, with at most
-    DELTA_MAX_OWN_ROWS revisions of its own; else None."""
+    DELTA_MAX_OWN_ROWS revisions of its own; else None. `known`: the changes of an earlier state of this draft,
+    whose parent lookups still hold (after a write, only the frame ids it wrote for the first time are looked up:
+    each is a probe into the parent, 10 us, and a large edit has thousands)."""
     require(user, version, VIEWER)
     parent = published_parent(version) if version.frame_count >= settings.HYPERDATA_STATS_DERIVE_FRAMES else None
     if parent is None:
         return None
-    rows = list(own_rows(version).values_list("pk", "deleted")[: DELTA_MAX_OWN_ROWS + 1])
+    rows = list(own_rows(version).values_list("pk", "deleted", "frame_id")[: DELTA_MAX_OWN_ROWS + 1])
     if len(rows) > DELTA_MAX_OWN_ROWS:
         return None
-    replaced = replaced_in_parent(version, parent).values_list("pk", flat=True)
-    return DraftChanges(parent.pk, replaced=tuple(replaced), own=tuple(pk for pk, deleted in rows if not deleted))
+    looked_up = getattr(known, "parent_of", {}) if known is not None and known.parent_id == parent.pk else {}
+    parent_of = {frame_id: looked_up.get(frame_id) for _, _, frame_id in rows}
+    unknown = [frame_id for frame_id in parent_of if frame_id not in looked_up]
+    if len(unknown) > KNOWN_LOOKUPS_MAX:  # many: one join over the own rows (a list of ids would be bound one by one)
+        parent_of.update(replaced_in_parent(version, parent).values_list("frame_id", "pk"))
+    elif unknown:
+        parent_of.update(FrameRevision.objects.visible_in(parent).filter(frame_id__in=unknown).values_list("frame_id", "pk"))
+    replaced = tuple(pk for pk in parent_of.values() if pk is not None)
+    return DraftChanges(parent.pk, replaced=replaced, own=tuple(pk for pk, deleted, _ in rows if not deleted), parent_of=parent_of)
 
 
 def delta_of(*, user, version: DatasetVersion, changes: DraftChanges, filters=()) -> Delta:

@@ -151,12 +151,15 @@ def _derived(kind: str, user, version: DatasetVersion, filters, args: tuple, der
 
 
 def _draft_changes(user, version: DatasetVersion):
-    """selectors.draft_changes, read once per state of the draft."""
+    """selectors.draft_changes, read once per state of the draft, from the last state's when it is kept."""
     key = _cache_key("draft-changes", version)
     changes = cache.get(key)
     if changes is None:
-        changes = delta_selectors.draft_changes(user=user, version=version) or NOT_DERIVED
+        last = f"stats:draft-changes-last:{version.pk}"
+        changes = delta_selectors.draft_changes(user=user, version=version, known=cache.get(last)) or NOT_DERIVED
         cache.set(key, changes, DRAFT_CACHE_SECONDS)
+        if changes != NOT_DERIVED:
+            cache.set(last, changes, DRAFT_CACHE_SECONDS)
     return None if changes == NOT_DERIVED else changes
 
 
