@@ -170,6 +170,25 @@ def published_draft_rows(owner, published):
         print(f"  {name:<28} statistics {carried[0]:7.1f} / {counted[0]:7.1f}   count {carried[1]:7.1f} / {counted[1]:7.1f}", flush=True)
 
 
+def after_write_rows(owner, published, draft):
+    """The large draft's first answer right after an annotator's write of 100 frames (its parent's answers known,
+    its changes kept from the state before the write): median of RUNS writes."""
+    print(f"\nlarge draft, first answer after a write of 100 frames (parent known), median of {RUNS}, ms:", flush=True)
+    for name, raw in FILTERS.items():
+        filters = parse_filters(raw)
+        stat_services.label_stats(user=owner, version=fresh(published), filters=filters)
+        stat_services.frames_count(user=owner, version=fresh(published), filters=filters)
+        samples = {"statistics": [], "count": []}
+        for run in range(RUNS):
+            stat_services.label_stats(user=owner, version=fresh(draft), filters=filters)  # the state before the write
+            services.frames_add(user=owner, version=fresh(draft), frames=[make_frame((run * 100 + i) * 7919 % FRAMES, "edited") for i in range(100)])
+            for what, ask in (("statistics", stat_services.label_stats), ("count", stat_services.frames_count)):
+                start = time.perf_counter()
+                ask(user=owner, version=fresh(draft), filters=filters)
+                samples[what].append((time.perf_counter() - start) * 1000)
+        print(f"  {name:<28} statistics {statistics.median(samples['statistics']):7.1f}   count {statistics.median(samples['count']):7.1f}", flush=True)
+
+
 def main():
     owner, _ = User.objects.get_or_create(username="bench-stats", defaults={"is_staff": True, "is_superuser": True})
     published, draft = build(owner)
@@ -211,6 +230,7 @@ def main():
         print(f"distribution {key:<18} draft first {first:8.1f}   parent known {derived:8.1f}   cached {cached:6.1f}", flush=True)
     small_draft_rows(owner, published)
     published_draft_rows(owner, published)
+    after_write_rows(owner, published, draft)
     write = median_ms(lambda: services.frames_add(user=owner, version=fresh(draft), frames=[make_frame(i, "edited") for i in range(100)]), first=False)
     print(f"frames_add of 100 frames to the draft (counts kept in the same transaction): {write:.1f} ms")
     print("\nREADME rows:")
