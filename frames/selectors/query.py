@@ -7,7 +7,7 @@
     sources_query  Lucene rule on sources.* AND-ed into every filter
     changed        any | added | edited | deleted: only what the version changed against its parent (frames.changes)
     sort, order    context (default) | id | timestamp | saved | width | height | meta.<key>;  asc | desc
-                   (width and height: the first source's, as the frame stores them; frames without come last)
+                   (width, height: the first source's, as stored; without the value, or null: last either way)
     cursor         keyset cursor of the page to show (the `next` of the previous page)
     limit          page size, 1..MAX_PAGE_SIZE
     offset, page   (with positions=True: the API) where the page starts, 0-based, or the 1-based page of `limit`
