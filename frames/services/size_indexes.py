@@ -2,7 +2,7 @@
 
 Without an index, every page of a size sort sorts the whole version: about 1 s at a million frames. One index over
 every dataset's frames would cost every import two more B-tree inserts a frame (at a million images of five sizes,
-16,400 against 19,100 frames/s: `bench/keyset.py`, BENCH_SIZE_INDEXES). The sorts matter where a dataset is large,
+16,400 against 19,100 frames/s; the README's `bench/keyset.py` section). The sorts matter where a dataset is large,
 so such a dataset gets partial indexes of its own: when a version of HYPERDATA_SIZE_INDEX_FRAMES frames or more is
 published, a job builds them without blocking writes (CREATE INDEX CONCURRENTLY, one sorted pass), and they are
 dropped with the dataset. Later writes to that dataset keep them current; writes to other datasets do not pay.
