@@ -34,7 +34,7 @@ def size_indexes_queue(*, user, version: DatasetVersion) -> None:
     if all(_index_valid(name) for name in size_index_names(version.dataset_id)):
         return
     job_start(user=user, kind="size_indexes", key=f"size_indexes:{version.dataset_id}", version=version,
-              subject=f"width and height order of {version.dataset.name}")
+              subject=f"width and height sort indexes of {version.dataset.name}")
 
 
 def size_index_names(dataset_id: str) -> list[str]:
