@@ -16,18 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 
 from ..changes import own_rows, published_parent, replaced_in_parent
 from ..filters import filters_q, frames_matching
-from ..models import DatasetVersion, FrameRevision
+from ..models import DatasetVersion, FrameRevision, RoiLabel
 from .access import VIEWER, require
 from .roi_stats import (
     TOP_LABELS, confidence_aggregate, confidence_answer, confidence_counts, confidence_held, is_roi_key, roi_key_parts, roi_meta_aggregate,
     roi_meta_answer, roi_meta_counts, roi_number_held,
 )
 from .stats import (
-    categorical_answer, frames_with_number, histogram_edges, key_aggregate, key_parts, label_stats_of, meta_bucket_counts, numeric_answer,
+    categorical_answer, frames_with_number, histogram_edges, key_aggregate, key_parts, meta_bucket_counts, numeric_answer,
     planner_settings, value_counts,
 )
 from .stats_kept import label_stats_shape
@@ -106,16 +107,42 @@ def count_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_cou
 def label_stats_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_answer: dict) -> dict:
     require(user, version, VIEWER)
     with _index_probes():
-        parts = ((parent_answer, 1), (label_stats_of(delta.removed), -1), (label_stats_of(delta.added), 1))
+        counts, frames, annotated = _label_changes(delta)
+    for e in parent_answer["labels"]:
+        entry = counts.setdefault(e["label"], [0, 0, 0])
+        entry[0] += e["roi_count"]
+        entry[1] += e["frame_label_count"]
+        entry[2] += e["frame_count"]
+    return label_stats_shape(counts, frame_count=parent_answer["frame_count"] + frames,
+                             annotated=parent_answer["annotated_frame_count"] + annotated)
+
+
+def _label_changes(delta: Delta) -> tuple[dict[str, list[int]], int, int]:
+    """What the draft's own revisions add to the label statistics and the parent's it replaced take away, under
+    the filters: per label [ROIs, frame labels, frames], then frames and annotated frames. One statement reads
+    each side's revisions once (label_stats_of on each side read them twice: 4 probes of 11,000 rows each)."""
+    removed_sql, removed_params = delta.removed.values("pk").query.sql_with_params()
+    added_sql, added_params = delta.added.values("pk").query.sql_with_params()
+    labels = RoiLabel._meta.db_table
+    sql = (f"WITH f(id, sign) AS (SELECT r.*, -1 FROM ({removed_sql}) r UNION ALL SELECT a.*, 1 FROM ({added_sql}) a) "
+           "SELECT l.label, f.sign, COUNT(DISTINCT l.revision_id), SUM(CASE WHEN l.is_frame_label THEN 0 ELSE 1 END), "
+           f"SUM(CASE WHEN l.is_frame_label THEN 1 ELSE 0 END) FROM {labels} l JOIN f ON l.revision_id = f.id GROUP BY l.label, f.sign "
+           f"UNION ALL SELECT NULL, f.sign, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM {labels} l WHERE l.revision_id = f.id) "
+           "THEN 1 ELSE 0 END), 0 FROM f GROUP BY f.sign")
     counts: dict[str, list[int]] = {}
-    for stats, sign in parts:
-        for e in stats["labels"]:
-            entry = counts.setdefault(e["label"], [0, 0, 0])
-            entry[0] += sign * e["roi_count"]
-            entry[1] += sign * e["frame_label_count"]
-            entry[2] += sign * e["frame_count"]
-    return label_stats_shape(counts, frame_count=sum(sign * stats["frame_count"] for stats, sign in parts),
-                             annotated=sum(sign * stats["annotated_frame_count"] for stats, sign in parts))
+    frames = annotated = 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*removed_params, *added_params])
+        for label, sign, label_frames, rois, frame_labels in cursor.fetchall():
+            if label is None:  # the sides' frames: label_frames is their count, rois the annotated ones
+                frames += sign * label_frames
+                annotated += sign * rois
+                continue
+            entry = counts.setdefault(label, [0, 0, 0])
+            entry[0] += sign * rois
+            entry[1] += sign * frame_labels
+            entry[2] += sign * label_frames
+    return counts, frames, annotated
 
 
 def distribution_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_answer: dict, key: str, bins: int,
