@@ -142,5 +142,5 @@ def test_publishing_while_clients_write_leaves_each_batch_whole_or_refused(draft
     with session_factory() as client:
         stats = client.get(f"{live_server.url}/api/versions/{draft.pk}/stats/", timeout=60).json()
         assert stats["frame_count"] == len(ids) and {e["label"]: e["roi_count"] for e in stats["labels"]} == {"car": len(ids)}
-        listed = client.get(url, params={"page_size": 1000}, timeout=60).json()
+        listed = client.get(url, params={"limit": 1000}, timeout=60).json()
     assert {f["id"] for f in listed["results"]} == ids
