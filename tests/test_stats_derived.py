@@ -123,10 +123,13 @@ def test_answers_are_derived_from_the_parent_with_a_few_small_queries(family):
     delta = stats_delta.delta_of(user=user, version=child, changes=changes, filters=filters)
     for key in KEYS:
         parent_answer = stat_services.meta_distribution(user=user, version=parent, key=key, filters=filters)
-        derived = stats_delta.distribution_from_parent(user=user, version=child, delta=delta, parent_answer=parent_answer,
-                                                       key=key, bins=stat_selectors.DEFAULT_BINS, top=stat_selectors.DEFAULT_TOP)
+        with CaptureQueriesContext(connection) as queries:
+            derived = stats_delta.distribution_from_parent(user=user, version=child, delta=delta, parent_answer=parent_answer,
+                                                           key=key, bins=stat_selectors.DEFAULT_BINS, top=stat_selectors.DEFAULT_TOP)
         assert derived is not None, key  # within the parent's range: derived, not counted
         assert derived == counted(user, child, "fog")[key]
+        # Both sides of the change, their aggregate and their buckets or values, read in one statement.
+        assert len([q for q in queries.captured_queries if "frames_frame" in q["sql"]]) == 1, key
     with CaptureQueriesContext(connection) as queries:
         stat_services.label_stats(user=user, version=child, filters=filters)
     # Only the draft's changes are read: the parent's replaced rows and its own, found by the draft's own rows or

@@ -5,7 +5,7 @@ distributions of frames.selectors.stats, counting ROIs: "frames" is then the ROI
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, F, IntegerField, Max, Min, Value
+from django.db.models import Case, Count, F, IntegerField, Max, Min, Value, When
 from django.db.models.fields.json import compile_json_path
 from django.db.models.functions import Cast, Floor, Least
 
@@ -78,15 +78,29 @@ def confidence_axis(agg: dict, bins: int) -> tuple[float, float, int]:
 
 def confidence_counts(frames, axis) -> dict[str, list[int]]:
     """{label: [ROI labels per bucket]} over the axis."""
-    lo, hi, bins = axis
     rows = RoiLabel.objects.filter(revision__in=frames.values("pk"), confidence__isnull=False)
+    by_label: dict[str, list[int]] = {}
+    for row in rows.annotate(b=_confidence_bucket(axis)).values("label", "b").annotate(n=Count("pk")).order_by():
+        by_label.setdefault(row["label"], [0] * axis[2])[row["b"]] += row["n"]
+    return by_label
+
+
+def _confidence_bucket(axis):
+    lo, hi, bins = axis
     # Multiplied, with a hair added, so 0.3 lands in [0.3, 0.35), not below it (0.3 / 0.05 is 5.999...).
     position = (F("confidence") - Value(lo)) * Value(bins / (hi - lo)) + Value(1e-9)
-    bucket = Least(Cast(Floor(position), IntegerField()), Value(bins - 1))
-    by_label: dict[str, list[int]] = {}
-    for row in rows.annotate(b=bucket).values("label", "b").annotate(n=Count("pk")).order_by():
-        by_label.setdefault(row["label"], [0] * bins)[row["b"]] += row["n"]
-    return by_label
+    return Least(Cast(Floor(position), IntegerField()), Value(bins - 1))
+
+
+def confidence_tallies(frames, axis, *, own_version: str) -> list[dict]:
+    """confidence_aggregate's figures and confidence_counts' buckets in one pass, per side (1: the ROI labels of
+    revisions of version `own_version`, -1: the others'), label and bucket of `axis` (None: no confidence, or no axis)."""
+    slot = Case(When(confidence__isnull=False, then=_confidence_bucket(axis)), output_field=IntegerField()) if axis else Value(None, output_field=IntegerField())
+    rows = RoiLabel.objects.filter(revision__in=frames.values("pk")).annotate(
+        side=Case(When(revision__version_id=own_version, then=Value(1)), default=Value(-1)), slot=slot,
+    )
+    return list(rows.values("side", "label", "slot").annotate(
+        total=Count("pk"), numbers=Count("confidence"), lo=Min("confidence"), hi=Max("confidence")).order_by())
 
 
 def confidence_held(frames, value: float) -> bool:
@@ -140,16 +154,34 @@ def roi_meta_aggregate(frames, parts: list[str]) -> dict:
 
 def roi_meta_counts(frames, parts: list[str], edges) -> dict[int, int]:
     """{bucket: ROIs} of the numbers of ROI metadata key `parts` over `edges`."""
-    lo, width, bins, _integral = edges
     sql, params = _roi_values_sql(frames, parts)
-    floor = "floor" if connection.vendor == "postgresql" else ""  # SQLite's CAST truncates: v >= lo, so it floors
     counts: dict[int, int] = {}
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT CAST({floor}((v - %s) / %s) AS INTEGER) AS b, count(*) FROM ({sql}) x "
-                       "WHERE v IS NOT NULL GROUP BY 1", [lo, width, *params])
-        for index, n in cursor.fetchall():  # the maximum lands one past the last bucket: it belongs in it
-            counts[min(index, bins - 1)] = counts.get(min(index, bins - 1), 0) + n
+        cursor.execute(f"SELECT {_roi_bucket_sql()} AS b, count(*) FROM ({sql}) x WHERE v IS NOT NULL GROUP BY 1", [*edges[:2], *params])
+        for index, n in cursor.fetchall():
+            counts[_last_bucket_kept(index, edges)] = counts.get(_last_bucket_kept(index, edges), 0) + n
     return counts
+
+
+def _roi_bucket_sql() -> str:
+    """The bucket of an ROI's number v; parameters lo, width. SQLite's CAST truncates: v >= lo, so it floors."""
+    return f"CAST({'floor' if connection.vendor == 'postgresql' else ''}((v - %s) / %s) AS INTEGER)"
+
+
+def _last_bucket_kept(index: int, edges) -> int:
+    return min(index, edges[2] - 1)  # the maximum lands one past the last bucket: it belongs in it
+
+
+def roi_meta_tallies(frames, parts: list[str], edges, *, own_version: str) -> list[dict]:
+    """roi_meta_aggregate's figures and roi_meta_counts' buckets in one pass, per side (1: the ROIs of revisions
+    of version `own_version`, -1: the others') and bucket of `edges` (None: not a number, or no edges)."""
+    sql, params = _roi_values_sql(frames, parts, own_version=own_version)
+    bucket, bucket_params = (f"CASE WHEN v IS NOT NULL THEN {_roi_bucket_sql()} END", list(edges[:2])) if edges else ("NULL", [])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT side, {bucket}, count(*), count(v), coalesce(sum(present), 0), min(v), max(v) FROM ({sql}) x GROUP BY 1, 2",
+                       [*bucket_params, *params])
+        return [{"side": side, "slot": None if slot is None else _last_bucket_kept(slot, edges), "total": total, "numbers": numbers,
+                 "with_key": int(with_key), "lo": lo, "hi": hi} for side, slot, total, numbers, with_key, lo, hi in cursor.fetchall()]
 
 
 def roi_number_held(frames, parts: list[str], value: float) -> bool:
@@ -160,8 +192,9 @@ def roi_number_held(frames, parts: list[str], value: float) -> bool:
         return cursor.fetchone() is not None
 
 
-def _roi_values_sql(frames, parts: list[str]) -> tuple[str, list]:
-    """SQL rows (v: the number or NULL, present: 0/1) of every ROI of the frames, and its parameters."""
+def _roi_values_sql(frames, parts: list[str], own_version: str | None = None) -> tuple[str, list]:
+    """SQL rows (v: the number or NULL, present: 0/1; with `own_version`, side: 1 for its revisions' ROIs, else -1)
+    of every ROI of the frames, and its parameters."""
     frame_sql, frame_params = frames.values("pk").query.sql_with_params()
     table = FrameRevision._meta.db_table
     if connection.vendor == "postgresql":
@@ -174,9 +207,10 @@ def _roi_values_sql(frames, parts: list[str]) -> tuple[str, list]:
         path = compile_json_path(["meta", *parts])
         source = f"{table} f, json_each(f.rois) r"
         number, present = "IN ('integer', 'real')", "NOT IN ('null')"
+    side, side_params = (", CASE WHEN f.version_id = %s THEN 1 ELSE -1 END AS side", [own_version]) if own_version else ("", [])
     sql = (f"SELECT CASE WHEN {kind} {number} THEN {value} END AS v, "
-           f"CASE WHEN {kind} {present} THEN 1 ELSE 0 END AS present FROM {source} WHERE f.id IN ({frame_sql})")
-    return sql, [path, path, path, *frame_params]
+           f"CASE WHEN {kind} {present} THEN 1 ELSE 0 END AS present{side} FROM {source} WHERE f.id IN ({frame_sql})")
+    return sql, [path, path, path, *side_params, *frame_params]
 
 
 def roi_meta_keys(*, user, version: DatasetVersion, sample: int = KEY_SAMPLE) -> list[str]:

@@ -21,7 +21,7 @@ from django.db.models.functions import Cast, Floor, Least
 
 from ..exceptions import ServiceError
 from ..filters import frames_matching
-from ..models import DatasetVersion, FrameRevision, RoiLabel
+from ..models import DatasetVersion, RoiLabel
 from .access import VIEWER, require
 from .sampling import Sample, sampled
 from .stats_kept import PAIRS, counted_pairs, kept_stats
@@ -197,10 +197,28 @@ PRESENT = Q(_type__isnull=False) & ~Q(_type="null")
 
 def key_aggregate(frames, parts) -> dict:
     """total, with_key (a value that is not null), numbers, and lo/hi of the numbers of key `parts`."""
-    as_number = Case(When(NUMBER, then=Cast(_json_key(parts, KeyTextTransform), FloatField())), output_field=FloatField())
-    return _typed(frames, parts).aggregate(
-        total=Count("pk"), with_key=Count("pk", filter=PRESENT), numbers=Count("pk", filter=NUMBER), lo=Min(as_number), hi=Max(as_number),
-    )
+    return _typed(frames, parts).aggregate(**_key_figures(parts))
+
+
+def _key_figures(parts) -> dict:
+    as_number = Case(When(NUMBER, then=_number(parts)), output_field=FloatField())
+    return {"total": Count("pk"), "with_key": Count("pk", filter=PRESENT), "numbers": Count("pk", filter=NUMBER),
+            "lo": Min(as_number), "hi": Max(as_number)}
+
+
+def _number(parts):
+    return Cast(_json_key(parts, KeyTextTransform), FloatField())
+
+
+def key_tallies(frames, parts, edges, *, by: str) -> list[dict]:
+    """key_aggregate's figures in one pass, per value of the annotation `by` and per `slot`: with `edges`, the
+    bucket a number falls in; without, the value as value_counts labels it; None for the frames without one."""
+    if edges is not None:
+        slot = Case(When(NUMBER, then=_bucket(_number(parts), edges)), output_field=IntegerField())
+    else:
+        slot = Case(When(PRESENT, then=_json_key(parts, KeyTextTransform)))
+    rows = _typed(frames, parts).annotate(slot=slot).values(by, "slot").annotate(**_key_figures(parts)).order_by()
+    return [{**row, "slot": _label(row["slot"])} if edges is None and row["slot"] is not None else row for row in rows]
 
 
 def value_counts(frames, parts, top: int | None) -> dict[str, int]:
@@ -247,16 +265,18 @@ def histogram_edges(lo, hi, bins: int) -> tuple[float, float, int, bool] | None:
 
 def meta_bucket_counts(frames, parts, edges) -> dict[int, int]:
     """{bucket: frames} of the numbers of key `parts`, in one GROUP BY."""
+    numeric = _typed(frames, parts).filter(NUMBER)
+    return {row["b"]: row["n"] for row in numeric.annotate(b=_bucket(_number(parts), edges)).values("b").annotate(n=Count("pk")).order_by()}
+
+
+def _bucket(value, edges):
     lo, width, bins, _integral = edges
-    numeric = _typed(frames, parts).filter(NUMBER).annotate(_value=Cast(_json_key(parts, KeyTextTransform), FloatField()))
-    bucket = Least(Cast(Floor((F("_value") - Value(lo)) / Value(width)), IntegerField()), Value(bins - 1))
-    return {row["b"]: row["n"] for row in numeric.annotate(b=bucket).values("b").annotate(n=Count("pk")).order_by()}
+    return Least(Cast(Floor((value - Value(lo)) / Value(width)), IntegerField()), Value(bins - 1))
 
 
 def frames_with_number(frames, parts, value: float):
     """The frames whose key `parts` holds the number `value`."""
-    numeric = _typed(frames, parts).filter(NUMBER).annotate(_value=Cast(_json_key(parts, KeyTextTransform), FloatField()))
-    return numeric.filter(_value=value)
+    return _typed(frames, parts).filter(NUMBER).annotate(_value=_number(parts)).filter(_value=value)
 
 
 def numeric_answer(agg: dict, edges, counts: dict[int, int], *, key: str, **extra) -> dict:

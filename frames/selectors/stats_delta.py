@@ -17,20 +17,17 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 
 from ..changes import own_rows, published_parent, replaced_in_parent
 from ..filters import filters_q, frames_matching
 from ..models import DatasetVersion, FrameRevision, RoiLabel
 from .access import VIEWER, require
 from .roi_stats import (
-    TOP_LABELS, confidence_aggregate, confidence_answer, confidence_counts, confidence_held, is_roi_key, roi_key_parts, roi_meta_aggregate,
-    roi_meta_answer, roi_meta_counts, roi_number_held,
+    TOP_LABELS, confidence_answer, confidence_held, confidence_tallies, is_roi_key, roi_key_parts, roi_meta_answer, roi_meta_tallies,
+    roi_number_held,
 )
-from .stats import (
-    categorical_answer, frames_with_number, histogram_edges, key_aggregate, key_parts, meta_bucket_counts, numeric_answer,
-    planner_settings, value_counts,
-)
+from .stats import categorical_answer, frames_with_number, histogram_edges, key_parts, key_tallies, numeric_answer, planner_settings
 from .stats_kept import label_stats_shape
 
 DELTA_MAX_OWN_ROWS = 25_000  # beyond this the draft's own rows cost what counting its frames does
@@ -53,9 +50,15 @@ class DraftChanges:
 @dataclass(frozen=True)
 class Delta:
     parent: DatasetVersion
-    removed: QuerySet  # the parent's revisions under the filters that the draft replaced or deleted
-    added: QuerySet  # the draft's own revisions under the filters
+    draft_id: str
+    # Both sides of the change under the filters, each revision with its SIDE: -1 for the parent's revisions the
+    # draft replaced or deleted, 1 for the draft's own. Every figure is read for both sides in one statement: each
+    # is a few thousand scattered rows, and reading them is what an answer after a write costs.
+    changed: QuerySet
     kept: QuerySet  # the parent's revisions under the filters that the draft still shows
+
+
+SIDE = "side"
 
 
 def draft_changes(*, user, version: DatasetVersion, known: DraftChanges | None = None) -> DraftChanges | None:
@@ -86,22 +89,19 @@ def delta_of(*, user, version: DatasetVersion, changes: DraftChanges, filters=()
     """The parent's revisions the draft replaced and its own, under the filters (querysets over the few
     primary keys `changes` lists: the filters are checked on those rows only)."""
     require(user, version, VIEWER)
-    q = filters_q(filters or ())
     parent = DatasetVersion.objects.select_related("dataset").get(pk=changes.parent_id)
+    # One array parameter (frames.lookups), never an empty list: the ROI statistics compile the queryset into raw
+    # SQL, where Django refuses an empty IN (EmptyResultSet). No revision has primary key 0.
+    changed = FrameRevision.objects.filter(pk__any=changes.replaced + changes.own or (0,)).filter(filters_q(filters or ()))
     kept = frames_matching(parent, filters).exclude(pk__any=changes.replaced or (0,))
-    return Delta(parent, removed=_revisions(changes.replaced).filter(q), added=_revisions(changes.own).filter(q), kept=kept)
-
-
-def _revisions(pks: tuple[int, ...]) -> QuerySet:
-    # One array parameter (frames.lookups), never an empty list: the ROI statistics compile their queryset into
-    # raw SQL, where Django refuses an empty IN (EmptyResultSet). No revision has primary key 0.
-    return FrameRevision.objects.filter(pk__any=pks or (0,))
+    side = Case(When(version_id=version.pk, then=Value(1)), default=Value(-1), output_field=IntegerField())
+    return Delta(parent, version.pk, changed=changed.annotate(**{SIDE: side}), kept=kept)
 
 
 def count_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_count: int) -> int:
     require(user, version, VIEWER)
     with _index_probes():
-        return parent_count - delta.removed.count() + delta.added.count()
+        return parent_count + sum(row[SIDE] * row["n"] for row in delta.changed.values(SIDE).annotate(n=Count("pk")).order_by())
 
 
 def label_stats_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_answer: dict) -> dict:
@@ -121,10 +121,9 @@ def _label_changes(delta: Delta) -> tuple[dict[str, list[int]], int, int]:
     """What the draft's own revisions add to the label statistics and the parent's it replaced take away, under
     the filters: per label [ROIs, frame labels, frames], then frames and annotated frames. One statement reads
     each side's revisions once (label_stats_of on each side read them twice: 4 probes of 11,000 rows each)."""
-    removed_sql, removed_params = delta.removed.values("pk").query.sql_with_params()
-    added_sql, added_params = delta.added.values("pk").query.sql_with_params()
+    changed_sql, params = delta.changed.values("pk", SIDE).query.sql_with_params()
     labels = RoiLabel._meta.db_table
-    sql = (f"WITH f(id, sign) AS (SELECT r.*, -1 FROM ({removed_sql}) r UNION ALL SELECT a.*, 1 FROM ({added_sql}) a) "
+    sql = (f"WITH f(id, sign) AS ({changed_sql}) "
            "SELECT l.label, f.sign, COUNT(DISTINCT l.revision_id), SUM(CASE WHEN l.is_frame_label THEN 0 ELSE 1 END), "
            f"SUM(CASE WHEN l.is_frame_label THEN 1 ELSE 0 END) FROM {labels} l JOIN f ON l.revision_id = f.id GROUP BY l.label, f.sign "
            f"UNION ALL SELECT NULL, f.sign, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM {labels} l WHERE l.revision_id = f.id) "
@@ -132,7 +131,7 @@ def _label_changes(delta: Delta) -> tuple[dict[str, list[int]], int, int]:
     counts: dict[str, list[int]] = {}
     frames = annotated = 0
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*removed_params, *added_params])
+        cursor.execute(sql, params)
         for label, sign, label_frames, rois, frame_labels in cursor.fetchall():
             if label is None:  # the sides' frames: label_frames is their count, rois the annotated ones
                 frames += sign * label_frames
@@ -164,66 +163,79 @@ def _index_probes():
 
 
 def _meta(delta: Delta, parent: dict, parts: list[str], bins: int, top: int, categorical: bool) -> dict | None:
-    removed, added = key_aggregate(delta.removed, parts), key_aggregate(delta.added, parts)
     if parent["kind"] == "numeric":
-        agg = _combined(parent, parent["with_key"] - parent["other_types"], removed, added)
-        held = lambda value: frames_with_number(delta.kept, parts, value).exists()  # noqa: E731
-        if categorical or agg["numbers"] * 2 < agg["with_key"] or not _within(parent, removed, added, held):
+        if categorical:
             return None
         edges = histogram_edges(parent["min"], parent["max"], bins)
-        counts = _bucket_counts(parent, meta_bucket_counts(delta.removed, parts, edges), meta_bucket_counts(delta.added, parts, edges))
-        return numeric_answer(agg, edges, counts, key=parent["key"])
+        removed, added = _sides(key_tallies(delta.changed, parts, edges, by=SIDE))
+        agg = _combined(parent, parent["with_key"] - parent["other_types"], removed, added)
+        held = lambda value: frames_with_number(delta.kept, parts, value).exists()  # noqa: E731
+        if agg["numbers"] * 2 < agg["with_key"] or not _within(parent, removed, added, held):
+            return None
+        return numeric_answer(agg, edges, _bucket_counts(parent, removed, added), key=parent["key"])
     if parent["kind"] == "categorical" and (parent["other"] or "numbers" not in parent):
         return None  # only its top values are known (or an answer kept from before it said how many were numbers)
+    removed, added = _sides(key_tallies(delta.changed, parts, None, by=SIDE))
     agg = _combined(parent, parent.get("numbers", 0), removed, added)
     if not categorical and agg["with_key"] and agg["numbers"] * 2 >= agg["with_key"]:
         return None  # it has become numeric
     values = {v["value"]: v["count"] for v in parent.get("values", [])}
-    _add(values, value_counts(delta.removed, parts, None), -1)
-    _add(values, value_counts(delta.added, parts, None), 1)
+    _add(values, removed["slots"], -1)
+    _add(values, added["slots"], 1)
     return categorical_answer(agg, {v: n for v, n in values.items() if n}, top, key=parent["key"])
 
 
 def _roi_meta(delta: Delta, parent: dict, parts: list[str], bins: int) -> dict | None:
-    removed, added = roi_meta_aggregate(delta.removed, parts), roi_meta_aggregate(delta.added, parts)
+    edges = histogram_edges(parent["min"], parent["max"], bins) if parent["kind"] == "numeric" else None
+    removed, added = _sides(roi_meta_tallies(delta.changed, parts, edges, own_version=delta.draft_id))
     agg = _combined(parent, parent["with_key"] - parent["other_types"], removed, added)
-    if parent["kind"] != "numeric":
+    if edges is None:
         return roi_meta_answer(agg, parts, None, {}) if not added["numbers"] else None
     if not agg["numbers"] or not _within(parent, removed, added, lambda value: roi_number_held(delta.kept, parts, value)):
         return None
-    edges = histogram_edges(parent["min"], parent["max"], bins)
-    counts = _bucket_counts(parent, roi_meta_counts(delta.removed, parts, edges) if removed["numbers"] else {},
-                            roi_meta_counts(delta.added, parts, edges) if added["numbers"] else {})
-    return roi_meta_answer(agg, parts, edges, counts)
+    return roi_meta_answer(agg, parts, edges, _bucket_counts(parent, removed, added))
 
 
 def _confidence(delta: Delta, parent: dict, bins: int) -> dict | None:
-    removed, added = confidence_aggregate(delta.removed), confidence_aggregate(delta.added)
+    axis = (min(0.0, parent["min"]), max(1.0, parent["max"]), bins) if parent["kind"] == "numeric" else None
+    removed, added = _sides(confidence_tallies(delta.changed, axis, own_version=delta.draft_id), slot=lambda row: (row["label"], row["slot"]))
     agg = _combined(parent, parent["with_key"], removed, added)
-    agg["numbers"] = agg["with_key"]  # a confidence is there or missing
-    if parent["kind"] != "numeric":
+    if axis is None:
         return confidence_answer(agg, None, {}) if not added["numbers"] else None
     held = lambda value: confidence_held(delta.kept, value)  # noqa: E731
     if len(parent["series"]) > TOP_LABELS or not agg["numbers"] or not _within(parent, removed, added, held):
         return None  # past TOP_LABELS the parent's rarer labels are summed as "other": each one's counts are unknown
-    axis = (min(0.0, parent["min"]), max(1.0, parent["max"]), bins)
     by_label = {series["label"]: list(series["counts"]) for series in parent["series"]}
-    for counts, sign in ((confidence_counts(delta.removed, axis), -1), (confidence_counts(delta.added, axis), 1)):
-        for label, buckets in counts.items():
-            row = by_label.setdefault(label, [0] * bins)
-            for index, n in enumerate(buckets):
-                row[index] += sign * n
+    for side, sign in ((removed, -1), (added, 1)):
+        for (label, index), n in side["slots"].items():
+            by_label.setdefault(label, [0] * bins)[index] += sign * n
     return confidence_answer(agg, axis, by_label)
+
+
+def _sides(rows: list[dict], slot=lambda row: row["slot"]) -> tuple[dict, dict]:
+    """The tallies' rows (stats.key_tallies, roi_stats' *_tallies) summed per side of the change: (removed, added),
+    each with the aggregate's total, with_key, numbers, lo and hi, and `slots`: the frames (ROIs) per `slot(row)`
+    (a bucket or a value), for the rows that have one."""
+    sides = {sign: {"total": 0, "with_key": 0, "numbers": 0, "lo": None, "hi": None, "slots": {}} for sign in (-1, 1)}
+    for row in rows:
+        side = sides[row[SIDE]]
+        for name in ("total", "with_key", "numbers"):
+            side[name] += row.get(name, row["numbers"])  # a confidence is there or missing: with_key is numbers
+        if row["lo"] is not None:
+            side["lo"] = row["lo"] if side["lo"] is None else min(side["lo"], row["lo"])
+            side["hi"] = row["hi"] if side["hi"] is None else max(side["hi"], row["hi"])
+        if row["slot"] is not None:
+            side["slots"][slot(row)] = side["slots"].get(slot(row), 0) + row["total"]
+    return sides[-1], sides[1]
 
 
 def _combined(parent: dict, parent_numbers: int, removed: dict, added: dict) -> dict:
     """The draft's aggregate: the parent's (from its answer) - the removed frames' + the added ones'; its
     min and max stay the parent's (the callers make sure they do)."""
-    with_key = parent["with_key"]
-    agg = {"total": parent["frames"], "with_key": with_key, "numbers": parent_numbers, "lo": parent.get("min"), "hi": parent.get("max")}
-    for part, sign in ((removed, -1), (added, 1)):
+    agg = {"total": parent["frames"], "with_key": parent["with_key"], "numbers": parent_numbers, "lo": parent.get("min"), "hi": parent.get("max")}
+    for side, sign in ((removed, -1), (added, 1)):
         for name in ("total", "with_key", "numbers"):
-            agg[name] += sign * part[name if name in part else "numbers"]
+            agg[name] += sign * side[name]
     return agg
 
 
@@ -239,10 +251,11 @@ def _within(parent: dict, removed: dict, added: dict, held) -> bool:
     return all(not t or r or held(extreme) for extreme, t, r in zip((lo, hi), touched, restored))
 
 
-def _bucket_counts(parent: dict, removed: dict[int, int], added: dict[int, int]) -> dict[int, int]:
+def _bucket_counts(parent: dict, removed: dict, added: dict) -> dict[int, int]:
+    """The draft's buckets: the parent's - the removed side's slots + the added side's."""
     counts = {index: bucket["count"] for index, bucket in enumerate(parent["buckets"])}
-    _add(counts, removed, -1)
-    _add(counts, added, 1)
+    _add(counts, removed["slots"], -1)
+    _add(counts, added["slots"], 1)
     return counts
 
 
