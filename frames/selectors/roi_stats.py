@@ -92,15 +92,12 @@ def _confidence_bucket(axis):
     return Least(Cast(Floor(position), IntegerField()), Value(bins - 1))
 
 
-def confidence_tallies(frames, axis, *, own_version: str) -> list[dict]:
-    """confidence_aggregate's figures and confidence_counts' buckets in one pass, per side (1: the ROI labels of
-    revisions of version `own_version`, -1: the others'), label and bucket of `axis` (None: no confidence, or no axis)."""
+def confidence_tallies(frames, axis) -> list[dict]:
+    """confidence_aggregate's figures and confidence_counts' buckets in one pass, per label and bucket of `axis`
+    (None: no confidence, or no axis)."""
     slot = Case(When(confidence__isnull=False, then=_confidence_bucket(axis)), output_field=IntegerField()) if axis else Value(None, output_field=IntegerField())
-    rows = RoiLabel.objects.filter(revision__in=frames.values("pk")).annotate(
-        side=Case(When(revision__version_id=own_version, then=Value(1)), default=Value(-1)), slot=slot,
-    )
-    return list(rows.values("side", "label", "slot").annotate(
-        total=Count("pk"), numbers=Count("confidence"), lo=Min("confidence"), hi=Max("confidence")).order_by())
+    rows = RoiLabel.objects.filter(revision__in=frames.values("pk")).annotate(slot=slot)
+    return list(rows.values("label", "slot").annotate(total=Count("pk"), numbers=Count("confidence"), lo=Min("confidence"), hi=Max("confidence")).order_by())
 
 
 def confidence_held(frames, value: float) -> bool:
@@ -172,16 +169,16 @@ def _last_bucket_kept(index: int, edges) -> int:
     return min(index, edges[2] - 1)  # the maximum lands one past the last bucket: it belongs in it
 
 
-def roi_meta_tallies(frames, parts: list[str], edges, *, own_version: str) -> list[dict]:
-    """roi_meta_aggregate's figures and roi_meta_counts' buckets in one pass, per side (1: the ROIs of revisions
-    of version `own_version`, -1: the others') and bucket of `edges` (None: not a number, or no edges)."""
-    sql, params = _roi_values_sql(frames, parts, own_version=own_version)
+def roi_meta_tallies(frames, parts: list[str], edges) -> list[dict]:
+    """roi_meta_aggregate's figures and roi_meta_counts' buckets in one pass, per bucket of `edges` (None: not a
+    number, or no edges)."""
+    sql, params = _roi_values_sql(frames, parts)
     bucket, bucket_params = (f"CASE WHEN v IS NOT NULL THEN {_roi_bucket_sql()} END", list(edges[:2])) if edges else ("NULL", [])
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT side, {bucket}, count(*), count(v), coalesce(sum(present), 0), min(v), max(v) FROM ({sql}) x GROUP BY 1, 2",
+        cursor.execute(f"SELECT {bucket}, count(*), count(v), coalesce(sum(present), 0), min(v), max(v) FROM ({sql}) x GROUP BY 1",
                        [*bucket_params, *params])
-        return [{"side": side, "slot": None if slot is None else _last_bucket_kept(slot, edges), "total": total, "numbers": numbers,
-                 "with_key": int(with_key), "lo": lo, "hi": hi} for side, slot, total, numbers, with_key, lo, hi in cursor.fetchall()]
+        return [{"slot": None if slot is None else _last_bucket_kept(slot, edges), "total": total, "numbers": numbers,
+                 "with_key": int(with_key), "lo": lo, "hi": hi} for slot, total, numbers, with_key, lo, hi in cursor.fetchall()]
 
 
 def roi_number_held(frames, parts: list[str], value: float) -> bool:
@@ -192,9 +189,8 @@ def roi_number_held(frames, parts: list[str], value: float) -> bool:
         return cursor.fetchone() is not None
 
 
-def _roi_values_sql(frames, parts: list[str], own_version: str | None = None) -> tuple[str, list]:
-    """SQL rows (v: the number or NULL, present: 0/1; with `own_version`, side: 1 for its revisions' ROIs, else -1)
-    of every ROI of the frames, and its parameters."""
+def _roi_values_sql(frames, parts: list[str]) -> tuple[str, list]:
+    """SQL rows (v: the number or NULL, present: 0/1) of every ROI of the frames, and its parameters."""
     frame_sql, frame_params = frames.values("pk").query.sql_with_params()
     table = FrameRevision._meta.db_table
     if connection.vendor == "postgresql":
@@ -207,10 +203,9 @@ def _roi_values_sql(frames, parts: list[str], own_version: str | None = None) ->
         path = compile_json_path(["meta", *parts])
         source = f"{table} f, json_each(f.rois) r"
         number, present = "IN ('integer', 'real')", "NOT IN ('null')"
-    side, side_params = (", CASE WHEN f.version_id = %s THEN 1 ELSE -1 END AS side", [own_version]) if own_version else ("", [])
     sql = (f"SELECT CASE WHEN {kind} {number} THEN {value} END AS v, "
-           f"CASE WHEN {kind} {present} THEN 1 ELSE 0 END AS present{side} FROM {source} WHERE f.id IN ({frame_sql})")
-    return sql, [path, path, path, *side_params, *frame_params]
+           f"CASE WHEN {kind} {present} THEN 1 ELSE 0 END AS present FROM {source} WHERE f.id IN ({frame_sql})")
+    return sql, [path, path, path, *frame_params]
 
 
 def roi_meta_keys(*, user, version: DatasetVersion, sample: int = KEY_SAMPLE) -> list[str]:

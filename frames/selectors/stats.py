@@ -210,14 +210,14 @@ def _number(parts):
     return Cast(_json_key(parts, KeyTextTransform), FloatField())
 
 
-def key_tallies(frames, parts, edges, *, by: str) -> list[dict]:
-    """key_aggregate's figures in one pass, per value of the annotation `by` and per `slot`: with `edges`, the
-    bucket a number falls in; without, the value as value_counts labels it; None for the frames without one."""
+def key_tallies(frames, parts, edges) -> list[dict]:
+    """key_aggregate's figures in one pass, per `slot`: with `edges`, the bucket a number falls in; without, the
+    value as value_counts labels it; None for the frames without one."""
     if edges is not None:
         slot = Case(When(NUMBER, then=_bucket(_number(parts), edges)), output_field=IntegerField())
     else:
         slot = Case(When(PRESENT, then=_json_key(parts, KeyTextTransform)))
-    rows = _typed(frames, parts).annotate(slot=slot).values(by, "slot").annotate(**_key_figures(parts)).order_by()
+    rows = _typed(frames, parts).annotate(slot=slot).values("slot").annotate(**_key_figures(parts)).order_by()
     return [{**row, "slot": _label(row["slot"])} if edges is None and row["slot"] is not None else row for row in rows]
 
 

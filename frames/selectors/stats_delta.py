@@ -13,21 +13,24 @@ Otherwise the functions answer None and the caller counts.
 """
 from __future__ import annotations
 
+import hashlib
+from array import array
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 
 from ..changes import own_rows, published_parent, replaced_in_parent
 from ..filters import filters_q, frames_matching
-from ..models import DatasetVersion, FrameRevision, RoiLabel
+from ..models import DatasetVersion, FrameRevision
 from .access import VIEWER, require
 from .roi_stats import (
     TOP_LABELS, confidence_answer, confidence_held, confidence_tallies, is_roi_key, roi_key_parts, roi_meta_answer, roi_meta_tallies,
     roi_number_held,
 )
-from .stats import categorical_answer, frames_with_number, histogram_edges, key_parts, key_tallies, numeric_answer, planner_settings
+from .stats import (
+    categorical_answer, frames_with_number, histogram_edges, key_parts, key_tallies, label_stats_of, numeric_answer, planner_settings,
+)
 from .stats_kept import label_stats_shape
 
 DELTA_MAX_OWN_ROWS = 25_000  # beyond this the draft's own rows cost what counting its frames does
@@ -36,29 +39,46 @@ KNOWN_LOOKUPS_MAX = 1_000  # frame ids looked up in the parent by a list; more g
 
 @dataclass(frozen=True)
 class DraftChanges:
-    """What a draft child changed against its published parent, as primary keys (at most DELTA_MAX_OWN_ROWS
-    each): read once per state of the draft and shared by every question about it."""
+    """What a draft child changed against its published parent (at most DELTA_MAX_OWN_ROWS frame ids): read once
+    per state of the draft and shared by every question about it."""
 
     parent_id: str
-    replaced: tuple[int, ...]  # the parent's revisions the draft replaced or deleted
-    own: tuple[int, ...]  # the draft's own revisions (tombstones left out)
+    # The parent's revisions the draft replaced or deleted, in the order the draft first wrote their frame ids. A
+    # draft's own row never goes once it hides a parent's (a deletion leaves a tombstone), so a later state's list
+    # starts with an earlier one's, and what was read of those revisions still holds (see Removed).
+    replaced: tuple[int, ...]
     # For each frame id the draft saved or deleted, the parent's revision of it (None: the parent has none). The
     # parent never changes, so a later state of the draft looks up only the frame ids this does not list.
     parent_of: dict[str, int | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
+class Removed:
+    """What the first `covers` revisions of DraftChanges.replaced (`digest`: of their keys) contribute to one
+    answer, as a summary (`_summed`, `_label_summary`). The services keep it per question: after a write, only the revisions that
+    write replaced are read (a hundred rows) instead of every one the draft ever replaced (11,000 scattered rows,
+    80 ms at a million frames)."""
+
+    covers: int
+    digest: str
+    summary: dict
+
+
+@dataclass(frozen=True)
+class Derived:
+    answer: object  # None: the answer has to be counted
+    removed: Removed | None  # to keep for the draft's next state (None: nothing was read)
+
+
+@dataclass(frozen=True)
 class Delta:
     parent: DatasetVersion
     draft_id: str
-    # Both sides of the change under the filters, each revision with its SIDE: -1 for the parent's revisions the
-    # draft replaced or deleted, 1 for the draft's own. Every figure is read for both sides in one statement: each
-    # is a few thousand scattered rows, and reading them is what an answer after a write costs.
-    changed: QuerySet
+    added: QuerySet  # the draft's own revisions under the filters (its version's index; tombstones left out)
+    replaced: tuple[int, ...]  # DraftChanges.replaced
+    known: Removed | None  # what the replaced revisions read for an earlier state contribute (still true)
+    removed: QuerySet | None  # the replaced revisions `known` does not cover, under the filters; None: none
     kept: QuerySet  # the parent's revisions under the filters that the draft still shows
-
-
-SIDE = "side"
 
 
 def draft_changes(*, user, version: DatasetVersion, known: DraftChanges | None = None) -> DraftChanges | None:
@@ -71,82 +91,103 @@ def draft_changes(*, user, version: DatasetVersion, known: DraftChanges | None =
     parent = published_parent(version) if version.frame_count >= settings.HYPERDATA_STATS_DERIVE_FRAMES else None
     if parent is None:
         return None
-    rows = list(own_rows(version).values_list("pk", "deleted", "frame_id")[: DELTA_MAX_OWN_ROWS + 1])
-    if len(rows) > DELTA_MAX_OWN_ROWS:
+    frame_ids = list(own_rows(version).values_list("frame_id", flat=True)[: DELTA_MAX_OWN_ROWS + 1])
+    if len(frame_ids) > DELTA_MAX_OWN_ROWS:
         return None
     looked_up = getattr(known, "parent_of", {}) if known is not None and known.parent_id == parent.pk else {}
-    parent_of = {frame_id: looked_up.get(frame_id) for _, _, frame_id in rows}
-    unknown = [frame_id for frame_id in parent_of if frame_id not in looked_up]
+    current = set(frame_ids)
+    parent_of = {frame_id: pk for frame_id, pk in looked_up.items() if frame_id in current}  # in the order first written
+    unknown = [frame_id for frame_id in frame_ids if frame_id not in parent_of]
     if len(unknown) > KNOWN_LOOKUPS_MAX:  # many: one join over the own rows (a list of ids would be bound one by one)
-        parent_of.update(replaced_in_parent(version, parent).values_list("frame_id", "pk"))
-    elif unknown:
-        parent_of.update(FrameRevision.objects.visible_in(parent).filter(frame_id__in=unknown).values_list("frame_id", "pk"))
-    replaced = tuple(pk for pk in parent_of.values() if pk is not None)
-    return DraftChanges(parent.pk, replaced=replaced, own=tuple(pk for pk, deleted, _ in rows if not deleted), parent_of=parent_of)
+        found = dict(replaced_in_parent(version, parent).values_list("frame_id", "pk"))
+    else:
+        found = dict(FrameRevision.objects.visible_in(parent).filter(frame_id__in=unknown).values_list("frame_id", "pk")) if unknown else {}
+    parent_of.update((frame_id, found.get(frame_id)) for frame_id in unknown)
+    return DraftChanges(parent.pk, replaced=tuple(pk for pk in parent_of.values() if pk is not None), parent_of=parent_of)
 
 
-def delta_of(*, user, version: DatasetVersion, changes: DraftChanges, filters=()) -> Delta:
-    """The parent's revisions the draft replaced and its own, under the filters (querysets over the few
-    primary keys `changes` lists: the filters are checked on those rows only)."""
+def delta_of(*, user, version: DatasetVersion, changes: DraftChanges, filters=(), known: Removed | None = None) -> Delta:
+    """The draft's own revisions and the parent's it replaced that `known` (kept from an earlier state, for the
+    same question) does not cover, under the filters: the filters are checked on those rows only."""
     require(user, version, VIEWER)
     parent = DatasetVersion.objects.select_related("dataset").get(pk=changes.parent_id)
+    q = filters_q(filters or ())
+    if known is not None and (known.covers > len(changes.replaced) or _digest(changes.replaced[:known.covers]) != known.digest):
+        known = None  # the draft's changes no longer start with those it summed (none is known to do this)
+    pending = changes.replaced[known.covers:] if known is not None else changes.replaced
     # One array parameter (frames.lookups), never an empty list: the ROI statistics compile the queryset into raw
     # SQL, where Django refuses an empty IN (EmptyResultSet). No revision has primary key 0.
-    changed = FrameRevision.objects.filter(pk__any=changes.replaced + changes.own or (0,)).filter(filters_q(filters or ()))
+    removed = FrameRevision.objects.filter(pk__any=pending or (0,)).filter(q) if pending or known is None else None
     kept = frames_matching(parent, filters).exclude(pk__any=changes.replaced or (0,))
-    side = Case(When(version_id=version.pk, then=Value(1)), default=Value(-1), output_field=IntegerField())
-    return Delta(parent, version.pk, changed=changed.annotate(**{SIDE: side}), kept=kept)
+    added = own_rows(version).filter(deleted=False).filter(q)
+    return Delta(parent, version.pk, added=added, replaced=changes.replaced, known=known, removed=removed, kept=kept)
 
 
-def count_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_count: int) -> int:
+def _digest(pks: tuple[int, ...]) -> str:
+    return hashlib.sha1(array("q", pks).tobytes()).hexdigest()
+
+
+def _removed(delta: Delta, summary) -> Removed:
+    """What every replaced revision contributes: the known summary plus `summary(rows)` of those it does not cover."""
+    known = delta.known.summary if delta.known is not None else None
+    if delta.removed is not None:
+        fresh = summary(delta.removed)
+        known = fresh if known is None else _merged(known, fresh)
+    return Removed(len(delta.replaced), _digest(delta.replaced), known)
+
+
+def _merged(a: dict, b: dict) -> dict:
+    """Two summaries of different revisions added up: numbers summed (per slot; lists item by item), the lower lo
+    and the higher hi."""
+    merged = dict(a)
+    for key, value in b.items():
+        mine = merged.get(key)
+        if mine is None or value is None:
+            merged[key] = value if mine is None else mine
+        elif key in ("lo", "hi"):
+            merged[key] = min(mine, value) if key == "lo" else max(mine, value)
+        elif isinstance(value, dict):
+            merged[key] = _merged(mine, value)
+        elif isinstance(value, list):
+            merged[key] = [x + y for x, y in zip(mine, value)]
+        else:
+            merged[key] = mine + value
+    return merged
+
+
+def count_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_count: int) -> Derived:
     require(user, version, VIEWER)
     with _index_probes():
-        return parent_count + sum(row[SIDE] * row["n"] for row in delta.changed.values(SIDE).annotate(n=Count("pk")).order_by())
+        removed = _removed(delta, lambda frames: {"total": frames.count()})
+        return Derived(parent_count - removed.summary["total"] + delta.added.count(), removed)
 
 
-def label_stats_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_answer: dict) -> dict:
+def label_stats_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_answer: dict) -> Derived:
     require(user, version, VIEWER)
     with _index_probes():
-        counts, frames, annotated = _label_changes(delta)
-    for e in parent_answer["labels"]:
-        entry = counts.setdefault(e["label"], [0, 0, 0])
-        entry[0] += e["roi_count"]
-        entry[1] += e["frame_label_count"]
-        entry[2] += e["frame_count"]
-    return label_stats_shape(counts, frame_count=parent_answer["frame_count"] + frames,
-                             annotated=parent_answer["annotated_frame_count"] + annotated)
-
-
-def _label_changes(delta: Delta) -> tuple[dict[str, list[int]], int, int]:
-    """What the draft's own revisions add to the label statistics and the parent's it replaced take away, under
-    the filters: per label [ROIs, frame labels, frames], then frames and annotated frames. One statement reads
-    each side's revisions once (label_stats_of on each side read them twice: 4 probes of 11,000 rows each)."""
-    changed_sql, params = delta.changed.values("pk", SIDE).query.sql_with_params()
-    labels = RoiLabel._meta.db_table
-    sql = (f"WITH f(id, sign) AS ({changed_sql}) "
-           "SELECT l.label, f.sign, COUNT(DISTINCT l.revision_id), SUM(CASE WHEN l.is_frame_label THEN 0 ELSE 1 END), "
-           f"SUM(CASE WHEN l.is_frame_label THEN 1 ELSE 0 END) FROM {labels} l JOIN f ON l.revision_id = f.id GROUP BY l.label, f.sign "
-           f"UNION ALL SELECT NULL, f.sign, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM {labels} l WHERE l.revision_id = f.id) "
-           "THEN 1 ELSE 0 END), 0 FROM f GROUP BY f.sign")
-    counts: dict[str, list[int]] = {}
-    frames = annotated = 0
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for label, sign, label_frames, rois, frame_labels in cursor.fetchall():
-            if label is None:  # the sides' frames: label_frames is their count, rois the annotated ones
-                frames += sign * label_frames
-                annotated += sign * rois
-                continue
+        removed = _removed(delta, _label_summary)
+        added = _label_summary(delta.added)
+    counts = {e["label"]: [e["roi_count"], e["frame_label_count"], e["frame_count"]] for e in parent_answer["labels"]}
+    for side, sign in ((removed.summary, -1), (added, 1)):
+        for label, figures in side["slots"].items():
             entry = counts.setdefault(label, [0, 0, 0])
-            entry[0] += sign * rois
-            entry[1] += sign * frame_labels
-            entry[2] += sign * label_frames
-    return counts, frames, annotated
+            for index, n in enumerate(figures):
+                entry[index] += sign * n
+    total = parent_answer["frame_count"] - removed.summary["total"] + added["total"]
+    annotated = parent_answer["annotated_frame_count"] - removed.summary["annotated"] + added["annotated"]
+    return Derived(label_stats_shape(counts, frame_count=total, annotated=annotated), removed)
+
+
+def _label_summary(frames) -> dict:
+    """label_stats_of as a summary: per label [ROIs, frame labels, frames]."""
+    stats = label_stats_of(frames)
+    return {"total": stats["frame_count"], "annotated": stats["annotated_frame_count"],
+            "slots": {e["label"]: [e["roi_count"], e["frame_label_count"], e["frame_count"]] for e in stats["labels"]}}
 
 
 def distribution_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_answer: dict, key: str, bins: int,
-                             top: int, categorical: bool = False) -> dict | None:
-    """meta_distribution's (or roi_distribution's) answer for the draft, or None when it has to be counted."""
+                             top: int, categorical: bool = False) -> Derived:
+    """meta_distribution's (or roi_distribution's) answer for the draft (None when it has to be counted)."""
     require(user, version, VIEWER)
     with _index_probes():
         if not is_roi_key(key):
@@ -162,71 +203,70 @@ def _index_probes():
     return planner_settings("random_page_cost = 1.1")
 
 
-def _meta(delta: Delta, parent: dict, parts: list[str], bins: int, top: int, categorical: bool) -> dict | None:
+def _sides(delta: Delta, summary) -> tuple[Removed, dict]:
+    """`summary(rows)` of the replaced revisions (as _removed) and of the draft's own."""
+    return _removed(delta, summary), summary(delta.added)
+
+
+def _meta(delta: Delta, parent: dict, parts: list[str], bins: int, top: int, categorical: bool) -> Derived:
     if parent["kind"] == "numeric":
         if categorical:
-            return None
+            return Derived(None, None)
         edges = histogram_edges(parent["min"], parent["max"], bins)
-        removed, added = _sides(key_tallies(delta.changed, parts, edges, by=SIDE))
-        agg = _combined(parent, parent["with_key"] - parent["other_types"], removed, added)
+        removed, added = _sides(delta, lambda frames: _summed(key_tallies(frames, parts, edges)))
+        agg = _combined(parent, parent["with_key"] - parent["other_types"], removed.summary, added)
         held = lambda value: frames_with_number(delta.kept, parts, value).exists()  # noqa: E731
-        if agg["numbers"] * 2 < agg["with_key"] or not _within(parent, removed, added, held):
-            return None
-        return numeric_answer(agg, edges, _bucket_counts(parent, removed, added), key=parent["key"])
+        if agg["numbers"] * 2 < agg["with_key"] or not _within(parent, removed.summary, added, held):
+            return Derived(None, removed)
+        return Derived(numeric_answer(agg, edges, _bucket_counts(parent, removed.summary, added), key=parent["key"]), removed)
     if parent["kind"] == "categorical" and (parent["other"] or "numbers" not in parent):
-        return None  # only its top values are known (or an answer kept from before it said how many were numbers)
-    removed, added = _sides(key_tallies(delta.changed, parts, None, by=SIDE))
-    agg = _combined(parent, parent.get("numbers", 0), removed, added)
+        return Derived(None, None)  # only its top values are known (or an answer kept from before it said how many were numbers)
+    removed, added = _sides(delta, lambda frames: _summed(key_tallies(frames, parts, None)))
+    agg = _combined(parent, parent.get("numbers", 0), removed.summary, added)
     if not categorical and agg["with_key"] and agg["numbers"] * 2 >= agg["with_key"]:
-        return None  # it has become numeric
+        return Derived(None, removed)  # it has become numeric
     values = {v["value"]: v["count"] for v in parent.get("values", [])}
-    _add(values, removed["slots"], -1)
+    _add(values, removed.summary["slots"], -1)
     _add(values, added["slots"], 1)
-    return categorical_answer(agg, {v: n for v, n in values.items() if n}, top, key=parent["key"])
+    return Derived(categorical_answer(agg, {v: n for v, n in values.items() if n}, top, key=parent["key"]), removed)
 
 
-def _roi_meta(delta: Delta, parent: dict, parts: list[str], bins: int) -> dict | None:
+def _roi_meta(delta: Delta, parent: dict, parts: list[str], bins: int) -> Derived:
     edges = histogram_edges(parent["min"], parent["max"], bins) if parent["kind"] == "numeric" else None
-    removed, added = _sides(roi_meta_tallies(delta.changed, parts, edges, own_version=delta.draft_id))
-    agg = _combined(parent, parent["with_key"] - parent["other_types"], removed, added)
+    removed, added = _sides(delta, lambda frames: _summed(roi_meta_tallies(frames, parts, edges)))
+    agg = _combined(parent, parent["with_key"] - parent["other_types"], removed.summary, added)
     if edges is None:
-        return roi_meta_answer(agg, parts, None, {}) if not added["numbers"] else None
-    if not agg["numbers"] or not _within(parent, removed, added, lambda value: roi_number_held(delta.kept, parts, value)):
-        return None
-    return roi_meta_answer(agg, parts, edges, _bucket_counts(parent, removed, added))
+        return Derived(roi_meta_answer(agg, parts, None, {}) if not added["numbers"] else None, removed)
+    if not agg["numbers"] or not _within(parent, removed.summary, added, lambda value: roi_number_held(delta.kept, parts, value)):
+        return Derived(None, removed)
+    return Derived(roi_meta_answer(agg, parts, edges, _bucket_counts(parent, removed.summary, added)), removed)
 
 
-def _confidence(delta: Delta, parent: dict, bins: int) -> dict | None:
+def _confidence(delta: Delta, parent: dict, bins: int) -> Derived:
     axis = (min(0.0, parent["min"]), max(1.0, parent["max"]), bins) if parent["kind"] == "numeric" else None
-    removed, added = _sides(confidence_tallies(delta.changed, axis, own_version=delta.draft_id), slot=lambda row: (row["label"], row["slot"]))
-    agg = _combined(parent, parent["with_key"], removed, added)
+    removed, added = _sides(delta, lambda frames: _summed(confidence_tallies(frames, axis), slot=lambda row: (row["label"], row["slot"])))
+    agg = _combined(parent, parent["with_key"], removed.summary, added)
     if axis is None:
-        return confidence_answer(agg, None, {}) if not added["numbers"] else None
+        return Derived(confidence_answer(agg, None, {}) if not added["numbers"] else None, removed)
     held = lambda value: confidence_held(delta.kept, value)  # noqa: E731
-    if len(parent["series"]) > TOP_LABELS or not agg["numbers"] or not _within(parent, removed, added, held):
-        return None  # past TOP_LABELS the parent's rarer labels are summed as "other": each one's counts are unknown
+    if len(parent["series"]) > TOP_LABELS or not agg["numbers"] or not _within(parent, removed.summary, added, held):
+        return Derived(None, removed)  # past TOP_LABELS the parent's rarer labels are summed as "other": each one's counts are unknown
     by_label = {series["label"]: list(series["counts"]) for series in parent["series"]}
-    for side, sign in ((removed, -1), (added, 1)):
+    for side, sign in ((removed.summary, -1), (added, 1)):
         for (label, index), n in side["slots"].items():
             by_label.setdefault(label, [0] * bins)[index] += sign * n
-    return confidence_answer(agg, axis, by_label)
+    return Derived(confidence_answer(agg, axis, by_label), removed)
 
 
-def _sides(rows: list[dict], slot=lambda row: row["slot"]) -> tuple[dict, dict]:
-    """The tallies' rows (stats.key_tallies, roi_stats' *_tallies) summed per side of the change: (removed, added),
-    each with the aggregate's total, with_key, numbers, lo and hi, and `slots`: the frames (ROIs) per `slot(row)`
-    (a bucket or a value), for the rows that have one."""
-    sides = {sign: {"total": 0, "with_key": 0, "numbers": 0, "lo": None, "hi": None, "slots": {}} for sign in (-1, 1)}
+def _summed(rows: list[dict], slot=lambda row: row["slot"]) -> dict:
+    """Tallies' rows (stats.key_tallies, roi_stats' *_tallies) as a summary: the aggregate's total, with_key,
+    numbers, lo and hi over every row, and `slots`: the frames (ROIs) per `slot(row)` (a bucket or a value)."""
+    summary = {"total": 0, "with_key": 0, "numbers": 0, "lo": None, "hi": None, "slots": {}}
     for row in rows:
-        side = sides[row[SIDE]]
-        for name in ("total", "with_key", "numbers"):
-            side[name] += row.get(name, row["numbers"])  # a confidence is there or missing: with_key is numbers
-        if row["lo"] is not None:
-            side["lo"] = row["lo"] if side["lo"] is None else min(side["lo"], row["lo"])
-            side["hi"] = row["hi"] if side["hi"] is None else max(side["hi"], row["hi"])
-        if row["slot"] is not None:
-            side["slots"][slot(row)] = side["slots"].get(slot(row), 0) + row["total"]
-    return sides[-1], sides[1]
+        figures = {name: row.get(name, row["numbers"]) for name in ("total", "with_key", "numbers")}  # a confidence: with_key is numbers
+        slots = {slot(row): row["total"]} if row["slot"] is not None else {}
+        summary = _merged(summary, {**figures, "lo": row["lo"], "hi": row["hi"], "slots": slots})
+    return summary
 
 
 def _combined(parent: dict, parent_numbers: int, removed: dict, added: dict) -> dict:

@@ -134,7 +134,9 @@ def _derived(kind: str, user, version: DatasetVersion, filters, args: tuple, der
     """A draft child's answer derived from its published parent's (selectors.stats_delta), cached under the
     draft's state like a counted one; None when it cannot be (no published parent, too many own revisions,
     or an answer that has to be counted). The parent's own answer is counted once, or by a job (StatsPending).
-    `args`: the question's, as `_answer` keys it (`filters` among them)."""
+    `args`: the question's, as `_answer` keys it (`filters` among them). What the parent's revisions the draft
+    replaced contribute is kept per question across the draft's states, so a write's answer reads only the
+    revisions it replaced."""
     if version.is_published or not version.parent_id:
         return None
     key = _cache_key(f"{kind}-derived", version, *args)
@@ -143,7 +145,11 @@ def _derived(kind: str, user, version: DatasetVersion, filters, args: tuple, der
         changes = _draft_changes(user, version)
         if changes is None:
             return None
-        result = derive(delta_selectors.delta_of(user=user, version=version, changes=changes, filters=filters))
+        removed_key = _key_of(f"{kind}-removed", version.pk, [repr(a) for a in args], [])
+        derived = derive(delta_selectors.delta_of(user=user, version=version, changes=changes, filters=filters, known=cache.get(removed_key)))
+        if derived.removed is not None:
+            cache.set(removed_key, derived.removed, DRAFT_CACHE_SECONDS)
+        result = derived.answer
         cache.set(key, NOT_DERIVED if result is None else result, DRAFT_CACHE_SECONDS)  # counted instead, until a write
         if result is not None:
             _remember_asked(kind, version, args)
@@ -155,12 +161,16 @@ def _draft_changes(user, version: DatasetVersion):
     key = _cache_key("draft-changes", version)
     changes = cache.get(key)
     if changes is None:
-        last = f"stats:draft-changes-last:{version.pk}"
-        changes = delta_selectors.draft_changes(user=user, version=version, known=cache.get(last)) or NOT_DERIVED
+        changes = delta_selectors.draft_changes(user=user, version=version, known=cache.get(_last_changes_key(version.pk))) or NOT_DERIVED
         cache.set(key, changes, DRAFT_CACHE_SECONDS)
         if changes != NOT_DERIVED:
-            cache.set(last, changes, DRAFT_CACHE_SECONDS)
+            cache.set(_last_changes_key(version.pk), changes, DRAFT_CACHE_SECONDS)
     return None if changes == NOT_DERIVED else changes
+
+
+def _last_changes_key(version_id: str) -> str:
+    """The draft's changes in the last state read, whatever it was (selectors.draft_changes' `known`)."""
+    return f"stats:draft-changes-last:{version_id}"
 
 
 def _sampled(sample: Sample | None) -> tuple:
