@@ -13,8 +13,10 @@ from frames.models import Job
 from frames.selectors import SYSTEM as ACTOR
 from frames.selectors import FrameQuery
 from frames.selectors.frames import ordered_parts, query_rows
+from frames.services import positions as position_services
 from frames.services.size_indexes import size_index_names
 
+from .clients import api_client
 from .test_browse import frame, paged_ids
 from .worker_jobs import wait_for_job
 
@@ -92,3 +94,30 @@ def test_a_small_version_gets_no_size_indexes(celery_worker_process):
     assert not Job.objects.filter(kind="size_indexes").exists()
     if connection.vendor == "postgresql":
         assert existing_indexes(size_index_names(dataset.pk)) == []
+
+
+def test_a_large_published_versions_size_orders_are_numbered_by_its_positions_job(celery_worker_process, admin_user, monkeypatch, settings):
+    # The job that stores a large version's page positions numbers its width and height orders too (PostgreSQL), so
+    # the first jump to a page of them reads kept checkpoints instead of numbering a million frames while the user waits.
+    settings.HYPERDATA_STATS_SYNC_FRAMES = 40  # "large": positions by a job
+    dataset = services.dataset_create(user=ACTOR, name="size orders")
+    draft = dataset.versions.get()
+    made = sized_frames(260)
+    services.frames_add(user=ACTOR, version=draft, frames=made)
+    services.version_publish(user=ACTOR, version=draft)
+    job = wait_for_job(Job.objects.get(kind="positions", version=draft).pk, celery_worker_process)
+    assert job.state == Job.DONE, job.error
+    assert job.result["size_orders"] == (4 if connection.vendor == "postgresql" else 0)
+    if connection.vendor == "postgresql":  # the web reads what the worker kept: nothing is numbered again
+        monkeypatch.setattr(position_services.position_selectors, "positions_compute", numbered_again)
+    client = api_client(admin_user)
+    for side in ("width", "height"):
+        for order in ("asc", "desc"):
+            response = client.get(f"/api/versions/{draft.pk}/frames/", {"sort": side, "order": order, "offset": 203, "limit": 7})
+            assert response.status_code == 200, response.content
+            expected = expected_order(made, side, order == "desc")[203:210]
+            assert [f["id"] for f in response.json()["results"]] == expected, (side, order)
+
+
+def numbered_again(**kwargs):
+    raise AssertionError(f"an order was numbered again: {kwargs['query']}")

@@ -4,7 +4,9 @@ A draft child shows its parent's frames except those it replaced or deleted, plu
 (copy-on-write). Counts, label statistics and histogram buckets add up over frames, so the draft's answer under
 any filter is the parent's answer (counted once and kept for good: a published version never changes), minus
 what the replaced or deleted parent frames contribute, plus what the draft's own revisions contribute: a few
-queries over the draft's own rows instead of a pass over every frame.
+queries over the draft's own rows instead of a pass over every frame. What the replaced frames contribute is
+kept per question from one state of the draft to the next (Removed): a write replaces a few more, and only those
+are read.
 
 Distributions are combined only where the result is exactly what counting would give: the same bucket edges
 (the draft's values within the parent's min and max, and the parent's extremes not among the frames it
@@ -73,7 +75,6 @@ class Derived:
 @dataclass(frozen=True)
 class Delta:
     parent: DatasetVersion
-    draft_id: str
     added: QuerySet  # the draft's own revisions under the filters (its version's index; tombstones left out)
     replaced: tuple[int, ...]  # DraftChanges.replaced
     known: Removed | None  # what the replaced revisions read for an earlier state contribute (still true)
@@ -120,7 +121,7 @@ def delta_of(*, user, version: DatasetVersion, changes: DraftChanges, filters=()
     removed = FrameRevision.objects.filter(pk__any=pending or (0,)).filter(q) if pending or known is None else None
     kept = frames_matching(parent, filters).exclude(pk__any=changes.replaced or (0,))
     added = own_rows(version).filter(deleted=False).filter(q)
-    return Delta(parent, version.pk, added=added, replaced=changes.replaced, known=known, removed=removed, kept=kept)
+    return Delta(parent, added=added, replaced=changes.replaced, known=known, removed=removed, kept=kept)
 
 
 def _digest(pks: tuple[int, ...]) -> str:

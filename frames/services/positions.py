@@ -6,6 +6,7 @@
 - A draft child of a published version reads the same orders through its parent's stored checkpoints and what
   its own rows add at each (selectors.draft_positions: one query the size of the edit, not of the version),
   kept under the draft's state like a computed order: an edit costs the next jump that query, not a pass.
+- The width and height orders of a large published version are numbered by the same job (size_orders_warm).
 - Any other order (a draft, a filter, a sample, a JSON sort) is computed on its first jump (one pass over the
   frames it matches, the cost of counting them) and cached: for good on a published version, and under the
   draft's state (every write moves `updated` or `frame_count`) on a draft, so a changed draft is recomputed.
@@ -17,7 +18,7 @@ import json
 from dataclasses import replace
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
 from ..models import DatasetVersion, FramePosition
 from ..selectors import context_positions as context_position_selectors
@@ -26,7 +27,7 @@ from ..selectors.context_positions import ContextPositions
 from ..selectors.draft_positions import DraftPositions, draft_cursor_is_at, draft_cursor_offset, draft_net, draft_page_at, draft_positions
 from ..selectors.contexts import ContextPage
 from ..selectors.positions import POSITION_STEP, STORED_SORTS, PageAt, Positions
-from ..selectors.query import FrameQuery
+from ..selectors.query import JSON_SORTS, FrameQuery
 from .job_kinds import register_job_kind
 from .jobs import job_start
 from .stats import contexts_page, counted_by_worker
@@ -63,7 +64,22 @@ def positions_store(*, user, version: DatasetVersion) -> dict:
 
 def _positions_job(*, user, job):
     version = DatasetVersion.objects.select_related("dataset").get(pk=job.version_id)
-    return positions_store(user=user, version=version) if version.is_published else None
+    if not version.is_published:
+        return None
+    return {**positions_store(user=user, version=version), "size_orders": size_orders_warm(user=user, version=version)}
+
+
+def size_orders_warm(*, user, version: DatasetVersion) -> int:
+    """Number the width and height orders (both directions) of a large published version once, in the job that
+    stores its other orders, and keep them for good: else the first jump in each would wait for that pass (about
+    2 s at a million frames). PostgreSQL only, where such a dataset has its size indexes (services.size_indexes)
+    and the web and the worker share the cache."""
+    if connection.vendor != "postgresql":
+        return 0
+    orders = [FrameQuery(sort=sort, descending=descending) for sort in JSON_SORTS for descending in (False, True)]
+    for query in orders:
+        frame_positions(user=user, version=version, query=query)
+    return len(orders)
 
 
 register_job_kind("positions", _positions_job)
