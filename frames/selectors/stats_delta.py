@@ -79,7 +79,12 @@ class Delta:
     replaced: tuple[int, ...]  # DraftChanges.replaced
     known: Removed | None  # what the replaced revisions read for an earlier state contribute (still true)
     removed: QuerySet | None  # the replaced revisions `known` does not cover, under the filters; None: none
-    kept: QuerySet  # the parent's revisions under the filters that the draft still shows
+    filters: tuple
+
+    def kept(self) -> QuerySet:
+        """The parent's revisions under the filters that the draft still shows (only built when an extreme has to
+        be checked: binding 11,000 keys costs milliseconds of Python)."""
+        return frames_matching(self.parent, self.filters).exclude(pk__any=self.replaced or (0,))
 
 
 def draft_changes(*, user, version: DatasetVersion, known: DraftChanges | None = None) -> DraftChanges | None:
@@ -119,9 +124,8 @@ def delta_of(*, user, version: DatasetVersion, changes: DraftChanges, filters=()
     # One array parameter (frames.lookups), never an empty list: the ROI statistics compile the queryset into raw
     # SQL, where Django refuses an empty IN (EmptyResultSet). No revision has primary key 0.
     removed = FrameRevision.objects.filter(pk__any=pending or (0,)).filter(q) if pending or known is None else None
-    kept = frames_matching(parent, filters).exclude(pk__any=changes.replaced or (0,))
     added = own_rows(version).filter(deleted=False).filter(q)
-    return Delta(parent, added=added, replaced=changes.replaced, known=known, removed=removed, kept=kept)
+    return Delta(parent, added=added, replaced=changes.replaced, known=known, removed=removed, filters=tuple(filters or ()))
 
 
 def _digest(pks: tuple[int, ...]) -> str:
@@ -216,7 +220,7 @@ def _meta(delta: Delta, parent: dict, parts: list[str], bins: int, top: int, cat
         edges = histogram_edges(parent["min"], parent["max"], bins)
         removed, added = _sides(delta, lambda frames: _summed(key_tallies(frames, parts, edges)))
         agg = _combined(parent, parent["with_key"] - parent["other_types"], removed.summary, added)
-        held = lambda value: frames_with_number(delta.kept, parts, value).exists()  # noqa: E731
+        held = lambda value: frames_with_number(delta.kept(), parts, value).exists()  # noqa: E731
         if agg["numbers"] * 2 < agg["with_key"] or not _within(parent, removed.summary, added, held):
             return Derived(None, removed)
         return Derived(numeric_answer(agg, edges, _bucket_counts(parent, removed.summary, added), key=parent["key"]), removed)
@@ -238,7 +242,7 @@ def _roi_meta(delta: Delta, parent: dict, parts: list[str], bins: int) -> Derive
     agg = _combined(parent, parent["with_key"] - parent["other_types"], removed.summary, added)
     if edges is None:
         return Derived(roi_meta_answer(agg, parts, None, {}) if not added["numbers"] else None, removed)
-    if not agg["numbers"] or not _within(parent, removed.summary, added, lambda value: roi_number_held(delta.kept, parts, value)):
+    if not agg["numbers"] or not _within(parent, removed.summary, added, lambda value: roi_number_held(delta.kept(), parts, value)):
         return Derived(None, removed)
     return Derived(roi_meta_answer(agg, parts, edges, _bucket_counts(parent, removed.summary, added)), removed)
 
@@ -249,7 +253,7 @@ def _confidence(delta: Delta, parent: dict, bins: int) -> Derived:
     agg = _combined(parent, parent["with_key"], removed.summary, added)
     if axis is None:
         return Derived(confidence_answer(agg, None, {}) if not added["numbers"] else None, removed)
-    held = lambda value: confidence_held(delta.kept, value)  # noqa: E731
+    held = lambda value: confidence_held(delta.kept(), value)  # noqa: E731
     if len(parent["series"]) > TOP_LABELS or not agg["numbers"] or not _within(parent, removed.summary, added, held):
         return Derived(None, removed)  # past TOP_LABELS the parent's rarer labels are summed as "other": each one's counts are unknown
     by_label = {series["label"]: list(series["counts"]) for series in parent["series"]}

@@ -36,6 +36,10 @@ from ..selectors.sampling import Sample, parse_sample
 from .jobs import job_start
 
 DRAFT_CACHE_SECONDS = 600
+# What a draft's changes were and what its replaced frames contribute to each question stay true in any later state
+# (they are checked against it, and the parent never changes): kept a day, so an annotator back after a break does
+# not wait for them to be read again (150-250 ms at a million frames).
+DRAFT_CHANGES_SECONDS = 24 * 3600
 PUBLISHED_CACHE_SECONDS = None  # for good: a published version never changes
 LOCK_SECONDS = 300
 ASKED_KEPT = 50  # questions a draft remembers for its publishing (published_answers_carry)
@@ -148,7 +152,7 @@ def _derived(kind: str, user, version: DatasetVersion, filters, args: tuple, der
         removed_key = _key_of(f"{kind}-removed", version.pk, [repr(a) for a in args], [])
         derived = derive(delta_selectors.delta_of(user=user, version=version, changes=changes, filters=filters, known=cache.get(removed_key)))
         if derived.removed is not None:
-            cache.set(removed_key, derived.removed, DRAFT_CACHE_SECONDS)
+            cache.set(removed_key, derived.removed, DRAFT_CHANGES_SECONDS)
         result = derived.answer
         cache.set(key, NOT_DERIVED if result is None else result, DRAFT_CACHE_SECONDS)  # counted instead, until a write
         if result is not None:
@@ -164,7 +168,7 @@ def _draft_changes(user, version: DatasetVersion):
         changes = delta_selectors.draft_changes(user=user, version=version, known=cache.get(_last_changes_key(version.pk))) or NOT_DERIVED
         cache.set(key, changes, DRAFT_CACHE_SECONDS)
         if changes != NOT_DERIVED:
-            cache.set(_last_changes_key(version.pk), changes, DRAFT_CACHE_SECONDS)
+            cache.set(_last_changes_key(version.pk), changes, DRAFT_CHANGES_SECONDS)
     return None if changes == NOT_DERIVED else changes
 
 
