@@ -233,14 +233,21 @@ def test_browser_statistics_tab_of_an_edited_draft_shows_its_own_counts(logged_i
     page.screenshot(path=str(SHOTS / "stats-derived-draft.png"), full_page=True)
 
 
-def test_after_a_write_only_the_frame_ids_it_wrote_first_are_looked_up_in_the_parent(family):
-    # The parent's revision of a frame id never changes (it is published): the changes kept from the draft's last
-    # state say it for every frame id written before, so a write costs the next answer a lookup of its own ids only.
+def asked_then_written_again(family):
+    """The family's draft with 30 frames edited and every question asked; then written again: a frame it edited
+    before (f002), one it had not (f007), one the parent lacks (f700), and a deletion (f009)."""
     user, parent, child = family
     services.frames_add(user=user, version=child, frames=[frame(i, label="bus") for i in range(0, 60, 2)])
     assert_served_as_counted(user, child)
     services.frames_add(user=user, version=child, frames=[frame(2, label="truck"), frame(7, label="car"), frame(700)])
     services.frames_delete(user=user, version=child, frame_ids=["f009"])
+    return user, parent, child
+
+
+def test_after_a_write_only_the_frame_ids_it_wrote_first_are_looked_up_in_the_parent(family):
+    # The parent's revision of a frame id never changes (it is published): the changes kept from the draft's last
+    # state say it for every frame id written before, so a write costs the next answer a lookup of its own ids only.
+    user, parent, child = asked_then_written_again(family)
     with CaptureQueriesContext(connection) as queries:
         stat_services.frames_count(user=user, version=fresh(child), filters=parse_filters(FILTERS["fog"]))
     lookups = [q["sql"] for q in queries.captured_queries if '"frame_id" IN (' in q["sql"]]
@@ -253,11 +260,7 @@ def test_after_a_write_only_the_parent_revisions_it_replaced_are_read(family):
     # What the parent's revisions a draft replaced contribute to an answer is kept per question: the parent never
     # changes and a draft's list of replaced revisions only grows, so a write's answers read the revisions it
     # replaced and the draft's own, not the thousands it replaced before.
-    user, parent, child = family
-    services.frames_add(user=user, version=child, frames=[frame(i, label="bus") for i in range(0, 60, 2)])
-    assert_served_as_counted(user, child)
-    services.frames_add(user=user, version=child, frames=[frame(2, label="truck"), frame(7, label="car"), frame(700)])
-    services.frames_delete(user=user, version=child, frame_ids=["f009"])
+    user, parent, child = asked_then_written_again(family)
     newly = set(FrameRevision.objects.visible_in(parent).filter(frame_id__in=["f007", "f009"]).values_list("pk", flat=True))
     filters = parse_filters(FILTERS["fog"])
     with CaptureQueriesContext(connection) as queries:
