@@ -14,7 +14,7 @@ from ..filters import frames_matching
 from ..models import DatasetVersion, FrameRevision, RoiLabel
 from .access import VIEWER, require
 from .sampling import Sample
-from .stats import DEFAULT_BINS, KEY_SAMPLE, check_bins, histogram_edges, key_parts, numeric_answer, parallel_scans, slot_counts, view_rows
+from .stats import DEFAULT_BINS, KEY_SAMPLE, check_bins, histogram_edges, key_parts, numeric_answer, parallel_scans, view_rows
 
 ROI_KEY_PREFIX = "rois."
 CONFIDENCE_KEY = "rois.confidence"
@@ -62,11 +62,7 @@ def confidence_histogram(frames, bins: int) -> dict:
     if not agg["numbers"]:
         return confidence_answer(agg, None, {})
     axis = confidence_axis(agg, bins)
-    by_label: dict[str, list[int]] = {}
-    for row in confidence_tallies(frames, axis):
-        if row["slot"] is not None:
-            by_label.setdefault(row["label"], [0] * axis[2])[row["slot"]] += row["total"]
-    return confidence_answer(agg, axis, by_label)
+    return confidence_answer(agg, axis, confidence_counts(frames, axis))
 
 
 def confidence_aggregate(frames) -> dict:
@@ -80,6 +76,15 @@ def confidence_axis(agg: dict, bins: int) -> tuple[float, float, int]:
     return min(0.0, agg["lo"]), max(1.0, agg["hi"]), bins
 
 
+def confidence_counts(frames, axis) -> dict[str, list[int]]:
+    """{label: [ROI labels per bucket]} over the axis."""
+    rows = RoiLabel.objects.filter(revision__in=frames.values("pk"), confidence__isnull=False)
+    by_label: dict[str, list[int]] = {}
+    for row in rows.annotate(b=_confidence_bucket(axis)).values("label", "b").annotate(n=Count("pk")).order_by():
+        by_label.setdefault(row["label"], [0] * axis[2])[row["b"]] += row["n"]
+    return by_label
+
+
 def _confidence_bucket(axis):
     lo, hi, bins = axis
     # Multiplied, with a hair added, so 0.3 lands in [0.3, 0.35), not below it (0.3 / 0.05 is 5.999...).
@@ -88,7 +93,7 @@ def _confidence_bucket(axis):
 
 
 def confidence_tallies(frames, axis) -> list[dict]:
-    """confidence_aggregate's figures and the ROI labels per bucket of `axis` in one pass, per label and bucket
+    """confidence_aggregate's figures and confidence_counts' buckets in one pass, per label and bucket of `axis`
     (None: no confidence, or no axis)."""
     slot = Case(When(confidence__isnull=False, then=_confidence_bucket(axis)), output_field=IntegerField()) if axis else Value(None, output_field=IntegerField())
     rows = RoiLabel.objects.filter(revision__in=frames.values("pk")).annotate(slot=slot)
@@ -124,7 +129,7 @@ def roi_meta_histogram(frames, parts: list[str], bins: int) -> dict:
     if not agg["numbers"]:
         return roi_meta_answer(agg, parts, None, {})
     edges = histogram_edges(agg["lo"], agg["hi"], bins)
-    return roi_meta_answer(agg, parts, edges, slot_counts(roi_meta_tallies(frames, parts, edges)))
+    return roi_meta_answer(agg, parts, edges, roi_meta_counts(frames, parts, edges))
 
 
 def roi_meta_answer(agg: dict, parts: list[str], edges, counts: dict[int, int]) -> dict:
@@ -144,6 +149,17 @@ def roi_meta_aggregate(frames, parts: list[str]) -> dict:
     return {"total": total, "numbers": numbers, "with_key": int(with_key), "lo": lo, "hi": hi}
 
 
+def roi_meta_counts(frames, parts: list[str], edges) -> dict[int, int]:
+    """{bucket: ROIs} of the numbers of ROI metadata key `parts` over `edges`."""
+    sql, params = _roi_values_sql(frames, parts)
+    counts: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_roi_bucket_sql()} AS b, count(*) FROM ({sql}) x WHERE v IS NOT NULL GROUP BY 1", [*edges[:2], *params])
+        for index, n in cursor.fetchall():
+            counts[_last_bucket_kept(index, edges)] = counts.get(_last_bucket_kept(index, edges), 0) + n
+    return counts
+
+
 def _roi_bucket_sql() -> str:
     """The bucket of an ROI's number v; parameters lo, width. SQLite's CAST truncates: v >= lo, so it floors."""
     return f"CAST({'floor' if connection.vendor == 'postgresql' else ''}((v - %s) / %s) AS INTEGER)"
@@ -154,8 +170,8 @@ def _last_bucket_kept(index: int, edges) -> int:
 
 
 def roi_meta_tallies(frames, parts: list[str], edges) -> list[dict]:
-    """roi_meta_aggregate's figures and the ROIs per bucket of `edges` in one pass, per bucket (None: not a number,
-    or no edges)."""
+    """roi_meta_aggregate's figures and roi_meta_counts' buckets in one pass, per bucket of `edges` (None: not a
+    number, or no edges)."""
     sql, params = _roi_values_sql(frames, parts)
     bucket, bucket_params = (f"CASE WHEN v IS NOT NULL THEN {_roi_bucket_sql()} END", list(edges[:2])) if edges else ("NULL", [])
     with connection.cursor() as cursor:

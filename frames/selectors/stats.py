@@ -177,11 +177,11 @@ def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bi
 
 def _distribution(frames, parts, bins, top, categorical=False) -> dict:
     """Two passes over the frames: one aggregate (JSON types, and min/max of the numbers), then either the
-    bucket counts (as a draft's answers add them up: key_tallies) or the top values."""
+    bucket counts or the top values."""
     agg = key_aggregate(frames, parts)
     if agg["with_key"] and agg["numbers"] * 2 >= agg["with_key"] and not categorical:
         edges = histogram_edges(agg["lo"], agg["hi"], bins)
-        counts = slot_counts(key_tallies(frames, parts, edges)) if edges else {}
+        counts = meta_bucket_counts(frames, parts, edges) if edges else {}
         return numeric_answer(agg, edges, counts, key=".".join(parts))
     values = value_counts(frames, parts, top) if agg["with_key"] else {}
     return categorical_answer(agg, values, top, key=".".join(parts))
@@ -263,9 +263,10 @@ def histogram_edges(lo, hi, bins: int) -> tuple[float, float, int, bool] | None:
     return lo, width, bins, integral
 
 
-def slot_counts(tallies: list[dict]) -> dict:
-    """{slot: frames} of tallies (key_tallies', roi_stats.roi_meta_tallies') that have one."""
-    return {row["slot"]: row["total"] for row in tallies if row["slot"] is not None}
+def meta_bucket_counts(frames, parts, edges) -> dict[int, int]:
+    """{bucket: frames} of the numbers of key `parts`, in one GROUP BY."""
+    numeric = _typed(frames, parts).filter(NUMBER)
+    return {row["b"]: row["n"] for row in numeric.annotate(b=_bucket(_number(parts), edges)).values("b").annotate(n=Count("pk")).order_by()}
 
 
 def _bucket(value, edges):
