@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, Exists, F, FloatField, Func, IntegerField, Max, Min, OuterRef, Q, Value, When
+from django.db.models import Case, CharField, Count, F, FloatField, Func, IntegerField, Max, Min, Q, Value, When
 from django.db.models.fields.json import KeyTextTransform, KeyTransform, compile_json_path
 from django.db.models.functions import Cast, Floor, Least
 
@@ -118,26 +119,32 @@ def planner_settings(setting: str):
 
 
 def _label_stats(version: DatasetVersion, filters, sample: Sample | None = None) -> dict:
-    frames = view_rows(version, filters, sample)
-    return label_stats_of(frames, total=None if filters or sample else version.frame_count)
+    return label_stats_of(view_rows(version, filters, sample))
 
 
-def label_stats_of(frames, *, total: int | None = None) -> dict:
-    """The label statistics of a queryset of revisions (`total`: their count when it is known already)."""
-    label_rows = RoiLabel.objects.filter(revision__in=frames.values("pk"))
-    # One pass over the label rows: per label, its frames and its ROI and frame-label rows.
-    counted = label_rows.values("label").annotate(
-        frames=Count("revision", distinct=True), rois=Count("pk", filter=Q(is_frame_label=False)),
-        frame_labels=Count("pk", filter=Q(is_frame_label=True)),
-    ).order_by()
-    by_label = {row["label"]: {"label": row["label"], "roi_count": row["rois"], "frame_count": row["frames"],
-                               "frame_label_count": row["frame_labels"]} for row in counted}
-    annotated = Q(Exists(RoiLabel.objects.filter(revision=OuterRef("pk"))))
-    if total is None:  # both in one pass over the frames
-        counts = frames.aggregate(total=Count("pk"), annotated=Count("pk", filter=annotated))
-        total, annotated = counts["total"], counts["annotated"]
-    else:
-        annotated = frames.filter(annotated).count()
+def label_stats_of(frames) -> dict:
+    """The label statistics of a queryset of revisions, in one statement that reads the frames once (a CTE) with
+    their label rows: per label its frames, ROI rows and frame-label rows, then the frames and the annotated ones.
+    (As two ORM statements, each reading the frames, it took 0.9-1.0 s against 0.66-0.74 s under a 10% filter at
+    a million frames, the same unfiltered; a draft's derived answers read a few thousand frames this way.)"""
+    try:
+        frames_sql, params = frames.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing by construction
+        return {"frame_count": 0, "annotated_frame_count": 0, "labels": []}
+    labels = RoiLabel._meta.db_table
+    sql = (f"WITH f(id) AS ({frames_sql}) "
+           "SELECT l.label, COUNT(DISTINCT l.revision_id), SUM(CASE WHEN l.is_frame_label THEN 0 ELSE 1 END), "
+           f"SUM(CASE WHEN l.is_frame_label THEN 1 ELSE 0 END) FROM {labels} l JOIN f ON l.revision_id = f.id GROUP BY l.label "
+           f"UNION ALL SELECT NULL, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM {labels} l WHERE l.revision_id = f.id) "
+           "THEN 1 ELSE 0 END), 0 FROM f")
+    by_label, total, annotated = {}, 0, 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for label, label_frames, rois, frame_labels in cursor.fetchall():
+            if label is None:  # the frames: label_frames counts them, rois the annotated ones
+                total, annotated = label_frames, int(rois or 0)
+                continue
+            by_label[label] = {"label": label, "roi_count": int(rois), "frame_count": label_frames, "frame_label_count": int(frame_labels)}
     return {
         "frame_count": total,
         "annotated_frame_count": annotated,
