@@ -8,7 +8,8 @@ and the last page through `offset` (services.positions.frames_page_at), the same
 `ORDER BY ... OFFSET k LIMIT 100`, under no filter and under a label filter; medians of BENCH_RUNS. Then "edit and
 jump": one frame edited in the draft, then page 900 (the edit changes the draft, so any kept index is stale); a jump
 in drafts of 100 to 40,000 edited frames (made and deleted by the run); and the first source's width sort (a JSON
-sort path, through the dataset's size index) of the published version.
+sort path, through the dataset's size index) of the published version, computed on the first jump and, as a user
+finds it, numbered beforehand by the publish's positions job.
 
     python bench/jump.py              # BENCH_FRAMES=100000 (default 1,000,000), BENCH_RUNS
 """
@@ -177,6 +178,21 @@ def main():
     for edits in (100, 1000, 10_000, 40_000):
         edit_size(published, edits)
     measure("published, sort width (first source's, a JSON path)", published, FrameQuery(sort="width", limit=LIMIT))
+    size_orders_warmed(published)
+
+
+def size_orders_warmed(published):
+    """The size orders as a user finds them once the publish's positions job has numbered them (size_orders_warm):
+    the job's time, then a user's first jump to page 900."""
+    version = selectors.version_get(user=SYSTEM, version_id=published.pk)
+    cache.clear()
+    start = time.perf_counter()
+    orders = position_services.size_orders_warm(user=SYSTEM, version=version)
+    job_s = time.perf_counter() - start
+    start = time.perf_counter()
+    position_services.frames_page_at(user=SYSTEM, version=version, query=FrameQuery(sort="width", limit=LIMIT), offset=899 * LIMIT)
+    print(f"\nsize orders numbered by the positions job: {orders} orders in {job_s:.1f} s; then a user's first jump to page 900 "
+          f"in width order: {(time.perf_counter() - start) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":
