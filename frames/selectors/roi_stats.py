@@ -95,9 +95,13 @@ def _confidence_bucket(axis):
 def confidence_tallies(frames, axis) -> list[dict]:
     """confidence_aggregate's figures and confidence_counts' buckets in one pass, per label and bucket of `axis`
     (None: no confidence, or no axis)."""
-    slot = Case(When(confidence__isnull=False, then=_confidence_bucket(axis)), output_field=IntegerField()) if axis else Value(None, output_field=IntegerField())
-    rows = RoiLabel.objects.filter(revision__in=frames.values("pk")).annotate(slot=slot)
-    return list(rows.values("label", "slot").annotate(total=Count("pk"), numbers=Count("confidence"), lo=Min("confidence"), hi=Max("confidence")).order_by())
+    if axis:
+        slot = Case(When(confidence__isnull=False, then=_confidence_bucket(axis)), output_field=IntegerField())
+    else:
+        slot = Value(None, output_field=IntegerField())
+    rows = RoiLabel.objects.filter(revision__in=frames.values("pk")).annotate(slot=slot).values("label", "slot")
+    figures = {"total": Count("pk"), "numbers": Count("confidence"), "lo": Min("confidence"), "hi": Max("confidence")}
+    return list(rows.annotate(**figures).order_by())
 
 
 def confidence_held(frames, value: float) -> bool:

@@ -57,9 +57,9 @@ class DraftChanges:
 @dataclass(frozen=True)
 class Removed:
     """What the first `covers` revisions of DraftChanges.replaced (`digest`: of their keys) contribute to one
-    answer, as a summary (`_summed`, `_label_summary`). The services keep it per question: after a write, only the revisions that
-    write replaced are read (a hundred rows) instead of every one the draft ever replaced (11,000 scattered rows,
-    80 ms at a million frames)."""
+    answer, as a summary (`_summed`, `_label_summary`). The services keep it per question: after a write, only the
+    revisions that write replaced are read (a hundred rows) instead of every one the draft ever replaced (11,000
+    scattered rows, 80 ms at a million frames)."""
 
     covers: int
     digest: str
@@ -119,7 +119,7 @@ def delta_of(*, user, version: DatasetVersion, changes: DraftChanges, filters=()
     parent = DatasetVersion.objects.select_related("dataset").get(pk=changes.parent_id)
     q = filters_q(filters or ())
     if known is not None and (known.covers > len(changes.replaced) or _digest(changes.replaced[:known.covers]) != known.digest):
-        known = None  # the draft's changes no longer start with those it summed (none is known to do this)
+        known = None  # the list no longer starts with those it summed (its changes were read again from scratch)
     pending = changes.replaced[known.covers:] if known is not None else changes.replaced
     # One array parameter (frames.lookups), never an empty list: the ROI statistics compile the queryset into raw
     # SQL, where Django refuses an empty IN (EmptyResultSet). No revision has primary key 0.
@@ -277,7 +277,8 @@ def _summed(rows: list[dict], slot=lambda row: row["slot"]) -> dict:
 def _combined(parent: dict, parent_numbers: int, removed: dict, added: dict) -> dict:
     """The draft's aggregate: the parent's (from its answer) - the removed frames' + the added ones'; its
     min and max stay the parent's (the callers make sure they do)."""
-    agg = {"total": parent["frames"], "with_key": parent["with_key"], "numbers": parent_numbers, "lo": parent.get("min"), "hi": parent.get("max")}
+    agg = {"total": parent["frames"], "with_key": parent["with_key"], "numbers": parent_numbers,
+           "lo": parent.get("min"), "hi": parent.get("max")}
     for side, sign in ((removed, -1), (added, 1)):
         for name in ("total", "with_key", "numbers"):
             agg[name] += sign * side[name]
