@@ -1,7 +1,8 @@
 """A draft's answers (counts, label statistics and distributions under filters, counted or derived from its parent)
 hold for the version it becomes when it is published: its frames are the same. Publishing carries them over, so
 the filters people used on the draft answer at once on the published version, for good; an answer given before
-the draft's last write is never carried."""
+the draft's last write is never carried. The filters asked of a dataset's versions are counted ahead for the next
+version it publishes."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -66,3 +67,30 @@ def test_an_answer_from_before_the_drafts_last_write_is_not_carried(family, djan
     with django_capture_on_commit_callbacks(execute=True):
         published = fresh(services.version_publish(user=user, version=fresh(child)))
     assert services.frames_count(user=user, version=published, filters=fog) == before + 2
+
+
+def test_the_filters_asked_of_a_dataset_are_counted_ahead_for_each_version_it_publishes(family):
+    # The filtered questions asked lately of a dataset's versions are counted by the job that warms a newly published
+    # version's panels: the filters a team uses answer at once on each version it publishes (and on that version's
+    # drafts, through their derived answers), though nobody asked them of the draft it was.
+    user, parent, child = family
+    asked = {name: answers(user, parent, filters) for name, filters in FILTERS.items()}
+    services.meta_distribution(user=user, version=parent, key="weather")  # unfiltered: warmed anyway, not noted
+    services.frames_update(user=user, version=child, frames=[{**frame(i, speed=99), "id": f"f{i:03d}"} for i in range(0, 40, 3)])
+    published = fresh(services.version_publish(user=user, version=fresh(child)))
+    warmed = services.published_distributions_warm(user=user, version_id=published.pk)  # what the `stats_warm` job runs
+    assert warmed["questions"] == 4 * len(FILTERS)
+    with CaptureQueriesContext(connection) as queries:
+        again = {name: answers(user, published, filters) for name, filters in FILTERS.items()}
+    assert [q["sql"] for q in queries if any(table in q["sql"] for table in FRAME_TABLES)] == []
+    assert again == {name: counted(user, published, filters) for name, filters in FILTERS.items()}
+    assert any(again[name] != asked[name] for name in FILTERS)  # the edits show: counted for this version
+
+
+def counted(user, version, filters) -> tuple:
+    """answers(), counted from the version's frames."""
+    rules = parse_filters(filters)
+    return (selectors.frames_count(user=user, version=version, filters=rules),
+            selectors.label_stats(user=user, version=version, filters=rules),
+            selectors.meta_distribution(user=user, version=version, key="speed", filters=rules),
+            selectors.roi_distribution(user=user, version=version, key="rois.confidence", filters=rules))

@@ -11,6 +11,8 @@
 - A draft's unfiltered label statistics are kept on it as frames are written (services.label_counts), so reading
   them counts nothing.
 - What a draft answered is carried over to the version it becomes when it is published (its frames are the same).
+- The filtered questions asked lately of a dataset's versions are counted ahead for each version it publishes
+  (by the `stats_warm` job).
 """
 from __future__ import annotations
 
@@ -96,17 +98,23 @@ def published_stats_store(*, user, version_id: str) -> dict | None:
 
 
 WARM_KEYS = 20
+DATASET_ASKED_KEPT = 20  # filtered questions a dataset remembers, counted ahead for each version it publishes
+DATASET_ASKED_SECONDS = 7 * 24 * 3600
 
 
 def published_distributions_warm(*, user, version_id: str) -> dict:
     """What the `stats_warm` job does after a publish: count the Statistics tab's unfiltered panels (the
-    metadata keys, the ROI confidence and ROI metadata keys) once, so that the version's viewers, and its
-    draft children through their derived answers, find them kept instead of waiting for a count each."""
+    metadata keys, the ROI confidence and ROI metadata keys) once, and the filtered questions asked lately of the
+    dataset's versions (its viewers' usual filters), so that the version's viewers, and its draft children through
+    their derived answers, find them kept instead of waiting for a count each."""
     version = DatasetVersion.objects.select_related("dataset").get(pk=version_id)
     keys = meta_keys(user=user, version=version)[:WARM_KEYS] + [roi_selectors.CONFIDENCE_KEY] + roi_meta_keys(user=user, version=version)[:WARM_KEYS]
     for key in keys:
         meta_distribution(user=user, version=version, key=key)
-    return {"panels": len(keys)}
+    asked = cache.get(_dataset_asked_key(version.dataset_id)) or []
+    for question in asked:
+        question_answer(user=user, version=version, params=question)
+    return {"panels": len(keys), "questions": len(asked)}
 
 
 # -- cached answers -----------------------------------------------------------------------------------------------
@@ -235,7 +243,8 @@ def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = ""
         if derived is not None:
             return derived
     compute = lambda: frame_selectors.frames_count(user=user, version=version, filters=filters, changed=changed, sample=sample)  # noqa: E731
-    return _answer("count", version, (list(filters), changed) + ((sample,) if sample else ()), compute, user=user)
+    return _answer("count", version, (list(filters), changed) + ((sample,) if sample else ()), compute, user=user,
+                   params=None if changed else {"filters": filters_to_json(filters), **_sample_params(sample)})
 
 
 def frames_overlap_count(*, user, version: DatasetVersion, a: FrameQuery, b: FrameQuery) -> int:
@@ -325,6 +334,8 @@ def _answer(kind, version, args, compute, *, user, single_flight=False, params=N
         return result
     if not version.is_published:
         _remember_asked(kind, version, args)
+    if params is not None:
+        _remember_for_dataset(version, {"question": kind, **params})
     if single_flight and params is not None and counted_by_worker(version):
         job_key = f"stats:{key.split(':', 2)[2]}:{kind}"
         finished = Job.objects.filter(key=job_key, state=Job.DONE).order_by("-finished").first()
@@ -350,11 +361,34 @@ def _keep(key: str, result, version: DatasetVersion):
 
 def stats_job_run(*, user, job: Job):
     """What a `stats` job does: count what its params ask (the same selectors a request would call)."""
-    version = DatasetVersion.objects.select_related("dataset").get(pk=job.version_id)
-    params = job.params
+    return question_answer(user=user, version=DatasetVersion.objects.select_related("dataset").get(pk=job.version_id), params=job.params)
+
+
+def question_answer(*, user, version: DatasetVersion, params: dict):
+    """The answer to a question given by its JSON parameters (a `stats` job's, or one a dataset remembers)."""
     filters = parse_filters(params["filters"])
     sample = parse_sample(params.get("sample") or {})
     if params["question"] == "labels":
         return label_stats(user=user, version=version, filters=filters, sample=sample)
+    if params["question"] == "count":
+        return frames_count(user=user, version=version, filters=filters, sample=sample)
     return meta_distribution(user=user, version=version, key=params["key"], filters=filters, bins=params["bins"], top=params["top"],
                              categorical=params.get("categorical", False), sample=sample)
+
+
+# -- the questions a dataset's viewers ask, counted ahead for each version it publishes ---------------------------
+
+
+def _dataset_asked_key(dataset_id: str) -> str:
+    return f"stats-dataset-asked:{dataset_id}"
+
+
+def _remember_for_dataset(version: DatasetVersion, question: dict) -> None:
+    """Note a filtered question asked of a version of the dataset, as a stats job takes it (the last
+    DATASET_ASKED_KEPT), for the versions the dataset publishes next (published_distributions_warm). Two requests
+    noting at once may lose one note: that question is then counted when asked, nothing worse."""
+    if not filtering(parse_filters(question["filters"])) or "sample" in question:
+        return  # unfiltered answers are kept or warmed anyway; a sample's are rarely asked again
+    key = _dataset_asked_key(version.dataset_id)
+    asked = [known for known in cache.get(key) or [] if known != question]
+    cache.set(key, (asked + [question])[-DATASET_ASKED_KEPT:], DATASET_ASKED_SECONDS)
