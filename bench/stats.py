@@ -170,6 +170,28 @@ def published_draft_rows(owner, published):
         print(f"  {name:<28} statistics {carried[0]:7.1f} / {counted[0]:7.1f}   count {carried[1]:7.1f} / {counted[1]:7.1f}", flush=True)
 
 
+def warmed_rows(owner, published):
+    """A draft child with 100 frames edited and nothing asked of it, published: the `stats_warm` job (run here, no
+    worker in a bench) counts the filters asked of the dataset's versions before; then the published version's first
+    answers, against counting them (the cache emptied)."""
+    draft = services.version_create(user=owner, parent=published, name=f"warmed {time.time():.0f}")
+    services.frames_add(user=owner, version=draft, frames=[make_frame(i * 983 % FRAMES, "edited") for i in range(100)])
+    services.version_publish(user=owner, version=fresh(draft))
+    start = time.perf_counter()
+    warmed = stat_services.published_distributions_warm(user=owner, version_id=draft.pk)
+    print(f"\ndraft child (100 frames edited, nothing asked of it) published; its stats_warm job: {warmed['panels']} panels and "
+          f"{warmed['questions']} questions asked of the dataset before, in {time.perf_counter() - start:.1f} s; "
+          "the published version's first answer, ms: warmed / counted", flush=True)
+    for name, raw in FILTERS.items():
+        if not raw:
+            continue
+        filters = parse_filters(raw)
+        asks = (stat_services.label_stats, stat_services.frames_count)
+        warm = [median_ms(lambda: ask(user=owner, version=fresh(draft), filters=filters), first=False, warm=False) for ask in asks]
+        counted = [median_ms(lambda: ask(user=owner, version=fresh(draft), filters=filters), first=True) for ask in asks]
+        print(f"  {name:<28} statistics {warm[0]:7.1f} / {counted[0]:7.1f}   count {warm[1]:7.1f} / {counted[1]:7.1f}", flush=True)
+
+
 def speed_panel(*, user, version, filters):
     return stat_services.meta_distribution(user=user, version=version, key="speed", filters=filters)
 
@@ -238,6 +260,7 @@ def main():
         print(f"distribution {key:<18} draft first {first:8.1f}   parent known {derived:8.1f}   cached {cached:6.1f}", flush=True)
     small_draft_rows(owner, published)
     published_draft_rows(owner, published)
+    warmed_rows(owner, published)
     after_write_rows(owner, published, draft)
     write = median_ms(lambda: services.frames_add(user=owner, version=fresh(draft), frames=[make_frame(i, "edited") for i in range(100)]), first=False)
     print(f"frames_add of 100 frames to the draft (counts kept in the same transaction): {write:.1f} ms")
