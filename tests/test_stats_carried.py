@@ -22,13 +22,16 @@ FILTERS = {
 FRAME_TABLES = ("frames_frame", "frames_roilabel", "frames_framesource")
 
 
-def answers(user, version, filters) -> tuple:
-    """What the Frames tab and the Statistics tab ask under a filter."""
+def answers(user, version, filters, *, counted=False) -> tuple:
+    """What the Frames tab and the Statistics tab ask under a filter, as the services answer it (kept, carried or
+    derived), or `counted` from the version's frames."""
     rules = parse_filters(filters)
-    return (services.frames_count(user=user, version=version, filters=rules),
-            services.label_stats(user=user, version=version, filters=rules),
-            services.meta_distribution(user=user, version=version, key="speed", filters=rules),
-            services.meta_distribution(user=user, version=version, key="rois.confidence", filters=rules))
+    ask = selectors if counted else services
+    roi_distribution = selectors.roi_distribution if counted else services.meta_distribution
+    return (ask.frames_count(user=user, version=version, filters=rules),
+            ask.label_stats(user=user, version=version, filters=rules),
+            ask.meta_distribution(user=user, version=version, key="speed", filters=rules),
+            roi_distribution(user=user, version=version, key="rois.confidence", filters=rules))
 
 
 def draft_of_kind(kind, user, child):
@@ -83,14 +86,6 @@ def test_the_filters_asked_of_a_dataset_are_counted_ahead_for_each_version_it_pu
     with CaptureQueriesContext(connection) as queries:
         again = {name: answers(user, published, filters) for name, filters in FILTERS.items()}
     assert [q["sql"] for q in queries if any(table in q["sql"] for table in FRAME_TABLES)] == []
-    assert again == {name: counted(user, published, filters) for name, filters in FILTERS.items()}
+    assert again == {name: answers(user, published, filters, counted=True) for name, filters in FILTERS.items()}
     assert any(again[name] != asked[name] for name in FILTERS)  # the edits show: counted for this version
 
-
-def counted(user, version, filters) -> tuple:
-    """answers(), counted from the version's frames."""
-    rules = parse_filters(filters)
-    return (selectors.frames_count(user=user, version=version, filters=rules),
-            selectors.label_stats(user=user, version=version, filters=rules),
-            selectors.meta_distribution(user=user, version=version, key="speed", filters=rules),
-            selectors.roi_distribution(user=user, version=version, key="rois.confidence", filters=rules))
