@@ -163,15 +163,14 @@ def _merged(a: dict, b: dict) -> dict:
 def count_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_count: int) -> Derived:
     require(user, version, VIEWER)
     with _index_probes():
-        removed = _removed(delta, lambda frames: {"total": frames.count()})
-        return Derived(parent_count - removed.summary["total"] + delta.added.count(), removed)
+        removed, added = _sides(delta, lambda frames: {"total": frames.count()})
+    return Derived(parent_count - removed.summary["total"] + added["total"], removed)
 
 
 def label_stats_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_answer: dict) -> Derived:
     require(user, version, VIEWER)
     with _index_probes():
-        removed = _removed(delta, _label_summary)
-        added = _label_summary(delta.added)
+        removed, added = _sides(delta, _label_summary)
     counts = {e["label"]: [e["roi_count"], e["frame_label_count"], e["frame_count"]] for e in parent_answer["labels"]}
     for side, sign in ((removed.summary, -1), (added, 1)):
         for label, figures in side["slots"].items():
