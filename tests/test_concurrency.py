@@ -2,7 +2,8 @@
 connection in the server), released together by a barrier: several saves of one frame read at the same moment
 (exactly one wins, the rest get 412), many clients adding frames to one version (every frame lands, the counts
 are exact), and publishing while clients write (each batch is in the published version whole or refused whole;
-two publishes at once: one wins). tests/test_preconditions.py has the two clients incrementing one counter."""
+two publishes at once: one wins), and a write in flight on one draft holding up no write to another draft of the
+dataset. tests/test_preconditions.py has the two clients incrementing one counter."""
 from __future__ import annotations
 
 import threading
@@ -11,10 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
 
 from frames import services
-from frames.models import DatasetVersion, FrameRevision
+from frames.models import Dataset, DatasetVersion, FrameRevision
+from frames.services.versions import lock_version
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CLIENTS = 6
@@ -144,3 +147,42 @@ def test_publishing_while_clients_write_leaves_each_batch_whole_or_refused(draft
         assert stats["frame_count"] == len(ids) and {e["label"]: e["roi_count"] for e in stats["labels"]} == {"car": len(ids)}
         listed = client.get(url, params={"limit": 1000}, timeout=60).json()
     assert {f["id"] for f in listed["results"]} == ids
+
+
+def test_a_write_in_flight_on_one_draft_holds_up_no_write_to_another_draft_of_the_dataset(owner, draft, session_factory, live_server):
+    """A transaction holds what a write to one draft holds until it commits (its version's lock) and, on PostgreSQL,
+    the KEY SHARE lock on the dataset row that a worker's foreign-key checks take at commit. A write to a sibling
+    draft still lands at once. Before, every write locked the dataset row FOR UPDATE too: writes to one dataset's
+    versions queued behind each other, and a write deadlocked with the worker's commits (a 503 under load).
+    SQLite has one writer at a time (transactions begin IMMEDIATE): there the write waits for the holder, which
+    lets go after a second, and lands rather than being refused."""
+    services.frames_add(user=owner, version=draft, frames=frames_of("base", 2))
+    parent = services.version_publish(user=owner, version=draft)
+    first, second = (services.version_create(user=owner, parent=parent, name=name) for name in ("first", "second"))
+    holding, release = threading.Event(), threading.Event()
+    on_postgres = connection.vendor == "postgresql"
+
+    def hold_a_write_in_flight():
+        try:
+            with transaction.atomic():
+                lock_version(first)
+                if on_postgres:
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"SELECT 1 FROM {Dataset._meta.db_table} WHERE id = %s FOR KEY SHARE", [str(first.dataset_id)])
+                holding.set()
+                release.wait(60 if on_postgres else 1)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_a_write_in_flight)
+    holder.start()
+    try:
+        assert holding.wait(30)
+        with session_factory() as client:
+            answer = client.post(f"{live_server.url}/api/versions/{second.pk}/frames/", json=frames_of("b", 3), timeout=20)
+            assert answer.status_code == 201, answer.text
+            assert holder.is_alive() == on_postgres  # on PostgreSQL it landed while the other write was in flight
+            assert client.get(f"{live_server.url}/api/versions/{second.pk}/", timeout=20).json()["frame_count"] == 5
+    finally:
+        release.set()
+        holder.join()

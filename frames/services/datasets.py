@@ -39,7 +39,7 @@ def dataset_update(*, user, dataset: Dataset, if_match=None, name=None, descript
                    project=None, new_project=None) -> Dataset:
     """Change what is given (owners); `project` / `new_project` move it to another (or a new) project."""
     require(user, dataset, OWNER)
-    dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+    dataset = Dataset.objects.select_for_update(no_key=True).get(pk=dataset.pk)
     require_fresh(dataset, if_match)
     if name is not None:
         dataset.name = unique_name(Dataset, name, kind="dataset", instance=dataset)
@@ -60,6 +60,9 @@ def dataset_update(*, user, dataset: Dataset, if_match=None, name=None, descript
 @transaction.atomic
 def dataset_delete(*, user, dataset: Dataset, if_match=None) -> None:
     require(user, dataset, OWNER)
+    # Versions first, as every frame write locks its version before its inserts' FK checks touch the dataset
+    # row: the opposite order would deadlock with a write in flight.
+    list(DatasetVersion.objects.select_for_update().filter(dataset=dataset).order_by("pk").values_list("pk"))
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
     require_fresh(dataset, if_match)
     delete_revisions(dataset=dataset)
@@ -91,7 +94,7 @@ def member_set(*, user, dataset: Dataset, username, role) -> DatasetMember:
     member_user = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
     if member_user is None:
         raise ServiceError(f"there is no active user named {username.strip()!r}", field="username")
-    Dataset.objects.select_for_update().get(pk=dataset.pk)  # serialises the last-owner rule
+    Dataset.objects.select_for_update(no_key=True).get(pk=dataset.pk)  # serialises the last-owner rule
     member, _ = DatasetMember.objects.get_or_create(dataset=dataset, user=member_user, defaults={"role": role})
     if member.role != role:
         _keep_an_owner(dataset, member, leaving=member.role == OWNER)
@@ -103,7 +106,7 @@ def member_set(*, user, dataset: Dataset, username, role) -> DatasetMember:
 @transaction.atomic
 def member_remove(*, user, dataset: Dataset, member_id: int) -> None:
     require(user, dataset, OWNER)
-    Dataset.objects.select_for_update().get(pk=dataset.pk)
+    Dataset.objects.select_for_update(no_key=True).get(pk=dataset.pk)
     member = DatasetMember.objects.filter(dataset=dataset, pk=member_id).first()
     if member is None:
         raise NotFound(f"no member {member_id} in this dataset", field="member")

@@ -17,8 +17,13 @@ from .validation import clean_metadata, clean_name, clean_text, require_fresh
 
 
 def lock_version(version: DatasetVersion) -> DatasetVersion:
-    """Re-read the version under a row lock: writes to one version are serialised."""
-    return DatasetVersion.objects.select_for_update().select_related("dataset").get(pk=version.pk)
+    """Re-read the version under a row lock: writes to one version are serialised.
+
+    Only the version row is locked (`of`), and in the mode that does not block foreign-key checks (`no_key`):
+    locking the joined dataset row too serialised writes to every version of a dataset, and deadlocked with
+    transactions whose deferred FK checks hold KEY SHARE on that dataset row (jobs and previews the worker writes)."""
+    return (DatasetVersion.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("dataset").get(pk=version.pk))
 
 
 @transaction.atomic
@@ -26,7 +31,7 @@ def version_create(*, user, parent: DatasetVersion, name, description="", metada
     """A child of a published version. It copies no frames: it sees its parent's through its lineage."""
     require(user, parent, OWNER)
     name = clean_name(name)
-    Dataset.objects.select_for_update().get(pk=parent.dataset_id)  # serialises seq numbering
+    Dataset.objects.select_for_update(no_key=True).get(pk=parent.dataset_id)  # serialises seq numbering
     parent = DatasetVersion.objects.get(pk=parent.pk)
     if not parent.is_published:
         raise Conflict(f"version {parent.name!r} is a draft: publish it before creating a child from it", field="parent")
