@@ -137,12 +137,8 @@ class RevisionQuerySet(models.QuerySet):
         lineage = version.lineage
         if len(lineage) == 1:
             return qs.filter(version_seq=lineage[0])
-        nearer = FrameRevision.objects.filter(
-            dataset_id=version.dataset_id,
-            frame_id=models.OuterRef("frame_id"),
-            version_seq__in=lineage,
-            version_seq__gt=models.OuterRef("version_seq"),
-        )
+        nearer = FrameRevision.objects.filter(dataset_id=version.dataset_id, frame_id=models.OuterRef("frame_id"),
+                                              version_seq__in=lineage, version_seq__gt=models.OuterRef("version_seq"))
         return qs.filter(version_seq__in=lineage).filter(~models.Exists(nearer))
 
     def latest_in(self, version: DatasetVersion, frame_ids: list[str], lineage=None) -> dict[str, "FrameRevision"]:
@@ -176,6 +172,9 @@ class FrameRevision(models.Model):
     meta = models.JSONField(default=dict)
     sources = models.JSONField(default=list)
     rois = models.JSONField(default=list)
+    # A draft's own row: the parent's revision of its frame id it hides, noted by the write (0: none; NULL: not
+    # noted). The parent never changes: selectors.stats_delta reads a draft's changes from it, without a join.
+    hides = models.BigIntegerField(null=True, blank=True)
 
     objects = RevisionQuerySet.as_manager()
 

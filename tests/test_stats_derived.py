@@ -17,6 +17,7 @@ from frames.models import DatasetVersion, FrameRevision, Job
 from frames.selectors import stats as stat_selectors
 from frames.selectors import stats_delta
 from frames.services import stats as stat_services
+from frames.services import stats_derived
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.django_db]
@@ -244,15 +245,28 @@ def asked_then_written_again(family):
     return user, parent, child
 
 
-def test_after_a_write_only_the_frame_ids_it_wrote_first_are_looked_up_in_the_parent(family):
-    # The parent's revision of a frame id never changes (it is published): the changes kept from the draft's last
-    # state say it for every frame id written before, so a write costs the next answer a lookup of its own ids only.
+def test_a_drafts_changes_are_read_from_what_its_writes_noted_without_a_lookup_in_the_parent(family):
+    # Each write notes on the draft's own row the parent's revision it hides (FrameRevision.hides; the parent is
+    # published and never changes), so even from scratch the draft's changes come from its own rows alone.
     user, parent, child = asked_then_written_again(family)
+    services.frames_add(user=user, version=child, frames=[frame(9, label="truck")])  # deleted above, written again
+    in_parent = dict(FrameRevision.objects.visible_in(parent).values_list("frame_id", "pk"))
+    noted = dict(FrameRevision.objects.filter(version_id=child.pk).values_list("frame_id", "hides"))
+    assert noted == {frame_id: in_parent.get(frame_id, 0) for frame_id in noted} and noted["f700"] == 0 and noted["f009"]
+    fog = parse_filters(FILTERS["fog"])
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
-        stat_services.frames_count(user=user, version=fresh(child), filters=parse_filters(FILTERS["fog"]))
+        stat_services.frames_count(user=user, version=fresh(child), filters=fog)
+    assert not [q["sql"] for q in queries.captured_queries if '"frame_id" IN (' in q["sql"]]
+    assert_served_as_counted(user, child)
+
+    # Rows written before the note existed (NULL) are looked up, those alone.
+    FrameRevision.objects.filter(version_id=child.pk, frame_id__in=["f002", "f700"]).update(hides=None)
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        stat_services.frames_count(user=user, version=fresh(child), filters=fog)
     lookups = [q["sql"] for q in queries.captured_queries if '"frame_id" IN (' in q["sql"]]
-    assert len(lookups) == 1 and all(f"'{frame_id}'" in lookups[0] for frame_id in ("f007", "f700", "f009")), lookups
-    assert "'f002'" not in lookups[0]  # written before: known
+    assert len(lookups) == 1 and "'f002'" in lookups[0] and "'f700'" in lookups[0] and "'f004'" not in lookups[0], lookups
     assert_served_as_counted(user, child)
 
 
@@ -275,9 +289,23 @@ def test_after_a_write_only_the_parent_revisions_it_replaced_are_read(family):
 
     # The draft's changes read again from scratch (the cache lost them) may list the replaced revisions in another
     # order: what was kept no longer applies to that list, and every answer is still a count's.
-    cache.delete(stat_services._last_changes_key(child.pk))
+    cache.delete(stats_derived.last_changes_key(child.pk))
     services.frames_add(user=user, version=child, frames=[frame(30, label="truck")])
     assert_served_as_counted(user, child)
+
+
+def test_a_count_after_the_statistics_under_the_same_filter_reads_only_the_drafts_own_rows(family):
+    # The label statistics' frame count is the count: what the replaced revisions contribute to one serves the
+    # other, so the Frames tab's count after the Statistics tab's answer does not read those revisions again.
+    user, parent, child = family
+    services.frames_add(user=user, version=child, frames=[frame(i, label="bus") for i in range(0, 60, 2)])
+    fog = parse_filters(FILTERS["fog"])
+    cache.clear()
+    stat_services.label_stats(user=user, version=fresh(child), filters=fog)
+    with CaptureQueriesContext(connection) as queries:
+        count = stat_services.frames_count(user=user, version=fresh(child), filters=fog)
+    assert not [q["sql"] for q in queries.captured_queries if _keys_named(q["sql"])]
+    assert count == selectors.frames_count(user=user, version=fresh(child), filters=fog) > 0
 
 
 def _keys_named(sql: str) -> set[int]:

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from frames import selectors, services
 from frames.selectors import SYSTEM as ACTOR
-from frames.services import stats as kept_stats
+from frames.services import stats_keys
 from frames.exceptions import ServiceError
 from frames.models import Dataset, DatasetVersion
 
@@ -504,7 +504,7 @@ def test_statistics_count_once_and_follow_draft_changes(admin_client):
     _, published, data = make_dataset(frames=12)
     draft = services.version_create(user=ACTOR, parent=published, name="work")
     # Another request counting the same metadata key: this one answers 202 at once (stats.js asks again).
-    key = kept_stats._cache_key("meta", published, "speed", [], 20, selectors.stats.DEFAULT_TOP)
+    key = stats_keys.cache_key("meta", published, "speed", [], 20, selectors.stats.DEFAULT_TOP)
     cache.add(f"{key}:lock", 1, 60)
     response = admin_client.get(f"/versions/{published.pk}/stats/meta/", {"key": "speed"})
     assert response.status_code == 202 and b"Counting" in response.content

@@ -90,20 +90,22 @@ class Delta:
 def draft_changes(*, user, version: DatasetVersion, known: DraftChanges | None = None) -> DraftChanges | None:
     """What the version changed against its parent, when its answers can be derived from the parent's: a
     draft child of a published version, of HYPERDATA_STATS_DERIVE_FRAMES frames or more, with at most
-    DELTA_MAX_OWN_ROWS revisions of its own; else None. `known`: the changes of an earlier state of this draft,
-    whose parent lookups still hold (after a write, only the frame ids it wrote for the first time are looked up:
-    each is a probe into the parent, 10 us, and a large edit has thousands)."""
+    DELTA_MAX_OWN_ROWS revisions of its own; else None. Each own row names the parent's revision it hides
+    (FrameRevision.hides, noted by the write); rows written before that was noted are looked up in the parent.
+    `known`: the changes of an earlier state of this draft, which still hold and keep their order."""
     require(user, version, VIEWER)
     parent = published_parent(version) if version.frame_count >= settings.HYPERDATA_STATS_DERIVE_FRAMES else None
     if parent is None:
         return None
-    frame_ids = list(own_rows(version).values_list("frame_id", flat=True)[: DELTA_MAX_OWN_ROWS + 1])
-    if len(frame_ids) > DELTA_MAX_OWN_ROWS:
+    rows = list(own_rows(version).values_list("frame_id", "hides")[: DELTA_MAX_OWN_ROWS + 1])
+    if len(rows) > DELTA_MAX_OWN_ROWS:
         return None
     looked_up = getattr(known, "parent_of", {}) if known is not None and known.parent_id == parent.pk else {}
-    current = set(frame_ids)
-    parent_of = {frame_id: pk for frame_id, pk in looked_up.items() if frame_id in current}  # in the order first written
-    unknown = [frame_id for frame_id in frame_ids if frame_id not in parent_of]
+    noted = dict(rows)
+    parent_of = {frame_id: pk for frame_id, pk in looked_up.items() if frame_id in noted}  # in the order first written
+    # What the writes noted (FrameRevision.hides), then what they did not (rows from before it was noted) looked up.
+    parent_of.update((frame_id, hides or None) for frame_id, hides in rows if hides is not None and frame_id not in parent_of)
+    unknown = [frame_id for frame_id, _ in rows if frame_id not in parent_of]
     if len(unknown) > KNOWN_LOOKUPS_MAX:  # many: one join over the own rows (a list of ids would be bound one by one)
         found = dict(replaced_in_parent(version, parent).values_list("frame_id", "pk"))
     else:

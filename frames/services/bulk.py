@@ -24,7 +24,7 @@ from ..selectors.previews import PreviewRequest, frame_requests
 
 # The frame's own columns come last, as FrameCopyText.frame holds them; the write's (id to deleted) first.
 REVISION_COLUMNS = [
-    "id", "saved", "dataset_id", "version_id", "version_seq", "deleted",
+    "id", "saved", "dataset_id", "version_id", "version_seq", "deleted", "hides",
     "frame_id", "context_id", "timestamp", "num_frames", "meta", "sources", "rois",
 ]
 ROI_LABEL_COLUMNS = ["revision_id", "roi_index", "label", "confidence", "is_frame_label"]
@@ -47,6 +47,7 @@ class NewRevision:
     rois: list
     saved: int
     deleted: bool = False
+    hides: int | None = None
     pk: int | None = None
 
 
@@ -164,7 +165,7 @@ def insert_revisions(revisions: list[FrameRevision | NewRevision], texts: list[F
         _create_revisions(revisions)
         return
     texts = texts or [revision_copy_text(r) for r in revisions]
-    heads = (_revision_head(r.saved, r.dataset_id, r.version_id, r.version_seq, r.deleted) for r in revisions)
+    heads = (_revision_head(r.saved, r.dataset_id, r.version_id, r.version_seq, r.deleted, r.hides) for r in revisions)
     for revision, pk in zip(revisions, _copy_new_revisions(heads, texts)):
         revision.pk = pk
 
@@ -190,20 +191,20 @@ def insert_frames(*, version, saved: int, frames: list[dict]) -> None:
         _create_revisions([new_revision(version, frame, saved) for frame in frames])
         return
     texts = copy_text_of(frames) or [dict_copy_text(f) for f in frames]  # only the text: a write's other work is its own
-    _copy_new_revisions(repeat(_revision_head(saved, version.dataset_id, version.pk, version.seq, False)), texts)
+    _copy_new_revisions(repeat(_revision_head(saved, version.dataset_id, version.pk, version.seq, False, None)), texts)
 
 
-def new_revision(version, frame: dict, saved: int) -> NewRevision:
+def new_revision(version, frame: dict, saved: int, hides: int | None = None) -> NewRevision:
     return NewRevision(
         dataset_id=version.dataset_id, version_id=version.pk, version_seq=version.seq, frame_id=frame["id"],
         context_id=frame["context_id"], timestamp=frame["timestamp"], num_frames=frame["num_frames"],
-        meta=frame["meta"], sources=frame["sources"], rois=frame["rois"], saved=saved,
+        meta=frame["meta"], sources=frame["sources"], rois=frame["rois"], saved=saved, hides=hides,
     )
 
 
-def _revision_head(saved: int, dataset_id: str, version_id: str, version_seq: int, deleted: bool) -> str:
+def _revision_head(saved: int, dataset_id: str, version_id: str, version_seq: int, deleted: bool, hides: int | None) -> str:
     """The write's columns of a revision row (after its id), in COPY text."""
-    return f"\t{saved}\t{copy_field(dataset_id)}\t{copy_field(version_id)}\t{version_seq}\t{copy_field(deleted)}\t"
+    return f"\t{saved}\t{copy_field(dataset_id)}\t{copy_field(version_id)}\t{version_seq}\t{copy_field(deleted)}\t{copy_field(hides)}\t"
 
 
 def _copy_new_revisions(heads, texts: list[FrameCopyText]) -> list[int]:

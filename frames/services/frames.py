@@ -205,6 +205,7 @@ def _delete_chunk(version: DatasetVersion, ids: list[str], result: FramesDeleteR
             timestamp=r.timestamp,
             deleted=True,
             saved=saved,
+            hides=r.pk,
         )
         for r in inherited
     )
@@ -271,7 +272,7 @@ def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWrit
         if current is not None and current.version_seq == version.seq:
             own.append(_fill(current, frame, saved))
         else:
-            new.append(new_revision(version, frame, saved))
+            new.append(new_revision(version, frame, saved, hides=_hidden_by_new(current)))
             if texts:
                 new_texts.append(texts[index])
     _clear_index_rows([r.pk for r in own])
@@ -286,6 +287,12 @@ def _write_chunk(version: DatasetVersion, frames: list[dict], result: FramesWrit
     except IntegrityError:
         raise Conflict("another write to this version saved the same frame ids at the same time; retry", field="frames") from None
     _note_ids(result, frames)
+
+
+def _hidden_by_new(current: FrameRevision | None) -> int:
+    """FrameRevision.hides of a version's first revision of a frame id, whose latest so far is `current` (from
+    an ancestor, or None): the revision the parent shows, or 0 when it shows none."""
+    return 0 if current is None or current.deleted else current.pk
 
 
 def _insert_fresh(version: DatasetVersion, frames: list[dict]) -> bool:

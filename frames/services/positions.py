@@ -31,9 +31,7 @@ from ..selectors.query import JSON_SORTS, FrameQuery
 from .job_kinds import register_job_kind
 from .jobs import job_start
 from .stats import contexts_page, counted_by_worker
-
-DRAFT_CACHE_SECONDS = 600
-PUBLISHED_CACHE_SECONDS = None  # for good: a published version never changes
+from .stats_keys import DRAFT_CACHE_SECONDS, PUBLISHED_CACHE_SECONDS
 STORE_BATCH = 5000
 
 

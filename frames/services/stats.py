@@ -13,11 +13,11 @@
 - What a draft answered is carried over to the version it becomes when it is published (its frames are the same).
 - The filtered questions asked lately of a dataset's versions are counted ahead for each version it publishes
   (by the `stats_warm` job).
+
+Where answers are kept is in stats_keys; a draft child's answers derived from its parent's in stats_derived.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 
 from django.conf import settings
@@ -37,16 +37,12 @@ from ..selectors.access import VIEWER, require
 from ..selectors.query import FrameQuery
 from ..selectors.sampling import Sample, parse_sample
 from .jobs import job_start
+from .stats_derived import derived_answer
+from .stats_keys import (
+    DRAFT_CACHE_SECONDS, NOT_DERIVED, PUBLISHED_CACHE_SECONDS, asked_key, cache_key, key_of, remember_asked,
+)
 
-DRAFT_CACHE_SECONDS = 600
-# What a draft's changes were and what its replaced frames contribute to each question stay true in any later state
-# (they are checked against it, and the parent never changes): kept a day, so an annotator back after a break does
-# not wait for them to be read again (150-250 ms at a million frames).
-DRAFT_CHANGES_SECONDS = 24 * 3600
-PUBLISHED_CACHE_SECONDS = None  # for good: a published version never changes
 LOCK_SECONDS = 300
-ASKED_KEPT = 50  # questions a draft remembers for its publishing (published_answers_carry)
-NOT_DERIVED = "not derived"  # kept in place of an answer that has to be counted (the cache cannot keep None)
 
 
 class StatsPending(Exception):
@@ -134,7 +130,7 @@ def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: boo
         if kept is not None:
             require(user, version, VIEWER)
             return kept
-        derived = _derived("labels", user, version, filters, (list(filters),), lambda delta: delta_selectors.label_stats_from_parent(
+        derived = derived_answer("labels", user, version, filters, (list(filters),), lambda delta: delta_selectors.label_stats_from_parent(
             user=user, version=version, delta=delta,
             parent_answer=label_stats(user=user, version=delta.parent, filters=filters, single_flight=single_flight)))
         if derived is not None:
@@ -144,49 +140,6 @@ def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: boo
         lambda: stat_selectors.label_stats(user=user, version=version, filters=filters, sample=sample),
         user=user, single_flight=single_flight, params={"filters": filters_to_json(filters), **_sample_params(sample)},
     )
-
-
-def _derived(kind: str, user, version: DatasetVersion, filters, args: tuple, derive):
-    """A draft child's answer derived from its published parent's (selectors.stats_delta), cached under the
-    draft's state like a counted one; None when it cannot be (no published parent, too many own revisions,
-    or an answer that has to be counted). The parent's own answer is counted once, or by a job (StatsPending).
-    `args`: the question's, as `_answer` keys it (`filters` among them). What the parent's revisions the draft
-    replaced contribute is kept per question across the draft's states, so a write's answer reads only the
-    revisions it replaced."""
-    if version.is_published or not version.parent_id:
-        return None
-    key = _cache_key(f"{kind}-derived", version, *args)
-    result = cache.get(key)
-    if result is None:
-        changes = _draft_changes(user, version)
-        if changes is None:
-            return None
-        removed_key = _key_of(f"{kind}-removed", version.pk, [repr(a) for a in args], [])
-        derived = derive(delta_selectors.delta_of(user=user, version=version, changes=changes, filters=filters, known=cache.get(removed_key)))
-        if derived.removed is not None:
-            cache.set(removed_key, derived.removed, DRAFT_CHANGES_SECONDS)
-        result = derived.answer
-        cache.set(key, NOT_DERIVED if result is None else result, DRAFT_CACHE_SECONDS)  # counted instead, until a write
-        if result is not None:
-            _remember_asked(kind, version, args)
-    return None if result == NOT_DERIVED else result
-
-
-def _draft_changes(user, version: DatasetVersion):
-    """selectors.draft_changes, read once per state of the draft, from the last state's when it is kept."""
-    key = _cache_key("draft-changes", version)
-    changes = cache.get(key)
-    if changes is None:
-        changes = delta_selectors.draft_changes(user=user, version=version, known=cache.get(_last_changes_key(version.pk))) or NOT_DERIVED
-        cache.set(key, changes, DRAFT_CACHE_SECONDS)
-        if changes != NOT_DERIVED:
-            cache.set(_last_changes_key(version.pk), changes, DRAFT_CHANGES_SECONDS)
-    return None if changes == NOT_DERIVED else changes
-
-
-def _last_changes_key(version_id: str) -> str:
-    """The draft's changes in the last state read, whatever it was (selectors.draft_changes' `known`)."""
-    return f"stats:draft-changes-last:{version_id}"
 
 
 def _sampled(sample: Sample | None) -> tuple:
@@ -215,7 +168,7 @@ def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bi
     params = {"filters": filters_to_json(filters), "key": key, "bins": bins, "top": top, "categorical": categorical, **_sample_params(sample)}
     args = (key, list(filters), bins, top) + (("categorical",) if categorical else ()) + _sampled(sample)
     if not sample:
-        derived = _derived("meta", user, version, filters, args, lambda delta: delta_selectors.distribution_from_parent(
+        derived = derived_answer("meta", user, version, filters, args, lambda delta: delta_selectors.distribution_from_parent(
             user=user, version=version, delta=delta, key=key, bins=bins, top=top, categorical=categorical,
             parent_answer=meta_distribution(user=user, version=delta.parent, key=key, filters=filters, bins=bins, top=top,
                                             single_flight=single_flight, categorical=categorical)))
@@ -242,7 +195,7 @@ def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = ""
         require(user, version, VIEWER)
         return kept
     if not changed and not sample:
-        derived = _derived("count", user, version, filters, (list(filters), changed), lambda delta: delta_selectors.count_from_parent(
+        derived = derived_answer("count", user, version, filters, (list(filters), changed), lambda delta: delta_selectors.count_from_parent(
             user=user, version=version, delta=delta, parent_count=frames_count(user=user, version=delta.parent, filters=filters)))
         if derived is not None:
             return derived
@@ -267,43 +220,13 @@ def contexts_page(*, user, version: DatasetVersion, query: FrameQuery) -> contex
     if not version.is_published:
         return compute()
     require(user, version, VIEWER)  # before the cache is read
-    key = _cache_key("contexts", version, list(query.filters), query.changed, query.cursor, query.limit,
+    key = cache_key("contexts", version, list(query.filters), query.changed, query.cursor, query.limit,
                      *((query.sample,) if query.sample else ()))
     page = cache.get(key)
     if page is None:
         page = compute()
         cache.set(key, page, PUBLISHED_CACHE_SECONDS)
     return page
-
-
-def _cache_key(kind: str, version: DatasetVersion, *args) -> str:
-    return _key_of(kind, version.pk, [repr(a) for a in args], _state(version))
-
-
-def _state(version: DatasetVersion) -> list:
-    """What a draft's keys follow (every write moves one of them); nothing for a published version."""
-    return [] if version.is_published else [version.updated.isoformat(), version.frame_count]
-
-
-def _key_of(kind: str, version_id: str, question: list[str], state: list) -> str:
-    digest = hashlib.sha1(json.dumps(question + state).encode()).hexdigest()
-    return f"stats:{kind}:{version_id}:{digest}"
-
-
-# -- a draft's answers, carried over when it is published ------------------------------------------------------
-
-
-def _asked_key(version_id: str) -> str:
-    return f"stats-asked:{version_id}"
-
-
-def _remember_asked(kind: str, version: DatasetVersion, args: tuple) -> None:
-    """Note a question a draft answered (the last ASKED_KEPT), for published_answers_carry. Two requests noting
-    at once may lose one note: that answer is then counted again after publishing, nothing worse."""
-    question = [kind, [repr(a) for a in args]]
-    asked = cache.get(_asked_key(version.pk)) or []
-    if question not in asked:
-        cache.set(_asked_key(version.pk), (asked + [question])[-ASKED_KEPT:], DRAFT_CACHE_SECONDS)
 
 
 def published_answers_carry(*, user, version: DatasetVersion, draft_state: list) -> int:
@@ -313,14 +236,14 @@ def published_answers_carry(*, user, version: DatasetVersion, draft_state: list)
     counted again (seconds at a million frames). Returns how many were carried."""
     require(user, version, VIEWER)
     carried = 0
-    for kind, question in cache.get(_asked_key(version.pk)) or []:
+    for kind, question in cache.get(asked_key(version.pk)) or []:
         for source in (kind, f"{kind}-derived"):
-            answer = cache.get(_key_of(source, version.pk, question, draft_state))
+            answer = cache.get(key_of(source, version.pk, question, draft_state))
             if answer is not None and answer != NOT_DERIVED:
-                cache.set(_key_of(kind, version.pk, question, []), answer, PUBLISHED_CACHE_SECONDS)
+                cache.set(key_of(kind, version.pk, question, []), answer, PUBLISHED_CACHE_SECONDS)
                 carried += 1
                 break
-    cache.delete(_asked_key(version.pk))
+    cache.delete(asked_key(version.pk))
     return carried
 
 
@@ -332,12 +255,12 @@ def _answer(kind, version, args, compute, *, user, single_flight=False, params=N
     that another request is counting raises StatsPending instead of counting it a second time.
     """
     require(user, version, VIEWER)  # before the cache is read
-    key = _cache_key(kind, version, *args)
+    key = cache_key(kind, version, *args)
     result = cache.get(key)
     if result is not None:
         return result
     if not version.is_published:
-        _remember_asked(kind, version, args)
+        remember_asked(kind, version, args)
     if params is not None:
         _remember_for_dataset(version, {"question": kind, **params})
     if single_flight and params is not None and counted_by_worker(version):
