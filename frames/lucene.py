@@ -100,7 +100,7 @@ def to_q(query: str, resolve: FieldResolver, model, *, rows=None, default_field:
     return _Translator(resolve, rows).visit(parse(query), field=default)
 
 
-def _number(text: str):
+def term_number(text: str):
     try:
         return int(text)
     except ValueError:
@@ -115,7 +115,7 @@ def _wildcard_regex(text: str) -> str:
     return f"^{escaped}$"
 
 
-def _unquote(phrase: str) -> str:
+def unquoted(phrase: str) -> str:
     return phrase[1:-1] if len(phrase) >= 2 and phrase[0] == phrase[-1] == '"' else phrase
 
 
@@ -153,7 +153,7 @@ class _Translator:
         if isinstance(node, tree.Regex):
             return self.regex(field, node.value.strip("/"))
         if isinstance(node, tree.Phrase):
-            return self.exact(field, _unquote(node.value), quoted=True)
+            return self.exact(field, unquoted(node.value), quoted=True)
         if isinstance(node, tree.Word):
             if node.value == "*":
                 return self.exists(field)
@@ -171,7 +171,7 @@ class _Translator:
         return self.leaf(field, Q(**{field.lookup("regex"): pattern}))
 
     def exact(self, field, text, *, quoted):
-        number = None if quoted else _number(text)
+        number = None if quoted else term_number(text)
         if isinstance(field, JsonPath):
             # JSON values are typed: `meta.speed:50` matches 50 and "50", `meta.ok:true` matches true.
             q = Q(**{field.lookup("exact"): text})
@@ -190,10 +190,10 @@ class _Translator:
             (node.low, node.include_low, ("gte", "gt")),
             (node.high, node.include_high, ("lte", "lt")),
         ):
-            text = _unquote(str(bound.value))
+            text = unquoted(str(bound.value))
             if text == "*":
                 continue
-            value = _number(text)
+            value = term_number(text)
             if value is None and field.numeric:
                 raise LuceneError(f"{field.name} is a number: range bound {text!r} is not")
             q &= Q(**{field.lookup(inclusive if include else exclusive): text if value is None else value})

@@ -15,6 +15,7 @@ from django.db import models
 from . import lookups  # noqa: F401  (registers `__any`)
 from .dataview_models import DataView  # noqa: F401  (registered with the app through this module)
 from .outbox_models import TaskOutbox  # noqa: F401  (likewise)
+from .columns_models import VersionColumns  # noqa: F401  (likewise)
 
 
 def new_id() -> str:

@@ -280,6 +280,9 @@ HYPERDATA_STATS_DERIVE_FRAMES = env_int("HYPERDATA_STATS_DERIVE_FRAMES", 10000)
 # From this many frames, publishing a version gives its dataset indexes of its own for the width and height sorts
 # (PostgreSQL; frames.services.size_indexes): below it, sorting the version for each page is quick enough.
 HYPERDATA_SIZE_INDEX_FRAMES = env_int("HYPERDATA_SIZE_INDEX_FRAMES", 50000)
+# From this many frames, publishing a version has a worker copy its frames into columns (frames.columnar), which
+# answer most filters' counts and label statistics in milliseconds (PostgreSQL).
+HYPERDATA_COLUMNS_FRAMES = env_int("HYPERDATA_COLUMNS_FRAMES", 50000)
 # Preview progress of larger versions is counted by a worker (it reads every frame's sources).
 HYPERDATA_PROGRESS_SYNC_FRAMES = env_int("HYPERDATA_PROGRESS_SYNC_FRAMES", 20000)
 

@@ -3,7 +3,6 @@ draft changed (frames.selectors.stats_delta), and single-label filters from the 
 (frames.selectors.stats_kept). Either way the answer must be exactly what counting the draft's frames gives:
 checked here after edits, additions, deletions, values outside the parent's range, and for every kind of
 distribution the Statistics tab shows."""
-import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,8 @@ from frames.selectors import stats_delta
 from frames.services import stats as stat_services
 from frames.services import stats_derived
 from playwright.sync_api import expect
+
+from .sql_keys import revision_keys_named
 
 pytestmark = [pytest.mark.django_db]
 SHOTS = Path("/tmp/shots-13/statistics")
@@ -282,7 +283,7 @@ def test_after_a_write_only_the_parent_revisions_it_replaced_are_read(family):
         stat_services.label_stats(user=user, version=fresh(child), filters=filters)
         for key in KEYS:
             stat_services.meta_distribution(user=user, version=fresh(child), key=key, filters=filters)
-    named = [_keys_named(q["sql"]) for q in queries.captured_queries]
+    named = [revision_keys_named(q["sql"]) for q in queries.captured_queries]
     keyed = [keys for keys in named if keys]  # at least one a question; the label statistics read labels and frames
     assert len(keyed) >= 2 + len(KEYS) and all(keys == newly for keys in keyed), named
     assert_served_as_counted(user, child)
@@ -304,14 +305,5 @@ def test_a_count_after_the_statistics_under_the_same_filter_reads_only_the_draft
     stat_services.label_stats(user=user, version=fresh(child), filters=fog)
     with CaptureQueriesContext(connection) as queries:
         count = stat_services.frames_count(user=user, version=fresh(child), filters=fog)
-    assert not [q["sql"] for q in queries.captured_queries if _keys_named(q["sql"])]
+    assert not [q["sql"] for q in queries.captured_queries if revision_keys_named(q["sql"])]
     assert count == selectors.frames_count(user=user, version=fresh(child), filters=fog) > 0
-
-
-def _keys_named(sql: str) -> set[int]:
-    """The revision keys a query lists (`"id" = ANY('{...}')` on PostgreSQL, `"id" IN (...)` on SQLite), but not
-    those it leaves out (NOT)."""
-    found = re.search(r'(NOT \(?)?(?:"frames_frame"|U0)\."id" (?:= ANY\(\'\{([\d,]*)\}|IN \(([\d, ]*)\))', sql)
-    if not found or found.group(1):
-        return set()
-    return {int(pk) for pk in re.split(r"[, ]+", found.group(2) or found.group(3)) if pk}

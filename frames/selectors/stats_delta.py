@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import QuerySet
 
+from .. import columnar
 from ..changes import own_rows, published_parent, replaced_in_parent
 from ..filters import filters_q, frames_matching
 from ..models import DatasetVersion, FrameRevision
 from .access import VIEWER, require
+from .columns import columnar_among
 from .roi_stats import (
     TOP_LABELS, confidence_answer, confidence_held, confidence_tallies, is_roi_key, roi_key_parts, roi_meta_answer, roi_meta_tallies,
     roi_number_held,
@@ -80,6 +82,8 @@ class Delta:
     known: Removed | None  # what the replaced revisions read for an earlier state contribute (still true)
     removed: QuerySet | None  # the replaced revisions `known` does not cover, under the filters; None: none
     filters: tuple
+    pending: tuple[int, ...] = ()  # the keys of those revisions
+    user: object = None  # who asks (the parent's columns are read on their behalf)
 
     def kept(self) -> QuerySet:
         """The parent's revisions under the filters that the draft still shows (only built when an extreme has to
@@ -127,20 +131,27 @@ def delta_of(*, user, version: DatasetVersion, changes: DraftChanges, filters=()
     # SQL, where Django refuses an empty IN (EmptyResultSet). No revision has primary key 0.
     removed = FrameRevision.objects.filter(pk__any=pending or (0,)).filter(q) if pending or known is None else None
     added = own_rows(version).filter(deleted=False).filter(q)
-    return Delta(parent, added=added, replaced=changes.replaced, known=known, removed=removed, filters=tuple(filters or ()))
+    return Delta(parent, added=added, replaced=changes.replaced, known=known, removed=removed, filters=tuple(filters or ()),
+                 pending=pending if removed is not None else (), user=user)
 
 
 def _digest(pks: tuple[int, ...]) -> str:
     return hashlib.sha1(array("q", pks).tobytes()).hexdigest()
 
 
-def _removed(delta: Delta, summary) -> Removed:
-    """What every replaced revision contributes: the known summary plus `summary(rows)` of those it does not cover."""
+def _removed(delta: Delta, summary, from_columns=None) -> Removed:
+    """What every replaced revision contributes: the known summary plus `summary(rows)` of those it does not cover
+    (or `from_columns(columns, mask)` of them, read from the parent's columns when it has them: selectors.columns)."""
     known = delta.known.summary if delta.known is not None else None
     if delta.removed is not None:
-        fresh = summary(delta.removed)
+        fresh = _from_columns(delta, from_columns) or summary(delta.removed)
         known = fresh if known is None else _merged(known, fresh)
     return Removed(len(delta.replaced), _digest(delta.replaced), known)
+
+
+def _from_columns(delta: Delta, from_columns) -> dict | None:
+    among = from_columns and columnar_among(user=delta.user, version=delta.parent, filters=delta.filters, pks=delta.pending)
+    return from_columns(*among) if among else None
 
 
 def _merged(a: dict, b: dict) -> dict:
@@ -165,14 +176,14 @@ def _merged(a: dict, b: dict) -> dict:
 def count_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_count: int) -> Derived:
     require(user, version, VIEWER)
     with _index_probes():
-        removed, added = _sides(delta, lambda frames: {"total": frames.count()})
+        removed, added = _sides(delta, lambda frames: {"total": frames.count()}, lambda columns, mask: {"total": int(mask.sum())})
     return Derived(parent_count - removed.summary["total"] + added["total"], removed)
 
 
 def label_stats_from_parent(*, user, version: DatasetVersion, delta: Delta, parent_answer: dict) -> Derived:
     require(user, version, VIEWER)
     with _index_probes():
-        removed, added = _sides(delta, _label_summary)
+        removed, added = _sides(delta, _label_summary, lambda columns, mask: _as_label_summary(columnar.label_stats(columns, mask)))
     counts = {e["label"]: [e["roi_count"], e["frame_label_count"], e["frame_count"]] for e in parent_answer["labels"]}
     for side, sign in ((removed.summary, -1), (added, 1)):
         for label, figures in side["slots"].items():
@@ -185,8 +196,11 @@ def label_stats_from_parent(*, user, version: DatasetVersion, delta: Delta, pare
 
 
 def _label_summary(frames) -> dict:
-    """label_stats_of as a summary: per label [ROIs, frame labels, frames]."""
-    stats = label_stats_of(frames)
+    return _as_label_summary(label_stats_of(frames))
+
+
+def _as_label_summary(stats: dict) -> dict:
+    """Label statistics as a summary: per label [ROIs, frame labels, frames]."""
     return {"total": stats["frame_count"], "annotated": stats["annotated_frame_count"],
             "slots": {e["label"]: [e["roi_count"], e["frame_label_count"], e["frame_count"]] for e in stats["labels"]}}
 
@@ -209,9 +223,9 @@ def _index_probes():
     return planner_settings("random_page_cost = 1.1")
 
 
-def _sides(delta: Delta, summary) -> tuple[Removed, dict]:
+def _sides(delta: Delta, summary, from_columns=None) -> tuple[Removed, dict]:
     """`summary(rows)` of the replaced revisions (as _removed) and of the draft's own."""
-    return _removed(delta, summary), summary(delta.added)
+    return _removed(delta, summary, from_columns), summary(delta.added)
 
 
 def _meta(delta: Delta, parent: dict, parts: list[str], bins: int, top: int, categorical: bool) -> Derived:

@@ -26,6 +26,7 @@ from django.core.cache import cache
 from ..exceptions import ServiceError
 from ..filters import filtering, filters_to_json, parse_filters
 from ..models import DatasetVersion, Job
+from ..selectors import columns as column_selectors
 from ..selectors import contexts as context_selectors
 from ..selectors import frames as frame_selectors
 from ..selectors import overlap as frame_selectors_overlap
@@ -130,6 +131,9 @@ def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: boo
         if kept is not None:
             require(user, version, VIEWER)
             return kept
+        counted = column_selectors.columnar_label_stats(user=user, version=version, filters=filters)
+        if counted is not None:  # a large published version's columns (milliseconds)
+            return counted
         derived = derived_answer("labels", user, version, filters, (list(filters),), lambda delta: delta_selectors.label_stats_from_parent(
             user=user, version=version, delta=delta,
             parent_answer=label_stats(user=user, version=delta.parent, filters=filters, single_flight=single_flight)))
@@ -195,6 +199,9 @@ def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = ""
         require(user, version, VIEWER)
         return kept
     if not changed and not sample:
+        counted = column_selectors.columnar_count(user=user, version=version, filters=filters)
+        if counted is not None:
+            return counted
         derived = derived_answer("count", user, version, filters, (list(filters), changed), lambda delta: delta_selectors.count_from_parent(
             user=user, version=version, delta=delta, parent_count=frames_count(user=user, version=delta.parent, filters=filters)))
         if derived is not None:

@@ -12,6 +12,7 @@ from ..selectors.access import OWNER, require
 from .datasets import INITIAL_VERSION_NAME, delete_revisions
 from .positions import positions_store_or_queue
 from .size_indexes import size_indexes_queue
+from .columns import columns_queue
 from .stats import published_answers_carry, published_stats_store_or_queue
 from .validation import clean_metadata, clean_name, clean_text, require_fresh
 
@@ -92,6 +93,7 @@ def version_publish(*, user, version: DatasetVersion, name=None, if_match=None) 
     published_stats_store_or_queue(user=user, version=version)
     positions_store_or_queue(user=user, version=version)  # pages at any offset (selectors.positions)
     size_indexes_queue(user=user, version=version)  # the width and height sorts of a large dataset
+    columns_queue(user=user, version=version)  # any filter's counts and label statistics in milliseconds
     return version
 
 
