@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,18 +63,48 @@ class Columns:
     row_first: np.ndarray  # bool: the first row of its (frame, label)
     roi_frame: np.ndarray  # int32 per ROI
     _codes: dict[str, int] = field(default_factory=dict, repr=False)
+    _row_tally: np.ndarray | None = field(default=None, repr=False)
+    _masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # frames_mask's, newest last
 
     def label_code(self, label: str) -> int:
         if not self._codes:
             self._codes.update((name, code) for code, name in enumerate(self.labels))
         return self._codes.get(label, -1)
 
+    @property
+    def row_tally(self) -> np.ndarray:
+        """Per label row, where label_stats tallies it: its label's slot of four (first of its frame's rows with
+        the label, frame label): one bincount then counts frames, ROIs and frame labels per label at once."""
+        if self._row_tally is None:
+            self._row_tally = self.row_label.astype(np.int64) * 4 + self.row_first * 2 + self.row_frame_label
+        return self._row_tally
+
 
 # -- filters ----------------------------------------------------------------------------------------------
 
 
+_masks_kept = threading.Lock()
+MASKS_KEPT = 8  # the last filters' masks (a draft's answer reads its parent's twice: its answer, its replaced frames)
+
+
 def frames_mask(columns: Columns, filters) -> np.ndarray:
-    """Which frames the filters (OR-ed blocks) match, as a bool array; Unsupported when not exactly known."""
+    """Which frames the filters (OR-ed blocks) match, as a bool array (read-only: it may be kept for the next
+    question); Unsupported when not exactly known."""
+    key = repr(tuple(filters or ()))
+    with _masks_kept:
+        mask = columns._masks.get(key)
+    if mask is None:
+        mask = _filters_mask(columns, filters)
+        mask.flags.writeable = False
+    with _masks_kept:  # a web process's threads ask at once
+        columns._masks.pop(key, None)
+        columns._masks[key] = mask
+        while len(columns._masks) > MASKS_KEPT:
+            columns._masks.pop(next(iter(columns._masks)))
+    return mask
+
+
+def _filters_mask(columns: Columns, filters) -> np.ndarray:
     if not filtering(filters):
         return np.ones(columns.frames, dtype=bool)
     mask = np.zeros(columns.frames, dtype=bool)
@@ -151,9 +182,9 @@ class _MetaQuery:
             field_ = resolve_frame_field(name)
         except LuceneError as exc:
             raise Unsupported(str(exc)) from None
-        if not isinstance(field_, JsonPath) or any(key.isdigit() for key in field_.keys) or len(field_.keys) > MAX_DEPTH:
+        if not isinstance(field_, JsonPath):
             raise Unsupported(f"field {name}")
-        return ".".join(field_.keys)
+        return _checked_path(list(field_.keys))
 
     def column(self, path: str) -> MetaColumn:
         """The path's column; one of no values when it is missing everywhere. A path below a value that is an
@@ -216,6 +247,37 @@ class _MetaQuery:
         return mask
 
 
+# -- a metadata key's numbers ---------------------------------------------------------------------------
+
+
+def meta_figures(columns: Columns, mask: np.ndarray, parts: list[str]) -> dict:
+    """selectors.stats.key_aggregate over the frames of `mask`: total, with_key (a value that is not null),
+    numbers, and the lowest and highest number (lo, hi)."""
+    column = _MetaQuery(columns).column(_checked_path(parts))
+    kinds = column.kinds[mask]
+    numbers = column.values[mask][kinds == NUMBER]
+    if len(numbers) and not column.exact:
+        raise Unsupported("a number beyond a float's precision")
+    return {"total": int(mask.sum()), "with_key": int((kinds >= STRING).sum()), "numbers": len(numbers),
+            "lo": float(numbers.min()) if len(numbers) else None, "hi": float(numbers.max()) if len(numbers) else None}
+
+
+def bucket_counts(columns: Columns, mask: np.ndarray, parts: list[str], edges) -> dict[int, int]:
+    """selectors.stats.meta_bucket_counts: {bucket: frames}, each number's bucket computed as the database does
+    (LEAST(FLOOR((value - lo) / width), bins - 1), in double precision)."""
+    lo, width, bins, _integral = edges
+    column = _MetaQuery(columns).column(_checked_path(parts))
+    numbers = column.values[mask & (column.kinds == NUMBER)]
+    buckets, counts = np.unique(np.minimum(np.floor((numbers - lo) / width), bins - 1).astype(np.int64), return_counts=True)
+    return {int(bucket): int(count) for bucket, count in zip(buckets, counts)}
+
+
+def _checked_path(parts: list[str]) -> str:
+    if any(part.isdigit() for part in parts) or len(parts) > MAX_DEPTH:
+        raise Unsupported("an array index, or a key deeper than the copy")
+    return ".".join(parts)
+
+
 # -- label statistics -----------------------------------------------------------------------------------
 
 
@@ -230,12 +292,11 @@ def frames_of(columns: Columns, pks) -> np.ndarray | None:
 
 def label_stats(columns: Columns, mask: np.ndarray) -> dict:
     """selectors.stats.label_stats_of over the frames of `mask`."""
-    rows = mask[columns.row_frame]
     size = len(columns.labels)
-    label = columns.row_label
-    frames = np.bincount(label[rows & columns.row_first], minlength=size)
-    rois = np.bincount(label[rows & ~columns.row_frame_label], minlength=size)
-    frame_labels = np.bincount(label[rows & columns.row_frame_label], minlength=size)
+    tally = np.bincount(columns.row_tally[mask[columns.row_frame]], minlength=4 * size).reshape(size, 4)
+    frames = tally[:, 2] + tally[:, 3]  # first with the label
+    rois = tally[:, 0] + tally[:, 2]  # not a frame label
+    frame_labels = tally[:, 1] + tally[:, 3]
     entries = [{"label": name, "roi_count": int(rois[code]), "frame_count": int(frames[code]), "frame_label_count": int(frame_labels[code])}
                for code, name in enumerate(columns.labels) if frames[code]]
     return {

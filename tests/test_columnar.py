@@ -106,6 +106,22 @@ def test_the_columns_answer_every_filter_they_can_as_the_database_counts_it(publ
         assert counts["meta.tags:*"] == 238 and counts["meta.ok:[0 TO *]"] > counts["meta.ok:true"] > 0
 
 
+def test_the_columns_answer_numeric_distributions_as_the_database_counts_them(published):
+    columns_build(user=ACTOR, version=published)
+    answered = {}
+    for key in ["speed", "camera.iso", "nothing", "weather", "ok", "tags"]:
+        for item in ["", "meta.weather:fog", "NOT meta.speed:[3 TO 8]"]:
+            for bins in (1, 7, 20):
+                filters = as_filters(item) if item else []
+                fast = column_selectors.columnar_distribution(user=ACTOR, version=published, parts=key.split("."), filters=filters, bins=bins, top=10)
+                if fast is not None:
+                    assert fast == selectors.meta_distribution(user=ACTOR, version=published, key=key, filters=filters, bins=bins), (key, item, bins)
+                answered[key] = fast is not None
+    # numbers (with strings and nulls beside them) and an absent key are answered; categories are the database's
+    expected = {"speed": True, "camera.iso": True, "nothing": True, "weather": False, "ok": False, "tags": False}
+    assert answered == (expected if connection.vendor == "postgresql" else dict.fromkeys(expected, False))
+
+
 def test_publishing_a_large_version_copies_it_into_columns_that_answer_without_reading_its_frames(published, celery_worker_process):
     child = services.version_create(user=ACTOR, parent=published, name="next")
     services.frames_add(user=ACTOR, version=child, frames=[{**frame(500), "id": "f500"}])

@@ -15,6 +15,7 @@ from django.db import connection
 from .. import columnar
 from ..models import DatasetVersion, VersionColumns
 from .access import VIEWER, require
+from .stats import categorical_answer, histogram_edges, numeric_answer
 
 COLUMNS_KEPT = 2
 _loaded: OrderedDict[str, columnar.Columns] = OrderedDict()
@@ -31,6 +32,23 @@ def columnar_label_stats(*, user, version: DatasetVersion, filters=()) -> dict |
     require(user, version, VIEWER)
     mask = _mask(version, filters)
     return None if mask is None else columnar.label_stats(_columns(version), mask)
+
+
+def columnar_distribution(*, user, version: DatasetVersion, parts: list[str], filters=(), bins: int, top: int) -> dict | None:
+    """stats.meta_distribution of a key whose values are mostly numbers (or absent); None for one of categories (their
+    text forms and order are the database's) or when the columns cannot answer."""
+    require(user, version, VIEWER)
+    mask = _mask(version, filters)
+    try:
+        figures = None if mask is None else columnar.meta_figures(_columns(version), mask, parts)
+        if figures is None or (figures["with_key"] and figures["numbers"] * 2 < figures["with_key"]):
+            return None
+        if not figures["with_key"]:
+            return categorical_answer(figures, {}, top, key=".".join(parts))
+        edges = histogram_edges(figures["lo"], figures["hi"], bins)
+        return numeric_answer(figures, edges, columnar.bucket_counts(_columns(version), mask, parts, edges), key=".".join(parts))
+    except columnar.Unsupported:
+        return None
 
 
 def columnar_among(*, user, version: DatasetVersion, filters, pks) -> tuple[columnar.Columns, object] | None:

@@ -131,9 +131,6 @@ def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: boo
         if kept is not None:
             require(user, version, VIEWER)
             return kept
-        counted = column_selectors.columnar_label_stats(user=user, version=version, filters=filters)
-        if counted is not None:  # a large published version's columns (milliseconds)
-            return counted
         derived = derived_answer("labels", user, version, filters, (list(filters),), lambda delta: delta_selectors.label_stats_from_parent(
             user=user, version=version, delta=delta,
             parent_answer=label_stats(user=user, version=delta.parent, filters=filters, single_flight=single_flight)))
@@ -143,6 +140,7 @@ def label_stats(*, user, version: DatasetVersion, filters=(), single_flight: boo
         "labels", version, (list(filters),) + _sampled(sample),
         lambda: stat_selectors.label_stats(user=user, version=version, filters=filters, sample=sample),
         user=user, single_flight=single_flight, params={"filters": filters_to_json(filters), **_sample_params(sample)},
+        quick=None if sample else lambda: column_selectors.columnar_label_stats(user=user, version=version, filters=filters),
     )
 
 
@@ -178,7 +176,9 @@ def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bi
                                             single_flight=single_flight, categorical=categorical)))
         if derived is not None:
             return derived
-    return _answer("meta", version, args, compute, user=user, single_flight=single_flight, params=params)
+    quick = None if sample or categorical or roi_selectors.is_roi_key(key) else lambda: column_selectors.columnar_distribution(
+        user=user, version=version, parts=key.split("."), filters=filters, bins=bins, top=top)
+    return _answer("meta", version, args, compute, user=user, single_flight=single_flight, params=params, quick=quick)
 
 
 def meta_keys(*, user, version: DatasetVersion) -> list[str]:
@@ -199,16 +199,14 @@ def frames_count(*, user, version: DatasetVersion, filters=(), changed: str = ""
         require(user, version, VIEWER)
         return kept
     if not changed and not sample:
-        counted = column_selectors.columnar_count(user=user, version=version, filters=filters)
-        if counted is not None:
-            return counted
         derived = derived_answer("count", user, version, filters, (list(filters), changed), lambda delta: delta_selectors.count_from_parent(
             user=user, version=version, delta=delta, parent_count=frames_count(user=user, version=delta.parent, filters=filters)))
         if derived is not None:
             return derived
     compute = lambda: frame_selectors.frames_count(user=user, version=version, filters=filters, changed=changed, sample=sample)  # noqa: E731
     return _answer("count", version, (list(filters), changed) + ((sample,) if sample else ()), compute, user=user,
-                   params=None if changed else {"filters": filters_to_json(filters), **_sample_params(sample)})
+                   params=None if changed else {"filters": filters_to_json(filters), **_sample_params(sample)},
+                   quick=None if changed or sample else lambda: column_selectors.columnar_count(user=user, version=version, filters=filters))
 
 
 def frames_overlap_count(*, user, version: DatasetVersion, a: FrameQuery, b: FrameQuery) -> int:
@@ -254,8 +252,9 @@ def published_answers_carry(*, user, version: DatasetVersion, draft_state: list)
     return carried
 
 
-def _answer(kind, version, args, compute, *, user, single_flight=False, params=None):
-    """The answer from the cache, or from the job that counted it, or counted now and cached.
+def _answer(kind, version, args, compute, *, user, single_flight=False, params=None, quick=None):
+    """The answer from the cache, or read from a large published version's columns (`quick`: None when they cannot
+    answer), or from the job that counted it, or counted now; then cached.
 
     With single_flight (a web request that can ask again): a version of HYPERDATA_STATS_SYNC_FRAMES frames or
     more is counted by a job (`params` say what to count) and StatsPending is raised at once; a smaller one
@@ -270,6 +269,9 @@ def _answer(kind, version, args, compute, *, user, single_flight=False, params=N
         remember_asked(kind, version, args)
     if params is not None:
         _remember_for_dataset(version, {"question": kind, **params})
+    result = quick() if quick is not None else None
+    if result is not None:
+        return _keep(key, result, version)
     if single_flight and params is not None and counted_by_worker(version):
         job_key = f"stats:{key.split(':', 2)[2]}:{kind}"
         finished = Job.objects.filter(key=job_key, state=Job.DONE).order_by("-finished").first()
