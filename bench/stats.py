@@ -285,14 +285,17 @@ def main():
         rows.append(row)
         print(f"{name:<28} {old:>13.1f} {draft_first:>12.1f} {draft_derived:>13.1f} {draft_cached:>13.1f} {pub_first:>10.1f} {pub_cached:>11.1f} "
               f"{count_first:>12.1f} {count_derived:>13.1f} {count_cached:>13.1f}   (draft, parent known: x{old / draft_derived:,.1f})", flush=True)
+    fog = parse_filters(FILTERS["meta.weather:fog (33%)"])
     for key in ("rois.confidence", "rois.meta.area", "speed", "weather"):
         first = median_ms(lambda: stat_services.meta_distribution(user=owner, version=fresh(draft), key=key), first=True)
         derived = median_ms(lambda: stat_services.meta_distribution(user=owner, version=fresh(draft), key=key), first=True,
                             before=lambda: stat_services.meta_distribution(user=owner, version=fresh(published), key=key))
         cached = median_ms(lambda: stat_services.meta_distribution(user=owner, version=fresh(draft), key=key), first=False)
+        published_first = median_ms(lambda: stat_services.meta_distribution(user=owner, version=fresh(published), key=key, filters=fog), first=True)
         assert stat_services.meta_distribution(user=owner, version=fresh(draft), key=key) == (
             stat_selectors.meta_distribution if "." not in key else roi_selectors.roi_distribution)(user=owner, version=fresh(draft), key=key)
-        print(f"distribution {key:<18} draft first {first:8.1f}   parent known {derived:8.1f}   cached {cached:6.1f}", flush=True)
+        print(f"distribution {key:<18} draft first {first:8.1f}   parent known {derived:8.1f}   cached {cached:6.1f}   "
+              f"published, under fog, first {published_first:8.1f}", flush=True)
     small_draft_rows(owner, published)
     published_draft_rows(owner, published)
     warmed_rows(owner, published)

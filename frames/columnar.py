@@ -4,8 +4,9 @@ A filter nobody asked before costs a pass over every frame in the database (0.7-
 published version never changes, so a job copies what filters and label statistics read into columns once
 (services.columns), and a question is then a few vectorised passes over arrays: milliseconds.
 
-The columns answer exactly what the database answers (PostgreSQL's jsonb semantics) or not at all: a filter they
-cannot answer exactly raises Unsupported, and the caller counts in the database as before. They answer:
+The columns answer counts, label statistics and the numbers of a metadata key (its histogram) exactly as the
+database does (PostgreSQL's jsonb semantics), or not at all: a filter they cannot answer exactly raises Unsupported,
+and the caller counts in the database as before. The filters they answer:
 - ROI rules of labels, `logic` (include, exclude) and `conf_range` (not `roi_query`);
 - frame rules (`frame_query`) on `meta.<key>` paths: terms, phrases, `*`, ranges with number bounds, AND, OR, NOT
   (not wildcards, regular expressions, string bounds, the frame columns, nor keys the copy did not keep);
@@ -270,6 +271,26 @@ def bucket_counts(columns: Columns, mask: np.ndarray, parts: list[str], edges) -
     numbers = column.values[mask & (column.kinds == NUMBER)]
     buckets, counts = np.unique(np.minimum(np.floor((numbers - lo) / width), bins - 1).astype(np.int64), return_counts=True)
     return {int(bucket): int(count) for bucket, count in zip(buckets, counts)}
+
+
+def confidence_figures(columns: Columns, mask: np.ndarray) -> dict:
+    """selectors.roi_stats.confidence_aggregate: the label rows of the frames of `mask` (total), those with a
+    confidence (numbers), and its lowest and highest."""
+    confidences = columns.row_confidence[mask[columns.row_frame]]
+    known = confidences[~np.isnan(confidences)]
+    return {"total": len(confidences), "numbers": len(known),
+            "lo": float(known.min()) if len(known) else None, "hi": float(known.max()) if len(known) else None}
+
+
+def confidence_buckets(columns: Columns, mask: np.ndarray, axis) -> dict[str, list[int]]:
+    """selectors.roi_stats.confidence_counts: {label: label rows per bucket}, each bucket computed as the database
+    does (LEAST(FLOOR((confidence - lo) * (bins / (hi - lo)) + 1e-9), bins - 1))."""
+    lo, hi, bins = axis
+    rows = mask[columns.row_frame] & ~np.isnan(columns.row_confidence)
+    position = (columns.row_confidence[rows] - lo) * (bins / (hi - lo)) + 1e-9
+    buckets = np.minimum(np.floor(position), bins - 1).astype(np.int64)
+    tally = np.bincount(columns.row_label[rows].astype(np.int64) * bins + buckets, minlength=len(columns.labels) * bins).reshape(-1, bins)
+    return {columns.labels[code]: [int(n) for n in counts] for code, counts in enumerate(tally) if counts.any()}
 
 
 def _checked_path(parts: list[str]) -> str:

@@ -19,6 +19,7 @@ from frames.models import FrameRevision, Job, VersionColumns
 from frames.selectors import SYSTEM as ACTOR
 from frames.selectors import columns as column_selectors
 from frames.selectors import stats as stat_selectors
+from frames.selectors import stats_delta
 from frames.services import stats as stat_services
 from frames.services.columns import columns_build
 
@@ -106,7 +107,7 @@ def test_the_columns_answer_every_filter_they_can_as_the_database_counts_it(publ
         assert counts["meta.tags:*"] == 238 and counts["meta.ok:[0 TO *]"] > counts["meta.ok:true"] > 0
 
 
-def test_the_columns_answer_numeric_distributions_as_the_database_counts_them(published):
+def test_the_columns_answer_numeric_and_confidence_distributions_as_the_database_counts_them(published):
     columns_build(user=ACTOR, version=published)
     answered = {}
     for key in ["speed", "camera.iso", "nothing", "weather", "ok", "tags"]:
@@ -120,6 +121,14 @@ def test_the_columns_answer_numeric_distributions_as_the_database_counts_them(pu
     # numbers (with strings and nulls beside them) and an absent key are answered; categories are the database's
     expected = {"speed": True, "camera.iso": True, "nothing": True, "weather": False, "ok": False, "tags": False}
     assert answered == (expected if connection.vendor == "postgresql" else dict.fromkeys(expected, False))
+    for item in ["", "meta.weather:fog", "meta.nothing:*"] + RULES[:5]:
+        for bins in (1, 20, 33):
+            filters = as_filters(item) if item else []
+            fast = column_selectors.columnar_confidence(user=ACTOR, version=published, filters=filters, bins=bins)
+            assert (fast is not None) == (connection.vendor == "postgresql"), item
+            if fast is not None:
+                counted = selectors.roi_distribution(user=ACTOR, version=published, key="rois.confidence", filters=filters, bins=bins)
+                assert fast == counted, (item, bins)
 
 
 def test_publishing_a_large_version_copies_it_into_columns_that_answer_without_reading_its_frames(published, celery_worker_process):
@@ -142,8 +151,9 @@ def test_publishing_a_large_version_copies_it_into_columns_that_answer_without_r
     assert stats == stat_selectors.counted_label_stats(user=ACTOR, version=version, filters=fog)
 
 
-def test_a_draft_child_reads_what_its_replaced_frames_contributed_from_its_parents_columns(published, settings):
+def test_a_draft_child_reads_what_its_replaced_frames_contributed_from_its_parents_columns(published, settings, monkeypatch):
     settings.HYPERDATA_STATS_DERIVE_FRAMES = 0
+    monkeypatch.setattr(stats_delta, "COLUMNS_FROM_ROWS", 10)  # (a thousand by default: fewer are read as rows)
     columns_build(user=ACTOR, version=published)
     draft = services.version_create(user=ACTOR, parent=published, name="draft")
     services.frames_add(user=ACTOR, version=draft, frames=[{**frame(i + 1), "id": f"f{i:03d}"} for i in range(0, 90, 3)] + [frame(700)])

@@ -15,6 +15,7 @@ from django.db import connection
 from .. import columnar
 from ..models import DatasetVersion, VersionColumns
 from .access import VIEWER, require
+from .roi_stats import confidence_answer, confidence_axis
 from .stats import categorical_answer, histogram_edges, numeric_answer
 
 COLUMNS_KEPT = 2
@@ -51,6 +52,19 @@ def columnar_distribution(*, user, version: DatasetVersion, parts: list[str], fi
         return None
 
 
+def columnar_confidence(*, user, version: DatasetVersion, filters=(), bins: int) -> dict | None:
+    """roi_stats' confidence histogram (by label) of the frames under the filters, or None."""
+    require(user, version, VIEWER)
+    mask = _mask(version, filters)
+    if mask is None:
+        return None
+    figures = columnar.confidence_figures(_columns(version), mask)
+    if not figures["numbers"]:
+        return confidence_answer(figures, None, {})
+    axis = confidence_axis(figures, bins)
+    return confidence_answer(figures, axis, columnar.confidence_buckets(_columns(version), mask, axis))
+
+
 def columnar_among(*, user, version: DatasetVersion, filters, pks) -> tuple[columnar.Columns, object] | None:
     """The version's columns and which of its frames among these revisions the filters match (a draft child's
     replaced frames: selectors.stats_delta), or None."""
@@ -76,11 +90,20 @@ def _columns(version: DatasetVersion) -> columnar.Columns | None:
     with _loading:  # one load per process, not one per thread asking at once
         columns = _loaded.get(version.pk)
         if columns is None:
-            data = VersionColumns.objects.filter(version_id=version.pk).values_list("data", flat=True).first()
+            data = _stored(version)
             if data is None:
                 return None
-            columns = _loaded[version.pk] = columnar.from_bytes(bytes(data))
+            columns = _loaded[version.pk] = columnar.from_bytes(data)
             while len(_loaded) > COLUMNS_KEPT:
                 _loaded.popitem(last=False)
         _loaded.move_to_end(version.pk)
         return columns
+
+
+def _stored(version: DatasetVersion) -> bytes | None:
+    """The columns' bytes, fetched in psycopg's binary format: as they are, not as hex text to decode (250 ms
+    against 800 ms for 64 MB)."""
+    with connection.cursor() as cursor:
+        cursor.cursor.execute(f"SELECT data FROM {VersionColumns._meta.db_table} WHERE version_id = %s", [version.pk], binary=True)
+        row = cursor.cursor.fetchone()
+    return None if row is None else bytes(row[0])

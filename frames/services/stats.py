@@ -176,9 +176,17 @@ def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bi
                                             single_flight=single_flight, categorical=categorical)))
         if derived is not None:
             return derived
-    quick = None if sample or categorical or roi_selectors.is_roi_key(key) else lambda: column_selectors.columnar_distribution(
-        user=user, version=version, parts=key.split("."), filters=filters, bins=bins, top=top)
+    quick = None if sample or categorical else _columnar_distribution(user, version, key, filters, bins, top)
     return _answer("meta", version, args, compute, user=user, single_flight=single_flight, params=params, quick=quick)
+
+
+def _columnar_distribution(user, version: DatasetVersion, key: str, filters, bins: int, top: int):
+    """The columns' answer to meta_distribution, when they have one: numeric metadata, and ROI confidence."""
+    if not roi_selectors.is_roi_key(key):
+        return lambda: column_selectors.columnar_distribution(user=user, version=version, parts=key.split("."), filters=filters, bins=bins, top=top)
+    if not roi_selectors.roi_key_parts(key):
+        return lambda: column_selectors.columnar_confidence(user=user, version=version, filters=filters, bins=bins)
+    return None
 
 
 def meta_keys(*, user, version: DatasetVersion) -> list[str]:
