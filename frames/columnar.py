@@ -273,6 +273,25 @@ def bucket_counts(columns: Columns, mask: np.ndarray, parts: list[str], edges) -
     return {int(bucket): int(count) for bucket, count in zip(buckets, counts)}
 
 
+def value_counts(columns: Columns, mask: np.ndarray, parts: list[str], top: int | None) -> dict[str, int]:
+    """selectors.stats.value_counts when it is all of them: the frames per value (as text) of a key holding strings
+    and booleans. Numbers, arrays and objects read as the database's own text, and a cut at `top` orders ties in
+    its collation: Unsupported."""
+    column = _MetaQuery(columns).column(_checked_path(parts))
+    kinds, values = column.kinds[mask], column.values[mask]
+    if np.isin(kinds, (NUMBER, ARRAY, OBJECT)).any():
+        raise Unsupported("values whose text is the database's")
+    codes = np.bincount(values[kinds == STRING].astype(np.int64), minlength=len(column.strings))
+    counts = {column.strings[code]: int(n) for code, n in enumerate(codes) if n}
+    for value, name in ((1.0, "true"), (0.0, "false")):
+        n = int(((kinds == BOOLEAN) & (values == value)).sum())
+        if n:
+            counts[name] = counts.get(name, 0) + n  # the text of true is the string "true"'s too
+    if top is not None and len(counts) > top:
+        raise Unsupported("the top values' cut orders ties in the database's collation")
+    return counts
+
+
 def confidence_figures(columns: Columns, mask: np.ndarray) -> dict:
     """selectors.roi_stats.confidence_aggregate: the label rows of the frames of `mask` (total), those with a
     confidence (numbers), and its lowest and highest."""

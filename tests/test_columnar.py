@@ -116,10 +116,12 @@ def test_the_columns_answer_numeric_and_confidence_distributions_as_the_database
                 filters = as_filters(item) if item else []
                 fast = column_selectors.columnar_distribution(user=ACTOR, version=published, parts=key.split("."), filters=filters, bins=bins, top=10)
                 if fast is not None:
-                    assert fast == selectors.meta_distribution(user=ACTOR, version=published, key=key, filters=filters, bins=bins), (key, item, bins)
+                    assert fast == selectors.meta_distribution(user=ACTOR, version=published, key=key, filters=filters, bins=bins, top=10), (key, item, bins)
                 answered[key] = fast is not None
-    # numbers (with strings and nulls beside them) and an absent key are answered; categories are the database's
-    expected = {"speed": True, "camera.iso": True, "nothing": True, "weather": False, "ok": False, "tags": False}
+    assert column_selectors.columnar_distribution(user=ACTOR, version=published, parts=["weather"], filters=[], bins=5, top=3) is None  # a cut
+    # numbers (with strings and nulls beside them), an absent key, and categories of strings and booleans are
+    # answered; values whose text is the database's (arrays, numbers among categories) are not
+    expected = {"speed": True, "camera.iso": True, "nothing": True, "weather": True, "ok": False, "tags": False}
     assert answered == (expected if connection.vendor == "postgresql" else dict.fromkeys(expected, False))
     for item in ["", "meta.weather:fog", "meta.nothing:*"] + RULES[:5]:
         for bins in (1, 20, 33):
@@ -170,6 +172,18 @@ def test_a_draft_child_reads_what_its_replaced_frames_contributed_from_its_paren
         assert count == selectors.frames_count(user=ACTOR, version=fresh(draft), filters=filters) == stats["frame_count"], item
         read_replaced = [q["sql"] for q in queries.captured_queries if revision_keys_named(q["sql"]) == replaced]
         assert bool(read_replaced) == (connection.vendor != "postgresql" or item in REFUSED), item
+    for key in ["speed", "weather", "rois.confidence"]:
+        for item, rows_from in [("", 10), ("meta.weather:fog", 10), ("NOT meta.speed:[3 TO 8]", 10), ("meta.weather:fog", 10**9)]:
+            monkeypatch.setattr(stats_delta, "COLUMNS_FROM_ROWS", rows_from)  # the last: from their rows (the check's check)
+            filters = as_filters(item) if item else []
+            cache.clear()
+            with CaptureQueriesContext(connection) as queries:
+                served = stat_services.meta_distribution(user=ACTOR, version=fresh(draft), key=key, filters=filters)
+            count = selectors.roi_distribution if key.startswith("rois.") else selectors.meta_distribution
+            assert served == count(user=ACTOR, version=fresh(draft), key=key, filters=filters), (key, item)
+            if connection.vendor == "postgresql":
+                read_replaced = [q["sql"] for q in queries.captured_queries if revision_keys_named(q["sql"]) == replaced]
+                assert bool(read_replaced) == (rows_from > 10), (key, item)
 
 
 def fresh(version):

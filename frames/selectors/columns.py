@@ -36,16 +36,17 @@ def columnar_label_stats(*, user, version: DatasetVersion, filters=()) -> dict |
 
 
 def columnar_distribution(*, user, version: DatasetVersion, parts: list[str], filters=(), bins: int, top: int) -> dict | None:
-    """stats.meta_distribution of a key whose values are mostly numbers (or absent); None for one of categories (their
-    text forms and order are the database's) or when the columns cannot answer."""
+    """stats.meta_distribution of a key: its numbers' histogram, or its values when they are strings and booleans and
+    no more than `top`; None when the columns cannot answer (see columnar.value_counts)."""
     require(user, version, VIEWER)
     mask = _mask(version, filters)
     try:
         figures = None if mask is None else columnar.meta_figures(_columns(version), mask, parts)
-        if figures is None or (figures["with_key"] and figures["numbers"] * 2 < figures["with_key"]):
+        if figures is None:
             return None
-        if not figures["with_key"]:
-            return categorical_answer(figures, {}, top, key=".".join(parts))
+        if not figures["with_key"] or figures["numbers"] * 2 < figures["with_key"]:
+            values = columnar.value_counts(_columns(version), mask, parts, top) if figures["with_key"] else {}
+            return categorical_answer(figures, values, top, key=".".join(parts))
         edges = histogram_edges(figures["lo"], figures["hi"], bins)
         return numeric_answer(figures, edges, columnar.bucket_counts(_columns(version), mask, parts, edges), key=".".join(parts))
     except columnar.Unsupported:

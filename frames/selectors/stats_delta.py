@@ -157,7 +157,10 @@ def _from_columns(delta: Delta, from_columns) -> dict | None:
     if from_columns is None or len(delta.pending) < COLUMNS_FROM_ROWS:
         return None
     among = columnar_among(user=delta.user, version=delta.parent, filters=delta.filters, pks=delta.pending)
-    return from_columns(*among) if among else None
+    try:
+        return from_columns(*among) if among else None
+    except columnar.Unsupported:
+        return None
 
 
 def _merged(a: dict, b: dict) -> dict:
@@ -239,7 +242,7 @@ def _meta(delta: Delta, parent: dict, parts: list[str], bins: int, top: int, cat
         if categorical:
             return Derived(None, None)
         edges = histogram_edges(parent["min"], parent["max"], bins)
-        removed, added = _sides(delta, lambda frames: _summed(key_tallies(frames, parts, edges)))
+        removed, added = _sides(delta, lambda frames: _summed(key_tallies(frames, parts, edges)), _meta_from_columns(parts, edges))
         agg = _combined(parent, parent["with_key"] - parent["other_types"], removed.summary, added)
         held = lambda value: frames_with_number(delta.kept(), parts, value).exists()  # noqa: E731
         if agg["numbers"] * 2 < agg["with_key"] or not _within(parent, removed.summary, added, held):
@@ -247,7 +250,7 @@ def _meta(delta: Delta, parent: dict, parts: list[str], bins: int, top: int, cat
         return Derived(numeric_answer(agg, edges, _bucket_counts(parent, removed.summary, added), key=parent["key"]), removed)
     if parent["kind"] == "categorical" and (parent["other"] or "numbers" not in parent):
         return Derived(None, None)  # only its top values are known (or an answer kept from before it said how many were numbers)
-    removed, added = _sides(delta, lambda frames: _summed(key_tallies(frames, parts, None)))
+    removed, added = _sides(delta, lambda frames: _summed(key_tallies(frames, parts, None)), _meta_from_columns(parts, None))
     agg = _combined(parent, parent.get("numbers", 0), removed.summary, added)
     if not categorical and agg["with_key"] and agg["numbers"] * 2 >= agg["with_key"]:
         return Derived(None, removed)  # it has become numeric
@@ -270,7 +273,8 @@ def _roi_meta(delta: Delta, parent: dict, parts: list[str], bins: int) -> Derive
 
 def _confidence(delta: Delta, parent: dict, bins: int) -> Derived:
     axis = (min(0.0, parent["min"]), max(1.0, parent["max"]), bins) if parent["kind"] == "numeric" else None
-    removed, added = _sides(delta, lambda frames: _summed(confidence_tallies(frames, axis), slot=lambda row: (row["label"], row["slot"])))
+    removed, added = _sides(delta, lambda frames: _summed(confidence_tallies(frames, axis), slot=lambda row: (row["label"], row["slot"])),
+                            lambda columns, mask: _confidence_from_columns(columns, mask, axis))
     agg = _combined(parent, parent["with_key"], removed.summary, added)
     if axis is None:
         return Derived(confidence_answer(agg, None, {}) if not added["numbers"] else None, removed)
@@ -282,6 +286,22 @@ def _confidence(delta: Delta, parent: dict, bins: int) -> Derived:
         for (label, index), n in side["slots"].items():
             by_label.setdefault(label, [0] * bins)[index] += sign * n
     return Derived(confidence_answer(agg, axis, by_label), removed)
+
+
+def _meta_from_columns(parts: list[str], edges):
+    """_summed(key_tallies(...)) of a metadata key, read from the parent's columns: buckets, or values."""
+    def summary(columns, mask) -> dict:
+        slots = columnar.bucket_counts(columns, mask, parts, edges) if edges else columnar.value_counts(columns, mask, parts, None)
+        return {**columnar.meta_figures(columns, mask, parts), "slots": slots}
+    return summary
+
+
+def _confidence_from_columns(columns, mask, axis) -> dict:
+    """_summed(confidence_tallies(...)), read from the parent's columns."""
+    figures = columnar.confidence_figures(columns, mask)
+    by_label = columnar.confidence_buckets(columns, mask, axis) if axis and figures["numbers"] else {}
+    slots = {(label, index): n for label, counts in by_label.items() for index, n in enumerate(counts) if n}
+    return {**figures, "with_key": figures["numbers"], "slots": slots}
 
 
 def _summed(rows: list[dict], slot=lambda row: row["slot"]) -> dict:
