@@ -34,6 +34,7 @@ from .lucene import JsonPath, LuceneError, parse, term_number, unquoted
 MISSING, NULL, STRING, NUMBER, BOOLEAN, ARRAY, OBJECT = range(7)
 MAX_DEPTH = 3  # metadata paths kept: meta.a.b.c
 MAX_PATHS = 64
+MAX_STRINGS = 100_000  # distinct strings a path may have to be kept (file names, ids: compared in the database)
 
 
 class Unsupported(Exception):
@@ -54,7 +55,7 @@ class Columns:
     pks: np.ndarray  # int64 per frame: its revision's primary key, ascending
     annotated: np.ndarray  # bool per frame: it has a label row
     meta: dict[str, MetaColumn]
-    complete: bool  # every metadata path up to MAX_DEPTH is kept (a path not in `meta` is missing everywhere)
+    complete: bool  # every metadata path up to MAX_DEPTH is kept but `dropped` (a path not in either is missing everywhere)
     labels: list[str]
     row_frame: np.ndarray  # int32 per label row
     row_roi: np.ndarray  # int32: the ROI, numbered over the version
@@ -63,6 +64,7 @@ class Columns:
     row_frame_label: np.ndarray  # bool
     row_first: np.ndarray  # bool: the first row of its (frame, label)
     roi_frame: np.ndarray  # int32 per ROI
+    dropped: list[str] = field(default_factory=list)  # paths with more than MAX_STRINGS distinct strings
     _codes: dict[str, int] = field(default_factory=dict, repr=False)
     _row_tally: np.ndarray | None = field(default=None, repr=False)
     _masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # frames_mask's, newest last
@@ -198,7 +200,7 @@ class _MetaQuery:
         column = self.columns.meta.get(path)
         if column is not None:
             return column
-        if not self.columns.complete:
+        if not self.columns.complete or path in self.columns.dropped:
             raise Unsupported(f"meta.{path} was not copied")
         return MetaColumn(np.zeros(self.columns.frames, dtype=np.int8), np.zeros(self.columns.frames), [])
 
@@ -354,7 +356,7 @@ _ARRAYS = ("pks", "annotated", "row_frame", "row_roi", "row_label", "row_confide
 def to_bytes(columns: Columns) -> bytes:
     """The columns as one .npz file's bytes (no pickles: the header is JSON)."""
     paths = list(columns.meta)
-    header = {"frames": columns.frames, "complete": columns.complete, "labels": columns.labels,
+    header = {"frames": columns.frames, "complete": columns.complete, "labels": columns.labels, "dropped": columns.dropped,
               "meta": [{"path": p, "strings": columns.meta[p].strings, "exact": columns.meta[p].exact} for p in paths]}
     arrays = {name: getattr(columns, name) for name in _ARRAYS}
     for number, path in enumerate(paths):
@@ -368,5 +370,5 @@ def from_bytes(data: bytes) -> Columns:
     stored = np.load(io.BytesIO(data), allow_pickle=False)
     header = json.loads(stored["header"].tobytes())
     meta = {m["path"]: MetaColumn(stored[f"kinds_{n}"], stored[f"values_{n}"], m["strings"], m["exact"]) for n, m in enumerate(header["meta"])}
-    return Columns(frames=header["frames"], meta=meta, complete=header["complete"], labels=header["labels"],
+    return Columns(frames=header["frames"], meta=meta, complete=header["complete"], labels=header["labels"], dropped=header["dropped"],
                    **{name: stored[name] for name in _ARRAYS})

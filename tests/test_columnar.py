@@ -190,6 +190,15 @@ def fresh(version):
     return type(version).objects.select_related("dataset", "parent").get(pk=version.pk)
 
 
+def test_a_path_of_many_distinct_strings_is_left_to_the_database(published, monkeypatch):
+    monkeypatch.setattr(columnar, "MAX_STRINGS", 3)  # weather has four: sun, rain, fog, "50"; camera.model three
+    columns_build(user=ACTOR, version=published)
+    fog, model = as_filters("meta.weather:fog"), as_filters("meta.camera.model:x100")
+    assert column_selectors.columnar_count(user=ACTOR, version=published, filters=fog) is None
+    answered = column_selectors.columnar_count(user=ACTOR, version=published, filters=model)
+    assert answered == (selectors.frames_count(user=ACTOR, version=published, filters=model) if connection.vendor == "postgresql" else None)
+
+
 def test_a_draft_cannot_be_copied_into_columns(published):
     draft = services.version_create(user=ACTOR, parent=published, name="draft")
     with pytest.raises(Conflict) as refused:

@@ -56,8 +56,9 @@ def _number(text: str) -> float:
     return value if Decimal(repr(value)) == Decimal(text) else _Inexact(value)
 
 
-def _frames_meta(frames) -> tuple[np.ndarray, dict[str, columnar.MetaColumn], bool]:
-    """The frames' keys in order, a column per metadata path, and whether every path is there (at most MAX_PATHS)."""
+def _frames_meta(frames) -> tuple[np.ndarray, dict[str, columnar.MetaColumn], bool, list[str]]:
+    """The frames' keys in order, a column per metadata path, whether every path is there (at most MAX_PATHS), and
+    the paths left out for their many strings."""
     pks, paths = [], {}
     rows = frames.annotate(_meta_text=Cast("meta", TextField())).values_list("pk", "_meta_text").iterator(chunk_size=READ_CHUNK)
     for index, (pk, text) in enumerate(rows):
@@ -67,8 +68,10 @@ def _frames_meta(frames) -> tuple[np.ndarray, dict[str, columnar.MetaColumn], bo
             if column is None:
                 column = paths[path] = {"at": [], "kinds": [], "values": [], "strings": {}, "exact": True}
             _note(column, index, value)
-    meta = {path: _column(column, len(pks)) for path, column in list(paths.items())[: columnar.MAX_PATHS]}
-    return np.array(pks, dtype=np.int64), meta, len(paths) <= columnar.MAX_PATHS
+    kept = list(paths.items())[: columnar.MAX_PATHS]
+    meta = {path: _column(column, len(pks)) for path, column in kept if len(column["strings"]) <= columnar.MAX_STRINGS}
+    dropped = [path for path, _ in kept if path not in meta]
+    return np.array(pks, dtype=np.int64), meta, len(paths) <= columnar.MAX_PATHS, dropped
 
 
 def _flattened(meta, prefix: str, depth: int = 1):
@@ -105,7 +108,7 @@ def _column(column: dict, count: int) -> columnar.MetaColumn:
     return columnar.MetaColumn(kinds, values, list(column["strings"]), column["exact"])
 
 
-def _with_label_rows(pks: np.ndarray, meta: dict, complete: bool, frames) -> columnar.Columns:
+def _with_label_rows(pks: np.ndarray, meta: dict, complete: bool, dropped: list[str], frames) -> columnar.Columns:
     """The columns, with the frames' label index rows (in frame and ROI order)."""
     rows = (RoiLabel.objects.filter(revision__in=frames.values("pk")).order_by("revision_id", "roi_index", "pk")
             .values_list("revision_id", "roi_index", "label", "confidence", "is_frame_label").iterator(chunk_size=READ_CHUNK * 5))
@@ -125,7 +128,7 @@ def _with_label_rows(pks: np.ndarray, meta: dict, complete: bool, frames) -> col
     annotated = np.zeros(len(pks), dtype=bool)
     annotated[frame] = True
     return columnar.Columns(
-        frames=len(pks), pks=pks, annotated=annotated, meta=meta, complete=complete, labels=list(codes),
+        frames=len(pks), pks=pks, annotated=annotated, meta=meta, complete=complete, dropped=dropped, labels=list(codes),
         row_frame=frame, row_roi=(np.cumsum(new_roi) - 1).astype(np.int32), row_label=label,
         row_confidence=np.array(confidence, dtype=np.float64), row_frame_label=np.array(frame_label, dtype=bool),
         row_first=first, roi_frame=frame[new_roi],
