@@ -8,8 +8,9 @@ The columns answer counts, label statistics and the numbers of a metadata key (i
 database does (PostgreSQL's jsonb semantics), or not at all: a filter they cannot answer exactly raises Unsupported,
 and the caller counts in the database as before. The filters they answer:
 - ROI rules of labels, `logic` (include, exclude) and `conf_range` (not `roi_query`);
-- frame rules (`frame_query`) on `meta.<key>` paths: terms, phrases, `*`, ranges with number bounds, AND, OR, NOT
-  (not wildcards, regular expressions, string bounds, the frame columns, nor keys the copy did not keep);
+- frame rules (`frame_query`) on `meta.<key>` paths: terms, phrases, `*`, ranges with number bounds, wildcards over
+  keys of strings and booleans, AND, OR, NOT (not regular expressions, string bounds, the frame columns, nor keys
+  the copy did not keep);
 - no `sources_query`.
 
 Frames are numbered 0..n-1 in primary key order; every label index row (RoiLabel) is a row of the `row_*` arrays.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -27,7 +29,7 @@ import numpy as np
 from luqum import tree
 
 from .filters import FrameFilter, RoiRule, filtering, resolve_frame_field
-from .lucene import JsonPath, LuceneError, parse, term_number, unquoted
+from .lucene import JsonPath, LuceneError, parse, term_number, unquoted, wildcard_regex
 
 # Kinds of a metadata value, in PostgreSQL's jsonb order (null < string < number < boolean < array < object); a
 # missing key is SQL NULL, which no comparison matches.
@@ -176,8 +178,8 @@ class _MetaQuery:
             return self.exact(column, unquoted(node.value), quoted=True)
         if isinstance(node, tree.Word) and node.value == "*":
             return column.kinds != MISSING
-        if isinstance(node, tree.Word) and not node.has_wildcard():
-            return self.exact(column, node.value, quoted=False)
+        if isinstance(node, tree.Word):
+            return self.wildcard(column, node.value) if node.has_wildcard() else self.exact(column, node.value, quoted=False)
         raise Unsupported(f"{type(node).__name__} queries")
 
     def path_of(self, name: str) -> str:
@@ -212,6 +214,21 @@ class _MetaQuery:
             mask |= (column.kinds == NUMBER) & (column.values == self.checked(column, number))
         if not quoted and text in ("true", "false"):
             mask |= (column.kinds == BOOLEAN) & (column.values == (text == "true"))
+        return mask
+
+    @staticmethod
+    def wildcard(column: MetaColumn, text: str) -> np.ndarray:
+        """lucene's wildcard as the database reads it: its regular expression over the value's text (`->>`), here
+        over strings and booleans; a number's or an array's text is the database's own."""
+        if np.isin(column.kinds, (NUMBER, ARRAY, OBJECT)).any():
+            raise Unsupported("a wildcard over values whose text is the database's")
+        # PostgreSQL's `^...$` over the whole text, `.` matching a newline too: fullmatch with DOTALL.
+        pattern = re.compile(wildcard_regex(text)[1:-1], re.DOTALL)
+        codes = [code for code, value in enumerate(column.strings) if pattern.fullmatch(value)]
+        mask = (column.kinds == STRING) & np.isin(column.values, codes)
+        for value, name in ((1.0, "true"), (0.0, "false")):
+            if pattern.fullmatch(name):
+                mask |= (column.kinds == BOOLEAN) & (column.values == value)
         return mask
 
     @staticmethod

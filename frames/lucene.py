@@ -110,7 +110,7 @@ def term_number(text: str):
             return None
 
 
-def _wildcard_regex(text: str) -> str:
+def wildcard_regex(text: str) -> str:
     escaped = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
     return f"^{escaped}$"
 
@@ -158,7 +158,7 @@ class _Translator:
             if node.value == "*":
                 return self.exists(field)
             if node.has_wildcard():
-                return self.regex(field, _wildcard_regex(node.value))
+                return self.regex(field, wildcard_regex(node.value))
             return self.exact(field, node.value, quoted=False)
         raise LuceneError(f"{type(node).__name__.lower()} queries ({str(node).strip()}) are not supported")
 

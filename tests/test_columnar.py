@@ -4,9 +4,9 @@ label statistics exactly as the database counts them, or not at all.
 On PostgreSQL every filter below is answered from the columns and compared with the count over the frames: the
 values include what jsonb compares in its own order (strings, numbers written as strings, booleans, JSON nulls,
 missing keys, nested objects, arrays), ROIs with several labels, without a confidence, and frame labels. Filters
-the columns cannot answer exactly (wildcards, string range bounds, roi_query, sources, array elements, frame
-columns) answer None, and the services count them. Publishing runs the columns job in the session's real worker.
-SQLite keeps no columns: the services count, as before."""
+the columns cannot answer exactly (wildcards over numbers, regular expressions, string range bounds, roi_query,
+sources, array elements, frame columns) answer None, and the services count them. Publishing runs the columns job
+in the session's real worker. SQLite keeps no columns: the services count, as before."""
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -37,6 +37,8 @@ ANSWERED = [
     "meta.camera.iso:[100 TO 400]", "meta.camera:*", "meta.nothing:*", "NOT meta.nothing:x", "meta.weather:fog AND meta.speed:[0 TO 30]",
     "meta.weather:fog OR meta.ok:true", "(meta.weather:sun OR meta.weather:rain) AND NOT meta.speed:[5 TO 9]",
     "meta.tags:*", "meta.tags:[0 TO *]", "meta.weather:[* TO 0]",
+    "meta.weather:f*", "meta.weather:?un", "meta.weather:*a*", "NOT meta.weather:r*", "meta.camera.model:x1*", "meta.weather:5?",
+    "meta.lit:t*", "meta.lit:*e", "meta.lit:tru?",
 ]
 RULES = [
     [{"rois": [{"labels": ["car"]}]}], [{"rois": [{"labels": ["car", "person"]}]}], [{"rois": [{"labels": ["person"], "logic": "exclude"}]}],
@@ -46,7 +48,7 @@ RULES = [
     [{"rois": [{"labels": ["bus"]}]}, {}],
 ]
 REFUSED = [
-    [{"frame_query": "meta.weather:f*"}], [{"frame_query": "meta.weather:[a TO m]"}], [{"frame_query": "meta.tags.0:a"}],
+    [{"frame_query": "meta.speed:1*"}], [{"frame_query": "meta.weather:/f.*/"}], [{"frame_query": "meta.weather:[a TO m]"}], [{"frame_query": "meta.tags.0:a"}],
     [{"frame_query": "context_id:v1"}], [{"rois": [{"labels": ["car"], "roi_query": "meta.occluded:true"}]}],
     [{"sources_query": "sources.uri:*"}], [{"frame_query": "meta.big:5"}],
 ]
@@ -54,7 +56,7 @@ REFUSED = [
 
 def frame(i: int) -> dict:
     meta = {"speed": [i % 30, (i % 30) + 0.25, str(i % 30), None][i % 4], "camera": {"model": f"x{100 * (i % 3)}", "iso": 100 * (i % 6)},
-            "ok": [True, False, 1][i % 3], "tags": ["a", "b"] if i % 5 == 0 else "a", "big": 2**60 + i}
+            "ok": [True, False, 1][i % 3], "lit": i % 2 == 0, "tags": ["a", "b"] if i % 5 == 0 else "a", "big": 2**60 + i}
     if WEATHERS[i % 5] is not None:
         meta["weather"] = WEATHERS[i % 5]
     if i % 7 == 0:
