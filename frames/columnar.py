@@ -19,8 +19,6 @@ a boolean as 0 or 1, or a string's number in `strings`.
 """
 from __future__ import annotations
 
-import io
-import json
 import re
 import threading
 from dataclasses import dataclass, field
@@ -52,12 +50,38 @@ class MetaColumn:
 
 
 @dataclass
+class MetaTable:
+    """The metadata paths of `size` rows (frames, or ROIs), a column each."""
+
+    size: int
+    paths: dict[str, MetaColumn]
+    complete: bool  # every path up to MAX_DEPTH is kept but `dropped` (a path in neither is missing everywhere)
+    dropped: list[str] = field(default_factory=list)  # paths with more than MAX_STRINGS distinct strings
+
+    def column(self, path: str) -> MetaColumn:
+        """The path's column; one of no values when it is missing everywhere. A path below a value that is an
+        array somewhere is refused: PostgreSQL reads array elements there."""
+        keys = path.split(".")
+        for depth in range(1, len(keys)):
+            above = self.paths.get(".".join(keys[:depth]))
+            if above is not None and (above.kinds == ARRAY).any():
+                raise Unsupported(f"{path} is below an array")
+        column = self.paths.get(path)
+        if column is not None:
+            return column
+        if not self.complete or path in self.dropped:
+            raise Unsupported(f"{path} was not copied")
+        return MetaColumn(np.zeros(self.size, dtype=np.int8), np.zeros(self.size), [])
+
+
+@dataclass
 class Columns:
     frames: int
     pks: np.ndarray  # int64 per frame: its revision's primary key, ascending
     annotated: np.ndarray  # bool per frame: it has a label row
-    meta: dict[str, MetaColumn]
-    complete: bool  # every metadata path up to MAX_DEPTH is kept but `dropped` (a path not in either is missing everywhere)
+    meta: MetaTable  # the frames' metadata
+    roi_meta: MetaTable  # every ROI's metadata (of the `rois` arrays, labelled or not)
+    roi_meta_frame: np.ndarray  # int32 per ROI of roi_meta
     labels: list[str]
     row_frame: np.ndarray  # int32 per label row
     row_roi: np.ndarray  # int32: the ROI, numbered over the version
@@ -66,7 +90,6 @@ class Columns:
     row_frame_label: np.ndarray  # bool
     row_first: np.ndarray  # bool: the first row of its (frame, label)
     roi_frame: np.ndarray  # int32 per ROI
-    dropped: list[str] = field(default_factory=list)  # paths with more than MAX_STRINGS distinct strings
     _codes: dict[str, int] = field(default_factory=dict, repr=False)
     _row_tally: np.ndarray | None = field(default=None, repr=False)
     _masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # frames_mask's, newest last
@@ -171,7 +194,7 @@ class _MetaQuery:
             return ~self.visit(node.a, path)
         if path is None:
             raise Unsupported("a term without a field")
-        column = self.column(path)
+        column = self.columns.meta.column(path)
         if isinstance(node, tree.Range):
             return self.range(column, node)
         if isinstance(node, tree.Phrase):
@@ -190,21 +213,6 @@ class _MetaQuery:
         if not isinstance(field_, JsonPath):
             raise Unsupported(f"field {name}")
         return _checked_path(list(field_.keys))
-
-    def column(self, path: str) -> MetaColumn:
-        """The path's column; one of no values when it is missing everywhere. A path below a value that is an
-        array somewhere is refused: PostgreSQL reads array elements there."""
-        keys = path.split(".")
-        for depth in range(1, len(keys)):
-            above = self.columns.meta.get(".".join(keys[:depth]))
-            if above is not None and (above.kinds == ARRAY).any():
-                raise Unsupported(f"meta.{path} is below an array")
-        column = self.columns.meta.get(path)
-        if column is not None:
-            return column
-        if not self.columns.complete or path in self.columns.dropped:
-            raise Unsupported(f"meta.{path} was not copied")
-        return MetaColumn(np.zeros(self.columns.frames, dtype=np.int8), np.zeros(self.columns.frames), [])
 
     def exact(self, column: MetaColumn, text: str, *, quoted: bool) -> np.ndarray:
         """lucene._Translator.exact on a JSON path: the string, or (unquoted) the number or boolean it spells."""
@@ -273,21 +281,37 @@ class _MetaQuery:
 def meta_figures(columns: Columns, mask: np.ndarray, parts: list[str]) -> dict:
     """selectors.stats.key_aggregate over the frames of `mask`: total, with_key (a value that is not null),
     numbers, and the lowest and highest number (lo, hi)."""
-    column = _MetaQuery(columns).column(_checked_path(parts))
-    kinds = column.kinds[mask]
-    numbers = column.values[mask][kinds == NUMBER]
+    return _figures(columns.meta.column(_checked_path(parts)), mask)
+
+
+def roi_meta_figures(columns: Columns, mask: np.ndarray, parts: list[str]) -> dict:
+    """selectors.roi_stats.roi_meta_aggregate: the same over every ROI of the frames of `mask`."""
+    return _figures(columns.roi_meta.column(_checked_path(parts)), mask[columns.roi_meta_frame])
+
+
+def _figures(column: MetaColumn, rows: np.ndarray) -> dict:
+    kinds = column.kinds[rows]
+    numbers = column.values[rows][kinds == NUMBER]
     if len(numbers) and not column.exact:
         raise Unsupported("a number beyond a float's precision")
-    return {"total": int(mask.sum()), "with_key": int((kinds >= STRING).sum()), "numbers": len(numbers),
+    return {"total": int(rows.sum()), "with_key": int((kinds >= STRING).sum()), "numbers": len(numbers),
             "lo": float(numbers.min()) if len(numbers) else None, "hi": float(numbers.max()) if len(numbers) else None}
 
 
 def bucket_counts(columns: Columns, mask: np.ndarray, parts: list[str], edges) -> dict[int, int]:
     """selectors.stats.meta_bucket_counts: {bucket: frames}, each number's bucket computed as the database does
     (LEAST(FLOOR((value - lo) / width), bins - 1), in double precision)."""
+    return _bucket_counts(columns.meta.column(_checked_path(parts)), mask, edges)
+
+
+def roi_bucket_counts(columns: Columns, mask: np.ndarray, parts: list[str], edges) -> dict[int, int]:
+    """selectors.roi_stats.roi_meta_counts: {bucket: ROIs} over every ROI of the frames of `mask`."""
+    return _bucket_counts(columns.roi_meta.column(_checked_path(parts)), mask[columns.roi_meta_frame], edges)
+
+
+def _bucket_counts(column: MetaColumn, rows: np.ndarray, edges) -> dict[int, int]:
     lo, width, bins, _integral = edges
-    column = _MetaQuery(columns).column(_checked_path(parts))
-    numbers = column.values[mask & (column.kinds == NUMBER)]
+    numbers = column.values[rows & (column.kinds == NUMBER)]
     buckets, counts = np.unique(np.minimum(np.floor((numbers - lo) / width), bins - 1).astype(np.int64), return_counts=True)
     return {int(bucket): int(count) for bucket, count in zip(buckets, counts)}
 
@@ -296,7 +320,7 @@ def value_counts(columns: Columns, mask: np.ndarray, parts: list[str], top: int 
     """selectors.stats.value_counts when it is all of them: the frames per value (as text) of a key holding strings
     and booleans. Numbers, arrays and objects read as the database's own text, and a cut at `top` orders ties in
     its collation: Unsupported."""
-    column = _MetaQuery(columns).column(_checked_path(parts))
+    column = columns.meta.column(_checked_path(parts))
     kinds, values = column.kinds[mask], column.values[mask]
     if np.isin(kinds, (NUMBER, ARRAY, OBJECT)).any():
         raise Unsupported("values whose text is the database's")
@@ -363,29 +387,3 @@ def label_stats(columns: Columns, mask: np.ndarray) -> dict:
         "annotated_frame_count": int((mask & columns.annotated).sum()),
         "labels": sorted(entries, key=lambda e: (-e["frame_count"], e["label"])),
     }
-
-
-# -- stored form ----------------------------------------------------------------------------------------
-
-_ARRAYS = ("pks", "annotated", "row_frame", "row_roi", "row_label", "row_confidence", "row_frame_label", "row_first", "roi_frame")
-
-
-def to_bytes(columns: Columns) -> bytes:
-    """The columns as one .npz file's bytes (no pickles: the header is JSON)."""
-    paths = list(columns.meta)
-    header = {"frames": columns.frames, "complete": columns.complete, "labels": columns.labels, "dropped": columns.dropped,
-              "meta": [{"path": p, "strings": columns.meta[p].strings, "exact": columns.meta[p].exact} for p in paths]}
-    arrays = {name: getattr(columns, name) for name in _ARRAYS}
-    for number, path in enumerate(paths):
-        arrays[f"kinds_{number}"], arrays[f"values_{number}"] = columns.meta[path].kinds, columns.meta[path].values
-    out = io.BytesIO()
-    np.savez(out, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
-    return out.getvalue()
-
-
-def from_bytes(data: bytes) -> Columns:
-    stored = np.load(io.BytesIO(data), allow_pickle=False)
-    header = json.loads(stored["header"].tobytes())
-    meta = {m["path"]: MetaColumn(stored[f"kinds_{n}"], stored[f"values_{n}"], m["strings"], m["exact"]) for n, m in enumerate(header["meta"])}
-    return Columns(frames=header["frames"], meta=meta, complete=header["complete"], labels=header["labels"], dropped=header["dropped"],
-                   **{name: stored[name] for name in _ARRAYS})

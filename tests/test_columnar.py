@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from frames import columnar, selectors, services
+from frames.columnar_stored import from_bytes, to_bytes
 from frames.exceptions import Conflict
 from frames.filters import parse_filters
 from frames.models import FrameRevision, Job, VersionColumns
@@ -61,10 +62,14 @@ def frame(i: int) -> dict:
         meta["weather"] = WEATHERS[i % 5]
     if i % 7 == 0:
         del meta["speed"]
-    rois = [{"labels": ["car", "person"] if i % 4 == 0 else ["car"], "poly": [0, 0, 5, 0, 5, 5], "confidence": (i % 10) / 10},
-            {"labels": ["bus"], "poly": [1, 1, 4, 1, 4, 4]}] if i % 6 else []
+    area = [i % 50, (i % 50) / 4, "big", None][i % 4]  # ROI metadata: numbers, a string, a JSON null
+    rois = [{"labels": ["car", "person"] if i % 4 == 0 else ["car"], "poly": [0, 0, 5, 0, 5, 5], "confidence": (i % 10) / 10,
+             "meta": {"area": area, "occluded": i % 2 == 0}},
+            {"labels": ["bus"], "poly": [1, 1, 4, 1, 4, 4], "meta": {"area": i % 7}}] if i % 6 else []
     if i % 3 == 0:
         rois.append({"labels": ["night" if i % 2 else "day"]})  # a frame label
+    if i % 10 == 1:
+        rois.append({"poly": [0, 0, 2, 0, 2, 2], "meta": {"area": 99}})  # an ROI without a label
     return {"id": f"f{i:03d}", "context_id": f"v{i // 10}", "sources": [{"uri": f"s3://b/{i}.jpg"}], "meta": meta, "rois": rois}
 
 
@@ -109,7 +114,7 @@ def test_the_columns_answer_every_filter_they_can_as_the_database_counts_it(publ
         assert counts["meta.tags:*"] == 238 and counts["meta.ok:[0 TO *]"] > counts["meta.ok:true"] > 0
 
 
-def test_the_columns_answer_numeric_and_confidence_distributions_as_the_database_counts_them(published):
+def test_the_columns_answer_the_statistics_panels_as_the_database_counts_them(published):
     columns_build(user=ACTOR, version=published)
     answered = {}
     for key in ["speed", "camera.iso", "nothing", "weather", "ok", "tags"]:
@@ -125,6 +130,13 @@ def test_the_columns_answer_numeric_and_confidence_distributions_as_the_database
     # answered; values whose text is the database's (arrays, numbers among categories) are not
     expected = {"speed": True, "camera.iso": True, "nothing": True, "weather": True, "ok": False, "tags": False}
     assert answered == (expected if connection.vendor == "postgresql" else dict.fromkeys(expected, False))
+    for key in ["area", "occluded", "nothing"]:
+        for item in ["", "meta.weather:fog", "meta.nothing:*"] + RULES[:3]:
+            filters = as_filters(item) if item else []
+            fast = column_selectors.columnar_roi_meta_distribution(user=ACTOR, version=published, parts=[key], filters=filters, bins=9)
+            assert (fast is not None) == (connection.vendor == "postgresql"), (key, item)
+            if fast is not None:
+                assert fast == selectors.roi_distribution(user=ACTOR, version=published, key=f"rois.meta.{key}", filters=filters, bins=9), (key, item)
     for item in ["", "meta.weather:fog", "meta.nothing:*"] + RULES[:5]:
         for bins in (1, 20, 33):
             filters = as_filters(item) if item else []
@@ -174,7 +186,7 @@ def test_a_draft_child_reads_what_its_replaced_frames_contributed_from_its_paren
         assert count == selectors.frames_count(user=ACTOR, version=fresh(draft), filters=filters) == stats["frame_count"], item
         read_replaced = [q["sql"] for q in queries.captured_queries if revision_keys_named(q["sql"]) == replaced]
         assert bool(read_replaced) == (connection.vendor != "postgresql" or item in REFUSED), item
-    for key in ["speed", "weather", "rois.confidence"]:
+    for key in ["speed", "weather", "rois.confidence", "rois.meta.area"]:
         for item, rows_from in [("", 10), ("meta.weather:fog", 10), ("NOT meta.speed:[3 TO 8]", 10), ("meta.weather:fog", 10**9)]:
             monkeypatch.setattr(stats_delta, "COLUMNS_FROM_ROWS", rows_from)  # the last: from their rows (the check's check)
             filters = as_filters(item) if item else []
@@ -209,14 +221,18 @@ def test_a_draft_cannot_be_copied_into_columns(published):
 
 
 def test_the_stored_form_reads_back_the_same():
+    np = columnar.np
+    table = columnar.MetaTable(2, {"a.b": columnar.MetaColumn(np.array([3, 0], dtype=np.int8), np.array([1.5, 0]), ["x"], False)}, True, ["c"])
+    rois = columnar.MetaTable(1, {}, False)
     columns = columnar.Columns(
-        frames=2, pks=columnar.np.array([7, 9]), annotated=columnar.np.array([True, False]), complete=True, labels=["car"],
-        meta={"a.b": columnar.MetaColumn(columnar.np.array([3, 0], dtype=columnar.np.int8), columnar.np.array([1.5, 0]), ["x"], False)},
-        row_frame=columnar.np.array([0], dtype=columnar.np.int32), row_roi=columnar.np.array([0], dtype=columnar.np.int32),
-        row_label=columnar.np.array([0], dtype=columnar.np.int32), row_confidence=columnar.np.array([float("nan")]),
-        row_frame_label=columnar.np.array([False]), row_first=columnar.np.array([True]), roi_frame=columnar.np.array([0], dtype=columnar.np.int32))
-    back = columnar.from_bytes(columnar.to_bytes(columns))
-    assert back.frames == 2 and back.labels == ["car"] and back.complete and list(back.annotated) == [True, False]
-    assert list(back.meta["a.b"].values) == [1.5, 0] and back.meta["a.b"].strings == ["x"] and not back.meta["a.b"].exact
-    assert columnar.label_stats(back, columnar.np.array([True, True])) == {
+        frames=2, pks=np.array([7, 9]), annotated=np.array([True, False]), labels=["car"], meta=table, roi_meta=rois,
+        roi_meta_frame=np.array([1], dtype=np.int32), row_frame=np.array([0], dtype=np.int32), row_roi=np.array([0], dtype=np.int32),
+        row_label=np.array([0], dtype=np.int32), row_confidence=np.array([float("nan")]), row_frame_label=np.array([False]),
+        row_first=np.array([True]), roi_frame=np.array([0], dtype=np.int32))
+    back = from_bytes(to_bytes(columns))
+    assert back.frames == 2 and back.labels == ["car"] and list(back.annotated) == [True, False] and list(back.roi_meta_frame) == [1]
+    assert back.meta.complete and back.meta.dropped == ["c"] and back.roi_meta.size == 1 and not back.roi_meta.complete
+    column = back.meta.paths["a.b"]
+    assert list(column.values) == [1.5, 0] and list(column.kinds) == [3, 0] and column.strings == ["x"] and not column.exact
+    assert columnar.label_stats(back, np.array([True, True])) == {
         "frame_count": 2, "annotated_frame_count": 1, "labels": [{"label": "car", "roi_count": 1, "frame_count": 1, "frame_label_count": 0}]}

@@ -13,9 +13,10 @@ from django.conf import settings
 from django.db import connection
 
 from .. import columnar
+from ..columnar_stored import from_bytes
 from ..models import DatasetVersion, VersionColumns
 from .access import VIEWER, require
-from .roi_stats import confidence_answer, confidence_axis
+from .roi_stats import confidence_answer, confidence_axis, roi_meta_answer
 from .stats import categorical_answer, histogram_edges, numeric_answer
 
 COLUMNS_KEPT = 2
@@ -49,6 +50,20 @@ def columnar_distribution(*, user, version: DatasetVersion, parts: list[str], fi
             return categorical_answer(figures, values, top, key=".".join(parts))
         edges = histogram_edges(figures["lo"], figures["hi"], bins)
         return numeric_answer(figures, edges, columnar.bucket_counts(_columns(version), mask, parts, edges), key=".".join(parts))
+    except columnar.Unsupported:
+        return None
+
+
+def columnar_roi_meta_distribution(*, user, version: DatasetVersion, parts: list[str], filters=(), bins: int) -> dict | None:
+    """roi_stats' histogram of ROI metadata key `parts` over every ROI of the frames under the filters, or None."""
+    require(user, version, VIEWER)
+    mask = _mask(version, filters)
+    try:
+        figures = None if mask is None else columnar.roi_meta_figures(_columns(version), mask, parts)
+        if figures is None or not figures["numbers"]:
+            return None if figures is None else roi_meta_answer(figures, parts, None, {})
+        edges = histogram_edges(figures["lo"], figures["hi"], bins)
+        return roi_meta_answer(figures, parts, edges, columnar.roi_bucket_counts(_columns(version), mask, parts, edges))
     except columnar.Unsupported:
         return None
 
@@ -94,7 +109,7 @@ def _columns(version: DatasetVersion) -> columnar.Columns | None:
             data = _stored(version)
             if data is None:
                 return None
-            columns = _loaded[version.pk] = columnar.from_bytes(data)
+            columns = _loaded[version.pk] = from_bytes(data)
             while len(_loaded) > COLUMNS_KEPT:
                 _loaded.popitem(last=False)
         _loaded.move_to_end(version.pk)

@@ -262,7 +262,7 @@ def _meta(delta: Delta, parent: dict, parts: list[str], bins: int, top: int, cat
 
 def _roi_meta(delta: Delta, parent: dict, parts: list[str], bins: int) -> Derived:
     edges = histogram_edges(parent["min"], parent["max"], bins) if parent["kind"] == "numeric" else None
-    removed, added = _sides(delta, lambda frames: _summed(roi_meta_tallies(frames, parts, edges)))
+    removed, added = _sides(delta, lambda frames: _summed(roi_meta_tallies(frames, parts, edges)), _roi_meta_from_columns(parts, edges))
     agg = _combined(parent, parent["with_key"] - parent["other_types"], removed.summary, added)
     if edges is None:
         return Derived(roi_meta_answer(agg, parts, None, {}) if not added["numbers"] else None, removed)
@@ -293,6 +293,14 @@ def _meta_from_columns(parts: list[str], edges):
     def summary(columns, mask) -> dict:
         slots = columnar.bucket_counts(columns, mask, parts, edges) if edges else columnar.value_counts(columns, mask, parts, None)
         return {**columnar.meta_figures(columns, mask, parts), "slots": slots}
+    return summary
+
+
+def _roi_meta_from_columns(parts: list[str], edges):
+    """_summed(roi_meta_tallies(...)), read from the parent's columns."""
+    def summary(columns, mask) -> dict:
+        slots = columnar.roi_bucket_counts(columns, mask, parts, edges) if edges else {}
+        return {**columnar.roi_meta_figures(columns, mask, parts), "slots": slots}
     return summary
 
 

@@ -181,12 +181,13 @@ def meta_distribution(*, user, version: DatasetVersion, key: str, filters=(), bi
 
 
 def _columnar_distribution(user, version: DatasetVersion, key: str, filters, bins: int, top: int):
-    """The columns' answer to meta_distribution, when they have one: numeric metadata, and ROI confidence."""
+    """How the columns answer meta_distribution (selectors.columns; None when they cannot)."""
     if not roi_selectors.is_roi_key(key):
         return lambda: column_selectors.columnar_distribution(user=user, version=version, parts=key.split("."), filters=filters, bins=bins, top=top)
-    if not roi_selectors.roi_key_parts(key):
+    parts = roi_selectors.roi_key_parts(key)
+    if not parts:
         return lambda: column_selectors.columnar_confidence(user=user, version=version, filters=filters, bins=bins)
-    return None
+    return lambda: column_selectors.columnar_roi_meta_distribution(user=user, version=version, parts=parts, filters=filters, bins=bins)
 
 
 def meta_keys(*, user, version: DatasetVersion) -> list[str]:

@@ -1,0 +1,39 @@
+"""The stored form of frames.columnar's columns: one .npz file's bytes, no pickles (the header is JSON)."""
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+
+from .columnar import Columns, MetaColumn, MetaTable
+
+_ARRAYS = ("pks", "annotated", "row_frame", "row_roi", "row_label", "row_confidence", "row_frame_label", "row_first", "roi_frame",
+           "roi_meta_frame")
+
+
+def to_bytes(columns: Columns) -> bytes:
+    """The columns as one .npz file's bytes (no pickles: the header is JSON)."""
+    arrays = {name: getattr(columns, name) for name in _ARRAYS}
+    header = {"frames": columns.frames, "labels": columns.labels,
+              "meta": _table_stored(columns.meta, "meta", arrays), "roi_meta": _table_stored(columns.roi_meta, "roi_meta", arrays)}
+    out = io.BytesIO()
+    np.savez(out, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
+    return out.getvalue()
+
+
+def _table_stored(table: MetaTable, name: str, arrays: dict) -> dict:
+    """A MetaTable's header; its columns' arrays go into `arrays`."""
+    for number, column in enumerate(table.paths.values()):
+        arrays[f"{name}_kinds_{number}"], arrays[f"{name}_values_{number}"] = column.kinds, column.values
+    return {"size": table.size, "complete": table.complete, "dropped": table.dropped,
+            "paths": [{"path": path, "strings": column.strings, "exact": column.exact} for path, column in table.paths.items()]}
+
+
+def from_bytes(data: bytes) -> Columns:
+    stored = np.load(io.BytesIO(data), allow_pickle=False)
+    header = json.loads(stored["header"].tobytes())
+    tables = {name: MetaTable(header[name]["size"], {
+        entry["path"]: MetaColumn(stored[f"{name}_kinds_{n}"], stored[f"{name}_values_{n}"], entry["strings"], entry["exact"])
+        for n, entry in enumerate(header[name]["paths"])}, header[name]["complete"], header[name]["dropped"]) for name in ("meta", "roi_meta")}
+    return Columns(frames=header["frames"], labels=header["labels"], **tables, **{name: stored[name] for name in _ARRAYS})
