@@ -36,6 +36,7 @@ from django.db import connection, transaction  # noqa: E402
 from frames import services  # noqa: E402
 from frames.filters import parse_filters  # noqa: E402
 from frames.models import Dataset, DatasetVersion, FrameRevision  # noqa: E402
+from frames.columnar_stored import from_bytes  # noqa: E402
 from frames.models import VersionColumns  # noqa: E402
 from frames.selectors import columns as column_selectors  # noqa: E402
 from frames.selectors import roi_stats as roi_selectors  # noqa: E402
@@ -174,7 +175,8 @@ def small_draft_rows(owner, published):
 def columns_ready(owner, published):
     """The published root's columns (services.columns: what its publishing's job builds), built here unless they
     are; and what the first question in a new web process waits to load them."""
-    if not VersionColumns.objects.filter(version=published).exists():
+    stored = VersionColumns.objects.filter(version=published).values_list("data", flat=True).first()
+    if stored is None or from_bytes(bytes(stored)) is None:  # none, or in an earlier format
         start = time.perf_counter()
         built = columns_build(user=owner, version=published)
         print(f"columns built in {time.perf_counter() - start:.1f} s: {built}", flush=True)

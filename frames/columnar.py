@@ -1,33 +1,30 @@
-"""A published version's frames as columns in memory (numpy), and the filters and label statistics over them.
+"""A published version's frames as columns in memory (numpy), and the statistics over them.
 
 A filter nobody asked before costs a pass over every frame in the database (0.7-1.8 s at a million frames). A
-published version never changes, so a job copies what filters and label statistics read into columns once
+published version never changes, so a job copies what filters and statistics read into columns once
 (services.columns), and a question is then a few vectorised passes over arrays: milliseconds.
 
-The columns answer counts, label statistics and the numbers of a metadata key (its histogram) exactly as the
-database does (PostgreSQL's jsonb semantics), or not at all: a filter they cannot answer exactly raises Unsupported,
-and the caller counts in the database as before. The filters they answer:
-- ROI rules of labels, `logic` (include, exclude) and `conf_range` (not `roi_query`);
+The columns answer counts, label statistics and the panels (a metadata key's numbers or values, ROI confidence, an
+ROI metadata key's numbers) exactly as the database does (PostgreSQL's jsonb semantics), or not at all: what they
+cannot answer exactly raises Unsupported, and the caller counts in the database as before. columnar_filters says
+which frames a filter matches; it answers:
+- ROI rules of labels, `logic`, `conf_range` and `roi_query` (labels, confidence and `meta.*` of the ROI, not `id`);
 - frame rules (`frame_query`) on `meta.<key>` paths: terms, phrases, `*`, ranges with number bounds, wildcards over
   keys of strings and booleans, AND, OR, NOT (not regular expressions, string bounds, the frame columns, nor keys
   the copy did not keep);
 - no `sources_query`.
 
-Frames are numbered 0..n-1 in primary key order; every label index row (RoiLabel) is a row of the `row_*` arrays.
-A metadata path (`weather`, `camera.model`) keeps, per frame, the kind of its value and the value: the number,
-a boolean as 0 or 1, or a string's number in `strings`.
+Frames are numbered 0..n-1 in primary key order; every label index row (RoiLabel) is a row of the `row_*` arrays,
+and the ROIs carrying a label are numbered over the version (`row_roi`). A metadata path (`weather`,
+`camera.model`) keeps, per row (frame or ROI), the kind of its value and the value: the number, a boolean as 0 or
+1, or a string's number in `strings`.
 """
 from __future__ import annotations
 
-import re
-import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
-from luqum import tree
-
-from .filters import FrameFilter, RoiRule, filtering, resolve_frame_field
-from .lucene import JsonPath, LuceneError, parse, term_number, unquoted, wildcard_regex
 
 # Kinds of a metadata value, in PostgreSQL's jsonb order (null < string < number < boolean < array < object); a
 # missing key is SQL NULL, which no comparison matches.
@@ -90,6 +87,7 @@ class Columns:
     row_frame_label: np.ndarray  # bool
     row_first: np.ndarray  # bool: the first row of its (frame, label)
     roi_frame: np.ndarray  # int32 per ROI
+    roi_position: np.ndarray  # int32 per ROI: its index in its frame's `rois`
     _codes: dict[str, int] = field(default_factory=dict, repr=False)
     _row_tally: np.ndarray | None = field(default=None, repr=False)
     _masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # frames_mask's, newest last
@@ -98,6 +96,18 @@ class Columns:
         if not self._codes:
             self._codes.update((name, code) for code, name in enumerate(self.labels))
         return self._codes.get(label, -1)
+
+    @cached_property
+    def roi_confidence(self) -> np.ndarray:
+        """Per ROI, its confidence (every label row of an ROI carries the ROI's), NaN without one."""
+        confidence = np.full(len(self.roi_frame), np.nan)
+        confidence[self.row_roi] = self.row_confidence
+        return confidence
+
+    @cached_property
+    def labelled_roi_positions(self) -> np.ndarray:
+        """Per ROI carrying a label, its row in `roi_meta` (which has every ROI, in frame then `rois` order)."""
+        return np.searchsorted(self.roi_meta_frame, self.roi_frame) + self.roi_position
 
     @property
     def row_tally(self) -> np.ndarray:
@@ -108,171 +118,11 @@ class Columns:
         return self._row_tally
 
 
-# -- filters ----------------------------------------------------------------------------------------------
-
-
-_masks_kept = threading.Lock()
-MASKS_KEPT = 8  # the last filters' masks (a draft's answer reads its parent's twice: its answer, its replaced frames)
-
-
-def frames_mask(columns: Columns, filters) -> np.ndarray:
-    """Which frames the filters (OR-ed blocks) match, as a bool array (read-only: it may be kept for the next
-    question); Unsupported when not exactly known."""
-    key = repr(tuple(filters or ()))
-    with _masks_kept:
-        mask = columns._masks.get(key)
-    if mask is None:
-        mask = _filters_mask(columns, filters)
-        mask.flags.writeable = False
-    with _masks_kept:  # a web process's threads ask at once
-        columns._masks.pop(key, None)
-        columns._masks[key] = mask
-        while len(columns._masks) > MASKS_KEPT:
-            columns._masks.pop(next(iter(columns._masks)))
-    return mask
-
-
-def _filters_mask(columns: Columns, filters) -> np.ndarray:
-    if not filtering(filters):
-        return np.ones(columns.frames, dtype=bool)
-    mask = np.zeros(columns.frames, dtype=bool)
-    for block in filters:
-        mask |= _block_mask(columns, block)
-    return mask
-
-
-def _block_mask(columns: Columns, block: FrameFilter) -> np.ndarray:
-    if block.sources_query:
-        raise Unsupported("sources_query")
-    mask = np.ones(columns.frames, dtype=bool)
-    for rule in block.roi_rules:
-        mask &= _rule_mask(columns, rule)
-    if block.frame_query:
-        mask &= _MetaQuery(columns).visit(parse(block.frame_query), None)
-    return mask
-
-
-def _rule_mask(columns: Columns, rule: RoiRule) -> np.ndarray:
-    """filters._roi_rule_q: frames with an ROI carrying every label of the rule, the first within the range."""
-    if rule.query:
-        raise Unsupported("roi_query")
-    labels = list(rule.labels)
-    rows = columns.row_label == columns.label_code(labels[0]) if labels else np.ones(len(columns.row_label), dtype=bool)
-    if rule.conf_range:
-        low, high = rule.conf_range
-        rows &= (columns.row_confidence >= low) & (columns.row_confidence <= high)
-    rois = _marked(len(columns.roi_frame), columns.row_roi[rows])
-    for label in labels[1:]:
-        rois &= _marked(len(columns.roi_frame), columns.row_roi[columns.row_label == columns.label_code(label)])
-    frames = _marked(columns.frames, columns.roi_frame[rois])
-    return ~frames if rule.exclude else frames
-
-
-def _marked(size: int, indexes: np.ndarray) -> np.ndarray:
+def marked(size: int, indexes: np.ndarray) -> np.ndarray:
+    """A bool array of `size`, True at `indexes`."""
     mask = np.zeros(size, dtype=bool)
     mask[indexes] = True
     return mask
-
-
-class _MetaQuery:
-    """lucene._Translator's walk, over the columns: NULL (a missing key) matches nothing, and NOT is the
-    complement, as its NOT EXISTS is."""
-
-    def __init__(self, columns: Columns):
-        self.columns = columns
-
-    def visit(self, node: tree.Item, path: str | None) -> np.ndarray:
-        if isinstance(node, tree.SearchField):
-            return self.visit(node.expr, self.path_of(node.name))
-        if isinstance(node, (tree.Group, tree.FieldGroup, tree.Plus)):
-            return self.visit(node.expr if not isinstance(node, tree.Plus) else node.a, path)
-        if isinstance(node, (tree.AndOperation, tree.OrOperation)):
-            masks = [self.visit(child, path) for child in node.children]
-            combine = np.logical_and if isinstance(node, tree.AndOperation) else np.logical_or
-            return combine.reduce(masks)
-        if isinstance(node, (tree.Not, tree.Prohibit)):
-            return ~self.visit(node.a, path)
-        if path is None:
-            raise Unsupported("a term without a field")
-        column = self.columns.meta.column(path)
-        if isinstance(node, tree.Range):
-            return self.range(column, node)
-        if isinstance(node, tree.Phrase):
-            return self.exact(column, unquoted(node.value), quoted=True)
-        if isinstance(node, tree.Word) and node.value == "*":
-            return column.kinds != MISSING
-        if isinstance(node, tree.Word):
-            return self.wildcard(column, node.value) if node.has_wildcard() else self.exact(column, node.value, quoted=False)
-        raise Unsupported(f"{type(node).__name__} queries")
-
-    def path_of(self, name: str) -> str:
-        try:
-            field_ = resolve_frame_field(name)
-        except LuceneError as exc:
-            raise Unsupported(str(exc)) from None
-        if not isinstance(field_, JsonPath):
-            raise Unsupported(f"field {name}")
-        return _checked_path(list(field_.keys))
-
-    def exact(self, column: MetaColumn, text: str, *, quoted: bool) -> np.ndarray:
-        """lucene._Translator.exact on a JSON path: the string, or (unquoted) the number or boolean it spells."""
-        mask = self.string_is(column, text)
-        number = None if quoted else term_number(text)
-        if number is not None:
-            mask |= (column.kinds == NUMBER) & (column.values == self.checked(column, number))
-        if not quoted and text in ("true", "false"):
-            mask |= (column.kinds == BOOLEAN) & (column.values == (text == "true"))
-        return mask
-
-    @staticmethod
-    def wildcard(column: MetaColumn, text: str) -> np.ndarray:
-        """lucene's wildcard as the database reads it: its regular expression over the value's text (`->>`), here
-        over strings and booleans; a number's or an array's text is the database's own."""
-        if np.isin(column.kinds, (NUMBER, ARRAY, OBJECT)).any():
-            raise Unsupported("a wildcard over values whose text is the database's")
-        # PostgreSQL's `^...$` over the whole text, `.` matching a newline too: fullmatch with DOTALL.
-        pattern = re.compile(wildcard_regex(text)[1:-1], re.DOTALL)
-        codes = [code for code, value in enumerate(column.strings) if pattern.fullmatch(value)]
-        mask = (column.kinds == STRING) & np.isin(column.values, codes)
-        for value, name in ((1.0, "true"), (0.0, "false")):
-            if pattern.fullmatch(name):
-                mask |= (column.kinds == BOOLEAN) & (column.values == value)
-        return mask
-
-    @staticmethod
-    def string_is(column: MetaColumn, text: str) -> np.ndarray:
-        try:
-            code = column.strings.index(text)
-        except ValueError:
-            return np.zeros(len(column.kinds), dtype=bool)
-        return (column.kinds == STRING) & (column.values == code)
-
-    @staticmethod
-    def checked(column: MetaColumn, number) -> float:
-        if not column.exact or not np.isfinite(number) or (isinstance(number, int) and abs(number) > 2**53):
-            raise Unsupported("a number beyond a float's precision")
-        return float(number)
-
-    def range(self, column: MetaColumn, node: tree.Range) -> np.ndarray:
-        """jsonb order against a number bound: every string and null is below it, every boolean, array and
-        object above it."""
-        mask = column.kinds != MISSING
-        for bound, include, below in ((node.low, node.include_low, False), (node.high, node.include_high, True)):
-            text = unquoted(str(bound.value))
-            if text == "*":
-                continue
-            number = term_number(text)
-            if number is None:
-                raise Unsupported("a string bound (compared in the database's collation)")
-            value = self.checked(column, number)
-            numbers = column.kinds == NUMBER
-            if below:
-                within = (column.values <= value) if include else (column.values < value)
-                mask &= (numbers & within) | (column.kinds < NUMBER)
-            else:
-                within = (column.values >= value) if include else (column.values > value)
-                mask &= (numbers & within) | (column.kinds > NUMBER)
-        return mask
 
 
 # -- a metadata key's numbers ---------------------------------------------------------------------------
@@ -281,12 +131,12 @@ class _MetaQuery:
 def meta_figures(columns: Columns, mask: np.ndarray, parts: list[str]) -> dict:
     """selectors.stats.key_aggregate over the frames of `mask`: total, with_key (a value that is not null),
     numbers, and the lowest and highest number (lo, hi)."""
-    return _figures(columns.meta.column(_checked_path(parts)), mask)
+    return _figures(columns.meta.column(checked_path(parts)), mask)
 
 
 def roi_meta_figures(columns: Columns, mask: np.ndarray, parts: list[str]) -> dict:
     """selectors.roi_stats.roi_meta_aggregate: the same over every ROI of the frames of `mask`."""
-    return _figures(columns.roi_meta.column(_checked_path(parts)), mask[columns.roi_meta_frame])
+    return _figures(columns.roi_meta.column(checked_path(parts)), mask[columns.roi_meta_frame])
 
 
 def _figures(column: MetaColumn, rows: np.ndarray) -> dict:
@@ -301,12 +151,12 @@ def _figures(column: MetaColumn, rows: np.ndarray) -> dict:
 def bucket_counts(columns: Columns, mask: np.ndarray, parts: list[str], edges) -> dict[int, int]:
     """selectors.stats.meta_bucket_counts: {bucket: frames}, each number's bucket computed as the database does
     (LEAST(FLOOR((value - lo) / width), bins - 1), in double precision)."""
-    return _bucket_counts(columns.meta.column(_checked_path(parts)), mask, edges)
+    return _bucket_counts(columns.meta.column(checked_path(parts)), mask, edges)
 
 
 def roi_bucket_counts(columns: Columns, mask: np.ndarray, parts: list[str], edges) -> dict[int, int]:
     """selectors.roi_stats.roi_meta_counts: {bucket: ROIs} over every ROI of the frames of `mask`."""
-    return _bucket_counts(columns.roi_meta.column(_checked_path(parts)), mask[columns.roi_meta_frame], edges)
+    return _bucket_counts(columns.roi_meta.column(checked_path(parts)), mask[columns.roi_meta_frame], edges)
 
 
 def _bucket_counts(column: MetaColumn, rows: np.ndarray, edges) -> dict[int, int]:
@@ -320,7 +170,7 @@ def value_counts(columns: Columns, mask: np.ndarray, parts: list[str], top: int 
     """selectors.stats.value_counts when it is all of them: the frames per value (as text) of a key holding strings
     and booleans. Numbers, arrays and objects read as the database's own text, and a cut at `top` orders ties in
     its collation: Unsupported."""
-    column = columns.meta.column(_checked_path(parts))
+    column = columns.meta.column(checked_path(parts))
     kinds, values = column.kinds[mask], column.values[mask]
     if np.isin(kinds, (NUMBER, ARRAY, OBJECT)).any():
         raise Unsupported("values whose text is the database's")
@@ -355,7 +205,7 @@ def confidence_buckets(columns: Columns, mask: np.ndarray, axis) -> dict[str, li
     return {columns.labels[code]: [int(n) for n in counts] for code, counts in enumerate(tally) if counts.any()}
 
 
-def _checked_path(parts: list[str]) -> str:
+def checked_path(parts: list[str]) -> str:
     if any(part.isdigit() for part in parts) or len(parts) > MAX_DEPTH:
         raise Unsupported("an array index, or a key deeper than the copy")
     return ".".join(parts)
@@ -370,7 +220,7 @@ def frames_of(columns: Columns, pks) -> np.ndarray | None:
     at = np.minimum(np.searchsorted(columns.pks, wanted), max(columns.frames - 1, 0))
     if columns.frames == 0 or not np.array_equal(columns.pks[at], wanted):
         return None if len(wanted) else np.zeros(columns.frames, dtype=bool)
-    return _marked(columns.frames, at)
+    return marked(columns.frames, at)
 
 
 def label_stats(columns: Columns, mask: np.ndarray) -> dict:

@@ -8,14 +8,16 @@ import numpy as np
 
 from .columnar import Columns, MetaColumn, MetaTable
 
+FORMAT = 2  # a copy in another format is not read (selectors.columns counts instead, as without one)
+
 _ARRAYS = ("pks", "annotated", "row_frame", "row_roi", "row_label", "row_confidence", "row_frame_label", "row_first", "roi_frame",
-           "roi_meta_frame")
+           "roi_position", "roi_meta_frame")
 
 
 def to_bytes(columns: Columns) -> bytes:
     """The columns as one .npz file's bytes (no pickles: the header is JSON)."""
     arrays = {name: getattr(columns, name) for name in _ARRAYS}
-    header = {"frames": columns.frames, "labels": columns.labels,
+    header = {"format": FORMAT, "frames": columns.frames, "labels": columns.labels,
               "meta": _table_stored(columns.meta, "meta", arrays), "roi_meta": _table_stored(columns.roi_meta, "roi_meta", arrays)}
     out = io.BytesIO()
     np.savez(out, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
@@ -30,9 +32,12 @@ def _table_stored(table: MetaTable, name: str, arrays: dict) -> dict:
             "paths": [{"path": path, "strings": column.strings, "exact": column.exact} for path, column in table.paths.items()]}
 
 
-def from_bytes(data: bytes) -> Columns:
+def from_bytes(data: bytes) -> Columns | None:
+    """The columns, or None when they were stored in another format."""
     stored = np.load(io.BytesIO(data), allow_pickle=False)
     header = json.loads(stored["header"].tobytes())
+    if header.get("format") != FORMAT:
+        return None
     tables = {name: MetaTable(header[name]["size"], {
         entry["path"]: MetaColumn(stored[f"{name}_kinds_{n}"], stored[f"{name}_values_{n}"], entry["strings"], entry["exact"])
         for n, entry in enumerate(header[name]["paths"])}, header[name]["complete"], header[name]["dropped"]) for name in ("meta", "roi_meta")}

@@ -4,7 +4,7 @@ label statistics exactly as the database counts them, or not at all.
 On PostgreSQL every filter below is answered from the columns and compared with the count over the frames: the
 values include what jsonb compares in its own order (strings, numbers written as strings, booleans, JSON nulls,
 missing keys, nested objects, arrays), ROIs with several labels, without a confidence, and frame labels. Filters
-the columns cannot answer exactly (wildcards over numbers, regular expressions, string range bounds, roi_query,
+the columns cannot answer exactly (wildcards over numbers, regular expressions, string range bounds, an ROI's id,
 sources, array elements, frame columns) answer None, and the services count them. Publishing runs the columns job
 in the session's real worker. SQLite keeps no columns: the services count, as before."""
 import pytest
@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from frames import columnar, selectors, services
+from frames import columnar_stored
 from frames.columnar_stored import from_bytes, to_bytes
 from frames.exceptions import Conflict
 from frames.filters import parse_filters
@@ -47,11 +48,16 @@ RULES = [
     [{"rois": [{"labels": ["unknown"]}]}], [{"rois": [{"labels": ["unknown"], "logic": "exclude"}]}],
     [{"rois": [{"labels": ["car"]}], "frame_query": "meta.weather:fog"}, {"rois": [{"labels": ["night"]}]}],
     [{"rois": [{"labels": ["bus"]}]}, {}],
+    [{"rois": [{"labels": ["car"], "roi_query": "meta.occluded:true"}]}], [{"rois": [{"roi_query": "labels:car AND confidence:[0.5 TO 1]"}]}],
+    [{"rois": [{"roi_query": "bus OR person"}]}], [{"rois": [{"roi_query": "meta.area:[10 TO 30]"}]}],
+    [{"rois": [{"labels": ["car"], "roi_query": "NOT meta.area:*"}]}], [{"rois": [{"roi_query": "labels:c* AND NOT confidence:0.5"}]}],
+    [{"rois": [{"roi_query": "meta.area:big", "logic": "exclude"}]}], [{"roi_query": "person", "frame_query": "meta.weather:fog"}],
+    [{"rois": [{"roi_query": "confidence:* AND meta.area:{* TO 5}"}]}], [{"rois": [{"roi_query": "meta.nothing:x OR meta.occluded:t*"}]}],
 ]
 REFUSED = [
     [{"frame_query": "meta.speed:1*"}], [{"frame_query": "meta.weather:/f.*/"}], [{"frame_query": "meta.weather:[a TO m]"}], [{"frame_query": "meta.tags.0:a"}],
-    [{"frame_query": "context_id:v1"}], [{"rois": [{"labels": ["car"], "roi_query": "meta.occluded:true"}]}],
-    [{"sources_query": "sources.uri:*"}], [{"frame_query": "meta.big:5"}],
+    [{"frame_query": "context_id:v1"}], [{"rois": [{"roi_query": "id:r1"}]}], [{"rois": [{"roi_query": "labels:[a TO m]"}]}],
+    [{"rois": [{"roi_query": "meta.area:b?g"}]}], [{"sources_query": "sources.uri:*"}], [{"frame_query": "meta.big:5"}],
 ]
 
 
@@ -220,7 +226,7 @@ def test_a_draft_cannot_be_copied_into_columns(published):
     assert "draft" in str(refused.value)
 
 
-def test_the_stored_form_reads_back_the_same():
+def test_the_stored_form_reads_back_the_same(monkeypatch):
     np = columnar.np
     table = columnar.MetaTable(2, {"a.b": columnar.MetaColumn(np.array([3, 0], dtype=np.int8), np.array([1.5, 0]), ["x"], False)}, True, ["c"])
     rois = columnar.MetaTable(1, {}, False)
@@ -228,7 +234,11 @@ def test_the_stored_form_reads_back_the_same():
         frames=2, pks=np.array([7, 9]), annotated=np.array([True, False]), labels=["car"], meta=table, roi_meta=rois,
         roi_meta_frame=np.array([1], dtype=np.int32), row_frame=np.array([0], dtype=np.int32), row_roi=np.array([0], dtype=np.int32),
         row_label=np.array([0], dtype=np.int32), row_confidence=np.array([float("nan")]), row_frame_label=np.array([False]),
-        row_first=np.array([True]), roi_frame=np.array([0], dtype=np.int32))
+        row_first=np.array([True]), roi_frame=np.array([0], dtype=np.int32), roi_position=np.array([0], dtype=np.int32))
+    with monkeypatch.context() as patched:
+        patched.setattr(columnar_stored, "FORMAT", columnar_stored.FORMAT - 1)
+        earlier = to_bytes(columns)
+    assert from_bytes(earlier) is None  # a copy in another format is not read
     back = from_bytes(to_bytes(columns))
     assert back.frames == 2 and back.labels == ["car"] and list(back.annotated) == [True, False] and list(back.roi_meta_frame) == [1]
     assert back.meta.complete and back.meta.dropped == ["c"] and back.roi_meta.size == 1 and not back.roi_meta.complete

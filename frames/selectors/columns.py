@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from .. import columnar
+from ..columnar_filters import frames_mask
 from ..columnar_stored import from_bytes
 from ..models import DatasetVersion, VersionColumns
 from .access import VIEWER, require
@@ -95,7 +96,7 @@ def _mask(version: DatasetVersion, filters):
     if columns is None:
         return None
     try:
-        return columnar.frames_mask(columns, filters)
+        return frames_mask(columns, filters)
     except columnar.Unsupported:
         return None
 
@@ -107,9 +108,10 @@ def _columns(version: DatasetVersion) -> columnar.Columns | None:
         columns = _loaded.get(version.pk)
         if columns is None:
             data = _stored(version)
-            if data is None:
+            columns = from_bytes(data) if data is not None else None
+            if columns is None:
                 return None
-            columns = _loaded[version.pk] = from_bytes(data)
+            _loaded[version.pk] = columns
             while len(_loaded) > COLUMNS_KEPT:
                 _loaded.popitem(last=False)
         _loaded.move_to_end(version.pk)

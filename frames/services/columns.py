@@ -178,7 +178,7 @@ def _with_label_rows(frames, *, pks: np.ndarray, **tables) -> columnar.Columns:
         frames=len(pks), pks=pks, annotated=annotated, labels=list(codes), **tables,
         row_frame=frame, row_roi=(np.cumsum(new_roi) - 1).astype(np.int32), row_label=label,
         row_confidence=np.array(confidence, dtype=np.float64), row_frame_label=np.array(frame_label, dtype=bool),
-        row_first=first, roi_frame=frame[new_roi],
+        row_first=first, roi_frame=frame[new_roi], roi_position=roi_index[new_roi],
     )
 
 
