@@ -1,5 +1,5 @@
-"""Counts and label statistics of a published version read from its columns (frames.columnar, built by
-services.columns), when it has them and they answer the filter exactly; None otherwise (the caller counts).
+"""Counts, label statistics and panels of a published version read from its columns (frames.columnar, built by
+services.columns), when it has them and they answer exactly; None otherwise (the caller counts).
 
 A web process keeps the columns of the last COLUMNS_KEPT versions it was asked about in memory: the first
 question loads them from the database (a few hundred ms at a million frames), later ones take milliseconds. A
@@ -27,76 +27,73 @@ _loading = threading.Lock()
 
 def columnar_count(*, user, version: DatasetVersion, filters=()) -> int | None:
     require(user, version, VIEWER)
-    mask = _mask(version, filters)
-    return None if mask is None else int(mask.sum())
+    return _answered(version, filters, lambda columns, mask: int(mask.sum()))
 
 
 def columnar_label_stats(*, user, version: DatasetVersion, filters=()) -> dict | None:
     require(user, version, VIEWER)
-    mask = _mask(version, filters)
-    return None if mask is None else columnar.label_stats(_columns(version), mask)
+    return _answered(version, filters, columnar.label_stats)
 
 
 def columnar_distribution(*, user, version: DatasetVersion, parts: list[str], filters=(), bins: int, top: int) -> dict | None:
     """stats.meta_distribution of a key: its numbers' histogram, or its values when they are strings and booleans and
-    no more than `top`; None when the columns cannot answer (see columnar.value_counts)."""
+    no more than `top` (see columnar.value_counts)."""
     require(user, version, VIEWER)
-    mask = _mask(version, filters)
-    try:
-        figures = None if mask is None else columnar.meta_figures(_columns(version), mask, parts)
-        if figures is None:
-            return None
+
+    def answer(columns, mask) -> dict:
+        figures = columnar.meta_figures(columns, mask, parts)
         if not figures["with_key"] or figures["numbers"] * 2 < figures["with_key"]:
-            values = columnar.value_counts(_columns(version), mask, parts, top) if figures["with_key"] else {}
+            values = columnar.value_counts(columns, mask, parts, top) if figures["with_key"] else {}
             return categorical_answer(figures, values, top, key=".".join(parts))
         edges = histogram_edges(figures["lo"], figures["hi"], bins)
-        return numeric_answer(figures, edges, columnar.bucket_counts(_columns(version), mask, parts, edges), key=".".join(parts))
-    except columnar.Unsupported:
-        return None
+        return numeric_answer(figures, edges, columnar.bucket_counts(columns, mask, parts, edges), key=".".join(parts))
+    return _answered(version, filters, answer)
 
 
 def columnar_roi_meta_distribution(*, user, version: DatasetVersion, parts: list[str], filters=(), bins: int) -> dict | None:
-    """roi_stats' histogram of ROI metadata key `parts` over every ROI of the frames under the filters, or None."""
+    """roi_stats' histogram of ROI metadata key `parts` over every ROI of the frames under the filters."""
     require(user, version, VIEWER)
-    mask = _mask(version, filters)
-    try:
-        figures = None if mask is None else columnar.roi_meta_figures(_columns(version), mask, parts)
-        if figures is None or not figures["numbers"]:
-            return None if figures is None else roi_meta_answer(figures, parts, None, {})
+
+    def answer(columns, mask) -> dict:
+        figures = columnar.roi_meta_figures(columns, mask, parts)
+        if not figures["numbers"]:
+            return roi_meta_answer(figures, parts, None, {})
         edges = histogram_edges(figures["lo"], figures["hi"], bins)
-        return roi_meta_answer(figures, parts, edges, columnar.roi_bucket_counts(_columns(version), mask, parts, edges))
-    except columnar.Unsupported:
-        return None
+        return roi_meta_answer(figures, parts, edges, columnar.roi_bucket_counts(columns, mask, parts, edges))
+    return _answered(version, filters, answer)
 
 
 def columnar_confidence(*, user, version: DatasetVersion, filters=(), bins: int) -> dict | None:
-    """roi_stats' confidence histogram (by label) of the frames under the filters, or None."""
+    """roi_stats' confidence histogram (by label) of the frames under the filters."""
     require(user, version, VIEWER)
-    mask = _mask(version, filters)
-    if mask is None:
-        return None
-    figures = columnar.confidence_figures(_columns(version), mask)
-    if not figures["numbers"]:
-        return confidence_answer(figures, None, {})
-    axis = confidence_axis(figures, bins)
-    return confidence_answer(figures, axis, columnar.confidence_buckets(_columns(version), mask, axis))
+
+    def answer(columns, mask) -> dict:
+        figures = columnar.confidence_figures(columns, mask)
+        if not figures["numbers"]:
+            return confidence_answer(figures, None, {})
+        axis = confidence_axis(figures, bins)
+        return confidence_answer(figures, axis, columnar.confidence_buckets(columns, mask, axis))
+    return _answered(version, filters, answer)
 
 
 def columnar_among(*, user, version: DatasetVersion, filters, pks) -> tuple[columnar.Columns, object] | None:
     """The version's columns and which of its frames among these revisions the filters match (a draft child's
     replaced frames: selectors.stats_delta), or None."""
     require(user, version, VIEWER)
-    mask = _mask(version, filters)
-    among = None if mask is None else columnar.frames_of(_columns(version), pks)
-    return None if among is None else (_columns(version), mask & among)
+
+    def among(columns, mask):
+        listed = columnar.frames_of(columns, pks)
+        return None if listed is None else (columns, mask & listed)
+    return _answered(version, filters, among)
 
 
-def _mask(version: DatasetVersion, filters):
+def _answered(version: DatasetVersion, filters, answer):
+    """answer(columns, mask of the frames the filters match), or None: no columns, or they cannot answer exactly."""
     columns = _columns(version)
     if columns is None:
         return None
     try:
-        return frames_mask(columns, filters)
+        return answer(columns, frames_mask(columns, filters))
     except columnar.Unsupported:
         return None
 
