@@ -97,6 +97,12 @@ class Columns:
             self._codes.update((name, code) for code, name in enumerate(self.labels))
         return self._codes.get(label, -1)
 
+    def prepared(self) -> "Columns":
+        """The columns with what questions derive from them computed now, at load, not in a first question."""
+        for derived in (self.roi_confidence, self.labelled_roi_positions, self.row_tally):
+            derived.flags.writeable = False
+        return self
+
     @cached_property
     def roi_confidence(self) -> np.ndarray:
         """Per ROI, its confidence (every label row of an ROI carries the ROI's), NaN without one."""

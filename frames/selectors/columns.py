@@ -108,7 +108,7 @@ def _columns(version: DatasetVersion) -> columnar.Columns | None:
             columns = from_bytes(data) if data is not None else None
             if columns is None:
                 return None
-            _loaded[version.pk] = columns
+            _loaded[version.pk] = columns.prepared()
             while len(_loaded) > COLUMNS_KEPT:
                 _loaded.popitem(last=False)
         _loaded.move_to_end(version.pk)
