@@ -14,6 +14,8 @@ Selectors take the acting user first and decide access through `access.require`;
 - stats:    label statistics (kept, inherited or counted), a metadata key's distribution, ROI confidence and ROI
             metadata distributions, the metadata keys
 - overlap:  the frames two views both show (Split Preview): as one query when a URL can say it, else counted
+- columns:  counts, label statistics and panels of a large published version read from its columns (frames.columnar)
+- stats_delta: a draft child's statistics derived from its published parent's and what the draft changed
 - context_positions: checkpoints of the Group-by-URL contexts, and the page at any context offset
 - positions: checkpoints of an order, and the page (or cursor) at any offset through them
 - draft_positions: the same for a draft child of a published version, through its parent's stored checkpoints

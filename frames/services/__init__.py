@@ -11,7 +11,9 @@ one transaction, and queue tasks only after it commits. Nothing else writes rows
 - previews:   rendition rows and their tasks, regenerate, large renditions, preview progress
 - pyramids:   deep zoom pyramids of large images: asked for by viewers, built by a job
 - renditions: rendering in the workers
-- stats:      statistics, counts and Group-by-URL tallies kept (cached, stored, or counted by a job)
+- stats:      statistics, counts and Group-by-URL tallies kept (cached, stored, or counted by a job); stats_keys:
+              where they are kept; stats_derived: a draft child's, derived from its parent's
+- columns:    a large published version copied into columns by a job (frames.columnar)
 - credentials: cloud credentials (secrets encrypted), and the Test button
 - imports:    frames from other tools' formats, all or nothing (frames.importers reads them); import_jobs: as jobs
 - planner:    planner statistics (ANALYZE) brought up to date after large writes
