@@ -77,6 +77,7 @@ class Columns:
     pks: np.ndarray  # int64 per frame: its revision's primary key, ascending
     annotated: np.ndarray  # bool per frame: it has a label row
     meta: MetaTable  # the frames' metadata
+    fields: MetaTable  # the frames' columns a frame rule names: context_id, timestamp, saved, num_frames
     roi_meta: MetaTable  # every ROI's metadata (of the `rois` arrays, labelled or not)
     roi_meta_frame: np.ndarray  # int32 per ROI of roi_meta
     labels: list[str]

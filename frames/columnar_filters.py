@@ -84,11 +84,15 @@ def _rois_labelled(columns: Columns, rows: np.ndarray) -> np.ndarray:
 # -- fields -------------------------------------------------------------------------------------------------
 
 
-def _frame_field(columns: Columns, name: str) -> "_JsonField":
+def _frame_field(columns: Columns, name: str):
+    """A frame rule's field: a `meta.*` path, or one of the frame's columns (not its id)."""
     field_ = _resolved(resolve_frame_field, name)
-    if not isinstance(field_, JsonPath):
+    if isinstance(field_, JsonPath):
+        return _JsonField(columns.meta.column(checked_path(list(field_.keys))))
+    column = columns.fields.paths.get(field_.name)
+    if column is None or not column.exact:
         raise Unsupported(f"field {name}")
-    return _JsonField(columns.meta.column(checked_path(list(field_.keys))))
+    return _NumberField(column.values) if field_.numeric else _TextField(column)
 
 
 def _roi_field(columns: Columns, name: str):
@@ -162,6 +166,26 @@ class _JsonField:
             else:
                 mask &= ((kinds == NUMBER) & ((values >= value) if include else (values > value))) | (kinds > NUMBER)
         return mask
+
+
+class _TextField:
+    """A text column of the frame (its context id): equal, or matching a wildcard."""
+
+    def __init__(self, column: MetaColumn):
+        self.column = column
+
+    def exists(self) -> np.ndarray:
+        return np.ones(len(self.column.kinds), dtype=bool)  # NOT NULL
+
+    def exact(self, text: str, *, quoted: bool) -> np.ndarray:
+        return _in_strings(self.column, [text])
+
+    def wildcard(self, text: str) -> np.ndarray:
+        pattern = _pattern(text)
+        return _in_strings(self.column, [value for value in self.column.strings if pattern.fullmatch(value)])
+
+    def range(self, node: tree.Range) -> np.ndarray:
+        raise Unsupported("a range of text (compared in the database's collation)")
 
 
 class _LabelsField:

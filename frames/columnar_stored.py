@@ -8,17 +8,18 @@ import numpy as np
 
 from .columnar import Columns, MetaColumn, MetaTable
 
-FORMAT = 2  # a copy in another format is not read (selectors.columns counts instead, as without one)
+FORMAT = 3  # a copy in another format is not read (selectors.columns counts instead, as without one)
 
 _ARRAYS = ("pks", "annotated", "row_frame", "row_roi", "row_label", "row_confidence", "row_frame_label", "row_first", "roi_frame",
            "roi_position", "roi_meta_frame")
+_TABLES = ("meta", "fields", "roi_meta")
 
 
 def to_bytes(columns: Columns) -> bytes:
     """The columns as one .npz file's bytes (no pickles: the header is JSON)."""
     arrays = {name: getattr(columns, name) for name in _ARRAYS}
     header = {"format": FORMAT, "frames": columns.frames, "labels": columns.labels,
-              "meta": _table_stored(columns.meta, "meta", arrays), "roi_meta": _table_stored(columns.roi_meta, "roi_meta", arrays)}
+              **{name: _table_stored(getattr(columns, name), name, arrays) for name in _TABLES}}
     out = io.BytesIO()
     np.savez(out, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
     return out.getvalue()
@@ -40,5 +41,5 @@ def from_bytes(data: bytes) -> Columns | None:
         return None
     tables = {name: MetaTable(header[name]["size"], {
         entry["path"]: MetaColumn(stored[f"{name}_kinds_{n}"], stored[f"{name}_values_{n}"], entry["strings"], entry["exact"])
-        for n, entry in enumerate(header[name]["paths"])}, header[name]["complete"], header[name]["dropped"]) for name in ("meta", "roi_meta")}
+        for n, entry in enumerate(header[name]["paths"])}, header[name]["complete"], header[name]["dropped"]) for name in _TABLES}
     return Columns(frames=header["frames"], labels=header["labels"], **tables, **{name: stored[name] for name in _ARRAYS})

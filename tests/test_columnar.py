@@ -41,6 +41,7 @@ ANSWERED = [
     "meta.tags:*", "meta.tags:[0 TO *]", "meta.weather:[* TO 0]",
     "meta.weather:f*", "meta.weather:?un", "meta.weather:*a*", "NOT meta.weather:r*", "meta.camera.model:x1*", "meta.weather:5?",
     "meta.lit:t*", "meta.lit:*e", "meta.lit:tru?",
+    "context_id:v1", "context_id:v1*", "NOT context_id:v2?", "timestamp:[0 TO 0]", "num_frames:1", "saved:[0 TO *] AND context_id:*",
 ]
 RULES = [
     [{"rois": [{"labels": ["car"]}]}], [{"rois": [{"labels": ["car", "person"]}]}], [{"rois": [{"labels": ["person"], "logic": "exclude"}]}],
@@ -56,7 +57,7 @@ RULES = [
 ]
 REFUSED = [
     [{"frame_query": "meta.speed:1*"}], [{"frame_query": "meta.weather:/f.*/"}], [{"frame_query": "meta.weather:[a TO m]"}], [{"frame_query": "meta.tags.0:a"}],
-    [{"frame_query": "context_id:v1"}], [{"rois": [{"roi_query": "id:r1"}]}], [{"rois": [{"roi_query": "labels:[a TO m]"}]}],
+    [{"frame_query": "id:f001"}], [{"frame_query": "context_id:[v1 TO v3]"}], [{"rois": [{"roi_query": "id:r1"}]}], [{"rois": [{"roi_query": "labels:[a TO m]"}]}],
     [{"rois": [{"roi_query": "meta.area:b?g"}]}], [{"sources_query": "sources.uri:*"}], [{"frame_query": "meta.big:5"}],
 ]
 
@@ -231,7 +232,7 @@ def test_the_stored_form_reads_back_the_same(monkeypatch):
     table = columnar.MetaTable(2, {"a.b": columnar.MetaColumn(np.array([3, 0], dtype=np.int8), np.array([1.5, 0]), ["x"], False)}, True, ["c"])
     rois = columnar.MetaTable(1, {}, False)
     columns = columnar.Columns(
-        frames=2, pks=np.array([7, 9]), annotated=np.array([True, False]), labels=["car"], meta=table, roi_meta=rois,
+        frames=2, pks=np.array([7, 9]), annotated=np.array([True, False]), labels=["car"], meta=table, fields=rois, roi_meta=rois,
         roi_meta_frame=np.array([1], dtype=np.int32), row_frame=np.array([0], dtype=np.int32), row_roi=np.array([0], dtype=np.int32),
         row_label=np.array([0], dtype=np.int32), row_confidence=np.array([float("nan")]), row_frame_label=np.array([False]),
         row_first=np.array([True]), roi_frame=np.array([0], dtype=np.int32), roi_position=np.array([0], dtype=np.int32))

@@ -42,9 +42,9 @@ def columns_build(*, user, version: DatasetVersion) -> dict:
     if not version.is_published:
         raise Conflict(f"version {version.name!r} is a draft: only a published version never changes", field="version")
     frames = FrameRevision.objects.visible_in(version).order_by("pk")
-    pks, meta = _frames_meta(frames)
+    pks, meta, fields = _frames_meta(frames)
     roi_meta, roi_meta_frame = _rois_meta(frames)
-    columns = _with_label_rows(frames, pks=pks, meta=meta, roi_meta=roi_meta, roi_meta_frame=roi_meta_frame)
+    columns = _with_label_rows(frames, pks=pks, meta=meta, fields=fields, roi_meta=roi_meta, roi_meta_frame=roi_meta_frame)
     data = to_bytes(columns)
     VersionColumns.objects.update_or_create(version=version, defaults={"data": data})
     return {"frames": columns.frames, "label_rows": len(columns.row_label), "rois": roi_meta.size, "paths": len(meta.paths),
@@ -82,14 +82,18 @@ class _Paths:
         return columnar.MetaTable(self.rows, columns, len(self.paths) <= columnar.MAX_PATHS, [path for path, _ in kept if path not in columns])
 
 
-def _frames_meta(frames) -> tuple[np.ndarray, columnar.MetaTable]:
-    """The frames' keys in order, and their metadata."""
-    pks, paths = [], _Paths()
-    rows = frames.annotate(_meta_text=Cast("meta", TextField())).values_list("pk", "_meta_text").iterator(chunk_size=READ_CHUNK)
-    for pk, text in rows:
+FIELDS = ("context_id", "timestamp", "saved", "num_frames")  # the frame columns a frame rule may name (not its id)
+
+
+def _frames_meta(frames) -> tuple[np.ndarray, columnar.MetaTable, columnar.MetaTable]:
+    """The frames' keys in order, their metadata, and their FIELDS."""
+    pks, paths, fields = [], _Paths(), _Paths()
+    rows = frames.annotate(_meta_text=Cast("meta", TextField())).values_list("pk", "_meta_text", *FIELDS).iterator(chunk_size=READ_CHUNK)
+    for pk, text, *values in rows:
         pks.append(pk)
         paths.add(json.loads(text, parse_float=_number))
-    return np.array(pks, dtype=np.int64), paths.table()
+        fields.add(dict(zip(FIELDS, values)))
+    return np.array(pks, dtype=np.int64), paths.table(), fields.table()
 
 
 def _rois_meta(frames) -> tuple[columnar.MetaTable, np.ndarray]:
@@ -154,7 +158,7 @@ def _column(column: dict, count: int) -> columnar.MetaColumn:
 
 
 def _with_label_rows(frames, *, pks: np.ndarray, **tables) -> columnar.Columns:
-    """The columns: `tables` (meta, roi_meta, roi_meta_frame) with the frames' label index rows (in frame and ROI
+    """The columns: `tables` (meta, fields, roi_meta, roi_meta_frame) with the frames' label index rows (in frame and ROI
     order)."""
     rows = (RoiLabel.objects.filter(revision__in=frames.values("pk")).order_by("revision_id", "roi_index", "pk")
             .values_list("revision_id", "roi_index", "label", "confidence", "is_frame_label").iterator(chunk_size=READ_CHUNK * 5))
