@@ -12,7 +12,8 @@ which frames a filter matches; it answers:
 - frame rules (`frame_query`) on `meta.<key>` paths: terms, phrases, `*`, ranges with number bounds, wildcards over
   keys of strings and booleans, AND, OR, NOT (not regular expressions, string bounds, the frame columns, nor keys
   the copy did not keep);
-- no `sources_query`.
+- source rules (`sources_query`) on a source's id, content type, width, height, timestamp and `meta.*` (its uri
+  only where the version has no more than MAX_STRINGS of them).
 
 Frames are numbered 0..n-1 in primary key order; every label index row (RoiLabel) is a row of the `row_*` arrays,
 and the ROIs carrying a label are numbered over the version (`row_roi`). A metadata path (`weather`,
@@ -78,6 +79,8 @@ class Columns:
     annotated: np.ndarray  # bool per frame: it has a label row
     meta: MetaTable  # the frames' metadata
     fields: MetaTable  # the frames' columns a frame rule names: context_id, timestamp, saved, num_frames
+    sources: MetaTable  # every source row (FrameSource): its columns, and its metadata under `meta.`
+    source_frame: np.ndarray  # int32 per source row
     roi_meta: MetaTable  # every ROI's metadata (of the `rois` arrays, labelled or not)
     roi_meta_frame: np.ndarray  # int32 per ROI of roi_meta
     labels: list[str]

@@ -1,8 +1,9 @@
 """Frame filters (frames.filters) over a version's columns (frames.columnar): which frames they match, as a bool
 array, exactly as the database's query would, or Unsupported.
 
-A Lucene rule is walked as lucene._Translator walks it. Its leaves are fields of three kinds: a JSON value (a
-frame's `meta.*`, an ROI's `meta.*`), an ROI's labels, and an ROI's confidence. NULL (a missing key, no
+A Lucene rule is walked as lucene._Translator walks it. Its leaves are fields of four kinds: a JSON value (a
+frame's, a source's or an ROI's `meta.*`), a column of text (a context id, a source's uri), a column of numbers (a
+timestamp, a source's width, an ROI's confidence), and an ROI's labels. NULL (a missing key, no
 confidence) matches nothing, and NOT is the complement, as the translator's NOT EXISTS is. ROI rules are evaluated
 per ROI carrying a label (every label row of an ROI answers the same), then per frame.
 """
@@ -15,7 +16,7 @@ import numpy as np
 from luqum import tree
 
 from .columnar import ARRAY, BOOLEAN, MISSING, NUMBER, OBJECT, STRING, Columns, MetaColumn, Unsupported, checked_path, marked
-from .filters import ROI_LABELS, FrameFilter, RoiRule, filtering, resolve_frame_field, resolve_roi_field
+from .filters import ROI_LABELS, FrameFilter, RoiRule, filtering, resolve_frame_field, resolve_roi_field, resolve_source_field
 from .lucene import Column, JsonPath, LuceneError, parse, term_number, unquoted, wildcard_regex
 
 _masks_kept = threading.Lock()
@@ -49,13 +50,14 @@ def _filters_mask(columns: Columns, filters) -> np.ndarray:
 
 
 def _block_mask(columns: Columns, block: FrameFilter) -> np.ndarray:
-    if block.sources_query:
-        raise Unsupported("sources_query")
     mask = np.ones(columns.frames, dtype=bool)
     for rule in block.roi_rules:
         mask &= _rule_mask(columns, rule)
     if block.frame_query:
         mask &= _Query(lambda name: _frame_field(columns, name)).visit(parse(block.frame_query), None)
+    if block.sources_query:  # frames with a source row matching it
+        rows = _Query(lambda name: _source_field(columns, name)).visit(parse(block.sources_query), None)
+        mask &= marked(columns.frames, columns.source_frame[rows])
     return mask
 
 
@@ -89,10 +91,24 @@ def _frame_field(columns: Columns, name: str):
     field_ = _resolved(resolve_frame_field, name)
     if isinstance(field_, JsonPath):
         return _JsonField(columns.meta.column(checked_path(list(field_.keys))))
-    column = columns.fields.paths.get(field_.name)
+    return _column_field(columns.fields.paths.get(field_.name), field_, name)
+
+
+def _source_field(columns: Columns, name: str):
+    """A source rule's field over the source rows: a column of the row, or a `meta.*` path."""
+    field_ = _resolved(resolve_source_field, name)
+    if isinstance(field_, JsonPath):
+        return _JsonField(columns.sources.column(checked_path(["meta", *field_.keys])))
+    return _column_field(columns.sources.paths.get(field_.name), field_, name)
+
+
+def _column_field(column: MetaColumn | None, field_: Column, name: str):
+    """A plain column of the database: a number (NULL: none) or a text."""
     if column is None or not column.exact:
         raise Unsupported(f"field {name}")
-    return _NumberField(column.values) if field_.numeric else _TextField(column)
+    if field_.numeric:
+        return _NumberField(np.where(column.kinds == NUMBER, column.values, np.nan))
+    return _TextField(column)
 
 
 def _roi_field(columns: Columns, name: str):
@@ -169,7 +185,7 @@ class _JsonField:
 
 
 class _TextField:
-    """A text column of the frame (its context id): equal, or matching a wildcard."""
+    """A text column (a frame's context id, a source's uri): equal, or matching a wildcard."""
 
     def __init__(self, column: MetaColumn):
         self.column = column
@@ -210,7 +226,7 @@ class _LabelsField:
 
 
 class _NumberField:
-    """A number column (an ROI's confidence), NaN where it has none."""
+    """A number column (a timestamp, a source's width, an ROI's confidence), NaN where it has none."""
 
     def __init__(self, values: np.ndarray):
         self.values = values

@@ -8,11 +8,11 @@ import numpy as np
 
 from .columnar import Columns, MetaColumn, MetaTable
 
-FORMAT = 3  # a copy in another format is not read (selectors.columns counts instead, as without one)
+FORMAT = 4  # a copy in another format is not read (selectors.columns counts instead, as without one)
 
 _ARRAYS = ("pks", "annotated", "row_frame", "row_roi", "row_label", "row_confidence", "row_frame_label", "row_first", "roi_frame",
-           "roi_position", "roi_meta_frame")
-_TABLES = ("meta", "fields", "roi_meta")
+           "roi_position", "roi_meta_frame", "source_frame")
+_TABLES = ("meta", "fields", "sources", "roi_meta")
 
 
 def to_bytes(columns: Columns) -> bytes:

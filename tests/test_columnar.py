@@ -54,11 +54,14 @@ RULES = [
     [{"rois": [{"labels": ["car"], "roi_query": "NOT meta.area:*"}]}], [{"rois": [{"roi_query": "labels:c* AND NOT confidence:0.5"}]}],
     [{"rois": [{"roi_query": "meta.area:big", "logic": "exclude"}]}], [{"roi_query": "person", "frame_query": "meta.weather:fog"}],
     [{"rois": [{"roi_query": "confidence:* AND meta.area:{* TO 5}"}]}], [{"rois": [{"roi_query": "meta.nothing:x OR meta.occluded:t*"}]}],
+    [{"sources_query": "sources.content_type:image/p*"}], [{"sources_query": "sources.width:[100 TO 700] AND sources.id:main"}],
+    [{"sources_query": "NOT sources.width:*"}], [{"sources_query": "sources.meta.camera:left OR sources.timestamp:[* TO 100]"}],
+    [{"sources_query": 'sources.uri:"s3://b/1.jpg"', "frame_query": "meta.weather:*"}, {"sources_query": "sources.uri:*t1*"}],
 ]
 REFUSED = [
     [{"frame_query": "meta.speed:1*"}], [{"frame_query": "meta.weather:/f.*/"}], [{"frame_query": "meta.weather:[a TO m]"}], [{"frame_query": "meta.tags.0:a"}],
     [{"frame_query": "id:f001"}], [{"frame_query": "context_id:[v1 TO v3]"}], [{"rois": [{"roi_query": "id:r1"}]}], [{"rois": [{"roi_query": "labels:[a TO m]"}]}],
-    [{"rois": [{"roi_query": "meta.area:b?g"}]}], [{"sources_query": "sources.uri:*"}], [{"frame_query": "meta.big:5"}],
+    [{"rois": [{"roi_query": "meta.area:b?g"}]}], [{"sources_query": "sources.content_type:[a TO z]"}], [{"frame_query": "meta.big:5"}],
 ]
 
 
@@ -77,7 +80,11 @@ def frame(i: int) -> dict:
         rois.append({"labels": ["night" if i % 2 else "day"]})  # a frame label
     if i % 10 == 1:
         rois.append({"poly": [0, 0, 2, 0, 2, 2], "meta": {"area": 99}})  # an ROI without a label
-    return {"id": f"f{i:03d}", "context_id": f"v{i // 10}", "sources": [{"uri": f"s3://b/{i}.jpg"}], "meta": meta, "rois": rois}
+    sources = [{"id": "main", "uri": f"s3://b/{i}.jpg", "content_type": "image/jpeg", "width": 640 if i % 3 else None, "height": 480,
+                "meta": {"camera": ["left", "right"][i % 2]}}]
+    if i % 4 == 0:
+        sources.append({"id": "thumb", "uri": f"s3://b/t{i}.png", "content_type": "image/png", "width": 64, "height": 48, "timestamp": i})
+    return {"id": f"f{i:03d}", "context_id": f"v{i // 10}", "sources": sources, "meta": meta, "rois": rois}
 
 
 @pytest.fixture
@@ -233,6 +240,7 @@ def test_the_stored_form_reads_back_the_same(monkeypatch):
     rois = columnar.MetaTable(1, {}, False)
     columns = columnar.Columns(
         frames=2, pks=np.array([7, 9]), annotated=np.array([True, False]), labels=["car"], meta=table, fields=rois, roi_meta=rois,
+        sources=rois, source_frame=np.array([0], dtype=np.int32),
         roi_meta_frame=np.array([1], dtype=np.int32), row_frame=np.array([0], dtype=np.int32), row_roi=np.array([0], dtype=np.int32),
         row_label=np.array([0], dtype=np.int32), row_confidence=np.array([float("nan")]), row_frame_label=np.array([False]),
         row_first=np.array([True]), roi_frame=np.array([0], dtype=np.int32), roi_position=np.array([0], dtype=np.int32))

@@ -19,7 +19,7 @@ from django.db.models.functions import Cast
 from .. import columnar
 from ..columnar_stored import to_bytes
 from ..exceptions import Conflict
-from ..models import DatasetVersion, FrameRevision, RoiLabel, VersionColumns
+from ..models import DatasetVersion, FrameRevision, FrameSource, RoiLabel, VersionColumns
 from ..selectors.access import OWNER, require
 from .job_kinds import register_job_kind
 from .jobs import job_start
@@ -44,7 +44,9 @@ def columns_build(*, user, version: DatasetVersion) -> dict:
     frames = FrameRevision.objects.visible_in(version).order_by("pk")
     pks, meta, fields = _frames_meta(frames)
     roi_meta, roi_meta_frame = _rois_meta(frames)
-    columns = _with_label_rows(frames, pks=pks, meta=meta, fields=fields, roi_meta=roi_meta, roi_meta_frame=roi_meta_frame)
+    sources, source_frame = _sources(frames, pks)
+    columns = _with_label_rows(frames, pks=pks, meta=meta, fields=fields, roi_meta=roi_meta, roi_meta_frame=roi_meta_frame,
+                               sources=sources, source_frame=source_frame)
     data = to_bytes(columns)
     VersionColumns.objects.update_or_create(version=version, defaults={"data": data})
     return {"frames": columns.frames, "label_rows": len(columns.row_label), "rois": roi_meta.size, "paths": len(meta.paths),
@@ -94,6 +96,22 @@ def _frames_meta(frames) -> tuple[np.ndarray, columnar.MetaTable, columnar.MetaT
         paths.add(json.loads(text, parse_float=_number))
         fields.add(dict(zip(FIELDS, values)))
     return np.array(pks, dtype=np.int64), paths.table(), fields.table()
+
+
+SOURCE_FIELDS = ("source_id", "uri", "content_type", "width", "height", "timestamp")
+
+
+def _sources(frames, pks: np.ndarray) -> tuple[columnar.MetaTable, np.ndarray]:
+    """Every source row of the frames (in frame order): its SOURCE_FIELDS and its metadata (under `meta.`), and
+    each row's frame."""
+    rows = (FrameSource.objects.filter(revision__in=frames.values("pk")).order_by("revision_id", "pk")
+            .annotate(_meta_text=Cast("meta", TextField())).values_list("revision_id", "_meta_text", *SOURCE_FIELDS)
+            .iterator(chunk_size=READ_CHUNK))
+    paths, revisions = _Paths(), []
+    for revision, text, *values in rows:
+        revisions.append(revision)
+        paths.add({**dict(zip(SOURCE_FIELDS, values)), "meta": json.loads(text, parse_float=_number)})
+    return paths.table(), np.searchsorted(pks, np.array(revisions, dtype=np.int64)).astype(np.int32)
 
 
 def _rois_meta(frames) -> tuple[columnar.MetaTable, np.ndarray]:
@@ -158,7 +176,7 @@ def _column(column: dict, count: int) -> columnar.MetaColumn:
 
 
 def _with_label_rows(frames, *, pks: np.ndarray, **tables) -> columnar.Columns:
-    """The columns: `tables` (meta, fields, roi_meta, roi_meta_frame) with the frames' label index rows (in frame and ROI
+    """The columns: `tables` (meta, fields, sources, source_frame, roi_meta, roi_meta_frame) with the frames' label index rows (in frame and ROI
     order)."""
     rows = (RoiLabel.objects.filter(revision__in=frames.values("pk")).order_by("revision_id", "roi_index", "pk")
             .values_list("revision_id", "roi_index", "label", "confidence", "is_frame_label").iterator(chunk_size=READ_CHUNK * 5))
