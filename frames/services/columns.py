@@ -2,9 +2,9 @@
 never changes. Queued when a version of HYPERDATA_COLUMNS_FRAMES frames or more is published (PostgreSQL, where
 the web and the workers share the database that keeps them); selectors.columns reads them.
 
-The copy holds every frame's, source's and ROI's metadata paths (up to columnar.MAX_DEPTH keys deep, columnar.MAX_PATHS of
-them), the frame and source columns rules name, and every label index row: at a million frames (two metadata keys,
-an ROI key, a source each), 189 MB, built in 51 s.
+The copy holds every frame's, source's and ROI's metadata paths (up to columnar.MAX_DEPTH keys deep,
+columnar.MAX_PATHS of them), the frame and source columns rules name, and every label index row: at a million frames
+(two metadata keys, an ROI key, a source each), 189 MB, built in 51 s.
 """
 from __future__ import annotations
 
