@@ -32,6 +32,7 @@ import numpy as np
 MISSING, NULL, STRING, NUMBER, BOOLEAN, ARRAY, OBJECT = range(7)
 MAX_DEPTH = 3  # metadata paths kept: meta.a.b.c
 MAX_PATHS = 64
+BOOLEAN_TEXTS = ((1.0, "true"), (0.0, "false"))  # a boolean's value in a column, and its text (`->>`)
 MAX_STRINGS = 100_000  # distinct strings a path may have to be kept (file names, ids: compared in the database)
 
 
@@ -92,14 +93,14 @@ class Columns:
     row_first: np.ndarray  # bool: the first row of its (frame, label)
     roi_frame: np.ndarray  # int32 per ROI
     roi_position: np.ndarray  # int32 per ROI: its index in its frame's `rois`
-    _codes: dict[str, int] = field(default_factory=dict, repr=False)
-    _row_tally: np.ndarray | None = field(default=None, repr=False)
     _masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # frames_mask's, newest last
 
     def label_code(self, label: str) -> int:
-        if not self._codes:
-            self._codes.update((name, code) for code, name in enumerate(self.labels))
-        return self._codes.get(label, -1)
+        return self._label_codes.get(label, -1)
+
+    @cached_property
+    def _label_codes(self) -> dict[str, int]:
+        return {name: code for code, name in enumerate(self.labels)}
 
     def prepared(self) -> "Columns":
         """The columns with what questions derive from them computed now, at load, not in a first question."""
@@ -119,13 +120,11 @@ class Columns:
         """Per ROI carrying a label, its row in `roi_meta` (which has every ROI, in frame then `rois` order)."""
         return np.searchsorted(self.roi_meta_frame, self.roi_frame) + self.roi_position
 
-    @property
+    @cached_property
     def row_tally(self) -> np.ndarray:
         """Per label row, where label_stats tallies it: its label's slot of four (first of its frame's rows with
         the label, frame label): one bincount then counts frames, ROIs and frame labels per label at once."""
-        if self._row_tally is None:
-            self._row_tally = self.row_label.astype(np.int64) * 4 + self.row_first * 2 + self.row_frame_label
-        return self._row_tally
+        return self.row_label.astype(np.int64) * 4 + self.row_first * 2 + self.row_frame_label
 
 
 def marked(size: int, indexes: np.ndarray) -> np.ndarray:
@@ -186,7 +185,7 @@ def value_counts(columns: Columns, mask: np.ndarray, parts: list[str], top: int 
         raise Unsupported("values whose text is the database's")
     codes = np.bincount(values[kinds == STRING].astype(np.int64), minlength=len(column.strings))
     counts = {column.strings[code]: int(n) for code, n in enumerate(codes) if n}
-    for value, name in ((1.0, "true"), (0.0, "false")):
+    for value, name in BOOLEAN_TEXTS:
         n = int(((kinds == BOOLEAN) & (values == value)).sum())
         if n:
             counts[name] = counts.get(name, 0) + n  # the text of true is the string "true"'s too

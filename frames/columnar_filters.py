@@ -15,7 +15,7 @@ import threading
 import numpy as np
 from luqum import tree
 
-from .columnar import ARRAY, BOOLEAN, MISSING, NUMBER, OBJECT, STRING, Columns, MetaColumn, Unsupported, checked_path, marked
+from .columnar import ARRAY, BOOLEAN, BOOLEAN_TEXTS, MISSING, NUMBER, OBJECT, STRING, Columns, MetaColumn, Unsupported, checked_path, marked
 from .filters import ROI_LABELS, FrameFilter, RoiRule, filtering, resolve_frame_field, resolve_roi_field, resolve_source_field
 from .lucene import Column, JsonPath, LuceneError, parse, term_number, unquoted, wildcard_regex
 
@@ -69,7 +69,7 @@ def _rule_mask(columns: Columns, rule: RoiRule) -> np.ndarray:
     if rule.conf_range:
         low, high = rule.conf_range
         rows &= (columns.row_confidence >= low) & (columns.row_confidence <= high)
-    rois = marked(len(columns.roi_frame), columns.row_roi[rows])
+    rois = _rois_labelled(columns, rows)
     for label in labels[1:]:
         rois &= _rois_labelled(columns, columns.row_label == columns.label_code(label))
     if rule.query:
@@ -160,7 +160,7 @@ class _JsonField:
             raise Unsupported("a wildcard over values whose text is the database's")
         pattern = _pattern(text)
         mask = _in_strings(column, [value for value in column.strings if pattern.fullmatch(value)])
-        for value, name in ((1.0, "true"), (0.0, "false")):
+        for value, name in BOOLEAN_TEXTS:
             if pattern.fullmatch(name):
                 mask |= (column.kinds == BOOLEAN) & (column.values == value)
         return mask

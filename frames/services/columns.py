@@ -112,7 +112,7 @@ def _sources(frames, pks: np.ndarray) -> tuple[columnar.MetaTable, np.ndarray]:
     for revision, text, *values in rows:
         revisions.append(revision)
         paths.add({**dict(zip(SOURCE_FIELDS, values)), "meta": json.loads(text, parse_float=_number)})
-    return paths.table(), np.searchsorted(pks, np.array(revisions, dtype=np.int64)).astype(np.int32)
+    return paths.table(), _frames_of(pks, revisions)
 
 
 def _rois_meta(frames) -> tuple[columnar.MetaTable, np.ndarray]:
@@ -176,9 +176,14 @@ def _column(column: dict, count: int) -> columnar.MetaColumn:
     return columnar.MetaColumn(kinds, values, list(column["strings"]), column["exact"])
 
 
+def _frames_of(pks: np.ndarray, revisions: list[int]) -> np.ndarray:
+    """The frame number of each revision key (all of them among `pks`, ascending)."""
+    return np.searchsorted(pks, np.array(revisions, dtype=np.int64)).astype(np.int32)
+
+
 def _with_label_rows(frames, *, pks: np.ndarray, **tables) -> columnar.Columns:
-    """The columns: `tables` (meta, fields, sources, source_frame, roi_meta, roi_meta_frame) with the frames' label index rows (in frame and ROI
-    order)."""
+    """The columns: `tables` (meta, fields, sources, source_frame, roi_meta, roi_meta_frame) with the frames' label
+    index rows (in frame and ROI order)."""
     rows = (RoiLabel.objects.filter(revision__in=frames.values("pk")).order_by("revision_id", "roi_index", "pk")
             .values_list("revision_id", "roi_index", "label", "confidence", "is_frame_label").iterator(chunk_size=READ_CHUNK * 5))
     revision, roi_index, confidence, frame_label, label, codes = [], [], [], [], [], {}
@@ -188,7 +193,7 @@ def _with_label_rows(frames, *, pks: np.ndarray, **tables) -> columnar.Columns:
         label.append(codes.setdefault(row[2], len(codes)))
         confidence.append(np.nan if row[3] is None else row[3])
         frame_label.append(row[4])
-    frame = np.searchsorted(pks, np.array(revision, dtype=np.int64)).astype(np.int32)
+    frame = _frames_of(pks, revision)
     roi_index, label = np.array(roi_index, dtype=np.int32), np.array(label, dtype=np.int32)
     new_roi = np.ones(len(frame), dtype=bool)
     new_roi[1:] = (frame[1:] != frame[:-1]) | (roi_index[1:] != roi_index[:-1])

@@ -14,6 +14,7 @@ from .positions import positions_store_or_queue
 from .size_indexes import size_indexes_queue
 from .columns import columns_queue
 from .stats import published_answers_carry, published_stats_store_or_queue
+from .stats_keys import state_of
 from .validation import clean_metadata, clean_name, clean_text, require_fresh
 
 
@@ -83,7 +84,7 @@ def version_publish(*, user, version: DatasetVersion, name=None, if_match=None) 
     version = lock_version(version)
     require_fresh(version, if_match)
     refuse_published(version)
-    draft_state = [version.updated.isoformat(), version.frame_count]  # what its cached answers were keyed by
+    draft_state = state_of(version)  # what its cached answers were keyed by
     if name is not None:
         version.name = clean_name(name)
     version.status = DatasetVersion.PUBLISHED
