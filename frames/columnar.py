@@ -9,26 +9,30 @@ ROI metadata key's numbers) exactly as the database does (PostgreSQL's jsonb sem
 cannot answer exactly raises Unsupported, and the caller counts in the database as before. columnar_filters says
 which frames a filter matches; it answers:
 - ROI rules of labels, `logic`, `conf_range` and `roi_query` (labels, confidence and `meta.*` of the ROI, not `id`);
-- frame rules (`frame_query`) on `meta.<key>` paths: terms, phrases, `*`, ranges with number bounds, wildcards over
-  keys of strings and booleans, AND, OR, NOT (not regular expressions, string bounds, the frame columns, nor keys
-  the copy did not keep);
-- source rules (`sources_query`) on a source's id, content type, width, height, timestamp and `meta.*` (its uri
-  only where the version has no more than MAX_STRINGS of them).
+- frame rules (`frame_query`) on `meta.<key>` paths and the frame's columns but its id: terms, phrases, `*`,
+  ranges, wildcards and regular expressions (over keys of strings and booleans), AND, OR, NOT (not keys the copy
+  did not keep);
+- source rules (`sources_query`) on a source's id, uri, content type, width, height, timestamp and `meta.*` (a
+  column of text only where the version has no more than MAX_STRINGS distinct ones).
+
+Where only the database knows the answer (its regular expressions, its collation's order of strings), it is asked
+about a column's distinct strings (DatabaseTexts), not about every frame.
 
 Frames are numbered 0..n-1 in primary key order; every label index row (RoiLabel) is a row of the `row_*` arrays,
 and the ROIs carrying a label are numbered over the version (`row_roi`). A metadata path (`weather`,
 `camera.model`) keeps, per row (frame or ROI), the kind of its value and the value: the number, a boolean as 0 or
-1, or a string's number in `strings`.
+1, a string's number in `strings`, an array's length.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 
-# Kinds of a metadata value, in PostgreSQL's jsonb order (null < string < number < boolean < array < object); a
-# missing key is SQL NULL, which no comparison matches.
+# Kinds of a metadata value, in PostgreSQL's jsonb order (null < string < number < boolean < array < object, but an
+# empty array sorts below null: its documented exception); a missing key is SQL NULL, which no comparison matches.
 MISSING, NULL, STRING, NUMBER, BOOLEAN, ARRAY, OBJECT = range(7)
 MAX_DEPTH = 3  # metadata paths kept: meta.a.b.c
 MAX_PATHS = 64
@@ -40,10 +44,21 @@ class Unsupported(Exception):
     """The columns cannot answer this filter exactly: count it in the database."""
 
 
+class DatabaseTexts(Protocol):
+    """What only the database can say of strings: selectors.columns asks it about a column's distinct strings."""
+
+    def matching(self, strings: list[str], conditions: list[tuple[str, str]], *, json: bool = False) -> list[int]:
+        """The numbers of the strings meeting every (operator, operand): `~` (its regular expression), or a
+        comparison (`<`, `<=`, `>=`, `>`) in its collation; with `json`, of the strings as jsonb values."""
+
+    def ordered(self, strings: list[str]) -> list[int]:
+        """The numbers of the strings in its collation's order."""
+
+
 @dataclass
 class MetaColumn:
     kinds: np.ndarray  # int8 per frame
-    values: np.ndarray  # float64 per frame
+    values: np.ndarray  # float64 per frame: a number, a boolean as 0 or 1, a string's number, an array's length
     strings: list[str]
     exact: bool = True  # every number was read exactly as a float (no integer beyond 2**53, no over-long decimal)
 
@@ -175,10 +190,10 @@ def _bucket_counts(column: MetaColumn, rows: np.ndarray, edges) -> dict[int, int
     return {int(bucket): int(count) for bucket, count in zip(buckets, counts)}
 
 
-def value_counts(columns: Columns, mask: np.ndarray, parts: list[str], top: int | None) -> dict[str, int]:
-    """selectors.stats.value_counts when it is all of them: the frames per value (as text) of a key holding strings
-    and booleans. Numbers, arrays and objects read as the database's own text, and a cut at `top` orders ties in
-    its collation: Unsupported."""
+def value_counts(columns: Columns, mask: np.ndarray, parts: list[str], top: int | None, texts: DatabaseTexts | None = None) -> dict[str, int]:
+    """selectors.stats.value_counts: the frames per value (as text) of a key holding strings and booleans, the
+    commonest `top` (ties at the cut in the database's collation, as its ORDER BY). Numbers, arrays and objects
+    read as the database's own text: Unsupported."""
     column = columns.meta.column(checked_path(parts))
     kinds, values = column.kinds[mask], column.values[mask]
     if np.isin(kinds, (NUMBER, ARRAY, OBJECT)).any():
@@ -189,9 +204,19 @@ def value_counts(columns: Columns, mask: np.ndarray, parts: list[str], top: int 
         n = int(((kinds == BOOLEAN) & (values == value)).sum())
         if n:
             counts[name] = counts.get(name, 0) + n  # the text of true is the string "true"'s too
-    if top is not None and len(counts) > top:
-        raise Unsupported("the top values' cut orders ties in the database's collation")
-    return counts
+    return _commonest(counts, top, texts) if top is not None and len(counts) > top else counts
+
+
+def _commonest(counts: dict[str, int], top: int, texts: DatabaseTexts | None) -> dict[str, int]:
+    """The `top` commonest values; of those tied at the cut, the first in the database's collation."""
+    cut = sorted(counts.values(), reverse=True)[top - 1]
+    kept = {value: n for value, n in counts.items() if n > cut}
+    tied = [value for value, n in counts.items() if n == cut]
+    if len(kept) + len(tied) > top:
+        if texts is None:
+            raise Unsupported("the values tied at the cut are ordered in the database's collation")
+        tied = [tied[code] for code in texts.ordered(tied)]
+    return {**kept, **{value: cut for value in tied[: top - len(kept)]}}
 
 
 def confidence_figures(columns: Columns, mask: np.ndarray) -> dict:

@@ -15,7 +15,8 @@ import threading
 import numpy as np
 from luqum import tree
 
-from .columnar import ARRAY, BOOLEAN, BOOLEAN_TEXTS, MISSING, NUMBER, OBJECT, STRING, Columns, MetaColumn, Unsupported, checked_path, marked
+from .columnar import (ARRAY, BOOLEAN, BOOLEAN_TEXTS, MISSING, NUMBER, OBJECT, STRING, Columns, DatabaseTexts, MetaColumn, Unsupported,
+                       checked_path, marked)
 from .filters import ROI_LABELS, FrameFilter, RoiRule, filtering, resolve_frame_field, resolve_roi_field, resolve_source_field
 from .lucene import Column, JsonPath, LuceneError, parse, term_number, unquoted, wildcard_regex
 
@@ -23,14 +24,15 @@ _masks_kept = threading.Lock()
 MASKS_KEPT = 8  # the last filters' masks (a draft's answer reads its parent's twice: its answer, its replaced frames)
 
 
-def frames_mask(columns: Columns, filters) -> np.ndarray:
+def frames_mask(columns: Columns, filters, texts: DatabaseTexts | None = None) -> np.ndarray:
     """Which frames the filters (OR-ed blocks) match, as a bool array (read-only: it is kept for the next
-    question); Unsupported when not exactly known."""
+    question); Unsupported when not exactly known. Regular expressions and string bounds are the database's:
+    without `texts` they are Unsupported."""
     key = repr(tuple(filters or ()))
     with _masks_kept:
         mask = columns._masks.get(key)
     if mask is None:
-        mask = _filters_mask(columns, filters)
+        mask = _filters_mask(columns, filters, texts)
         mask.flags.writeable = False
     with _masks_kept:  # a web process's threads ask at once
         columns._masks.pop(key, None)
@@ -40,28 +42,28 @@ def frames_mask(columns: Columns, filters) -> np.ndarray:
     return mask
 
 
-def _filters_mask(columns: Columns, filters) -> np.ndarray:
+def _filters_mask(columns: Columns, filters, texts) -> np.ndarray:
     if not filtering(filters):
         return np.ones(columns.frames, dtype=bool)
     mask = np.zeros(columns.frames, dtype=bool)
     for block in filters:
-        mask |= _block_mask(columns, block)
+        mask |= _block_mask(columns, block, texts)
     return mask
 
 
-def _block_mask(columns: Columns, block: FrameFilter) -> np.ndarray:
+def _block_mask(columns: Columns, block: FrameFilter, texts) -> np.ndarray:
     mask = np.ones(columns.frames, dtype=bool)
     for rule in block.roi_rules:
-        mask &= _rule_mask(columns, rule)
+        mask &= _rule_mask(columns, rule, texts)
     if block.frame_query:
-        mask &= _Query(lambda name: _frame_field(columns, name)).visit(parse(block.frame_query), None)
+        mask &= _Query(lambda name: _frame_field(columns, name, texts)).visit(parse(block.frame_query), None)
     if block.sources_query:  # frames with a source row matching it
-        rows = _Query(lambda name: _source_field(columns, name)).visit(parse(block.sources_query), None)
+        rows = _Query(lambda name: _source_field(columns, name, texts)).visit(parse(block.sources_query), None)
         mask &= marked(columns.frames, columns.source_frame[rows])
     return mask
 
 
-def _rule_mask(columns: Columns, rule: RoiRule) -> np.ndarray:
+def _rule_mask(columns: Columns, rule: RoiRule, texts) -> np.ndarray:
     """filters._roi_rule_q: frames with an ROI carrying every label of the rule, the first within the range, and
     matching its query."""
     labels = list(rule.labels)
@@ -73,7 +75,7 @@ def _rule_mask(columns: Columns, rule: RoiRule) -> np.ndarray:
     for label in labels[1:]:
         rois &= _rois_labelled(columns, columns.row_label == columns.label_code(label))
     if rule.query:
-        rois &= _Query(lambda name: _roi_field(columns, name)).visit(parse(rule.query), _LabelsField(columns))
+        rois &= _Query(lambda name: _roi_field(columns, name, texts)).visit(parse(rule.query), _LabelsField(columns, texts))
     frames = marked(columns.frames, columns.roi_frame[rois])
     return ~frames if rule.exclude else frames
 
@@ -86,42 +88,42 @@ def _rois_labelled(columns: Columns, rows: np.ndarray) -> np.ndarray:
 # -- fields -------------------------------------------------------------------------------------------------
 
 
-def _frame_field(columns: Columns, name: str):
+def _frame_field(columns: Columns, name: str, texts):
     """A frame rule's field: a `meta.*` path, or one of the frame's columns (not its id)."""
     field_ = _resolved(resolve_frame_field, name)
     if isinstance(field_, JsonPath):
-        return _JsonField(columns.meta.column(checked_path(list(field_.keys))))
-    return _column_field(columns.fields.paths.get(field_.name), field_, name)
+        return _JsonField(columns.meta.column(checked_path(list(field_.keys))), texts)
+    return _column_field(columns.fields.paths.get(field_.name), field_, name, texts)
 
 
-def _source_field(columns: Columns, name: str):
+def _source_field(columns: Columns, name: str, texts):
     """A source rule's field over the source rows: a column of the row, or a `meta.*` path."""
     field_ = _resolved(resolve_source_field, name)
     if isinstance(field_, JsonPath):
-        return _JsonField(columns.sources.column(checked_path(["meta", *field_.keys])))
-    return _column_field(columns.sources.paths.get(field_.name), field_, name)
+        return _JsonField(columns.sources.column(checked_path(["meta", *field_.keys])), texts)
+    return _column_field(columns.sources.paths.get(field_.name), field_, name, texts)
 
 
-def _column_field(column: MetaColumn | None, field_: Column, name: str):
+def _column_field(column: MetaColumn | None, field_: Column, name: str, texts):
     """A plain column of the database: a number (NULL: none) or a text."""
     if column is None or not column.exact:
         raise Unsupported(f"field {name}")
     if field_.numeric:
         return _NumberField(np.where(column.kinds == NUMBER, column.values, np.nan))
-    return _TextField(column)
+    return _TextField(column, texts)
 
 
-def _roi_field(columns: Columns, name: str):
+def _roi_field(columns: Columns, name: str, texts):
     """An ROI rule's field over the ROIs carrying a label: their labels, confidence, or metadata (not `id`)."""
     field_ = _resolved(resolve_roi_field, name)
     if field_ is ROI_LABELS:
-        return _LabelsField(columns)
+        return _LabelsField(columns, texts)
     if isinstance(field_, Column) and field_.name == "confidence":
         return _NumberField(columns.roi_confidence)
     if isinstance(field_, JsonPath) and field_.keys[0] == "meta" and len(field_.keys) > 1:
         column = columns.roi_meta.column(checked_path(list(field_.keys[1:])))
         at = columns.labelled_roi_positions
-        return _JsonField(MetaColumn(column.kinds[at], column.values[at], column.strings, column.exact))
+        return _JsonField(MetaColumn(column.kinds[at], column.values[at], column.strings, column.exact), texts)
     raise Unsupported(f"field {name}")
 
 
@@ -135,8 +137,8 @@ def _resolved(resolve, name: str):
 class _JsonField:
     """A JSON value per row, compared as jsonb compares it."""
 
-    def __init__(self, column: MetaColumn):
-        self.column = column
+    def __init__(self, column: MetaColumn, texts: DatabaseTexts | None):
+        self.column, self.texts = column, texts
 
     def exists(self) -> np.ndarray:
         return self.column.kinds != MISSING
@@ -153,15 +155,22 @@ class _JsonField:
         return mask
 
     def wildcard(self, text: str) -> np.ndarray:
-        """The database's regular expression over the value's text (`->>`): here over strings and booleans; a
-        number's or an array's text is the database's own."""
+        pattern = _pattern(text)
+        return self._by_text(lambda texts: [code for code, value in enumerate(texts) if pattern.fullmatch(value)])
+
+    def regex(self, pattern: str) -> np.ndarray:
+        return self._by_text(lambda texts: _database(self.texts).matching(texts, [("~", pattern)]))
+
+    def _by_text(self, matching) -> np.ndarray:
+        """The values whose text (`->>`) `matching` picks from a list of texts: strings' and booleans'. A number's,
+        an array's or an object's text is the database's own: Unsupported."""
         column = self.column
         if np.isin(column.kinds, (NUMBER, ARRAY, OBJECT)).any():
-            raise Unsupported("a wildcard over values whose text is the database's")
-        pattern = _pattern(text)
-        mask = _in_strings(column, [value for value in column.strings if pattern.fullmatch(value)])
-        for value, name in BOOLEAN_TEXTS:
-            if pattern.fullmatch(name):
+            raise Unsupported("a pattern over values whose text is the database's")
+        codes = np.asarray(matching([*column.strings, *(name for _, name in BOOLEAN_TEXTS)]), dtype=np.int64)
+        mask = _in_codes(column, codes[codes < len(column.strings)])
+        for position, (value, _) in enumerate(BOOLEAN_TEXTS, start=len(column.strings)):
+            if position in codes:
                 mask |= (column.kinds == BOOLEAN) & (column.values == value)
         return mask
 
@@ -171,24 +180,32 @@ class _JsonField:
         return _finite(number)
 
     def range(self, node: tree.Range) -> np.ndarray:
-        """jsonb order against a number bound: every string and null is below it, every boolean, array and
-        object above it."""
+        """jsonb order: null < string < number < boolean < array < object, but for PostgreSQL's exception of an
+        empty array, below everything. A bound compares with the values of its kind; a string in the database's
+        collation."""
         kinds, values = self.column.kinds, self.column.values
-        mask = kinds != MISSING
-        for bound, include, below in _bounds(node):
-            value = self.checked(bound)
-            if below:
-                mask &= ((kinds == NUMBER) & ((values <= value) if include else (values < value))) | (kinds < NUMBER)
+        empty = (kinds == ARRAY) & (values == 0)  # an array's value is its length
+        mask, strings = np.ones(len(kinds), dtype=bool), []
+        for text, include, below in _given(node):
+            mask &= kinds != MISSING
+            number = term_number(text)
+            if number is None:
+                strings.append((_operator(include, below), text))
+                same = kinds == STRING  # which of them: asked below
             else:
-                mask &= ((kinds == NUMBER) & ((values >= value) if include else (values > value))) | (kinds > NUMBER)
+                same = (kinds == NUMBER) & _compared(values, self.checked(number), include, below)
+            kind = STRING if number is None else NUMBER
+            mask &= same | (((kinds < kind) | empty) if below else ((kinds > kind) & ~empty))
+        if strings:
+            mask &= (kinds != STRING) | np.isin(values, _database(self.texts).matching(self.column.strings, strings, json=True))
         return mask
 
 
 class _TextField:
-    """A text column (a frame's context id, a source's uri): equal, or matching a wildcard."""
+    """A text column (a frame's context id, a source's uri): equal, matching a pattern, or in a range."""
 
-    def __init__(self, column: MetaColumn):
-        self.column = column
+    def __init__(self, column: MetaColumn, texts: DatabaseTexts | None):
+        self.column, self.texts = column, texts
 
     def exists(self) -> np.ndarray:
         return np.ones(len(self.column.kinds), dtype=bool)  # NOT NULL
@@ -200,15 +217,21 @@ class _TextField:
         pattern = _pattern(text)
         return _in_strings(self.column, [value for value in self.column.strings if pattern.fullmatch(value)])
 
+    def regex(self, pattern: str) -> np.ndarray:
+        return _in_codes(self.column, _database(self.texts).matching(self.column.strings, [("~", pattern)]))
+
     def range(self, node: tree.Range) -> np.ndarray:
-        raise Unsupported("a range of text (compared in the database's collation)")
+        conditions = _text_conditions(node)
+        if not conditions:
+            return self.exists()
+        return _in_codes(self.column, _database(self.texts).matching(self.column.strings, conditions))
 
 
 class _LabelsField:
     """An ROI's labels: `labels:car` holds when one of its label rows says car."""
 
-    def __init__(self, columns: Columns):
-        self.columns = columns
+    def __init__(self, columns: Columns, texts: DatabaseTexts | None):
+        self.columns, self.texts = columns, texts
 
     def exists(self) -> np.ndarray:
         return np.ones(len(self.columns.roi_frame), dtype=bool)
@@ -218,11 +241,20 @@ class _LabelsField:
 
     def wildcard(self, text: str) -> np.ndarray:
         pattern = _pattern(text)
-        codes = [code for code, label in enumerate(self.columns.labels) if pattern.fullmatch(label)]
-        return _rois_labelled(self.columns, np.isin(self.columns.row_label, codes))
+        return self._labelled([code for code, label in enumerate(self.columns.labels) if pattern.fullmatch(label)])
+
+    def regex(self, pattern: str) -> np.ndarray:
+        return self._labelled(_database(self.texts).matching(self.columns.labels, [("~", pattern)]))
 
     def range(self, node: tree.Range) -> np.ndarray:
-        raise Unsupported("a range of labels (compared in the database's collation)")
+        """One label row within both bounds (lucene's Related field asks it of a row)."""
+        conditions = _text_conditions(node)
+        if not conditions:
+            return self.exists()
+        return self._labelled(_database(self.texts).matching(self.columns.labels, conditions))
+
+    def _labelled(self, codes) -> np.ndarray:
+        return _rois_labelled(self.columns, np.isin(self.columns.row_label, codes))
 
 
 class _NumberField:
@@ -243,28 +275,50 @@ class _NumberField:
     def wildcard(self, text: str) -> np.ndarray:
         raise Unsupported("a wildcard on a number")
 
+    regex = wildcard
+
     def range(self, node: tree.Range) -> np.ndarray:
-        mask = ~np.isnan(self.values)
-        for bound, include, below in _bounds(node):
-            value = _finite(bound)
-            if below:
-                mask &= (self.values <= value) if include else (self.values < value)
-            else:
-                mask &= (self.values >= value) if include else (self.values > value)
+        mask = np.ones(len(self.values), dtype=bool)
+        for text, include, below in _given(node):
+            number = term_number(text)
+            if number is None:
+                raise Unsupported(f"{text!r} is not a number")
+            mask &= _compared(self.values, _finite(number), include, below)  # NaN compares False
         return mask
 
 
-def _bounds(node: tree.Range):
-    """(number, inclusive, upper) of each bound given; a bound that is not a number is compared in the database's
-    collation: Unsupported."""
+def _given(node: tree.Range):
+    """(text, inclusive, upper) of each bound given (not `*`)."""
     for bound, include, below in ((node.low, node.include_low, False), (node.high, node.include_high, True)):
         text = unquoted(str(bound.value))
-        if text == "*":
-            continue
+        if text != "*":
+            yield text, include, below
+
+
+def _compared(values: np.ndarray, bound: float, include: bool, below: bool) -> np.ndarray:
+    if below:
+        return (values <= bound) if include else (values < bound)
+    return (values >= bound) if include else (values > bound)
+
+
+def _operator(include: bool, below: bool) -> str:
+    return ("<=" if include else "<") if below else (">=" if include else ">")
+
+
+def _text_conditions(node: tree.Range) -> list[tuple[str, str]]:
+    """A text column's bounds as the ORM compares them: a number bound as the text of the number it spells
+    (CharField.to_python of 1e3 is "1000.0")."""
+    conditions = []
+    for text, include, below in _given(node):
         number = term_number(text)
-        if number is None:
-            raise Unsupported("a string bound (compared in the database's collation)")
-        yield number, include, below
+        conditions.append((_operator(include, below), text if number is None else str(number)))
+    return conditions
+
+
+def _database(texts: DatabaseTexts | None) -> DatabaseTexts:
+    if texts is None:
+        raise Unsupported("a regular expression or a string bound, without the database to ask")
+    return texts
 
 
 def _finite(number) -> float:
@@ -275,7 +329,11 @@ def _finite(number) -> float:
 
 def _in_strings(column: MetaColumn, texts: list[str]) -> np.ndarray:
     wanted = set(texts)
-    codes = [code for code, value in enumerate(column.strings) if value in wanted]
+    return _in_codes(column, [code for code, value in enumerate(column.strings) if value in wanted])
+
+
+def _in_codes(column: MetaColumn, codes) -> np.ndarray:
+    """The rows holding one of these strings (by number)."""
     return (column.kinds == STRING) & np.isin(column.values, codes)
 
 
@@ -306,6 +364,8 @@ class _Query:
             raise Unsupported("a term without a field")
         if isinstance(node, tree.Range):
             return field_.range(node)
+        if isinstance(node, tree.Regex):
+            return field_.regex(node.value.strip("/"))
         if isinstance(node, tree.Phrase):
             return field_.exact(unquoted(node.value), quoted=True)
         if isinstance(node, tree.Word) and node.value == "*":

@@ -8,7 +8,7 @@ import numpy as np
 
 from .columnar import Columns, MetaColumn, MetaTable
 
-FORMAT = 4  # a copy in another format is not read (selectors.columns counts instead, as without one)
+FORMAT = 5  # a copy in another format is not read (selectors.columns counts instead, as without one)
 
 _ARRAYS = ("pks", "annotated", "row_frame", "row_roi", "row_label", "row_confidence", "row_frame_label", "row_first", "roi_frame",
            "roi_position", "roi_meta_frame", "source_frame")

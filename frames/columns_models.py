@@ -10,3 +10,5 @@ class VersionColumns(models.Model):
     version = models.OneToOneField("frames.DatasetVersion", on_delete=models.CASCADE, primary_key=True, related_name="+")
     built = models.DateTimeField(auto_now_add=True)
     data = models.BinaryField()
+    # columnar_stored.FORMAT when built: a copy in another form is not fetched, and `serve` queues it again
+    stored_format = models.PositiveSmallIntegerField(default=0)

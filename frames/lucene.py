@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from luqum import tree
 from luqum.exceptions import ParseError
@@ -110,6 +111,19 @@ def term_number(text: str):
             return None
 
 
+def checked_regex(pattern: str) -> None:
+    """A LuceneError naming what is wrong with a regular expression the database would refuse when it reads the
+    frames. The dialect is the database's (PostgreSQL's ARE; Python's on SQLite), so the database is asked."""
+    try:
+        if connection.vendor == "postgresql":
+            with transaction.atomic(), connection.cursor() as cursor:  # a savepoint: the request's transaction stays usable
+                cursor.execute("SELECT '' ~ %s", [pattern])
+        else:
+            re.compile(pattern)
+    except (DatabaseError, re.error) as exc:
+        raise LuceneError(f"/{pattern}/: {str(exc).splitlines()[0]}") from None
+
+
 def wildcard_regex(text: str) -> str:
     escaped = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
     return f"^{escaped}$"
@@ -168,6 +182,7 @@ class _Translator:
     def regex(self, field, pattern):
         if field.numeric:
             raise LuceneError(f"{field.name} is a number: wildcards and regular expressions do not apply")
+        checked_regex(pattern)
         return self.leaf(field, Q(**{field.lookup("regex"): pattern}))
 
     def exact(self, field, text, *, quoted):

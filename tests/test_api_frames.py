@@ -213,6 +213,8 @@ def test_partial_add_reports_failures_like_upload_retries(api, draft):
         (("post", "/api/versions/{v}/frames/", '{"frames": 5}', "application/json"), 400, "frames"),
         (("get", "/api/versions/unknown/frames/", None, None), 404, "version"),
         (("get", "/api/versions/{v}/frames/?frame_query=meta.a:(", None, None), 400, "filters[0].frame_query"),
+        (("get", "/api/versions/{v}/frames/?frame_query=meta.a:/b(/", None, None), 400, "filters[0].frame_query"),
+        (("get", "/api/versions/{v}/stats/?roi_query=labels:/[z-a]/", None, None), 400, "filters[0].roi_query"),
         (("get", "/api/versions/{v}/frames/?sort=colour", None, None), 400, "sort"),
         (("get", "/api/versions/{v}/frames/?cursor=zzz", None, None), 400, "cursor"),
         (("post", "/api/datasets/", '{"name": ""}', "application/json"), 400, "name"),

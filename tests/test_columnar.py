@@ -4,8 +4,10 @@ label statistics exactly as the database counts them, or not at all.
 On PostgreSQL every filter below is answered from the columns and compared with the count over the frames: the
 values include what jsonb compares in its own order (strings, numbers written as strings, booleans, JSON nulls,
 missing keys, nested objects, arrays), ROIs with several labels, without a confidence, and frame labels. Filters
-the columns cannot answer exactly (wildcards over numbers, regular expressions, string range bounds, an ROI's id,
-sources, array elements, frame columns) answer None, and the services count them. Publishing runs the columns job
+the columns cannot answer exactly (a pattern over numbers, whose text is the database's, an ROI's or a frame's id,
+array elements, numbers beyond a float) answer None, and the services count them. Regular expressions and string
+range bounds, which only PostgreSQL can judge, are asked of it about the column's distinct strings, and must then
+give the count over the frames too: the patterns include its own classes, and the bounds mix strings and numbers. Publishing runs the columns job
 in the session's real worker. SQLite keeps no columns: the services count, as before."""
 import pytest
 from django.core.cache import cache
@@ -41,6 +43,11 @@ ANSWERED = [
     "meta.tags:*", "meta.tags:[0 TO *]", "meta.weather:[* TO 0]",
     "meta.weather:f*", "meta.weather:?un", "meta.weather:*a*", "NOT meta.weather:r*", "meta.camera.model:x1*", "meta.weather:5?",
     "meta.lit:t*", "meta.lit:*e", "meta.lit:tru?",
+    "meta.weather:/f.*/", "meta.weather:/[[:alpha:]]{3,4}/", "NOT meta.weather:/(sun|5.)/", "meta.lit:/t.*/", "meta.camera.model:/x[12].*/",
+    "meta.weather:[a TO m]", "meta.weather:{fog TO sun]", "meta.weather:[* TO rain}", "meta.weather:[5 TO z]", "meta.speed:[1 TO a]",
+    "meta.speed:[a TO *]", "meta.speed:[* TO 2]", "meta.tags:[* TO 5]", "meta.tags:[a TO *]", "meta.tags:[* TO b]", "meta.ok:[a TO *]",
+    "meta.weather:[* TO *]", "meta.nothing:[a TO z]", "meta.big:[a TO *]",
+    "context_id:[v1 TO v3]", "context_id:{v10 TO *]", "context_id:[1 TO 5]", "context_id:/v1[0-5]?/", "NOT context_id:/v.*/",
     "context_id:v1", "context_id:v1*", "NOT context_id:v2?", "timestamp:[0 TO 0]", "num_frames:1", "saved:[0 TO *] AND context_id:*",
 ]
 RULES = [
@@ -57,17 +64,21 @@ RULES = [
     [{"sources_query": "sources.content_type:image/p*"}], [{"sources_query": "sources.width:[100 TO 700] AND sources.id:main"}],
     [{"sources_query": "NOT sources.width:*"}], [{"sources_query": "sources.meta.camera:left OR sources.timestamp:[* TO 100]"}],
     [{"sources_query": 'sources.uri:"s3://b/1.jpg"', "frame_query": "meta.weather:*"}, {"sources_query": "sources.uri:*t1*"}],
+    [{"rois": [{"roi_query": "labels:[a TO m]"}]}], [{"rois": [{"roi_query": "labels:[car TO night] AND NOT labels:{bus TO day}"}]}],
+    [{"rois": [{"roi_query": "/b.s/ OR labels:/[dn].*/"}]}], [{"rois": [{"labels": ["car"], "roi_query": "meta.occluded:/tr.e/"}]}],
+    [{"sources_query": "sources.content_type:[a TO z]"}], [{"sources_query": "sources.id:{main TO *]"}],
+    [{"sources_query": "sources.uri:/s3:..b.t1[0-9]*[.]png/"}], [{"sources_query": "sources.meta.camera:[left TO m]"}],
 ]
 REFUSED = [
-    [{"frame_query": "meta.speed:1*"}], [{"frame_query": "meta.weather:/f.*/"}], [{"frame_query": "meta.weather:[a TO m]"}], [{"frame_query": "meta.tags.0:a"}],
-    [{"frame_query": "id:f001"}], [{"frame_query": "context_id:[v1 TO v3]"}], [{"rois": [{"roi_query": "id:r1"}]}], [{"rois": [{"roi_query": "labels:[a TO m]"}]}],
-    [{"rois": [{"roi_query": "meta.area:b?g"}]}], [{"sources_query": "sources.content_type:[a TO z]"}], [{"frame_query": "meta.big:5"}],
+    [{"frame_query": "meta.speed:1*"}], [{"frame_query": "meta.speed:/1.*/"}], [{"frame_query": "meta.tags.0:a"}],
+    [{"frame_query": "id:f001"}], [{"rois": [{"roi_query": "id:r1"}]}], [{"rois": [{"roi_query": "meta.area:/b.g/"}]}],
+    [{"rois": [{"roi_query": "meta.area:b?g"}]}], [{"frame_query": "meta.big:5"}],
 ]
 
 
 def frame(i: int) -> dict:
     meta = {"speed": [i % 30, (i % 30) + 0.25, str(i % 30), None][i % 4], "camera": {"model": f"x{100 * (i % 3)}", "iso": 100 * (i % 6)},
-            "ok": [True, False, 1][i % 3], "lit": i % 2 == 0, "tags": ["a", "b"] if i % 5 == 0 else "a", "big": 2**60 + i}
+            "ok": [True, False, 1][i % 3], "lit": i % 2 == 0, "tags": [["a", "b"], "a", [], "b", "c"][i % 5], "big": 2**60 + i}
     if WEATHERS[i % 5] is not None:
         meta["weather"] = WEATHERS[i % 5]
     if i % 7 == 0:
@@ -126,6 +137,10 @@ def test_the_columns_answer_every_filter_they_can_as_the_database_counts_it(publ
         assert counts["meta.weather:50"] == counts['meta.weather:"50"'] > 0  # the string "50"
         assert counts["meta.speed:10"] > counts['meta.speed:"10"'] > 0  # the number 10 and the string "10"
         assert counts["meta.tags:*"] == 238 and counts["meta.ok:[0 TO *]"] > counts["meta.ok:true"] > 0
+        assert counts["meta.tags:[0 TO *]"] < counts["meta.tags:[a TO *]"] < 238  # [] sorts below everything, even null
+        assert counts["meta.weather:/[[:alpha:]]{3,4}/"] > counts["meta.weather:/f.*/"] > 0  # PostgreSQL's own classes
+        assert 0 < counts["meta.weather:[a TO m]"] < counts["meta.weather:[* TO rain}"] and 0 < counts["context_id:[v1 TO v3]"] < 238
+        assert counts["meta.weather:[5 TO z]"] == 0  # a number bound: every string sorts below it
 
 
 def test_the_columns_answer_the_statistics_panels_as_the_database_counts_them(published):
@@ -139,7 +154,14 @@ def test_the_columns_answer_the_statistics_panels_as_the_database_counts_them(pu
                 if fast is not None:
                     assert fast == selectors.meta_distribution(user=ACTOR, version=published, key=key, filters=filters, bins=bins, top=10), (key, item, bins)
                 answered[key] = fast is not None
-    assert column_selectors.columnar_distribution(user=ACTOR, version=published, parts=["weather"], filters=[], bins=5, top=3) is None  # a cut
+    for top in (1, 2, 3):  # cut among values of as many frames: the first in the database's collation are shown
+        for item in ["", "meta.ok:true", "NOT meta.speed:[3 TO 8]"]:
+            filters = as_filters(item) if item else []
+            fast = column_selectors.columnar_distribution(user=ACTOR, version=published, parts=["weather"], filters=filters, bins=5, top=top)
+            assert (fast is not None) == (connection.vendor == "postgresql")
+            if fast is not None:
+                assert fast == selectors.meta_distribution(user=ACTOR, version=published, key="weather", filters=filters, bins=5, top=top), (top, item)
+                assert len(fast["values"]) == top and fast["other"] > 0
     # numbers (with strings and nulls beside them), an absent key, and categories of strings and booleans are
     # answered; values whose text is the database's (arrays, numbers among categories) are not
     expected = {"speed": True, "camera.iso": True, "nothing": True, "weather": True, "ok": False, "tags": False}
@@ -225,6 +247,25 @@ def test_a_path_of_many_distinct_strings_is_left_to_the_database(published, monk
     assert column_selectors.columnar_count(user=ACTOR, version=published, filters=fog) is None
     answered = column_selectors.columnar_count(user=ACTOR, version=published, filters=model)
     assert answered == (selectors.frames_count(user=ACTOR, version=published, filters=model) if connection.vendor == "postgresql" else None)
+
+
+def test_columns_in_an_earlier_stored_form_are_not_read_and_are_queued_again_at_start(published, settings):
+    columns_build(user=ACTOR, version=published)
+    fog = as_filters("meta.weather:fog")
+    VersionColumns.objects.filter(version=published).update(stored_format=columnar_stored.FORMAT - 1)
+    column_selectors._loaded.clear()  # (a web process started after the upgrade)
+    assert column_selectors.columnar_count(user=ACTOR, version=published, filters=fog) is None
+    queued = services.columns_refresh(user=ACTOR)
+    jobs = Job.objects.filter(kind="columns", version=published)
+    if connection.vendor != "postgresql":
+        assert queued == 0 and not jobs.exists()
+        return
+    assert queued == 1 and jobs.count() == 1
+    assert services.columns_refresh(user=ACTOR) == 1 and jobs.count() == 1  # the same job, still queued
+    columns_build(user=ACTOR, version=published)  # (as the job does)
+    assert services.columns_refresh(user=ACTOR) == 0
+    assert column_selectors.columnar_count(user=ACTOR, version=published, filters=fog) == selectors.frames_count(
+        user=ACTOR, version=published, filters=fog) > 0
 
 
 def test_a_draft_cannot_be_copied_into_columns(published):

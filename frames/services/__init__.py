@@ -24,6 +24,7 @@ one transaction, and queue tasks only after it commits. Nothing else writes rows
               clean-up of those no frame names
 - jobs:       the Job lifecycle; job_kinds: what each kind of job runs
 """
+from .columns import columns_refresh
 from .credentials import credential_create, credential_delete, credential_test, credential_update
 from .dataview_pages import dataview_frames_page
 from .dataviews import dataview_create, dataview_delete, dataview_update

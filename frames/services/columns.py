@@ -18,7 +18,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from .. import columnar
-from ..columnar_stored import to_bytes
+from ..columnar_stored import FORMAT, to_bytes
 from ..exceptions import Conflict
 from ..models import DatasetVersion, FrameRevision, FrameSource, RoiLabel, VersionColumns
 from ..selectors.access import OWNER, require
@@ -37,6 +37,20 @@ def columns_queue(*, user, version: DatasetVersion) -> None:
                   subject=f"columns of {version.dataset.name} / {version.name}")
 
 
+def columns_refresh(*, user) -> int:
+    """Queue the columns of every large published version without a copy in the current stored form (one made
+    before columnar_stored.FORMAT changed, or none): `serve` calls it as it starts. How many were queued."""
+    if connection.vendor != "postgresql":
+        return 0
+    current = VersionColumns.objects.filter(stored_format=FORMAT).values("version_id")
+    versions = (DatasetVersion.objects.filter(status=DatasetVersion.PUBLISHED, frame_count__gte=settings.HYPERDATA_COLUMNS_FRAMES)
+                .exclude(pk__in=current).select_related("dataset"))
+    for version in versions:
+        require(user, version, OWNER)
+        columns_queue(user=user, version=version)
+    return len(versions)
+
+
 def columns_build(*, user, version: DatasetVersion) -> dict:
     """Copy the published version's frames into columns and keep them (again, if they were)."""
     require(user, version, OWNER)
@@ -49,7 +63,7 @@ def columns_build(*, user, version: DatasetVersion) -> dict:
     columns = _with_label_rows(frames, pks=pks, meta=meta, fields=fields, roi_meta=roi_meta, roi_meta_frame=roi_meta_frame,
                                sources=sources, source_frame=source_frame)
     data = to_bytes(columns)
-    VersionColumns.objects.update_or_create(version=version, defaults={"data": data})
+    VersionColumns.objects.update_or_create(version=version, defaults={"data": data, "stored_format": FORMAT})
     return {"frames": columns.frames, "label_rows": len(columns.row_label), "rois": roi_meta.size, "paths": len(meta.paths),
             "roi_paths": len(roi_meta.paths), "bytes": len(data)}
 
@@ -162,8 +176,8 @@ def _note(column: dict, index: int, value) -> None:
         number = float(value)
         if isinstance(value, _Inexact) or (type(value) is int and abs(value) > 2**53):
             column["exact"] = False
-    else:
-        number = 0.0
+    else:  # an array's length (an empty one sorts apart), an object's 0
+        number = float(len(value)) if kind == columnar.ARRAY else 0.0
     column["at"].append(index)
     column["kinds"].append(kind)
     column["values"].append(number)

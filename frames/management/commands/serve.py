@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from frames import demo
+from frames import demo, selectors, services
 from hyperdata.celery import app
 
 ADMIN_USERNAME = "admin"
@@ -153,6 +153,9 @@ class Command(BaseCommand):
         engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         self._say(f"database: {engine} {settings.DATABASES['default']['NAME']}; applying migrations")
         call_command("migrate", interactive=False, verbosity=0)
+        queued = services.columns_refresh(user=selectors.SYSTEM)
+        if queued:
+            self._say(f"queued the columns of {queued} large published version(s) to build (again)")
         # Compressed copies for whitenoise (it also finds files in the apps, WHITENOISE_USE_FINDERS).
         call_command("collectstatic", interactive=False, verbosity=0)
         return self._ensure_admin()
