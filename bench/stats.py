@@ -17,6 +17,7 @@ after a warm-up, the cache emptied before each "first" run:
 
     BENCH_FRAMES=100000 python bench/stats.py       # database hyperdata_bench_stats_<frames>
     BENCH_FRAMES=1000000 BENCH_RUNS=1 BENCH_FILTERS="none,label unicorn,label car" python bench/stats.py
+    BENCH_FRAMES=1000000 BENCH_ONLY=patterns python bench/stats.py   # only regular expressions and string bounds
 """
 import os
 import random
@@ -147,6 +148,12 @@ def median_ms(fn, *, first: bool, before=None, warm=True):
     return statistics.median(samples)
 
 
+def forget_masks():
+    """Forget the loaded columns' last filters' masks (frames_mask keeps 8): a first answer works its filter out."""
+    for columns in column_selectors._loaded.values():
+        columns._masks.clear()
+
+
 def fresh(version):
     return DatasetVersion.objects.select_related("dataset", "parent").get(pk=version.pk)
 
@@ -184,6 +191,35 @@ def columns_ready(owner, published):
     start = time.perf_counter()
     column_selectors.columnar_count(user=owner, version=published, filters=parse_filters(FILTERS["meta.weather:fog (33%)"]))
     print(f"the first question in a new web process loads them: {(time.perf_counter() - start) * 1000:.0f} ms", flush=True)
+
+
+PATTERNS = {  # what only PostgreSQL can judge (its regular expressions, its collation): asked about distinct strings
+    "meta.weather:/f.*|r.*/": [{"frame_query": "meta.weather:/f.*|r.*/"}],
+    "meta.weather:[a TO m]": [{"frame_query": "meta.weather:[a TO m]"}],
+    "context_id:[..000100 TO ..000200}": [{"frame_query": 'context_id:["s3://bench/videos/000100.mp4" TO "s3://bench/videos/000200.mp4"}'}],
+    "context_id:/.*0[0-4].mp4/": [{"frame_query": "context_id:/.*0[0-4][.]mp4/"}],
+    "sources.uri:/.*17[.]mp4/": [{"sources_query": "sources.uri:/.*17[.]mp4/"}],
+    "labels:[c TO p] AND conf": [{"rois": [{"roi_query": "labels:[c TO p] AND confidence:[0.5 TO 1]"}]}],
+}
+
+
+def pattern_rows(owner, published):
+    """The published root's first answers under regular expressions and string bounds (the columns ask PostgreSQL
+    about the column's distinct strings: 3 weathers, 20,000 context ids at a million frames), against counting
+    them; and the `weather` panel cut at 2 values (its ties ordered by the database's collation)."""
+    print("\npublished, first answer under a regular expression or a string range, ms: columns / counted", flush=True)
+    for name, raw in PATTERNS.items():
+        filters = parse_filters(raw)
+        asks = (stat_services.label_stats, stat_services.frames_count)
+        fast = [median_ms(lambda: ask(user=owner, version=fresh(published), filters=filters), first=True, before=forget_masks) for ask in asks]
+        counted = median_ms(lambda: stat_selectors.counted_label_stats(user=owner, version=fresh(published), filters=filters), first=True)
+        assert stat_services.label_stats(user=owner, version=fresh(published), filters=filters) == stat_selectors.counted_label_stats(
+            user=owner, version=fresh(published), filters=filters), name
+        print(f"  {name:<36} statistics {fast[0]:7.1f}   count {fast[1]:7.1f}   counted {counted:8.1f}   (x{counted / fast[0]:,.0f})", flush=True)
+    fast = median_ms(lambda: column_selectors.columnar_distribution(user=owner, version=fresh(published), parts=["weather"], bins=20, top=2),
+                     first=True, before=forget_masks)
+    counted = median_ms(lambda: stat_selectors.meta_distribution(user=owner, version=fresh(published), key="weather", top=2), first=True)
+    print(f"  weather panel, 2 values shown           columns {fast:7.1f}   counted {counted:8.1f}", flush=True)
 
 
 def published_draft_rows(owner, published):
@@ -260,6 +296,8 @@ def main():
     published, draft = build(owner)
     published, draft = fresh(published), fresh(draft)
     columns_ready(owner, published)
+    if os.environ.get("BENCH_ONLY") == "patterns":
+        return pattern_rows(owner, published)
     assert draft.stats is not None, "the draft keeps no counts"
     assert stat_selectors.label_stats(user=owner, version=draft) == stat_selectors.counted_label_stats(user=owner, version=draft)
     print(f"\n{FRAMES:,} frames; draft {draft.frame_count:,} frames. Median of {RUNS} runs, ms.")
@@ -277,7 +315,8 @@ def main():
         draft_derived = median_ms(lambda: stat_services.label_stats(user=owner, version=fresh(draft), filters=filters), first=True,
                                   before=lambda: stat_services.label_stats(user=owner, version=fresh(published), filters=filters))
         draft_cached = median_ms(lambda: stat_services.label_stats(user=owner, version=fresh(draft), filters=filters), first=False)
-        pub_first = median_ms(lambda: stat_services.label_stats(user=owner, version=fresh(published), filters=filters), first=True)
+        pub_first = median_ms(lambda: stat_services.label_stats(user=owner, version=fresh(published), filters=filters), first=True,
+                              before=forget_masks)
         pub_cached = median_ms(lambda: stat_services.label_stats(user=owner, version=fresh(published), filters=filters), first=False)
         count_first = median_ms(lambda: stat_services.frames_count(user=owner, version=fresh(draft), filters=filters), first=True)
         count_derived = median_ms(lambda: stat_services.frames_count(user=owner, version=fresh(draft), filters=filters), first=True,
@@ -298,6 +337,7 @@ def main():
             stat_selectors.meta_distribution if "." not in key else roi_selectors.roi_distribution)(user=owner, version=fresh(draft), key=key)
         print(f"distribution {key:<18} draft first {first:8.1f}   parent known {derived:8.1f}   cached {cached:6.1f}   "
               f"published, under fog, first {published_first:8.1f}", flush=True)
+    pattern_rows(owner, published)
     small_draft_rows(owner, published)
     published_draft_rows(owner, published)
     warmed_rows(owner, published)
