@@ -61,6 +61,14 @@ class MetaColumn:
     values: np.ndarray  # float64 per frame: a number, a boolean as 0 or 1, a string's number, an array's length
     strings: list[str]
     exact: bool = True  # every number was read exactly as a float (no integer beyond 2**53, no over-long decimal)
+    # each number's text as the database writes it (`->>`), for patterns and category panels; None: unknown (a float
+    # written two ways, 1 and 1.0, or more than MAX_STRINGS numbers)
+    number_texts: dict[float, str] | None = field(default_factory=dict)
+
+    def texts_known(self, kinds: np.ndarray) -> bool:
+        """Whether these values' texts are known here: strings', booleans', numbers' when number_texts says them (an
+        array's or an object's is the database's rendering of it)."""
+        return not np.isin(kinds, (ARRAY, OBJECT)).any() and (self.number_texts is not None or not (kinds == NUMBER).any())
 
 
 @dataclass
@@ -191,19 +199,21 @@ def _bucket_counts(column: MetaColumn, rows: np.ndarray, edges) -> dict[int, int
 
 
 def value_counts(columns: Columns, mask: np.ndarray, parts: list[str], top: int | None, texts: DatabaseTexts | None = None) -> dict[str, int]:
-    """selectors.stats.value_counts: the frames per value (as text) of a key holding strings and booleans, the
-    commonest `top` (ties at the cut in the database's collation, as its ORDER BY). Numbers, arrays and objects
-    read as the database's own text: Unsupported."""
+    """selectors.stats.value_counts: the frames per value (as text: the string "1", the number 1 and true's "true"
+    are counted together, as the database groups them) of a key, the commonest `top` (ties at the cut in the
+    database's collation, as its ORDER BY). Values whose text is unknown here: Unsupported (MetaColumn.texts_known)."""
     column = columns.meta.column(checked_path(parts))
     kinds, values = column.kinds[mask], column.values[mask]
-    if np.isin(kinds, (NUMBER, ARRAY, OBJECT)).any():
+    if not column.texts_known(kinds):
         raise Unsupported("values whose text is the database's")
     codes = np.bincount(values[kinds == STRING].astype(np.int64), minlength=len(column.strings))
     counts = {column.strings[code]: int(n) for code, n in enumerate(codes) if n}
-    for value, name in BOOLEAN_TEXTS:
-        n = int(((kinds == BOOLEAN) & (values == value)).sum())
+    others = [(name, int(((kinds == BOOLEAN) & (values == value)).sum())) for value, name in BOOLEAN_TEXTS]
+    numbers, tally = np.unique(values[kinds == NUMBER], return_counts=True)
+    others += [(column.number_texts[float(number)], int(n)) for number, n in zip(numbers, tally)]
+    for text, n in others:
         if n:
-            counts[name] = counts.get(name, 0) + n  # the text of true is the string "true"'s too
+            counts[text] = counts.get(text, 0) + n
     return _commonest(counts, top, texts) if top is not None and len(counts) > top else counts
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 
 import numpy as np
 from luqum import tree
 
-from .columnar import (ARRAY, BOOLEAN, BOOLEAN_TEXTS, MISSING, NUMBER, OBJECT, STRING, Columns, DatabaseTexts, MetaColumn, Unsupported,
+from .columnar import (ARRAY, BOOLEAN, BOOLEAN_TEXTS, MISSING, NUMBER, STRING, Columns, DatabaseTexts, MetaColumn, Unsupported,
                        checked_path, marked)
 from .filters import ROI_LABELS, FrameFilter, RoiRule, filtering, resolve_frame_field, resolve_roi_field, resolve_source_field
 from .lucene import Column, JsonPath, LuceneError, parse, term_number, unquoted, wildcard_regex
@@ -123,7 +124,7 @@ def _roi_field(columns: Columns, name: str, texts):
     if isinstance(field_, JsonPath) and field_.keys[0] == "meta" and len(field_.keys) > 1:
         column = columns.roi_meta.column(checked_path(list(field_.keys[1:])))
         at = columns.labelled_roi_positions
-        return _JsonField(MetaColumn(column.kinds[at], column.values[at], column.strings, column.exact), texts)
+        return _JsonField(replace(column, kinds=column.kinds[at], values=column.values[at]), texts)
     raise Unsupported(f"field {name}")
 
 
@@ -162,17 +163,21 @@ class _JsonField:
         return self._by_text(lambda texts: _database(self.texts).matching(texts, [("~", pattern)]))
 
     def _by_text(self, matching) -> np.ndarray:
-        """The values whose text (`->>`) `matching` picks from a list of texts: strings' and booleans'. A number's,
-        an array's or an object's text is the database's own: Unsupported."""
+        """The values whose text (`->>`) `matching` picks from a list of texts: the strings, then the booleans', then
+        the numbers' (MetaColumn.texts_known)."""
         column = self.column
-        if np.isin(column.kinds, (NUMBER, ARRAY, OBJECT)).any():
+        if not column.texts_known(column.kinds):
             raise Unsupported("a pattern over values whose text is the database's")
-        codes = np.asarray(matching([*column.strings, *(name for _, name in BOOLEAN_TEXTS)]), dtype=np.int64)
-        mask = _in_codes(column, codes[codes < len(column.strings)])
-        for position, (value, _) in enumerate(BOOLEAN_TEXTS, start=len(column.strings)):
+        numbers = list(column.number_texts or ())
+        booleans_at, numbers_at = len(column.strings), len(column.strings) + len(BOOLEAN_TEXTS)
+        codes = np.asarray(matching([*column.strings, *(name for _, name in BOOLEAN_TEXTS), *(column.number_texts[n] for n in numbers)]),
+                           dtype=np.int64)
+        mask = _in_codes(column, codes[codes < booleans_at])
+        for position, (value, _) in enumerate(BOOLEAN_TEXTS, start=booleans_at):
             if position in codes:
                 mask |= (column.kinds == BOOLEAN) & (column.values == value)
-        return mask
+        picked = [numbers[code - numbers_at] for code in codes[codes >= numbers_at]]
+        return mask | ((column.kinds == NUMBER) & np.isin(column.values, picked))
 
     def checked(self, number) -> float:
         if not self.column.exact:

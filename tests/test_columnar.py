@@ -47,6 +47,7 @@ ANSWERED = [
     "meta.weather:[a TO m]", "meta.weather:{fog TO sun]", "meta.weather:[* TO rain}", "meta.weather:[5 TO z]", "meta.speed:[1 TO a]",
     "meta.speed:[a TO *]", "meta.speed:[* TO 2]", "meta.tags:[* TO 5]", "meta.tags:[a TO *]", "meta.tags:[* TO b]", "meta.ok:[a TO *]",
     "meta.weather:[* TO *]", "meta.nothing:[a TO z]", "meta.big:[a TO *]",
+    "meta.speed:1*", "meta.speed:*.25", "meta.speed:/[0-9]+/", "meta.ok:1", "meta.ok:/1|true/", "meta.camera.iso:?00",
     "context_id:[v1 TO v3]", "context_id:{v10 TO *]", "context_id:[1 TO 5]", "context_id:/v1[0-5]?/", "NOT context_id:/v.*/",
     "context_id:v1", "context_id:v1*", "NOT context_id:v2?", "timestamp:[0 TO 0]", "num_frames:1", "saved:[0 TO *] AND context_id:*",
 ]
@@ -68,17 +69,18 @@ RULES = [
     [{"rois": [{"roi_query": "/b.s/ OR labels:/[dn].*/"}]}], [{"rois": [{"labels": ["car"], "roi_query": "meta.occluded:/tr.e/"}]}],
     [{"sources_query": "sources.content_type:[a TO z]"}], [{"sources_query": "sources.id:{main TO *]"}],
     [{"sources_query": "sources.uri:/s3:..b.t1[0-9]*[.]png/"}], [{"sources_query": "sources.meta.camera:[left TO m]"}],
+    [{"rois": [{"roi_query": "meta.area:/b.g|1.*/"}]}], [{"rois": [{"roi_query": "meta.area:*.5 OR meta.area:b?g"}]}],
 ]
 REFUSED = [
-    [{"frame_query": "meta.speed:1*"}], [{"frame_query": "meta.speed:/1.*/"}], [{"frame_query": "meta.tags.0:a"}],
-    [{"frame_query": "id:f001"}], [{"rois": [{"roi_query": "id:r1"}]}], [{"rois": [{"roi_query": "meta.area:/b.g/"}]}],
-    [{"rois": [{"roi_query": "meta.area:b?g"}]}], [{"frame_query": "meta.big:5"}],
+    [{"frame_query": "meta.level:1*"}], [{"frame_query": "meta.big:/1.*/"}], [{"frame_query": "meta.tags:a*"}],
+    [{"frame_query": "meta.tags.0:a"}], [{"frame_query": "id:f001"}], [{"rois": [{"roi_query": "id:r1"}]}], [{"frame_query": "meta.big:5"}],
 ]
 
 
 def frame(i: int) -> dict:
     meta = {"speed": [i % 30, (i % 30) + 0.25, str(i % 30), None][i % 4], "camera": {"model": f"x{100 * (i % 3)}", "iso": 100 * (i % 6)},
-            "ok": [True, False, 1][i % 3], "lit": i % 2 == 0, "tags": [["a", "b"], "a", [], "b", "c"][i % 5], "big": 2**60 + i}
+            "ok": [True, False, 1][i % 3], "lit": i % 2 == 0, "tags": [["a", "b"], "a", [], "b", "c"][i % 5], "big": 2**60 + i,
+            "level": [1, 1.0][i % 2]}  # the same float written two ways: "1" and "1.0"
     if WEATHERS[i % 5] is not None:
         meta["weather"] = WEATHERS[i % 5]
     if i % 7 == 0:
@@ -162,9 +164,9 @@ def test_the_columns_answer_the_statistics_panels_as_the_database_counts_them(pu
             if fast is not None:
                 assert fast == selectors.meta_distribution(user=ACTOR, version=published, key="weather", filters=filters, bins=5, top=top), (top, item)
                 assert len(fast["values"]) == top and fast["other"] > 0
-    # numbers (with strings and nulls beside them), an absent key, and categories of strings and booleans are
-    # answered; values whose text is the database's (arrays, numbers among categories) are not
-    expected = {"speed": True, "camera.iso": True, "nothing": True, "weather": True, "ok": False, "tags": False}
+    # numbers (with strings and nulls beside them), an absent key, and categories of strings, booleans and numbers
+    # are answered; values whose text is the database's (arrays) are not
+    expected = {"speed": True, "camera.iso": True, "nothing": True, "weather": True, "ok": True, "tags": False}
     assert answered == (expected if connection.vendor == "postgresql" else dict.fromkeys(expected, False))
     for key in ["area", "occluded", "nothing"]:
         for item in ["", "meta.weather:fog", "meta.nothing:*"] + RULES[:3]:
@@ -240,6 +242,24 @@ def fresh(version):
     return type(version).objects.select_related("dataset", "parent").get(pk=version.pk)
 
 
+def test_a_pattern_reads_a_number_as_the_database_writes_it(published):
+    """A number stored as 1.50 (written by another client) reads "1.50" to a pattern, and is still 1.5 to a term."""
+    if connection.vendor != "postgresql":  # SQLite keeps no columns
+        columns_build(user=ACTOR, version=published)
+        assert column_selectors.columnar_count(user=ACTOR, version=published, filters=as_filters("meta.speed:*.25")) is None
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {FrameRevision._meta.db_table} SET meta = jsonb_set(meta, '{{speed}}', '1.50'::jsonb) "
+                       "WHERE version_id = %s AND frame_id IN ('f001', 'f002')", [published.pk])
+    columns_build(user=ACTOR, version=published)
+    answers = {}
+    for item in ["meta.speed:*.50", "meta.speed:/1[.]5.*/", "meta.speed:1.5", "meta.speed:[1.5 TO 1.5]"]:
+        filters = as_filters(item)
+        answers[item] = column_selectors.columnar_count(user=ACTOR, version=published, filters=filters)
+        assert answers[item] == selectors.frames_count(user=ACTOR, version=published, filters=filters), item
+    assert answers["meta.speed:*.50"] == 2 and answers["meta.speed:1.5"] == answers["meta.speed:[1.5 TO 1.5]"] == 2
+
+
 def test_a_path_of_many_distinct_strings_is_left_to_the_database(published, monkeypatch):
     monkeypatch.setattr(columnar, "MAX_STRINGS", 3)  # weather has four: sun, rain, fog, "50"; camera.model three
     columns_build(user=ACTOR, version=published)
@@ -277,7 +297,8 @@ def test_a_draft_cannot_be_copied_into_columns(published):
 
 def test_the_stored_form_reads_back_the_same(monkeypatch):
     np = columnar.np
-    table = columnar.MetaTable(2, {"a.b": columnar.MetaColumn(np.array([3, 0], dtype=np.int8), np.array([1.5, 0]), ["x"], False)}, True, ["c"])
+    table = columnar.MetaTable(2, {"a.b": columnar.MetaColumn(np.array([3, 0], dtype=np.int8), np.array([1.5, 0]), ["x"], False, {1.5: "1.50"}),
+                                   "d": columnar.MetaColumn(np.array([3, 3], dtype=np.int8), np.array([1, 1]), [], True, None)}, True, ["c"])
     rois = columnar.MetaTable(1, {}, False)
     columns = columnar.Columns(
         frames=2, pks=np.array([7, 9]), annotated=np.array([True, False]), labels=["car"], meta=table, fields=rois, roi_meta=rois,
@@ -294,5 +315,6 @@ def test_the_stored_form_reads_back_the_same(monkeypatch):
     assert back.meta.complete and back.meta.dropped == ["c"] and back.roi_meta.size == 1 and not back.roi_meta.complete
     column = back.meta.paths["a.b"]
     assert list(column.values) == [1.5, 0] and list(column.kinds) == [3, 0] and column.strings == ["x"] and not column.exact
+    assert column.number_texts == {1.5: "1.50"} and back.meta.paths["d"].number_texts is None
     assert columnar.label_stats(back, np.array([True, True])) == {
         "frame_count": 2, "annotated_frame_count": 1, "labels": [{"label": "car", "roi_count": 1, "frame_count": 1, "frame_label_count": 0}]}

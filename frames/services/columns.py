@@ -68,13 +68,18 @@ def columns_build(*, user, version: DatasetVersion) -> dict:
             "roi_paths": len(roi_meta.paths), "bytes": len(data)}
 
 
-class _Inexact(float):
-    """A number a float cannot hold exactly (its text is not the shortest form of the float)."""
+class _Fraction(float):
+    """A number the database wrote with a fraction or an exponent: its value, its text (as `->>` reads it: "1.50"
+    is 1.5 written otherwise), and whether a float holds it exactly."""
+
+    text: str
+    exact: bool
 
 
 def _number(text: str) -> float:
-    value = float(text)
-    return value if Decimal(repr(value)) == Decimal(text) else _Inexact(value)
+    value = _Fraction(text)
+    value.text, value.exact = text, Decimal(repr(float(value))) == Decimal(text)
+    return value
 
 
 class _Paths:
@@ -88,7 +93,7 @@ class _Paths:
         for path, value in _flattened(meta, ""):
             column = self.paths.get(path)
             if column is None:
-                column = self.paths[path] = {"at": [], "kinds": [], "values": [], "strings": {}, "exact": True}
+                column = self.paths[path] = {"at": [], "kinds": [], "values": [], "strings": {}, "exact": True, "number_texts": {}}
             _note(column, self.rows, value)
         self.rows += 1
 
@@ -169,13 +174,16 @@ def _flattened(meta, prefix: str, depth: int = 1):
 
 
 def _note(column: dict, index: int, value) -> None:
-    kind = KINDS.get(type(value), columnar.NUMBER)  # an _Inexact float
+    kind = KINDS.get(type(value), columnar.NUMBER)  # a _Fraction
     if kind == columnar.STRING:
         number = column["strings"].setdefault(value, len(column["strings"]))
-    elif kind in (columnar.NUMBER, columnar.BOOLEAN):
+    elif kind == columnar.BOOLEAN:
         number = float(value)
-        if isinstance(value, _Inexact) or (type(value) is int and abs(value) > 2**53):
+    elif kind == columnar.NUMBER:
+        number = float(value)
+        if not getattr(value, "exact", abs(value) <= 2**53):
             column["exact"] = False
+        _note_text(column, number, getattr(value, "text", None) or str(value))
     else:  # an array's length (an empty one sorts apart), an object's 0
         number = float(len(value)) if kind == columnar.ARRAY else 0.0
     column["at"].append(index)
@@ -183,11 +191,18 @@ def _note(column: dict, index: int, value) -> None:
     column["values"].append(number)
 
 
+def _note_text(column: dict, number: float, text: str) -> None:
+    """Keep each number's text while one text stands for one float, and they are no more than MAX_STRINGS."""
+    texts = column["number_texts"]
+    if texts is not None and (texts.setdefault(number, text) != text or len(texts) > columnar.MAX_STRINGS):
+        column["number_texts"] = None
+
+
 def _column(column: dict, count: int) -> columnar.MetaColumn:
     kinds, values = np.zeros(count, dtype=np.int8), np.zeros(count)
     kinds[column["at"]] = column["kinds"]
     values[column["at"]] = column["values"]
-    return columnar.MetaColumn(kinds, values, list(column["strings"]), column["exact"])
+    return columnar.MetaColumn(kinds, values, list(column["strings"]), column["exact"], column["number_texts"])
 
 
 def _frames_of(pks: np.ndarray, revisions: list[int]) -> np.ndarray:
