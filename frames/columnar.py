@@ -65,6 +65,11 @@ class MetaColumn:
     # written two ways, 1 and 1.0, or more than MAX_STRINGS numbers)
     number_texts: dict[float, str] | None = field(default_factory=dict)
 
+    @cached_property
+    def string_codes(self) -> np.ndarray:
+        """Per row, its string's number, or -1: strings are picked by a lookup in a table, not by np.isin's sort."""
+        return np.where(self.kinds == STRING, self.values, -1).astype(np.int32)
+
     def texts_known(self, kinds: np.ndarray) -> bool:
         """Whether these values' texts are known here: strings', booleans', numbers' when number_texts says them (an
         array's or an object's is the database's rendering of it)."""

@@ -339,7 +339,9 @@ def _in_strings(column: MetaColumn, texts: list[str]) -> np.ndarray:
 
 def _in_codes(column: MetaColumn, codes) -> np.ndarray:
     """The rows holding one of these strings (by number)."""
-    return (column.kinds == STRING) & np.isin(column.values, codes)
+    picked = np.zeros(len(column.strings) + 1, dtype=bool)  # the last: -1, not a string
+    picked[np.asarray(codes, dtype=np.int64)] = True
+    return picked[column.string_codes]
 
 
 def _pattern(text: str) -> re.Pattern:

@@ -258,6 +258,12 @@ def test_a_pattern_reads_a_number_as_the_database_writes_it(published):
         answers[item] = column_selectors.columnar_count(user=ACTOR, version=published, filters=filters)
         assert answers[item] == selectors.frames_count(user=ACTOR, version=published, filters=filters), item
     assert answers["meta.speed:*.50"] == 2 and answers["meta.speed:1.5"] == answers["meta.speed:[1.5 TO 1.5]"] == 2
+    # the strings reach the database whole and in order, whichever separators they hold
+    texts = column_selectors.DATABASE_TEXTS
+    for strings in (["a\nb", "", "x\x1fy", "é", "a"], ["a\nb\x1f\x1e\x01", "", "a"], [""], ["", ""]):
+        assert texts.matching(strings, [("~", "^a")]) == [i for i, s in enumerate(strings) if s.startswith("a")], strings
+        assert texts.matching(strings, [("~", "^$")]) == [i for i, s in enumerate(strings) if not s], strings
+        assert sorted(texts.ordered(strings)) == list(range(len(strings)))
 
 
 def test_a_path_of_many_distinct_strings_is_left_to_the_database(published, monkeypatch):

@@ -131,7 +131,7 @@ class _DatabaseTexts:
     every frame does, in a millisecond or a few."""
 
     COMPARISONS = ("<", "<=", ">=", ">")
-    STRINGS = "SELECT i - 1 FROM unnest(%s::text[]) WITH ORDINALITY AS t(s, i)"
+    SEPARATORS = ("\n", "\x1f", "\x1e", "\x01")
 
     def matching(self, strings: list[str], conditions: list[tuple[str, str]], *, json: bool = False) -> list[int]:
         """As lucene's lookups ask them: `~` on the text, a comparison of text (`col >= 'a'`) or of jsonb
@@ -144,18 +144,28 @@ class _DatabaseTexts:
                 where.append(f"to_jsonb(s) {operator} to_jsonb(%s::text)" if json else f"s {operator} %s")
             else:
                 raise ValueError(f"operator {operator!r}")
-        return self._numbers(f"{self.STRINGS} WHERE {' AND '.join(where)}", [list(strings), *(operand for _, operand in conditions)])
+        return self._numbers(strings, f"WHERE {' AND '.join(where)}", [operand for _, operand in conditions])
 
     def ordered(self, strings: list[str]) -> list[int]:
-        return self._numbers(f"{self.STRINGS} ORDER BY s", [list(strings)])
+        return self._numbers(strings, "ORDER BY s", [])
 
-    @staticmethod
-    def _numbers(sql: str, params: list) -> list[int]:
-        if not params[0]:
+    def _numbers(self, strings: list[str], clause: str, params: list) -> list[int]:
+        """`SELECT i - 1 ... {clause}` over the strings numbered from 1 (as t(s, i))."""
+        if not strings:
             return []
+        listed, listed_params = self._listed(strings)
         with connection.cursor() as cursor:  # (a regular expression was checked when the filter was read: lucene)
-            cursor.execute(sql, params)
+            cursor.execute(f"SELECT i - 1 FROM {listed} WITH ORDINALITY AS t(s, i) {clause}", [*listed_params, *params])
             return [number for (number,) in cursor.fetchall()]
+
+    def _listed(self, strings: list[str]) -> tuple[str, list]:
+        """The strings as a set-returning SQL expression: one text split by a separator none of them holds (20,000
+        strings in 4 ms; as a text[] parameter, 30 ms, spent quoting each), else a text[]."""
+        for separator in self.SEPARATORS:
+            joined = separator.join(strings)
+            if joined and joined.count(separator) == len(strings) - 1:
+                return "unnest(string_to_array(%s, %s))", [joined, separator]
+        return "unnest(%s::text[])", [list(strings)]
 
 
 DATABASE_TEXTS = _DatabaseTexts()
