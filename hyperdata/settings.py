@@ -283,6 +283,9 @@ HYPERDATA_SIZE_INDEX_FRAMES = env_int("HYPERDATA_SIZE_INDEX_FRAMES", 50000)
 # From this many frames, publishing a version has a worker copy its frames into columns (frames.columnar), which
 # answer most filters' counts and label statistics in milliseconds (PostgreSQL).
 HYPERDATA_COLUMNS_FRAMES = env_int("HYPERDATA_COLUMNS_FRAMES", 50000)
+# Where a host keeps its copies of the columns, mapped into memory by its web processes (about 1.2 times the
+# stored size: 230 MB for a million frames).
+HYPERDATA_COLUMNS_DIR = Path(env("HYPERDATA_COLUMNS_DIR", VAR_DIR / "columns"))
 # Preview progress of larger versions is counted by a worker (it reads every frame's sources).
 HYPERDATA_PROGRESS_SYNC_FRAMES = env_int("HYPERDATA_PROGRESS_SYNC_FRAMES", 20000)
 

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +79,14 @@ def pytest_configure(config):
     from django.conf import settings
 
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
+    # This run's hosts' copies of columns (services.columns), shared with its worker, removed after it
+    settings.HYPERDATA_COLUMNS_DIR = Path(tempfile.mkdtemp(prefix="hyperdata-columns-"))
+
+
+def pytest_unconfigure(config):
+    from django.conf import settings
+
+    shutil.rmtree(settings.HYPERDATA_COLUMNS_DIR, ignore_errors=True)
 
 
 def _remove_stale_test_databases():
@@ -242,6 +252,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, celery_broker_url,
         "REDIS_URL": celery_broker_url,
         "HYPERDATA_CELERY_QUEUE": queue,
         "HYPERDATA_VAR_DIR": str(settings.VAR_DIR),
+        "HYPERDATA_COLUMNS_DIR": str(settings.HYPERDATA_COLUMNS_DIR),
         "HYPERDATA_SECRETS_KEY": settings.HYPERDATA_SECRETS_KEY,  # decrypts the cloud credentials the tests save
         "HYPERDATA_MEDIA_ROOTS": ",".join(settings.HYPERDATA_MEDIA_ROOTS),
         # Tests serve http(s) sources from loopback servers of their own.

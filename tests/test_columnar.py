@@ -9,6 +9,8 @@ array elements, numbers beyond a float) answer None, and the services count them
 range bounds, which only PostgreSQL can judge, are asked of it about the column's distinct strings, and must then
 give the count over the frames too: the patterns include its own classes, and the bounds mix strings and numbers. Publishing runs the columns job
 in the session's real worker. SQLite keeps no columns: the services count, as before."""
+import shutil
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -195,6 +197,7 @@ def test_publishing_a_large_version_copies_it_into_columns_that_answer_without_r
         return
     job = wait_for_job(jobs.get().pk, celery_worker_process)
     assert job.state == Job.DONE and job.result["frames"] == 239, job.result
+    assert column_selectors.columns_local_path(version.pk).is_dir()  # the worker's host keeps a copy: this one
     fog = parse_filters([{"frame_query": "meta.weather:fog AND meta.speed:[0 TO 30]", "rois": [{"labels": ["car"]}]}])
     cache.clear()
     with CaptureQueriesContext(connection) as queries:
@@ -279,6 +282,7 @@ def test_columns_in_an_earlier_stored_form_are_not_read_and_are_queued_again_at_
     columns_build(user=ACTOR, version=published)
     fog = as_filters("meta.weather:fog")
     VersionColumns.objects.filter(version=published).update(stored_format=columnar_stored.FORMAT - 1)
+    shutil.rmtree(column_selectors.columns_local_path(published.pk), ignore_errors=True)  # (kept under the form's number)
     column_selectors._loaded.clear()  # (a web process started after the upgrade)
     assert column_selectors.columnar_count(user=ACTOR, version=published, filters=fog) is None
     queued = services.columns_refresh(user=ACTOR)
@@ -292,6 +296,31 @@ def test_columns_in_an_earlier_stored_form_are_not_read_and_are_queued_again_at_
     assert services.columns_refresh(user=ACTOR) == 0
     assert column_selectors.columnar_count(user=ACTOR, version=published, filters=fog) == selectors.frames_count(
         user=ACTOR, version=published, filters=fog) > 0
+
+
+def test_a_host_keeps_a_copy_of_the_columns_that_its_web_processes_map_without_the_database(published):
+    fog = as_filters("meta.weather:fog AND NOT meta.speed:[3 TO 8]")
+    local = column_selectors.columns_local_path(published.pk)
+    columns_build(user=ACTOR, version=published)
+    if connection.vendor != "postgresql":
+        assert stat_services.frames_count(user=ACTOR, version=published, filters=fog) == selectors.frames_count(user=ACTOR, version=published, filters=fog)
+        return
+    assert local.is_dir()
+    shutil.rmtree(local)
+    cache.clear()
+    column_selectors._loaded.clear()  # a web process of a host without a copy: the first question keeps one
+    counted = selectors.frames_count(user=ACTOR, version=published, filters=fog)
+    assert stat_services.frames_count(user=ACTOR, version=published, filters=fog) == counted > 0 and local.is_dir()
+    cache.clear()
+    column_selectors._loaded.clear()  # the next process maps that copy: no bytes fetched, the same answers
+    with CaptureQueriesContext(connection) as queries:
+        assert stat_services.frames_count(user=ACTOR, version=published, filters=fog) == counted
+        assert stat_services.label_stats(user=ACTOR, version=published, filters=fog) == stat_selectors.counted_label_stats(
+            user=ACTOR, version=published, filters=fog)
+    assert not [q["sql"] for q in queries.captured_queries if VersionColumns._meta.db_table in q["sql"]]
+    assert isinstance(column_selectors._loaded[published.pk].row_tally, columnar.np.memmap)  # mapped, derived arrays too
+    services.dataset_delete(user=ACTOR, dataset=published.dataset)
+    assert not local.exists()
 
 
 def test_a_draft_cannot_be_copied_into_columns(published):

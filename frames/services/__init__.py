@@ -14,6 +14,7 @@ one transaction, and queue tasks only after it commits. Nothing else writes rows
 - stats:      statistics, counts and Group-by-URL tallies kept (cached, stored, or counted by a job); stats_keys:
               where they are kept; stats_derived: a draft child's, derived from its parent's
 - columns:    a large published version copied into columns by a job (frames.columnar)
+- columns_local: this host's copies of them on disk, mapped by the web processes
 - credentials: cloud credentials (secrets encrypted), and the Test button
 - imports:    frames from other tools' formats, all or nothing (frames.importers reads them); import_jobs: as jobs
 - planner:    planner statistics (ANALYZE) brought up to date after large writes
@@ -48,6 +49,7 @@ from .stats import StatsPending, contexts_page, frames_count, frames_overlap_cou
 from .versions import version_create, version_delete, version_publish, version_snapshot, version_update
 
 __all__ = [
+    "columns_refresh",
     "credential_create", "credential_delete", "credential_test", "credential_update",
     "dataview_create", "dataview_delete", "dataview_frames_page", "dataview_update",
     "INITIAL_VERSION_NAME", "dataset_create", "dataset_delete", "dataset_update", "member_remove", "member_set",

@@ -22,6 +22,7 @@ from ..columnar_stored import FORMAT, to_bytes
 from ..exceptions import Conflict
 from ..models import DatasetVersion, FrameRevision, FrameSource, RoiLabel, VersionColumns
 from ..selectors.access import OWNER, require
+from .columns_local import keep_local
 from .job_kinds import register_job_kind
 from .jobs import job_start
 
@@ -64,6 +65,7 @@ def columns_build(*, user, version: DatasetVersion) -> dict:
                                sources=sources, source_frame=source_frame)
     data = to_bytes(columns)
     VersionColumns.objects.update_or_create(version=version, defaults={"data": data, "stored_format": FORMAT})
+    keep_local(version, columns)  # (this host's copy: the web processes beside this worker need not fetch them)
     return {"frames": columns.frames, "label_rows": len(columns.row_label), "rois": roi_meta.size, "paths": len(meta.paths),
             "roi_paths": len(roi_meta.paths), "bytes": len(data)}
 

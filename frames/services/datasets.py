@@ -8,6 +8,7 @@ from django.db.models import F
 from ..exceptions import Conflict, Forbidden, NotFound, ServiceError
 from ..models import Dataset, DatasetMember, DatasetVersion, FrameRevision, FrameSource, RoiLabel
 from ..selectors.access import OWNER, RANK, require
+from .columns_local import columns_forget
 from .projects import project_for_dataset
 from .size_indexes import size_indexes_drop
 from .validation import clean_metadata, clean_tags, clean_text, require_fresh, unique_name
@@ -66,6 +67,7 @@ def dataset_delete(*, user, dataset: Dataset, if_match=None) -> None:
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
     require_fresh(dataset, if_match)
     delete_revisions(dataset=dataset)
+    columns_forget(user=user, dataset=dataset)
     DatasetVersion.objects.filter(dataset=dataset).update(parent=None)
     size_indexes_drop(user=user, dataset=dataset)
     dataset.delete()

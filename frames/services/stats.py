@@ -37,6 +37,7 @@ from ..selectors import stats_kept as kept_selectors
 from ..selectors.access import VIEWER, require
 from ..selectors.query import FrameQuery
 from ..selectors.sampling import Sample, parse_sample
+from .columns_local import columns_localise
 from .jobs import job_start
 from .stats_derived import derived_answer
 from .stats_keys import (
@@ -278,6 +279,8 @@ def _answer(kind, version, args, compute, *, user, single_flight=False, params=N
         remember_asked(kind, version, args)
     if params is not None:
         _remember_for_dataset(version, {"question": kind, **params})
+    if quick is not None:
+        columns_localise(user=user, version=version)
     result = quick() if quick is not None else None
     if result is not None:
         return _keep(key, result, version)

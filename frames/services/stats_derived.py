@@ -9,6 +9,7 @@ from django.core.cache import cache
 
 from ..models import DatasetVersion
 from ..selectors import stats_delta as delta_selectors
+from .columns_local import columns_localise
 from .stats_keys import DRAFT_CACHE_SECONDS, DRAFT_CHANGES_SECONDS, NOT_DERIVED, cache_key, key_of, remember_asked
 
 
@@ -25,6 +26,7 @@ def derived_answer(kind: str, user, version: DatasetVersion, filters, args: tupl
         changes = _draft_changes(user, version)
         if changes is None:
             return None
+        columns_localise(user=user, version=version)  # the parent's, which the delta may read
         derived = derive(delta_selectors.delta_of(user=user, version=version, changes=changes, filters=filters, known=_known(kind, version, args)))
         if derived.removed is not None:
             cache.set(_removed_key(kind, version, args), derived.removed, DRAFT_CHANGES_SECONDS)
