@@ -218,19 +218,24 @@ PATTERNS = {  # what only PostgreSQL can judge (its regular expressions, its col
 }
 
 
-def pattern_rows(owner, published):
+def pattern_rows(owner, published, draft):
     """The published root's first answers under regular expressions and string bounds (the columns ask PostgreSQL
     about the column's distinct strings: 3 weathers, 20,000 context ids at a million frames), against counting
-    them; and the `weather` panel cut at 2 values (its ties ordered by the database's collation)."""
-    print("\npublished, first answer under a regular expression or a string range, ms: columns / counted", flush=True)
+    them; the large draft's first answers (nothing asked before); and the `weather` panel cut at 2 values (its
+    ties ordered by the database's collation)."""
+    print("\nfirst answer under a regular expression or a string range, ms: published (statistics, count) / counted / "
+          "draft (statistics, count)", flush=True)
+    asks = (stat_services.label_stats, stat_services.frames_count)
     for name, raw in PATTERNS.items():
         filters = parse_filters(raw)
-        asks = (stat_services.label_stats, stat_services.frames_count)
         fast = [median_ms(lambda: ask(user=owner, version=fresh(published), filters=filters), first=True, before=forget_masks) for ask in asks]
         counted = median_ms(lambda: stat_selectors.counted_label_stats(user=owner, version=fresh(published), filters=filters), first=True)
-        assert stat_services.label_stats(user=owner, version=fresh(published), filters=filters) == stat_selectors.counted_label_stats(
-            user=owner, version=fresh(published), filters=filters), name
-        print(f"  {name:<36} statistics {fast[0]:7.1f}   count {fast[1]:7.1f}   counted {counted:8.1f}   (x{counted / fast[0]:,.0f})", flush=True)
+        drafted = [median_ms(lambda: ask(user=owner, version=fresh(draft), filters=filters), first=True, before=forget_masks) for ask in asks]
+        for version in (published, draft):
+            assert stat_services.label_stats(user=owner, version=fresh(version), filters=filters) == stat_selectors.counted_label_stats(
+                user=owner, version=fresh(version), filters=filters), name
+        print(f"  {name:<36} {fast[0]:7.1f} {fast[1]:7.1f} / {counted:8.1f} (x{counted / fast[0]:,.0f}) / {drafted[0]:7.1f} {drafted[1]:7.1f}",
+              flush=True)
     fast = median_ms(lambda: column_selectors.columnar_distribution(user=owner, version=fresh(published), parts=["weather"], bins=20, top=2),
                      first=True, before=forget_masks)
     counted = median_ms(lambda: stat_selectors.meta_distribution(user=owner, version=fresh(published), key="weather", top=2), first=True)
@@ -312,7 +317,7 @@ def main():
     published, draft = fresh(published), fresh(draft)
     columns_ready(owner, published)
     if os.environ.get("BENCH_ONLY") == "patterns":
-        return pattern_rows(owner, published)
+        return pattern_rows(owner, published, draft)
     assert draft.stats is not None, "the draft keeps no counts"
     assert stat_selectors.label_stats(user=owner, version=draft) == stat_selectors.counted_label_stats(user=owner, version=draft)
     print(f"\n{FRAMES:,} frames; draft {draft.frame_count:,} frames. Median of {RUNS} runs, ms.")
@@ -352,7 +357,7 @@ def main():
             stat_selectors.meta_distribution if "." not in key else roi_selectors.roi_distribution)(user=owner, version=fresh(draft), key=key)
         print(f"distribution {key:<18} draft first {first:8.1f}   parent known {derived:8.1f}   cached {cached:6.1f}   "
               f"published, under fog, first {published_first:8.1f}", flush=True)
-    pattern_rows(owner, published)
+    pattern_rows(owner, published, draft)
     small_draft_rows(owner, published)
     published_draft_rows(owner, published)
     warmed_rows(owner, published)

@@ -6,6 +6,10 @@ frame's, a source's or an ROI's `meta.*`), a column of text (a context id, a sou
 timestamp, a source's width, an ROI's confidence), and an ROI's labels. NULL (a missing key, no
 confidence) matches nothing, and NOT is the complement, as the translator's NOT EXISTS is. ROI rules are evaluated
 per ROI carrying a label (every label row of an ROI answers the same), then per frame.
+
+A wildcard is matched here (lucene.wildcard_regex, as PostgreSQL reads it). A regular expression, in PostgreSQL's
+dialect, and a string bound, in its collation, are put to the database (columnar.DatabaseTexts) about the field's
+distinct texts; the rows holding the texts it picks are then marked here.
 """
 from __future__ import annotations
 
