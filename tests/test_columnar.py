@@ -323,6 +323,18 @@ def test_a_host_keeps_a_copy_of_the_columns_that_its_web_processes_map_without_t
     assert not local.exists()
 
 
+def test_a_disk_that_refuses_the_copy_costs_speed_only(published, settings, tmp_path):
+    (tmp_path / "file").write_text("")
+    settings.HYPERDATA_COLUMNS_DIR = tmp_path / "file" / "columns"  # below a file: nothing can be written there
+    columns_build(user=ACTOR, version=published)
+    fog = as_filters("meta.weather:fog")
+    cache.clear()
+    column_selectors._loaded.clear()
+    assert stat_services.frames_count(user=ACTOR, version=published, filters=fog) == selectors.frames_count(user=ACTOR, version=published, filters=fog)
+    answered = column_selectors.columnar_count(user=ACTOR, version=published, filters=fog)
+    assert (answered is not None) == (connection.vendor == "postgresql")  # from the database's copy
+
+
 def test_a_draft_cannot_be_copied_into_columns(published):
     draft = services.version_create(user=ACTOR, parent=published, name="draft")
     with pytest.raises(Conflict) as refused:

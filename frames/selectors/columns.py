@@ -134,9 +134,10 @@ def _columns(version: DatasetVersion) -> columnar.Columns | None:
 
 def _read(version: DatasetVersion) -> columnar.Columns | None:
     """The columns from this host's copy, else from the database."""
-    local = columns_local_path(version.pk)
-    if local.is_dir():
-        return from_directory(local)
+    try:
+        return from_directory(columns_local_path(version.pk))
+    except OSError:  # none on this host (or removed as it was read)
+        pass
     data = _stored(version)
     return from_bytes(data) if data is not None else None
 

@@ -2,6 +2,7 @@
 processes map into memory (selectors.columns) instead of each fetching and parsing them from the database."""
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 
@@ -15,6 +16,7 @@ from ..selectors.access import OWNER, VIEWER, require
 from ..selectors.columns import columns_local_path, columns_stored, has_columns
 
 PART_SECONDS = 3600  # a copy being written this long ago was abandoned
+logger = logging.getLogger(__name__)
 
 
 def columns_localise(*, user, version: DatasetVersion) -> None:
@@ -39,8 +41,13 @@ def columns_forget(*, user, dataset: Dataset) -> None:
 
 
 def keep_local(version: DatasetVersion, columns: columnar.Columns) -> None:
-    """Write this host's copy, and remove its copies of columns the database no longer keeps in this form."""
-    to_directory(columns, columns_local_path(version.pk))
+    """Write this host's copy, and remove its copies of columns the database no longer keeps in this form. A disk
+    that refuses it costs speed only: the web processes load the database's copy instead."""
+    try:
+        to_directory(columns, columns_local_path(version.pk))
+    except OSError:
+        logger.warning("could not keep a copy of version %s's columns in %s", version.pk, settings.HYPERDATA_COLUMNS_DIR, exc_info=True)
+        return
     current = {columns_local_path(pk).name for pk in VersionColumns.objects.filter(stored_format=FORMAT).values_list("version_id", flat=True)}
     for path in settings.HYPERDATA_COLUMNS_DIR.iterdir():
         partial = path.name.startswith(".")
