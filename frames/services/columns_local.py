@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from ..selectors.columns import columns_local_path, columns_stored, has_columns
 
 PART_SECONDS = 3600  # a copy being written this long ago was abandoned
 logger = logging.getLogger(__name__)
+_writing = threading.Lock()  # one copy written per process at a time, not one per thread asking at once
 
 
 def columns_localise(*, user, version: DatasetVersion) -> None:
@@ -26,10 +28,13 @@ def columns_localise(*, user, version: DatasetVersion) -> None:
     source = version if version.is_published else version.parent
     if source is None or not has_columns(source) or columns_local_path(source.pk).is_dir():
         return
-    data = columns_stored(user=user, version=source)
-    columns = from_bytes(data) if data is not None else None
-    if columns is not None:
-        keep_local(source, columns)
+    with _writing:
+        if columns_local_path(source.pk).is_dir():
+            return
+        data = columns_stored(user=user, version=source)
+        columns = from_bytes(data) if data is not None else None
+        if columns is not None:
+            keep_local(source, columns)
 
 
 def columns_forget(*, user, dataset: Dataset) -> None:
