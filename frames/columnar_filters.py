@@ -206,7 +206,7 @@ class _JsonField:
             kind = STRING if number is None else NUMBER
             mask &= same | (((kinds < kind) | empty) if below else ((kinds > kind) & ~empty))
         if strings:
-            mask &= (kinds != STRING) | np.isin(values, _database(self.texts).matching(self.column.strings, strings, json=True))
+            mask &= (kinds != STRING) | _in_codes(self.column, _database(self.texts).matching(self.column.strings, strings, json=True))
         return mask
 
 
@@ -263,7 +263,9 @@ class _LabelsField:
         return self._labelled(_database(self.texts).matching(self.columns.labels, conditions))
 
     def _labelled(self, codes) -> np.ndarray:
-        return _rois_labelled(self.columns, np.isin(self.columns.row_label, codes))
+        picked = np.zeros(len(self.columns.labels), dtype=bool)
+        picked[np.asarray(codes, dtype=np.int64)] = True
+        return _rois_labelled(self.columns, picked[self.columns.row_label])
 
 
 class _NumberField:
