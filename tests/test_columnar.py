@@ -241,6 +241,23 @@ def test_a_draft_child_reads_what_its_replaced_frames_contributed_from_its_paren
                 assert bool(read_replaced) == (rows_from > 10), (key, item)
 
 
+def test_a_draft_with_more_changes_than_rows_allow_derives_through_its_parents_columns(published, settings, monkeypatch):
+    settings.HYPERDATA_STATS_DERIVE_FRAMES = 0
+    monkeypatch.setattr(stats_delta, "DELTA_MAX_OWN_ROWS", 5)
+    monkeypatch.setattr(stats_delta, "DELTA_MAX_OWN_ROWS_COLUMNS", 100)
+    columns_build(user=ACTOR, version=published)
+    draft = services.version_create(user=ACTOR, parent=published, name="draft")
+    services.frames_add(user=ACTOR, version=draft, frames=[{**frame(i + 1), "id": f"f{i:03d}"} for i in range(0, 90, 3)])  # 30 rows
+    changes = stats_delta.draft_changes(user=ACTOR, version=fresh(draft))
+    assert (changes is not None) == (connection.vendor == "postgresql")  # SQLite keeps no columns: 30 rows are too many
+    filters = as_filters("meta.weather:/f.*/ OR meta.speed:[3 TO 8]")
+    cache.clear()
+    assert stat_services.label_stats(user=ACTOR, version=fresh(draft), filters=filters) == stat_selectors.counted_label_stats(
+        user=ACTOR, version=fresh(draft), filters=filters)
+    monkeypatch.setattr(stats_delta, "DELTA_MAX_OWN_ROWS_COLUMNS", 20)
+    assert stats_delta.draft_changes(user=ACTOR, version=fresh(draft)) is None  # beyond both
+
+
 def fresh(version):
     return type(version).objects.select_related("dataset", "parent").get(pk=version.pk)
 

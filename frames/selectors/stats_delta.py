@@ -28,7 +28,7 @@ from ..changes import own_rows, published_parent, replaced_in_parent
 from ..filters import filters_q, frames_matching
 from ..models import DatasetVersion, FrameRevision
 from .access import VIEWER, require
-from .columns import columnar_among
+from .columns import columnar_among, has_columns
 from .roi_stats import (
     TOP_LABELS, confidence_answer, confidence_held, confidence_tallies, is_roi_key, roi_key_parts, roi_meta_answer, roi_meta_tallies,
     roi_number_held,
@@ -39,13 +39,16 @@ from .stats import (
 from .stats_kept import label_stats_shape
 
 DELTA_MAX_OWN_ROWS = 25_000  # beyond this the draft's own rows cost what counting its frames does
+# ... unless the parent has columns, which give the replaced revisions' share in one pass for any number of them:
+# 100,000 own rows answer in 0.3-0.4 s, against 0.9-3.5 s counting a million frames
+DELTA_MAX_OWN_ROWS_COLUMNS = 100_000
 KNOWN_LOOKUPS_MAX = 1_000  # frame ids looked up in the parent by a list; more go through a join
 COLUMNS_FROM_ROWS = 1_000  # replaced revisions from which their share is read from the parent's columns
 
 
 @dataclass(frozen=True)
 class DraftChanges:
-    """What a draft child changed against its published parent (at most DELTA_MAX_OWN_ROWS frame ids): read once
+    """What a draft child changed against its published parent (at most DELTA_MAX_OWN_ROWS frame ids, or DELTA_MAX_OWN_ROWS_COLUMNS): read once
     per state of the draft and shared by every question about it."""
 
     parent_id: str
@@ -90,21 +93,22 @@ class Delta:
     def kept(self) -> QuerySet:
         """The parent's revisions under the filters that the draft still shows (only built when an extreme has to
         be checked: binding 11,000 keys costs milliseconds of Python)."""
-        return frames_matching(self.parent, self.filters).exclude(pk__any=self.replaced or (0,))
+        return frames_matching(self.parent, self.filters).exclude(pk__any=array("q", self.replaced or (0,)))
 
 
 def draft_changes(*, user, version: DatasetVersion, known: DraftChanges | None = None) -> DraftChanges | None:
     """What the version changed against its parent, when its answers can be derived from the parent's: a
     draft child of a published version, of HYPERDATA_STATS_DERIVE_FRAMES frames or more, with at most
-    DELTA_MAX_OWN_ROWS revisions of its own; else None. Each own row names the parent's revision it hides
+    DELTA_MAX_OWN_ROWS revisions of its own (DELTA_MAX_OWN_ROWS_COLUMNS when the parent has columns); else None. Each own row names the parent's revision it hides
     (FrameRevision.hides, noted by the write); rows written before that was noted are looked up in the parent.
     `known`: the changes of an earlier state of this draft, which still hold and keep their order."""
     require(user, version, VIEWER)
     parent = published_parent(version) if version.frame_count >= settings.HYPERDATA_STATS_DERIVE_FRAMES else None
     if parent is None:
         return None
-    rows = list(own_rows(version).values_list("frame_id", "hides")[: DELTA_MAX_OWN_ROWS + 1])
-    if len(rows) > DELTA_MAX_OWN_ROWS:
+    most = DELTA_MAX_OWN_ROWS_COLUMNS if has_columns(parent) else DELTA_MAX_OWN_ROWS
+    rows = list(own_rows(version).values_list("frame_id", "hides")[: most + 1])
+    if len(rows) > most:
         return None
     looked_up = getattr(known, "parent_of", {}) if known is not None and known.parent_id == parent.pk else {}
     noted = dict(rows)
@@ -131,7 +135,7 @@ def delta_of(*, user, version: DatasetVersion, changes: DraftChanges, filters=()
     pending = changes.replaced[known.covers:] if known is not None else changes.replaced
     # One array parameter (frames.lookups), never an empty list: the ROI statistics compile the queryset into raw
     # SQL, where Django refuses an empty IN (EmptyResultSet). No revision has primary key 0.
-    removed = FrameRevision.objects.filter(pk__any=pending or (0,)).filter(q) if pending or known is None else None
+    removed = FrameRevision.objects.filter(pk__any=array("q", pending or (0,))).filter(q) if pending or known is None else None
     added = own_rows(version).filter(deleted=False).filter(q)
     return Delta(parent, added=added, replaced=changes.replaced, known=known, removed=removed, filters=tuple(filters or ()),
                  pending=pending if removed is not None else (), user=user)
