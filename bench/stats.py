@@ -18,6 +18,7 @@ after a warm-up, the cache emptied before each "first" run:
     BENCH_FRAMES=100000 python bench/stats.py       # database hyperdata_bench_stats_<frames>
     BENCH_FRAMES=1000000 BENCH_RUNS=1 BENCH_FILTERS="none,label unicorn,label car" python bench/stats.py
     BENCH_FRAMES=1000000 BENCH_ONLY=patterns python bench/stats.py   # only regular expressions and string bounds
+    BENCH_FRAMES=1000000 BENCH_ONLY=large-edit python bench/stats.py # only a draft with 10% of its frames edited
 """
 import os
 import random
@@ -242,6 +243,31 @@ def pattern_rows(owner, published, draft):
     print(f"  weather panel, 2 values shown           columns {fast:7.1f}   counted {counted:8.1f}", flush=True)
 
 
+def large_edit_rows(owner, published):
+    """A draft child where 10% of the frames were edited (100,000 rows at a million: a relabelling): its first
+    answers (nothing kept, its changes read again each time), derived through the parent's columns, against
+    counting them."""
+    edits = FRAMES // 10
+    big = DatasetVersion.objects.filter(parent=published, name="large edit").first()
+    if big is None:
+        big = services.version_create(user=owner, parent=published, name="large edit")
+        edited = random.Random(2).sample(range(FRAMES), edits)
+        for offset in range(0, edits, 5000):
+            services.frames_add(user=owner, version=big, frames=[make_frame(i, "edited") for i in edited[offset:offset + 5000]])
+    print(f"\ndraft child with {edits:,} frames edited, first answer (nothing kept), ms: derived / counted", flush=True)
+    for name in ("conf 0.9-1 (10%)", "meta.weather:fog (33%)", "meta.speed:[10 TO 20] (9%)"):
+        filters = parse_filters(FILTERS[name])
+        asks = (stat_services.label_stats, stat_services.frames_count)
+        derived = [median_ms(lambda: ask(user=owner, version=fresh(big), filters=filters), first=True, before=forget_masks) for ask in asks]
+        counted = median_ms(lambda: stat_selectors.counted_label_stats(user=owner, version=fresh(big), filters=filters), first=True)
+        assert stat_services.label_stats(user=owner, version=fresh(big), filters=filters) == stat_selectors.counted_label_stats(
+            user=owner, version=fresh(big), filters=filters), name
+        print(f"  {name:<28} statistics {derived[0]:7.1f}   count {derived[1]:7.1f}   counted {counted:8.1f}", flush=True)
+    for key in ("rois.confidence", "speed"):
+        derived = median_ms(lambda: stat_services.meta_distribution(user=owner, version=fresh(big), key=key), first=True, before=forget_masks)
+        print(f"  distribution {key:<18} {derived:7.1f}", flush=True)
+
+
 def published_draft_rows(owner, published):
     """A draft child with 100 frames edited whose filters were asked (derived answers), then published: the first
     answer of the version it became, carried over from the draft, against counting it (the cache emptied). Each run
@@ -318,6 +344,8 @@ def main():
     columns_ready(owner, published)
     if os.environ.get("BENCH_ONLY") == "patterns":
         return pattern_rows(owner, published, draft)
+    if os.environ.get("BENCH_ONLY") == "large-edit":
+        return large_edit_rows(owner, published)
     assert draft.stats is not None, "the draft keeps no counts"
     assert stat_selectors.label_stats(user=owner, version=draft) == stat_selectors.counted_label_stats(user=owner, version=draft)
     print(f"\n{FRAMES:,} frames; draft {draft.frame_count:,} frames. Median of {RUNS} runs, ms.")
@@ -358,6 +386,7 @@ def main():
         print(f"distribution {key:<18} draft first {first:8.1f}   parent known {derived:8.1f}   cached {cached:6.1f}   "
               f"published, under fog, first {published_first:8.1f}", flush=True)
     pattern_rows(owner, published, draft)
+    large_edit_rows(owner, published)
     small_draft_rows(owner, published)
     published_draft_rows(owner, published)
     warmed_rows(owner, published)
