@@ -48,8 +48,8 @@ COLUMNS_FROM_ROWS = 1_000  # replaced revisions from which their share is read f
 
 @dataclass(frozen=True)
 class DraftChanges:
-    """What a draft child changed against its published parent (at most DELTA_MAX_OWN_ROWS frame ids, or DELTA_MAX_OWN_ROWS_COLUMNS): read once
-    per state of the draft and shared by every question about it."""
+    """What a draft child changed against its published parent (at most DELTA_MAX_OWN_ROWS frame ids, or
+    DELTA_MAX_OWN_ROWS_COLUMNS): read once per state of the draft and shared by every question about it."""
 
     parent_id: str
     # The parent's revisions the draft replaced or deleted, in the order the draft first wrote their frame ids. A
@@ -99,8 +99,9 @@ class Delta:
 def draft_changes(*, user, version: DatasetVersion, known: DraftChanges | None = None) -> DraftChanges | None:
     """What the version changed against its parent, when its answers can be derived from the parent's: a
     draft child of a published version, of HYPERDATA_STATS_DERIVE_FRAMES frames or more, with at most
-    DELTA_MAX_OWN_ROWS revisions of its own (DELTA_MAX_OWN_ROWS_COLUMNS when the parent has columns); else None. Each own row names the parent's revision it hides
-    (FrameRevision.hides, noted by the write); rows written before that was noted are looked up in the parent.
+    DELTA_MAX_OWN_ROWS revisions of its own (DELTA_MAX_OWN_ROWS_COLUMNS when the parent has columns); else None.
+    Each own row names the parent's revision it hides (FrameRevision.hides, noted by the write); rows written
+    before that was noted are looked up in the parent.
     `known`: the changes of an earlier state of this draft, which still hold and keep their order."""
     require(user, version, VIEWER)
     parent = published_parent(version) if version.frame_count >= settings.HYPERDATA_STATS_DERIVE_FRAMES else None
