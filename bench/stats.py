@@ -219,6 +219,20 @@ PATTERNS = {  # what only PostgreSQL can judge (its regular expressions, its col
 }
 
 
+def first_answers(owner, version, filters, name) -> list[float]:
+    """The version's first statistics and count (ms; the cache emptied, the columns' masks forgotten), checked
+    against counting them."""
+    asks = (stat_services.label_stats, stat_services.frames_count)
+    times = [median_ms(lambda: ask(user=owner, version=fresh(version), filters=filters), first=True, before=forget_masks) for ask in asks]
+    assert stat_services.label_stats(user=owner, version=fresh(version), filters=filters) == stat_selectors.counted_label_stats(
+        user=owner, version=fresh(version), filters=filters), name
+    return times
+
+
+def counted_ms(owner, version, filters) -> float:
+    return median_ms(lambda: stat_selectors.counted_label_stats(user=owner, version=fresh(version), filters=filters), first=True)
+
+
 def pattern_rows(owner, published, draft):
     """The published root's first answers under regular expressions and string bounds (the columns ask PostgreSQL
     about the column's distinct strings: 3 weathers, 20,000 context ids at a million frames), against counting
@@ -226,15 +240,10 @@ def pattern_rows(owner, published, draft):
     ties ordered by the database's collation)."""
     print("\nfirst answer under a regular expression or a string range, ms: published (statistics, count) / counted / "
           "draft (statistics, count)", flush=True)
-    asks = (stat_services.label_stats, stat_services.frames_count)
     for name, raw in PATTERNS.items():
         filters = parse_filters(raw)
-        fast = [median_ms(lambda: ask(user=owner, version=fresh(published), filters=filters), first=True, before=forget_masks) for ask in asks]
-        counted = median_ms(lambda: stat_selectors.counted_label_stats(user=owner, version=fresh(published), filters=filters), first=True)
-        drafted = [median_ms(lambda: ask(user=owner, version=fresh(draft), filters=filters), first=True, before=forget_masks) for ask in asks]
-        for version in (published, draft):
-            assert stat_services.label_stats(user=owner, version=fresh(version), filters=filters) == stat_selectors.counted_label_stats(
-                user=owner, version=fresh(version), filters=filters), name
+        fast, counted = first_answers(owner, published, filters, name), counted_ms(owner, published, filters)
+        drafted = first_answers(owner, draft, filters, name)
         print(f"  {name:<36} {fast[0]:7.1f} {fast[1]:7.1f} / {counted:8.1f} (x{counted / fast[0]:,.0f}) / {drafted[0]:7.1f} {drafted[1]:7.1f}",
               flush=True)
     fast = median_ms(lambda: column_selectors.columnar_distribution(user=owner, version=fresh(published), parts=["weather"], bins=20, top=2),
@@ -257,11 +266,7 @@ def large_edit_rows(owner, published):
     print(f"\ndraft child with {edits:,} frames edited, first answer (nothing kept), ms: derived / counted", flush=True)
     for name in ("conf 0.9-1 (10%)", "meta.weather:fog (33%)", "meta.speed:[10 TO 20] (9%)"):
         filters = parse_filters(FILTERS[name])
-        asks = (stat_services.label_stats, stat_services.frames_count)
-        derived = [median_ms(lambda: ask(user=owner, version=fresh(big), filters=filters), first=True, before=forget_masks) for ask in asks]
-        counted = median_ms(lambda: stat_selectors.counted_label_stats(user=owner, version=fresh(big), filters=filters), first=True)
-        assert stat_services.label_stats(user=owner, version=fresh(big), filters=filters) == stat_selectors.counted_label_stats(
-            user=owner, version=fresh(big), filters=filters), name
+        derived, counted = first_answers(owner, big, filters, name), counted_ms(owner, big, filters)
         print(f"  {name:<28} statistics {derived[0]:7.1f}   count {derived[1]:7.1f}   counted {counted:8.1f}", flush=True)
     for key in ("rois.confidence", "speed"):
         derived = median_ms(lambda: stat_services.meta_distribution(user=owner, version=fresh(big), key=key), first=True, before=forget_masks)
