@@ -54,6 +54,10 @@ class DatabaseTexts(Protocol):
     def ordered(self, strings: list[str]) -> list[int]:
         """The numbers of the strings in its collation's order."""
 
+    def frame_keys(self, conditions: list[tuple[str, str]]) -> list[int]:
+        """The revision keys of the version's frames whose id meets every (operator, operand): `=` or a comparison,
+        found through its index. Unsupported when they are too many to list."""
+
 
 @dataclass
 class MetaColumn:

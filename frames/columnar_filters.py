@@ -21,7 +21,7 @@ import numpy as np
 from luqum import tree
 
 from .columnar import (ARRAY, BOOLEAN, BOOLEAN_TEXTS, MISSING, NUMBER, STRING, Columns, DatabaseTexts, MetaColumn, Unsupported,
-                       checked_path, marked)
+                       checked_path, frames_of, marked)
 from .filters import ROI_LABELS, FrameFilter, RoiRule, filtering, resolve_frame_field, resolve_roi_field, resolve_source_field
 from .lucene import Column, JsonPath, LuceneError, parse, term_number, unquoted, wildcard_regex
 
@@ -94,10 +94,12 @@ def _rois_labelled(columns: Columns, rows: np.ndarray) -> np.ndarray:
 
 
 def _frame_field(columns: Columns, name: str, texts):
-    """A frame rule's field: a `meta.*` path, or one of the frame's columns (not its id)."""
+    """A frame rule's field: a `meta.*` path, its id, or another of the frame's columns."""
     field_ = _resolved(resolve_frame_field, name)
     if isinstance(field_, JsonPath):
         return _JsonField(columns.meta.column(checked_path(list(field_.keys))), texts)
+    if field_.name == "frame_id":
+        return _FrameIdField(columns, texts)
     return _column_field(columns.fields.paths.get(field_.name), field_, name, texts)
 
 
@@ -234,6 +236,35 @@ class _TextField:
         if not conditions:
             return self.exists()
         return _in_codes(self.column, _database(self.texts).matching(self.column.strings, conditions))
+
+
+class _FrameIdField:
+    """A frame's id: its terms and ranges are found through the database's index (as many ids as frames: the
+    columns keep none), a pattern over them is Unsupported (the database reads every id)."""
+
+    def __init__(self, columns: Columns, texts: DatabaseTexts | None):
+        self.columns, self.texts = columns, texts
+
+    def exists(self) -> np.ndarray:
+        return np.ones(self.columns.frames, dtype=bool)  # NOT NULL
+
+    def exact(self, text: str, *, quoted: bool) -> np.ndarray:
+        return self._frames([("=", text)])
+
+    def range(self, node: tree.Range) -> np.ndarray:
+        conditions = _text_conditions(node)
+        return self._frames(conditions) if conditions else self.exists()
+
+    def wildcard(self, text: str) -> np.ndarray:
+        raise Unsupported("a pattern over the frames' ids")
+
+    regex = wildcard
+
+    def _frames(self, conditions: list[tuple[str, str]]) -> np.ndarray:
+        frames = frames_of(self.columns, _database(self.texts).frame_keys(conditions))
+        if frames is None:
+            raise Unsupported("a revision the columns do not have")
+        return frames
 
 
 class _LabelsField:

@@ -4,8 +4,9 @@ label statistics exactly as the database counts them, or not at all.
 On PostgreSQL every filter below is answered from the columns and compared with the count over the frames: the
 values include what jsonb compares in its own order (strings, numbers written as strings, booleans, JSON nulls,
 missing keys, nested objects, arrays), ROIs with several labels, without a confidence, and frame labels. Filters
-the columns cannot answer exactly (a pattern over numbers, whose text is the database's, an ROI's or a frame's id,
-array elements, numbers beyond a float) answer None, and the services count them. Regular expressions and string
+the columns cannot answer exactly (a pattern over frame ids, whose column they do not keep, an ROI's id, a pattern
+over numbers written two ways, array elements, numbers beyond a float) answer None, and the services count them. A
+frame id's term or range is looked up through the database's index. Regular expressions and string
 range bounds, which only PostgreSQL can judge, are asked of it about the column's distinct strings, and must then
 give the count over the frames too: the patterns include its own classes, and the bounds mix strings and numbers. Publishing runs the columns job
 in the session's real worker. SQLite keeps no columns: the services count, as before."""
@@ -50,6 +51,7 @@ ANSWERED = [
     "meta.speed:[a TO *]", "meta.speed:[* TO 2]", "meta.tags:[* TO 5]", "meta.tags:[a TO *]", "meta.tags:[* TO b]", "meta.ok:[a TO *]",
     "meta.weather:[* TO *]", "meta.nothing:[a TO z]", "meta.big:[a TO *]",
     "meta.speed:1*", "meta.speed:*.25", "meta.speed:/[0-9]+/", "meta.ok:1", "meta.ok:/1|true/", "meta.camera.iso:?00",
+    "id:f001", "NOT id:f001", 'id:"f002" OR meta.weather:fog', "id:[f010 TO f020}", "id:[f230 TO *]", "id:f011", "id:[* TO *]",
     "context_id:[v1 TO v3]", "context_id:{v10 TO *]", "context_id:[1 TO 5]", "context_id:/v1[0-5]?/", "NOT context_id:/v.*/",
     "context_id:v1", "context_id:v1*", "NOT context_id:v2?", "timestamp:[0 TO 0]", "num_frames:1", "saved:[0 TO *] AND context_id:*",
 ]
@@ -75,7 +77,8 @@ RULES = [
 ]
 REFUSED = [
     [{"frame_query": "meta.level:1*"}], [{"frame_query": "meta.big:/1.*/"}], [{"frame_query": "meta.tags:a*"}],
-    [{"frame_query": "meta.tags.0:a"}], [{"frame_query": "id:f001"}], [{"rois": [{"roi_query": "id:r1"}]}], [{"frame_query": "meta.big:5"}],
+    [{"frame_query": "meta.tags.0:a"}], [{"frame_query": "id:f00*"}], [{"frame_query": "id:/f0.*/"}], [{"rois": [{"roi_query": "id:r1"}]}],
+    [{"frame_query": "meta.big:5"}],
 ]
 
 
@@ -145,6 +148,8 @@ def test_the_columns_answer_every_filter_they_can_as_the_database_counts_it(publ
         assert counts["meta.weather:/[[:alpha:]]{3,4}/"] > counts["meta.weather:/f.*/"] > 0  # PostgreSQL's own classes
         assert 0 < counts["meta.weather:[a TO m]"] < counts["meta.weather:[* TO rain}"] and 0 < counts["context_id:[v1 TO v3]"] < 238
         assert counts["meta.weather:[5 TO z]"] == 0  # a number bound: every string sorts below it
+        assert counts["id:f001"] == 1 and counts["NOT id:f001"] == 237 and counts["id:f011"] == 0  # (f011 was deleted)
+        assert counts["id:[f010 TO f020}"] == 8 and counts["id:[f230 TO *]"] == 10
 
 
 def test_the_columns_answer_the_statistics_panels_as_the_database_counts_them(published):

@@ -18,7 +18,7 @@ from django.db import connection
 from .. import columnar
 from ..columnar_filters import frames_mask
 from ..columnar_stored import FORMAT, from_bytes, from_directory
-from ..models import DatasetVersion, VersionColumns
+from ..models import DatasetVersion, FrameRevision, VersionColumns
 from .access import VIEWER, require
 from .roi_stats import confidence_answer, confidence_axis, roi_meta_answer
 from .stats import categorical_answer, histogram_edges, numeric_answer
@@ -96,7 +96,7 @@ def _answered(version: DatasetVersion, filters, answer):
     if columns is None:
         return None
     try:
-        return answer(columns, frames_mask(columns, filters, DATABASE_TEXTS))
+        return answer(columns, frames_mask(columns, filters, _DatabaseTexts(version)))
     except columnar.Unsupported:
         return None
 
@@ -160,6 +160,11 @@ class _DatabaseTexts:
 
     COMPARISONS = ("<", "<=", ">=", ">")
     SEPARATORS = ("\n", "\x1f", "\x1e", "\x01")
+    LOOKUPS = {"=": "exact", "<": "lt", "<=": "lte", ">=": "gte", ">": "gt"}
+    MAX_FRAME_KEYS = 100_000  # more frames named by their ids are counted in the database
+
+    def __init__(self, version: DatasetVersion | None = None):
+        self.version = version  # whose frames frame_keys looks up
 
     def matching(self, strings: list[str], conditions: list[tuple[str, str]], *, json: bool = False) -> list[int]:
         """As lucene's lookups ask them: `~` on the text, a comparison of text (`col >= 'a'`) or of jsonb
@@ -176,6 +181,16 @@ class _DatabaseTexts:
 
     def ordered(self, strings: list[str]) -> list[int]:
         return self._numbers(strings, "ORDER BY s", [])
+
+    def frame_keys(self, conditions: list[tuple[str, str]]) -> list[int]:
+        """As lucene's lookups on `frame_id` ask them, through the frame table's index on (dataset, frame id)."""
+        if self.version is None:
+            raise columnar.Unsupported("frame ids without a version")
+        lookups = {f"frame_id__{self.LOOKUPS[operator]}": operand for operator, operand in conditions}
+        keys = list(FrameRevision.objects.visible_in(self.version).filter(**lookups).values_list("pk", flat=True)[: self.MAX_FRAME_KEYS + 1])
+        if len(keys) > self.MAX_FRAME_KEYS:
+            raise columnar.Unsupported("more frames than are worth listing by id")
+        return sorted(keys)
 
     def _numbers(self, strings: list[str], clause: str, params: list) -> list[int]:
         """`SELECT i - 1 ... {clause}` over the strings numbered from 1 (as t(s, i))."""
