@@ -98,7 +98,7 @@ class _JsonField:
 
     def wildcard(self, text: str) -> np.ndarray:
         pattern = _pattern(text)
-        return self._by_text(lambda texts: [code for code, value in enumerate(texts) if pattern.fullmatch(value)])
+        return self._by_text(lambda texts: _wildcard_codes(pattern, texts))
 
     def regex(self, pattern: str) -> np.ndarray:
         return self._by_text(lambda texts: _database(self.texts).matching(texts, [("~", pattern)]))
@@ -161,7 +161,7 @@ class _TextField:
 
     def wildcard(self, text: str) -> np.ndarray:
         pattern = _pattern(text)
-        return _in_strings(self.column, [value for value in self.column.strings if pattern.fullmatch(value)])
+        return _in_codes(self.column, _wildcard_codes(pattern, self.column.strings))
 
     def regex(self, pattern: str) -> np.ndarray:
         return _in_codes(self.column, _database(self.texts).matching(self.column.strings, [("~", pattern)]))
@@ -216,7 +216,7 @@ class LabelsField:
 
     def wildcard(self, text: str) -> np.ndarray:
         pattern = _pattern(text)
-        return self._labelled([code for code, label in enumerate(self.columns.labels) if pattern.fullmatch(label)])
+        return self._labelled(_wildcard_codes(pattern, self.columns.labels))
 
     def regex(self, pattern: str) -> np.ndarray:
         return self._labelled(_database(self.texts).matching(self.columns.labels, [("~", pattern)]))
@@ -314,6 +314,11 @@ def _in_codes(column: MetaColumn, codes) -> np.ndarray:
     picked = np.zeros(len(column.strings) + 1, dtype=bool)  # the last: -1, not a string
     picked[np.asarray(codes, dtype=np.int64)] = True
     return picked[column.string_codes]
+
+
+def _wildcard_codes(pattern: re.Pattern, texts: list[str]) -> list[int]:
+    """The numbers of the texts a wildcard's pattern matches whole."""
+    return [code for code, text in enumerate(texts) if pattern.fullmatch(text)]
 
 
 def _pattern(text: str) -> re.Pattern:

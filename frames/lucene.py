@@ -6,12 +6,13 @@ ORM's own lookups, never as SQL text. Field names are resolved by a `FieldResolv
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DataError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from luqum import tree
 from luqum.exceptions import ParseError
@@ -114,14 +115,23 @@ def term_number(text: str):
 def checked_regex(pattern: str) -> None:
     """A LuceneError naming what is wrong with a regular expression the database would refuse when it reads the
     frames. The dialect is the database's (PostgreSQL's ARE; Python's on SQLite), so the database is asked."""
+    error = _regex_error(connection.vendor, pattern)
+    if error is not None:
+        raise LuceneError(f"/{pattern}/: {error}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _regex_error(vendor: str, pattern: str) -> str | None:
+    """Kept per pattern: a filter is translated when it is read and again for each query it builds."""
     try:
-        if connection.vendor == "postgresql":
+        if vendor == "postgresql":
             with transaction.atomic(), connection.cursor() as cursor:  # a savepoint: the request's transaction stays usable
                 cursor.execute("SELECT '' ~ %s", [pattern])
         else:
             re.compile(pattern)
-    except (DatabaseError, re.error) as exc:
-        raise LuceneError(f"/{pattern}/: {str(exc).splitlines()[0]}") from None
+    except (DataError, re.error) as exc:  # (an invalid regular expression; a lost connection is not one)
+        return str(exc).splitlines()[0]
+    return None
 
 
 def wildcard_regex(text: str) -> str:

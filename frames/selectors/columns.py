@@ -4,8 +4,7 @@ services.columns), when it has them and they answer exactly; None otherwise (the
 A web process keeps the columns of the last COLUMNS_KEPT versions it was asked about open: the first question
 maps them from this host's copy on disk (columns_local_path, kept by services.columns_local: 15-20 ms to a first
 answer at a million frames), or, without one, loads them from the database (about 0.8 s); later ones take
-milliseconds. A published
-version never changes, so what is loaded never goes stale."""
+milliseconds. A published version never changes, so what is loaded never goes stale."""
 from __future__ import annotations
 
 import threading
@@ -39,8 +38,8 @@ def columnar_label_stats(*, user, version: DatasetVersion, filters=()) -> dict |
 
 
 def columnar_distribution(*, user, version: DatasetVersion, parts: list[str], filters=(), bins: int, top: int) -> dict | None:
-    """stats.meta_distribution of a key: its numbers' histogram, or its values when they are strings and booleans and
-    no more than `top` (see columnar.value_counts)."""
+    """stats.meta_distribution of a key: its numbers' histogram, or its commonest `top` values as text (see
+    columnar.value_counts)."""
     require(user, version, VIEWER)
 
     def answer(columns, mask) -> dict:
